@@ -1,0 +1,123 @@
+package ledger
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+// Module is one capability of the ledger (notary, identity, governance,
+// ...). Its methods must be deterministic: no wall clock, randomness,
+// goroutines, floats or map-order dependence; what they need to know about
+// time and the caller comes in the Context.
+type Module interface {
+	// Name is the module's name in transactions and its state namespace.
+	Name() string
+	// Decode strictly decodes the body of a message of type typ and
+	// validates it without state. Errors wrap ErrUnknownType,
+	// tx.ErrMalformed or ErrInvalid.
+	Decode(typ string, body []byte) (Msg, error)
+	// Execute applies a decoded message. The transaction's signatures and
+	// sequence numbers are already checked; Execute decides whether the
+	// signers are authorised by the rules in state. On error every write
+	// Execute made is discarded, and the error is the transaction's
+	// recorded result.
+	Execute(ctx *Context, msg Msg) error
+	// Queries describes the module's read-only questions.
+	Queries() []Query
+	// InitGenesis loads the module's section of the genesis file; raw is
+	// nil when the genesis has none.
+	InitGenesis(kv *KV, raw json.RawMessage) error
+	// ExportGenesis writes the module's state as a genesis section that
+	// InitGenesis reads back to the same state.
+	ExportGenesis(kv *KV) (json.RawMessage, error)
+}
+
+// Msg is a decoded, statically valid module message.
+type Msg interface {
+	// Validate checks the message without state.
+	Validate() error
+}
+
+// Query is one read-only question a module answers. The API serves each
+// at its Pattern; other transports may call Run directly.
+type Query struct {
+	// Name is a short identifier, unique within the module.
+	Name string
+	// Pattern is the HTTP route in net/http ServeMux form, for example
+	// "GET /v1/notary/anchors/{sha256}".
+	Pattern string
+	// Summary says in one sentence what the query answers.
+	Summary string
+	// Params documents the query-string parameters (path wildcards are in
+	// Pattern).
+	Params []Param
+	// Run answers the query from kv, the module's read-only view. arg
+	// returns a path wildcard or query parameter by name ("" if absent).
+	// Errors wrap the package's sentinels.
+	Run func(kv *KV, arg func(name string) string) (any, error)
+}
+
+// Param documents one query parameter.
+type Param struct {
+	Name, Summary string
+}
+
+// Block is what the executor knows of the block being applied.
+type Block struct {
+	ChainID string
+	Height  uint64
+	Time    time.Time // from the block header, never from the machine
+}
+
+// Context is a transaction's view while a module executes it.
+type Context struct {
+	Block   Block
+	TxID    tx.ID
+	Signers []tx.PublicKey
+	// KV is the module's own namespace.
+	KV *KV
+
+	o      *overlay
+	events []Event
+}
+
+// Signer returns the first signer's key: the actor of a single-signer
+// transaction.
+func (c *Context) Signer() tx.PublicKey { return c.Signers[0] }
+
+// Signed reports whether key is among the transaction's signers.
+func (c *Context) Signed(key tx.PublicKey) bool {
+	for _, s := range c.Signers {
+		if s.Equal(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// Emit records an event in the transaction's result.
+func (c *Context) Emit(typ string, attrs ...Attr) {
+	c.events = append(c.events, Event{Type: typ, Attrs: attrs})
+}
+
+// View returns a read-only view of another module's namespace.
+func (c *Context) View(module string) *KV {
+	return &KV{o: c.o, prefix: []byte(module + "/"), readOnly: true}
+}
+
+// Event is a typed record of something a transaction did. The executor
+// fills Module; Type and the attribute keys are part of the module's
+// documented interface.
+type Event struct {
+	Module string `cbor:"1,keyasint" json:"module"`
+	Type   string `cbor:"2,keyasint" json:"type"`
+	Attrs  []Attr `cbor:"3,keyasint,omitempty" json:"attrs,omitempty"`
+}
+
+// Attr is one attribute of an event.
+type Attr struct {
+	Key   string `cbor:"1,keyasint" json:"key"`
+	Value string `cbor:"2,keyasint" json:"value"`
+}

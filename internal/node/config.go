@@ -1,0 +1,121 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Config is the node's configuration, read from <home>/config.json. The
+// field comments are the configuration reference; every field is optional
+// and defaults as stated. Unknown keys are an error.
+type Config struct {
+	// HTTP is the address the API and console listen on.
+	// Default "127.0.0.1:7780".
+	HTTP string `json:"http,omitempty"`
+	// BlockInterval is the least time between blocks while transactions
+	// wait; a full block is cut at once. Default "50ms".
+	BlockInterval Duration `json:"block_interval,omitempty"`
+	// EmptyBlockInterval is how often a block is made when no
+	// transaction waits, so that block time advances; "0s" makes none.
+	// Default "2s".
+	EmptyBlockInterval Duration `json:"empty_block_interval,omitempty"`
+	// MempoolSize bounds the transactions waiting for a block; beyond it
+	// submissions are refused with code "busy". Default 100000.
+	MempoolSize int `json:"mempool_size,omitempty"`
+	// MaxRequestBytes bounds an HTTP request body. Default 8388608 (8 MiB).
+	MaxRequestBytes int64 `json:"max_request_bytes,omitempty"`
+	// RequestTimeout bounds an HTTP request, including a wait for commit.
+	// Default "30s".
+	RequestTimeout Duration `json:"request_timeout,omitempty"`
+	// LogLevel is one of "debug", "info", "warn", "error". Default "info".
+	LogLevel string `json:"log_level,omitempty"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("50ms").
+type Duration time.Duration
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// WithDefaults returns c with every unset field at its default.
+func (c Config) WithDefaults() Config {
+	if c.HTTP == "" {
+		c.HTTP = "127.0.0.1:7780"
+	}
+	if c.BlockInterval == 0 {
+		c.BlockInterval = Duration(50 * time.Millisecond)
+	}
+	if c.EmptyBlockInterval == 0 {
+		c.EmptyBlockInterval = Duration(2 * time.Second)
+	}
+	if c.MempoolSize == 0 {
+		c.MempoolSize = 100000
+	}
+	if c.MaxRequestBytes == 0 {
+		c.MaxRequestBytes = 8 << 20
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = Duration(30 * time.Second)
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	return c
+}
+
+// Validate checks a configuration after defaults.
+func (c Config) Validate() error {
+	switch {
+	case c.BlockInterval < Duration(time.Millisecond):
+		return fmt.Errorf("config: block_interval must be at least 1ms")
+	case c.EmptyBlockInterval < 0:
+		return fmt.Errorf("config: empty_block_interval must not be negative")
+	case c.MempoolSize < 1:
+		return fmt.Errorf("config: mempool_size must be positive")
+	case c.MaxRequestBytes < 64<<10:
+		return fmt.Errorf("config: max_request_bytes must be at least 65536")
+	case c.RequestTimeout < Duration(time.Second):
+		return fmt.Errorf("config: request_timeout must be at least 1s")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: log_level %q (want debug, info, warn or error)", c.LogLevel)
+	}
+	return nil
+}
+
+// LoadConfig reads a configuration file strictly. A missing file is the
+// empty configuration.
+func LoadConfig(path string) (Config, error) {
+	var c Config
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return c, nil
+	}
+	if err != nil {
+		return c, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	if dec.More() {
+		return c, fmt.Errorf("%s: trailing data after the configuration", path)
+	}
+	return c, nil
+}

@@ -1,0 +1,480 @@
+// Package node is Agora's embedded consensus driver: a single node that
+// admits transactions into a mempool, cuts blocks, applies them with the
+// ledger executor and commits them durably to the store.
+//
+// The node is the only place that reads the wall clock: it stamps each
+// block with a time, which is all the executor and the modules ever see of
+// time. The CometBFT adapter drives the same executor with the network's
+// block time instead.
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/store"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+// ErrBusy means the mempool is full: try again shortly.
+var ErrBusy = errors.New("busy")
+
+// ErrStopped means the node has stopped and will commit nothing more.
+var ErrStopped = errors.New("node stopped")
+
+// Committed is where and how a transaction was committed.
+type Committed struct {
+	Height uint64
+	Index  int
+	Result ledger.Result
+	Header ledger.Header
+}
+
+// Node is a running embedded node.
+type Node struct {
+	exec  *ledger.Executor
+	store *store.Store
+	log   *slog.Logger
+	clock func() time.Time
+	cfg   Config
+	m     *metrics
+
+	mu       sync.Mutex
+	head     ledger.Header
+	params   ledger.Params
+	pool     []*ledger.Checked
+	inPool   map[tx.ID]bool
+	pending  map[string]uint64 // address -> next sequence counting the pool
+	verified map[[32]byte]bool
+	waiters  map[tx.ID][]chan waitResult
+	stopped  error
+	wake     chan struct{}
+}
+
+type waitResult struct {
+	c   Committed
+	err error
+}
+
+// New returns a node over an initialised store. clock supplies block
+// times; reg, if not nil, receives the node's metrics.
+func New(cfg Config, st *store.Store, exec *ledger.Executor, log *slog.Logger, clock func() time.Time, reg prometheus.Registerer) (*Node, error) {
+	h, ok, err := st.Head()
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("store is not initialised: run agora init first")
+	}
+	rec, err := st.Block(h)
+	if err != nil {
+		return nil, err
+	}
+	params, err := ledger.GetParams(st)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{
+		exec: exec, store: st, log: log, clock: clock, cfg: cfg.WithDefaults(), m: newMetrics(reg),
+		head: rec.Header, params: params,
+		inPool: map[tx.ID]bool{}, pending: map[string]uint64{}, verified: map[[32]byte]bool{},
+		waiters: map[tx.ID][]chan waitResult{}, wake: make(chan struct{}, 1),
+	}
+	n.m.height.Set(float64(h))
+	exec.Verified = n.isVerified
+	return n, nil
+}
+
+// Init commits genesis as block 0 of an empty store.
+func Init(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, genesisHash []byte) (*ledger.Header, error) {
+	out, err := exec.InitGenesis(g)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Init(genesisHash, out); err != nil {
+		return nil, err
+	}
+	return &out.Header, nil
+}
+
+// Head returns the header of the last committed block.
+func (n *Node) Head() ledger.Header {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.head
+}
+
+// Store returns the node's store, for reads.
+func (n *Node) Store() *store.Store { return n.store }
+
+// Executor returns the node's executor.
+func (n *Node) Executor() *ledger.Executor { return n.exec }
+
+// MempoolSize returns the number of transactions waiting.
+func (n *Node) MempoolSize() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.pool)
+}
+
+func (n *Node) isVerified(sum [32]byte) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.verified[sum]
+}
+
+// NextSequence returns the sequence number the next transaction signed by
+// the account at addr must carry, counting transactions in the mempool.
+func (n *Node) NextSequence(addr string, committed uint64) uint64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s, ok := n.pending[addr]; ok {
+		return s
+	}
+	return committed
+}
+
+// Submit admits a transaction to the mempool after every check the
+// executor will make (but the module's execution): it decodes, is for this
+// chain, has not expired, is correctly signed, and carries each signer's
+// next sequence number. It returns the transaction's ID.
+func (n *Node) Submit(raw []byte) (tx.ID, error) {
+	id, err := n.submit(raw)
+	if err != nil {
+		n.m.rejected.WithLabelValues(codeOf(err)).Inc()
+	}
+	return id, err
+}
+
+func codeOf(err error) string {
+	switch {
+	case errors.Is(err, ErrBusy):
+		return "busy"
+	case errors.Is(err, ErrStopped):
+		return "stopped"
+	}
+	return ledger.Code(err)
+}
+
+func (n *Node) submit(raw []byte) (tx.ID, error) {
+	c, err := n.exec.Check(raw, false)
+	if err != nil {
+		return tx.ID{}, err
+	}
+	if _, _, err := n.store.FindTx(c.ID); err == nil {
+		return c.ID, fmt.Errorf("%w: transaction %s is already committed", ledger.ErrConflict, c.ID)
+	}
+	head := n.Head()
+	if err := ledger.CheckExpiry(c.Tx, n.nextBlock(head)); err != nil {
+		return c.ID, err
+	}
+	if err := tx.Verify(c.Signed, c.Tx); err != nil {
+		return c.ID, err
+	}
+
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopped != nil {
+		return c.ID, ErrStopped
+	}
+	if n.inPool[c.ID] {
+		return c.ID, fmt.Errorf("%w: transaction %s is already waiting in the mempool", ledger.ErrConflict, c.ID)
+	}
+	if len(n.pool) >= n.cfg.MempoolSize {
+		return c.ID, fmt.Errorf("%w: mempool holds %d transactions", ErrBusy, len(n.pool))
+	}
+	for _, s := range c.Tx.Signers {
+		want, err := n.expected(s.Key)
+		if err != nil {
+			return c.ID, err
+		}
+		if s.Sequence != want {
+			return c.ID, fmt.Errorf("%w: signer %s must use sequence %d, transaction has %d", ledger.ErrSequence, s.Key.Address(), want, s.Sequence)
+		}
+	}
+	for _, s := range c.Tx.Signers {
+		n.pending[s.Key.Address()] = s.Sequence + 1
+	}
+	n.pool = append(n.pool, c)
+	n.inPool[c.ID] = true
+	n.verified[c.Sum] = true
+	n.m.mempool.Set(float64(len(n.pool)))
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+	return c.ID, nil
+}
+
+// expected returns the next sequence of key counting the pool. n.mu held.
+func (n *Node) expected(key tx.PublicKey) (uint64, error) {
+	if s, ok := n.pending[key.Address()]; ok {
+		return s, nil
+	}
+	a, err := ledger.GetAccount(n.store, key)
+	return a.Sequence, err
+}
+
+// nextBlock is the height and earliest time of the next block.
+func (n *Node) nextBlock(head ledger.Header) ledger.Block {
+	t := n.clock().UTC().Truncate(time.Millisecond)
+	if t.UnixMilli() <= head.Time {
+		t = time.UnixMilli(head.Time + 1).UTC()
+	}
+	return ledger.Block{ChainID: n.exec.ChainID(), Height: head.Height + 1, Time: t}
+}
+
+// Wait blocks until the transaction id is committed, the context ends, or
+// the transaction is dropped from the mempool (the error says why).
+func (n *Node) Wait(ctx context.Context, id tx.ID) (Committed, error) {
+	ch := make(chan waitResult, 1)
+	n.mu.Lock()
+	n.waiters[id] = append(n.waiters[id], ch)
+	stopped := n.stopped
+	n.mu.Unlock()
+	defer n.unwait(id, ch)
+	if c, err := n.Lookup(id); err == nil {
+		return c, nil
+	} else if !errors.Is(err, ledger.ErrNotFound) {
+		return Committed{}, err
+	}
+	if stopped != nil {
+		return Committed{}, ErrStopped
+	}
+	select {
+	case r := <-ch:
+		return r.c, r.err
+	case <-ctx.Done():
+		return Committed{}, ctx.Err()
+	}
+}
+
+func (n *Node) unwait(id tx.ID, ch chan waitResult) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ws := n.waiters[id]
+	for i, w := range ws {
+		if w == ch {
+			ws = append(ws[:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(n.waiters, id)
+	} else {
+		n.waiters[id] = ws
+	}
+}
+
+// Lookup finds a committed transaction.
+func (n *Node) Lookup(id tx.ID) (Committed, error) {
+	h, i, err := n.store.FindTx(id)
+	if err != nil {
+		return Committed{}, err
+	}
+	rec, err := n.store.Block(h)
+	if err != nil {
+		return Committed{}, err
+	}
+	if i >= len(rec.Results) {
+		return Committed{}, fmt.Errorf("store: index of %s points past block %d", id, h)
+	}
+	return Committed{Height: h, Index: i, Result: rec.Results[i], Header: rec.Header}, nil
+}
+
+// Pending reports whether a transaction is waiting in the mempool.
+func (n *Node) Pending(id tx.ID) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.inPool[id]
+}
+
+// Run produces blocks until ctx ends or a block cannot be committed, which
+// stops the node (the error says why). Run must be called once.
+func (n *Node) Run(ctx context.Context) error {
+	err := n.run(ctx)
+	n.mu.Lock()
+	n.stopped = ErrStopped
+	for id, ws := range n.waiters {
+		for _, w := range ws {
+			w <- waitResult{err: ErrStopped}
+		}
+		delete(n.waiters, id)
+	}
+	n.mu.Unlock()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func (n *Node) run(ctx context.Context) error {
+	last := time.Time{}
+	interval := time.Duration(n.cfg.BlockInterval)
+	empty := time.Duration(n.cfg.EmptyBlockInterval)
+	for {
+		if n.MempoolSize() == 0 {
+			var timer *time.Timer
+			var fire <-chan time.Time
+			if empty > 0 {
+				timer = time.NewTimer(empty - time.Since(last))
+				fire = timer.C
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-n.wake:
+			case <-fire:
+			}
+			if timer != nil {
+				timer.Stop()
+			}
+		}
+		if wait := interval - time.Since(last); wait > 0 && !n.poolFull() {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+		}
+		last = time.Now()
+		if err := n.produce(); err != nil {
+			n.log.Error("block production stopped", "err", err)
+			return err
+		}
+	}
+}
+
+func (n *Node) poolFull() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return uint64(len(n.pool)) >= n.params.MaxBlockTxs
+}
+
+// produce cuts, applies and commits one block.
+func (n *Node) produce() error {
+	n.mu.Lock()
+	k := min(uint64(len(n.pool)), n.params.MaxBlockTxs)
+	batch := n.pool[:k]
+	n.pool = n.pool[k:]
+	head := n.head
+	n.mu.Unlock()
+
+	raws := make([][]byte, len(batch))
+	for i, c := range batch {
+		raws[i] = c.Raw
+	}
+	b := n.nextBlock(head)
+	start := time.Now()
+	out, err := n.exec.Apply(n.store, &head, b, raws, true)
+	if err != nil {
+		return fmt.Errorf("apply block %d: %w", b.Height, err)
+	}
+	n.m.applyTime.Observe(time.Since(start).Seconds())
+	start = time.Now()
+	if err := n.store.Commit(out); err != nil {
+		return err
+	}
+	n.m.commitTime.Observe(time.Since(start).Seconds())
+	params, err := ledger.GetParams(n.store)
+	if err != nil {
+		return err
+	}
+
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.head = out.Header
+	n.params = params
+	dropped := map[[32]byte]error{}
+	for _, d := range out.Dropped {
+		dropped[sha256Sum(d.Raw)] = d.Err
+	}
+	idx := 0
+	for _, c := range batch {
+		delete(n.inPool, c.ID)
+		delete(n.verified, c.Sum)
+		if err, ok := dropped[c.Sum]; ok {
+			n.m.rejected.WithLabelValues(ledger.Code(err)).Inc()
+			n.notify(c.ID, waitResult{err: err})
+			continue
+		}
+		res := out.Results[idx]
+		n.m.committed.WithLabelValues(res.Code).Inc()
+		n.notify(c.ID, waitResult{c: Committed{Height: out.Header.Height, Index: idx, Result: res, Header: out.Header}})
+		idx++
+	}
+	if len(out.Dropped) > 0 {
+		if err := n.recheck(); err != nil {
+			return err
+		}
+	} else {
+		for _, c := range batch {
+			for _, s := range c.Tx.Signers {
+				addr := s.Key.Address()
+				if n.pending[addr] == s.Sequence+1 {
+					delete(n.pending, addr) // nothing later from this signer waits
+				}
+			}
+		}
+	}
+	n.m.blocks.Inc()
+	n.m.height.Set(float64(out.Header.Height))
+	n.m.mempool.Set(float64(len(n.pool)))
+	if len(out.Txs) > 0 {
+		n.m.blockTxs.Observe(float64(len(out.Txs)))
+		n.log.Debug("committed block", "height", out.Header.Height, "txs", len(out.Txs), "dropped", len(out.Dropped))
+	}
+	return nil
+}
+
+// recheck rebuilds the pending sequences after transactions were dropped,
+// dropping in turn the waiting transactions whose sequence can no longer
+// be used. n.mu held.
+func (n *Node) recheck() error {
+	n.pending = map[string]uint64{}
+	keep := n.pool[:0]
+	for _, c := range n.pool {
+		var bad error
+		for _, s := range c.Tx.Signers {
+			want, err := n.expected(s.Key)
+			if err != nil {
+				return err
+			}
+			if s.Sequence != want {
+				bad = fmt.Errorf("%w: an earlier transaction of signer %s was dropped", ledger.ErrSequence, s.Key.Address())
+				break
+			}
+		}
+		if bad != nil {
+			delete(n.inPool, c.ID)
+			delete(n.verified, c.Sum)
+			n.m.rejected.WithLabelValues(ledger.Code(bad)).Inc()
+			n.notify(c.ID, waitResult{err: bad})
+			continue
+		}
+		for _, s := range c.Tx.Signers {
+			n.pending[s.Key.Address()] = s.Sequence + 1
+		}
+		keep = append(keep, c)
+	}
+	n.pool = keep
+	return nil
+}
+
+// notify delivers a result to the waiters of id. n.mu held.
+func (n *Node) notify(id tx.ID, r waitResult) {
+	for _, w := range n.waiters[id] {
+		w <- r // buffered, one result per waiter
+	}
+	delete(n.waiters, id)
+}
+
+func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
