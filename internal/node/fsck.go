@@ -66,10 +66,20 @@ func Fsck(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, progress fu
 			if err := tx.Unmarshal(raw, &s); err != nil {
 				return nil, fmt.Errorf("fsck: block %d tx %d: %w", h, i, err)
 			}
-			gh, gi, err := st.FindTx(s.ID())
+			gh, gi, res, err := st.FindTx(s.ID())
+			if err == nil && !sameResult(&res, &rec.Results[i]) {
+				err = fmt.Errorf("indexed result differs from the block's")
+			}
 			if err != nil || gh != h || gi != i {
 				return nil, fmt.Errorf("fsck: block %d tx %d (%s) is not indexed at its place (index says %d/%d, %v)", h, i, s.ID(), gh, gi, err)
 			}
+		}
+		hdr, err := st.Header(h)
+		if err != nil {
+			return nil, fmt.Errorf("fsck: %w", err)
+		}
+		if err := sameHeader(hdr, &out.Header); err != nil {
+			return nil, fmt.Errorf("fsck: block %d header record: %w", h, err)
 		}
 		mem.apply(out.Writes)
 		rep.Blocks++
@@ -155,3 +165,9 @@ func (m memState) apply(ws []ledger.Write) {
 }
 
 func timeOf(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func sameResult(a, b *ledger.Result) bool {
+	x, err1 := tx.Marshal(a)
+	y, err2 := tx.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}

@@ -169,8 +169,11 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	if err != nil {
 		return tx.ID{}, err
 	}
-	if _, _, err := n.store.FindTx(c.ID); err == nil {
-		return c.ID, fmt.Errorf("%w: transaction %s is already committed", ledger.ErrConflict, c.ID)
+	if done, err := n.store.HasTx(c.ID); err != nil || done {
+		if err == nil {
+			err = fmt.Errorf("%w: transaction %s is already committed", ledger.ErrConflict, c.ID)
+		}
+		return c.ID, err
 	}
 	head := n.Head()
 	if err := ledger.CheckExpiry(c.Tx, n.nextBlock(head)); err != nil {
@@ -183,7 +186,7 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.stopped != nil {
-		return c.ID, ErrStopped
+		return c.ID, n.stopped
 	}
 	if n.inPool[c.ID] {
 		return c.ID, fmt.Errorf("%w: transaction %s is already waiting in the mempool", ledger.ErrConflict, c.ID)
@@ -241,13 +244,14 @@ func (n *Node) Wait(ctx context.Context, id tx.ID) (Committed, error) {
 	stopped := n.stopped
 	n.mu.Unlock()
 	defer n.unwait(id, ch)
+	// Committed before we began waiting? The index says so cheaply.
 	if c, err := n.Lookup(id); err == nil {
 		return c, nil
 	} else if !errors.Is(err, ledger.ErrNotFound) {
 		return Committed{}, err
 	}
 	if stopped != nil {
-		return Committed{}, ErrStopped
+		return Committed{}, stopped
 	}
 	select {
 	case r := <-ch:
@@ -276,18 +280,23 @@ func (n *Node) unwait(id tx.ID, ch chan waitResult) {
 
 // Lookup finds a committed transaction.
 func (n *Node) Lookup(id tx.ID) (Committed, error) {
-	h, i, err := n.store.FindTx(id)
+	h, i, res, err := n.store.FindTx(id)
 	if err != nil {
 		return Committed{}, err
 	}
-	rec, err := n.store.Block(h)
+	hdr, err := n.store.Header(h)
 	if err != nil {
 		return Committed{}, err
 	}
-	if i >= len(rec.Results) {
-		return Committed{}, fmt.Errorf("store: index of %s points past block %d", id, h)
-	}
-	return Committed{Height: h, Index: i, Result: rec.Results[i], Header: rec.Header}, nil
+	return Committed{Height: h, Index: i, Result: res, Header: *hdr}, nil
+}
+
+// Err returns nil while the node runs, and after it stops an error
+// wrapping ErrStopped that says why.
+func (n *Node) Err() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.stopped
 }
 
 // Pending reports whether a transaction is waiting in the mempool.
@@ -303,6 +312,9 @@ func (n *Node) Run(ctx context.Context) error {
 	err := n.run(ctx)
 	n.mu.Lock()
 	n.stopped = ErrStopped
+	if err != nil && !errors.Is(err, context.Canceled) {
+		n.stopped = fmt.Errorf("%w: %v", ErrStopped, err)
+	}
 	for id, ws := range n.waiters {
 		for _, w := range ws {
 			w <- waitResult{err: ErrStopped}

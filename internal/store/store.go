@@ -14,7 +14,8 @@
 //
 //	"s" state-key        -> value (the ledger's key-value state)
 //	"b" height (8 bytes)  -> canonical ledger.Record
-//	"x" tx ID (32 bytes)  -> height (8) || index (4)
+//	"h" height (8 bytes)  -> canonical ledger.Header (also inside the record)
+//	"x" tx ID (32 bytes)  -> height (8) || index (4) || canonical ledger.Result
 //	"m/head"              -> height (8) of the last committed block
 //	"m/genesis"           -> SHA-256 of the genesis file the store began from
 package store
@@ -59,9 +60,10 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 // Close closes the store.
 func (s *Store) Close() error { return s.db.Close() }
 
-func blockKey(h uint64) []byte { return binary.BigEndian.AppendUint64([]byte("b"), h) }
-func txKey(id tx.ID) []byte    { return append([]byte("x"), id[:]...) }
-func stateKey(k []byte) []byte { return append([]byte("s"), k...) }
+func blockKey(h uint64) []byte  { return binary.BigEndian.AppendUint64([]byte("b"), h) }
+func headerKey(h uint64) []byte { return binary.BigEndian.AppendUint64([]byte("h"), h) }
+func txKey(id tx.ID) []byte     { return append([]byte("x"), id[:]...) }
+func stateKey(k []byte) []byte  { return append([]byte("s"), k...) }
 
 func (s *Store) get(key []byte) ([]byte, bool, error) {
 	v, closer, err := s.db.Get(key)
@@ -145,9 +147,20 @@ func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome) error {
 	if err := b.Set(blockKey(h), enc, nil); err != nil {
 		return err
 	}
+	hdr, err := tx.Marshal(&out.Header)
+	if err != nil {
+		return err
+	}
+	if err := b.Set(headerKey(h), hdr, nil); err != nil {
+		return err
+	}
 	for i, t := range out.Txs {
+		res, err := tx.Marshal(&out.Results[i])
+		if err != nil {
+			return err
+		}
 		loc := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, h), uint32(i))
-		if err := b.Set(txKey(txID(t)), loc, nil); err != nil {
+		if err := b.Set(txKey(txID(t)), append(loc, res...), nil); err != nil {
 			return err
 		}
 	}
@@ -185,19 +198,44 @@ func (s *Store) Block(h uint64) (*ledger.Record, error) {
 	return rec, nil
 }
 
-// FindTx returns the height and index of a committed transaction.
-func (s *Store) FindTx(id tx.ID) (height uint64, index int, err error) {
+// FindTx returns the height, index and result of a committed transaction.
+func (s *Store) FindTx(id tx.ID) (height uint64, index int, res ledger.Result, err error) {
 	v, ok, err := s.get(txKey(id))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, res, err
 	}
 	if !ok {
-		return 0, 0, fmt.Errorf("%w: no committed transaction %s", ErrNotFound, id)
+		return 0, 0, res, fmt.Errorf("%w: no committed transaction %s", ErrNotFound, id)
 	}
-	if len(v) != 12 {
-		return 0, 0, fmt.Errorf("store: corrupt index entry for %s", id)
+	if len(v) < 12 {
+		return 0, 0, res, fmt.Errorf("store: corrupt index entry for %s", id)
 	}
-	return binary.BigEndian.Uint64(v), int(binary.BigEndian.Uint32(v[8:])), nil
+	if err := tx.Unmarshal(v[12:], &res); err != nil {
+		return 0, 0, res, fmt.Errorf("store: index entry for %s: %w", id, err)
+	}
+	return binary.BigEndian.Uint64(v), int(binary.BigEndian.Uint32(v[8:])), res, nil
+}
+
+// HasTx reports whether a transaction is committed.
+func (s *Store) HasTx(id tx.ID) (bool, error) {
+	_, ok, err := s.get(txKey(id))
+	return ok, err
+}
+
+// Header returns the header of the block at height h.
+func (s *Store) Header(h uint64) (*ledger.Header, error) {
+	v, ok, err := s.get(headerKey(h))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: no block at height %d", ErrNotFound, h)
+	}
+	var hdr ledger.Header
+	if err := tx.Unmarshal(v, &hdr); err != nil {
+		return nil, fmt.Errorf("store: header %d: %w", h, err)
+	}
+	return &hdr, nil
 }
 
 // Get implements ledger.Reader on the latest committed state.

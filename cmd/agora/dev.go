@@ -1,0 +1,161 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/notary"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+const devUsage = `
+Usage: agora dev [--home DIR] [--http ADDR]
+
+Runs a single-node ledger for development. The first run in DIR creates a
+dev genesis with demo stakeholder identities, whose keys it stores in
+DIR/keys encrypted with AGORA_PASSPHRASE (or "dev" if unset). Later runs
+on the same DIR resume the same ledger. Stop it with Ctrl-C.
+
+Examples:
+  agora dev
+  agora dev --home /tmp/agora --http 127.0.0.1:8080
+`
+
+// devIdentities are the demo stakeholders of the dev genesis: one of each
+// kind of user the ledger serves.
+var devIdentities = []struct{ name, role string }{
+	{"exchange-tokyo", "exchange (VASP)"},
+	{"custodian-zurich", "custodian"},
+	{"telco-id", "identity deployer"},
+	{"regulator", "regulator"},
+	{"alice", "citizen"},
+}
+
+const devChainID = "agora-dev"
+
+func runDev(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("dev", devUsage, stderr)
+	homeDir := homeFlag(fs)
+	httpAddr := fs.String("http", "127.0.0.1:7780", "API and console listen address")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	h := home(*homeDir)
+	pass := os.Getenv("AGORA_PASSPHRASE")
+	if pass == "" {
+		pass = "dev"
+	}
+	created := false
+	if _, err := os.Stat(h.genesis()); errors.Is(err, os.ErrNotExist) {
+		if err := writeDevHome(h, pass, stderr); err != nil {
+			return err
+		}
+		created = true
+	}
+	cfg, err := node.LoadConfig(h.config())
+	if err != nil {
+		return err
+	}
+	cfg.HTTP = *httpAddr
+	return serve(h, cfg, stderr, func(addr string, g *ledger.Genesis, head ledger.Header) {
+		what := "resumed"
+		if created {
+			what = "created"
+		}
+		fmt.Fprintf(stdout, `Agora dev node running (%s ledger %s at height %d)
+  API and console  http://%s
+  home             %s
+  demo keys        exchange-tokyo, custodian-zurich, telco-id, regulator, alice
+                   (passphrase from AGORA_PASSPHRASE, or "dev")
+
+Try, in another terminal:
+  export AGORA_HOME=%s AGORA_NODE=http://%s AGORA_PASSPHRASE=%s
+  agora keys list
+  agora notary anchor README.md --key alice
+  agora notary verify README.md
+  agora block show
+  curl -s http://%s/v1/node/info
+
+Stop with Ctrl-C; run 'agora dev --home %s' again to resume.
+`, what, g.ChainID, head.Height, addr, h, h, addr, shellQuote(pass), addr, h)
+	})
+}
+
+// writeDevHome creates the demo keys, the dev genesis and configuration.
+func writeDevHome(h home, pass string, stderr io.Writer) error {
+	if err := os.MkdirAll(string(h), 0o700); err != nil {
+		return err
+	}
+	ks := h.keys()
+	g := &ledger.Genesis{ChainID: devChainID, Time: time.Now().UTC().Truncate(time.Second), Params: ledger.DefaultParams()}
+	for _, id := range devIdentities {
+		e, err := ks.Get(id.name)
+		if err != nil {
+			e, err = ks.New(id.name, tx.Ed25519, pass, rand.Reader, time.Now())
+			if err != nil {
+				return err
+			}
+		}
+		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Label: id.name + " (" + id.role + ")", Key: e.PublicKey})
+	}
+	ng, err := json.Marshal(notary.Genesis{Policy: notary.Policy{Mode: "open"}})
+	if err != nil {
+		return err
+	}
+	g.Modules = map[string]json.RawMessage{notary.Name: ng}
+	if err := writeGenesis(h, g); err != nil {
+		return err
+	}
+	cfg := node.Config{EmptyBlockInterval: node.Duration(time.Second)}
+	fmt.Fprintf(stderr, "created dev ledger %s in %s\n", devChainID, h)
+	return writeConfig(h, cfg)
+}
+
+func writeGenesis(h home, g *ledger.Genesis) error {
+	b, err := g.Encode()
+	if err != nil {
+		return err
+	}
+	return writeNew(h.genesis(), b)
+}
+
+func writeConfig(h home, cfg node.Config) error {
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeNew(h.config(), append(b, '\n'))
+}
+
+// writeNew writes a file that must not exist yet, durably.
+func writeNew(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func shellQuote(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return "'" + fmt.Sprint(s) + "'"
+		}
+	}
+	return s
+}

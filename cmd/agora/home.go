@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/term"
+
+	"github.com/agora-ledger/agora/internal/api"
+	"github.com/agora-ledger/agora/internal/keystore"
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/notary"
+	"github.com/agora-ledger/agora/internal/store"
+)
+
+var version = api.Version
+
+// modules returns the ledger's modules, in genesis order. Every module is
+// wired here.
+func modules() []ledger.Module {
+	return []ledger.Module{notary.Module{}}
+}
+
+// home is a node's or client's directory:
+//
+//	config.json   node configuration (node.Config)
+//	genesis.json  the ledger's genesis
+//	data/         the store
+//	keys/         the keystore
+type home string
+
+func (h home) config() string  { return filepath.Join(string(h), "config.json") }
+func (h home) genesis() string { return filepath.Join(string(h), "genesis.json") }
+func (h home) data() string    { return filepath.Join(string(h), "data") }
+func (h home) keys() *keystore.Store {
+	return keystore.Open(filepath.Join(string(h), "keys"))
+}
+
+func defaultHome() string {
+	if h := os.Getenv("AGORA_HOME"); h != "" {
+		return h
+	}
+	dir, err := os.UserHomeDir()
+	if err != nil {
+		return ".agora"
+	}
+	return filepath.Join(dir, ".agora")
+}
+
+func defaultNode() string {
+	if n := os.Getenv("AGORA_NODE"); n != "" {
+		return n
+	}
+	return "http://127.0.0.1:7780"
+}
+
+func homeFlag(fs *flag.FlagSet) *string {
+	return fs.String("home", defaultHome(), "home directory (env AGORA_HOME)")
+}
+
+func nodeFlag(fs *flag.FlagSet) *string {
+	return fs.String("node", defaultNode(), "node API URL (env AGORA_NODE)")
+}
+
+// passphrase returns AGORA_PASSPHRASE or asks on the terminal.
+func passphrase(stderr io.Writer, prompt string, confirm bool) (string, error) {
+	if p, ok := os.LookupEnv("AGORA_PASSPHRASE"); ok {
+		return p, nil
+	}
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return "", errors.New("no passphrase: set AGORA_PASSPHRASE, or run from a terminal to be asked")
+	}
+	fmt.Fprint(stderr, prompt)
+	p, err := term.ReadPassword(fd)
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return "", err
+	}
+	if confirm {
+		fmt.Fprint(stderr, "Repeat passphrase: ")
+		again, err := term.ReadPassword(fd)
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(again) != string(p) {
+			return "", errors.New("the passphrases differ")
+		}
+	}
+	return string(p), nil
+}
+
+func readGenesis(h home) (*ledger.Genesis, []byte, error) {
+	b, err := os.ReadFile(h.genesis())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("no genesis at %s\nhint: run 'agora init --home %s' or 'agora dev --home %s'", h.genesis(), h, h)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := ledger.ParseGenesis(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", h.genesis(), err)
+	}
+	sum := sha256.Sum256(b)
+	return g, sum[:], nil
+}
+
+// openLedger opens the home's store, initialising it from the genesis on
+// first use, and returns it with its executor.
+func openLedger(h home, log *slog.Logger) (*store.Store, *ledger.Executor, *ledger.Genesis, []byte, error) {
+	g, gh, err := readGenesis(h)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	exec, err := ledger.NewExecutor(g.ChainID, modules()...)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	st, err := store.Open(h.data(), log)
+	if err != nil {
+		if strings.Contains(err.Error(), "lock") {
+			err = fmt.Errorf("%w\nhint: another agora process is using %s; stop it first", err, h.data())
+		}
+		return nil, nil, nil, nil, err
+	}
+	_, ok, err := st.Head()
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, nil, err
+	}
+	if !ok {
+		if _, err := node.Init(st, exec, g, gh); err != nil {
+			st.Close()
+			return nil, nil, nil, nil, fmt.Errorf("initialise store from genesis: %w", err)
+		}
+	} else {
+		stored, err := st.GenesisHash()
+		if err != nil {
+			st.Close()
+			return nil, nil, nil, nil, err
+		}
+		if string(stored) != string(gh) {
+			st.Close()
+			return nil, nil, nil, nil, fmt.Errorf("%s is not the genesis this store began from (store has %x, file is %x)", h.genesis(), stored, gh)
+		}
+	}
+	return st, exec, g, gh, nil
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// running is a node started in this process with its API listening.
+type running struct {
+	addr    string
+	node    *node.Node
+	genesis *ledger.Genesis
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+// stop stops the node and its API and waits for both.
+func (r *running) stop() error {
+	r.cancel()
+	return <-r.done
+}
+
+// startNode starts a node from home in the background; it runs until
+// ctx ends, stop is called, or it fails.
+func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger) (*running, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, exec, g, gh, err := openLedger(h, log)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n, err := node.New(cfg, st, exec, log, time.Now, reg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listen on %s: %w\nhint: choose another address with --http", cfg.HTTP, err)
+	}
+	srv := &http.Server{
+		Handler:           api.New(n, cfg, gh, log, reg).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      time.Duration(cfg.RequestTimeout) + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error { return n.Run(ctx) })
+	eg.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	eg.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	r := &running{addr: ln.Addr().String(), node: n, genesis: g, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		err := eg.Wait()
+		log.Info("node stopped", "height", n.Head().Height)
+		r.done <- errors.Join(err, st.Close())
+	}()
+	log.Info("node started", "chain", g.ChainID, "height", n.Head().Height, "http", "http://"+r.addr)
+	return r, nil
+}
+
+// serve runs a node from home until SIGINT or SIGTERM; ready is called
+// once the API listens.
+func serve(h home, cfg node.Config, stderr io.Writer, ready func(addr string, g *ledger.Genesis, head ledger.Header)) error {
+	cfg = cfg.WithDefaults()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := startNode(ctx, h, cfg, newLogger(stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	ready(r.addr, r.genesis, r.node.Head())
+	return <-r.done
+}

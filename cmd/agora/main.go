@@ -1,0 +1,163 @@
+// Command agora is Agora's one binary: the node, its command-line client,
+// and the tools to check and measure it.
+//
+// Run "agora help" for the commands and "agora COMMAND -h" for each one's
+// flags and examples.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+const usage = `Agora: a ledger its stakeholders run and govern together.
+
+Usage:
+  agora dev                     run a single-node dev ledger with demo keys
+  agora init                    write a genesis and configuration for a new ledger
+  agora start                   run a node from a home directory (also: agora node start)
+  agora fsck                    check a stopped node's store by replaying it
+  agora keys new|list|show|export-public
+                                manage your keys (encrypted on this machine)
+  agora notary anchor|verify    prove a file existed, and check such proofs
+  agora tx show HASH            show a transaction
+  agora block show [HEIGHT]     show a block (default: the latest)
+  agora account show ADDR|NAME  show an account's sequence and label
+  agora info                    show the node's chain, height and modules
+  agora bench                   measure throughput against this machine's ceiling
+  agora version                 print the version
+
+Environment:
+  AGORA_HOME         home directory (keys, genesis, data); default ~/.agora
+  AGORA_NODE         node API URL for client commands; default http://127.0.0.1:7780
+  AGORA_PASSPHRASE   passphrase for your keys, for scripts; otherwise you are asked
+
+Examples:
+  agora dev
+  agora keys new alice
+  agora notary anchor contract.pdf --key alice
+  agora notary verify contract.pdf
+`
+
+// exitError carries an exit status; a plain error exits 1.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// usageError is an error in how the command was called: exit status 2.
+func usageError(format string, a ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, a...)}
+}
+
+type command func(args []string, stdout, stderr io.Writer) error
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"dev":     runDev,
+		"init":    runInit,
+		"start":   runStart,
+		"node":    runNodeCmd,
+		"fsck":    runFsck,
+		"keys":    runKeys,
+		"notary":  runNotary,
+		"tx":      runTx,
+		"block":   runBlock,
+		"account": runAccount,
+		"info":    runInfo,
+		"bench":   runBench,
+		"version": runVersion,
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "agora: unknown command %q\nRun 'agora help' for the commands.\n", args[0])
+		return 2
+	}
+	err := cmd(args[1:], stdout, stderr)
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.err.Error() != "" {
+			fmt.Fprintf(stderr, "agora %s: %v\n", args[0], ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "agora %s: %v\n", args[0], err)
+	return 1
+}
+
+// newFlags returns a FlagSet for a subcommand with its usage text.
+func newFlags(name, text string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, strings.TrimLeft(text, "\n"))
+		fmt.Fprintln(stderr, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags, allowing them before and after positional arguments,
+// and returns the positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &exitError{code: 2, err: errors.New("")}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) error {
+	fmt.Fprintln(stdout, "agora", version)
+	return nil
+}
+
+func runNodeCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "start" {
+		return usageError("usage: agora node start [--home DIR]")
+	}
+	return runStart(args[1:], stdout, stderr)
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/api"
+	"github.com/agora-ledger/agora/internal/client"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// signAndSubmit unlocks the key name, signs a transaction with it and
+// submits it, waiting for the commit. A committed transaction whose module
+// refused it is an error carrying the result's code and reason.
+func signAndSubmit(homeDir, nodeURL, name, module, typ string, body any, ttl time.Duration, stderr io.Writer) (*api.SubmitResponse, error) {
+	ks := home(homeDir).keys()
+	if _, err := ks.Get(name); err != nil {
+		return nil, fmt.Errorf("%w\nhint: 'agora keys list --home %s' shows your keys", err, homeDir)
+	}
+	pass, err := passphrase(stderr, fmt.Sprintf("Passphrase for key %s: ", name), false)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ks.Unlock(name, pass)
+	if err != nil {
+		return nil, err
+	}
+	c := client.New(nodeURL)
+	ctx := context.Background()
+	raw, err := c.Build(ctx, key, module, typ, body, ttl)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Submit(ctx, raw, true)
+	if err != nil {
+		return nil, err
+	}
+	if res.TxCommit != nil && !res.Result.OK() {
+		return res, fmt.Errorf("transaction %s was committed at height %d but refused: %s (%s)", res.Hash, res.Height, res.Result.Error, res.Result.Code)
+	}
+	return res, nil
+}
+
+const txUsage = `
+Usage: agora tx show HASH [--json]
+
+Shows a transaction: pending, or committed with its block, result and
+decoded content.
+
+Example:
+  agora tx show 3f5a...e1
+`
+
+func runTx(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("tx show", txUsage, stderr)
+	nodeURL := nodeFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if len(args) == 0 || args[0] != "show" {
+		return usageError("usage: agora tx show HASH")
+	}
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("give exactly one transaction HASH")
+	}
+	id, err := tx.ParseID(pos[0])
+	if err != nil {
+		return err
+	}
+	v, err := client.New(*nodeURL).Tx(context.Background(), id)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, v)
+	}
+	fmt.Fprintf(stdout, "tx %s\n  status   %s\n", v.Hash, v.Status)
+	if v.Status != "committed" {
+		return nil
+	}
+	fmt.Fprintf(stdout, "  module   %s/%s\n  block    %d (index %d, %s)\n  result   %s\n", v.Module, v.Type, v.Height, v.Index, v.Time.Format(time.RFC3339Nano), v.Result.Code)
+	if v.Result.Error != "" {
+		fmt.Fprintf(stdout, "  reason   %s\n", v.Result.Error)
+	}
+	for _, s := range v.Signers {
+		fmt.Fprintf(stdout, "  signer   %s (sequence %d)\n", s.Address, s.Sequence)
+	}
+	for _, e := range v.Result.Events {
+		fmt.Fprintf(stdout, "  event    %s.%s", e.Module, e.Type)
+		for _, a := range e.Attrs {
+			fmt.Fprintf(stdout, " %s=%s", a.Key, a.Value)
+		}
+		fmt.Fprintln(stdout)
+	}
+	return nil
+}
+
+const blockUsage = `
+Usage: agora block show [HEIGHT|latest] [--json]
+
+Shows a committed block: its hash, header and transactions.
+
+Examples:
+  agora block show
+  agora block show 42 --json
+`
+
+func runBlock(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("block show", blockUsage, stderr)
+	nodeURL := nodeFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if len(args) == 0 || args[0] != "show" {
+		return usageError("usage: agora block show [HEIGHT|latest]")
+	}
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	h := "latest"
+	if len(pos) == 1 {
+		h = pos[0]
+	} else if len(pos) > 1 {
+		return usageError("give at most one HEIGHT")
+	}
+	b, err := client.New(*nodeURL).Block(context.Background(), h)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, b)
+	}
+	fmt.Fprintf(stdout, "block %d\n  hash      %s\n  time      %s\n  previous  %x\n  app hash  %x\n  txs       %d\n",
+		b.Header.Height, b.Hash, time.UnixMilli(b.Header.Time).UTC().Format(time.RFC3339Nano), b.Header.PrevHash, b.Header.AppHash, len(b.Txs))
+	for _, t := range b.Txs {
+		fmt.Fprintf(stdout, "    %s  %s/%s  %s\n", t.Hash, t.Module, t.Type, t.Result.Code)
+	}
+	return nil
+}
+
+const accountUsage = `
+Usage: agora account show ADDRESS|KEYNAME [--json]
+
+Shows an account: its key, label and sequence numbers. KEYNAME is a key in
+your keystore.
+
+Example:
+  agora account show alice
+`
+
+func runAccount(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("account show", accountUsage, stderr)
+	homeDir := homeFlag(fs)
+	nodeURL := nodeFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if len(args) == 0 || args[0] != "show" {
+		return usageError("usage: agora account show ADDRESS|KEYNAME")
+	}
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("give exactly one ADDRESS or KEYNAME")
+	}
+	addr := pos[0]
+	if e, err := home(*homeDir).keys().Get(addr); err == nil {
+		addr = e.Address
+	}
+	a, err := client.New(*nodeURL).Account(context.Background(), addr)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, a)
+	}
+	fmt.Fprintf(stdout, "account %s\n  key            %s\n", a.Address, a.Key)
+	if a.Label != "" {
+		fmt.Fprintf(stdout, "  label          %s\n", a.Label)
+	}
+	fmt.Fprintf(stdout, "  sequence       %d\n  next sequence  %d\n", a.Sequence, a.NextSequence)
+	return nil
+}
+
+func runInfo(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("info", "\nUsage: agora info [--json]\n\nShows the node's chain, height, hashes and modules.\n", stderr)
+	nodeURL := nodeFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	i, err := client.New(*nodeURL).Info(context.Background())
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, i)
+	}
+	fmt.Fprintf(stdout, "chain     %s\nversion   %s\nheight    %d\ntime      %s\nblock     %s\napp hash  %s\ngenesis   %s\nmempool   %d\nmodules   %v\n",
+		i.ChainID, i.Version, i.Height, i.Time.Format(time.RFC3339Nano), i.BlockHash, i.AppHash, i.GenesisHash, i.Mempool, i.Modules)
+	return nil
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+const initUsage = `
+Usage: agora init --chain-id ID [--home DIR] [--key NAME]... [--notary open|allowlist]
+
+Writes DIR/genesis.json and DIR/config.json for a new ledger. Each --key
+names a key in DIR/keys (see 'agora keys new') to list in the genesis as a
+labelled account; with --notary allowlist only those keys may anchor.
+Edit the files before the first start if you like: the genesis is fixed
+once a node has started from it.
+
+Examples:
+  agora keys new operator --home /srv/agora
+  agora init --home /srv/agora --chain-id acme-1 --key operator
+  agora start --home /srv/agora
+`
+
+type stringList []string
+
+func (s *stringList) String() string     { return fmt.Sprint(*s) }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func runInit(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("init", initUsage, stderr)
+	homeDir := homeFlag(fs)
+	chainID := fs.String("chain-id", "", "chain id (letters, digits, '.', '_', '-')")
+	notaryMode := fs.String("notary", "open", "who may anchor: open, or allowlist (the --key accounts)")
+	var keys stringList
+	fs.Var(&keys, "key", "a key `NAME` from the keystore to list as a genesis account (repeatable)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if !tx.ValidChainID(*chainID) {
+		return usageError("--chain-id %q: give 1-64 letters, digits, '.', '_' or '-'", *chainID)
+	}
+	if *notaryMode != "open" && *notaryMode != "allowlist" {
+		return usageError("--notary %q: use open or allowlist", *notaryMode)
+	}
+	h := home(*homeDir)
+	if _, err := os.Stat(h.genesis()); err == nil {
+		return fmt.Errorf("%s already exists; remove it to start a new ledger", h.genesis())
+	}
+	g := &ledger.Genesis{ChainID: *chainID, Time: time.Now().UTC().Truncate(time.Second), Params: ledger.DefaultParams()}
+	var allowed []string
+	for _, name := range keys {
+		e, err := h.keys().Get(name)
+		if err != nil {
+			return err
+		}
+		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Label: name, Key: e.PublicKey})
+		allowed = append(allowed, e.Address)
+	}
+	if err := setNotaryGenesis(g, *notaryMode, allowed); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(string(h), 0o700); err != nil {
+		return err
+	}
+	if err := writeGenesis(h, g); err != nil {
+		return err
+	}
+	if _, err := os.Stat(h.config()); errors.Is(err, os.ErrNotExist) {
+		if err := writeConfig(h, node.Config{}.WithDefaults()); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %s and %s\nstart the node with: agora start --home %s\n", h.genesis(), h.config(), h)
+	return nil
+}
+
+const startUsage = `
+Usage: agora start [--home DIR] [--http ADDR]
+
+Runs a node from DIR (see 'agora init'): the first start initialises the
+store in DIR/data from DIR/genesis.json; later starts resume from the last
+committed block. Configuration is read from DIR/config.json (fields are
+documented in docs/configuration.md); --http overrides its "http" field.
+Stop it with Ctrl-C or SIGTERM.
+
+Examples:
+  agora start --home /srv/agora
+  agora node start --home /srv/agora --http 0.0.0.0:7780
+`
+
+func runStart(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("start", startUsage, stderr)
+	homeDir := homeFlag(fs)
+	httpAddr := fs.String("http", "", "API listen address (overrides config.json)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	h := home(*homeDir)
+	cfg, err := node.LoadConfig(h.config())
+	if err != nil {
+		return err
+	}
+	if *httpAddr != "" {
+		cfg.HTTP = *httpAddr
+	}
+	return serve(h, cfg, stderr, func(addr string, g *ledger.Genesis, head ledger.Header) {
+		fmt.Fprintf(stdout, "agora node for %s at height %d, API on http://%s\n", g.ChainID, head.Height, addr)
+	})
+}
+
+const fsckUsage = `
+Usage: agora fsck [--home DIR]
+
+Checks a stopped node's store: replays every block from the genesis and
+checks each stored header, the transaction index, and that the stored
+state is exactly the replayed state. Exits 0 only if all holds.
+
+Example:
+  agora fsck --home /srv/agora
+`
+
+func runFsck(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("fsck", fsckUsage, stderr)
+	homeDir := homeFlag(fs)
+	quiet := fs.Bool("q", false, "no progress output")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	h := home(*homeDir)
+	log := newLogger(stderr, "warn")
+	st, exec, g, _, err := openLedger(h, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	last := time.Now()
+	rep, err := node.Fsck(st, exec, g, func(height, head uint64) {
+		if !*quiet && (time.Since(last) > time.Second || height == head) {
+			fmt.Fprintf(stderr, "\rreplayed block %d of %d", height, head)
+			last = time.Now()
+		}
+	})
+	if !*quiet && err == nil && rep.Head > 0 {
+		fmt.Fprintln(stderr)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "ok: %d blocks, %d transactions, %d state keys; app hash %x at height %d\n",
+		rep.Blocks, rep.Txs, rep.StateKeys, rep.AppHash, rep.Head)
+	return nil
+}

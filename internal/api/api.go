@@ -1,0 +1,542 @@
+// Package api serves Agora's HTTP API: transaction submission, blocks,
+// transactions, accounts, node information, health, Prometheus metrics,
+// every module's queries and the OpenAPI document that describes them.
+//
+// # Errors
+//
+// Every error is a JSON object {"error": {"code", "message", "hint"}}:
+// code is stable (see ledger.Codes, plus "busy", "stopped", "timeout",
+// "not_implemented"), message is written for people, hint (when present)
+// says what to do. statusOf is the one place that maps codes to HTTP
+// statuses.
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+// Version is the software version reported by /v1/node/info.
+var Version = "0.1.0-dev"
+
+// Server is the HTTP API of one node.
+type Server struct {
+	node        *node.Node
+	log         *slog.Logger
+	genesisHash []byte
+	maxBody     int64
+	timeout     time.Duration
+	gatherer    prometheus.Gatherer
+}
+
+// New returns the API of n. genesisHash identifies the genesis file;
+// gatherer serves /metrics.
+func New(n *node.Node, cfg node.Config, genesisHash []byte, log *slog.Logger, gatherer prometheus.Gatherer) *Server {
+	cfg = cfg.WithDefaults()
+	return &Server{node: n, log: log, genesisHash: genesisHash, maxBody: cfg.MaxRequestBytes,
+		timeout: time.Duration(cfg.RequestTimeout), gatherer: gatherer}
+}
+
+// Handler returns the API's routes. Every route is registered here.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/tx", s.handle(s.submit))
+	mux.Handle("POST /v1/txs", s.handle(s.submitBatch))
+	mux.Handle("GET /v1/tx/{hash}", s.handle(s.getTx))
+	mux.Handle("GET /v1/blocks/{height}", s.handle(s.getBlock))
+	mux.Handle("GET /v1/accounts/{address}", s.handle(s.getAccount))
+	mux.Handle("GET /v1/node/info", s.handle(s.info))
+	mux.Handle("GET /healthz", s.handle(s.health))
+	mux.Handle("GET /openapi.json", s.handle(s.openAPI))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
+	for _, m := range s.node.Executor().Modules() {
+		for _, q := range m.Queries() {
+			mux.Handle(q.Pattern, s.handle(s.query(m.Name(), q)))
+		}
+	}
+	mux.Handle("GET /{$}", http.HandlerFunc(s.index))
+	mux.Handle("/", s.handle(func(r *http.Request) (any, int, error) {
+		return nil, 0, &Error{Status: http.StatusNotFound, Code: "not_found",
+			Message: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), Hint: "GET /openapi.json lists the routes"}
+	}))
+	return mux
+}
+
+// handlerFunc is a thin handler: it returns a response to encode as JSON
+// (with status, 0 meaning 200) or an error that writeError maps.
+type handlerFunc func(r *http.Request) (any, int, error)
+
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+		defer cancel()
+		resp, status, err := h(r.WithContext(ctx))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if status == 0 {
+			status = http.StatusOK
+		}
+		writeJSON(w, status, resp)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// Error is an API error as clients see it.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+var hints = map[string]string{
+	"bad_sequence":   "fetch next_sequence from GET /v1/accounts/{address} and sign again",
+	"expired":        "sign the transaction again with a later expiry",
+	"wrong_chain":    "sign for the chain_id that GET /v1/node/info reports",
+	"bad_signature":  "sign the exact transaction bytes, prefixed with \"agora/tx/v1\\x00\", with each signer's key",
+	"malformed":      "see docs/spec/transactions.md for the envelope format",
+	"too_large":      "split the request; limits are in docs/spec/transactions.md",
+	"busy":           "the mempool is full: retry after a short wait",
+	"stopped":        "the node stopped committing: check its log",
+	"timeout":        "the transaction may still commit: check GET /v1/tx/{hash}",
+	"unknown_module": "GET /v1/node/info lists the modules",
+}
+
+// statusOf maps a stable code to its HTTP status.
+func statusOf(code string) int {
+	switch code {
+	case "malformed", "invalid", "wrong_chain", "expired", "unknown_module", "unknown_type", "bad_signature":
+		return http.StatusBadRequest
+	case "unauthorized":
+		return http.StatusForbidden
+	case "not_found":
+		return http.StatusNotFound
+	case "conflict", "bad_sequence":
+		return http.StatusConflict
+	case "too_large":
+		return http.StatusRequestEntityTooLarge
+	case "busy", "stopped":
+		return http.StatusServiceUnavailable
+	case "timeout":
+		return http.StatusGatewayTimeout
+	case "not_implemented":
+		return http.StatusNotImplemented
+	}
+	return http.StatusInternalServerError
+}
+
+// toError turns any error into the Error clients see.
+func toError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		if e.Status == 0 {
+			e.Status = statusOf(e.Code)
+		}
+		return e
+	}
+	var maxErr *http.MaxBytesError
+	code := ledger.Code(err)
+	switch {
+	case errors.As(err, &maxErr):
+		code = "too_large"
+	case errors.Is(err, node.ErrBusy):
+		code = "busy"
+	case errors.Is(err, node.ErrStopped):
+		code = "stopped"
+	case errors.Is(err, context.DeadlineExceeded):
+		code = "timeout"
+	}
+	msg := err.Error()
+	if code == "internal" || code == "storage" {
+		msg = "internal error: see the node's log"
+	}
+	return &Error{Status: statusOf(code), Code: code, Message: msg, Hint: hints[code]}
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := toError(err)
+	if e.Status >= 500 && e.Code != "busy" && e.Code != "timeout" {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, e.Status, map[string]*Error{"error": e})
+}
+
+// SubmitRequest is the JSON body of POST /v1/tx: the canonical envelope,
+// base64 (standard or URL alphabet, padding optional). A body of type
+// application/cbor is the raw envelope instead.
+type SubmitRequest struct {
+	Tx string `json:"tx"`
+}
+
+// SubmitResponse answers POST /v1/tx.
+type SubmitResponse struct {
+	Hash   tx.ID  `json:"hash"`
+	Status string `json:"status"` // "pending" or "committed"
+	*TxCommit
+}
+
+// TxCommit says where a transaction was committed and its result.
+type TxCommit struct {
+	Height    uint64        `json:"height"`
+	Index     int           `json:"index"`
+	BlockHash string        `json:"block_hash"`
+	Time      time.Time     `json:"time"`
+	Result    ledger.Result `json:"result"`
+}
+
+func commitOf(c node.Committed) *TxCommit {
+	h := c.Header.Hash()
+	return &TxCommit{Height: c.Height, Index: c.Index, BlockHash: hex.EncodeToString(h[:]),
+		Time: time.UnixMilli(c.Header.Time).UTC(), Result: c.Result}
+}
+
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.TrimRight(strings.TrimSpace(s), "=")
+	if b, err := base64.RawStdEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: tx is not base64", tx.ErrMalformed)
+	}
+	return b, nil
+}
+
+func readJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return err
+		}
+		return fmt.Errorf("%w: request body: %v", tx.ErrMalformed, err)
+	}
+	return nil
+}
+
+func (s *Server) submit(r *http.Request) (any, int, error) {
+	var raw []byte
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/cbor") {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, 0, err
+		}
+		raw = b
+	} else {
+		var req SubmitRequest
+		if err := readJSON(r, &req); err != nil {
+			return nil, 0, err
+		}
+		b, err := decodeBase64(req.Tx)
+		if err != nil {
+			return nil, 0, err
+		}
+		raw = b
+	}
+	wait := r.URL.Query().Get("wait")
+	if wait != "" && wait != "commit" && wait != "none" {
+		return nil, 0, &Error{Status: 400, Code: "invalid", Message: fmt.Sprintf("wait=%q: use wait=commit or omit it", wait)}
+	}
+	id, err := s.node.Submit(raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	if wait != "commit" {
+		return SubmitResponse{Hash: id, Status: "pending"}, http.StatusAccepted, nil
+	}
+	c, err := s.node.Wait(r.Context(), id)
+	if err != nil {
+		return nil, 0, err
+	}
+	return SubmitResponse{Hash: id, Status: "committed", TxCommit: commitOf(c)}, http.StatusOK, nil
+}
+
+// BatchRequest is the body of POST /v1/txs: many envelopes at once.
+type BatchRequest struct {
+	Txs []string `json:"txs"`
+}
+
+// BatchItem is one envelope's outcome in a BatchResponse: its hash, or an
+// error; an error does not stop the envelopes after it.
+type BatchItem struct {
+	Hash  *tx.ID `json:"hash,omitempty"`
+	Error *Error `json:"error,omitempty"`
+	// With wait=commit: the block height and the result code.
+	Height uint64 `json:"height,omitempty"`
+	Code   string `json:"code,omitempty"`
+}
+
+// MaxBatch bounds the envelopes in one POST /v1/txs.
+const MaxBatch = 10000
+
+func (s *Server) submitBatch(r *http.Request) (any, int, error) {
+	var req BatchRequest
+	if err := readJSON(r, &req); err != nil {
+		return nil, 0, err
+	}
+	if len(req.Txs) > MaxBatch {
+		return nil, 0, &Error{Status: 413, Code: "too_large", Message: fmt.Sprintf("%d transactions in a batch, at most %d", len(req.Txs), MaxBatch)}
+	}
+	out := struct {
+		Results []BatchItem `json:"results"`
+	}{Results: make([]BatchItem, len(req.Txs))}
+	wait := r.URL.Query().Get("wait")
+	if wait != "" && wait != "commit" && wait != "none" {
+		return nil, 0, &Error{Status: 400, Code: "invalid", Message: fmt.Sprintf("wait=%q: use wait=commit or omit it", wait)}
+	}
+	for i, enc := range req.Txs {
+		raw, err := decodeBase64(enc)
+		if err == nil {
+			var id tx.ID
+			id, err = s.node.Submit(raw)
+			if err == nil {
+				out.Results[i].Hash = &id
+				continue
+			}
+		}
+		out.Results[i].Error = toError(err)
+	}
+	if wait != "commit" {
+		return out, http.StatusAccepted, nil
+	}
+	for i := range out.Results {
+		item := &out.Results[i]
+		if item.Hash == nil {
+			continue
+		}
+		c, err := s.node.Wait(r.Context(), *item.Hash)
+		if err != nil {
+			item.Error = toError(err)
+			continue
+		}
+		item.Code = c.Result.Code
+		item.Height = c.Height
+	}
+	return out, http.StatusOK, nil
+}
+
+// TxView is a transaction as GET /v1/tx/{hash} shows it.
+type TxView struct {
+	Hash         tx.ID        `json:"hash"`
+	Status       string       `json:"status"` // "pending" or "committed"
+	ChainID      string       `json:"chain_id"`
+	Module       string       `json:"module"`
+	Type         string       `json:"type"`
+	Signers      []SignerView `json:"signers"`
+	ExpiryHeight uint64       `json:"expiry_height,omitempty"`
+	ExpiryTime   *time.Time   `json:"expiry_time,omitempty"`
+	Body         string       `json:"body"` // hex of the canonical CBOR body
+	Envelope     string       `json:"envelope,omitempty"`
+	*TxCommit    `json:",omitempty"`
+}
+
+// SignerView is one signer of a transaction.
+type SignerView struct {
+	Address  string       `json:"address"`
+	Key      tx.PublicKey `json:"key"`
+	Sequence uint64       `json:"sequence"`
+}
+
+func viewTx(raw []byte) (*TxView, error) {
+	s, t, err := tx.Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	v := &TxView{Hash: s.ID(), ChainID: t.ChainID, Module: t.Module, Type: t.Type, ExpiryHeight: t.ExpiryHeight,
+		Body: hex.EncodeToString(t.Body)}
+	if t.ExpiryTime != 0 {
+		et := time.UnixMilli(t.ExpiryTime).UTC()
+		v.ExpiryTime = &et
+	}
+	for _, sg := range t.Signers {
+		v.Signers = append(v.Signers, SignerView{Address: sg.Key.Address(), Key: sg.Key, Sequence: sg.Sequence})
+	}
+	return v, nil
+}
+
+func (s *Server) getTx(r *http.Request) (any, int, error) {
+	id, err := tx.ParseID(r.PathValue("hash"))
+	if err != nil {
+		return nil, 0, err
+	}
+	c, err := s.node.Lookup(id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		if s.node.Pending(id) {
+			return map[string]any{"hash": id, "status": "pending"}, 0, nil
+		}
+		return nil, 0, &Error{Status: 404, Code: "not_found", Message: fmt.Sprintf("no transaction %s", id),
+			Hint: "it was never submitted, was refused, or was dropped from the mempool"}
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	rec, err := s.node.Store().Block(c.Height)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := viewTx(rec.Txs[c.Index])
+	if err != nil {
+		return nil, 0, err
+	}
+	v.Status = "committed"
+	v.TxCommit = commitOf(c)
+	if r.URL.Query().Get("envelope") == "1" {
+		v.Envelope = base64.StdEncoding.EncodeToString(rec.Txs[c.Index])
+	}
+	return v, 0, nil
+}
+
+// BlockView is a block as GET /v1/blocks/{height} shows it.
+type BlockView struct {
+	Hash   string        `json:"hash"`
+	Header ledger.Header `json:"header"`
+	Txs    []BlockTx     `json:"txs"`
+}
+
+// BlockTx is one transaction in a BlockView.
+type BlockTx struct {
+	Hash   tx.ID         `json:"hash"`
+	Module string        `json:"module"`
+	Type   string        `json:"type"`
+	Result ledger.Result `json:"result"`
+}
+
+func (s *Server) getBlock(r *http.Request) (any, int, error) {
+	hs := r.PathValue("height")
+	var h uint64
+	if hs == "latest" {
+		h = s.node.Head().Height
+	} else {
+		var err error
+		h, err = strconv.ParseUint(hs, 10, 64)
+		if err != nil {
+			return nil, 0, &Error{Status: 400, Code: "invalid", Message: fmt.Sprintf("height %q is not a number", hs), Hint: "use a height such as 12, or latest"}
+		}
+	}
+	rec, err := s.node.Store().Block(h)
+	if err != nil {
+		return nil, 0, err
+	}
+	hash := rec.Header.Hash()
+	v := BlockView{Hash: hex.EncodeToString(hash[:]), Header: rec.Header, Txs: []BlockTx{}}
+	for i, raw := range rec.Txs {
+		tv, err := viewTx(raw)
+		if err != nil {
+			return nil, 0, err
+		}
+		v.Txs = append(v.Txs, BlockTx{Hash: tv.Hash, Module: tv.Module, Type: tv.Type, Result: rec.Results[i]})
+	}
+	return v, 0, nil
+}
+
+// AccountView is an account as GET /v1/accounts/{address} shows it.
+type AccountView struct {
+	Address string       `json:"address"`
+	Key     tx.PublicKey `json:"key"`
+	Label   string       `json:"label,omitempty"`
+	// Sequence is the committed next sequence; NextSequence counts the
+	// account's transactions waiting in the mempool too.
+	Sequence     uint64 `json:"sequence"`
+	NextSequence uint64 `json:"next_sequence"`
+}
+
+func (s *Server) getAccount(r *http.Request) (any, int, error) {
+	addr := r.PathValue("address")
+	if b, err := hex.DecodeString(addr); err != nil || len(b) != 20 {
+		return nil, 0, &Error{Status: 400, Code: "invalid", Message: fmt.Sprintf("%q is not an address (40 hex digits)", addr)}
+	}
+	snap := s.node.Store().Snapshot()
+	defer snap.Close()
+	a, err := ledger.GetAccountByAddress(snap, addr)
+	if errors.Is(err, ledger.ErrNotFound) {
+		// A key that never signed has sequence 0 and no record yet.
+		return nil, 0, &Error{Status: 404, Code: "not_found", Message: fmt.Sprintf("no account %s", addr),
+			Hint: "an account appears when its key first signs a committed transaction; its first sequence is 0"}
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return AccountView{Address: addr, Key: a.Key, Label: a.Label, Sequence: a.Sequence,
+		NextSequence: s.node.NextSequence(addr, a.Sequence)}, 0, nil
+}
+
+// Info answers GET /v1/node/info.
+type Info struct {
+	ChainID     string    `json:"chain_id"`
+	Version     string    `json:"version"`
+	GenesisHash string    `json:"genesis_hash"`
+	Height      uint64    `json:"height"`
+	BlockHash   string    `json:"block_hash"`
+	AppHash     string    `json:"app_hash"`
+	Time        time.Time `json:"time"`
+	Mempool     int       `json:"mempool"`
+	Modules     []string  `json:"modules"`
+}
+
+func (s *Server) info(*http.Request) (any, int, error) {
+	h := s.node.Head()
+	hash := h.Hash()
+	inf := Info{ChainID: h.ChainID, Version: Version, GenesisHash: hex.EncodeToString(s.genesisHash), Height: h.Height,
+		BlockHash: hex.EncodeToString(hash[:]), AppHash: hex.EncodeToString(h.AppHash), Time: time.UnixMilli(h.Time).UTC(),
+		Mempool: s.node.MempoolSize()}
+	for _, m := range s.node.Executor().Modules() {
+		inf.Modules = append(inf.Modules, m.Name())
+	}
+	return inf, 0, nil
+}
+
+func (s *Server) health(*http.Request) (any, int, error) {
+	if err := s.node.Err(); err != nil {
+		return nil, 0, &Error{Status: 503, Code: "stopped", Message: "the node stopped committing blocks", Hint: hints["stopped"]}
+	}
+	return map[string]any{"status": "ok", "height": s.node.Head().Height}, 0, nil
+}
+
+func (s *Server) query(module string, q ledger.Query) handlerFunc {
+	return func(r *http.Request) (any, int, error) {
+		if p := r.URL.Query().Get("proof"); p != "" && p != "0" {
+			return nil, 0, &Error{Status: 501, Code: "not_implemented", Message: "state proofs are not served yet",
+				Hint: "omit proof=1; proofs arrive with the verifiable map"}
+		}
+		snap := s.node.Store().Snapshot()
+		defer snap.Close()
+		arg := func(name string) string {
+			if v := r.PathValue(name); v != "" {
+				return v
+			}
+			return r.URL.Query().Get(name)
+		}
+		v, err := q.Run(ledger.NewReadView(snap, module), arg)
+		return v, 0, err
+	}
+}

@@ -1,0 +1,200 @@
+// Package client talks to an Agora node's HTTP API: it builds and signs
+// transactions with keys the caller holds, submits them, and reads
+// blocks, transactions, accounts and module state.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/api"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+// Client is a connection to one node.
+type Client struct {
+	base string
+	hc   *http.Client
+}
+
+// New returns a client for the node at base, e.g. "http://127.0.0.1:7780".
+func New(base string) *Client {
+	return &Client{base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 60 * time.Second}}
+}
+
+// Error is an error answered by the node.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Hint    string
+}
+
+func (e *Error) Error() string {
+	if e.Hint != "" {
+		return fmt.Sprintf("%s (%s)\nhint: %s", e.Message, e.Code, e.Hint)
+	}
+	return fmt.Sprintf("%s (%s)", e.Message, e.Code)
+}
+
+// IsCode reports whether err is a node error with the given code.
+func IsCode(err error, code string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the node at %s: %w\nhint: start one with 'agora dev', or point --node or AGORA_NODE at a running node", c.base, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error *api.Error `json:"error"`
+		}
+		if json.Unmarshal(b, &e) == nil && e.Error != nil {
+			return &Error{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message, Hint: e.Error.Hint}
+		}
+		return &Error{Status: resp.StatusCode, Code: "http", Message: fmt.Sprintf("%s %s: %s", method, path, resp.Status)}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s %s: bad response: %w", method, path, err)
+	}
+	return nil
+}
+
+// Info returns the node's information.
+func (c *Client) Info(ctx context.Context) (*api.Info, error) {
+	var v api.Info
+	return &v, c.do(ctx, "GET", "/v1/node/info", nil, &v)
+}
+
+// Account returns an account; a key that never signed gets a not_found
+// error.
+func (c *Client) Account(ctx context.Context, addr string) (*api.AccountView, error) {
+	var v api.AccountView
+	return &v, c.do(ctx, "GET", "/v1/accounts/"+addr, nil, &v)
+}
+
+// NextSequence returns the sequence the next transaction of key must use.
+func (c *Client) NextSequence(ctx context.Context, key tx.PublicKey) (uint64, error) {
+	a, err := c.Account(ctx, key.Address())
+	if IsCode(err, "not_found") {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return a.NextSequence, nil
+}
+
+// Tx returns a transaction by hash.
+func (c *Client) Tx(ctx context.Context, id tx.ID) (*api.TxView, error) {
+	var v api.TxView
+	return &v, c.do(ctx, "GET", "/v1/tx/"+id.String(), nil, &v)
+}
+
+// Block returns the block at height ("latest" for the head).
+func (c *Client) Block(ctx context.Context, height string) (*api.BlockView, error) {
+	var v api.BlockView
+	return &v, c.do(ctx, "GET", "/v1/blocks/"+height, nil, &v)
+}
+
+// Get reads any GET route into out.
+func (c *Client) Get(ctx context.Context, path string, out any) error {
+	return c.do(ctx, "GET", path, nil, out)
+}
+
+// Submit submits a signed envelope; with wait it returns once the
+// transaction is committed.
+func (c *Client) Submit(ctx context.Context, raw []byte, wait bool) (*api.SubmitResponse, error) {
+	path := "/v1/tx"
+	if wait {
+		path += "?wait=commit"
+	}
+	var v api.SubmitResponse
+	return &v, c.do(ctx, "POST", path, api.SubmitRequest{Tx: base64.StdEncoding.EncodeToString(raw)}, &v)
+}
+
+// SubmitBatch submits many envelopes in one request.
+func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte) ([]api.BatchItem, error) {
+	return c.submitBatch(ctx, raws, "/v1/txs")
+}
+
+// SubmitBatchWait submits many envelopes and returns once every admitted
+// one is committed, with its height and result code.
+func (c *Client) SubmitBatchWait(ctx context.Context, raws [][]byte) ([]api.BatchItem, error) {
+	return c.submitBatch(ctx, raws, "/v1/txs?wait=commit")
+}
+
+func (c *Client) submitBatch(ctx context.Context, raws [][]byte, path string) ([]api.BatchItem, error) {
+	req := api.BatchRequest{Txs: make([]string, len(raws))}
+	for i, r := range raws {
+		req.Txs[i] = base64.StdEncoding.EncodeToString(r)
+	}
+	var v struct {
+		Results []api.BatchItem `json:"results"`
+	}
+	if err := c.do(ctx, "POST", path, req, &v); err != nil {
+		return nil, err
+	}
+	if len(v.Results) != len(raws) {
+		return nil, fmt.Errorf("batch: %d results for %d transactions", len(v.Results), len(raws))
+	}
+	return v.Results, nil
+}
+
+// Build signs a single-signer transaction for the node's chain with the
+// key's next sequence and an expiry ttl from now.
+func (c *Client) Build(ctx context.Context, key *tx.PrivateKey, module, typ string, body any, ttl time.Duration) ([]byte, error) {
+	info, err := c.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seq, err := c.NextSequence(ctx, key.Public())
+	if err != nil {
+		return nil, err
+	}
+	b, err := tx.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	t := &tx.Tx{Version: tx.Version, ChainID: info.ChainID, Module: module, Type: typ, Body: b,
+		Signers: []tx.Signer{{Key: key.Public(), Sequence: seq}}, ExpiryTime: time.Now().Add(ttl).UnixMilli()}
+	s, err := tx.Sign(t, key)
+	if err != nil {
+		return nil, err
+	}
+	return s.Encode()
+}
