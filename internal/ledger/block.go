@@ -3,6 +3,8 @@ package ledger
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
 	"github.com/agora-ledger/agora/internal/tx"
@@ -15,12 +17,29 @@ type Header struct {
 	ChainID  string `cbor:"1,keyasint" json:"chain_id"`
 	Height   uint64 `cbor:"2,keyasint" json:"height"`
 	Time     int64  `cbor:"3,keyasint" json:"time_ms"` // Unix milliseconds
-	PrevHash []byte `cbor:"4,keyasint" json:"prev_hash"`
+	PrevHash Hash   `cbor:"4,keyasint" json:"prev_hash"`
 	// TxsHash commits to the transactions in order, ResultsHash to their
 	// results, AppHash to the state after the block.
-	TxsHash     []byte `cbor:"5,keyasint" json:"txs_hash"`
-	ResultsHash []byte `cbor:"6,keyasint" json:"results_hash"`
-	AppHash     []byte `cbor:"7,keyasint" json:"app_hash"`
+	TxsHash     Hash `cbor:"5,keyasint" json:"txs_hash"`
+	ResultsHash Hash `cbor:"6,keyasint" json:"results_hash"`
+	AppHash     Hash `cbor:"7,keyasint" json:"app_hash"`
+}
+
+// Hash is a digest: a CBOR byte string on the wire, lower-case hex in JSON.
+type Hash []byte
+
+// MarshalJSON implements json.Marshaler.
+func (h Hash) MarshalJSON() ([]byte, error) { return json.Marshal(hex.EncodeToString(h)) }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (h *Hash) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := hex.DecodeString(s)
+	*h = v
+	return err
 }
 
 // Hash returns the block hash.
