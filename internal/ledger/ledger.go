@@ -75,11 +75,12 @@ type Executor struct {
 	chainID string
 	mods    map[string]Module
 	order   []string
-	// Verified, if set, reports whether the signatures of the envelope
-	// whose SHA-256 is sum were already verified (by mempool admission),
-	// letting Apply skip verifying them again. It must only answer true
-	// for envelopes it verified.
-	Verified func(sum [32]byte) bool
+	// Admitted, if set, returns the result of Check(raw, true) for the
+	// envelope whose SHA-256 is sum if the caller (mempool admission)
+	// already made it, letting Apply skip decoding and verifying the
+	// transaction again; nil otherwise. It must only return what Check
+	// returned for those exact bytes.
+	Admitted func(sum [32]byte) *Checked
 }
 
 // NewExecutor returns an executor for chainID with the given modules, in
@@ -301,13 +302,15 @@ func (e *Executor) Apply(r Reader, prev *Header, b Block, txs [][]byte, propose 
 // failed an inclusion check and blk is unchanged; otherwise the result
 // says whether the module accepted it.
 func (e *Executor) applyTx(blk *overlay, b Block, raw []byte) (Result, error) {
-	verify := true
-	if e.Verified != nil && e.Verified(sha256.Sum256(raw)) {
-		verify = false
+	var c *Checked
+	if e.Admitted != nil {
+		c = e.Admitted(sha256.Sum256(raw))
 	}
-	c, err := e.Check(raw, verify)
-	if err != nil {
-		return Result{}, err
+	if c == nil {
+		var err error
+		if c, err = e.Check(raw, true); err != nil {
+			return Result{}, err
+		}
 	}
 	if err := CheckExpiry(c.Tx, b); err != nil {
 		return Result{}, err
@@ -341,7 +344,7 @@ func (e *Executor) applyTx(blk *overlay, b Block, raw []byte) (Result, error) {
 		KV:      &KV{o: txo, prefix: []byte(c.Tx.Module + "/")},
 		o:       txo,
 	}
-	err = e.mods[c.Tx.Module].Execute(ctx, c.Msg)
+	err := e.mods[c.Tx.Module].Execute(ctx, c.Msg)
 	if errors.Is(err, ErrStorage) {
 		return Result{}, err
 	}

@@ -52,8 +52,8 @@ type Node struct {
 	params   ledger.Params
 	pool     []*ledger.Checked
 	inPool   map[tx.ID]bool
-	pending  map[string]uint64 // address -> next sequence counting the pool
-	verified map[[32]byte]bool
+	pending  map[string]uint64            // address -> next sequence counting the pool
+	admitted map[[32]byte]*ledger.Checked // the pool and the block being applied, by SHA-256 of the envelope
 	waiters  map[tx.ID][]chan waitResult
 	stopped  error
 	wake     chan struct{}
@@ -85,11 +85,11 @@ func New(cfg Config, st *store.Store, exec *ledger.Executor, log *slog.Logger, c
 	n := &Node{
 		exec: exec, store: st, log: log, clock: clock, cfg: cfg.WithDefaults(), m: newMetrics(reg),
 		head: rec.Header, params: params,
-		inPool: map[tx.ID]bool{}, pending: map[string]uint64{}, verified: map[[32]byte]bool{},
+		inPool: map[tx.ID]bool{}, pending: map[string]uint64{}, admitted: map[[32]byte]*ledger.Checked{},
 		waiters: map[tx.ID][]chan waitResult{}, wake: make(chan struct{}, 1),
 	}
 	n.m.height.Set(float64(h))
-	exec.Verified = n.isVerified
+	exec.Admitted = n.isAdmitted
 	return n, nil
 }
 
@@ -125,10 +125,10 @@ func (n *Node) MempoolSize() int {
 	return len(n.pool)
 }
 
-func (n *Node) isVerified(sum [32]byte) bool {
+func (n *Node) isAdmitted(sum [32]byte) *ledger.Checked {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.verified[sum]
+	return n.admitted[sum]
 }
 
 // NextSequence returns the sequence number the next transaction signed by
@@ -208,7 +208,7 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	}
 	n.pool = append(n.pool, c)
 	n.inPool[c.ID] = true
-	n.verified[c.Sum] = true
+	n.admitted[c.Sum] = c
 	n.m.mempool.Set(float64(len(n.pool)))
 	select {
 	case n.wake <- struct{}{}:
@@ -412,7 +412,7 @@ func (n *Node) produce() error {
 	idx := 0
 	for _, c := range batch {
 		delete(n.inPool, c.ID)
-		delete(n.verified, c.Sum)
+		delete(n.admitted, c.Sum)
 		if err, ok := dropped[c.Sum]; ok {
 			n.m.rejected.WithLabelValues(ledger.Code(err)).Inc()
 			n.notify(c.ID, waitResult{err: err})
@@ -467,7 +467,7 @@ func (n *Node) recheck() error {
 		}
 		if bad != nil {
 			delete(n.inPool, c.ID)
-			delete(n.verified, c.Sum)
+			delete(n.admitted, c.Sum)
 			n.m.rejected.WithLabelValues(ledger.Code(bad)).Inc()
 			n.notify(c.ID, waitResult{err: bad})
 			continue

@@ -28,6 +28,7 @@ import (
 	"log/slog"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
@@ -50,7 +51,17 @@ type Store struct {
 // Open opens (creating if needed) the store in dir.
 // Pebble's errors go to log; its informational messages are dropped.
 func Open(dir string, log *slog.Logger) (*Store, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{log}})
+	opts := &pebble.Options{
+		Logger: pebbleLogger{log},
+		// Most point reads on the hot path miss (is this digest anchored,
+		// is this transaction committed): bloom filters answer them
+		// without reading data blocks.
+		MemTableSize: 64 << 20,
+	}
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
