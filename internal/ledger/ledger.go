@@ -218,6 +218,7 @@ func GetParams(r Reader) (Params, error) {
 type Outcome struct {
 	Header  Header
 	Txs     [][]byte // the block's transactions: when proposing, without the dropped ones
+	IDs     []tx.ID  // the transactions' IDs, in the same order
 	Results []Result
 	Writes  []Write // sorted by key
 	// Dropped lists, when proposing, the transactions left out and why.
@@ -265,7 +266,7 @@ func (e *Executor) Apply(r Reader, prev *Header, b Block, txs [][]byte, propose 
 			out.Dropped = append(out.Dropped, Dropped{Raw: raw, Err: fmt.Errorf("%w: block full", ErrInvalid)})
 			continue
 		}
-		res, err := e.applyTx(blk, b, raw)
+		id, res, err := e.applyTx(blk, b, raw)
 		if errors.Is(err, ErrStorage) {
 			return nil, err
 		}
@@ -278,6 +279,7 @@ func (e *Executor) Apply(r Reader, prev *Header, b Block, txs [][]byte, propose 
 		}
 		size += uint64(len(raw))
 		out.Txs = append(out.Txs, raw)
+		out.IDs = append(out.IDs, id)
 		out.Results = append(out.Results, res)
 	}
 	if out.Txs == nil {
@@ -301,7 +303,7 @@ func (e *Executor) Apply(r Reader, prev *Header, b Block, txs [][]byte, propose 
 // applyTx applies one transaction to blk. An error means the transaction
 // failed an inclusion check and blk is unchanged; otherwise the result
 // says whether the module accepted it.
-func (e *Executor) applyTx(blk *overlay, b Block, raw []byte) (Result, error) {
+func (e *Executor) applyTx(blk *overlay, b Block, raw []byte) (tx.ID, Result, error) {
 	var c *Checked
 	if e.Admitted != nil {
 		c = e.Admitted(sha256.Sum256(raw))
@@ -309,20 +311,20 @@ func (e *Executor) applyTx(blk *overlay, b Block, raw []byte) (Result, error) {
 	if c == nil {
 		var err error
 		if c, err = e.Check(raw, true); err != nil {
-			return Result{}, err
+			return tx.ID{}, Result{}, err
 		}
 	}
 	if err := CheckExpiry(c.Tx, b); err != nil {
-		return Result{}, err
+		return tx.ID{}, Result{}, err
 	}
 	accts := make([]Account, len(c.Tx.Signers))
 	for i, s := range c.Tx.Signers {
 		a, err := GetAccount(blk, s.Key)
 		if err != nil {
-			return Result{}, err
+			return tx.ID{}, Result{}, err
 		}
 		if s.Sequence != a.Sequence {
-			return Result{}, fmt.Errorf("%w: signer %s has sequence %d, transaction says %d", ErrSequence, s.Key.Address(), a.Sequence, s.Sequence)
+			return tx.ID{}, Result{}, fmt.Errorf("%w: signer %s has sequence %d, transaction says %d", ErrSequence, s.Key.Address(), a.Sequence, s.Sequence)
 		}
 		accts[i] = a
 	}
@@ -331,7 +333,7 @@ func (e *Executor) applyTx(blk *overlay, b Block, raw []byte) (Result, error) {
 		accts[i].Sequence++
 		b, err := tx.Marshal(&accts[i])
 		if err != nil {
-			return Result{}, err
+			return tx.ID{}, Result{}, err
 		}
 		blk.set(acctKey(accts[i].Key.Address()), b)
 		keys[i] = accts[i].Key
@@ -346,16 +348,16 @@ func (e *Executor) applyTx(blk *overlay, b Block, raw []byte) (Result, error) {
 	}
 	err := e.mods[c.Tx.Module].Execute(ctx, c.Msg)
 	if errors.Is(err, ErrStorage) {
-		return Result{}, err
+		return tx.ID{}, Result{}, err
 	}
 	if err != nil {
-		return Result{Code: Code(err), Error: err.Error()}, nil
+		return c.ID, Result{Code: Code(err), Error: err.Error()}, nil
 	}
 	txo.mergeInto(blk)
 	for i := range ctx.events {
 		ctx.events[i].Module = c.Tx.Module
 	}
-	return Result{Code: "ok", Events: ctx.events}, nil
+	return c.ID, Result{Code: "ok", Events: ctx.events}, nil
 }
 
 // Genesis is the initial state of a ledger.

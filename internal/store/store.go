@@ -165,13 +165,16 @@ func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome) error {
 	if err := b.Set(headerKey(h), hdr, nil); err != nil {
 		return err
 	}
-	for i, t := range out.Txs {
+	if len(out.IDs) != len(out.Txs) {
+		return fmt.Errorf("store: block %d has %d transactions and %d IDs", h, len(out.Txs), len(out.IDs))
+	}
+	for i := range out.Txs {
 		res, err := tx.Marshal(&out.Results[i])
 		if err != nil {
 			return err
 		}
 		loc := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, h), uint32(i))
-		if err := b.Set(txKey(txID(t)), append(loc, res...), nil); err != nil {
+		if err := b.Set(txKey(out.IDs[i]), append(loc, res...), nil); err != nil {
 			return err
 		}
 	}
@@ -182,15 +185,6 @@ func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome) error {
 		return fmt.Errorf("store: commit block %d: %w", h, err)
 	}
 	return nil
-}
-
-// txID is the ID of a stored envelope; stored envelopes always decode.
-func txID(raw []byte) tx.ID {
-	var s tx.Signed
-	if err := tx.Unmarshal(raw, &s); err != nil {
-		panic(fmt.Sprintf("store: committed transaction does not decode: %v", err))
-	}
-	return s.ID()
 }
 
 // Block returns the record of the block at height h.
