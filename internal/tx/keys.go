@@ -120,6 +120,9 @@ func (k PublicKey) Verify(msg, sig []byte) bool {
 		h := sha256.Sum256(msg)
 		return ecdsa.Verify(pub, h[:], r, s)
 	case Secp256k1:
+		if len(k.Key) != 33 {
+			return false // ParsePubKey would also take uncompressed keys, which Check refuses
+		}
 		pub, err := secp256k1.ParsePubKey(k.Key)
 		if err != nil || len(sig) != 64 {
 			return false
