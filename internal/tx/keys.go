@@ -185,6 +185,11 @@ func ParsePublicKey(s string) (PublicKey, error) {
 		return PublicKey{}, fmt.Errorf("%w: public key: %v", ErrMalformed, err)
 	}
 	k := PublicKey{Alg: alg, Key: key}
+	if k.String() != s {
+		// base64 decoding skips newlines and ignores nonzero padding
+		// bits; only the one canonical spelling of a key is accepted.
+		return PublicKey{}, fmt.Errorf("%w: public key %q is not in canonical form (want %q)", ErrMalformed, s, k.String())
+	}
 	return k, k.Check()
 }
 
