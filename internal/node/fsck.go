@@ -91,6 +91,9 @@ func Fsck(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, progress fu
 	keys := mem.keys()
 	i := 0
 	err = st.ScanState(func(k, v []byte) error {
+		if i < len(keys) && keys[i] < string(k) {
+			return fmt.Errorf("fsck: stored state lacks key %q", keys[i])
+		}
 		if i >= len(keys) || keys[i] != string(k) {
 			return fmt.Errorf("fsck: stored state has key %q that replay does not", k)
 		}
