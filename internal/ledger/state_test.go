@@ -321,3 +321,34 @@ func TestPrefixEnd(t *testing.T) {
 		})
 	}
 }
+
+// brokenReader fails to iterate, as a store with a failing disk would.
+type brokenReader struct{ mapReader }
+
+func (brokenReader) Iterate([]byte, []byte, func(k, v []byte) (bool, error)) error {
+	return errors.New("i/o error")
+}
+
+// TestOverlayIterateStorageError checks that a failure of the state under
+// an overlay is reported as ErrStorage, which stops the block, as Get
+// reports it, while an error of the caller's own passes through
+// unchanged, which a module may return as a transaction failure.
+func TestOverlayIterateStorageError(t *testing.T) {
+	blk := newOverlay(brokenReader{})
+	txo := newOverlay(blk)
+	for name, o := range map[string]*overlay{"block overlay": blk, "transaction overlay": txo} {
+		err := o.Iterate(nil, nil, func(k, v []byte) (bool, error) { return true, nil })
+		if !errors.Is(err, ErrStorage) {
+			t.Errorf("%s: Iterate() = %v, want ErrStorage", name, err)
+		}
+	}
+	mine := fmt.Errorf("%w: rule", ErrInvalid)
+	o := newOverlay(mapReader{"a": []byte("1")})
+	if err := o.Iterate(nil, nil, func(k, v []byte) (bool, error) { return true, mine }); err != mine {
+		t.Errorf("Iterate() = %v, want the callback's own error", err)
+	}
+	o.set([]byte("0"), []byte("x")) // fn now fails on an overlay key first
+	if err := o.Iterate(nil, nil, func(k, v []byte) (bool, error) { return true, mine }); err != mine {
+		t.Errorf("Iterate() = %v, want the callback's own error", err)
+	}
+}
