@@ -354,6 +354,9 @@ func TestInitGenesisRefusals(t *testing.T) {
 			g.Accounts = append(g.Accounts, ledger.GenesisAccount{Label: "short", Key: tx.PublicKey{Alg: tx.Ed25519, Key: []byte{1}}})
 		}, text: "genesis account 3"},
 		{name: "bad notary policy", mutate: func(g *ledger.Genesis) { g.Modules["notary"] = json.RawMessage(`{"policy":{"mode":"closed"}}`) }, text: "notary: invalid"},
+		{name: "upper-case allowed address", mutate: func(g *ledger.Genesis) {
+			g.Modules["notary"] = json.RawMessage(`{"policy":{"mode":"allowlist","allowed":["` + strings.ToUpper(alice.Address()) + `"]}}`)
+		}, text: "lower-case hex"},
 		{name: "unknown notary field", mutate: func(g *ledger.Genesis) { g.Modules["notary"] = json.RawMessage(`{"policy":{"mode":"open"},"extra":1}`) }, text: "unknown field"},
 	}
 	for _, tt := range tests {
