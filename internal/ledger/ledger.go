@@ -6,9 +6,9 @@
 // A driver (the embedded node, or the CometBFT adapter) hands Apply the
 // state before a block, the block's height and time, and its transactions.
 // For each transaction Apply checks, in order: the envelope decodes and
-// validates (package tx), the chain id, the expiry against the block, the
-// signatures, the signers' sequence numbers, and that a module decodes the
-// body. A transaction that fails any of these checks is not part of a
+// validates (package tx), the chain id, that a module decodes the body,
+// the signatures, the expiry against the block, and the signers' sequence
+// numbers. A transaction that fails any of these checks is not part of a
 // valid block: when proposing, Apply drops it; when validating, the block
 // is refused. Otherwise the signers' sequence numbers advance and the
 // module executes the message: on success its writes join the block's, on

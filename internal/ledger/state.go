@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -73,21 +74,27 @@ func (o *overlay) Iterate(start, end []byte, fn func(k, v []byte) (bool, error))
 		}
 		return true, nil
 	}
+	var fnErr error // an error of fn's, which passes through unchanged
 	err := o.parent.Iterate(start, end, func(k, v []byte) (bool, error) {
 		more, err := emitMine(k)
 		if err != nil || !more {
 			stopped = true
+			fnErr = err
 			return false, err
 		}
 		if len(mine) > 0 && mine[0] == string(k) {
 			return true, nil // shadowed: emitted (or deleted) when mine reaches it
 		}
 		more, err = fn(k, v)
-		if !more {
+		if !more || err != nil {
 			stopped = true
+			fnErr = err
 		}
 		return more, err
 	})
+	if err != nil && fnErr == nil && !errors.Is(err, ErrStorage) {
+		return fmt.Errorf("%w: %v", ErrStorage, err) // as Get does
+	}
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,11 @@ func Fsck(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, progress fu
 		if err := sameHeader(&rec.Header, &out.Header); err != nil {
 			return nil, fmt.Errorf("fsck: block %d: %w", h, err)
 		}
+		// The header commits to the replayed results; the stored ones,
+		// which Lookup serves, must be those.
+		if !bytes.Equal(ledger.ResultsHash(rec.Results), out.Header.ResultsHash) {
+			return nil, fmt.Errorf("fsck: block %d: stored results differ from replay", h)
+		}
 		for i, raw := range rec.Txs {
 			var s tx.Signed
 			if err := tx.Unmarshal(raw, &s); err != nil {
@@ -96,6 +101,9 @@ func Fsck(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, progress fu
 	keys := mem.keys()
 	i := 0
 	err = st.ScanState(func(k, v []byte) error {
+		if i < len(keys) && keys[i] < string(k) {
+			return fmt.Errorf("fsck: stored state lacks key %q", keys[i])
+		}
 		if i >= len(keys) || keys[i] != string(k) {
 			return fmt.Errorf("fsck: stored state has key %q that replay does not", k)
 		}

@@ -374,7 +374,15 @@ func (n *Node) poolFull() bool {
 // produce cuts, applies and commits one block.
 func (n *Node) produce() error {
 	n.mu.Lock()
-	k := min(uint64(len(n.pool)), n.params.MaxBlockTxs)
+	// Cut the batch to the block limits here: Apply would drop what
+	// exceeds them as if it were invalid, and the waiters would be told
+	// so, when those transactions only have to wait for the next block.
+	// Every transaction fits an empty block (MaxBlockBytes >= tx.MaxSize).
+	k, size := 0, uint64(0)
+	for k < len(n.pool) && uint64(k) < n.params.MaxBlockTxs && size+uint64(len(n.pool[k].Raw)) <= n.params.MaxBlockBytes {
+		size += uint64(len(n.pool[k].Raw))
+		k++
+	}
 	batch := n.pool[:k]
 	n.pool = n.pool[k:]
 	head := n.head

@@ -105,8 +105,10 @@ func (p *Policy) validate() error {
 		}
 	case "allowlist":
 		for _, a := range p.Allowed {
-			if _, err := hex.DecodeString(a); err != nil || len(a) != 40 {
-				return fmt.Errorf("%w: allowed address %q is not 40 hex digits", ledger.ErrInvalid, a)
+			// Addresses are lower case; an upper-case one would never
+			// match a signer and would lock its owner out silently.
+			if _, err := hex.DecodeString(a); err != nil || len(a) != 40 || a != strings.ToLower(a) {
+				return fmt.Errorf("%w: allowed address %q is not 40 lower-case hex digits", ledger.ErrInvalid, a)
 			}
 		}
 	default:

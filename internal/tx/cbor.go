@@ -13,7 +13,8 @@ import (
 // Decoding is strict: unknown fields, duplicate keys, indefinite lengths,
 // tags and invalid UTF-8 are errors, and a value whose re-encoding differs
 // from its input is refused as non-canonical, so every value has exactly one
-// encoding and hashes of encodings identify values.
+// encoding and hashes of encodings identify values. A nil slice encodes as
+// an empty byte string or array, never as null, so null is never valid.
 
 var (
 	encMode cbor.EncMode
@@ -22,7 +23,9 @@ var (
 
 func init() {
 	var err error
-	encMode, err = cbor.CoreDetEncOptions().EncMode()
+	opts := cbor.CoreDetEncOptions()
+	opts.NilContainers = cbor.NilContainerAsEmpty
+	encMode, err = opts.EncMode()
 	if err != nil {
 		panic(err)
 	}

@@ -120,6 +120,9 @@ func (k PublicKey) Verify(msg, sig []byte) bool {
 		h := sha256.Sum256(msg)
 		return ecdsa.Verify(pub, h[:], r, s)
 	case Secp256k1:
+		if len(k.Key) != 33 {
+			return false // ParsePubKey would also take uncompressed keys, which Check refuses
+		}
 		pub, err := secp256k1.ParsePubKey(k.Key)
 		if err != nil || len(sig) != 64 {
 			return false
@@ -182,6 +185,11 @@ func ParsePublicKey(s string) (PublicKey, error) {
 		return PublicKey{}, fmt.Errorf("%w: public key: %v", ErrMalformed, err)
 	}
 	k := PublicKey{Alg: alg, Key: key}
+	if k.String() != s {
+		// base64 decoding skips newlines and ignores nonzero padding
+		// bits; only the one canonical spelling of a key is accepted.
+		return PublicKey{}, fmt.Errorf("%w: public key %q is not in canonical form (want %q)", ErrMalformed, s, k.String())
+	}
 	return k, k.Check()
 }
 
