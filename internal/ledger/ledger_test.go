@@ -470,9 +470,9 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 }
 
-// TestVerifiedHook checks that Apply skips signature verification only for
-// envelopes the Verified hook vouches for.
-func TestVerifiedHook(t *testing.T) {
+// TestAdmittedHook checks that Apply skips decoding and signature
+// verification only for envelopes the Admitted hook vouches for.
+func TestAdmittedHook(t *testing.T) {
 	e := newExecutor(t)
 	gen, err := e.InitGenesis(testGenesis(t))
 	if err != nil {
@@ -497,11 +497,20 @@ func TestVerifiedHook(t *testing.T) {
 		t.Fatalf("Apply of a forged tx = %v, want ErrBadSignature", err)
 	}
 	vouched := sha256Sum(forged)
-	e.Verified = func(sum [32]byte) bool { return sum == vouched }
+	admitted, err := e.Check(forged, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Admitted = func(sum [32]byte) *ledger.Checked {
+		if sum == vouched {
+			return admitted
+		}
+		return nil
+	}
 	if _, err := e.Apply(st, &gen.Header, b, [][]byte{forged}, false); err != nil {
 		t.Fatalf("Apply skipping verification of a vouched-for tx: %v", err)
 	}
-	e.Verified = func([32]byte) bool { return false }
+	e.Admitted = func([32]byte) *ledger.Checked { return nil }
 	if _, err := e.Apply(st, &gen.Header, b, [][]byte{forged}, false); !errors.Is(err, tx.ErrBadSignature) {
 		t.Fatalf("Apply with a hook that vouches for nothing = %v, want ErrBadSignature", err)
 	}

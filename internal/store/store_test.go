@@ -101,7 +101,7 @@ func read(t *testing.T, st *store.Store) view {
 		v.Blocks = append(v.Blocks, rec)
 		for _, raw := range rec.Txs {
 			id := txIDOf(t, raw)
-			bh, bi, err := st.FindTx(id)
+			bh, bi, _, err := st.FindTx(id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,7 +162,7 @@ func TestCommitAndReopen(t *testing.T) {
 		t.Errorf("block 0 is not the genesis header:\n%s", diff)
 	}
 	for i, id := range ids {
-		h, idx, err := st.FindTx(id)
+		h, idx, _, err := st.FindTx(id)
 		if err != nil || h != uint64(i/2+1) || idx != i%2 {
 			t.Errorf("FindTx(tx %d) = %d, %d, %v; want %d, %d", i, h, idx, err, i/2+1, i%2)
 		}
@@ -186,7 +186,7 @@ func TestCommitAndReopen(t *testing.T) {
 	if _, err := st.Block(5); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Block(5) = %v, want ErrNotFound", err)
 	}
-	if _, _, err := st.FindTx(tx.ID{1}); !errors.Is(err, store.ErrNotFound) {
+	if _, _, _, err := st.FindTx(tx.ID{1}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("FindTx(unknown) = %v, want ErrNotFound", err)
 	}
 	// The reopened store is a ledger.Reader the executor continues from.
