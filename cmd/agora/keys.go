@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -31,8 +32,11 @@ Examples:
 `
 
 func runKeys(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
+	if len(args) == 0 || isHelp(args[0]) {
 		fmt.Fprint(stderr, strings.TrimLeft(keysUsage, "\n"))
+		if len(args) > 0 {
+			return flag.ErrHelp
+		}
 		return &exitError{code: 2}
 	}
 	fs := newFlags("keys "+args[0], keysUsage, stderr)
