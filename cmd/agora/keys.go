@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -63,6 +64,13 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 		a, err := tx.ParseAlg(*alg)
 		if err != nil {
 			return usageError("--alg %q: use ed25519, p256 or secp256k1", *alg)
+		}
+		// Refuse a bad or taken name before asking for a passphrase.
+		if err := keystore.CheckName(name); err != nil {
+			return usageError("%v", err)
+		}
+		if _, err := ks.Get(name); err == nil {
+			return fmt.Errorf("%w: %q (in %s)", keystore.ErrExists, name, ks.Dir())
 		}
 		pass, err := passphrase(stderr, "Passphrase for the new key: ", true)
 		if err != nil {
