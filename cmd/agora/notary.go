@@ -123,7 +123,8 @@ func notaryAnchor(args []string, stdout, stderr io.Writer) error {
 	}
 	res, err := signAndSubmit(*homeDir, *nodeURL, *keyName, notary.Name, "anchor", body, *ttl, stderr)
 	if res != nil && res.TxCommit != nil && res.Result.Code == "conflict" {
-		return fmt.Errorf("%s: %s\nhint: 'agora notary verify %s' shows the anchor", pos[0], reason(res.Result), pos[0])
+		return fmt.Errorf("%s: %s\n(transaction %s, committed at height %d without effect)\nhint: 'agora notary verify %s' shows the anchor",
+			pos[0], reason(res.Result), res.Hash, res.Height, pos[0])
 	}
 	if err != nil {
 		return err
