@@ -35,6 +35,7 @@ func TestMain(m *testing.M) {
 //
 // and testscript interrupts it when the script ends, passes or fails.
 func TestScript(t *testing.T) {
+	t.Parallel()
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
