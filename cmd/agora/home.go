@@ -137,7 +137,8 @@ func openLedger(h home, log *slog.Logger) (*store.Store, *ledger.Executor, *ledg
 	}
 	st, err := store.Open(h.data(), log)
 	if err != nil {
-		if strings.Contains(err.Error(), "lock") {
+		// Pebble's lock file refuses a second opener with EAGAIN.
+		if errors.Is(err, syscall.EAGAIN) || strings.Contains(err.Error(), "lock") {
 			err = fmt.Errorf("%w\nhint: another agora process is using %s; stop it first", err, h.data())
 		}
 		return nil, nil, nil, nil, err

@@ -2,12 +2,14 @@ package main
 
 import (
 	"crypto/rand"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -31,8 +33,11 @@ Examples:
 `
 
 func runKeys(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
+	if len(args) == 0 || isHelp(args[0]) {
 		fmt.Fprint(stderr, strings.TrimLeft(keysUsage, "\n"))
+		if len(args) > 0 {
+			return flag.ErrHelp
+		}
 		return &exitError{code: 2}
 	}
 	fs := newFlags("keys "+args[0], keysUsage, stderr)
@@ -59,6 +64,13 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 		a, err := tx.ParseAlg(*alg)
 		if err != nil {
 			return usageError("--alg %q: use ed25519, p256 or secp256k1", *alg)
+		}
+		// Refuse a bad or taken name before asking for a passphrase.
+		if err := keystore.CheckName(name); err != nil {
+			return usageError("%v", err)
+		}
+		if _, err := ks.Get(name); err == nil {
+			return fmt.Errorf("%w: %q (in %s)", keystore.ErrExists, name, ks.Dir())
 		}
 		pass, err := passphrase(stderr, "Passphrase for the new key: ", true)
 		if err != nil {

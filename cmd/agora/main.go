@@ -88,11 +88,12 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	if isHelp(args[0]) {
 		fmt.Fprint(stdout, usage)
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
 	}
 	cmd, ok := commands[args[0]]
@@ -116,6 +117,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "agora %s: %v\n", args[0], err)
 	return 1
+}
+
+// isHelp reports whether arg asks for help rather than naming a command.
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
 }
 
 // newFlags returns a FlagSet for a subcommand with its usage text.
@@ -156,6 +162,9 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 }
 
 func runNodeCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		return runStart([]string{"-h"}, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "start" {
 		return usageError("usage: agora node start [--home DIR]")
 	}

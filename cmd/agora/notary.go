@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"mime"
@@ -50,9 +51,12 @@ Examples:
 `
 
 func runNotary(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
+	if len(args) == 0 || isHelp(args[0]) {
 		fmt.Fprint(stderr, strings.TrimLeft(notaryUsage, "\n"))
-		return &exitError{code: 2, err: fmt.Errorf("")}
+		if len(args) > 0 {
+			return flag.ErrHelp
+		}
+		return &exitError{code: 2}
 	}
 	switch args[0] {
 	case "anchor":
@@ -114,9 +118,14 @@ func notaryAnchor(args []string, stdout, stderr io.Writer) error {
 	}
 	body := &notary.Anchor{SHA256: sum, MediaType: *mediaType, Description: *desc}
 	if err := body.Validate(); err != nil {
-		return err
+		// Only the flags can be wrong here: --type or --description.
+		return usageError("%s", strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": "))
 	}
 	res, err := signAndSubmit(*homeDir, *nodeURL, *keyName, notary.Name, "anchor", body, *ttl, stderr)
+	if res != nil && res.TxCommit != nil && res.Result.Code == "conflict" {
+		return fmt.Errorf("%s: %s\n(transaction %s, committed at height %d without effect)\nhint: 'agora notary verify %s' shows the anchor",
+			pos[0], reason(res.Result), res.Hash, res.Height, pos[0])
+	}
 	if err != nil {
 		return err
 	}

@@ -2,13 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/agora-ledger/agora/internal/api"
 	"github.com/agora-ledger/agora/internal/client"
+	"github.com/agora-ledger/agora/internal/keystore"
+	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -31,6 +39,11 @@ func signAndSubmit(homeDir, nodeURL, name, module, typ string, body any, ttl tim
 		return nil, err
 	}
 	key, err := ks.Unlock(name, pass)
+	if errors.Is(err, keystore.ErrPassphrase) {
+		if _, ok := os.LookupEnv("AGORA_PASSPHRASE"); ok {
+			return nil, fmt.Errorf("%w\nhint: the passphrase was taken from AGORA_PASSPHRASE", err)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -45,9 +58,15 @@ func signAndSubmit(homeDir, nodeURL, name, module, typ string, body any, ttl tim
 		return nil, err
 	}
 	if res.TxCommit != nil && !res.Result.OK() {
-		return res, fmt.Errorf("transaction %s was committed at height %d but refused: %s (%s)", res.Hash, res.Height, res.Result.Error, res.Result.Code)
+		return res, fmt.Errorf("refused: %s (%s)\n(transaction %s, committed at height %d without effect)", reason(res.Result), res.Result.Code, res.Hash, res.Height)
 	}
 	return res, nil
+}
+
+// reason returns why a transaction was refused, without the leading
+// code that the ledger's error text repeats ("conflict: ...").
+func reason(r ledger.Result) string {
+	return strings.TrimPrefix(r.Error, r.Code+": ")
 }
 
 const txUsage = `
@@ -64,6 +83,10 @@ func runTx(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("tx show", txUsage, stderr)
 	nodeURL := nodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
+	if len(args) > 0 && isHelp(args[0]) {
+		fs.Usage()
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || args[0] != "show" {
 		return usageError("usage: agora tx show HASH")
 	}
@@ -76,7 +99,7 @@ func runTx(args []string, stdout, stderr io.Writer) error {
 	}
 	id, err := tx.ParseID(pos[0])
 	if err != nil {
-		return err
+		return usageError("%q is not a transaction hash (64 hex digits)", pos[0])
 	}
 	v, err := client.New(*nodeURL).Tx(context.Background(), id)
 	if err != nil {
@@ -91,7 +114,7 @@ func runTx(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  module   %s/%s\n  block    %d (index %d, %s)\n  result   %s\n", v.Module, v.Type, v.Height, v.Index, v.Time.Format(time.RFC3339Nano), v.Result.Code)
 	if v.Result.Error != "" {
-		fmt.Fprintf(stdout, "  reason   %s\n", v.Result.Error)
+		fmt.Fprintf(stdout, "  reason   %s\n", reason(v.Result))
 	}
 	for _, s := range v.Signers {
 		fmt.Fprintf(stdout, "  signer   %s (sequence %d)\n", s.Address, s.Sequence)
@@ -120,6 +143,10 @@ func runBlock(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("block show", blockUsage, stderr)
 	nodeURL := nodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
+	if len(args) > 0 && isHelp(args[0]) {
+		fs.Usage()
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || args[0] != "show" {
 		return usageError("usage: agora block show [HEIGHT|latest]")
 	}
@@ -132,6 +159,9 @@ func runBlock(args []string, stdout, stderr io.Writer) error {
 		h = pos[0]
 	} else if len(pos) > 1 {
 		return usageError("give at most one HEIGHT")
+	}
+	if _, err := strconv.ParseUint(h, 10, 64); err != nil && h != "latest" {
+		return usageError("%q is not a height: give a number such as 12, or latest", h)
 	}
 	b, err := client.New(*nodeURL).Block(context.Background(), h)
 	if err != nil {
@@ -163,6 +193,10 @@ func runAccount(args []string, stdout, stderr io.Writer) error {
 	homeDir := homeFlag(fs)
 	nodeURL := nodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
+	if len(args) > 0 && isHelp(args[0]) {
+		fs.Usage()
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || args[0] != "show" {
 		return usageError("usage: agora account show ADDRESS|KEYNAME")
 	}
@@ -174,8 +208,11 @@ func runAccount(args []string, stdout, stderr io.Writer) error {
 		return usageError("give exactly one ADDRESS or KEYNAME")
 	}
 	addr := pos[0]
-	if e, err := home(*homeDir).keys().Get(addr); err == nil {
+	ks := home(*homeDir).keys()
+	if e, err := ks.Get(addr); err == nil {
 		addr = e.Address
+	} else if b, err := hex.DecodeString(addr); err != nil || len(b) != 20 {
+		return fmt.Errorf("%q is neither an address (40 hex digits) nor a key in %s\nhint: 'agora keys list' shows your keys", addr, ks.Dir())
 	}
 	a, err := client.New(*nodeURL).Account(context.Background(), addr)
 	if err != nil {
@@ -192,8 +229,18 @@ func runAccount(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+const infoUsage = `
+Usage: agora info [--json]
+
+Shows the node's chain, height, hashes and modules.
+
+Examples:
+  agora info
+  agora info --node http://127.0.0.1:7780 --json
+`
+
 func runInfo(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("info", "\nUsage: agora info [--json]\n\nShows the node's chain, height, hashes and modules.\n", stderr)
+	fs := newFlags("info", infoUsage, stderr)
 	nodeURL := nodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parse(fs, args); err != nil {

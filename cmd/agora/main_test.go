@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var update = flag.Bool("update", false, "rewrite the cmp expectations in testdata/script")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"agora": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScript runs the CLI transcripts in testdata/script. Each script runs
+// in its own $WORK with a clean environment; a script that needs a node
+// starts one in the background with
+//
+//	freeport ADDR
+//	exec agora dev --home $WORK/home --http $ADDR &node&
+//	waitnode http://$ADDR
+//
+// and testscript interrupts it when the script ends, passes or fails.
+func TestScript(t *testing.T) {
+	t.Parallel()
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: *update,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"capture":  cmdCapture,
+			"exits":    cmdExits,
+			"freeport": cmdFreeport,
+			"waitnode": cmdWaitnode,
+		},
+	})
+}
+
+// cmdExits runs a command and checks its exit status:
+//
+//	exits CODE command [args...]
+//
+// Like exec it sets stdout and stderr for the commands after it.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! exits")
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: exits CODE command [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("usage: exits CODE command [args...]: %v", err)
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}
+
+// cmdCapture sets the environment variable VAR to the first group of
+// REGEXP's first match in the last command's stdout (or stderr), so that
+// a later command can use what an earlier one printed:
+//
+//	capture [-stderr] VAR REGEXP
+func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
+	from := "stdout"
+	if len(args) > 0 && args[0] == "-stderr" {
+		from, args = "stderr", args[1:]
+	}
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: capture [-stderr] VAR REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	m := re.FindStringSubmatch(ts.ReadFile(from))
+	if len(m) < 2 {
+		ts.Fatalf("no match for %#q with a group in %s", args[1], from)
+	}
+	ts.Setenv(args[0], m[1])
+}
+
+// cmdFreeport sets the environment variable VAR to a loopback address
+// with a port that was free a moment ago:
+//
+//	freeport VAR
+func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	addr := ln.Addr().String()
+	ts.Check(ln.Close())
+	ts.Setenv(args[0], addr)
+}
+
+// cmdWaitnode waits until the node at URL answers GET /healthz with 200:
+//
+//	waitnode URL
+func cmdWaitnode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitnode URL")
+	}
+	url := strings.TrimRight(args[0], "/") + "/healthz"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var last error
+	for {
+		req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+		ts.Check(err)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			err = errors.New(resp.Status)
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			ts.Fatalf("no healthy node at %s after 30s: %v", url, last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
