@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -65,6 +64,11 @@ func runDev(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.HTTP = *httpAddr
+	// Never echo a passphrase the user chose; the default one is no secret.
+	passHint := "AGORA_PASSPHRASE=dev"
+	if os.Getenv("AGORA_PASSPHRASE") != "" {
+		passHint = "AGORA_PASSPHRASE=<the passphrase you set>"
+	}
 	return serve(h, cfg, stderr, func(addr string, g *ledger.Genesis, head ledger.Header) {
 		what := "resumed"
 		if created {
@@ -77,7 +81,7 @@ func runDev(args []string, stdout, stderr io.Writer) error {
                    (passphrase from AGORA_PASSPHRASE, or "dev")
 
 Try, in another terminal:
-  export AGORA_HOME=%s AGORA_NODE=http://%s AGORA_PASSPHRASE=%s
+  export AGORA_HOME=%s AGORA_NODE=http://%s %s
   agora keys list
   agora notary anchor README.md --key alice
   agora notary verify README.md
@@ -85,7 +89,7 @@ Try, in another terminal:
   curl -s http://%s/v1/node/info
 
 Stop with Ctrl-C; run 'agora dev --home %s' again to resume.
-`, what, g.ChainID, head.Height, addr, h, h, addr, shellQuote(pass), addr, h)
+`, what, g.ChainID, head.Height, addr, h, h, addr, passHint, addr, h)
 	})
 }
 
@@ -114,7 +118,7 @@ func writeDevHome(h home, pass string, stderr io.Writer) error {
 	if err := writeGenesis(h, g); err != nil {
 		return err
 	}
-	cfg := node.Config{EmptyBlockInterval: node.Duration(time.Second)}
+	cfg := node.Config{EmptyBlockInterval: node.Every(time.Second)}
 	fmt.Fprintf(stderr, "created dev ledger %s in %s\n", devChainID, h)
 	return writeConfig(h, cfg)
 }
@@ -150,13 +154,4 @@ func writeNew(path string, b []byte) error {
 		return err
 	}
 	return f.Close()
-}
-
-func shellQuote(s string) string {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-		}
-	}
-	return s
 }

@@ -394,6 +394,9 @@ func (s *Server) getTx(r *http.Request) (any, int, error) {
 		if s.node.Pending(id) {
 			return map[string]any{"hash": id, "status": "pending"}, 0, nil
 		}
+		if derr := s.node.Dropped(id); derr != nil {
+			return map[string]any{"hash": id, "status": "dropped", "error": toError(derr)}, 0, nil
+		}
 		return nil, 0, &Error{Status: 404, Code: "not_found", Message: fmt.Sprintf("no transaction %s", id),
 			Hint: "it was never submitted, was refused, or was dropped from the mempool"}
 	}

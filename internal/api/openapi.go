@@ -24,7 +24,7 @@ var coreOps = []op{
 	{method: "post", path: "/v1/txs", summary: "Submit up to 10000 signed transactions; each gets a hash or an error, and with wait=commit its height and result code.",
 		query: []ledger.Param{{Name: "wait", Summary: "\"commit\" to answer once every admitted transaction is committed"}},
 		body:  "{\"txs\": [base64 envelope, ...]}"},
-	{method: "get", path: "/v1/tx/{hash}", summary: "A transaction: pending, or committed with its block, result and decoded content.",
+	{method: "get", path: "/v1/tx/{hash}", summary: "A transaction: pending, dropped from the mempool (with the reason), or committed with its block, result and decoded content.",
 		query: []ledger.Param{{Name: "envelope", Summary: "\"1\" to include the signed envelope (base64)"}}},
 	{method: "get", path: "/v1/blocks/{height}", summary: "A committed block (height a number or \"latest\"): header, hash, transactions and results."},
 	{method: "get", path: "/v1/accounts/{address}", summary: "An account: its key, label, committed sequence and next sequence counting the mempool."},

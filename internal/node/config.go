@@ -21,7 +21,7 @@ type Config struct {
 	// EmptyBlockInterval is how often a block is made when no
 	// transaction waits, so that block time advances; "0s" makes none.
 	// Default "2s".
-	EmptyBlockInterval Duration `json:"empty_block_interval,omitempty"`
+	EmptyBlockInterval *Duration `json:"empty_block_interval,omitempty"`
 	// MempoolSize bounds the transactions waiting for a block; beyond it
 	// submissions are refused with code "busy". Default 100000.
 	MempoolSize int `json:"mempool_size,omitempty"`
@@ -36,6 +36,12 @@ type Config struct {
 
 // Duration is a time.Duration written as a Go duration string ("50ms").
 type Duration time.Duration
+
+// Every returns a pointer to d, for the optional duration fields.
+func Every(d time.Duration) *Duration {
+	v := Duration(d)
+	return &v
+}
 
 // MarshalText implements encoding.TextMarshaler.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
@@ -58,8 +64,9 @@ func (c Config) WithDefaults() Config {
 	if c.BlockInterval == 0 {
 		c.BlockInterval = Duration(50 * time.Millisecond)
 	}
-	if c.EmptyBlockInterval == 0 {
-		c.EmptyBlockInterval = Duration(2 * time.Second)
+	if c.EmptyBlockInterval == nil {
+		d := Duration(2 * time.Second)
+		c.EmptyBlockInterval = &d
 	}
 	if c.MempoolSize == 0 {
 		c.MempoolSize = 100000
@@ -81,7 +88,7 @@ func (c Config) Validate() error {
 	switch {
 	case c.BlockInterval < Duration(time.Millisecond):
 		return fmt.Errorf("config: block_interval must be at least 1ms")
-	case c.EmptyBlockInterval < 0:
+	case *c.EmptyBlockInterval < 0:
 		return fmt.Errorf("config: empty_block_interval must not be negative")
 	case c.MempoolSize < 1:
 		return fmt.Errorf("config: mempool_size must be positive")

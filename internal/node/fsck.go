@@ -97,6 +97,14 @@ func Fsck(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, progress fu
 	if _, err := st.Block(head + 1); err == nil {
 		return nil, fmt.Errorf("fsck: a block is stored above the head %d", head)
 	}
+	// Every index entry must be one of the transactions just replayed.
+	indexed, err := st.CountTxs()
+	if err != nil {
+		return nil, fmt.Errorf("fsck: %w", err)
+	}
+	if indexed != rep.Txs {
+		return nil, fmt.Errorf("fsck: the transaction index has %d entries for %d committed transactions", indexed, rep.Txs)
+	}
 	// The stored state must be exactly the replayed state.
 	keys := mem.keys()
 	i := 0

@@ -154,6 +154,14 @@ func TestFsckDetectsTampering(t *testing.T) {
 		{name: "index entry missing", change: func(t *testing.T, db *pebble.DB, id tx.ID) {
 			mustOK(t, db.Delete(append([]byte("x"), id[:]...), pebble.Sync), "delete")
 		}, text: "not indexed at its place"},
+		{name: "index entry for no transaction", change: func(t *testing.T, db *pebble.DB, id tx.ID) {
+			v, closer, err := db.Get(append([]byte("x"), id[:]...))
+			mustOK(t, err, "get")
+			stray := append([]byte(nil), v...)
+			closer.Close()
+			id[0] ^= 1
+			set(t, db, append([]byte("x"), id[:]...), stray)
+		}, text: "index has 4 entries for 3 committed"},
 		{name: "index entry moved", change: func(t *testing.T, db *pebble.DB, id tx.ID) {
 			loc := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, 2), 0)
 			set(t, db, append([]byte("x"), id[:]...), loc)

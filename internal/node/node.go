@@ -55,8 +55,12 @@ type Node struct {
 	pending  map[string]uint64            // address -> next sequence counting the pool
 	admitted map[[32]byte]*ledger.Checked // the pool and the block being applied, by SHA-256 of the envelope
 	waiters  map[tx.ID][]chan waitResult
-	stopped  error
-	wake     chan struct{}
+	// dropped remembers why the last maxDropped dropped transactions
+	// were dropped, oldest first in dropOrder.
+	dropped   map[tx.ID]error
+	dropOrder []tx.ID
+	stopped   error
+	wake      chan struct{}
 }
 
 type waitResult struct {
@@ -86,7 +90,7 @@ func New(cfg Config, st *store.Store, exec *ledger.Executor, log *slog.Logger, c
 		exec: exec, store: st, log: log, clock: clock, cfg: cfg.WithDefaults(), m: newMetrics(reg),
 		head: rec.Header, params: params,
 		inPool: map[tx.ID]bool{}, pending: map[string]uint64{}, admitted: map[[32]byte]*ledger.Checked{},
-		waiters: map[tx.ID][]chan waitResult{}, wake: make(chan struct{}, 1),
+		waiters: map[tx.ID][]chan waitResult{}, dropped: map[tx.ID]error{}, wake: make(chan struct{}, 1),
 	}
 	n.m.height.Set(float64(h))
 	exec.Admitted = n.isAdmitted
@@ -208,6 +212,7 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	}
 	n.pool = append(n.pool, c)
 	n.inPool[c.ID] = true
+	delete(n.dropped, c.ID) // admitted again after an earlier drop
 	n.admitted[c.Sum] = c
 	n.m.mempool.Set(float64(len(n.pool)))
 	select {
@@ -242,6 +247,7 @@ func (n *Node) Wait(ctx context.Context, id tx.ID) (Committed, error) {
 	n.mu.Lock()
 	n.waiters[id] = append(n.waiters[id], ch)
 	stopped := n.stopped
+	dropped := n.dropped[id]
 	n.mu.Unlock()
 	defer n.unwait(id, ch)
 	// Committed before we began waiting? The index says so cheaply.
@@ -249,6 +255,9 @@ func (n *Node) Wait(ctx context.Context, id tx.ID) (Committed, error) {
 		return c, nil
 	} else if !errors.Is(err, ledger.ErrNotFound) {
 		return Committed{}, err
+	}
+	if dropped != nil {
+		return Committed{}, dropped
 	}
 	if stopped != nil {
 		return Committed{}, stopped
@@ -331,7 +340,7 @@ func (n *Node) Run(ctx context.Context) error {
 func (n *Node) run(ctx context.Context) error {
 	last := time.Time{}
 	interval := time.Duration(n.cfg.BlockInterval)
-	empty := time.Duration(n.cfg.EmptyBlockInterval)
+	empty := time.Duration(*n.cfg.EmptyBlockInterval)
 	for {
 		if n.MempoolSize() == 0 {
 			var timer *time.Timer
@@ -419,13 +428,12 @@ func (n *Node) produce() error {
 	}
 	idx := 0
 	for _, c := range batch {
-		delete(n.inPool, c.ID)
-		delete(n.admitted, c.Sum)
 		if err, ok := dropped[c.Sum]; ok {
-			n.m.rejected.WithLabelValues(ledger.Code(err)).Inc()
-			n.notify(c.ID, waitResult{err: err})
+			n.drop(c, err)
 			continue
 		}
+		delete(n.inPool, c.ID)
+		delete(n.admitted, c.Sum)
 		res := out.Results[idx]
 		n.m.committed.WithLabelValues(res.Code).Inc()
 		n.notify(c.ID, waitResult{c: Committed{Height: out.Header.Height, Index: idx, Result: res, Header: out.Header}})
@@ -474,10 +482,7 @@ func (n *Node) recheck() error {
 			}
 		}
 		if bad != nil {
-			delete(n.inPool, c.ID)
-			delete(n.admitted, c.Sum)
-			n.m.rejected.WithLabelValues(ledger.Code(bad)).Inc()
-			n.notify(c.ID, waitResult{err: bad})
+			n.drop(c, bad)
 			continue
 		}
 		for _, s := range c.Tx.Signers {
@@ -487,6 +492,34 @@ func (n *Node) recheck() error {
 	}
 	n.pool = keep
 	return nil
+}
+
+// maxDropped bounds how many dropped transactions the node remembers.
+const maxDropped = 10000
+
+// drop forgets a transaction from the pool's bookkeeping, remembers why it
+// was dropped and tells its waiters. n.mu held.
+func (n *Node) drop(c *ledger.Checked, err error) {
+	delete(n.inPool, c.ID)
+	delete(n.admitted, c.Sum)
+	n.m.rejected.WithLabelValues(ledger.Code(err)).Inc()
+	if _, ok := n.dropped[c.ID]; !ok {
+		if len(n.dropOrder) >= maxDropped {
+			delete(n.dropped, n.dropOrder[0])
+			n.dropOrder = n.dropOrder[1:]
+		}
+		n.dropOrder = append(n.dropOrder, c.ID)
+	}
+	n.dropped[c.ID] = err
+	n.notify(c.ID, waitResult{err: err})
+}
+
+// Dropped returns why a transaction was dropped from the mempool, or nil
+// if the node does not remember dropping it.
+func (n *Node) Dropped(id tx.ID) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.dropped[id]
 }
 
 // notify delivers a result to the waiters of id. n.mu held.

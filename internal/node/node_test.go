@@ -444,6 +444,16 @@ func TestRecheckAfterDrop(t *testing.T) {
 		if _, err := e.n.Lookup(id); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("dropped tx found: %v", err)
 		}
+		// The node remembers why, and a late waiter learns it at once.
+		if err := e.n.Dropped(id); err == nil {
+			t.Errorf("Dropped(%s) = nil, want the reason", id)
+		}
+		if _, err := e.n.Wait(context.Background(), id); err == nil || !errors.Is(err, e.n.Dropped(id)) {
+			t.Errorf("Wait on dropped %s = %v, want its reason %v", id, err, e.n.Dropped(id))
+		}
+	}
+	if err := e.n.Dropped(b0); err != nil {
+		t.Errorf("Dropped(committed b0) = %v, want nil", err)
 	}
 	// Alice signs again from sequence 0; bob's b1 goes in with it.
 	again := e.submit(anchor(t, alice, 0, "a0 again"))
@@ -484,7 +494,7 @@ func TestBlockBytesLimit(t *testing.T) {
 // TestRunAndWait runs the node's block loop for real: submitted
 // transactions are committed and Wait returns where.
 func TestRunAndWait(t *testing.T) {
-	e := newEnv(t, Config{BlockInterval: Duration(time.Millisecond), EmptyBlockInterval: Duration(time.Hour)}, nil)
+	e := newEnv(t, Config{BlockInterval: Duration(time.Millisecond), EmptyBlockInterval: Every(time.Hour)}, nil)
 	alice := key(t, "alice")
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
@@ -551,7 +561,7 @@ func TestRunAndWait(t *testing.T) {
 
 // TestWaitStopped checks that a waiter learns that the node stopped.
 func TestWaitStopped(t *testing.T) {
-	e := newEnv(t, Config{BlockInterval: Duration(time.Hour), EmptyBlockInterval: Duration(time.Hour)}, nil)
+	e := newEnv(t, Config{BlockInterval: Duration(time.Hour), EmptyBlockInterval: Every(time.Hour)}, nil)
 	w := waitFor(t, e.n, idOf(t, anchor(t, key(t, "alice"), 0, "never submitted")))
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)

@@ -221,6 +221,19 @@ func (s *Store) FindTx(id tx.ID) (height uint64, index int, res ledger.Result, e
 	return binary.BigEndian.Uint64(v), int(binary.BigEndian.Uint32(v[8:])), res, nil
 }
 
+// CountTxs counts the transaction index's entries, for fsck.
+func (s *Store) CountTxs() (uint64, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte("x"), UpperBound: []byte("y")})
+	if err != nil {
+		return 0, err
+	}
+	n := uint64(0)
+	for it.First(); it.Valid(); it.Next() {
+		n++
+	}
+	return n, errors.Join(it.Error(), it.Close())
+}
+
 // HasTx reports whether a transaction is committed.
 func (s *Store) HasTx(id tx.ID) (bool, error) {
 	_, ok, err := s.get(txKey(id))
