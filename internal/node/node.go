@@ -340,14 +340,22 @@ func (n *Node) run(ctx context.Context) error {
 				timer = time.NewTimer(empty - time.Since(last))
 				fire = timer.C
 			}
+			fired := false
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
 			case <-n.wake:
 			case <-fire:
+				fired = true
 			}
 			if timer != nil {
 				timer.Stop()
+			}
+			if !fired && n.MempoolSize() == 0 {
+				// A stale wake-up: the transaction that sent it went into
+				// the last block. Making a block now would make an empty
+				// one before EmptyBlockInterval.
+				continue
 			}
 		}
 		if wait := interval - time.Since(last); wait > 0 && !n.poolFull() {
