@@ -176,8 +176,13 @@ func toError(err error) *Error {
 		code = "timeout"
 	}
 	msg := err.Error()
-	if code == "internal" || code == "storage" {
+	switch code {
+	case "internal", "storage":
 		msg = "internal error: see the node's log"
+	case "stopped":
+		// The reason the node stopped is an internal failure: it is in
+		// the node's log, not for clients.
+		msg = "the node stopped committing blocks"
 	}
 	return &Error{Status: statusOf(code), Code: code, Message: msg, Hint: hints[code]}
 }
