@@ -476,7 +476,7 @@ type AccountView struct {
 }
 
 func (s *Server) getAccount(r *http.Request) (any, int, error) {
-	addr := r.PathValue("address")
+	addr := strings.ToLower(r.PathValue("address")) // accounts are keyed by lower-case hex
 	if b, err := hex.DecodeString(addr); err != nil || len(b) != 20 {
 		return nil, 0, &Error{Status: 400, Code: "invalid", Message: fmt.Sprintf("%q is not an address (40 hex digits)", addr)}
 	}
