@@ -399,6 +399,12 @@ func (s *Server) getTx(r *http.Request) (any, int, error) {
 		if s.node.Pending(id) {
 			return map[string]any{"hash": id, "status": "pending"}, 0, nil
 		}
+		// The node commits a block before it takes the block's
+		// transactions out of the mempool, so one that left the mempool
+		// since the first look may be committed now.
+		c, err = s.node.Lookup(id)
+	}
+	if errors.Is(err, ledger.ErrNotFound) {
 		return nil, 0, &Error{Status: 404, Code: "not_found", Message: fmt.Sprintf("no transaction %s", id),
 			Hint: "it was never submitted, was refused, or was dropped from the mempool"}
 	}
