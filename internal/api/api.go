@@ -189,7 +189,7 @@ func toError(err error) *Error {
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toError(err)
-	if e.Status >= 500 && e.Code != "busy" && e.Code != "timeout" {
+	if e.Status >= 500 && e.Code != "busy" && e.Code != "timeout" && e.Code != "not_implemented" {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeJSON(w, e.Status, map[string]*Error{"error": e})
