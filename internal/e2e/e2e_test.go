@@ -4,21 +4,27 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/client"
+	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -375,4 +381,201 @@ func TestUserStory(t *testing.T) {
 	n.want(t, 1, "notary", "verify", other)
 	n.stop(t)
 	fsck(t, home)
+}
+
+// crashRounds is how many rounds TestCrashDuringLoad makes.
+func crashRounds(t *testing.T) int {
+	if testing.Short() {
+		return 1
+	}
+	s := os.Getenv("AGORA_CRASH_ROUNDS")
+	if s == "" {
+		return 3
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("AGORA_CRASH_ROUNDS=%q: want a positive number", s)
+	}
+	return n
+}
+
+func crashSeed(t *testing.T) uint64 {
+	s := os.Getenv("AGORA_CRASH_SEED")
+	if s == "" {
+		return uint64(time.Now().UnixNano())
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		t.Fatalf("AGORA_CRASH_SEED=%q: want a number", s)
+	}
+	return n
+}
+
+// ack is a transaction the node acknowledged as committed.
+type ack struct {
+	id        tx.ID
+	height    uint64
+	index     int
+	blockHash string
+}
+
+// loadWorker submits anchors signed by its own key, one at a time with
+// wait=commit, until the node stops answering.
+type loadWorker struct {
+	key   *tx.PrivateKey
+	name  string
+	acked []ack // in sequence order: acked[i] has sequence i
+	err   error // a refusal or wrong answer; a lost connection is not one
+}
+
+func (w *loadWorker) run(ctx context.Context, c *client.Client, chainID string, count *atomic.Int64) {
+	for seq := uint64(0); ctx.Err() == nil; seq++ {
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d", w.name, seq))
+		body, err := tx.Marshal(&notary.Anchor{SHA256: sum[:], MediaType: "application/octet-stream"})
+		if err != nil {
+			w.err = err
+			return
+		}
+		t := &tx.Tx{Version: tx.Version, ChainID: chainID, Module: notary.Name, Type: "anchor", Body: body,
+			Signers: []tx.Signer{{Key: w.key.Public(), Sequence: seq}}, ExpiryHeight: 1 << 62}
+		s, err := tx.Sign(t, w.key)
+		if err != nil {
+			w.err = err
+			return
+		}
+		raw, err := s.Encode()
+		if err != nil {
+			w.err = err
+			return
+		}
+		res, err := c.Submit(ctx, raw, true)
+		var ce *client.Error
+		if errors.As(err, &ce) {
+			w.err = fmt.Errorf("%s sequence %d: the node refused it: %w", w.name, seq, err)
+			return
+		}
+		if err != nil {
+			return // the node is gone; this transaction may or may not be committed
+		}
+		if res.Hash != s.ID() || res.Status != "committed" || res.TxCommit == nil || res.Result.Code != "ok" {
+			w.err = fmt.Errorf("%s sequence %d: answer %+v, want %s committed ok", w.name, seq, res, s.ID())
+			return
+		}
+		w.acked = append(w.acked, ack{id: res.Hash, height: res.Height, index: res.Index, blockHash: res.BlockHash})
+		count.Add(1)
+	}
+}
+
+// TestCrashDuringLoad kills the node with SIGKILL while workers submit
+// transactions, restarts it, and checks that every transaction it
+// acknowledged as committed is still committed where it said, that no
+// account moved further than its one unacknowledged transaction, and that
+// fsck passes after a clean stop. The same home goes through every round,
+// so later rounds also check the earlier rounds' transactions.
+func TestCrashDuringLoad(t *testing.T) {
+	const workers = 16
+	rounds := crashRounds(t)
+	seed := crashSeed(t)
+	t.Logf("%d rounds, seed %d (set AGORA_CRASH_SEED to repeat the kill delays)", rounds, seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	home := t.TempDir()
+	var all []*loadWorker
+
+	for round := range rounds {
+		n := startDev(t, home)
+		c := client.New(n.node)
+		info, err := c.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		ctx, cancel := context.WithCancel(context.Background())
+		var count atomic.Int64
+		var wg sync.WaitGroup
+		var ws []*loadWorker
+		for i := range workers {
+			key, err := tx.GenerateKey(tx.Ed25519, crand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := &loadWorker{key: key, name: fmt.Sprintf("round %d worker %d", round, i)}
+			ws = append(ws, w)
+			wg.Go(func() { w.run(ctx, c, info.ChainID, &count) })
+		}
+		// Let every worker be under way, then kill after a seeded delay.
+		deadline := time.Now().Add(30 * time.Second)
+		for count.Load() < workers && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		delay := 100*time.Millisecond + time.Duration(rng.Int64N(int64(900*time.Millisecond)))
+		time.Sleep(delay)
+		n.kill(t)
+		wg.Wait()
+		cancel()
+		all = append(all, ws...)
+		var acked int
+		for _, w := range ws {
+			if w.err != nil {
+				t.Error(w.err)
+			}
+			acked += len(w.acked)
+		}
+		t.Logf("round %d: killed after %s with %d transactions acknowledged", round, delay, acked)
+		if acked < workers {
+			t.Fatalf("round %d: only %d transactions acknowledged before the kill", round, acked)
+		}
+
+		n = startDev(t, home)
+		unacked := checkAcked(t, client.New(n.node), all)
+		t.Logf("round %d: %d transactions committed without an acknowledgement, in all rounds so far", round, unacked)
+		n.stop(t)
+		t.Logf("round %d: %s", round, strings.TrimSpace(fsck(t, home)))
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+// checkAcked checks that every acknowledged transaction of ws is committed
+// where the node said, and that each worker's account holds its
+// acknowledged transactions and at most the one it was waiting for. It
+// returns how many workers' last transactions were committed without an
+// acknowledgement (the node died after the commit, before answering).
+func checkAcked(t *testing.T, c *client.Client, ws []*loadWorker) (unacked int) {
+	t.Helper()
+	ctx := context.Background()
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range ws {
+		for _, a := range w.acked {
+			if a.height > info.Height {
+				t.Errorf("%s: %s acknowledged at height %d, the restarted node is at %d", w.name, a.id, a.height, info.Height)
+			}
+			v, err := c.Tx(ctx, a.id)
+			if err != nil {
+				t.Errorf("%s: acknowledged %s at height %d: %v", w.name, a.id, a.height, err)
+				continue
+			}
+			if v.Status != "committed" || v.TxCommit == nil || v.Height != a.height || v.Index != a.index || v.BlockHash != a.blockHash || v.Result.Code != "ok" {
+				t.Errorf("%s: %s acknowledged at height %d index %d block %s; after restart: %+v", w.name, a.id, a.height, a.index, a.blockHash, v)
+			}
+		}
+		var seq uint64
+		acct, err := c.Account(ctx, w.key.Public().Address())
+		switch {
+		case client.IsCode(err, "not_found"):
+		case err != nil:
+			t.Fatal(err)
+		default:
+			seq = acct.Sequence
+		}
+		if n := uint64(len(w.acked)); seq != n && seq != n+1 {
+			t.Errorf("%s: %d transactions acknowledged, but the account's sequence is %d", w.name, n, seq)
+		} else if seq == n+1 {
+			unacked++
+		}
+	}
+	return unacked
 }
