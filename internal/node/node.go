@@ -244,9 +244,15 @@ func (n *Node) Wait(ctx context.Context, id tx.ID) (Committed, error) {
 	stopped := n.stopped
 	n.mu.Unlock()
 	defer n.unwait(id, ch)
-	// Committed before we began waiting? The index says so cheaply.
+	// Committed before we began waiting? The index says so cheaply. A
+	// block is stored before it becomes the head, though: if this one
+	// is not the head yet and the node runs, its notification is on the
+	// way, and answering now would let the caller see its transaction
+	// committed above Head.
 	if c, err := n.Lookup(id); err == nil {
-		return c, nil
+		if stopped != nil || c.Height <= n.Head().Height {
+			return c, nil
+		}
 	} else if !errors.Is(err, ledger.ErrNotFound) {
 		return Committed{}, err
 	}
