@@ -236,17 +236,24 @@ func decodeBase64(s string) ([]byte, error) {
 	return b, nil
 }
 
+// readJSON decodes a request body strictly: one JSON value with no
+// unknown fields and nothing after it.
 func readJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return err
+	err := dec.Decode(v)
+	if err == nil {
+		if _, err = dec.Token(); err == io.EOF {
+			return nil
+		} else if err == nil {
+			err = errors.New("data after the JSON value")
 		}
-		return fmt.Errorf("%w: request body: %v", tx.ErrMalformed, err)
 	}
-	return nil
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return err
+	}
+	return fmt.Errorf("%w: request body: %v", tx.ErrMalformed, err)
 }
 
 func (s *Server) submit(r *http.Request) (any, int, error) {

@@ -170,14 +170,20 @@ func (tn *testNode) get(t *testing.T, path string) response {
 	return tn.do(t, "GET", path, "", nil)
 }
 
-// submitJSON posts raw base64-encoded in a SubmitRequest.
-func (tn *testNode) submitJSON(t *testing.T, raw []byte, query string) response {
+// jsonTx is the JSON body that submits raw.
+func jsonTx(t *testing.T, raw []byte) []byte {
 	t.Helper()
 	b, err := json.Marshal(SubmitRequest{Tx: base64.StdEncoding.EncodeToString(raw)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tn.do(t, "POST", "/v1/tx"+query, "application/json", b)
+	return b
+}
+
+// submitJSON posts raw base64-encoded in a SubmitRequest.
+func (tn *testNode) submitJSON(t *testing.T, raw []byte, query string) response {
+	t.Helper()
+	return tn.do(t, "POST", "/v1/tx"+query, "application/json", jsonTx(t, raw))
 }
 
 // commit submits raw with wait=commit and requires a 200 with result ok.
@@ -865,6 +871,8 @@ func TestBadSubmissionsChangeNothing(t *testing.T) {
 		{desc: "not json", body: []byte(`tx=abc`), status: 400, code: "malformed"},
 		{desc: "empty json body", body: []byte{}, status: 400, code: "malformed"},
 		{desc: "unknown json field", body: []byte(`{"tx":"", "wait":"commit"}`), status: 400, code: "malformed"},
+		{desc: "trailing data", body: append(jsonTx(t, variant(tn.alice, 1, "trailing data", noop)), "{}"...), status: 400, code: "malformed"},
+		{desc: "two envelopes", body: append(jsonTx(t, variant(tn.alice, 1, "first of two", noop)), jsonTx(t, variant(tn.alice, 1, "second of two", noop))...), status: 400, code: "malformed"},
 		{desc: "bad wait", query: "?wait=forever", raw: variant(tn.alice, 1, "bad wait", noop), status: 400, code: "invalid"},
 	}
 
