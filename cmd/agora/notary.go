@@ -121,6 +121,18 @@ func notaryAnchor(args []string, stdout, stderr io.Writer) error {
 		// Only the flags can be wrong here: --type or --description.
 		return usageError("%s", strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": "))
 	}
+	// Refuse a file that is already anchored before signing anything, so
+	// the attempt costs no transaction. (The ledger refuses it anyway if
+	// another anchor of it commits first.)
+	var prev notary.RecordJSON
+	err = client.New(*nodeURL).Get(context.Background(), "/v1/notary/anchors/"+hex.EncodeToString(sum), &prev)
+	if err == nil {
+		return fmt.Errorf("%s was already anchored at height %d by %s; nothing was submitted\nhint: 'agora notary verify %s' shows the anchor",
+			pos[0], prev.Height, prev.Owner, pos[0])
+	}
+	if !client.IsCode(err, "not_found") {
+		return err
+	}
 	res, err := signAndSubmit(*homeDir, *nodeURL, *keyName, notary.Name, "anchor", body, *ttl, stderr)
 	if res != nil && res.TxCommit != nil && res.Result.Code == "conflict" {
 		return fmt.Errorf("%s: %s\n(transaction %s, committed at height %d without effect)\nhint: 'agora notary verify %s' shows the anchor",

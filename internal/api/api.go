@@ -176,15 +176,20 @@ func toError(err error) *Error {
 		code = "timeout"
 	}
 	msg := err.Error()
-	if code == "internal" || code == "storage" {
+	switch code {
+	case "internal", "storage":
 		msg = "internal error: see the node's log"
+	case "stopped":
+		// The reason the node stopped is an internal failure: it is in
+		// the node's log, not for clients.
+		msg = "the node stopped committing blocks"
 	}
 	return &Error{Status: statusOf(code), Code: code, Message: msg, Hint: hints[code]}
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toError(err)
-	if e.Status >= 500 && e.Code != "busy" && e.Code != "timeout" {
+	if e.Status >= 500 && e.Code != "busy" && e.Code != "timeout" && e.Code != "not_implemented" {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeJSON(w, e.Status, map[string]*Error{"error": e})
@@ -231,17 +236,24 @@ func decodeBase64(s string) ([]byte, error) {
 	return b, nil
 }
 
+// readJSON decodes a request body strictly: one JSON value with no
+// unknown fields and nothing after it.
 func readJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return err
+	err := dec.Decode(v)
+	if err == nil {
+		if _, err = dec.Token(); err == io.EOF {
+			return nil
+		} else if err == nil {
+			err = errors.New("data after the JSON value")
 		}
-		return fmt.Errorf("%w: request body: %v", tx.ErrMalformed, err)
 	}
-	return nil
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return err
+	}
+	return fmt.Errorf("%w: request body: %v", tx.ErrMalformed, err)
 }
 
 func (s *Server) submit(r *http.Request) (any, int, error) {
@@ -394,6 +406,12 @@ func (s *Server) getTx(r *http.Request) (any, int, error) {
 		if s.node.Pending(id) {
 			return map[string]any{"hash": id, "status": "pending"}, 0, nil
 		}
+		// The node commits a block before it takes the block's
+		// transactions out of the mempool, so one that left the mempool
+		// since the first look may be committed now.
+		c, err = s.node.Lookup(id)
+	}
+	if errors.Is(err, ledger.ErrNotFound) {
 		if derr := s.node.Dropped(id); derr != nil {
 			return map[string]any{"hash": id, "status": "dropped", "error": toError(derr)}, 0, nil
 		}
@@ -474,7 +492,7 @@ type AccountView struct {
 }
 
 func (s *Server) getAccount(r *http.Request) (any, int, error) {
-	addr := r.PathValue("address")
+	addr := strings.ToLower(r.PathValue("address")) // accounts are keyed by lower-case hex
 	if b, err := hex.DecodeString(addr); err != nil || len(b) != 20 {
 		return nil, 0, &Error{Status: 400, Code: "invalid", Message: fmt.Sprintf("%q is not an address (40 hex digits)", addr)}
 	}

@@ -250,9 +250,15 @@ func (n *Node) Wait(ctx context.Context, id tx.ID) (Committed, error) {
 	dropped := n.dropped[id]
 	n.mu.Unlock()
 	defer n.unwait(id, ch)
-	// Committed before we began waiting? The index says so cheaply.
+	// Committed before we began waiting? The index says so cheaply. A
+	// block is stored before it becomes the head, though: if this one
+	// is not the head yet and the node runs, its notification is on the
+	// way, and answering now would let the caller see its transaction
+	// committed above Head.
 	if c, err := n.Lookup(id); err == nil {
-		return c, nil
+		if stopped != nil || c.Height <= n.Head().Height {
+			return c, nil
+		}
 	} else if !errors.Is(err, ledger.ErrNotFound) {
 		return Committed{}, err
 	}
@@ -349,14 +355,22 @@ func (n *Node) run(ctx context.Context) error {
 				timer = time.NewTimer(empty - time.Since(last))
 				fire = timer.C
 			}
+			fired := false
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
 			case <-n.wake:
 			case <-fire:
+				fired = true
 			}
 			if timer != nil {
 				timer.Stop()
+			}
+			if !fired && n.MempoolSize() == 0 {
+				// A stale wake-up: the transaction that sent it went into
+				// the last block. Making a block now would make an empty
+				// one before EmptyBlockInterval.
+				continue
 			}
 		}
 		if wait := interval - time.Since(last); wait > 0 && !n.poolFull() {
