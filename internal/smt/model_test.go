@@ -185,6 +185,11 @@ func checkTree(t testing.TB, s *memStore, root [32]byte, m model) {
 		if !bytes.Equal(n, w) {
 			t.Fatalf("node %x:\n got  %x\n want %x", p, n, w)
 		}
+		if d, err := decodeNode([]byte(p), n); err != nil {
+			t.Fatalf("node %x does not decode: %v", p, err)
+		} else if !bytes.Equal(d.encode(), n) {
+			t.Fatalf("node %x does not re-encode to itself", p)
+		}
 	}
 	for p := range want {
 		if _, ok := s.nodes[p]; !ok {
