@@ -1,0 +1,235 @@
+package smt
+
+import (
+	"fmt"
+	"math/bits"
+)
+
+// A Proof shows that a key hash is in the map with a value hash, or that
+// it is absent, to anyone who holds the map's root. It is the path from
+// the root towards the key: the hashes beside the path, and where the
+// path ends, which is either an empty subtree or a leaf (the key's own,
+// or another key's that takes the place where the key would be).
+type Proof struct {
+	// Siblings holds, for each binary level d the path passes, the hash
+	// of the subtree beside it: Siblings[d] is at depth d+1, under the
+	// path's first d bits and the opposite of its bit d. The zero hash is
+	// an empty subtree. The path ends at depth len(Siblings), at most
+	// 256, and unless the path ends at the root, the last sibling is not
+	// empty.
+	Siblings [][32]byte
+	// Leaf is the leaf where the path ends, or nil if it ends in an
+	// empty subtree.
+	Leaf *Leaf
+}
+
+// Leaf is an entry of the map.
+type Leaf struct {
+	KeyHash, ValueHash [32]byte
+}
+
+// Prove returns a proof about keyHash in the tree r holds: of inclusion
+// if the key is in the map, of absence otherwise. It checks every node it
+// reads against the hash its parent holds, and reports an error wrapping
+// ErrCorrupt if one does not match.
+func Prove(r NodeReader, keyHash [32]byte) (*Proof, error) {
+	a := &applier{r: r}
+	p := new(Proof)
+	var path []byte
+	n, ok, err := a.read(nil)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return p, nil // the empty map
+	}
+	var want *[32]byte // the hash the parent holds for n
+	for {
+		t := n.spans()
+		if want != nil && t[1].hash != *want {
+			return nil, fmt.Errorf("%w: node %x has hash %x, its parent holds %x", ErrCorrupt, path, t[1].hash, *want)
+		}
+		i := int(nibble(&keyHash, len(path)))
+		for j := 0; ; j++ { // the span at binary level j of the node
+			sp := &t[(16+i)>>(4-j)]
+			switch {
+			case sp.kind == emptySlot:
+				return p, nil
+			case sp.kind == leafSlot:
+				s := &n.slots[sp.leaf]
+				p.Leaf = &Leaf{KeyHash: s.key, ValueHash: s.value}
+				return p, nil
+			case j < 4:
+				p.Siblings = append(p.Siblings, t[(16+i)>>(3-j)^1].hash)
+				continue
+			}
+			break // slot i holds a child: go down
+		}
+		want = &n.slots[i].key
+		path = child(path, byte(i))
+		n, ok, err = a.read(path)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w: node %x is missing", ErrCorrupt, path)
+		}
+	}
+}
+
+// misshapen returns why p is not shaped as ParseProof would accept, or
+// "" if it is.
+func (p *Proof) misshapen() string {
+	d := len(p.Siblings)
+	if d > 256 {
+		return fmt.Sprintf("%d levels", d)
+	}
+	if d > 0 && p.Siblings[d-1] == ([32]byte{}) {
+		return "the last sibling is empty"
+	}
+	return ""
+}
+
+// Verify checks that the proof shows, against root, that keyHash has
+// valueHash in the map, or if valueHash is nil, that keyHash is absent.
+// It returns nil if so, and otherwise an error wrapping ErrInvalidProof.
+func (p *Proof) Verify(root [32]byte, keyHash [32]byte, valueHash *[32]byte) error {
+	if why := p.misshapen(); why != "" {
+		return fmt.Errorf("%w: %s", ErrInvalidProof, why)
+	}
+	depth := len(p.Siblings)
+	var h [32]byte // the hash at the end of the path; zero if empty
+	switch {
+	case p.Leaf != nil:
+		for d := range depth {
+			if bit(&p.Leaf.KeyHash, d) != bit(&keyHash, d) {
+				return fmt.Errorf("%w: the leaf is not on the key's path", ErrInvalidProof)
+			}
+		}
+		switch {
+		case valueHash == nil && p.Leaf.KeyHash == keyHash:
+			return fmt.Errorf("%w: the key is present, not absent", ErrInvalidProof)
+		case valueHash != nil && p.Leaf.KeyHash != keyHash:
+			return fmt.Errorf("%w: the key is absent", ErrInvalidProof)
+		case valueHash != nil && p.Leaf.ValueHash != *valueHash:
+			return fmt.Errorf("%w: the key has another value", ErrInvalidProof)
+		}
+		h = leafHash(&p.Leaf.KeyHash, &p.Leaf.ValueHash)
+	case valueHash != nil:
+		return fmt.Errorf("%w: the key is absent", ErrInvalidProof)
+	}
+	for d := depth - 1; d >= 0; d-- {
+		if bit(&keyHash, d) == 0 {
+			h = interiorHash(&h, &p.Siblings[d])
+		} else {
+			h = interiorHash(&p.Siblings[d], &h)
+		}
+	}
+	if h != root {
+		return fmt.Errorf("%w: the path leads to root %x, not %x", ErrInvalidProof, h, root)
+	}
+	return nil
+}
+
+// Proof encoding (state-map.md, section 6):
+//
+//	kind (1 byte: 0x00 ends in an empty subtree, 0x01 in a leaf)
+//	[keyHash || valueHash, if kind is 0x01]
+//	n (1 byte, 0 to 32) || bitmap (n bytes) || hashes (32 bytes each)
+//
+// Bit d of the bitmap (byte d/8, mask 0x80>>(d%8)) is set if sibling d
+// is not empty, and the hashes are those siblings, in order. The path's
+// depth is one more than the last set bit (0 if none), so the bitmap's
+// last byte is never zero. A future version of the format will use
+// another kind byte.
+const (
+	kindEmpty = 0x00
+	kindLeaf  = 0x01
+)
+
+// MarshalBinary returns the proof's canonical encoding.
+func (p *Proof) MarshalBinary() ([]byte, error) {
+	if why := p.misshapen(); why != "" {
+		return nil, fmt.Errorf("%w: %s", ErrMalformed, why)
+	}
+	depth := len(p.Siblings)
+	nb := (depth + 7) / 8
+	b := make([]byte, 0, 2+64+nb+32*depth)
+	if p.Leaf != nil {
+		b = append(b, kindLeaf)
+		b = append(b, p.Leaf.KeyHash[:]...)
+		b = append(b, p.Leaf.ValueHash[:]...)
+	} else {
+		b = append(b, kindEmpty)
+	}
+	b = append(b, byte(nb))
+	bm := len(b)
+	b = append(b, make([]byte, nb)...)
+	for d := range p.Siblings {
+		if p.Siblings[d] != ([32]byte{}) {
+			b[bm+d/8] |= 0x80 >> (d % 8)
+			b = append(b, p.Siblings[d][:]...)
+		}
+	}
+	return b, nil
+}
+
+// ParseProof decodes a proof from its canonical encoding. Any other
+// bytes, including trailing ones, are an error wrapping ErrMalformed.
+func ParseProof(b []byte) (*Proof, error) {
+	if len(b) < 1 {
+		return nil, fmt.Errorf("%w: empty", ErrMalformed)
+	}
+	p := new(Proof)
+	switch b[0] {
+	case kindEmpty:
+		b = b[1:]
+	case kindLeaf:
+		if len(b) < 65 {
+			return nil, fmt.Errorf("%w: truncated leaf", ErrMalformed)
+		}
+		p.Leaf = new(Leaf)
+		copy(p.Leaf.KeyHash[:], b[1:33])
+		copy(p.Leaf.ValueHash[:], b[33:65])
+		b = b[65:]
+	default:
+		return nil, fmt.Errorf("%w: unknown kind 0x%02x", ErrMalformed, b[0])
+	}
+	if len(b) < 1 {
+		return nil, fmt.Errorf("%w: truncated bitmap", ErrMalformed)
+	}
+	nb := int(b[0])
+	b = b[1:]
+	switch {
+	case nb > 32:
+		return nil, fmt.Errorf("%w: %d-byte bitmap", ErrMalformed, nb)
+	case len(b) < nb:
+		return nil, fmt.Errorf("%w: truncated bitmap", ErrMalformed)
+	case nb > 0 && b[nb-1] == 0:
+		return nil, fmt.Errorf("%w: bitmap ends in a zero byte", ErrMalformed)
+	}
+	bitmap, b := b[:nb], b[nb:]
+	ones := 0
+	for _, x := range bitmap {
+		ones += bits.OnesCount8(x)
+	}
+	if len(b) != 32*ones {
+		return nil, fmt.Errorf("%w: %d bytes of hashes for %d hashes", ErrMalformed, len(b), ones)
+	}
+	depth := 0
+	if nb > 0 {
+		depth = 8*nb - bits.TrailingZeros8(bitmap[nb-1])
+	}
+	p.Siblings = make([][32]byte, depth)
+	for d := range depth {
+		if bitmap[d/8]&(0x80>>(d%8)) == 0 {
+			continue
+		}
+		copy(p.Siblings[d][:], b[:32])
+		b = b[32:]
+		if p.Siblings[d] == ([32]byte{}) {
+			return nil, fmt.Errorf("%w: sibling %d is the empty hash, not marked empty", ErrMalformed, d)
+		}
+	}
+	return p, nil
+}
