@@ -96,7 +96,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err := writeGenesis(h, g); err != nil {
 			return err
 		}
-		rn, err = startNode(ctx, h, node.Config{HTTP: "127.0.0.1:0", LogLevel: "warn"}, newLogger(stderr, "warn"))
+		const pass = "bench"
+		if _, err := ensureNodeKey(h, pass); err != nil {
+			return err
+		}
+		rn, err = startNode(ctx, h, node.Config{HTTP: "127.0.0.1:0", LogLevel: "warn"}, newLogger(stderr, "warn"), pass)
 		if err != nil {
 			return err
 		}

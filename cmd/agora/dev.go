@@ -69,7 +69,10 @@ func runDev(args []string, stdout, stderr io.Writer) error {
 	if os.Getenv("AGORA_PASSPHRASE") != "" {
 		passHint = "AGORA_PASSPHRASE=<the passphrase you set>"
 	}
-	return serve(h, cfg, stderr, func(addr string, g *ledger.Genesis, head ledger.Header) {
+	if _, err := ensureNodeKey(h, pass); err != nil {
+		return err
+	}
+	return serve(h, cfg, pass, stderr, func(addr string, g *ledger.Genesis, head ledger.Header) {
 		what := "resumed"
 		if created {
 			what = "created"

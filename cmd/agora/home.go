@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"flag"
@@ -28,6 +30,8 @@ import (
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/store"
+	"github.com/agora-ledger/agora/internal/tlog"
+	"github.com/agora-ledger/agora/internal/tx"
 )
 
 var version = api.Version
@@ -124,9 +128,58 @@ func readGenesis(h home) (*ledger.Genesis, []byte, error) {
 	return g, sum[:], nil
 }
 
+// nodeKey is the keystore name of the key that signs the node's
+// checkpoints.
+const nodeKey = "node"
+
+// ensureNodeKey creates the node's checkpoint key in the home's keystore
+// if it has none.
+func ensureNodeKey(h home, pass string) (*keystore.Entry, error) {
+	if e, err := h.keys().Get(nodeKey); err == nil {
+		return e, nil
+	}
+	return h.keys().New(nodeKey, tx.Ed25519, pass, rand.Reader, time.Now())
+}
+
+// logVerifier returns the signed-note verifier key of the chain's log
+// from the node key's public part; no passphrase is needed.
+func logVerifier(h home, chainID string) (string, error) {
+	e, err := h.keys().Get(nodeKey)
+	if err != nil {
+		return "", fmt.Errorf("%w\nhint: the node's checkpoint key is made by 'agora init' or 'agora dev'", err)
+	}
+	if e.PublicKey.Alg != tx.Ed25519 {
+		return "", fmt.Errorf("the node key must be ed25519, is %s", e.PublicKey.Alg)
+	}
+	return tlog.VerifierKey(ledger.Origin(chainID), ed25519.PublicKey(e.PublicKey.Key))
+}
+
+// checkpointer unlocks the node key and returns the signer of the chain's
+// checkpoints and its verifier key.
+func checkpointer(h home, chainID, pass string) (*node.Checkpointer, string, error) {
+	k, err := h.keys().Unlock(nodeKey, pass)
+	if err != nil {
+		return nil, "", fmt.Errorf("node key: %w", err)
+	}
+	priv, ok := k.Ed25519()
+	if !ok {
+		return nil, "", fmt.Errorf("the node key must be ed25519, is %s", k.Alg())
+	}
+	signer, err := tlog.NewSigner(ledger.Origin(chainID), priv)
+	if err != nil {
+		return nil, "", err
+	}
+	vkey, err := tlog.VerifierKey(ledger.Origin(chainID), priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		return nil, "", err
+	}
+	return &node.Checkpointer{Signer: signer}, vkey, nil
+}
+
 // openLedger opens the home's store, initialising it from the genesis on
-// first use, and returns it with its executor.
-func openLedger(h home, log *slog.Logger) (*store.Store, *ledger.Executor, *ledger.Genesis, []byte, error) {
+// first use (with a checkpoint signed by cp), and returns it with its
+// executor.
+func openLedger(h home, log *slog.Logger, cp *node.Checkpointer) (*store.Store, *ledger.Executor, *ledger.Genesis, []byte, error) {
 	g, gh, err := readGenesis(h)
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -149,7 +202,7 @@ func openLedger(h home, log *slog.Logger) (*store.Store, *ledger.Executor, *ledg
 		return nil, nil, nil, nil, err
 	}
 	if !ok {
-		if _, err := node.Init(st, exec, g, gh); err != nil {
+		if _, err := node.Init(st, exec, g, gh, cp); err != nil {
 			st.Close()
 			return nil, nil, nil, nil, fmt.Errorf("initialise store from genesis: %w", err)
 		}
@@ -190,18 +243,27 @@ func (r *running) stop() error {
 
 // startNode starts a node from home in the background; it runs until
 // ctx ends, stop is called, or it fails.
-func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger) (*running, error) {
+// pass unlocks the node's checkpoint key.
+func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, pass string) (*running, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st, exec, g, gh, err := openLedger(h, log)
+	g, _, err := readGenesis(h)
+	if err != nil {
+		return nil, err
+	}
+	cp, vkey, err := checkpointer(h, g.ChainID, pass)
+	if err != nil {
+		return nil, err
+	}
+	st, exec, g, gh, err := openLedger(h, log, cp)
 	if err != nil {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	n, err := node.New(cfg, st, exec, log, time.Now, reg)
+	n, err := node.New(cfg, st, exec, log, time.Now, reg, cp)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -212,7 +274,7 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger) (
 		return nil, fmt.Errorf("listen on %s: %w\nhint: choose another address with --http", cfg.HTTP, err)
 	}
 	srv := &http.Server{
-		Handler:           api.New(n, cfg, gh, log, reg).Handler(),
+		Handler:           api.New(n, cfg, gh, vkey, log, reg).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      time.Duration(cfg.RequestTimeout) + 10*time.Second,
@@ -245,11 +307,11 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger) (
 
 // serve runs a node from home until SIGINT or SIGTERM; ready is called
 // once the API listens.
-func serve(h home, cfg node.Config, stderr io.Writer, ready func(addr string, g *ledger.Genesis, head ledger.Header)) error {
+func serve(h home, cfg node.Config, pass string, stderr io.Writer, ready func(addr string, g *ledger.Genesis, head ledger.Header)) error {
 	cfg = cfg.WithDefaults()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r, err := startNode(ctx, h, cfg, newLogger(stderr, cfg.LogLevel))
+	r, err := startNode(ctx, h, cfg, newLogger(stderr, cfg.LogLevel), pass)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/tx"
@@ -68,6 +70,19 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(string(h), 0o700); err != nil {
 		return err
 	}
+	if _, err := h.keys().Get(nodeKey); err != nil {
+		pass, err := passphrase(stderr, "Passphrase for the node's checkpoint key: ", true)
+		if err != nil {
+			return err
+		}
+		if _, err := ensureNodeKey(h, pass); err != nil {
+			return err
+		}
+	}
+	vkey, err := logVerifier(h, *chainID)
+	if err != nil {
+		return err
+	}
 	if err := writeGenesis(h, g); err != nil {
 		return err
 	}
@@ -76,7 +91,7 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "wrote %s and %s\nstart the node with: agora start --home %s\n", h.genesis(), h.config(), h)
+	fmt.Fprintf(stdout, "wrote %s and %s\nthe node's checkpoints are signed by the key (give it to whoever verifies):\n  %s\nstart the node with: agora start --home %s\n", h.genesis(), h.config(), vkey, h)
 	return nil
 }
 
@@ -109,7 +124,11 @@ func runStart(args []string, stdout, stderr io.Writer) error {
 	if *httpAddr != "" {
 		cfg.HTTP = *httpAddr
 	}
-	return serve(h, cfg, stderr, func(addr string, g *ledger.Genesis, head ledger.Header) {
+	pass, err := passphrase(stderr, "Passphrase for the node key: ", false)
+	if err != nil {
+		return err
+	}
+	return serve(h, cfg, pass, stderr, func(addr string, g *ledger.Genesis, head ledger.Header) {
 		fmt.Fprintf(stdout, "agora node for %s at height %d, API on http://%s\n", g.ChainID, head.Height, addr)
 	})
 }
@@ -134,13 +153,19 @@ func runFsck(args []string, stdout, stderr io.Writer) error {
 	}
 	h := home(*homeDir)
 	log := newLogger(stderr, "warn")
-	st, exec, g, _, err := openLedger(h, log)
+	st, exec, g, _, err := openLedger(h, log, nil)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	last := time.Now()
-	rep, err := node.Fsck(st, exec, g, func(height, head uint64) {
+	var verifier note.Verifier
+	if vkey, err := logVerifier(h, g.ChainID); err == nil {
+		if verifier, err = note.NewVerifier(vkey); err != nil {
+			return err
+		}
+	}
+	rep, err := node.Fsck(st, exec, g, verifier, func(height, head uint64) {
 		if !*quiet && (time.Since(last) > time.Second || height == head) {
 			fmt.Fprintf(stderr, "\rreplayed block %d of %d", height, head)
 			last = time.Now()

@@ -31,6 +31,7 @@ import (
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/verify"
 )
 
 // Version is the software version reported by /v1/node/info.
@@ -41,16 +42,18 @@ type Server struct {
 	node        *node.Node
 	log         *slog.Logger
 	genesisHash []byte
+	logKey      string
 	maxBody     int64
 	timeout     time.Duration
 	gatherer    prometheus.Gatherer
 }
 
 // New returns the API of n. genesisHash identifies the genesis file;
+// logKey is the signed-note verifier key of the node's checkpoints;
 // gatherer serves /metrics.
-func New(n *node.Node, cfg node.Config, genesisHash []byte, log *slog.Logger, gatherer prometheus.Gatherer) *Server {
+func New(n *node.Node, cfg node.Config, genesisHash []byte, logKey string, log *slog.Logger, gatherer prometheus.Gatherer) *Server {
 	cfg = cfg.WithDefaults()
-	return &Server{node: n, log: log, genesisHash: genesisHash, maxBody: cfg.MaxRequestBytes,
+	return &Server{node: n, log: log, genesisHash: genesisHash, logKey: logKey, maxBody: cfg.MaxRequestBytes,
 		timeout: time.Duration(cfg.RequestTimeout), gatherer: gatherer}
 }
 
@@ -66,6 +69,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /healthz", s.handle(s.health))
 	mux.Handle("GET /openapi.json", s.handle(s.openAPI))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
+	mux.Handle("GET /v1/proof/inclusion", s.handle(s.proofInclusion))
+	mux.Handle("GET /v1/proof/consistency", s.handle(s.proofConsistency))
+	mux.Handle("GET /log/checkpoint", http.HandlerFunc(s.logCheckpoint))
+	mux.Handle("GET /log/tile/{path...}", http.HandlerFunc(s.logTile))
 	for _, m := range s.node.Executor().Modules() {
 		for _, q := range m.Queries() {
 			mux.Handle(q.Pattern, s.handle(s.query(m.Name(), q)))
@@ -114,6 +121,9 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Hint    string `json:"hint,omitempty"`
+	// Proof, with proof=1 on a query that found nothing, proves the
+	// absence.
+	Proof *verify.StateProof `json:"proof,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -213,14 +223,19 @@ type SubmitResponse struct {
 type TxCommit struct {
 	Height    uint64        `json:"height"`
 	Index     int           `json:"index"`
+	LeafIndex uint64        `json:"leaf_index"`
 	BlockHash string        `json:"block_hash"`
 	Time      time.Time     `json:"time"`
 	Result    ledger.Result `json:"result"`
+	// Proof proves the transaction's log entry against a signed
+	// checkpoint: the commit block's on submit with wait=commit, the
+	// head's with proof=1 on GET /v1/tx/{hash}.
+	Proof *verify.InclusionProof `json:"proof,omitempty"`
 }
 
 func commitOf(c node.Committed) *TxCommit {
 	h := c.Header.Hash()
-	return &TxCommit{Height: c.Height, Index: c.Index, BlockHash: hex.EncodeToString(h[:]),
+	return &TxCommit{Height: c.Height, Index: c.Index, LeafIndex: c.Leaf, BlockHash: hex.EncodeToString(h[:]),
 		Time: time.UnixMilli(c.Header.Time).UTC(), Result: c.Result}
 }
 
@@ -290,7 +305,19 @@ func (s *Server) submit(r *http.Request) (any, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	return SubmitResponse{Hash: id, Status: "committed", TxCommit: commitOf(c)}, http.StatusOK, nil
+	resp := SubmitResponse{Hash: id, Status: "committed", TxCommit: commitOf(c)}
+	v, err := s.view()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer v.Close()
+	if resp.Proof, err = inclusionAt(v, c.Leaf, c.Height); err != nil {
+		var e *Error
+		if !errors.As(err, &e) { // a node without checkpoints answers without proofs
+			return nil, 0, err
+		}
+	}
+	return resp, http.StatusOK, nil
 }
 
 // BatchRequest is the body of POST /v1/txs: many envelopes at once.
@@ -431,8 +458,18 @@ func (s *Server) getTx(r *http.Request) (any, int, error) {
 	}
 	v.Status = "committed"
 	v.TxCommit = commitOf(c)
-	if r.URL.Query().Get("envelope") == "1" {
+	if r.URL.Query().Get("envelope") == "1" || wantProof(r) {
 		v.Envelope = base64.StdEncoding.EncodeToString(rec.Txs[c.Index])
+	}
+	if wantProof(r) {
+		lv, err := s.view()
+		if err != nil {
+			return nil, 0, err
+		}
+		defer lv.Close()
+		if v.Proof, err = inclusionAt(lv, c.Leaf, lv.head.Height); err != nil {
+			return nil, 0, err
+		}
 	}
 	return v, 0, nil
 }
@@ -522,6 +559,13 @@ type Info struct {
 	Time        time.Time `json:"time"`
 	Mempool     int       `json:"mempool"`
 	Modules     []string  `json:"modules"`
+	// LogOrigin names the log in its checkpoints; LogKey is the
+	// signed-note verifier key that signs them (pin it); LogSize and
+	// LogRoot are the log's at the head.
+	LogOrigin string `json:"log_origin"`
+	LogKey    string `json:"log_key,omitempty"`
+	LogSize   uint64 `json:"log_size"`
+	LogRoot   string `json:"log_root"`
 }
 
 func (s *Server) info(*http.Request) (any, int, error) {
@@ -529,7 +573,8 @@ func (s *Server) info(*http.Request) (any, int, error) {
 	hash := h.Hash()
 	inf := Info{ChainID: h.ChainID, Version: Version, GenesisHash: hex.EncodeToString(s.genesisHash), Height: h.Height,
 		BlockHash: hex.EncodeToString(hash[:]), AppHash: hex.EncodeToString(h.AppHash), Time: time.UnixMilli(h.Time).UTC(),
-		Mempool: s.node.MempoolSize()}
+		Mempool: s.node.MempoolSize(), LogOrigin: ledger.Origin(h.ChainID), LogKey: s.logKey, LogSize: h.LogSize,
+		LogRoot: hex.EncodeToString(h.LogRoot)}
 	for _, m := range s.node.Executor().Modules() {
 		inf.Modules = append(inf.Modules, m.Name())
 	}
@@ -543,21 +588,54 @@ func (s *Server) health(*http.Request) (any, int, error) {
 	return map[string]any{"status": "ok", "height": s.node.Head().Height}, 0, nil
 }
 
+// wantProof reports whether the request asks for a proof (proof=1).
+func wantProof(r *http.Request) bool {
+	p := r.URL.Query().Get("proof")
+	return p != "" && p != "0"
+}
+
+// Proven is a query's answer with proof=1: the value and the proof of
+// every state key the answer was computed from.
+type Proven struct {
+	Value any                `json:"value"`
+	Proof *verify.StateProof `json:"proof"`
+}
+
 func (s *Server) query(module string, q ledger.Query) handlerFunc {
 	return func(r *http.Request) (any, int, error) {
-		if p := r.URL.Query().Get("proof"); p != "" && p != "0" {
-			return nil, 0, &Error{Status: 501, Code: "not_implemented", Message: "state proofs are not served yet",
-				Hint: "omit proof=1; proofs arrive with the verifiable map"}
+		v, err := s.view()
+		if err != nil {
+			return nil, 0, err
 		}
-		snap := s.node.Store().Snapshot()
-		defer snap.Close()
+		defer v.Close()
 		arg := func(name string) string {
-			if v := r.PathValue(name); v != "" {
-				return v
+			if p := r.PathValue(name); p != "" {
+				return p
 			}
 			return r.URL.Query().Get(name)
 		}
-		v, err := q.Run(ledger.NewReadView(snap, module), arg)
-		return v, 0, err
+		if !wantProof(r) {
+			ans, err := q.Run(ledger.NewReadView(v, module, nil), arg)
+			return ans, 0, err
+		}
+		var reads ledger.Reads
+		ans, qerr := q.Run(ledger.NewReadView(v, module, &reads), arg)
+		if qerr != nil && !errors.Is(qerr, ledger.ErrNotFound) {
+			return nil, 0, qerr
+		}
+		if reads.Iterated {
+			return nil, 0, &Error{Status: 501, Code: "not_implemented",
+				Message: "this query reads a range of keys, which a state proof cannot show complete", Hint: "omit proof=1"}
+		}
+		p, err := stateProof(v, reads.Keys)
+		if err != nil {
+			return nil, 0, err
+		}
+		if qerr != nil {
+			e := toError(qerr)
+			e.Proof = p
+			return nil, 0, e
+		}
+		return Proven{Value: ans, Proof: p}, 0, nil
 	}
 }

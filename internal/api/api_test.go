@@ -3,10 +3,12 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -25,12 +27,15 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/store"
+	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/verify"
 )
 
 const testChain = "agora-test"
@@ -59,6 +64,8 @@ type testNode struct {
 	st    *store.Store
 	srv   *httptest.Server
 	alice *tx.PrivateKey // a genesis account labelled "alice (test)"
+	// logKey verifies the node's checkpoints.
+	logKey string
 
 	stopOnce sync.Once
 	cancel   context.CancelFunc
@@ -104,22 +111,31 @@ func newTestNode(t *testing.T, opts nodeOptions) *testNode {
 	}
 	t.Cleanup(func() { st.Close() })
 	genesisHash := sha256.Sum256([]byte("test genesis"))
-	if _, err := node.Init(st, exec, g, genesisHash[:]); err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	n, err := node.New(cfg, st, exec, log, fakeClock, reg)
+	skey, vkey, err := tlog.GenerateKey(rand.Reader, ledger.Origin(testChain))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tn := &testNode{node: n, st: st, alice: alice, done: make(chan error, 1)}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := &node.Checkpointer{Signer: signer}
+	if _, err := node.Init(st, exec, g, genesisHash[:], cp); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	n, err := node.New(cfg, st, exec, log, fakeClock, reg, cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := &testNode{node: n, st: st, alice: alice, logKey: vkey, done: make(chan error, 1)}
 	if !opts.idle {
 		ctx, cancel := context.WithCancel(context.Background())
 		tn.cancel = cancel
 		go func() { tn.done <- n.Run(ctx) }()
 		t.Cleanup(func() { tn.stop(t) })
 	}
-	tn.srv = httptest.NewServer(New(n, cfg, genesisHash[:], log, reg).Handler())
+	tn.srv = httptest.NewServer(New(n, cfg, genesisHash[:], vkey, log, reg).Handler())
 	t.Cleanup(tn.srv.Close)
 	return tn
 }
@@ -490,13 +506,42 @@ func TestGetTx(t *testing.T) {
 
 	v := decode[TxView](t, tn.get(t, "/v1/tx/"+sr.Hash.String()), http.StatusOK)
 	body, _ := tx.Marshal(&notary.Anchor{SHA256: sum, MediaType: "text/plain", Description: "api test"})
+	commit := *sr.TxCommit
+	commit.Proof = nil // only with proof=1
 	want := TxView{
 		Hash: sr.Hash, Status: "committed", ChainID: testChain, Module: notary.Name, Type: "anchor",
 		Signers:      []SignerView{{Address: tn.alice.Public().Address(), Key: tn.alice.Public(), Sequence: 0}},
-		ExpiryHeight: 1 << 40, Body: hex.EncodeToString(body), TxCommit: sr.TxCommit,
+		ExpiryHeight: 1 << 40, Body: hex.EncodeToString(body), TxCommit: &commit,
 	}
 	if diff := cmp.Diff(want, v); diff != "" {
 		t.Errorf("GET /v1/tx (-want +got):\n%s", diff)
+	}
+
+	// The submit answer's proof, and proof=1's, verify offline against
+	// the log key: the envelope and the result are in the log.
+	policy := verify.Policy{LogKey: tn.logKey}
+	if sr.Proof == nil {
+		t.Fatal("wait=commit answered without a proof")
+	}
+	if e, c, err := verify.Transaction(raw, &sr.Result, sr.Proof, policy); err != nil || e.TxID != sr.Hash || c.Height != sr.Height {
+		t.Errorf("verify the submit proof: %+v, %+v, %v", e, c, err)
+	}
+	v = decode[TxView](t, tn.get(t, "/v1/tx/"+sr.Hash.String()+"?proof=1"), http.StatusOK)
+	env, err := base64.StdEncoding.DecodeString(v.Envelope)
+	if err != nil || v.Proof == nil {
+		t.Fatalf("proof=1: envelope %q (%v), proof %v", v.Envelope, err, v.Proof)
+	}
+	if _, _, err := verify.Transaction(env, &v.Result, v.Proof, policy); err != nil {
+		t.Errorf("verify proof=1: %v", err)
+	}
+	other := verify.Policy{LogKey: otherLogKey(t)}
+	if _, _, err := verify.Transaction(env, &v.Result, v.Proof, other); !errors.Is(err, verify.ErrInvalid) {
+		t.Errorf("verify under another log key = %v, want ErrInvalid", err)
+	}
+	forged := v.Result
+	forged.Code = "conflict"
+	if _, _, err := verify.Transaction(env, &forged, v.Proof, policy); !errors.Is(err, verify.ErrInvalid) {
+		t.Errorf("verify with another result = %v, want ErrInvalid", err)
 	}
 
 	v = decode[TxView](t, tn.get(t, "/v1/tx/"+sr.Hash.String()+"?envelope=1"), http.StatusOK)
@@ -706,9 +751,51 @@ func TestNotaryQueries(t *testing.T) {
 	for _, bad := range []string{"abc", hex.EncodeToString(sum)[:62], hex.EncodeToString(sum) + "00", strings.Repeat("z", 64)} {
 		wantError(t, tn.get(t, "/v1/notary/anchors/"+bad), http.StatusBadRequest, "invalid")
 	}
-	e := wantError(t, tn.get(t, "/v1/notary/anchors/"+hex.EncodeToString(sum)+"?proof=1"), http.StatusNotImplemented, "not_implemented")
-	if e.Hint == "" {
-		t.Error("not_implemented: no hint")
+	// proof=1: the record's state key, proven against the checkpoint.
+	policy := verify.Policy{LogKey: tn.logKey}
+	pv := decode[struct {
+		Value notary.RecordJSON `json:"value"`
+		Proof verify.StateProof `json:"proof"`
+	}](t, tn.get(t, "/v1/notary/anchors/"+hex.EncodeToString(sum)+"?proof=1"), http.StatusOK)
+	if diff := cmp.Diff(want, pv.Value); diff != "" {
+		t.Errorf("proof=1 value (-want +got):\n%s", diff)
+	}
+	key := "notary/a/" + hex.EncodeToString(sum)
+	vals, c, err := verify.State(&pv.Proof, policy)
+	if err != nil {
+		t.Fatalf("verify.State: %v", err)
+	}
+	var rec notary.Record
+	if err := tx.Unmarshal(vals[key], &rec); err != nil || !bytes.Equal(rec.SHA256, sum) || rec.Height != sr.Height {
+		t.Errorf("proven record %+v (%v) is not the anchor", rec, err)
+	}
+	if c.Height < sr.Height {
+		t.Errorf("proof at height %d, before the anchor's %d", c.Height, sr.Height)
+	}
+	tampered := pv.Proof
+	tampered.Keys = append([]verify.KeyProof(nil), pv.Proof.Keys...)
+	tampered.Keys[0].Value = append(bytes.Clone(tampered.Keys[0].Value), 0)
+	if _, _, err := verify.State(&tampered, policy); !errors.Is(err, verify.ErrInvalid) {
+		t.Errorf("verify a tampered value = %v, want ErrInvalid", err)
+	}
+	absent := tampered
+	absent.Keys = append([]verify.KeyProof(nil), pv.Proof.Keys...)
+	absent.Keys[0].Value = nil
+	if _, _, err := verify.State(&absent, policy); !errors.Is(err, verify.ErrInvalid) {
+		t.Errorf("verify a present key as absent = %v, want ErrInvalid", err)
+	}
+	// A digest never anchored: 404, with a proof of absence.
+	missing := digest("never")
+	e := wantError(t, tn.get(t, "/v1/notary/anchors/"+hex.EncodeToString(missing)+"?proof=1"), http.StatusNotFound, "not_found")
+	if e.Proof == nil {
+		t.Fatal("absent with proof=1: no proof")
+	}
+	vals, _, err = verify.State(e.Proof, policy)
+	if err != nil {
+		t.Fatalf("verify absence: %v", err)
+	}
+	if v, ok := vals["notary/a/"+hex.EncodeToString(missing)]; !ok || v != nil {
+		t.Errorf("absence proof proves %q, %v", v, ok)
 	}
 
 	p := decode[notary.Policy](t, tn.get(t, "/v1/notary/policy"), http.StatusOK)
@@ -948,7 +1035,7 @@ func TestOpenAPI(t *testing.T) {
 	// the catch-all.
 	mux := tn.srv.Config.Handler.(*http.ServeMux)
 	sample := strings.NewReplacer("{hash}", strings.Repeat("0", 64), "{height}", "1",
-		"{address}", strings.Repeat("0", 40), "{sha256}", strings.Repeat("0", 64))
+		"{address}", strings.Repeat("0", 40), "{sha256}", strings.Repeat("0", 64), "{path}", "0/000.p/1")
 	for _, op := range got {
 		method, path, _ := strings.Cut(op, " ")
 		req := httptest.NewRequest(method, sample.Replace(path), nil)
@@ -956,7 +1043,8 @@ func TestOpenAPI(t *testing.T) {
 			t.Errorf("%s: no sample value for its wildcard", op)
 			continue
 		}
-		if _, pattern := mux.Handler(req); pattern != op {
+		// OpenAPI has no {name...} wildcard: the document writes {name}.
+		if _, pattern := mux.Handler(req); strings.ReplaceAll(pattern, "...}", "}") != op {
 			t.Errorf("%s %s is served by route %q, want %q", method, req.URL.Path, pattern, op)
 		}
 		r := tn.do(t, method, req.URL.Path, "application/json", nil)
@@ -1004,7 +1092,7 @@ func TestHandlerMatchesCoreOps(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			registered = append(registered, p)
+			registered = append(registered, strings.ReplaceAll(p, "...}", "}"))
 			return true
 		})
 	}
@@ -1175,4 +1263,14 @@ func TestWriteErrorLogs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// otherLogKey returns the verifier key of a log key nobody uses.
+func otherLogKey(t *testing.T) string {
+	t.Helper()
+	_, vkey, err := tlog.GenerateKey(rand.Reader, ledger.Origin(testChain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vkey
 }

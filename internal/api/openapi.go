@@ -25,7 +25,14 @@ var coreOps = []op{
 		query: []ledger.Param{{Name: "wait", Summary: "\"commit\" to answer once every admitted transaction is committed"}},
 		body:  "{\"txs\": [base64 envelope, ...]}"},
 	{method: "get", path: "/v1/tx/{hash}", summary: "A transaction: pending, dropped from the mempool (with the reason), or committed with its block, result and decoded content.",
-		query: []ledger.Param{{Name: "envelope", Summary: "\"1\" to include the signed envelope (base64)"}}},
+		query: []ledger.Param{{Name: "envelope", Summary: "\"1\" to include the signed envelope (base64)"},
+			{Name: "proof", Summary: "\"1\" to include the envelope and the log entry's inclusion proof against the head's signed checkpoint"}}},
+	{method: "get", path: "/v1/proof/inclusion", summary: "An RFC 6962 inclusion proof of leaf index in the log of size entries (default: the head's), with the head's checkpoint when size is its size.",
+		query: []ledger.Param{{Name: "index", Summary: "leaf index (required)"}, {Name: "size", Summary: "tree size (default: the log's size)"}}},
+	{method: "get", path: "/v1/proof/consistency", summary: "An RFC 6962 consistency proof from the log of size from to the log of size to (default: the head's), with the head's checkpoint when to is its size.",
+		query: []ledger.Param{{Name: "from", Summary: "older size (required)"}, {Name: "to", Summary: "newer size (default: the log's size)"}}},
+	{method: "get", path: "/log/checkpoint", summary: "The head's signed checkpoint (C2SP tlog-checkpoint, signed note), text/plain."},
+	{method: "get", path: "/log/tile/{path}", summary: "C2SP tlog-tiles: hash tiles tile/<L>/<N>[.p/<W>] and entry bundles tile/entries/<N>[.p/<W>], application/octet-stream."},
 	{method: "get", path: "/v1/blocks/{height}", summary: "A committed block (height a number or \"latest\"): header, hash, transactions and results."},
 	{method: "get", path: "/v1/accounts/{address}", summary: "An account: its key, label, committed sequence and next sequence counting the mempool."},
 	{method: "get", path: "/v1/node/info", summary: "Chain id, version, genesis hash, head height, block hash, app hash, time, mempool size and modules."},
@@ -43,7 +50,7 @@ func (s *Server) document() map[string]any {
 	for _, m := range s.node.Executor().Modules() {
 		for _, q := range m.Queries() {
 			method, path, _ := strings.Cut(q.Pattern, " ")
-			params := append([]ledger.Param{{Name: "proof", Summary: "\"1\" to return a state proof (not served yet: 501)"}}, q.Params...)
+			params := append([]ledger.Param{{Name: "proof", Summary: "\"1\" to answer {value, proof}: the proof of every state key read, against the head's signed checkpoint"}}, q.Params...)
 			ops = append(ops, op{method: strings.ToLower(method), path: path, summary: q.Summary, query: params})
 		}
 	}

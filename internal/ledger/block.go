@@ -1,12 +1,16 @@
 package ledger
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 
+	"github.com/agora-ledger/agora/internal/smt"
+	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -19,10 +23,16 @@ type Header struct {
 	Time     int64  `cbor:"3,keyasint" json:"time_ms"` // Unix milliseconds
 	PrevHash Hash   `cbor:"4,keyasint" json:"prev_hash"`
 	// TxsHash commits to the transactions in order, ResultsHash to their
-	// results, AppHash to the state after the block.
+	// results.
 	TxsHash     Hash `cbor:"5,keyasint" json:"txs_hash"`
 	ResultsHash Hash `cbor:"6,keyasint" json:"results_hash"`
-	AppHash     Hash `cbor:"7,keyasint" json:"app_hash"`
+	// AppHash is the root of the state map (docs/spec/state-map.md)
+	// after the block.
+	AppHash Hash `cbor:"7,keyasint" json:"app_hash"`
+	// LogSize and LogRoot are the size and RFC 6962 root of the log of
+	// committed transactions (docs/spec/log.md) after the block.
+	LogSize uint64 `cbor:"8,keyasint" json:"log_size"`
+	LogRoot Hash   `cbor:"9,keyasint" json:"log_root"`
 }
 
 // Hash is a digest: a CBOR byte string on the wire, lower-case hex in JSON.
@@ -107,27 +117,81 @@ func ResultsHash(rs []Result) []byte {
 	return s[:]
 }
 
-// nextAppHash chains the state commitment: SHA-256("agora/state/v1" 0x00
-// || prev || each write as len-prefixed key and value, a deletion with
-// length 0xffffffff). Replaying the same blocks from the same genesis
-// reproduces every AppHash.
-func nextAppHash(prev []byte, writes []Write) []byte {
-	h := sha256.New()
-	h.Write([]byte("agora/state/v1\x00"))
-	h.Write(prev)
-	var n [4]byte
-	for _, w := range writes {
-		binary.BigEndian.PutUint32(n[:], uint32(len(w.Key)))
-		h.Write(n[:])
-		h.Write(w.Key)
-		if w.Value == nil {
-			binary.BigEndian.PutUint32(n[:], 0xffffffff)
-			h.Write(n[:])
-			continue
-		}
-		binary.BigEndian.PutUint32(n[:], uint32(len(w.Value)))
-		h.Write(n[:])
-		h.Write(w.Value)
+// LogEntry is a committed transaction as the log holds it: where it was
+// committed, its ID, and hashes that bind the exact envelope and result.
+// Its canonical encoding is the log entry; its RFC 6962 leaf hash is the
+// leaf. The envelope and result themselves are served by the API and
+// checked against these hashes.
+type LogEntry struct {
+	Height       uint64 `cbor:"1,keyasint" json:"height"`
+	Index        uint32 `cbor:"2,keyasint" json:"index"`
+	TxID         tx.ID  `cbor:"3,keyasint" json:"tx_hash"`
+	EnvelopeHash Hash   `cbor:"4,keyasint" json:"envelope_sha256"`
+	ResultHash   Hash   `cbor:"5,keyasint" json:"result_sha256"`
+}
+
+// Encode returns the entry's canonical encoding.
+func (e *LogEntry) Encode() []byte {
+	b, err := tx.Marshal(e)
+	if err != nil {
+		panic(err) // a LogEntry always encodes
 	}
-	return h.Sum(nil)
+	return b
+}
+
+// DecodeLogEntry decodes a log entry strictly.
+func DecodeLogEntry(b []byte) (*LogEntry, error) {
+	var e LogEntry
+	if err := tx.Unmarshal(b, &e); err != nil {
+		return nil, err
+	}
+	if len(e.EnvelopeHash) != 32 || len(e.ResultHash) != 32 {
+		return nil, fmt.Errorf("%w: log entry hashes must be 32 bytes", tx.ErrMalformed)
+	}
+	return &e, nil
+}
+
+// NewLogEntry returns the log entry of the transaction raw, committed at
+// index i of block height with result res.
+func NewLogEntry(height uint64, i int, id tx.ID, raw []byte, res *Result) *LogEntry {
+	env := sha256.Sum256(raw)
+	rb, err := tx.Marshal(res)
+	if err != nil {
+		panic(err)
+	}
+	rh := sha256.Sum256(rb)
+	return &LogEntry{Height: height, Index: uint32(i), TxID: id, EnvelopeHash: env[:], ResultHash: rh[:]}
+}
+
+// commitState applies a block's writes to the state map and returns its
+// new root and the map's node writes.
+func commitState(r smt.NodeReader, writes []Write) ([]byte, []smt.NodeWrite, error) {
+	ups := make([]smt.Update, len(writes))
+	for i, w := range writes {
+		ups[i].KeyHash = smt.KeyHash(w.Key)
+		if w.Value != nil {
+			vh := smt.ValueHash(w.Value)
+			ups[i].ValueHash = &vh
+		}
+	}
+	sort.Slice(ups, func(i, j int) bool { return bytes.Compare(ups[i].KeyHash[:], ups[j].KeyHash[:]) < 0 })
+	root, nodes, err := smt.Apply(r, ups)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: state map: %v", ErrStorage, err)
+	}
+	return root[:], nodes, nil
+}
+
+// commitLog appends a block's entries to the log of size size and returns
+// its new root and the log's node writes.
+func commitLog(r tlog.HashReader, size uint64, entries [][]byte) ([]byte, []tlog.NodeHash, error) {
+	leaves := make([][]byte, len(entries))
+	for i, e := range entries {
+		leaves[i] = tlog.LeafHash(e)
+	}
+	root, nodes, err := tlog.Append(r, size, leaves)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: log: %v", ErrStorage, err)
+	}
+	return root, nodes, nil
 }

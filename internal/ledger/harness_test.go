@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/transparency-dev/merkle/compact"
+
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/tx"
@@ -117,8 +119,59 @@ func keyFor(t testing.TB, name string, alg tx.Alg) *tx.PrivateKey {
 	return k
 }
 
-// memState is committed state in memory: a ledger.Reader.
+// memState is a committed ledger in memory: a ledger.Reader. State keys
+// are stored as they are; the state map's nodes and the log's node hashes
+// under keys beginning with 0xff, which no state key does.
 type memState map[string][]byte
+
+const (
+	mapNodePrefix = "\xffn"
+	logNodePrefix = "\xffh"
+)
+
+func (m memState) GetNode(path []byte) ([]byte, bool, error) {
+	v, ok := m[mapNodePrefix+string(path)]
+	return v, ok, nil
+}
+
+func (m memState) ReadHashes(ids []compact.NodeID) ([][]byte, error) {
+	out := make([][]byte, len(ids))
+	for i, id := range ids {
+		h, ok := m[fmt.Sprintf("%s%d/%d", logNodePrefix, id.Level, id.Index)]
+		if !ok {
+			return nil, fmt.Errorf("no log node %d/%d", id.Level, id.Index)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// withoutLog returns the state and the state map's nodes, without the
+// log's.
+func (m memState) withoutLog() memState {
+	out := memState{}
+	for k, v := range m {
+		if !strings.HasPrefix(k, logNodePrefix) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// applyOutcome applies a block's state writes and node writes.
+func (m memState) applyOutcome(out *ledger.Outcome) {
+	m.apply(out.Writes)
+	for _, w := range out.MapNodes {
+		if w.Node == nil {
+			delete(m, mapNodePrefix+string(w.Path))
+		} else {
+			m[mapNodePrefix+string(w.Path)] = w.Node
+		}
+	}
+	for _, n := range out.LogNodes {
+		m[fmt.Sprintf("%s%d/%d", logNodePrefix, n.ID.Level, n.ID.Index)] = n.Hash
+	}
+}
 
 func (m memState) Get(k []byte) ([]byte, bool, error) {
 	v, ok := m[string(k)]
@@ -137,10 +190,13 @@ func (m memState) Iterate(start, end []byte, fn func(k, v []byte) (bool, error))
 	return nil
 }
 
+// keys returns the state keys, sorted.
 func (m memState) keys() []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
-		ks = append(ks, k)
+		if !strings.HasPrefix(k, "\xff") {
+			ks = append(ks, k)
+		}
 	}
 	sort.Strings(ks)
 	return ks

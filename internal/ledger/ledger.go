@@ -35,6 +35,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/transparency-dev/merkle/compact"
+
+	"github.com/agora-ledger/agora/internal/smt"
+	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -167,7 +171,7 @@ func acctKey(addr string) []byte { return []byte(Namespace + "/acct/" + addr) }
 
 // GetAccount reads the account of key from r; a key never seen has
 // sequence 0.
-func GetAccount(r Reader, key tx.PublicKey) (Account, error) {
+func GetAccount(r StateReader, key tx.PublicKey) (Account, error) {
 	b, ok, err := r.Get(acctKey(key.Address()))
 	if err != nil {
 		return Account{}, fmt.Errorf("%w: %v", ErrStorage, err)
@@ -183,7 +187,7 @@ func GetAccount(r Reader, key tx.PublicKey) (Account, error) {
 }
 
 // GetAccountByAddress reads an account by address.
-func GetAccountByAddress(r Reader, addr string) (Account, error) {
+func GetAccountByAddress(r StateReader, addr string) (Account, error) {
 	b, ok, err := r.Get(acctKey(addr))
 	if err != nil {
 		return Account{}, fmt.Errorf("%w: %v", ErrStorage, err)
@@ -199,7 +203,7 @@ func GetAccountByAddress(r Reader, addr string) (Account, error) {
 }
 
 // GetParams reads the ledger parameters.
-func GetParams(r Reader) (Params, error) {
+func GetParams(r StateReader) (Params, error) {
 	b, ok, err := r.Get([]byte(Namespace + "/params"))
 	if err != nil {
 		return Params{}, fmt.Errorf("%w: %v", ErrStorage, err)
@@ -221,6 +225,12 @@ type Outcome struct {
 	IDs     []tx.ID  // the transactions' IDs, in the same order
 	Results []Result
 	Writes  []Write // sorted by key
+	// Entries are the block's log entries, one per transaction; LogNodes
+	// and MapNodes are the log's and the state map's node writes. The
+	// store writes them with the block.
+	Entries  [][]byte
+	LogNodes []tlog.NodeHash
+	MapNodes []smt.NodeWrite
 	// Dropped lists, when proposing, the transactions left out and why.
 	Dropped []Dropped
 }
@@ -287,6 +297,19 @@ func (e *Executor) Apply(r Reader, prev *Header, b Block, txs [][]byte, propose 
 		out.Results = []Result{}
 	}
 	out.Writes = blk.sorted()
+	appHash, mapNodes, err := commitState(r, out.Writes)
+	if err != nil {
+		return nil, err
+	}
+	out.Entries = make([][]byte, len(out.Txs))
+	for i, raw := range out.Txs {
+		out.Entries[i] = NewLogEntry(b.Height, i, out.IDs[i], raw, &out.Results[i]).Encode()
+	}
+	logRoot, logNodes, err := commitLog(r, prev.LogSize, out.Entries)
+	if err != nil {
+		return nil, err
+	}
+	out.MapNodes, out.LogNodes = mapNodes, logNodes
 	prevHash := prev.Hash()
 	out.Header = Header{
 		ChainID:     e.chainID,
@@ -295,7 +318,9 @@ func (e *Executor) Apply(r Reader, prev *Header, b Block, txs [][]byte, propose 
 		PrevHash:    prevHash[:],
 		TxsHash:     TxsHash(out.Txs),
 		ResultsHash: ResultsHash(out.Results),
-		AppHash:     nextAppHash(prev.AppHash, out.Writes),
+		AppHash:     appHash,
+		LogSize:     prev.LogSize + uint64(len(out.Txs)),
+		LogRoot:     logRoot,
 	}
 	return out, nil
 }
@@ -377,11 +402,18 @@ type GenesisAccount struct {
 	Sequence uint64       `json:"sequence,omitempty"`
 }
 
-// emptyState is the state before genesis.
+// emptyState is the ledger before genesis: no state, no map, no log.
 type emptyState struct{}
 
 func (emptyState) Get([]byte) ([]byte, bool, error)                              { return nil, false, nil }
 func (emptyState) Iterate([]byte, []byte, func(k, v []byte) (bool, error)) error { return nil }
+func (emptyState) GetNode([]byte) ([]byte, bool, error)                          { return nil, false, nil }
+func (emptyState) ReadHashes(ids []compact.NodeID) ([][]byte, error) {
+	if len(ids) > 0 {
+		return nil, fmt.Errorf("the empty log has no nodes")
+	}
+	return nil, nil
+}
 
 // InitGenesis builds the state a genesis describes and returns its writes
 // and the height-0 header that block 1 follows.
@@ -424,6 +456,10 @@ func (e *Executor) InitGenesis(g *Genesis) (*Outcome, error) {
 		}
 	}
 	writes := o.sorted()
+	appHash, mapNodes, err := commitState(emptyState{}, writes)
+	if err != nil {
+		return nil, err
+	}
 	return &Outcome{
 		Header: Header{
 			ChainID:     e.chainID,
@@ -432,15 +468,17 @@ func (e *Executor) InitGenesis(g *Genesis) (*Outcome, error) {
 			PrevHash:    make([]byte, 32),
 			TxsHash:     TxsHash(nil),
 			ResultsHash: ResultsHash([]Result{}),
-			AppHash:     nextAppHash(make([]byte, 32), writes),
+			AppHash:     appHash,
+			LogSize:     0,
+			LogRoot:     tlog.EmptyRoot(),
 		},
-		Txs: [][]byte{}, Results: []Result{}, Writes: writes,
+		Txs: [][]byte{}, Results: []Result{}, Writes: writes, MapNodes: mapNodes,
 	}, nil
 }
 
 // ExportGenesis writes the state r as a genesis that InitGenesis loads
 // back to the same state, with the given time.
-func (e *Executor) ExportGenesis(r Reader, t time.Time) (*Genesis, error) {
+func (e *Executor) ExportGenesis(r StateReader, t time.Time) (*Genesis, error) {
 	p, err := GetParams(r)
 	if err != nil {
 		return nil, err
@@ -459,7 +497,7 @@ func (e *Executor) ExportGenesis(r Reader, t time.Time) (*Genesis, error) {
 		return nil, err
 	}
 	for _, name := range e.order {
-		raw, err := e.mods[name].ExportGenesis(NewReadView(r, name))
+		raw, err := e.mods[name].ExportGenesis(NewReadView(r, name, nil))
 		if err != nil {
 			return nil, fmt.Errorf("export %s: %w", name, err)
 		}

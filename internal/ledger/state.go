@@ -6,18 +6,29 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/agora-ledger/agora/internal/smt"
+	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
-// Reader reads a consistent view of committed state. Implementations
-// return copies the caller may keep; a failure of the underlying storage
-// is reported as an error, which the executor turns into ErrStorage.
-type Reader interface {
+// StateReader reads a consistent view of committed key-value state.
+// Implementations return copies the caller may keep; a failure of the
+// underlying storage is reported as an error, which the executor turns
+// into ErrStorage.
+type StateReader interface {
 	// Get returns the value under key and whether it exists.
 	Get(key []byte) (value []byte, ok bool, err error)
 	// Iterate calls fn for each key in [start, end) in ascending order
 	// until fn returns false or an error.
 	Iterate(start, end []byte, fn func(key, value []byte) (bool, error)) error
+}
+
+// Reader reads a committed ledger: its state, and the stored nodes of the
+// state map (package smt) and of the log (package tlog) that commit to it.
+type Reader interface {
+	StateReader
+	smt.NodeReader
+	tlog.HashReader
 }
 
 // Write is one change to state: Value nil means delete.
@@ -29,11 +40,11 @@ type Write struct {
 // overlay records writes above a parent view. It is how a block sees its
 // own earlier transactions and how a failed transaction's writes vanish.
 type overlay struct {
-	parent Reader
+	parent StateReader
 	writes map[string][]byte // nil value: deleted
 }
 
-func newOverlay(parent Reader) *overlay {
+func newOverlay(parent StateReader) *overlay {
 	return &overlay{parent: parent, writes: map[string][]byte{}}
 }
 
@@ -133,6 +144,15 @@ type KV struct {
 	o        *overlay
 	prefix   []byte
 	readOnly bool
+	rec      *Reads // if not nil, records what is read
+}
+
+// Reads records what a read-only view read: the full state keys looked up
+// (whether found or not), and whether a range was iterated. A state proof
+// can cover point reads but not the completeness of a range.
+type Reads struct {
+	Keys     [][]byte
+	Iterated bool
 }
 
 func (kv *KV) key(k []byte) []byte {
@@ -140,7 +160,13 @@ func (kv *KV) key(k []byte) []byte {
 }
 
 // Get returns the value under key and whether it exists.
-func (kv *KV) Get(key []byte) ([]byte, bool, error) { return kv.o.Get(kv.key(key)) }
+func (kv *KV) Get(key []byte) ([]byte, bool, error) {
+	k := kv.key(key)
+	if kv.rec != nil {
+		kv.rec.Keys = append(kv.rec.Keys, k)
+	}
+	return kv.o.Get(k)
+}
 
 // Set stores value under key. An empty value is stored as such.
 func (kv *KV) Set(key, value []byte) {
@@ -186,6 +212,9 @@ func (kv *KV) SetValue(key []byte, v any) error {
 // Iterate calls fn for each key with the given prefix, in ascending order,
 // with the prefix (and namespace) stripped, until fn returns false.
 func (kv *KV) Iterate(prefix []byte, fn func(key, value []byte) (bool, error)) error {
+	if kv.rec != nil {
+		kv.rec.Iterated = true
+	}
 	start := kv.key(prefix)
 	return kv.o.Iterate(start, prefixEnd(start), func(k, v []byte) (bool, error) {
 		return fn(k[len(start):], v)
@@ -206,7 +235,7 @@ func prefixEnd(p []byte) []byte {
 }
 
 // NewReadView returns a read-only view of module's namespace in r, for
-// queries.
-func NewReadView(r Reader, module string) *KV {
-	return &KV{o: newOverlay(r), prefix: []byte(module + "/"), readOnly: true}
+// queries. If rec is not nil, the view records its reads in it.
+func NewReadView(r StateReader, module string, rec *Reads) *KV {
+	return &KV{o: newOverlay(r), prefix: []byte(module + "/"), readOnly: true, rec: rec}
 }

@@ -80,7 +80,7 @@ func (m model) scan(start, end []byte, limit int) []kvPair {
 	return out
 }
 
-func collect(t *testing.T, r Reader, start, end []byte, limit int) []kvPair {
+func collect(t *testing.T, r StateReader, start, end []byte, limit int) []kvPair {
 	t.Helper()
 	out := []kvPair{}
 	err := r.Iterate(start, end, func(k, v []byte) (bool, error) {
@@ -286,7 +286,7 @@ func TestKV(t *testing.T) {
 		t.Errorf("Set kept the caller's buffer: %q", v)
 	}
 
-	ro := NewReadView(base, "notary")
+	ro := NewReadView(base, "notary", nil)
 	for name, f := range map[string]func(){
 		"Set":    func() { ro.Set([]byte("a"), []byte("1")) },
 		"Delete": func() { ro.Delete([]byte("a")) },

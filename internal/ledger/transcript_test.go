@@ -336,7 +336,7 @@ func (h *transcript) genesis(a *cmdArgs) []string {
 		return []string{"error: " + err.Error()}
 	}
 	h.state = memState{}
-	h.state.apply(out.Writes)
+	h.state.applyOutcome(out)
 	h.head = out.Header
 	lines := []string{fmt.Sprintf("genesis chain=%s time=%s", out.Header.ChainID, fmtMillis(out.Header.Time)),
 		"app_hash " + hexID(out.Header.AppHash)}
@@ -547,7 +547,7 @@ func (h *transcript) block(a *cmdArgs) []string {
 			lines = append(lines, "  "+string(w.Key)+" = "+describeValue(string(w.Key), w.Value))
 		}
 	}
-	h.state.apply(out.Writes)
+	h.state.applyOutcome(out)
 	h.head = out.Header
 	return lines
 }

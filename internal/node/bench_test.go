@@ -31,10 +31,11 @@ func benchNode(b *testing.B) *Node {
 	ng, _ := json.Marshal(notary.Genesis{Policy: notary.Policy{Mode: "open"}})
 	g := &ledger.Genesis{ChainID: "bench", Time: time.Unix(1e9, 0), Params: ledger.DefaultParams(),
 		Modules: map[string]json.RawMessage{notary.Name: ng}}
-	if _, err := Init(st, exec, g, make([]byte, 32)); err != nil {
+	cp, _ := testCheckpointer(b, "bench")
+	if _, err := Init(st, exec, g, make([]byte, 32), cp); err != nil {
 		b.Fatal(err)
 	}
-	n, err := New(Config{MempoolSize: 1 << 30}, st, exec, log, func() time.Time { return time.Unix(2e9, 0) }, nil)
+	n, err := New(Config{MempoolSize: 1 << 30}, st, exec, log, func() time.Time { return time.Unix(2e9, 0) }, nil, cp)
 	if err != nil {
 		b.Fatal(err)
 	}

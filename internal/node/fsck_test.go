@@ -31,7 +31,7 @@ func fsckChain(t *testing.T) (*env, tx.ID) {
 func TestFsckPasses(t *testing.T) {
 	e, _ := fsckChain(t)
 	var progress []uint64
-	rep, err := Fsck(e.st, newExec(t), e.g, func(h, head uint64) { progress = append(progress, h) })
+	rep, err := Fsck(e.st, newExec(t), e.g, e.verifier, func(h, head uint64) { progress = append(progress, h) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,13 +113,13 @@ func TestFsckDetectsTampering(t *testing.T) {
 		}, text: "stored value of"},
 		{name: "state key added", change: func(t *testing.T, db *pebble.DB, _ tx.ID) {
 			set(t, db, stateKey(recordKey("forged")), []byte{0xa0})
-		}, text: "that replay does not"},
+		}, text: "is not in the replay"},
 		{name: "state key deleted", change: func(t *testing.T, db *pebble.DB, _ tx.ID) {
 			mustOK(t, db.Delete(stateKey("ledger/acct/"+alice.Public().Address()), pebble.Sync), "delete")
-		}, text: "lacks key \"ledger/acct/" + alice.Public().Address()},
+		}, text: "lacks state \"ledger/acct/" + alice.Public().Address()},
 		{name: "last state key deleted", change: func(t *testing.T, db *pebble.DB, _ tx.ID) {
 			mustOK(t, db.Delete(stateKey("notary/policy"), pebble.Sync), "delete")
-		}, text: "lacks key \"notary/policy\""},
+		}, text: "lacks state \"notary/policy\""},
 		{name: "transaction in a block changed", change: func(t *testing.T, db *pebble.DB, _ tx.ID) {
 			rec := getRecord(t, db, 2)
 			rec.Txs[0] = anchor(t, alice, 1, "not two")
@@ -154,6 +154,30 @@ func TestFsckDetectsTampering(t *testing.T) {
 		{name: "index entry missing", change: func(t *testing.T, db *pebble.DB, id tx.ID) {
 			mustOK(t, db.Delete(append([]byte("x"), id[:]...), pebble.Sync), "delete")
 		}, text: "not indexed at its place"},
+		{name: "checkpoint signature forged", change: func(t *testing.T, db *pebble.DB, _ tx.ID) {
+			k := binary.BigEndian.AppendUint64([]byte("c"), 2)
+			v, closer, err := db.Get(k)
+			mustOK(t, err, "get")
+			b := append([]byte(nil), v...)
+			closer.Close()
+			b[len(b)-5] ^= 1 // inside the base64 signature
+			set(t, db, k, b)
+		}, text: "block 2 checkpoint"},
+		{name: "checkpoint missing", change: func(t *testing.T, db *pebble.DB, _ tx.ID) {
+			mustOK(t, db.Delete(binary.BigEndian.AppendUint64([]byte("c"), 1), pebble.Sync), "delete")
+		}, text: "no checkpoint at height 1"},
+		{name: "log entry changed", change: func(t *testing.T, db *pebble.DB, _ tx.ID) {
+			set(t, db, binary.BigEndian.AppendUint64([]byte("e"), 0), []byte{0xa0})
+		}, text: "log entry 0"},
+		{name: "log entry beyond the log", change: func(t *testing.T, db *pebble.DB, _ tx.ID) {
+			set(t, db, binary.BigEndian.AppendUint64([]byte("e"), 99), []byte{0xa0})
+		}, text: "beyond the log's size"},
+		{name: "state map node deleted", change: func(t *testing.T, db *pebble.DB, _ tx.ID) {
+			mustOK(t, db.Delete([]byte("t"), pebble.Sync), "delete") // the root node
+		}, text: "lacks state map node"},
+		{name: "log node changed", change: func(t *testing.T, db *pebble.DB, _ tx.ID) {
+			set(t, db, binary.BigEndian.AppendUint64([]byte{'n', 0}, 0), make([]byte, 32))
+		}, text: "log node \"0/0\""},
 		{name: "index entry for no transaction", change: func(t *testing.T, db *pebble.DB, id tx.ID) {
 			v, closer, err := db.Get(append([]byte("x"), id[:]...))
 			mustOK(t, err, "get")
@@ -171,7 +195,7 @@ func TestFsckDetectsTampering(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e, id := fsckChain(t)
 			tamper(t, e, func(db *pebble.DB) { tt.change(t, db, id) })
-			_, err := Fsck(e.st, newExec(t), e.g, nil)
+			_, err := Fsck(e.st, newExec(t), e.g, e.verifier, nil)
 			if err == nil {
 				t.Fatal("Fsck passed a tampered store")
 			}
@@ -186,16 +210,16 @@ func TestFsckOtherGenesis(t *testing.T) {
 	e, _ := fsckChain(t)
 	g := *e.g
 	g.Accounts = g.Accounts[:1]
-	if _, err := Fsck(e.st, newExec(t), &g, nil); err == nil || !strings.Contains(err.Error(), "not this genesis") {
+	if _, err := Fsck(e.st, newExec(t), &g, e.verifier, nil); err == nil || !strings.Contains(err.Error(), "not this genesis") {
 		t.Errorf("Fsck with another genesis = %v", err)
 	}
 	empty, err := store.Open(t.TempDir(), discardLog())
 	mustOK(t, err, "open")
 	defer empty.Close()
-	if _, err := Fsck(empty, newExec(t), e.g, nil); err == nil || !strings.Contains(err.Error(), "never initialised") {
+	if _, err := Fsck(empty, newExec(t), e.g, nil, nil); err == nil || !strings.Contains(err.Error(), "never initialised") {
 		t.Errorf("Fsck of an empty store = %v", err)
 	}
-	if _, err := Init(e.st, newExec(t), e.g, []byte("g")); err == nil {
+	if _, err := Init(e.st, newExec(t), e.g, []byte("g"), nil); err == nil {
 		t.Error("Init of an initialised store succeeded")
 	}
 }

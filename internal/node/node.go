@@ -18,9 +18,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/store"
+	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -34,8 +36,23 @@ var ErrStopped = errors.New("node stopped")
 type Committed struct {
 	Height uint64
 	Index  int
+	Leaf   uint64 // index in the log
 	Result ledger.Result
 	Header ledger.Header
+}
+
+// Checkpointer signs the log checkpoint of every block the node commits
+// (ledger.Header.Checkpoint), with the note key named after the chain's
+// log origin.
+type Checkpointer struct {
+	Signer note.Signer
+}
+
+func (c *Checkpointer) sign(h *ledger.Header) ([]byte, error) {
+	if c == nil {
+		return nil, nil
+	}
+	return tlog.Sign(h.Checkpoint(), c.Signer)
 }
 
 // Node is a running embedded node.
@@ -46,6 +63,7 @@ type Node struct {
 	clock func() time.Time
 	cfg   Config
 	m     *metrics
+	cp    *Checkpointer
 
 	mu       sync.Mutex
 	head     ledger.Header
@@ -70,7 +88,8 @@ type waitResult struct {
 
 // New returns a node over an initialised store. clock supplies block
 // times; reg, if not nil, receives the node's metrics.
-func New(cfg Config, st *store.Store, exec *ledger.Executor, log *slog.Logger, clock func() time.Time, reg prometheus.Registerer) (*Node, error) {
+// cp, if not nil, signs a checkpoint for every block.
+func New(cfg Config, st *store.Store, exec *ledger.Executor, log *slog.Logger, clock func() time.Time, reg prometheus.Registerer, cp *Checkpointer) (*Node, error) {
 	h, ok, err := st.Head()
 	if err != nil {
 		return nil, err
@@ -87,7 +106,7 @@ func New(cfg Config, st *store.Store, exec *ledger.Executor, log *slog.Logger, c
 		return nil, err
 	}
 	n := &Node{
-		exec: exec, store: st, log: log, clock: clock, cfg: cfg.WithDefaults(), m: newMetrics(reg),
+		exec: exec, store: st, log: log, clock: clock, cfg: cfg.WithDefaults(), m: newMetrics(reg), cp: cp,
 		head: rec.Header, params: params,
 		inPool: map[tx.ID]bool{}, pending: map[string]uint64{}, admitted: map[[32]byte]*ledger.Checked{},
 		waiters: map[tx.ID][]chan waitResult{}, dropped: map[tx.ID]error{}, wake: make(chan struct{}, 1),
@@ -97,13 +116,18 @@ func New(cfg Config, st *store.Store, exec *ledger.Executor, log *slog.Logger, c
 	return n, nil
 }
 
-// Init commits genesis as block 0 of an empty store.
-func Init(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, genesisHash []byte) (*ledger.Header, error) {
+// Init commits genesis as block 0 of an empty store, with its checkpoint
+// signed by cp if not nil.
+func Init(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, genesisHash []byte, cp *Checkpointer) (*ledger.Header, error) {
 	out, err := exec.InitGenesis(g)
 	if err != nil {
 		return nil, err
 	}
-	if err := st.Init(genesisHash, out); err != nil {
+	signed, err := cp.sign(&out.Header)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Init(genesisHash, out, signed); err != nil {
 		return nil, err
 	}
 	return &out.Header, nil
@@ -295,15 +319,15 @@ func (n *Node) unwait(id tx.ID, ch chan waitResult) {
 
 // Lookup finds a committed transaction.
 func (n *Node) Lookup(id tx.ID) (Committed, error) {
-	h, i, res, err := n.store.FindTx(id)
+	loc, err := n.store.FindTx(id)
 	if err != nil {
 		return Committed{}, err
 	}
-	hdr, err := n.store.Header(h)
+	hdr, err := n.store.Header(loc.Height)
 	if err != nil {
 		return Committed{}, err
 	}
-	return Committed{Height: h, Index: i, Result: res, Header: *hdr}, nil
+	return Committed{Height: loc.Height, Index: loc.Index, Leaf: loc.Leaf, Result: loc.Result, Header: *hdr}, nil
 }
 
 // Err returns nil while the node runs, and after it stops an error
@@ -423,7 +447,11 @@ func (n *Node) produce() error {
 	}
 	n.m.applyTime.Observe(time.Since(start).Seconds())
 	start = time.Now()
-	if err := n.store.Commit(out); err != nil {
+	signed, err := n.cp.sign(&out.Header)
+	if err != nil {
+		return fmt.Errorf("sign checkpoint %d: %w", out.Header.Height, err)
+	}
+	if err := n.store.Commit(out, signed); err != nil {
 		return err
 	}
 	n.m.commitTime.Observe(time.Since(start).Seconds())
@@ -450,7 +478,8 @@ func (n *Node) produce() error {
 		delete(n.admitted, c.Sum)
 		res := out.Results[idx]
 		n.m.committed.WithLabelValues(res.Code).Inc()
-		n.notify(c.ID, waitResult{c: Committed{Height: out.Header.Height, Index: idx, Result: res, Header: out.Header}})
+		leaf := out.Header.LogSize - uint64(len(out.Txs)) + uint64(idx)
+		n.notify(c.ID, waitResult{c: Committed{Height: out.Header.Height, Index: idx, Leaf: leaf, Result: res, Header: out.Header}})
 		idx++
 	}
 	if len(out.Dropped) > 0 {

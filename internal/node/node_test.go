@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -14,10 +15,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/store"
+	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -102,6 +105,21 @@ type env struct {
 	clock *fakeClock
 	st    *store.Store
 	n     *Node
+	// cp signs the node's checkpoints; verifier checks them.
+	cp       *Checkpointer
+	verifier note.Verifier
+}
+
+// testCheckpointer returns a checkpoint signer for chain and its verifier.
+func testCheckpointer(t testing.TB, chainID string) (*Checkpointer, note.Verifier) {
+	t.Helper()
+	skey, vkey, err := tlog.GenerateKey(rand.Reader, ledger.Origin(chainID))
+	mustOK(t, err, "generate log key")
+	signer, err := note.NewSigner(skey)
+	mustOK(t, err, "signer")
+	verifier, err := note.NewVerifier(vkey)
+	mustOK(t, err, "verifier")
+	return &Checkpointer{Signer: signer}, verifier
 }
 
 func newEnv(t *testing.T, cfg Config, params *ledger.Params) *env {
@@ -118,9 +136,10 @@ func newEnv(t *testing.T, cfg Config, params *ledger.Params) *env {
 	mustOK(t, err, "open store")
 	e.st = st
 	t.Cleanup(func() { e.st.Close() })
-	_, err = Init(st, newExec(t), e.g, []byte("genesis"))
+	e.cp, e.verifier = testCheckpointer(t, chain)
+	_, err = Init(st, newExec(t), e.g, []byte("genesis"), e.cp)
 	mustOK(t, err, "init")
-	e.n, err = New(cfg, st, newExec(t), discardLog(), e.clock.Now, nil)
+	e.n, err = New(cfg, st, newExec(t), discardLog(), e.clock.Now, nil, e.cp)
 	mustOK(t, err, "new node")
 	return e
 }
@@ -133,7 +152,7 @@ func (e *env) reopen() {
 	st, err := store.Open(e.dir, discardLog())
 	mustOK(e.t, err, "reopen store")
 	e.st = st
-	e.n, err = New(e.cfg, st, newExec(e.t), discardLog(), e.clock.Now, nil)
+	e.n, err = New(e.cfg, st, newExec(e.t), discardLog(), e.clock.Now, nil, e.cp)
 	mustOK(e.t, err, "new node after reopen")
 }
 
@@ -552,7 +571,7 @@ func TestRunAndWait(t *testing.T) {
 		t.Errorf("resubmitting a committed tx after reopen = %v, want ErrConflict", err)
 	}
 	e.submit(anchor(t, alice, 3, "after restart"))
-	rep, err := Fsck(e.st, newExec(t), e.g, nil)
+	rep, err := Fsck(e.st, newExec(t), e.g, e.verifier, nil)
 	mustOK(t, err, "fsck")
 	if rep.Head != head.Height || rep.Txs != 3 {
 		t.Errorf("fsck report %+v, want head %d and 3 txs", rep, head.Height)
@@ -579,7 +598,7 @@ func TestNewRefusesEmptyStore(t *testing.T) {
 	st, err := store.Open(t.TempDir(), discardLog())
 	mustOK(t, err, "open")
 	defer st.Close()
-	if _, err := New(Config{}, st, newExec(t), discardLog(), time.Now, nil); err == nil || !strings.Contains(err.Error(), "agora init") {
+	if _, err := New(Config{}, st, newExec(t), discardLog(), time.Now, nil, nil); err == nil || !strings.Contains(err.Error(), "agora init") {
 		t.Errorf("New over an empty store = %v, want a hint to run agora init", err)
 	}
 }

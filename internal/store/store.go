@@ -15,7 +15,11 @@
 //	"s" state-key        -> value (the ledger's key-value state)
 //	"b" height (8 bytes)  -> canonical ledger.Record
 //	"h" height (8 bytes)  -> canonical ledger.Header (also inside the record)
-//	"x" tx ID (32 bytes)  -> height (8) || index (4) || canonical ledger.Result
+//	"c" height (8 bytes)  -> the block's signed checkpoint (a signed note)
+//	"x" tx ID (32 bytes)  -> height (8) || index (4) || leaf index (8) || canonical ledger.Result
+//	"t" nibble path       -> a node of the state map (package smt)
+//	"n" level (1) index (8) -> a node hash of the log (package tlog)
+//	"e" leaf index (8)    -> the log entry (canonical ledger.LogEntry)
 //	"m/head"              -> height (8) of the last committed block
 //	"m/genesis"           -> SHA-256 of the genesis file the store began from
 package store
@@ -25,10 +29,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/transparency-dev/merkle/compact"
 
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
@@ -73,8 +79,16 @@ func (s *Store) Close() error { return s.db.Close() }
 
 func blockKey(h uint64) []byte  { return binary.BigEndian.AppendUint64([]byte("b"), h) }
 func headerKey(h uint64) []byte { return binary.BigEndian.AppendUint64([]byte("h"), h) }
-func txKey(id tx.ID) []byte     { return append([]byte("x"), id[:]...) }
-func stateKey(k []byte) []byte  { return append([]byte("s"), k...) }
+func checkpointKey(h uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte("c"), h)
+}
+func mapNodeKey(path []byte) []byte { return append([]byte("t"), path...) }
+func logNodeKey(level uint, index uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{'n', byte(level)}, index)
+}
+func entryKey(i uint64) []byte { return binary.BigEndian.AppendUint64([]byte("e"), i) }
+func txKey(id tx.ID) []byte    { return append([]byte("x"), id[:]...) }
+func stateKey(k []byte) []byte { return append([]byte("s"), k...) }
 
 func (s *Store) get(key []byte) ([]byte, bool, error) {
 	v, closer, err := s.db.Get(key)
@@ -115,7 +129,7 @@ func (s *Store) GenesisHash() ([]byte, error) {
 
 // Init commits the genesis state as block 0. It refuses a store that
 // already has a head.
-func (s *Store) Init(genesisHash []byte, out *ledger.Outcome) error {
+func (s *Store) Init(genesisHash []byte, out *ledger.Outcome, checkpoint []byte) error {
 	if _, ok, err := s.Head(); err != nil || ok {
 		if err == nil {
 			err = fmt.Errorf("store: already initialised")
@@ -127,18 +141,19 @@ func (s *Store) Init(genesisHash []byte, out *ledger.Outcome) error {
 	if err := b.Set(genesisKey, genesisHash, nil); err != nil {
 		return err
 	}
-	return s.commit(b, out)
+	return s.commit(b, out, checkpoint)
 }
 
-// Commit stores a block: its record, state writes, transaction index and
-// the new head, atomically and durably.
-func (s *Store) Commit(out *ledger.Outcome) error {
+// Commit stores a block: its record, state writes, the state map's and
+// the log's nodes, log entries, transaction index, signed checkpoint (if
+// not nil) and the new head, atomically and durably.
+func (s *Store) Commit(out *ledger.Outcome, checkpoint []byte) error {
 	b := s.db.NewBatch()
 	defer b.Close()
-	return s.commit(b, out)
+	return s.commit(b, out, checkpoint)
 }
 
-func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome) error {
+func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome, checkpoint []byte) error {
 	rec := ledger.Record{Header: out.Header, Txs: out.Txs, Results: out.Results}
 	enc, err := rec.Encode()
 	if err != nil {
@@ -165,6 +180,35 @@ func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome) error {
 	if err := b.Set(headerKey(h), hdr, nil); err != nil {
 		return err
 	}
+	if checkpoint != nil {
+		if err := b.Set(checkpointKey(h), checkpoint, nil); err != nil {
+			return err
+		}
+	}
+	for _, w := range out.MapNodes {
+		if w.Node == nil {
+			err = b.Delete(mapNodeKey(w.Path), nil)
+		} else {
+			err = b.Set(mapNodeKey(w.Path), w.Node, nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, n := range out.LogNodes {
+		if err := b.Set(logNodeKey(n.ID.Level, n.ID.Index), n.Hash, nil); err != nil {
+			return err
+		}
+	}
+	if len(out.Entries) != len(out.Txs) {
+		return fmt.Errorf("store: block %d has %d transactions and %d log entries", h, len(out.Txs), len(out.Entries))
+	}
+	firstLeaf := out.Header.LogSize - uint64(len(out.Entries))
+	for i, e := range out.Entries {
+		if err := b.Set(entryKey(firstLeaf+uint64(i)), e, nil); err != nil {
+			return err
+		}
+	}
 	if len(out.IDs) != len(out.Txs) {
 		return fmt.Errorf("store: block %d has %d transactions and %d IDs", h, len(out.Txs), len(out.IDs))
 	}
@@ -174,6 +218,7 @@ func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome) error {
 			return err
 		}
 		loc := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, h), uint32(i))
+		loc = binary.BigEndian.AppendUint64(loc, firstLeaf+uint64(i))
 		if err := b.Set(txKey(out.IDs[i]), append(loc, res...), nil); err != nil {
 			return err
 		}
@@ -203,35 +248,47 @@ func (s *Store) Block(h uint64) (*ledger.Record, error) {
 	return rec, nil
 }
 
-// FindTx returns the height, index and result of a committed transaction.
-func (s *Store) FindTx(id tx.ID) (height uint64, index int, res ledger.Result, err error) {
+// TxLocation is where a committed transaction is: its block, its place in
+// the block and in the log, and its result.
+type TxLocation struct {
+	Height uint64
+	Index  int
+	Leaf   uint64
+	Result ledger.Result
+}
+
+// FindTx returns where a transaction was committed.
+func (s *Store) FindTx(id tx.ID) (TxLocation, error) {
+	var loc TxLocation
 	v, ok, err := s.get(txKey(id))
 	if err != nil {
-		return 0, 0, res, err
+		return loc, err
 	}
 	if !ok {
-		return 0, 0, res, fmt.Errorf("%w: no committed transaction %s", ErrNotFound, id)
+		return loc, fmt.Errorf("%w: no committed transaction %s", ErrNotFound, id)
 	}
-	if len(v) < 12 {
-		return 0, 0, res, fmt.Errorf("store: corrupt index entry for %s", id)
+	if len(v) < 20 {
+		return loc, fmt.Errorf("store: corrupt index entry for %s", id)
 	}
-	if err := tx.Unmarshal(v[12:], &res); err != nil {
-		return 0, 0, res, fmt.Errorf("store: index entry for %s: %w", id, err)
+	if err := tx.Unmarshal(v[20:], &loc.Result); err != nil {
+		return loc, fmt.Errorf("store: index entry for %s: %w", id, err)
 	}
-	return binary.BigEndian.Uint64(v), int(binary.BigEndian.Uint32(v[8:])), res, nil
+	loc.Height = binary.BigEndian.Uint64(v)
+	loc.Index = int(binary.BigEndian.Uint32(v[8:]))
+	loc.Leaf = binary.BigEndian.Uint64(v[12:])
+	return loc, nil
 }
 
 // CountTxs counts the transaction index's entries, for fsck.
-func (s *Store) CountTxs() (uint64, error) {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte("x"), UpperBound: []byte("y")})
-	if err != nil {
-		return 0, err
-	}
+func (s *Store) CountTxs() (uint64, error) { return s.count('x') }
+
+// CountEntries counts the stored log entries, for fsck.
+func (s *Store) CountEntries() (uint64, error) { return s.count('e') }
+
+func (s *Store) count(prefix byte) (uint64, error) {
 	n := uint64(0)
-	for it.First(); it.Valid(); it.Next() {
-		n++
-	}
-	return n, errors.Join(it.Error(), it.Close())
+	err := s.scan([]byte{prefix}, func(_, _ []byte) error { n++; return nil })
+	return n, err
 }
 
 // HasTx reports whether a transaction is committed.
@@ -241,8 +298,10 @@ func (s *Store) HasTx(id tx.ID) (bool, error) {
 }
 
 // Header returns the header of the block at height h.
-func (s *Store) Header(h uint64) (*ledger.Header, error) {
-	v, ok, err := s.get(headerKey(h))
+func (s *Store) Header(h uint64) (*ledger.Header, error) { return getHeader(s.db, h) }
+
+func getHeader(r reader, h uint64) (*ledger.Header, error) {
+	v, ok, err := getFrom(r, headerKey(h))
 	if err != nil {
 		return nil, err
 	}
@@ -256,12 +315,81 @@ func (s *Store) Header(h uint64) (*ledger.Header, error) {
 	return &hdr, nil
 }
 
+// Checkpoint returns the signed checkpoint of the block at height h.
+func (s *Store) Checkpoint(h uint64) ([]byte, error) {
+	return getCheckpoint(s.db, h)
+}
+
+// Entry returns the log entry at leaf index i.
+func (s *Store) Entry(i uint64) ([]byte, error) { return getEntry(s.db, i) }
+
 // Get implements ledger.Reader on the latest committed state.
 func (s *Store) Get(key []byte) ([]byte, bool, error) { return s.get(stateKey(key)) }
 
 // Iterate implements ledger.Reader on the latest committed state.
 func (s *Store) Iterate(start, end []byte, fn func(k, v []byte) (bool, error)) error {
 	return iterate(s.db, start, end, fn)
+}
+
+// GetNode implements smt.NodeReader on the latest committed state map.
+func (s *Store) GetNode(path []byte) ([]byte, bool, error) { return getFrom(s.db, mapNodeKey(path)) }
+
+// ReadHashes implements tlog.HashReader on the latest committed log.
+func (s *Store) ReadHashes(ids []compact.NodeID) ([][]byte, error) { return readHashes(s.db, ids) }
+
+// reader is what a Store and a Snapshot both read from.
+type reader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+	NewIter(*pebble.IterOptions) (*pebble.Iterator, error)
+}
+
+func getFrom(r reader, key []byte) ([]byte, bool, error) {
+	v, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer closer.Close()
+	return bytes.Clone(v), true, nil
+}
+
+func readHashes(r reader, ids []compact.NodeID) ([][]byte, error) {
+	out := make([][]byte, len(ids))
+	for i, id := range ids {
+		v, ok, err := getFrom(r, logNodeKey(id.Level, id.Index))
+		if err != nil {
+			return nil, err
+		}
+		if !ok || len(v) != 32 {
+			return nil, fmt.Errorf("store: log node %d/%d is missing", id.Level, id.Index)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func getCheckpoint(r reader, h uint64) ([]byte, error) {
+	v, ok, err := getFrom(r, checkpointKey(h))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: no checkpoint at height %d", ErrNotFound, h)
+	}
+	return v, nil
+}
+
+func getEntry(r reader, i uint64) ([]byte, error) {
+	v, ok, err := getFrom(r, entryKey(i))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: no log entry %d", ErrNotFound, i)
+	}
+	return v, nil
 }
 
 // Snapshot is a consistent read-only view of the state at one moment,
@@ -289,6 +417,36 @@ func (s *Snapshot) Get(key []byte) ([]byte, bool, error) {
 	return bytes.Clone(v), true, nil
 }
 
+// GetNode implements smt.NodeReader.
+func (s *Snapshot) GetNode(path []byte) ([]byte, bool, error) {
+	return getFrom(s.snap, mapNodeKey(path))
+}
+
+// ReadHashes implements tlog.HashReader.
+func (s *Snapshot) ReadHashes(ids []compact.NodeID) ([][]byte, error) { return readHashes(s.snap, ids) }
+
+// Head returns the height of the last block committed when the snapshot
+// was taken.
+func (s *Snapshot) Head() (uint64, error) {
+	v, ok, err := getFrom(s.snap, headKey)
+	if err != nil {
+		return 0, err
+	}
+	if !ok || len(v) != 8 {
+		return 0, fmt.Errorf("store: no head")
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// Header returns the header of the block at height h.
+func (s *Snapshot) Header(h uint64) (*ledger.Header, error) { return getHeader(s.snap, h) }
+
+// Checkpoint returns the signed checkpoint of the block at height h.
+func (s *Snapshot) Checkpoint(h uint64) ([]byte, error) { return getCheckpoint(s.snap, h) }
+
+// Entry returns the log entry at leaf index i.
+func (s *Snapshot) Entry(i uint64) ([]byte, error) { return getEntry(s.snap, i) }
+
 // Iterate implements ledger.Reader.
 func (s *Snapshot) Iterate(start, end []byte, fn func(k, v []byte) (bool, error)) error {
 	return iterate(s.snap, start, end, fn)
@@ -312,6 +470,37 @@ func iterate(r iterReader, start, end []byte, fn func(k, v []byte) (bool, error)
 	for it.First(); it.Valid(); it.Next() {
 		more, err := fn(bytes.Clone(it.Key()[1:]), bytes.Clone(it.Value()))
 		if err != nil || !more {
+			it.Close()
+			return err
+		}
+	}
+	return errors.Join(it.Error(), it.Close())
+}
+
+// ScanMapNodes calls fn for every stored node of the state map, in path
+// order: for fsck.
+func (s *Store) ScanMapNodes(fn func(path, node []byte) error) error {
+	return s.scan([]byte("t"), fn)
+}
+
+// ScanLogNodes calls fn for every stored node hash of the log: for fsck.
+func (s *Store) ScanLogNodes(fn func(level uint, index uint64, hash []byte) error) error {
+	return s.scan([]byte("n"), func(k, v []byte) error {
+		if len(k) != 9 {
+			return fmt.Errorf("store: corrupt log node key %x", k)
+		}
+		return fn(uint(k[0]), binary.BigEndian.Uint64(k[1:]), v)
+	})
+}
+
+// scan calls fn for every key with the one-byte prefix p, with p removed.
+func (s *Store) scan(p []byte, fn func(k, v []byte) error) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: []byte{p[0] + 1}})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		if err := fn(bytes.Clone(it.Key()[1:]), bytes.Clone(it.Value())); err != nil {
 			it.Close()
 			return err
 		}

@@ -101,7 +101,8 @@ func read(t *testing.T, st *store.Store) view {
 		v.Blocks = append(v.Blocks, rec)
 		for _, raw := range rec.Txs {
 			id := txIDOf(t, raw)
-			bh, bi, _, err := st.FindTx(id)
+			loc, err := st.FindTx(id)
+			bh, bi := loc.Height, loc.Index
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +136,7 @@ func TestCommitAndReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	genesisHash := sha256.Sum256([]byte("genesis file"))
-	if err := st.Init(genesisHash[:], gen); err != nil {
+	if err := st.Init(genesisHash[:], gen, nil); err != nil {
 		t.Fatal(err)
 	}
 	prev := gen.Header
@@ -146,7 +147,7 @@ func TestCommitAndReopen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Commit(out); err != nil {
+		if err := st.Commit(out, nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, raw := range txs {
@@ -162,7 +163,8 @@ func TestCommitAndReopen(t *testing.T) {
 		t.Errorf("block 0 is not the genesis header:\n%s", diff)
 	}
 	for i, id := range ids {
-		h, idx, _, err := st.FindTx(id)
+		loc, err := st.FindTx(id)
+		h, idx := loc.Height, loc.Index
 		if err != nil || h != uint64(i/2+1) || idx != i%2 {
 			t.Errorf("FindTx(tx %d) = %d, %d, %v; want %d, %d", i, h, idx, err, i/2+1, i%2)
 		}
@@ -180,13 +182,13 @@ func TestCommitAndReopen(t *testing.T) {
 	if !bytes.Equal(after.Genesis, genesisHash[:]) {
 		t.Errorf("GenesisHash() = %x, want %x", after.Genesis, genesisHash)
 	}
-	if err := st.Init(genesisHash[:], gen); err == nil {
+	if err := st.Init(genesisHash[:], gen, nil); err == nil {
 		t.Error("Init of a reopened, initialised store succeeded")
 	}
 	if _, err := st.Block(5); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Block(5) = %v, want ErrNotFound", err)
 	}
-	if _, _, _, err := st.FindTx(tx.ID{1}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.FindTx(tx.ID{1}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("FindTx(unknown) = %v, want ErrNotFound", err)
 	}
 	// The reopened store is a ledger.Reader the executor continues from.
@@ -195,7 +197,7 @@ func TestCommitAndReopen(t *testing.T) {
 	if err != nil {
 		t.Fatalf("applying block 5 on the reopened store: %v", err)
 	}
-	if err := st.Commit(out); err != nil {
+	if err := st.Commit(out, nil); err != nil {
 		t.Fatal(err)
 	}
 	if h, _, _ := st.Head(); h != 5 {
@@ -225,12 +227,12 @@ func TestInitRefusesSecondTime(t *testing.T) {
 	defer st.Close()
 	out := &ledger.Outcome{Header: ledger.Header{ChainID: chain}, Txs: [][]byte{}, Results: []ledger.Result{},
 		Writes: []ledger.Write{{Key: []byte("k"), Value: []byte("1")}}}
-	if err := st.Init([]byte("g1"), out); err != nil {
+	if err := st.Init([]byte("g1"), out, nil); err != nil {
 		t.Fatal(err)
 	}
 	out2 := &ledger.Outcome{Header: ledger.Header{ChainID: chain}, Txs: [][]byte{}, Results: []ledger.Result{},
 		Writes: []ledger.Write{{Key: []byte("k"), Value: []byte("2")}}}
-	if err := st.Init([]byte("g2"), out2); err == nil {
+	if err := st.Init([]byte("g2"), out2, nil); err == nil {
 		t.Fatal("second Init succeeded")
 	}
 	if g, _ := st.GenesisHash(); string(g) != "g1" {
@@ -268,12 +270,12 @@ func scan(t *testing.T, r ledger.Reader, start, end []byte, limit int) []pair {
 func TestSnapshotIsolation(t *testing.T) {
 	st := open(t, t.TempDir())
 	defer st.Close()
-	if err := st.Init([]byte("g"), stateOutcome(0, set("a", "1"), set("b", "2"), set("c", "3"))); err != nil {
+	if err := st.Init([]byte("g"), stateOutcome(0, set("a", "1"), set("b", "2"), set("c", "3")), nil); err != nil {
 		t.Fatal(err)
 	}
 	snap := st.Snapshot()
 	defer snap.Close()
-	if err := st.Commit(stateOutcome(1, set("a", "10"), del("b"), set("d", "4"))); err != nil {
+	if err := st.Commit(stateOutcome(1, set("a", "10"), del("b"), set("d", "4")), nil); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]pair{{"a", "1"}, {"b", "2"}, {"c", "3"}}, scan(t, snap, nil, nil, -1)); diff != "" {
@@ -300,7 +302,7 @@ func TestIterateBounds(t *testing.T) {
 	// 0xff bytes. Blocks, index and metadata live beside them in Pebble and
 	// must never show up as state.
 	writes := []ledger.Write{set("", "empty"), set("\x00", "zero"), set("a", "1"), set("a\x00", "1z"), set("ab", "2"), set("b", "3"), set("\xff", "ff"), set("\xff\xff", "ffff")}
-	if err := st.Init([]byte("g"), stateOutcome(0, writes...)); err != nil {
+	if err := st.Init([]byte("g"), stateOutcome(0, writes...), nil); err != nil {
 		t.Fatal(err)
 	}
 	all := []pair{{"", "empty"}, {"\x00", "zero"}, {"a", "1"}, {"a\x00", "1z"}, {"ab", "2"}, {"b", "3"}, {"\xff", "ff"}, {"\xff\xff", "ffff"}}
@@ -365,7 +367,7 @@ func TestModel(t *testing.T) {
 			t.Fatalf("%s: state (-model +store):\n%s", where, diff)
 		}
 	}
-	if err := st.Init([]byte("g"), stateOutcome(0)); err != nil {
+	if err := st.Init([]byte("g"), stateOutcome(0), nil); err != nil {
 		t.Fatal(err)
 	}
 	for h := uint64(1); h <= 60; h++ {
@@ -390,7 +392,7 @@ func TestModel(t *testing.T) {
 			}
 		}
 		sort.Slice(ws, func(i, j int) bool { return bytes.Compare(ws[i].Key, ws[j].Key) < 0 })
-		if err := st.Commit(stateOutcome(h, ws...)); err != nil {
+		if err := st.Commit(stateOutcome(h, ws...), nil); err != nil {
 			t.Fatal(err)
 		}
 		check(fmt.Sprintf("after block %d", h))

@@ -320,3 +320,13 @@ func (k *PrivateKey) Sign(rand io.Reader, msg []byte) ([]byte, error) {
 		return compact[1:], nil
 	}
 }
+
+// Ed25519 returns the key as an ed25519.PrivateKey, for signing formats
+// other than transactions (log checkpoints); ok is false for other
+// algorithms.
+func (k *PrivateKey) Ed25519() (priv ed25519.PrivateKey, ok bool) {
+	if k.alg != Ed25519 {
+		return nil, false
+	}
+	return k.ed, true
+}

@@ -1,0 +1,265 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/smt"
+	"github.com/agora-ledger/agora/internal/store"
+	"github.com/agora-ledger/agora/internal/tlog"
+	"github.com/agora-ledger/agora/verify"
+)
+
+// view is a consistent snapshot of the ledger with its head.
+type view struct {
+	*store.Snapshot
+	head *ledger.Header
+}
+
+func (s *Server) view() (*view, error) {
+	snap := s.node.Store().Snapshot()
+	h, err := snap.Head()
+	if err != nil {
+		snap.Close()
+		return nil, err
+	}
+	hdr, err := snap.Header(h)
+	if err != nil {
+		snap.Close()
+		return nil, err
+	}
+	return &view{Snapshot: snap, head: hdr}, nil
+}
+
+// checkpoint returns the head's signed checkpoint.
+func (v *view) checkpoint() (string, error) {
+	c, err := v.Checkpoint(v.head.Height)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return "", &Error{Status: 501, Code: "not_implemented", Message: "this node does not sign checkpoints"}
+	}
+	return string(c), err
+}
+
+// logCheckpoint serves GET /log/checkpoint: the signed checkpoint of the
+// head, as C2SP tlog-tiles says.
+func (s *Server) logCheckpoint(w http.ResponseWriter, r *http.Request) {
+	v, err := s.view()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer v.Close()
+	c, err := v.checkpoint()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write([]byte(c))
+}
+
+// logTile serves GET /log/tile/...: hash tiles and entry bundles (C2SP
+// tlog-tiles). Tiles never change, so they may be cached for ever.
+func (s *Server) logTile(w http.ResponseWriter, r *http.Request) {
+	t, err := tlog.ParseTilePath("tile/" + r.PathValue("path"))
+	if err != nil {
+		s.writeError(w, r, &Error{Status: 404, Code: "not_found", Message: fmt.Sprintf("no tile %s: %v", r.URL.Path, err)})
+		return
+	}
+	v, err := s.view()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer v.Close()
+	size := v.head.LogSize
+	var body []byte
+	if t.Entries {
+		if err = t.Check(size); err == nil {
+			entries := make([][]byte, t.Width)
+			for i := range entries {
+				if entries[i], err = v.Entry(t.Index*256 + uint64(i)); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				body, err = tlog.MarshalBundle(entries)
+			}
+		}
+	} else {
+		body, err = tlog.ReadTile(v, t, size)
+	}
+	if errors.Is(err, tlog.ErrNoTile) {
+		s.writeError(w, r, &Error{Status: 404, Code: "not_found", Message: fmt.Sprintf("no tile %s in a log of %d entries", r.URL.Path, size)})
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Write(body)
+}
+
+// uintArg parses a query parameter; def is used if it is absent.
+func uintArg(r *http.Request, name string, def uint64) (uint64, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, &Error{Status: 400, Code: "invalid", Message: fmt.Sprintf("%s=%q is not a number", name, s)}
+	}
+	return v, nil
+}
+
+// InclusionResponse answers GET /v1/proof/inclusion.
+type InclusionResponse struct {
+	Index  uint64   `json:"index"`
+	Size   uint64   `json:"size"`
+	Hashes [][]byte `json:"inclusion"`
+	// Checkpoint is the head's signed checkpoint when size is its size.
+	Checkpoint string `json:"checkpoint,omitempty"`
+}
+
+func (s *Server) proofInclusion(r *http.Request) (any, int, error) {
+	v, err := s.view()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer v.Close()
+	index, err := uintArg(r, "index", 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	if r.URL.Query().Get("index") == "" {
+		return nil, 0, &Error{Status: 400, Code: "invalid", Message: "index is required", Hint: "GET /v1/proof/inclusion?index=I[&size=N]"}
+	}
+	size, err := uintArg(r, "size", v.head.LogSize)
+	if err != nil {
+		return nil, 0, err
+	}
+	if size > v.head.LogSize || index >= size {
+		return nil, 0, &Error{Status: 400, Code: "invalid",
+			Message: fmt.Sprintf("no leaf %d in a log of %d (the log has %d entries)", index, size, v.head.LogSize)}
+	}
+	hashes, err := tlog.InclusionProof(v, index, size)
+	if err != nil {
+		return nil, 0, err
+	}
+	resp := InclusionResponse{Index: index, Size: size, Hashes: hashes}
+	if size == v.head.LogSize {
+		if resp.Checkpoint, err = v.checkpoint(); err != nil {
+			return nil, 0, err
+		}
+	}
+	return resp, 0, nil
+}
+
+// ConsistencyResponse answers GET /v1/proof/consistency.
+type ConsistencyResponse struct {
+	verify.ConsistencyProof
+	// Checkpoint is the head's signed checkpoint when to is its size.
+	Checkpoint string `json:"checkpoint,omitempty"`
+}
+
+func (s *Server) proofConsistency(r *http.Request) (any, int, error) {
+	v, err := s.view()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer v.Close()
+	if r.URL.Query().Get("from") == "" {
+		return nil, 0, &Error{Status: 400, Code: "invalid", Message: "from is required", Hint: "GET /v1/proof/consistency?from=M[&to=N]"}
+	}
+	from, err := uintArg(r, "from", 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	to, err := uintArg(r, "to", v.head.LogSize)
+	if err != nil {
+		return nil, 0, err
+	}
+	if to > v.head.LogSize || from > to {
+		return nil, 0, &Error{Status: 400, Code: "invalid",
+			Message: fmt.Sprintf("no consistency proof from %d to %d (the log has %d entries)", from, to, v.head.LogSize)}
+	}
+	hashes, err := tlog.ConsistencyProof(v, from, to)
+	if err != nil {
+		return nil, 0, err
+	}
+	resp := ConsistencyResponse{ConsistencyProof: verify.ConsistencyProof{From: from, To: to, Hashes: hashes}}
+	if to == v.head.LogSize {
+		if resp.Checkpoint, err = v.checkpoint(); err != nil {
+			return nil, 0, err
+		}
+	}
+	return resp, 0, nil
+}
+
+// inclusionAt proves leaf in the log as of the block at height, with that
+// block's checkpoint.
+func inclusionAt(v *view, leaf, height uint64) (*verify.InclusionProof, error) {
+	hdr := v.head
+	if height != v.head.Height {
+		var err error
+		if hdr, err = v.Header(height); err != nil {
+			return nil, err
+		}
+	}
+	entry, err := v.Entry(leaf)
+	if err != nil {
+		return nil, err
+	}
+	hashes, err := tlog.InclusionProof(v, leaf, hdr.LogSize)
+	if err != nil {
+		return nil, err
+	}
+	c, err := v.Checkpoint(height)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return nil, &Error{Status: 501, Code: "not_implemented", Message: "this node does not sign checkpoints"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &verify.InclusionProof{LeafIndex: leaf, Entry: entry, Hashes: hashes, Checkpoint: string(c)}, nil
+}
+
+// stateProof proves the keys a query read, at the view's head.
+func stateProof(v *view, keys [][]byte) (*verify.StateProof, error) {
+	c, err := v.checkpoint()
+	if err != nil {
+		return nil, err
+	}
+	p := &verify.StateProof{Checkpoint: c, Keys: []verify.KeyProof{}}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if seen[string(k)] {
+			continue
+		}
+		seen[string(k)] = true
+		val, ok, err := v.Get(k)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			val = nil
+		}
+		mp, err := smt.Prove(v, smt.KeyHash(k))
+		if err != nil {
+			return nil, err
+		}
+		b, err := mp.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		p.Keys = append(p.Keys, verify.KeyProof{Key: k, Value: val, Proof: b})
+	}
+	return p, nil
+}

@@ -1,0 +1,215 @@
+// Package verify checks an Agora node's answers offline: signed
+// checkpoints (with witness cosignatures), inclusion of a transaction in
+// the log, consistency between two checkpoints, and values of state
+// proven against the state root a checkpoint carries. It needs nothing
+// but the answers and the keys the caller trusts; it makes no network
+// calls.
+//
+// # Trust
+//
+// A checkpoint is trusted when it is signed by the log's key (the
+// signed-note verifier key a node reports as log_key in GET
+// /v1/node/info, which a careful client pins), and, if the caller asks,
+// cosigned by enough of the witnesses it trusts. Everything else is
+// checked against a trusted checkpoint: its log root for transactions,
+// its "agora/state" extension line for state.
+//
+// # Formats
+//
+// The JSON types below are what the node's API returns with proof=1 and
+// from /v1/proof/...; docs/spec/log.md and docs/spec/state-map.md specify
+// the proofs themselves.
+package verify
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/smt"
+	"github.com/agora-ledger/agora/internal/tlog"
+	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/internal/witness"
+)
+
+// ErrInvalid means a proof, checkpoint or answer does not verify.
+var ErrInvalid = errors.New("verification failed")
+
+// Checkpoint is a verified checkpoint with the state it commits to.
+type Checkpoint struct {
+	*tlog.Checkpoint
+	// Height and StateRoot are from the checkpoint's agora/state line.
+	Height    uint64
+	StateRoot []byte
+}
+
+// Policy says which checkpoints to trust.
+type Policy struct {
+	// LogKey is the log's signed-note verifier key.
+	LogKey string
+	// Witnesses are the witnesses' verifier keys, and Quorum how many of
+	// them must have cosigned (0: none needed).
+	Witnesses []string
+	Quorum    int
+}
+
+// OpenCheckpoint verifies a signed checkpoint under p and returns it.
+func OpenCheckpoint(signed []byte, p Policy) (*Checkpoint, error) {
+	v, err := note.NewVerifier(p.LogKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: log key: %v", ErrInvalid, err)
+	}
+	var c *tlog.Checkpoint
+	if p.Quorum > 0 {
+		c, err = witness.VerifyCosigned(signed, v, p.Witnesses, p.Quorum)
+	} else {
+		c, err = tlog.Open(signed, v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: checkpoint: %v", ErrInvalid, err)
+	}
+	h, root, err := ledger.StateOf(c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return &Checkpoint{Checkpoint: c, Height: h, StateRoot: root}, nil
+}
+
+// InclusionProof shows that a log entry is in the log a checkpoint
+// commits to. It is what GET /v1/tx/{hash}?proof=1 and
+// POST /v1/tx?wait=commit return as "proof".
+type InclusionProof struct {
+	LeafIndex uint64   `json:"leaf_index"`
+	Entry     []byte   `json:"entry"` // the canonical log entry
+	Hashes    [][]byte `json:"inclusion"`
+	// Checkpoint is a signed checkpoint whose size is the proof's tree
+	// size.
+	Checkpoint string `json:"checkpoint"`
+}
+
+// Inclusion verifies p under policy and returns the decoded log entry
+// and the checkpoint.
+func Inclusion(p *InclusionProof, policy Policy) (*ledger.LogEntry, *Checkpoint, error) {
+	c, err := OpenCheckpoint([]byte(p.Checkpoint), policy)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := tlog.VerifyInclusion(p.LeafIndex, c.Size, tlog.LeafHash(p.Entry), p.Hashes, c.Hash); err != nil {
+		return nil, nil, fmt.Errorf("%w: inclusion of leaf %d in a log of %d: %v", ErrInvalid, p.LeafIndex, c.Size, err)
+	}
+	e, err := ledger.DecodeLogEntry(p.Entry)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: log entry: %v", ErrInvalid, err)
+	}
+	return e, c, nil
+}
+
+// Transaction verifies that the signed envelope was committed with the
+// result res, as p proves.
+func Transaction(envelope []byte, res *ledger.Result, p *InclusionProof, policy Policy) (*ledger.LogEntry, *Checkpoint, error) {
+	e, c, err := Inclusion(p, policy)
+	if err != nil {
+		return nil, nil, err
+	}
+	env := sha256.Sum256(envelope)
+	if !bytes.Equal(env[:], e.EnvelopeHash) {
+		return nil, nil, fmt.Errorf("%w: the log entry is of another envelope", ErrInvalid)
+	}
+	var s tx.Signed
+	if err := tx.Unmarshal(envelope, &s); err != nil || s.ID() != e.TxID {
+		return nil, nil, fmt.Errorf("%w: the envelope is not transaction %s", ErrInvalid, e.TxID)
+	}
+	if res != nil {
+		rb, err := tx.Marshal(res)
+		if err != nil {
+			return nil, nil, err
+		}
+		rh := sha256.Sum256(rb)
+		if !bytes.Equal(rh[:], e.ResultHash) {
+			return nil, nil, fmt.Errorf("%w: the log entry records another result", ErrInvalid)
+		}
+	}
+	return e, c, nil
+}
+
+// ConsistencyProof shows that the log at a newer checkpoint extends the
+// log at an older one. It is what GET /v1/proof/consistency returns.
+type ConsistencyProof struct {
+	From   uint64   `json:"from"`
+	To     uint64   `json:"to"`
+	Hashes [][]byte `json:"consistency"`
+}
+
+// Consistency verifies that the checkpoint newer extends older, both
+// trusted under policy, with proof p.
+func Consistency(older, newer []byte, p *ConsistencyProof, policy Policy) error {
+	a, err := OpenCheckpoint(older, policy)
+	if err != nil {
+		return fmt.Errorf("older %w", err)
+	}
+	b, err := OpenCheckpoint(newer, policy)
+	if err != nil {
+		return fmt.Errorf("newer %w", err)
+	}
+	if a.Origin != b.Origin {
+		return fmt.Errorf("%w: checkpoints of two logs (%s, %s)", ErrInvalid, a.Origin, b.Origin)
+	}
+	if p.From != a.Size || p.To != b.Size {
+		return fmt.Errorf("%w: the proof is from %d to %d, the checkpoints are of sizes %d and %d", ErrInvalid, p.From, p.To, a.Size, b.Size)
+	}
+	if err := tlog.VerifyConsistency(a.Size, b.Size, p.Hashes, a.Hash, b.Hash); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return nil
+}
+
+// StateProof proves the values (or absence) of state keys at the height of
+// a checkpoint. It is what module queries return as "proof" with proof=1.
+type StateProof struct {
+	Checkpoint string     `json:"checkpoint"`
+	Keys       []KeyProof `json:"keys"`
+}
+
+// KeyProof proves one key: Value is nil when the key is absent.
+type KeyProof struct {
+	Key   []byte `json:"key"`
+	Value []byte `json:"value"`
+	Proof []byte `json:"map_proof"`
+}
+
+// State verifies every key of p against the state root of its checkpoint,
+// trusted under policy, and returns the proven values by key (absent keys
+// map to nil) with the checkpoint.
+func State(p *StateProof, policy Policy) (map[string][]byte, *Checkpoint, error) {
+	c, err := OpenCheckpoint([]byte(p.Checkpoint), policy)
+	if err != nil {
+		return nil, nil, err
+	}
+	var root [32]byte
+	copy(root[:], c.StateRoot)
+	out := map[string][]byte{}
+	for _, k := range p.Keys {
+		mp, err := smt.ParseProof(k.Proof)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: proof of %q: %v", ErrInvalid, k.Key, err)
+		}
+		var vh *[32]byte
+		if k.Value != nil {
+			h := smt.ValueHash(k.Value)
+			vh = &h
+		}
+		if err := mp.Verify(root, smt.KeyHash(k.Key), vh); err != nil {
+			what := "value"
+			if k.Value == nil {
+				what = "absence"
+			}
+			return nil, nil, fmt.Errorf("%w: %s of %q at height %d: %v", ErrInvalid, what, k.Key, c.Height, err)
+		}
+		out[string(k.Key)] = k.Value
+	}
+	return out, c, nil
+}
