@@ -63,10 +63,23 @@ func GenerateKey(rand io.Reader, name string) (skey, vkey string, err error) {
 	if !validName(name) {
 		return "", "", fmt.Errorf("witness: invalid key name %q: it must be non-empty, without spaces or plus signs", name)
 	}
-	pub, priv, err := ed25519.GenerateKey(rand)
+	_, priv, err := ed25519.GenerateKey(rand)
 	if err != nil {
 		return "", "", fmt.Errorf("witness: generate key: %w", err)
 	}
+	return KeyPair(name, priv)
+}
+
+// KeyPair returns the cosigner key strings of an existing Ed25519 key,
+// for a witness whose key is kept elsewhere (Agora's keystore).
+func KeyPair(name string, priv ed25519.PrivateKey) (skey, vkey string, err error) {
+	if !validName(name) {
+		return "", "", fmt.Errorf("witness: invalid key name %q: it must be non-empty, without spaces or plus signs", name)
+	}
+	if len(priv) != ed25519.PrivateKeySize {
+		return "", "", fmt.Errorf("witness: Ed25519 private key is %d bytes, want %d", len(priv), ed25519.PrivateKeySize)
+	}
+	pub := priv.Public().(ed25519.PublicKey)
 	hash := cosignerKeyHash(name, pub)
 	skey = fmt.Sprintf("PRIVATE+KEY+%s+%08x+%s", name, hash, base64.StdEncoding.EncodeToString(append([]byte{algCosignatureV1}, priv.Seed()...)))
 	vkey = fmt.Sprintf("%s+%08x+%s", name, hash, base64.StdEncoding.EncodeToString(append([]byte{algCosignatureV1}, pub...)))
