@@ -124,13 +124,8 @@ func Transaction(envelope []byte, res *ledger.Result, p *InclusionProof, policy 
 		return nil, nil, fmt.Errorf("%w: the envelope is not transaction %s", ErrInvalid, e.TxID)
 	}
 	if res != nil {
-		rb, err := tx.Marshal(res)
-		if err != nil {
+		if err := ResultOf(e, res); err != nil {
 			return nil, nil, err
-		}
-		rh := sha256.Sum256(rb)
-		if !bytes.Equal(rh[:], e.ResultHash) {
-			return nil, nil, fmt.Errorf("%w: the log entry records another result", ErrInvalid)
 		}
 	}
 	return e, c, nil
@@ -212,4 +207,17 @@ func State(p *StateProof, policy Policy) (map[string][]byte, *Checkpoint, error)
 		out[string(k.Key)] = k.Value
 	}
 	return out, c, nil
+}
+
+// ResultOf checks that the log entry e records the result res.
+func ResultOf(e *ledger.LogEntry, res *ledger.Result) error {
+	rb, err := tx.Marshal(res)
+	if err != nil {
+		return err
+	}
+	rh := sha256.Sum256(rb)
+	if !bytes.Equal(rh[:], e.ResultHash) {
+		return fmt.Errorf("%w: the log entry records another result", ErrInvalid)
+	}
+	return nil
 }

@@ -28,6 +28,8 @@ Usage:
   agora block show [HEIGHT]     show a block (default: the latest)
   agora account show ADDR|NAME  show an account's sequence and label
   agora info                    show the node's chain, height and modules
+  agora verify checkpoint|tx|consistency|state
+                                check a node's answer offline against its log key
   agora bench                   measure throughput against this machine's ceiling
   agora version                 print the version
 
@@ -35,6 +37,7 @@ Environment:
   AGORA_HOME         home directory (keys, genesis, data); default ~/.agora
   AGORA_NODE         node API URL for client commands; default http://127.0.0.1:7780
   AGORA_PASSPHRASE   passphrase for your keys, for scripts; otherwise you are asked
+  AGORA_LOG_KEY      the log key that 'agora verify' trusts
 
 Examples:
   agora dev
@@ -79,6 +82,7 @@ func init() {
 		"account": runAccount,
 		"info":    runInfo,
 		"bench":   runBench,
+		"verify":  runVerify,
 		"version": runVersion,
 	}
 }

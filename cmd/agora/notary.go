@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +19,8 @@ import (
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/notary"
+	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/verify"
 )
 
 func setNotaryGenesis(g *ledger.Genesis, mode string, allowed []string) error {
@@ -38,16 +42,20 @@ func setNotaryGenesis(g *ledger.Genesis, mode string, allowed []string) error {
 const notaryUsage = `
 Usage:
   agora notary anchor FILE --key NAME [--type MEDIA-TYPE] [--description TEXT]
-  agora notary verify FILE
+  agora notary verify FILE [--log-key KEY]
 
 anchor records FILE's SHA-256 on the ledger, signed by your key NAME, and
 waits until it is committed. The file itself never leaves this machine.
 verify says whether, when and by whom FILE was anchored; it exits 0 only
-if it was.
+if it was. With --log-key (or AGORA_LOG_KEY) it trusts the node for
+nothing: it asks for a state proof and checks it, offline, against a
+checkpoint signed by that key, so both "anchored" and "not anchored" are
+proven.
 
 Examples:
   agora notary anchor contract.pdf --key alice --description "signed lease"
   agora notary verify contract.pdf && echo anchored
+  agora notary verify contract.pdf --log-key "$(agora info --json | jq -r .log_key)"
 `
 
 func runNotary(args []string, stdout, stderr io.Writer) error {
@@ -154,6 +162,7 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 	homeDir := homeFlag(fs)
 	nodeURL := nodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print the record as JSON")
+	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "the log key to check the answer against (env AGORA_LOG_KEY); without it the node is trusted")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -168,10 +177,27 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 	c := client.New(*nodeURL)
 	ctx := context.Background()
 	var r notary.RecordJSON
-	err = c.Get(ctx, "/v1/notary/anchors/"+hex.EncodeToString(sum), &r)
+	var proven *verify.Checkpoint
+	if *logKey != "" {
+		var rec *notary.Record
+		rec, proven, err = provenAnchor(ctx, c, sum, verify.Policy{LogKey: *logKey})
+		if err == nil && rec != nil {
+			r = rec.JSON()
+		} else if err == nil {
+			err = &client.Error{Code: "not_found"}
+		}
+	} else {
+		err = c.Get(ctx, "/v1/notary/anchors/"+hex.EncodeToString(sum), &r)
+	}
 	if client.IsCode(err, "not_found") {
+		out := map[string]any{"anchored": false, "sha256": hex.EncodeToString(sum)}
+		if proven != nil {
+			out["proven_at_height"] = proven.Height
+		}
 		if *asJSON {
-			printJSON(stdout, map[string]any{"anchored": false, "sha256": hex.EncodeToString(sum)})
+			printJSON(stdout, out)
+		} else if proven != nil {
+			fmt.Fprintf(stdout, "NOT anchored: %s (sha256 %x)\n  proven absent at height %d of %s\n", pos[0], sum, proven.Height, proven.Origin)
 		} else {
 			fmt.Fprintf(stdout, "NOT anchored: %s (sha256 %x)\n", pos[0], sum)
 		}
@@ -181,7 +207,11 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		return printJSON(stdout, map[string]any{"anchored": true, "record": r})
+		out := map[string]any{"anchored": true, "record": r}
+		if proven != nil {
+			out["proven_at_height"] = proven.Height
+		}
+		return printJSON(stdout, out)
 	}
 	who := r.Owner
 	if a, err := c.Account(ctx, r.Owner); err == nil && a.Label != "" {
@@ -194,5 +224,60 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  about   %s\n", r.Description)
 	}
 	fmt.Fprintf(stdout, "  by      %s\n  time    %s\n  height  %d\n  tx      %s\n", who, r.Time.Format(time.RFC3339Nano), r.Height, r.TxHash)
+	if proven != nil {
+		fmt.Fprintf(stdout, "  proven  against the checkpoint of %s at height %d\n", proven.Origin, proven.Height)
+	}
 	return nil
+}
+
+// provenAnchor asks the node for the anchor of sum with proof=1 and checks
+// the answer offline under policy. It returns the proven record, or nil
+// with the checkpoint if the digest is proven absent. An answer whose
+// proof fails, or that says other than its proof, is an error.
+func provenAnchor(ctx context.Context, c *client.Client, sum []byte, policy verify.Policy) (*notary.Record, *verify.Checkpoint, error) {
+	status, body, err := c.GetRaw(ctx, "/v1/notary/anchors/"+hex.EncodeToString(sum)+"?proof=1")
+	if err != nil {
+		return nil, nil, err
+	}
+	var doc struct {
+		Proof *verify.StateProof `json:"proof"`
+		Error *struct {
+			Code    string             `json:"code"`
+			Message string             `json:"message"`
+			Proof   *verify.StateProof `json:"proof"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, nil, fmt.Errorf("the node's answer (status %d) is not JSON: %w", status, err)
+	}
+	p := doc.Proof
+	if doc.Error != nil {
+		if doc.Error.Proof == nil {
+			return nil, nil, &client.Error{Status: status, Code: doc.Error.Code, Message: doc.Error.Message}
+		}
+		p = doc.Error.Proof
+	}
+	if p == nil {
+		return nil, nil, fmt.Errorf("the node answered without a proof")
+	}
+	vals, cp, err := verify.State(p, policy)
+	if err != nil {
+		return nil, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: %w", err)}
+	}
+	key := "notary/a/" + hex.EncodeToString(sum)
+	val, ok := vals[key]
+	if !ok {
+		return nil, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the proof does not cover %s", key)}
+	}
+	if (val == nil) != (status == http.StatusNotFound) {
+		return nil, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the node's answer (status %d) contradicts its proof", status)}
+	}
+	if val == nil {
+		return nil, cp, nil
+	}
+	var rec notary.Record
+	if err := tx.Unmarshal(val, &rec); err != nil || !bytes.Equal(rec.SHA256, sum) {
+		return nil, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the proven record is not of this file (%v)", err)}
+	}
+	return &rec, cp, nil
 }

@@ -70,19 +70,23 @@ func reason(r ledger.Result) string {
 }
 
 const txUsage = `
-Usage: agora tx show HASH [--json]
+Usage: agora tx show HASH [--json [--proof]]
 
-Shows a transaction: pending, or committed with its block, result and
-decoded content.
+Shows a transaction: pending, dropped, or committed with its block,
+result and decoded content. With --json --proof the answer carries the
+envelope and the proof that it is in the log, which 'agora verify tx'
+checks offline.
 
-Example:
+Examples:
   agora tx show 3f5a...e1
+  agora tx show 3f5a...e1 --json --proof > tx.json && agora verify tx tx.json
 `
 
 func runTx(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("tx show", txUsage, stderr)
 	nodeURL := nodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
+	withProof := fs.Bool("proof", false, "with --json: include the envelope and the inclusion proof, for 'agora verify tx'")
 	if len(args) > 0 && isHelp(args[0]) {
 		fs.Usage()
 		return flag.ErrHelp
@@ -101,8 +105,12 @@ func runTx(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError("%q is not a transaction hash (64 hex digits)", pos[0])
 	}
-	v, err := client.New(*nodeURL).Tx(context.Background(), id)
-	if err != nil {
+	var v api.TxView
+	path := "/v1/tx/" + id.String()
+	if *withProof {
+		path += "?proof=1"
+	}
+	if err := client.New(*nodeURL).Get(context.Background(), path, &v); err != nil {
 		return err
 	}
 	if *asJSON {

@@ -1274,3 +1274,67 @@ func otherLogKey(t *testing.T) string {
 	}
 	return vkey
 }
+
+// TestLogProofs fetches checkpoints as the log grows, proves their
+// consistency and a leaf's inclusion, and checks the proofs offline and
+// the tiles and entry bundles the log serves.
+func TestLogProofs(t *testing.T) {
+	tn := newTestNode(t, nodeOptions{})
+	policy := verify.Policy{LogKey: tn.logKey}
+	checkpoint := func() []byte {
+		r := tn.get(t, "/log/checkpoint")
+		if r.status != http.StatusOK || r.header.Get("Content-Type") != "text/plain; charset=utf-8" {
+			t.Fatalf("GET /log/checkpoint: %d %s: %s", r.status, r.header.Get("Content-Type"), r.body)
+		}
+		return r.body
+	}
+	first := tn.commit(t, anchorTx(t, tn.alice, 0, digest("log 0")))
+	old := checkpoint()
+	oc, err := verify.OpenCheckpoint(old, policy)
+	if err != nil || oc.Size != 1 {
+		t.Fatalf("first checkpoint: %+v, %v", oc, err)
+	}
+	for i := 1; i < 5; i++ {
+		tn.commit(t, anchorTx(t, tn.alice, uint64(i), digest(fmt.Sprint("log ", i))))
+	}
+	cur := checkpoint()
+	cc, err := verify.OpenCheckpoint(cur, policy)
+	if err != nil || cc.Size != 5 {
+		t.Fatalf("second checkpoint: %+v, %v", cc, err)
+	}
+
+	p := decode[ConsistencyResponse](t, tn.get(t, "/v1/proof/consistency?from=1"), http.StatusOK)
+	if err := verify.Consistency(old, cur, &p.ConsistencyProof, policy); err != nil {
+		t.Errorf("consistency 1 -> 5: %v", err)
+	}
+	if err := verify.Consistency(cur, old, &p.ConsistencyProof, policy); !errors.Is(err, verify.ErrInvalid) {
+		t.Errorf("consistency with the checkpoints swapped = %v, want ErrInvalid", err)
+	}
+	wantError(t, tn.get(t, "/v1/proof/consistency?from=6"), http.StatusBadRequest, "invalid")
+	wantError(t, tn.get(t, "/v1/proof/consistency"), http.StatusBadRequest, "invalid")
+
+	// The first transaction's leaf is in the grown log too.
+	ip := decode[InclusionResponse](t, tn.get(t, fmt.Sprintf("/v1/proof/inclusion?index=%d", first.LeafIndex)), http.StatusOK)
+	full := &verify.InclusionProof{LeafIndex: ip.Index, Entry: first.Proof.Entry, Hashes: ip.Hashes, Checkpoint: ip.Checkpoint}
+	if _, _, err := verify.Inclusion(full, policy); err != nil {
+		t.Errorf("inclusion of leaf %d in the grown log: %v", first.LeafIndex, err)
+	}
+	wantError(t, tn.get(t, "/v1/proof/inclusion?index=5"), http.StatusBadRequest, "invalid")
+	wantError(t, tn.get(t, "/v1/proof/inclusion"), http.StatusBadRequest, "invalid")
+
+	// Tiles: a partial level-0 tile of 5 hashes, the entries bundle, and
+	// nothing that does not exist yet.
+	if r := tn.get(t, "/log/tile/0/000.p/5"); r.status != http.StatusOK || len(r.body) != 5*32 {
+		t.Errorf("tile 0/000.p/5: %d, %d bytes", r.status, len(r.body))
+	}
+	r := tn.get(t, "/log/tile/entries/000.p/5")
+	entries, err := tlog.ParseBundle(r.body)
+	if r.status != http.StatusOK || err != nil || len(entries) != 5 || !bytes.Equal(entries[0], first.Proof.Entry) {
+		t.Errorf("entries 000.p/5: %d, %d entries, %v", r.status, len(entries), err)
+	}
+	for _, path := range []string{"/log/tile/0/000", "/log/tile/0/000.p/6", "/log/tile/entries/001.p/1", "/log/tile/0/00x"} {
+		if r := tn.get(t, path); r.status != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", path, r.status)
+		}
+	}
+}

@@ -131,6 +131,22 @@ func (c *Client) Block(ctx context.Context, height string) (*api.BlockView, erro
 	return &v, c.do(ctx, "GET", "/v1/blocks/"+height, nil, &v)
 }
 
+// GetRaw reads any GET route and returns its status and body as they are,
+// errors included: for answers that carry proofs either way.
+func (c *Client) GetRaw(ctx context.Context, path string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("cannot reach the node at %s: %w\nhint: start one with 'agora dev', or point --node or AGORA_NODE at a running node", c.base, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	return resp.StatusCode, b, err
+}
+
 // Get reads any GET route into out.
 func (c *Client) Get(ctx context.Context, path string, out any) error {
 	return c.do(ctx, "GET", path, nil, out)
