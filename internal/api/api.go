@@ -448,18 +448,18 @@ func (s *Server) getTx(r *http.Request) (any, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	rec, err := s.node.Store().Block(c.Height)
+	env, err := s.node.Store().Envelope(c.Leaf)
 	if err != nil {
 		return nil, 0, err
 	}
-	v, err := viewTx(rec.Txs[c.Index])
+	v, err := viewTx(env)
 	if err != nil {
 		return nil, 0, err
 	}
 	v.Status = "committed"
 	v.TxCommit = commitOf(c)
 	if r.URL.Query().Get("envelope") == "1" || wantProof(r) {
-		v.Envelope = base64.StdEncoding.EncodeToString(rec.Txs[c.Index])
+		v.Envelope = base64.StdEncoding.EncodeToString(env)
 	}
 	if wantProof(r) {
 		lv, err := s.view()

@@ -72,26 +72,11 @@ type Result struct {
 // OK reports whether the transaction succeeded.
 func (r *Result) OK() bool { return r.Code == "ok" }
 
-// Record is a committed block as stored: header, transactions, results.
+// Record is a committed block: header, transactions, results.
 type Record struct {
-	Header  Header   `cbor:"1,keyasint"`
-	Txs     [][]byte `cbor:"2,keyasint"`
-	Results []Result `cbor:"3,keyasint"`
-}
-
-// Encode returns the record's canonical encoding.
-func (r *Record) Encode() ([]byte, error) { return tx.Marshal(r) }
-
-// DecodeRecord decodes a stored block record.
-func DecodeRecord(b []byte) (*Record, error) {
-	var r Record
-	if err := tx.Unmarshal(b, &r); err != nil {
-		return nil, err
-	}
-	if len(r.Txs) != len(r.Results) {
-		return nil, fmt.Errorf("%w: block %d has %d transactions and %d results", tx.ErrMalformed, r.Header.Height, len(r.Txs), len(r.Results))
-	}
-	return &r, nil
+	Header  Header
+	Txs     [][]byte
+	Results []Result
 }
 
 // TxsHash commits to a list of transactions:

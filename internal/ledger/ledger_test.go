@@ -439,50 +439,6 @@ type namedModule struct {
 
 func (m namedModule) Name() string { return m.name }
 
-func TestRecordRoundTrip(t *testing.T) {
-	run := buildChain(t)
-	e := newExecutor(t)
-	gen, err := e.InitGenesis(run.genesis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := memState{}
-	st.applyOutcome(gen)
-	prev := gen.Header
-	var out *ledger.Outcome
-	for _, b := range run.blocks[:3] { // block 3 has a multi-signer tx and failures
-		out, err = e.Apply(st, &prev, b.b, b.txs, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st.applyOutcome(out)
-		prev = out.Header
-	}
-	rec := &ledger.Record{Header: out.Header, Txs: out.Txs, Results: out.Results}
-	enc, err := rec.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := ledger.DecodeRecord(enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(rec, back); diff != "" {
-		t.Errorf("record round trip (-encoded +decoded):\n%s", diff)
-	}
-	if !bytes.Equal(ledger.ResultsHash(back.Results), out.Header.ResultsHash) || !bytes.Equal(ledger.TxsHash(back.Txs), out.Header.TxsHash) {
-		t.Error("decoded record does not match its header's commitments")
-	}
-	bad := &ledger.Record{Header: out.Header, Txs: out.Txs, Results: out.Results[:1]}
-	enc, err = bad.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ledger.DecodeRecord(enc); !errors.Is(err, tx.ErrMalformed) {
-		t.Errorf("DecodeRecord of a record with fewer results than txs = %v, want ErrMalformed", err)
-	}
-}
-
 // TestAdmittedHook checks that Apply skips decoding and signature
 // verification only for envelopes the Admitted hook vouches for.
 func TestAdmittedHook(t *testing.T) {

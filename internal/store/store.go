@@ -13,7 +13,8 @@
 // # Layout
 //
 //	"s" state-key        -> value (the ledger's key-value state)
-//	"b" height (8 bytes)  -> canonical ledger.Record
+//	"b" height (8 bytes)  -> the block's header and results (blockRecord)
+//	"v" leaf index (8)    -> the signed envelope of the transaction logged at that index
 //	"h" height (8 bytes)  -> canonical ledger.Header (also inside the record)
 //	"c" height (8 bytes)  -> the block's signed checkpoint (a signed note)
 //	"x" tx ID (32 bytes)  -> height (8) || index (4) || leaf index (8) || canonical ledger.Result
@@ -86,7 +87,16 @@ func mapNodeKey(path []byte) []byte { return append([]byte("t"), path...) }
 func logNodeKey(level uint, index uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte{'n', byte(level)}, index)
 }
-func entryKey(i uint64) []byte { return binary.BigEndian.AppendUint64([]byte("e"), i) }
+func entryKey(i uint64) []byte    { return binary.BigEndian.AppendUint64([]byte("e"), i) }
+func envelopeKey(i uint64) []byte { return binary.BigEndian.AppendUint64([]byte("v"), i) }
+
+// blockRecord is a block as stored under "b": its transactions are stored
+// one by one under "v", so that one can be read without the others.
+type blockRecord struct {
+	Header  ledger.Header   `cbor:"1,keyasint"`
+	Results []ledger.Result `cbor:"2,keyasint"`
+}
+
 func txKey(id tx.ID) []byte    { return append([]byte("x"), id[:]...) }
 func stateKey(k []byte) []byte { return append([]byte("s"), k...) }
 
@@ -154,8 +164,7 @@ func (s *Store) Commit(out *ledger.Outcome, checkpoint []byte) error {
 }
 
 func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome, checkpoint []byte) error {
-	rec := ledger.Record{Header: out.Header, Txs: out.Txs, Results: out.Results}
-	enc, err := rec.Encode()
+	enc, err := tx.Marshal(&blockRecord{Header: out.Header, Results: out.Results})
 	if err != nil {
 		return err
 	}
@@ -208,6 +217,9 @@ func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome, checkpoint []byte) 
 		if err := b.Set(entryKey(firstLeaf+uint64(i)), e, nil); err != nil {
 			return err
 		}
+		if err := b.Set(envelopeKey(firstLeaf+uint64(i)), out.Txs[i], nil); err != nil {
+			return err
+		}
 	}
 	if len(out.IDs) != len(out.Txs) {
 		return fmt.Errorf("store: block %d has %d transactions and %d IDs", h, len(out.Txs), len(out.IDs))
@@ -241,11 +253,40 @@ func (s *Store) Block(h uint64) (*ledger.Record, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: no block at height %d", ErrNotFound, h)
 	}
-	rec, err := ledger.DecodeRecord(v)
-	if err != nil {
+	var br blockRecord
+	if err := tx.UnmarshalStored(v, &br); err != nil {
 		return nil, fmt.Errorf("store: block %d: %w", h, err)
 	}
+	n := uint64(len(br.Results))
+	if br.Header.LogSize < n {
+		return nil, fmt.Errorf("store: block %d has %d results in a log of %d", h, n, br.Header.LogSize)
+	}
+	first := br.Header.LogSize - n
+	rec := &ledger.Record{Header: br.Header, Txs: make([][]byte, 0, n), Results: br.Results}
+	err = s.scanRange(envelopeKey(first), envelopeKey(first+n), func(_, v []byte) error {
+		rec.Txs = append(rec.Txs, v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(rec.Txs)) != n {
+		return nil, fmt.Errorf("store: block %d: %d of its %d transactions are stored", h, len(rec.Txs), n)
+	}
 	return rec, nil
+}
+
+// Envelope returns the signed envelope of the transaction logged at leaf
+// index i.
+func (s *Store) Envelope(i uint64) ([]byte, error) {
+	v, ok, err := s.get(envelopeKey(i))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: no transaction at leaf %d", ErrNotFound, i)
+	}
+	return v, nil
 }
 
 // TxLocation is where a committed transaction is: its block, its place in
@@ -270,7 +311,7 @@ func (s *Store) FindTx(id tx.ID) (TxLocation, error) {
 	if len(v) < 20 {
 		return loc, fmt.Errorf("store: corrupt index entry for %s", id)
 	}
-	if err := tx.Unmarshal(v[20:], &loc.Result); err != nil {
+	if err := tx.UnmarshalStored(v[20:], &loc.Result); err != nil {
 		return loc, fmt.Errorf("store: index entry for %s: %w", id, err)
 	}
 	loc.Height = binary.BigEndian.Uint64(v)
@@ -309,7 +350,7 @@ func getHeader(r reader, h uint64) (*ledger.Header, error) {
 		return nil, fmt.Errorf("%w: no block at height %d", ErrNotFound, h)
 	}
 	var hdr ledger.Header
-	if err := tx.Unmarshal(v, &hdr); err != nil {
+	if err := tx.UnmarshalStored(v, &hdr); err != nil {
 		return nil, fmt.Errorf("store: header %d: %w", h, err)
 	}
 	return &hdr, nil
@@ -495,12 +536,17 @@ func (s *Store) ScanLogNodes(fn func(level uint, index uint64, hash []byte) erro
 
 // scan calls fn for every key with the one-byte prefix p, with p removed.
 func (s *Store) scan(p []byte, fn func(k, v []byte) error) error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: []byte{p[0] + 1}})
+	return s.scanRange(p, []byte{p[0] + 1}, func(k, v []byte) error { return fn(k[1:], v) })
+}
+
+// scanRange calls fn for every key in [lo, hi), in order.
+func (s *Store) scanRange(lo, hi []byte, fn func(k, v []byte) error) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return err
 	}
 	for it.First(); it.Valid(); it.Next() {
-		if err := fn(bytes.Clone(it.Key()[1:]), bytes.Clone(it.Value())); err != nil {
+		if err := fn(bytes.Clone(it.Key()), bytes.Clone(it.Value())); err != nil {
 			it.Close()
 			return err
 		}
