@@ -178,6 +178,10 @@ func TestWitness(t *testing.T) {
 		t.Errorf("agora info --json: witnesses %q, witnessed height %v (%v)\n%s", got.Witnesses, got.WitnessedHeight, err, out)
 	}
 
+	if got := field(t, n.ok(t, "info"), "witnessed"); !strings.HasPrefix(got, "height ") || !strings.HasSuffix(got, ", by all 1 witnesses") {
+		t.Errorf("agora info: witnessed %q", got)
+	}
+
 	n.stop(t)
 	w.stop(t)
 	fsck(t, home)
