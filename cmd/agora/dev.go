@@ -121,9 +121,11 @@ func writeDevHome(h home, pass string, stderr io.Writer) error {
 	if err := writeGenesis(h, g); err != nil {
 		return err
 	}
-	cfg := node.Config{EmptyBlockInterval: node.Every(time.Second)}
 	fmt.Fprintf(stderr, "created dev ledger %s in %s\n", devChainID, h)
-	return writeConfig(h, cfg)
+	if _, err := os.Stat(h.config()); err == nil {
+		return nil // written before the first run: keep it
+	}
+	return writeConfig(h, node.Config{EmptyBlockInterval: node.Every(time.Second)})
 }
 
 func writeGenesis(h home, g *ledger.Genesis) error {

@@ -21,6 +21,7 @@ Usage:
   agora init                    write a genesis and configuration for a new ledger
   agora start                   run a node from a home directory (also: agora node start)
   agora fsck                    check a stopped node's store by replaying it
+  agora witness init|run        run a witness that cosigns logs' checkpoints
   agora keys new|list|show|export-public
                                 manage your keys (encrypted on this machine)
   agora notary anchor|verify    prove a file existed, and check such proofs
@@ -75,6 +76,7 @@ func init() {
 		"start":   runStart,
 		"node":    runNodeCmd,
 		"fsck":    runFsck,
+		"witness": runWitness,
 		"keys":    runKeys,
 		"notary":  runNotary,
 		"tx":      runTx,

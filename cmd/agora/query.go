@@ -263,5 +263,12 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "chain     %s\nversion   %s\nheight    %d\ntime      %s\nblock     %s\napp hash  %s\ngenesis   %s\nmempool   %d\nmodules   %v\n",
 		i.ChainID, i.Version, i.Height, i.Time.Format(time.RFC3339Nano), i.BlockHash, i.AppHash, i.GenesisHash, i.Mempool, i.Modules)
+	if len(i.Witnesses) > 0 {
+		witnessed := "no checkpoint yet"
+		if i.WitnessedHeight != nil {
+			witnessed = fmt.Sprintf("height %d", *i.WitnessedHeight)
+		}
+		fmt.Fprintf(stdout, "witnessed %s, by all %d witnesses\n", witnessed, len(i.Witnesses))
+	}
 	return nil
 }

@@ -43,6 +43,7 @@ type Server struct {
 	log         *slog.Logger
 	genesisHash []byte
 	logKey      string
+	witnesses   []string // the witnesses' verifier keys
 	maxBody     int64
 	timeout     time.Duration
 	gatherer    prometheus.Gatherer
@@ -53,8 +54,12 @@ type Server struct {
 // gatherer serves /metrics.
 func New(n *node.Node, cfg node.Config, genesisHash []byte, logKey string, log *slog.Logger, gatherer prometheus.Gatherer) *Server {
 	cfg = cfg.WithDefaults()
-	return &Server{node: n, log: log, genesisHash: genesisHash, logKey: logKey, maxBody: cfg.MaxRequestBytes,
+	srv := &Server{node: n, log: log, genesisHash: genesisHash, logKey: logKey, maxBody: cfg.MaxRequestBytes,
 		timeout: time.Duration(cfg.RequestTimeout), gatherer: gatherer}
+	for _, w := range cfg.Witnesses {
+		srv.witnesses = append(srv.witnesses, w.Key)
+	}
+	return srv
 }
 
 // Handler returns the API's routes. Every route is registered here.
@@ -566,6 +571,14 @@ type Info struct {
 	LogKey    string `json:"log_key,omitempty"`
 	LogSize   uint64 `json:"log_size"`
 	LogRoot   string `json:"log_root"`
+	// Witnesses are the cosigner verifier keys of the witnesses the node
+	// asks to cosign its checkpoints (pin those you trust). With them,
+	// WitnessedHeight and WitnessedLogSize are those of the newest
+	// checkpoint all of them have cosigned, which GET /log/checkpoint
+	// serves; both are absent until there is one.
+	Witnesses        []string `json:"witnesses,omitempty"`
+	WitnessedHeight  *uint64  `json:"witnessed_height,omitempty"`
+	WitnessedLogSize *uint64  `json:"witnessed_log_size,omitempty"`
 }
 
 func (s *Server) info(*http.Request) (any, int, error) {
@@ -577,6 +590,10 @@ func (s *Server) info(*http.Request) (any, int, error) {
 		LogRoot: hex.EncodeToString(h.LogRoot)}
 	for _, m := range s.node.Executor().Modules() {
 		inf.Modules = append(inf.Modules, m.Name())
+	}
+	inf.Witnesses = s.witnesses
+	if w, ok := s.node.Witnessed(); ok {
+		inf.WitnessedHeight, inf.WitnessedLogSize = &w.Height, &w.LogSize
 	}
 	return inf, 0, nil
 }

@@ -77,6 +77,9 @@ type nodeOptions struct {
 	// idle leaves the node without block production: submissions stay
 	// in the mempool.
 	idle bool
+	// logSKey and logVKey are the log's signed-note key pair; a new one
+	// if empty.
+	logSKey, logVKey string
 }
 
 // newTestNode starts a node over a new store in t.TempDir. Unless the
@@ -111,9 +114,11 @@ func newTestNode(t *testing.T, opts nodeOptions) *testNode {
 	}
 	t.Cleanup(func() { st.Close() })
 	genesisHash := sha256.Sum256([]byte("test genesis"))
-	skey, vkey, err := tlog.GenerateKey(rand.Reader, ledger.Origin(testChain))
-	if err != nil {
-		t.Fatal(err)
+	skey, vkey := opts.logSKey, opts.logVKey
+	if skey == "" {
+		if skey, vkey, err = tlog.GenerateKey(rand.Reader, ledger.Origin(testChain)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	signer, err := note.NewSigner(skey)
 	if err != nil {

@@ -7,19 +7,26 @@ import (
 	"strconv"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/smt"
 	"github.com/agora-ledger/agora/internal/store"
 	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/verify"
 )
 
-// view is a consistent snapshot of the ledger with its head.
+// view is a consistent snapshot of the ledger with its head, and the
+// newest checkpoint all the node's witnesses had cosigned when it was
+// taken, if any.
 type view struct {
 	*store.Snapshot
-	head *ledger.Header
+	head      *ledger.Header
+	witnessed *node.Witnessed
 }
 
 func (s *Server) view() (*view, error) {
+	// Read before the snapshot, so that the snapshot holds the witnessed
+	// checkpoint and its cosignatures.
+	w, witnessed := s.node.Witnessed()
 	snap := s.node.Store().Snapshot()
 	h, err := snap.Head()
 	if err != nil {
@@ -31,20 +38,53 @@ func (s *Server) view() (*view, error) {
 		snap.Close()
 		return nil, err
 	}
-	return &view{Snapshot: snap, head: hdr}, nil
+	v := &view{Snapshot: snap, head: hdr}
+	if witnessed {
+		v.witnessed = &w
+	}
+	return v, nil
 }
 
-// checkpoint returns the head's signed checkpoint.
-func (v *view) checkpoint() (string, error) {
-	c, err := v.Checkpoint(v.head.Height)
+// signedCheckpoint returns the signed checkpoint of the block at height h
+// with the witness cosignatures the node has collected for it: the log's
+// signed note with the cosignature lines appended after its signature.
+func (v *view) signedCheckpoint(h uint64) (string, error) {
+	c, err := v.Checkpoint(h)
 	if errors.Is(err, ledger.ErrNotFound) {
 		return "", &Error{Status: 501, Code: "not_implemented", Message: "this node does not sign checkpoints"}
 	}
-	return string(c), err
+	if err != nil {
+		return "", err
+	}
+	cosigs, err := v.Cosignatures(h)
+	if err != nil {
+		return "", err
+	}
+	return string(c) + string(cosigs), nil
 }
 
-// logCheckpoint serves GET /log/checkpoint: the signed checkpoint of the
-// head, as C2SP tlog-tiles says.
+// checkpoint returns the head's signed checkpoint, with the cosignatures
+// it has so far.
+func (v *view) checkpoint() (string, error) { return v.signedCheckpoint(v.head.Height) }
+
+// checkpointOfSize returns the signed checkpoint, with its cosignatures,
+// that a proof to a log of size entries is checked against: the head's if
+// it has that size, else the witnessed checkpoint's (see logCheckpoint) if
+// it has, else none ("").
+func (v *view) checkpointOfSize(size uint64) (string, error) {
+	switch {
+	case size == v.head.LogSize:
+		return v.checkpoint()
+	case v.witnessed != nil && size == v.witnessed.LogSize:
+		return v.signedCheckpoint(v.witnessed.Height)
+	}
+	return "", nil
+}
+
+// logCheckpoint serves GET /log/checkpoint, as C2SP tlog-tiles says: the
+// latest signed checkpoint, with its cosignatures. With witnesses, that is
+// the newest checkpoint all of them have cosigned (the head's until one
+// has); otherwise the head's.
 func (s *Server) logCheckpoint(w http.ResponseWriter, r *http.Request) {
 	v, err := s.view()
 	if err != nil {
@@ -52,7 +92,11 @@ func (s *Server) logCheckpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer v.Close()
-	c, err := v.checkpoint()
+	h := v.head.Height
+	if v.witnessed != nil {
+		h = v.witnessed.Height
+	}
+	c, err := v.signedCheckpoint(h)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -124,7 +168,9 @@ type InclusionResponse struct {
 	Index  uint64   `json:"index"`
 	Size   uint64   `json:"size"`
 	Hashes [][]byte `json:"inclusion"`
-	// Checkpoint is the head's signed checkpoint when size is its size.
+	// Checkpoint is the signed checkpoint of the log of size entries,
+	// with the cosignatures it has so far, if size is the head's or that
+	// of the checkpoint GET /log/checkpoint serves.
 	Checkpoint string `json:"checkpoint,omitempty"`
 }
 
@@ -154,10 +200,8 @@ func (s *Server) proofInclusion(r *http.Request) (any, int, error) {
 		return nil, 0, err
 	}
 	resp := InclusionResponse{Index: index, Size: size, Hashes: hashes}
-	if size == v.head.LogSize {
-		if resp.Checkpoint, err = v.checkpoint(); err != nil {
-			return nil, 0, err
-		}
+	if resp.Checkpoint, err = v.checkpointOfSize(size); err != nil {
+		return nil, 0, err
 	}
 	return resp, 0, nil
 }
@@ -165,7 +209,9 @@ func (s *Server) proofInclusion(r *http.Request) (any, int, error) {
 // ConsistencyResponse answers GET /v1/proof/consistency.
 type ConsistencyResponse struct {
 	verify.ConsistencyProof
-	// Checkpoint is the head's signed checkpoint when to is its size.
+	// Checkpoint is the signed checkpoint of the log of to entries,
+	// with the cosignatures it has so far, if to is the head's size or
+	// that of the checkpoint GET /log/checkpoint serves.
 	Checkpoint string `json:"checkpoint,omitempty"`
 }
 
@@ -195,10 +241,8 @@ func (s *Server) proofConsistency(r *http.Request) (any, int, error) {
 		return nil, 0, err
 	}
 	resp := ConsistencyResponse{ConsistencyProof: verify.ConsistencyProof{From: from, To: to, Hashes: hashes}}
-	if to == v.head.LogSize {
-		if resp.Checkpoint, err = v.checkpoint(); err != nil {
-			return nil, 0, err
-		}
+	if resp.Checkpoint, err = v.checkpointOfSize(to); err != nil {
+		return nil, 0, err
 	}
 	return resp, 0, nil
 }
@@ -221,14 +265,11 @@ func inclusionAt(v *view, leaf, height uint64) (*verify.InclusionProof, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := v.Checkpoint(height)
-	if errors.Is(err, ledger.ErrNotFound) {
-		return nil, &Error{Status: 501, Code: "not_implemented", Message: "this node does not sign checkpoints"}
-	}
+	c, err := v.signedCheckpoint(height)
 	if err != nil {
 		return nil, err
 	}
-	return &verify.InclusionProof{LeafIndex: leaf, Entry: entry, Hashes: hashes, Checkpoint: string(c)}, nil
+	return &verify.InclusionProof{LeafIndex: leaf, Entry: entry, Hashes: hashes, Checkpoint: c}, nil
 }
 
 // stateProof proves the keys a query read, at the view's head.

@@ -4,6 +4,8 @@
 // starts "agora dev" nodes as subprocesses on free loopback ports, drives
 // them through the command line and the HTTP client as a user would,
 // kills and restarts them, and checks their stores with "agora fsck".
+// TestWitness also runs "agora witness" and checks that the node serves
+// its cosignatures.
 //
 // # Running
 //

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"time"
+
+	"github.com/agora-ledger/agora/internal/witness"
 )
 
 // Config is the node's configuration, read from <home>/config.json. The
@@ -32,6 +35,25 @@ type Config struct {
 	RequestTimeout Duration `json:"request_timeout,omitempty"`
 	// LogLevel is one of "debug", "info", "warn", "error". Default "info".
 	LogLevel string `json:"log_level,omitempty"`
+	// Witnesses are the C2SP tlog-witness witnesses the node asks to
+	// cosign its checkpoints, each {"url": ..., "key": ...} (see
+	// WitnessConfig). After blocks commit, the node sends each witness
+	// its newest checkpoint with a consistency proof from the last one
+	// that witness cosigned, and stores the cosignatures with the
+	// checkpoint. When witnesses are set, GET /log/checkpoint serves the
+	// newest checkpoint that all of them have cosigned. Default none.
+	Witnesses []WitnessConfig `json:"witnesses,omitempty"`
+}
+
+// WitnessConfig is one witness of Config.Witnesses.
+type WitnessConfig struct {
+	// URL is the witness's submission prefix, "http://host:port" or
+	// "https://host/prefix": the node POSTs to URL + "/add-checkpoint".
+	URL string `json:"url"`
+	// Key is the witness's cosigner verifier key,
+	// "<name>+<hash>+<base64 key>", as 'agora witness init' prints it.
+	// The node stores only cosignatures that verify with it.
+	Key string `json:"key"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("50ms").
@@ -101,6 +123,22 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("config: log_level %q (want debug, info, warn or error)", c.LogLevel)
+	}
+	keys := map[string]bool{}
+	for i, w := range c.Witnesses {
+		u, err := url.Parse(w.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("config: witnesses[%d].url %q: want http://host:port or https://host/prefix", i, w.URL)
+		}
+		v, err := witness.NewVerifier(w.Key)
+		if err != nil {
+			return fmt.Errorf("config: witnesses[%d].key: %w", i, err)
+		}
+		id := fmt.Sprintf("%s+%08x", v.Name(), v.KeyHash())
+		if keys[id] {
+			return fmt.Errorf("config: witnesses[%d]: the witness %s is listed twice", i, v.Name())
+		}
+		keys[id] = true
 	}
 	return nil
 }

@@ -12,6 +12,9 @@ type metrics struct {
 	blockTxs   prometheus.Histogram
 	commitTime prometheus.Histogram
 	applyTime  prometheus.Histogram
+
+	witnessRequests *prometheus.CounterVec
+	witnessed       prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -43,9 +46,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "agora_block_apply_seconds", Help: "Time to execute a block's transactions.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}),
+		witnessRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "agora_witness_requests_total",
+			Help: "Checkpoints sent to witnesses, by witness and result: ok (cosigned), refused (the witness found the log inconsistent), error.",
+		}, []string{"witness", "result"}),
+		witnessed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "agora_witnessed_height", Help: "Height of the newest checkpoint every configured witness has cosigned.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.committed, m.rejected, m.blocks, m.height, m.mempool, m.blockTxs, m.commitTime, m.applyTime)
+		reg.MustRegister(m.committed, m.rejected, m.blocks, m.height, m.mempool, m.blockTxs, m.commitTime, m.applyTime,
+			m.witnessRequests, m.witnessed)
 	}
 	return m
 }

@@ -64,6 +64,7 @@ type Node struct {
 	cfg   Config
 	m     *metrics
 	cp    *Checkpointer
+	wit   *collector // nil without witnesses
 
 	mu       sync.Mutex
 	head     ledger.Header
@@ -112,6 +113,14 @@ func New(cfg Config, st *store.Store, exec *ledger.Executor, log *slog.Logger, c
 		waiters: map[tx.ID][]chan waitResult{}, dropped: map[tx.ID]error{}, wake: make(chan struct{}, 1),
 	}
 	n.m.height.Set(float64(h))
+	if len(cfg.Witnesses) > 0 {
+		if cp == nil {
+			return nil, fmt.Errorf("witnesses are configured, but the node signs no checkpoints for them to cosign")
+		}
+		if n.wit, err = newCollector(cfg.Witnesses, st, log, n.m, func() uint64 { return n.Head().Height }); err != nil {
+			return nil, err
+		}
+	}
 	exec.Admitted = n.isAdmitted
 	return n, nil
 }
@@ -138,6 +147,17 @@ func (n *Node) Head() ledger.Header {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.head
+}
+
+// Witnessed returns the newest checkpoint that every configured witness
+// has cosigned; ok is false if there is none yet, or no witnesses. Read it
+// before taking a store snapshot: the snapshot then holds that checkpoint
+// and its cosignatures.
+func (n *Node) Witnessed() (w Witnessed, ok bool) {
+	if n.wit == nil {
+		return Witnessed{}, false
+	}
+	return n.wit.Witnessed()
 }
 
 // Store returns the node's store, for reads.
@@ -346,8 +366,22 @@ func (n *Node) Pending(id tx.ID) bool {
 }
 
 // Run produces blocks until ctx ends or a block cannot be committed, which
-// stops the node (the error says why). Run must be called once.
+// stops the node (the error says why). Run must be called once. With
+// witnesses, Run also collects their cosignatures in the background, and
+// returns once the last request has ended.
 func (n *Node) Run(ctx context.Context) error {
+	if n.wit != nil {
+		wctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			n.wit.run(wctx)
+		}()
+		defer func() {
+			cancel()
+			<-done
+		}()
+	}
 	err := n.run(ctx)
 	n.mu.Lock()
 	n.stopped = ErrStopped
@@ -495,6 +529,9 @@ func (n *Node) produce() error {
 				}
 			}
 		}
+	}
+	if n.wit != nil {
+		n.wit.committed()
 	}
 	n.m.blocks.Inc()
 	n.m.height.Set(float64(out.Header.Height))

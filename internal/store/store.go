@@ -10,6 +10,9 @@
 // exactly the blocks whose Commit returned, and a node resumes from the
 // head. Nothing is acknowledged to a client before Commit returns.
 //
+// Witness cosignatures arrive after their block is committed; each
+// AddCosignatures is a small synced batch of its own.
+//
 // # Layout
 //
 //	"s" state-key        -> value (the ledger's key-value state)
@@ -17,6 +20,9 @@
 //	"v" leaf index (8)    -> the signed envelope of the transaction logged at that index
 //	"h" height (8 bytes)  -> canonical ledger.Header (also inside the record)
 //	"c" height (8 bytes)  -> the block's signed checkpoint (a signed note)
+//	"w" height (8 bytes)  -> witness cosignatures of that checkpoint: signed-note
+//	                         signature lines, appended as witnesses answer, each
+//	                         in its own synced batch after the block's
 //	"x" tx ID (32 bytes)  -> height (8) || index (4) || leaf index (8) || canonical ledger.Result
 //	"t" nibble path       -> a node of the state map (package smt)
 //	"n" level (1) index (8) -> a node hash of the log (package tlog)
@@ -32,6 +38,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -53,6 +60,9 @@ var (
 // Commit must be called by one writer at a time.
 type Store struct {
 	db *pebble.DB
+	// cosigMu makes AddCosignatures' read and write of a height's lines
+	// one step.
+	cosigMu sync.Mutex
 }
 
 // Open opens (creating if needed) the store in dir.
@@ -82,6 +92,9 @@ func blockKey(h uint64) []byte  { return binary.BigEndian.AppendUint64([]byte("b
 func headerKey(h uint64) []byte { return binary.BigEndian.AppendUint64([]byte("h"), h) }
 func checkpointKey(h uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte("c"), h)
+}
+func cosignatureKey(h uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte("w"), h)
 }
 func mapNodeKey(path []byte) []byte { return append([]byte("t"), path...) }
 func logNodeKey(level uint, index uint64) []byte {
@@ -364,6 +377,64 @@ func (s *Store) Checkpoint(h uint64) ([]byte, error) {
 // Entry returns the log entry at leaf index i.
 func (s *Store) Entry(i uint64) ([]byte, error) { return getEntry(s.db, i) }
 
+// Cosignatures returns the witness cosignature lines stored for the
+// checkpoint of the block at height h: signed-note signature lines, each
+// ending in a newline, to append to the signed checkpoint. It returns nil
+// if there are none.
+func (s *Store) Cosignatures(h uint64) ([]byte, error) {
+	v, _, err := getFrom(s.db, cosignatureKey(h))
+	return v, err
+}
+
+// AddCosignatures appends lines, signed-note signature lines each ending in
+// a newline, to the cosignatures of the checkpoint of the block at height
+// h, in a batch of its own synced before it returns. The caller checks the
+// lines first: the store keeps them as they are. It refuses a height
+// without a stored checkpoint. It is safe for concurrent use.
+func (s *Store) AddCosignatures(h uint64, lines []byte) error {
+	if len(lines) == 0 || lines[len(lines)-1] != '\n' {
+		return fmt.Errorf("store: cosignatures of checkpoint %d must be whole lines", h)
+	}
+	s.cosigMu.Lock()
+	defer s.cosigMu.Unlock()
+	if _, ok, err := getFrom(s.db, checkpointKey(h)); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("%w: no checkpoint at height %d to add cosignatures to", ErrNotFound, h)
+		}
+		return err
+	}
+	old, _, err := getFrom(s.db, cosignatureKey(h))
+	if err != nil {
+		return err
+	}
+	if err := s.db.Set(cosignatureKey(h), append(old, lines...), pebble.Sync); err != nil {
+		return fmt.Errorf("store: add cosignatures of checkpoint %d: %w", h, err)
+	}
+	return nil
+}
+
+// ScanCosignatures calls fn with the cosignature lines of each height that
+// has some, newest first, until fn returns false or an error.
+func (s *Store) ScanCosignatures(fn func(h uint64, lines []byte) (more bool, err error)) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte("w"), UpperBound: []byte("x")})
+	if err != nil {
+		return err
+	}
+	for it.Last(); it.Valid(); it.Prev() {
+		k := it.Key()
+		if len(k) != 9 {
+			it.Close()
+			return fmt.Errorf("store: corrupt cosignature key %x", k)
+		}
+		more, err := fn(binary.BigEndian.Uint64(k[1:]), bytes.Clone(it.Value()))
+		if err != nil || !more {
+			it.Close()
+			return err
+		}
+	}
+	return errors.Join(it.Error(), it.Close())
+}
+
 // Get implements ledger.Reader on the latest committed state.
 func (s *Store) Get(key []byte) ([]byte, bool, error) { return s.get(stateKey(key)) }
 
@@ -484,6 +555,13 @@ func (s *Snapshot) Header(h uint64) (*ledger.Header, error) { return getHeader(s
 
 // Checkpoint returns the signed checkpoint of the block at height h.
 func (s *Snapshot) Checkpoint(h uint64) ([]byte, error) { return getCheckpoint(s.snap, h) }
+
+// Cosignatures returns the witness cosignature lines of the checkpoint of
+// the block at height h (see Store.Cosignatures).
+func (s *Snapshot) Cosignatures(h uint64) ([]byte, error) {
+	v, _, err := getFrom(s.snap, cosignatureKey(h))
+	return v, err
+}
 
 // Entry returns the log entry at leaf index i.
 func (s *Snapshot) Entry(i uint64) ([]byte, error) { return getEntry(s.snap, i) }

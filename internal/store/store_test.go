@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -406,5 +407,71 @@ func TestModel(t *testing.T) {
 				t.Fatalf("head %d after reopening, want %d", head, h)
 			}
 		}
+	}
+}
+
+func TestCosignatures(t *testing.T) {
+	dir := t.TempDir()
+	st := open(t, dir)
+	if err := st.Init([]byte("g"), stateOutcome(0), []byte("checkpoint 0\n")); err != nil {
+		t.Fatal(err)
+	}
+	for h := uint64(1); h <= 3; h++ {
+		if err := st.Commit(stateOutcome(h), fmt.Appendf(nil, "checkpoint %d\n", h)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap := st.Snapshot()
+	defer snap.Close()
+	add := func(h uint64, lines string) {
+		t.Helper()
+		if err := st.AddCosignatures(h, []byte(lines)); err != nil {
+			t.Fatalf("AddCosignatures(%d, %q): %v", h, lines, err)
+		}
+	}
+	add(1, "— a x\n")
+	add(3, "— a y\n")
+	add(1, "— b z\n")
+	if err := st.AddCosignatures(4, []byte("— a q\n")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AddCosignatures to a height without a checkpoint: %v, want ErrNotFound", err)
+	}
+	if err := st.AddCosignatures(2, []byte("— a q")); err == nil {
+		t.Error("AddCosignatures of a partial line succeeded")
+	}
+	if c, err := snap.Cosignatures(1); err != nil || c != nil {
+		t.Errorf("a snapshot taken before sees cosignatures %q, %v", c, err)
+	}
+
+	st.Close()
+	st = open(t, dir)
+	defer st.Close()
+	for _, c := range []struct {
+		h    uint64
+		want string
+	}{{0, ""}, {1, "— a x\n— b z\n"}, {2, ""}, {3, "— a y\n"}} {
+		got, err := st.Cosignatures(c.h)
+		if err != nil || string(got) != c.want {
+			t.Errorf("after reopening, Cosignatures(%d) = %q, %v; want %q", c.h, got, err, c.want)
+		}
+	}
+	var seen []uint64
+	err := st.ScanCosignatures(func(h uint64, lines []byte) (bool, error) {
+		seen = append(seen, h)
+		return true, nil
+	})
+	if err != nil || !slices.Equal(seen, []uint64{3, 1}) {
+		t.Errorf("ScanCosignatures saw heights %v, %v; want [3 1]", seen, err)
+	}
+	seen = nil
+	st.ScanCosignatures(func(h uint64, lines []byte) (bool, error) {
+		seen = append(seen, h)
+		return false, nil
+	})
+	if !slices.Equal(seen, []uint64{3}) {
+		t.Errorf("ScanCosignatures went on after fn returned false: %v", seen)
+	}
+	// The cosignatures are not state.
+	if got := scan(t, st, nil, nil, -1); len(got) != 0 {
+		t.Errorf("state holds %v", got)
 	}
 }

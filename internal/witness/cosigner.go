@@ -86,6 +86,19 @@ func KeyPair(name string, priv ed25519.PrivateKey) (skey, vkey string, err error
 	return skey, vkey, nil
 }
 
+// VerifierKey returns the cosigner verifier key of the witness named name
+// whose Ed25519 public key is pub: what KeyPair returns as vkey, without
+// the private key.
+func VerifierKey(name string, pub ed25519.PublicKey) (string, error) {
+	if !validName(name) {
+		return "", fmt.Errorf("witness: invalid key name %q: it must be non-empty, without spaces or plus signs", name)
+	}
+	if len(pub) != ed25519.PublicKeySize {
+		return "", fmt.Errorf("witness: Ed25519 public key is %d bytes, want %d", len(pub), ed25519.PublicKeySize)
+	}
+	return fmt.Sprintf("%s+%08x+%s", name, cosignerKeyHash(name, pub), base64.StdEncoding.EncodeToString(append([]byte{algCosignatureV1}, pub...))), nil
+}
+
 // NewCosigner returns the cosigner of skey, a key GenerateKey made, that
 // timestamps its cosignatures with now.
 func NewCosigner(skey string, now func() time.Time) (*Cosigner, error) {

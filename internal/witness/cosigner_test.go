@@ -1,6 +1,7 @@
 package witness_test
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"strings"
@@ -71,5 +72,26 @@ func TestCosignerKeys(t *testing.T) {
 	}
 	if _, err := before.Sign([]byte("o\n1\nAAAA\n")); err == nil {
 		t.Error("Sign with a clock before 1970 succeeded")
+	}
+}
+
+func TestVerifierKey(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, vkey, err := witness.KeyPair("witness.example", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := witness.VerifierKey("witness.example", pub)
+	if err != nil || got != vkey {
+		t.Errorf("VerifierKey = %q, %v; KeyPair's vkey is %q", got, err, vkey)
+	}
+	if _, err := witness.VerifierKey("a b", pub); err == nil {
+		t.Error("VerifierKey accepted a name with a space")
+	}
+	if _, err := witness.VerifierKey("witness.example", pub[:31]); err == nil {
+		t.Error("VerifierKey accepted a short key")
 	}
 }

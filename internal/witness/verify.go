@@ -3,6 +3,8 @@ package witness
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
@@ -14,6 +16,24 @@ import (
 // enough of the witnesses the client trusts. Fetch a newer checkpoint, or
 // wait for the log to gather cosignatures.
 var ErrNoQuorum = errors.New("not enough witness cosignatures")
+
+// NewVerifier returns the verifier of a witness's cosigner verifier key,
+// "<name>+<hash>+<base64(type || public key)>", a tlog-cosignature/v1 key
+// of type 0x04 (Ed25519, as GenerateKey and KeyPair make) or ML-DSA-44.
+// It refuses a key whose hash is not its own, which is also what a log's
+// note signing key (type 0x01) given in its place looks like.
+func NewVerifier(vkey string) (note.Verifier, error) {
+	v, err := fnote.NewVerifierForCosignatureV1(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("witness: key %q: %w (want <name>+<hash>+<base64 key>, as 'agora witness init' prints)", vkey, err)
+	}
+	_, rest, _ := strings.Cut(vkey, "+")
+	hash16, _, _ := strings.Cut(rest, "+")
+	if h, err := strconv.ParseUint(hash16, 16, 32); err != nil || uint32(h) != v.KeyHash() {
+		return nil, fmt.Errorf("witness: key %q: its hash is not the cosigner key's (%08x); is it a log's key rather than a witness's?", vkey, v.KeyHash())
+	}
+	return v, nil
+}
 
 // VerifyCosigned opens a signed checkpoint of the log whose verifier is
 // logKey (see tlog.Open) and checks that at least quorum of the witnesses

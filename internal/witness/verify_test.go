@@ -2,7 +2,9 @@ package witness_test
 
 import (
 	"bytes"
+	"crypto/rand"
 	"errors"
+	"strings"
 	"testing"
 
 	fnote "github.com/transparency-dev/formats/note"
@@ -100,5 +102,39 @@ func TestVerifyCosigned(t *testing.T) {
 	other := newLogAt(t, "other.example/log", "other")
 	if _, err := witness.VerifyCosigned(with(msg, cosigs[0]), other.verifier(), keys, 1); err == nil {
 		t.Error("opened with another log's key")
+	}
+}
+
+func TestNewVerifier(t *testing.T) {
+	_, vkey, err := witness.GenerateKey(rand.Reader, "witness.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, logKey, err := note.GenerateKey(rand.Reader, "log.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, rest, _ := strings.Cut(vkey, "+")
+	_, key64, _ := strings.Cut(rest, "+")
+	tests := []struct {
+		name string
+		vkey string
+		ok   bool
+	}{
+		{"cosigner key", vkey, true},
+		{"log's note key", logKey, false},
+		{"wrong hash", name + "+00000000+" + key64, false},
+		{"not a key", "witness.example", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := witness.NewVerifier(tt.vkey)
+			if (err == nil) != tt.ok {
+				t.Fatalf("NewVerifier(%q) = %v, want ok %v", tt.vkey, err, tt.ok)
+			}
+			if err == nil && v.Name() != name {
+				t.Errorf("name %q, want %q", v.Name(), name)
+			}
+		})
 	}
 }

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+	"unicode"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/internal/witness"
+)
+
+const witnessUsage = `
+Usage:
+  agora witness init [--home DIR] [--name NAME]
+  agora witness run [--home DIR] [--listen ADDR] --log LOGKEY|ORIGIN=LOGKEY [--log ...]
+
+A witness cosigns transparency log checkpoints (C2SP tlog-witness), each
+only after checking that it extends the last checkpoint it cosigned for
+that log, so that a log cannot show two histories without the witness
+noticing. Nodes that list it under "witnesses" in config.json send it
+their checkpoints and serve its cosignatures; clients can demand that N of
+the M witnesses they trust have cosigned.
+
+init creates the witness's Ed25519 key in DIR/keys, encrypted with your
+passphrase, and prints its cosigner verifier key, which nodes and clients
+configure. NAME names the witness in its cosignatures (default
+witness.<hostname>).
+
+run serves POST /add-checkpoint on ADDR for the logs given with --log: a
+log's verifier key, whose name is its checkpoints' origin (an Agora node
+reports it as log_key in GET /v1/node/info), or ORIGIN=LOGKEY. Repeat
+--log for more logs, or more keys of one log. What it cosigned is kept in
+DIR/witness-state.json; run one witness process per home. Stop it with
+Ctrl-C or SIGTERM.
+
+Examples:
+  agora witness init --home /srv/witness --name witness.example.org
+  agora witness run --home /srv/witness --listen 127.0.0.1:7790 \
+      --log "$(curl -s http://127.0.0.1:7780/v1/node/info | jq -r .log_key)"
+`
+
+// witnessKey is the keystore name of a witness's key.
+const witnessKey = "witness"
+
+// witnessHome is the part of a home directory a witness uses:
+//
+//	witness.json        {"name": NAME}, written by agora witness init
+//	witness-state.json  what the witness cosigned (witness.FileState)
+//	keys/witness.json   its key
+type witnessHome struct{ home }
+
+func (h witnessHome) config() string { return filepath.Join(string(h.home), "witness.json") }
+func (h witnessHome) state() string  { return filepath.Join(string(h.home), "witness-state.json") }
+
+// witnessConfig is the content of witness.json.
+type witnessConfig struct {
+	Name string `json:"name"`
+}
+
+func (h witnessHome) read() (*witnessConfig, error) {
+	b, err := os.ReadFile(h.config())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s has no witness\nhint: run 'agora witness init --home %s' first", h.home, h.home)
+	}
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var c witnessConfig
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%s: %w", h.config(), err)
+	}
+	return &c, nil
+}
+
+// verifierKey returns the witness's cosigner verifier key from its public
+// key; no passphrase is needed.
+func (h witnessHome) verifierKey(name string) (string, error) {
+	e, err := h.keys().Get(witnessKey)
+	if err != nil {
+		return "", err
+	}
+	if e.PublicKey.Alg != tx.Ed25519 {
+		return "", fmt.Errorf("the witness key must be ed25519, is %s", e.PublicKey.Alg)
+	}
+	return witness.VerifierKey(name, ed25519.PublicKey(e.PublicKey.Key))
+}
+
+func runWitness(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || isHelp(args[0]) {
+		fmt.Fprint(stderr, strings.TrimLeft(witnessUsage, "\n"))
+		if len(args) > 0 {
+			return flag.ErrHelp
+		}
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "init":
+		return runWitnessInit(args[1:], stdout, stderr)
+	case "run":
+		return runWitnessRun(args[1:], stdout, stderr)
+	}
+	return usageError("unknown witness command %q (want init or run)", args[0])
+}
+
+// defaultWitnessName is witness.<hostname>, with what a key name may not
+// hold replaced.
+func defaultWitnessName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return "agora-witness"
+	}
+	host = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || r == '+' || !unicode.IsPrint(r) {
+			return '-'
+		}
+		return r
+	}, host)
+	return "witness." + host
+}
+
+func runWitnessInit(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("witness init", witnessUsage, stderr)
+	homeDir := homeFlag(fs)
+	name := fs.String("name", defaultWitnessName(), "the witness's `NAME` in its cosignatures (no spaces or '+')")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageError("witness init takes no arguments")
+	}
+	h := witnessHome{home(*homeDir)}
+	if c, err := h.read(); err == nil {
+		vkey, err := h.verifierKey(c.Name)
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("%s already has a witness, %s, whose key is\n  %s\nhint: start it with 'agora witness run --home %s --log LOGKEY'", h.home, c.Name, vkey, h.home)
+	}
+	// Refuse a bad name before asking for a passphrase.
+	if _, err := witness.VerifierKey(*name, make(ed25519.PublicKey, ed25519.PublicKeySize)); err != nil {
+		return usageError("--name %q: give a name without spaces or '+', such as witness.example.org", *name)
+	}
+	if err := os.MkdirAll(string(h.home), 0o700); err != nil {
+		return err
+	}
+	if _, err := h.keys().Get(witnessKey); err != nil {
+		pass, err := passphrase(stderr, "Passphrase for the witness key: ", true)
+		if err != nil {
+			return err
+		}
+		if _, err := h.keys().New(witnessKey, tx.Ed25519, pass, rand.Reader, time.Now()); err != nil {
+			return err
+		}
+	}
+	vkey, err := h.verifierKey(*name)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(witnessConfig{Name: *name}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeNew(h.config(), append(b, '\n')); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `created witness %s in %s
+its cosigner key (give it to the nodes and clients that rely on this witness):
+  %s
+start it with: agora witness run --home %s --log LOGKEY
+`, *name, h.home, vkey, h.home)
+	return nil
+}
+
+// parseLogs reads --log values: a verifier key whose name is the origin,
+// or ORIGIN=KEY. Keys of one origin make one log.
+func parseLogs(values []string) ([]witness.Log, error) {
+	var logs []witness.Log
+	index := map[string]int{}
+	for _, s := range values {
+		origin, key := "", s
+		if v, err := note.NewVerifier(s); err == nil {
+			origin = v.Name()
+		} else if o, k, ok := strings.Cut(s, "="); ok && o != "" {
+			if _, err := note.NewVerifier(k); err != nil {
+				return nil, usageError("--log %q: %q is not a verifier key (<name>+<hash>+<base64 key>)", s, k)
+			}
+			origin, key = o, k
+		} else {
+			return nil, usageError("--log %q: give a log's verifier key (<name>+<hash>+<base64 key>), or ORIGIN=KEY", s)
+		}
+		i, ok := index[origin]
+		if !ok {
+			i = len(logs)
+			index[origin] = i
+			logs = append(logs, witness.Log{Origin: origin})
+		}
+		logs[i].Keys = append(logs[i].Keys, key)
+	}
+	return logs, nil
+}
+
+func runWitnessRun(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("witness run", witnessUsage, stderr)
+	homeDir := homeFlag(fs)
+	listen := fs.String("listen", "127.0.0.1:7790", "`ADDR` to serve POST /add-checkpoint on")
+	var logFlags stringList
+	fs.Var(&logFlags, "log", "a log to witness: its verifier key `LOGKEY`, or ORIGIN=LOGKEY (repeatable)")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageError("witness run takes no arguments")
+	}
+	if len(logFlags) == 0 {
+		return usageError("give at least one --log: the verifier key of a log to witness")
+	}
+	logs, err := parseLogs(logFlags)
+	if err != nil {
+		return err
+	}
+	h := witnessHome{home(*homeDir)}
+	c, err := h.read()
+	if err != nil {
+		return err
+	}
+	pass, err := passphrase(stderr, "Passphrase for the witness key: ", false)
+	if err != nil {
+		return err
+	}
+	k, err := h.keys().Unlock(witnessKey, pass)
+	if err != nil {
+		return fmt.Errorf("witness key: %w", err)
+	}
+	priv, ok := k.Ed25519()
+	if !ok {
+		return fmt.Errorf("the witness key must be ed25519, is %s", k.Alg())
+	}
+	skey, vkey, err := witness.KeyPair(c.Name, priv)
+	if err != nil {
+		return err
+	}
+	cosigner, err := witness.NewCosigner(skey, time.Now)
+	if err != nil {
+		return err
+	}
+	state, err := witness.OpenFileState(h.state())
+	if err != nil {
+		return err
+	}
+	w, err := witness.New(cosigner, logs, state)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, "info")
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w\nhint: choose another address with --listen", *listen, err)
+	}
+	srv := &http.Server{
+		Handler:           witness.NewHandler(w, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	var origins []string
+	for _, l := range logs {
+		origins = append(origins, l.Origin)
+	}
+	fmt.Fprintf(stdout, "agora witness %s listening on http://%s\n  key   %s\n  logs  %s\n", c.Name, ln.Addr(), vkey, strings.Join(origins, ", "))
+	log.Info("witness started", "name", c.Name, "addr", ln.Addr().String(), "logs", len(logs))
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	log.Info("witness stopped")
+	return err
+}
