@@ -113,17 +113,7 @@ type blockRecord struct {
 func txKey(id tx.ID) []byte    { return append([]byte("x"), id[:]...) }
 func stateKey(k []byte) []byte { return append([]byte("s"), k...) }
 
-func (s *Store) get(key []byte) ([]byte, bool, error) {
-	v, closer, err := s.db.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	defer closer.Close()
-	return bytes.Clone(v), true, nil
-}
+func (s *Store) get(key []byte) ([]byte, bool, error) { return getFrom(s.db, key) }
 
 // Head returns the height of the last committed block; ok is false for a
 // store that has not been initialised from a genesis.
@@ -259,12 +249,9 @@ func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome, checkpoint []byte) 
 
 // Block returns the record of the block at height h.
 func (s *Store) Block(h uint64) (*ledger.Record, error) {
-	v, ok, err := s.get(blockKey(h))
+	v, err := need(s.db, blockKey(h), "no block at height %d", h)
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: no block at height %d", ErrNotFound, h)
 	}
 	var br blockRecord
 	if err := tx.UnmarshalStored(v, &br); err != nil {
@@ -292,14 +279,7 @@ func (s *Store) Block(h uint64) (*ledger.Record, error) {
 // Envelope returns the signed envelope of the transaction logged at leaf
 // index i.
 func (s *Store) Envelope(i uint64) ([]byte, error) {
-	v, ok, err := s.get(envelopeKey(i))
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: no transaction at leaf %d", ErrNotFound, i)
-	}
-	return v, nil
+	return need(s.db, envelopeKey(i), "no transaction at leaf %d", i)
 }
 
 // TxLocation is where a committed transaction is: its block, its place in
@@ -355,12 +335,9 @@ func (s *Store) HasTx(id tx.ID) (bool, error) {
 func (s *Store) Header(h uint64) (*ledger.Header, error) { return getHeader(s.db, h) }
 
 func getHeader(r reader, h uint64) (*ledger.Header, error) {
-	v, ok, err := getFrom(r, headerKey(h))
+	v, err := need(r, headerKey(h), "no block at height %d", h)
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: no block at height %d", ErrNotFound, h)
 	}
 	var hdr ledger.Header
 	if err := tx.UnmarshalStored(v, &hdr); err != nil {
@@ -455,6 +432,19 @@ type reader interface {
 	NewIter(*pebble.IterOptions) (*pebble.Iterator, error)
 }
 
+// need reads a key that must exist; its absence is ErrNotFound with the
+// reason what describes.
+func need(r reader, key []byte, what string, args ...any) ([]byte, error) {
+	v, ok, err := getFrom(r, key)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, fmt.Sprintf(what, args...))
+	}
+	return v, nil
+}
+
 func getFrom(r reader, key []byte) ([]byte, bool, error) {
 	v, closer, err := r.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -483,25 +473,11 @@ func readHashes(r reader, ids []compact.NodeID) ([][]byte, error) {
 }
 
 func getCheckpoint(r reader, h uint64) ([]byte, error) {
-	v, ok, err := getFrom(r, checkpointKey(h))
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: no checkpoint at height %d", ErrNotFound, h)
-	}
-	return v, nil
+	return need(r, checkpointKey(h), "no checkpoint at height %d", h)
 }
 
 func getEntry(r reader, i uint64) ([]byte, error) {
-	v, ok, err := getFrom(r, entryKey(i))
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: no log entry %d", ErrNotFound, i)
-	}
-	return v, nil
+	return need(r, entryKey(i), "no log entry %d", i)
 }
 
 // Snapshot is a consistent read-only view of the state at one moment,
@@ -517,17 +493,7 @@ func (s *Store) Snapshot() *Snapshot { return &Snapshot{snap: s.db.NewSnapshot()
 func (s *Snapshot) Close() error { return s.snap.Close() }
 
 // Get implements ledger.Reader.
-func (s *Snapshot) Get(key []byte) ([]byte, bool, error) {
-	v, closer, err := s.snap.Get(stateKey(key))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	defer closer.Close()
-	return bytes.Clone(v), true, nil
-}
+func (s *Snapshot) Get(key []byte) ([]byte, bool, error) { return getFrom(s.snap, stateKey(key)) }
 
 // GetNode implements smt.NodeReader.
 func (s *Snapshot) GetNode(path []byte) ([]byte, bool, error) {
