@@ -138,6 +138,11 @@ func TestVerifyRefuses(t *testing.T) {
 			refuse("another value", root, c.key, &other)
 			refuse("the key claimed absent", root, c.key, nil)
 			refuse("another key with the value", root, other, c.value)
+			// The same path, recast as ending in another key's leaf.
+			recast := &Proof{Siblings: p.Siblings, Other: &Leaf{c.key, *c.value}}
+			if err := recast.Verify(root, c.key, nil); !errors.Is(err, ErrInvalidProof) {
+				t.Fatalf("case %d: an inclusion proof recast as absence: %v, want ErrInvalidProof", i, err)
+			}
 		} else {
 			refuse("the key claimed present", root, c.key, &other)
 			if p.Other != nil {
@@ -191,6 +196,28 @@ func TestVerifyRefuses(t *testing.T) {
 				tampered("with a bit flipped", b)
 			}
 		}
+	}
+}
+
+// TestVerifyChecksTheLeafIsOnThePath checks that a proof ending in a
+// leaf whose key hash leaves the key's path is refused even against a
+// root made to match it. No tree built by the rules has such a root, so
+// the check is a second line of defence, and tested here alone.
+func TestVerifyChecksTheLeafIsOnThePath(t *testing.T) {
+	var k, other [32]byte
+	other[0] = 0x80 // differs from k in bit 0
+	sib := [32]byte{1}
+	p := &Proof{Siblings: [][32]byte{sib}, Other: &Leaf{KeyHash: other}}
+	h := specLeafHash(*p.Other)
+	root := specInteriorHash(h, sib) // as the fold goes for k, whose bit 0 is 0
+	if err := p.Verify(root, k, nil); !errors.Is(err, ErrInvalidProof) {
+		t.Fatalf("Verify: %v, want ErrInvalidProof", err)
+	}
+	other[0] = 0x40 // agrees with k in bit 0: the same proof shape passes
+	p.Other.KeyHash = other
+	root = specInteriorHash(specLeafHash(*p.Other), sib)
+	if err := p.Verify(root, k, nil); err != nil {
+		t.Fatalf("Verify with the leaf on the path: %v", err)
 	}
 }
 
