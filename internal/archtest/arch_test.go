@@ -23,7 +23,7 @@ const module = "github.com/agora-ledger/agora"
 var modules = []string{"notary"}
 
 // core lists the deterministic packages that are not modules.
-var core = []string{"ledger", "tlog", "tx"}
+var core = []string{"ledger", "smt", "tlog", "tx"}
 
 // forbiddenDeps are import paths, or prefixes ending in "/" or "*", that
 // no deterministic package may depend on, even indirectly.

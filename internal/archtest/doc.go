@@ -1,10 +1,10 @@
 // Package archtest holds no code, only tests that enforce Agora's
 // architecture across the repository:
 //
-//   - the deterministic core (internal/ledger, internal/tx) and every
-//     module package import no network, storage or consensus code: no
-//     net/http, no Pebble, no CometBFT, no internal/store, internal/node or
-//     internal/api, directly or indirectly;
+//   - the deterministic core (internal/ledger, internal/smt, internal/tx)
+//     and every module package import no network, storage or consensus
+//     code: no net/http, no Pebble, no CometBFT, no internal/store,
+//     internal/node or internal/api, directly or indirectly;
 //   - only internal/cometbft, the consensus adapter, imports CometBFT;
 //   - the core and the modules read no clock, draw no randomness and start
 //     no goroutines (internal/tx may use crypto/rand, to sign on the

@@ -198,6 +198,38 @@ func checkTree(t testing.TB, s *memStore, root [32]byte, m model) {
 	}
 }
 
+// lookup returns the value hash of k in the tree r holds, or nil if k is
+// absent, by walking the nodes.
+func lookup(t testing.TB, r NodeReader, k [32]byte) *[32]byte {
+	t.Helper()
+	var path []byte
+	for {
+		b, ok, err := r.GetNode(path)
+		if err != nil || !ok {
+			if err != nil {
+				t.Fatal(err)
+			}
+			return nil
+		}
+		n, err := decodeNode(path, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := nibble(&k, len(path))
+		switch s := n.slots[i]; s.kind {
+		case leafSlot:
+			if s.key == k {
+				return &s.value
+			}
+			return nil
+		case childSlot:
+			path = child(path, i)
+		default:
+			return nil
+		}
+	}
+}
+
 // keyGen makes key hashes: mostly random, but often a near neighbour of
 // an existing key (one bit flipped at a random depth), so that paths go
 // deep and split at every level, down to the last bit.

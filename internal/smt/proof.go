@@ -8,8 +8,8 @@ import (
 // A Proof shows that a key hash is in the map with a value hash, or that
 // it is absent, to anyone who holds the map's root. It is the path from
 // the root towards the key: the hashes beside the path, and where the
-// path ends, which is either an empty subtree or a leaf (the key's own,
-// or another key's that takes the place where the key would be).
+// path ends, which is either the key's own leaf, or an empty subtree or
+// another key's leaf where the key's would be.
 type Proof struct {
 	// Siblings holds, for each binary level d the path passes, the hash
 	// of the subtree beside it: Siblings[d] is at depth d+1, under the
@@ -18,9 +18,12 @@ type Proof struct {
 	// 256, and unless the path ends at the root, the last sibling is not
 	// empty.
 	Siblings [][32]byte
-	// Leaf is the leaf where the path ends, or nil if it ends in an
-	// empty subtree.
-	Leaf *Leaf
+	// Present says the path ends in the key's own leaf: the proof is of
+	// inclusion, and the verifier supplies the value hash it proves.
+	Present bool
+	// Other is the leaf where the path ends if it is another key's; nil
+	// if the path ends in the key's own leaf or in an empty subtree.
+	Other *Leaf
 }
 
 // Leaf is an entry of the map.
@@ -56,8 +59,11 @@ func Prove(r NodeReader, keyHash [32]byte) (*Proof, error) {
 			case sp.kind == emptySlot:
 				return p, nil
 			case sp.kind == leafSlot:
-				s := &n.slots[sp.leaf]
-				p.Leaf = &Leaf{KeyHash: s.key, ValueHash: s.value}
+				if s := &n.slots[sp.leaf]; s.key == keyHash {
+					p.Present = true
+				} else {
+					p.Other = &Leaf{KeyHash: s.key, ValueHash: s.value}
+				}
 				return p, nil
 			case j < 4:
 				p.Siblings = append(p.Siblings, t[(16+i)>>(3-j)^1].hash)
@@ -87,6 +93,9 @@ func (p *Proof) misshapen() string {
 	if d > 0 && p.Siblings[d-1] == ([32]byte{}) {
 		return "the last sibling is empty"
 	}
+	if p.Present && p.Other != nil {
+		return "the path ends in two leaves"
+	}
 	return ""
 }
 
@@ -98,25 +107,24 @@ func (p *Proof) Verify(root [32]byte, keyHash [32]byte, valueHash *[32]byte) err
 		return fmt.Errorf("%w: %s", ErrInvalidProof, why)
 	}
 	depth := len(p.Siblings)
-	var h [32]byte // the hash at the end of the path; zero if empty
+	var h [32]byte // the hash where the path ends; zero if empty
 	switch {
-	case p.Leaf != nil:
+	case p.Present && valueHash == nil:
+		return fmt.Errorf("%w: the proof is of inclusion, not absence", ErrInvalidProof)
+	case p.Present:
+		h = leafHash(&keyHash, valueHash)
+	case valueHash != nil:
+		return fmt.Errorf("%w: the proof is of absence, not inclusion", ErrInvalidProof)
+	case p.Other != nil:
+		if p.Other.KeyHash == keyHash {
+			return fmt.Errorf("%w: the proof's leaf is the key's own", ErrInvalidProof)
+		}
 		for d := range depth {
-			if bit(&p.Leaf.KeyHash, d) != bit(&keyHash, d) {
-				return fmt.Errorf("%w: the leaf is not on the key's path", ErrInvalidProof)
+			if bit(&p.Other.KeyHash, d) != bit(&keyHash, d) {
+				return fmt.Errorf("%w: the proof's leaf is not on the key's path", ErrInvalidProof)
 			}
 		}
-		switch {
-		case valueHash == nil && p.Leaf.KeyHash == keyHash:
-			return fmt.Errorf("%w: the key is present, not absent", ErrInvalidProof)
-		case valueHash != nil && p.Leaf.KeyHash != keyHash:
-			return fmt.Errorf("%w: the key is absent", ErrInvalidProof)
-		case valueHash != nil && p.Leaf.ValueHash != *valueHash:
-			return fmt.Errorf("%w: the key has another value", ErrInvalidProof)
-		}
-		h = leafHash(&p.Leaf.KeyHash, &p.Leaf.ValueHash)
-	case valueHash != nil:
-		return fmt.Errorf("%w: the key is absent", ErrInvalidProof)
+		h = leafHash(&p.Other.KeyHash, &p.Other.ValueHash)
 	}
 	for d := depth - 1; d >= 0; d-- {
 		if bit(&keyHash, d) == 0 {
@@ -133,18 +141,20 @@ func (p *Proof) Verify(root [32]byte, keyHash [32]byte, valueHash *[32]byte) err
 
 // Proof encoding (state-map.md, section 6):
 //
-//	kind (1 byte: 0x00 ends in an empty subtree, 0x01 in a leaf)
-//	[keyHash || valueHash, if kind is 0x01]
+//	end (1 byte: 0x00 an empty subtree, 0x01 the key's own leaf,
+//	     0x02 another key's leaf)
+//	[keyHash || valueHash of the other key's leaf, if end is 0x02]
 //	n (1 byte, 0 to 32) || bitmap (n bytes) || hashes (32 bytes each)
 //
 // Bit d of the bitmap (byte d/8, mask 0x80>>(d%8)) is set if sibling d
 // is not empty, and the hashes are those siblings, in order. The path's
 // depth is one more than the last set bit (0 if none), so the bitmap's
-// last byte is never zero. A future version of the format will use
-// another kind byte.
+// last byte is never zero. A future version of the format will start
+// with another byte.
 const (
-	kindEmpty = 0x00
-	kindLeaf  = 0x01
+	endEmpty = 0x00
+	endKey   = 0x01
+	endOther = 0x02
 )
 
 // MarshalBinary returns the proof's canonical encoding.
@@ -155,12 +165,15 @@ func (p *Proof) MarshalBinary() ([]byte, error) {
 	depth := len(p.Siblings)
 	nb := (depth + 7) / 8
 	b := make([]byte, 0, 2+64+nb+32*depth)
-	if p.Leaf != nil {
-		b = append(b, kindLeaf)
-		b = append(b, p.Leaf.KeyHash[:]...)
-		b = append(b, p.Leaf.ValueHash[:]...)
-	} else {
-		b = append(b, kindEmpty)
+	switch {
+	case p.Present:
+		b = append(b, endKey)
+	case p.Other != nil:
+		b = append(b, endOther)
+		b = append(b, p.Other.KeyHash[:]...)
+		b = append(b, p.Other.ValueHash[:]...)
+	default:
+		b = append(b, endEmpty)
 	}
 	b = append(b, byte(nb))
 	bm := len(b)
@@ -182,18 +195,21 @@ func ParseProof(b []byte) (*Proof, error) {
 	}
 	p := new(Proof)
 	switch b[0] {
-	case kindEmpty:
+	case endEmpty:
 		b = b[1:]
-	case kindLeaf:
+	case endKey:
+		p.Present = true
+		b = b[1:]
+	case endOther:
 		if len(b) < 65 {
 			return nil, fmt.Errorf("%w: truncated leaf", ErrMalformed)
 		}
-		p.Leaf = new(Leaf)
-		copy(p.Leaf.KeyHash[:], b[1:33])
-		copy(p.Leaf.ValueHash[:], b[33:65])
+		p.Other = new(Leaf)
+		copy(p.Other.KeyHash[:], b[1:33])
+		copy(p.Other.ValueHash[:], b[33:65])
 		b = b[65:]
 	default:
-		return nil, fmt.Errorf("%w: unknown kind 0x%02x", ErrMalformed, b[0])
+		return nil, fmt.Errorf("%w: unknown first byte 0x%02x", ErrMalformed, b[0])
 	}
 	if len(b) < 1 {
 		return nil, fmt.Errorf("%w: truncated bitmap", ErrMalformed)

@@ -18,7 +18,11 @@ func (m memo) prove(leaves []Leaf, keyHash [32]byte) *Proof {
 		case 0:
 			return p
 		case 1:
-			p.Leaf = &leaves[0]
+			if leaves[0].KeyHash == keyHash {
+				p.Present = true
+			} else {
+				p.Other = &leaves[0]
+			}
 			return p
 		}
 		i := 0
@@ -95,12 +99,12 @@ func TestProveMatchesModel(t *testing.T) {
 				t.Fatalf("n=%d: Verify(%x): %v", n, c.key, err)
 			}
 			switch {
-			case p.Leaf == nil:
-				ends[0]++
-			case p.Leaf.KeyHash == c.key:
+			case p.Present:
 				ends[1]++
-			default:
+			case p.Other != nil:
 				ends[2]++
+			default:
+				ends[0]++
 			}
 		}
 	}
@@ -134,10 +138,16 @@ func TestVerifyRefuses(t *testing.T) {
 			refuse("another value", root, c.key, &other)
 			refuse("the key claimed absent", root, c.key, nil)
 			refuse("another key with the value", root, other, c.value)
+			// The same path, recast as ending in another key's leaf.
+			recast := &Proof{Siblings: p.Siblings, Other: &Leaf{c.key, *c.value}}
+			if err := recast.Verify(root, c.key, nil); !errors.Is(err, ErrInvalidProof) {
+				t.Fatalf("case %d: an inclusion proof recast as absence: %v, want ErrInvalidProof", i, err)
+			}
 		} else {
 			refuse("the key claimed present", root, c.key, &other)
-			if p.Leaf != nil {
-				refuse("the other leaf's value", root, c.key, &p.Leaf.ValueHash)
+			if p.Other != nil {
+				refuse("the other leaf's value", root, c.key, &p.Other.ValueHash)
+				refuse("the other leaf's key claimed absent", root, p.Other.KeyHash, nil)
 			}
 		}
 		if d := len(p.Siblings); d > 0 {
@@ -189,6 +199,28 @@ func TestVerifyRefuses(t *testing.T) {
 	}
 }
 
+// TestVerifyChecksTheLeafIsOnThePath checks that a proof ending in a
+// leaf whose key hash leaves the key's path is refused even against a
+// root made to match it. No tree built by the rules has such a root, so
+// the check is a second line of defence, and tested here alone.
+func TestVerifyChecksTheLeafIsOnThePath(t *testing.T) {
+	var k, other [32]byte
+	other[0] = 0x80 // differs from k in bit 0
+	sib := [32]byte{1}
+	p := &Proof{Siblings: [][32]byte{sib}, Other: &Leaf{KeyHash: other}}
+	h := specLeafHash(*p.Other)
+	root := specInteriorHash(h, sib) // as the fold goes for k, whose bit 0 is 0
+	if err := p.Verify(root, k, nil); !errors.Is(err, ErrInvalidProof) {
+		t.Fatalf("Verify: %v, want ErrInvalidProof", err)
+	}
+	other[0] = 0x40 // agrees with k in bit 0: the same proof shape passes
+	p.Other.KeyHash = other
+	root = specInteriorHash(specLeafHash(*p.Other), sib)
+	if err := p.Verify(root, k, nil); err != nil {
+		t.Fatalf("Verify with the leaf on the path: %v", err)
+	}
+}
+
 func TestProofShape(t *testing.T) {
 	h := [32]byte{7}
 	for _, tt := range []struct {
@@ -198,6 +230,7 @@ func TestProofShape(t *testing.T) {
 		{"last sibling empty", Proof{Siblings: [][32]byte{h, {}}}},
 		{"only an empty sibling", Proof{Siblings: [][32]byte{{}}}},
 		{"257 levels", Proof{Siblings: append(make([][32]byte, 256), h)}},
+		{"two leaves", Proof{Siblings: [][32]byte{h}, Present: true, Other: &Leaf{}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := tt.p.MarshalBinary(); !errors.Is(err, ErrMalformed) {
@@ -220,10 +253,12 @@ func TestParseProofRefuses(t *testing.T) {
 		in   []byte
 	}{
 		{"empty", nil},
-		{"unknown kind", []byte{0x02, 0x00}},
+		{"unknown end", []byte{0x03, 0x00}},
 		{"no bitmap length", []byte{0x00}},
-		{"truncated leaf", cat([]byte{0x01}, leaf[:63])},
-		{"leaf without bitmap length", cat([]byte{0x01}, leaf)},
+		{"no bitmap length after the key's leaf", []byte{0x01}},
+		{"truncated leaf", cat([]byte{0x02}, leaf[:63])},
+		{"leaf without bitmap length", cat([]byte{0x02}, leaf)},
+		{"leaf bytes after the key's own leaf", cat([]byte{0x01}, leaf, []byte{0x00})},
 		{"bitmap longer than 32 bytes", cat([]byte{0x00, 33}, make([]byte, 32), []byte{0x80}, h)},
 		{"truncated bitmap", []byte{0x00, 0x02, 0x80}},
 		{"bitmap ending in a zero byte", cat([]byte{0x00, 0x02, 0x80, 0x00}, h)},
@@ -266,7 +301,7 @@ func TestProveEmptyAndSingle(t *testing.T) {
 	if p, err = Prove(s, other); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Verify(root, other, nil); err != nil || p.Leaf == nil || p.Leaf.KeyHash != k {
-		t.Fatalf("absence in a map of one: %v, leaf %+v", err, p.Leaf)
+	if err := p.Verify(root, other, nil); err != nil || p.Other == nil || p.Other.KeyHash != k {
+		t.Fatalf("absence in a map of one: %v, leaf %+v", err, p.Other)
 	}
 }

@@ -31,7 +31,12 @@
 // Prove returns a Proof for any key hash: of inclusion if the key is in
 // the map, of absence otherwise. Proof.Verify checks it against a root
 // with nothing else; MarshalBinary and ParseProof give its one canonical
-// encoding, under 1 KB for maps of tens of millions of keys.
+// encoding: 32 bytes per level whose sibling is not empty, about 760
+// bytes on average for a key of a map of 10 million.
+//
+// The package keeps no state between calls: Apply, Root and Prove read
+// only through the NodeReader they are given. The example shows the
+// conversion of a block's write set into updates.
 package smt
 
 import (
