@@ -68,8 +68,11 @@ type Store struct {
 // Open opens (creating if needed) the store in dir.
 // Pebble's errors go to log; its informational messages are dropped.
 func Open(dir string, log *slog.Logger) (*Store, error) {
+	cache := pebble.NewCache(256 << 20) // blocks, indexes and filters of recent tables
+	defer cache.Unref()                 // the DB holds its own reference
 	opts := &pebble.Options{
 		Logger: pebbleLogger{log},
+		Cache:  cache,
 		// Most point reads on the hot path miss (is this digest anchored,
 		// is this transaction committed): bloom filters answer them
 		// without reading data blocks.
