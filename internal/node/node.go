@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,14 +67,17 @@ type Node struct {
 	cp    *Checkpointer
 	wit   *collector // nil without witnesses
 
-	mu       sync.Mutex
-	head     ledger.Header
-	params   ledger.Params
-	pool     []*ledger.Checked
-	inPool   map[tx.ID]bool
-	pending  map[string]uint64            // address -> next sequence counting the pool
-	admitted map[[32]byte]*ledger.Checked // the pool and the block being applied, by SHA-256 of the envelope
-	waiters  map[tx.ID][]chan waitResult
+	mu      sync.Mutex
+	head    ledger.Header
+	params  ledger.Params
+	pool    []*ledger.Checked
+	inPool  map[tx.ID]bool
+	pending map[string]uint64 // address -> next sequence counting the pool
+	// block holds the checked transactions of the block being applied,
+	// by SHA-256 of the envelope, for the executor's Admitted hook; only
+	// produce writes it.
+	block   atomic.Pointer[map[[32]byte]*ledger.Checked]
+	waiters map[tx.ID][]chan waitResult
 	// dropped remembers why the last maxDropped dropped transactions
 	// were dropped, oldest first in dropOrder.
 	dropped   map[tx.ID]error
@@ -109,7 +113,7 @@ func New(cfg Config, st *store.Store, exec *ledger.Executor, log *slog.Logger, c
 	n := &Node{
 		exec: exec, store: st, log: log, clock: clock, cfg: cfg.WithDefaults(), m: newMetrics(reg), cp: cp,
 		head: rec.Header, params: params,
-		inPool: map[tx.ID]bool{}, pending: map[string]uint64{}, admitted: map[[32]byte]*ledger.Checked{},
+		inPool: map[tx.ID]bool{}, pending: map[string]uint64{},
 		waiters: map[tx.ID][]chan waitResult{}, dropped: map[tx.ID]error{}, wake: make(chan struct{}, 1),
 	}
 	n.m.height.Set(float64(h))
@@ -173,10 +177,13 @@ func (n *Node) MempoolSize() int {
 	return len(n.pool)
 }
 
+// isAdmitted is the executor's Admitted hook: the checked transaction of
+// the block being applied, if the mempool admitted it.
 func (n *Node) isAdmitted(sum [32]byte) *ledger.Checked {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.admitted[sum]
+	if m := n.block.Load(); m != nil {
+		return (*m)[sum]
+	}
+	return nil
 }
 
 // NextSequence returns the sequence number the next transaction signed by
@@ -231,6 +238,14 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 		return c.ID, err
 	}
 
+	// Read the signers' committed sequences before taking the lock, so
+	// that concurrent submitters do not queue behind each other's store
+	// reads; if a block commits meanwhile, read them again under it.
+	committed, err := n.committedSequences(c.Tx.Signers)
+	if err != nil {
+		return c.ID, err
+	}
+
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.stopped != nil {
@@ -242,10 +257,15 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	if len(n.pool) >= n.cfg.MempoolSize {
 		return c.ID, fmt.Errorf("%w: mempool holds %d transactions", ErrBusy, len(n.pool))
 	}
-	for _, s := range c.Tx.Signers {
-		want, err := n.expected(s.Key)
-		if err != nil {
+	if n.head.Height != head.Height {
+		if committed, err = n.committedSequences(c.Tx.Signers); err != nil {
 			return c.ID, err
+		}
+	}
+	for i, s := range c.Tx.Signers {
+		want, ok := n.pending[s.Key.Address()]
+		if !ok {
+			want = committed[i]
 		}
 		if s.Sequence != want {
 			return c.ID, fmt.Errorf("%w: signer %s must use sequence %d, transaction has %d", ledger.ErrSequence, s.Key.Address(), want, s.Sequence)
@@ -257,13 +277,25 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	n.pool = append(n.pool, c)
 	n.inPool[c.ID] = true
 	delete(n.dropped, c.ID) // admitted again after an earlier drop
-	n.admitted[c.Sum] = c
 	n.m.mempool.Set(float64(len(n.pool)))
 	select {
 	case n.wake <- struct{}{}:
 	default:
 	}
 	return c.ID, nil
+}
+
+// committedSequences reads the signers' committed next sequences.
+func (n *Node) committedSequences(signers []tx.Signer) ([]uint64, error) {
+	out := make([]uint64, len(signers))
+	for i, s := range signers {
+		a, err := ledger.GetAccount(n.store, s.Key)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = a.Sequence
+	}
+	return out, nil
 }
 
 // expected returns the next sequence of key counting the pool. n.mu held.
@@ -470,9 +502,13 @@ func (n *Node) produce() error {
 	n.mu.Unlock()
 
 	raws := make([][]byte, len(batch))
+	checked := make(map[[32]byte]*ledger.Checked, len(batch))
 	for i, c := range batch {
 		raws[i] = c.Raw
+		checked[c.Sum] = c
 	}
+	n.block.Store(&checked)
+	defer n.block.Store(nil)
 	b := n.nextBlock(head)
 	start := time.Now()
 	out, err := n.exec.Apply(n.store, &head, b, raws, true)
@@ -509,7 +545,6 @@ func (n *Node) produce() error {
 			continue
 		}
 		delete(n.inPool, c.ID)
-		delete(n.admitted, c.Sum)
 		res := out.Results[idx]
 		n.m.committed.WithLabelValues(res.Code).Inc()
 		leaf := out.Header.LogSize - uint64(len(out.Txs)) + uint64(idx)
@@ -581,7 +616,6 @@ const maxDropped = 10000
 // was dropped and tells its waiters. n.mu held.
 func (n *Node) drop(c *ledger.Checked, err error) {
 	delete(n.inPool, c.ID)
-	delete(n.admitted, c.Sum)
 	n.m.rejected.WithLabelValues(ledger.Code(err)).Inc()
 	if _, ok := n.dropped[c.ID]; !ok {
 		if len(n.dropOrder) >= maxDropped {
