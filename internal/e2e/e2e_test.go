@@ -26,6 +26,7 @@ import (
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/verify"
 )
 
 // agoraBin is the agora binary TestMain builds.
@@ -513,6 +514,12 @@ func TestCrashDuringLoad(t *testing.T) {
 		}
 		delay := 100*time.Millisecond + time.Duration(rng.Int64N(int64(900*time.Millisecond)))
 		time.Sleep(delay)
+		// A checkpoint the node signed just before it dies: the log after
+		// the restart must extend it.
+		_, before, err := c.GetRaw(context.Background(), "/log/checkpoint")
+		if err != nil {
+			t.Fatal(err)
+		}
 		n.kill(t)
 		wg.Wait()
 		cancel()
@@ -530,6 +537,7 @@ func TestCrashDuringLoad(t *testing.T) {
 		}
 
 		n = startDev(t, home)
+		checkConsistent(t, client.New(n.node), info.LogKey, before)
 		unacked := checkAcked(t, client.New(n.node), all)
 		t.Logf("round %d: %d transactions committed without an acknowledgement, in all rounds so far", round, unacked)
 		n.stop(t)
@@ -537,6 +545,27 @@ func TestCrashDuringLoad(t *testing.T) {
 		if t.Failed() {
 			return
 		}
+	}
+}
+
+// checkConsistent checks, offline against the log key, that the node's
+// current checkpoint extends the signed checkpoint before.
+func checkConsistent(t *testing.T, c *client.Client, logKey string, before []byte) {
+	t.Helper()
+	policy := verify.Policy{LogKey: logKey}
+	old, err := verify.OpenCheckpoint(before, policy)
+	if err != nil {
+		t.Fatalf("checkpoint before the kill: %v", err)
+	}
+	var p struct {
+		verify.ConsistencyProof
+		Checkpoint string `json:"checkpoint"`
+	}
+	if err := c.Get(context.Background(), fmt.Sprintf("/v1/proof/consistency?from=%d", old.Size), &p); err != nil {
+		t.Fatal(err)
+	}
+	if err := verify.Consistency(before, []byte(p.Checkpoint), &p.ConsistencyProof, policy); err != nil {
+		t.Errorf("the log after the restart does not extend the checkpoint signed before the kill: %v", err)
 	}
 }
 
