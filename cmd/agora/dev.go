@@ -77,22 +77,29 @@ func runDev(args []string, stdout, stderr io.Writer) error {
 		if created {
 			what = "created"
 		}
+		logKey, err := logVerifier(h, g.ChainID)
+		if err != nil {
+			logKey = "(unknown: " + err.Error() + ")"
+		}
 		fmt.Fprintf(stdout, `Agora dev node running (%s ledger %s at height %d)
   API and console  http://%s
   home             %s
   demo keys        exchange-tokyo, custodian-zurich, telco-id, regulator, alice
                    (passphrase from AGORA_PASSPHRASE, or "dev")
+  log key          %s
+                   (signs every checkpoint; 'agora verify' checks answers against it)
 
 Try, in another terminal:
   export AGORA_HOME=%s AGORA_NODE=http://%s %s
+  export AGORA_LOG_KEY='%s'
   agora keys list
   agora notary anchor README.md --key alice
-  agora notary verify README.md
+  agora notary verify README.md          # proven against the log key
   agora block show
   curl -s http://%s/v1/node/info
 
 Stop with Ctrl-C; run 'agora dev --home %s' again to resume.
-`, what, g.ChainID, head.Height, addr, h, h, addr, passHint, addr, h)
+`, what, g.ChainID, head.Height, addr, h, logKey, h, addr, passHint, logKey, addr, h)
 	})
 }
 

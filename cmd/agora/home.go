@@ -197,6 +197,9 @@ func openLedger(h home, log *slog.Logger, cp *node.Checkpointer) (*store.Store, 
 		return nil, nil, nil, nil, err
 	}
 	_, ok, err := st.Head()
+	if errors.Is(err, store.ErrFormat) {
+		err = fmt.Errorf("%s: %w\nhint: start a new ledger in another --home (agora dev --home DIR), or run the agora that wrote it", h.data(), err)
+	}
 	if err != nil {
 		st.Close()
 		return nil, nil, nil, nil, err

@@ -29,6 +29,7 @@
 //	"e" leaf index (8)    -> the log entry (canonical ledger.LogEntry)
 //	"m/head"              -> height (8) of the last committed block
 //	"m/genesis"           -> SHA-256 of the genesis file the store began from
+//	"m/format"            -> the layout's version (Format), one byte
 package store
 
 import (
@@ -54,7 +55,16 @@ var ErrNotFound = ledger.ErrNotFound
 var (
 	headKey    = []byte("m/head")
 	genesisKey = []byte("m/genesis")
+	formatKey  = []byte("m/format")
 )
+
+// Format is the version of the layout above. A store of another format is
+// refused with ErrFormat rather than misread.
+const Format = 2
+
+// ErrFormat means the store was written in a layout this code does not
+// read.
+var ErrFormat = errors.New("store format")
 
 // Store is an open ledger store. Its methods are safe for concurrent use;
 // Commit must be called by one writer at a time.
@@ -119,11 +129,23 @@ func stateKey(k []byte) []byte { return append([]byte("s"), k...) }
 func (s *Store) get(key []byte) ([]byte, bool, error) { return getFrom(s.db, key) }
 
 // Head returns the height of the last committed block; ok is false for a
-// store that has not been initialised from a genesis.
+// store that has not been initialised from a genesis. A store of another
+// format is an error wrapping ErrFormat.
 func (s *Store) Head() (height uint64, ok bool, err error) {
 	v, ok, err := s.get(headKey)
 	if err != nil || !ok {
 		return 0, ok, err
+	}
+	f, _, err := s.get(formatKey)
+	if err != nil {
+		return 0, false, err
+	}
+	if len(f) != 1 || f[0] != Format {
+		found := 1 // the first layout had no version
+		if len(f) == 1 {
+			found = int(f[0])
+		}
+		return 0, false, fmt.Errorf("%w %d, this agora reads format %d: the store was written by another version of agora", ErrFormat, found, Format)
 	}
 	if len(v) != 8 {
 		return 0, false, fmt.Errorf("store: corrupt head record")
@@ -155,6 +177,9 @@ func (s *Store) Init(genesisHash []byte, out *ledger.Outcome, checkpoint []byte)
 	b := s.db.NewBatch()
 	defer b.Close()
 	if err := b.Set(genesisKey, genesisHash, nil); err != nil {
+		return err
+	}
+	if err := b.Set(formatKey, []byte{Format}, nil); err != nil {
 		return err
 	}
 	return s.commit(b, out, checkpoint)
