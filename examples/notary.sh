@@ -4,8 +4,10 @@
 # It builds agora (or uses $AGORA_BIN), starts 'agora dev' in a temporary
 # home, creates a key, anchors a file, verifies it, looks at its
 # transaction and block, shows what a duplicate anchor and an unknown file
-# look like, crashes the node with kill -9, restarts it, finds the anchor
-# still there, and checks the store with 'agora fsck'.
+# look like, proves both answers against the log key alone, crashes the
+# node with kill -9, restarts it, finds the anchor still there and the log
+# consistent with the checkpoint signed before the crash, and checks the
+# store with 'agora fsck'.
 #
 # Run it from anywhere:
 #
@@ -163,16 +165,31 @@ step "7. A file that was never anchored does not verify (exit 1)"
 printf 'Lease for flat 4, never signed\n' >"$work/draft.txt"
 expect_fail 1 '^NOT anchored: draft.txt' agora notary verify draft.txt
 
-step "8. Crash the node with kill -9"
+step "8. Trust nothing but the log key: proofs, checked offline"
+logkey=$(sed -n 's|^  log key          ||p' "$work/node.out")
+[[ $logkey == agora.ledger/agora-dev+* ]] || die "the dev banner printed no log key"
+expect_output '^  proven  against the checkpoint of agora.ledger/agora-dev at height [0-9]+$' \
+	agora notary verify lease.txt --log-key "$logkey"
+expect_fail 1 'proven absent at height' agora notary verify draft.txt --log-key "$logkey"
+agora tx show "$tx" --json --proof >"$work/tx.json"
+expect_output '^result: ok$' agora verify tx tx.json --log-key "$logkey"
+curl -fsS "$AGORA_NODE/log/checkpoint" >"$work/before.checkpoint"
+expect_output '^origin: agora.ledger/agora-dev$' agora verify checkpoint before.checkpoint --log-key "$logkey"
+
+step "9. Crash the node with kill -9"
 stop_node KILL
 expect_fail 1 'cannot reach the node' agora info
 
-step "9. Restart it on the same home: every committed block is still there"
+step "10. Restart it on the same home: every committed block is still there"
 start_node
 expect_output "^  tx +$tx\$" agora notary verify lease.txt
 expect_fail 1 '^NOT anchored: draft.txt' agora notary verify draft.txt
+size=$(head -2 before.checkpoint | tail -1)
+curl -fsS "$AGORA_NODE/v1/proof/consistency?from=$size" >"$work/consistency.json"
+curl -fsS "$AGORA_NODE/log/checkpoint" >"$work/after.checkpoint"
+expect_output '^verified$' agora verify consistency before.checkpoint after.checkpoint consistency.json --log-key "$logkey"
 
-step "10. Stop it, and check the store by replaying every block"
+step "11. Stop it, and check the store by replaying every block"
 stop_node TERM
 expect_output '^ok: [0-9]+ blocks, 1 transactions' agora fsck
 
