@@ -87,19 +87,9 @@ func runTx(args []string, stdout, stderr io.Writer) error {
 	nodeURL := nodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	withProof := fs.Bool("proof", false, "with --json: include the envelope and the inclusion proof, for 'agora verify tx'")
-	if len(args) > 0 && isHelp(args[0]) {
-		fs.Usage()
-		return flag.ErrHelp
-	}
-	if len(args) == 0 || args[0] != "show" {
-		return usageError("usage: agora tx show HASH")
-	}
-	pos, err := parse(fs, args[1:])
+	pos, err := showArgs(fs, args, "tx show HASH", 1, 1)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError("give exactly one transaction HASH")
 	}
 	id, err := tx.ParseID(pos[0])
 	if err != nil {
@@ -151,22 +141,13 @@ func runBlock(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("block show", blockUsage, stderr)
 	nodeURL := nodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if len(args) > 0 && isHelp(args[0]) {
-		fs.Usage()
-		return flag.ErrHelp
-	}
-	if len(args) == 0 || args[0] != "show" {
-		return usageError("usage: agora block show [HEIGHT|latest]")
-	}
-	pos, err := parse(fs, args[1:])
+	pos, err := showArgs(fs, args, "block show [HEIGHT|latest]", 0, 1)
 	if err != nil {
 		return err
 	}
 	h := "latest"
 	if len(pos) == 1 {
 		h = pos[0]
-	} else if len(pos) > 1 {
-		return usageError("give at most one HEIGHT")
 	}
 	if _, err := strconv.ParseUint(h, 10, 64); err != nil && h != "latest" {
 		return usageError("%q is not a height: give a number such as 12, or latest", h)
@@ -201,19 +182,9 @@ func runAccount(args []string, stdout, stderr io.Writer) error {
 	homeDir := homeFlag(fs)
 	nodeURL := nodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if len(args) > 0 && isHelp(args[0]) {
-		fs.Usage()
-		return flag.ErrHelp
-	}
-	if len(args) == 0 || args[0] != "show" {
-		return usageError("usage: agora account show ADDRESS|KEYNAME")
-	}
-	pos, err := parse(fs, args[1:])
+	pos, err := showArgs(fs, args, "account show ADDRESS|KEYNAME", 1, 1)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError("give exactly one ADDRESS or KEYNAME")
 	}
 	addr := pos[0]
 	ks := home(*homeDir).keys()
@@ -271,4 +242,25 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "witnessed %s, by all %d witnesses\n", witnessed, len(i.Witnesses))
 	}
 	return nil
+}
+
+// showArgs parses the arguments of a "GROUP show ARG" command: -h prints
+// its usage, anything but "show" or a count of positional arguments
+// outside [lo, hi] is a usage error naming synopsis.
+func showArgs(fs *flag.FlagSet, args []string, synopsis string, lo, hi int) ([]string, error) {
+	if len(args) > 0 && isHelp(args[0]) {
+		fs.Usage()
+		return nil, flag.ErrHelp
+	}
+	if len(args) == 0 || args[0] != "show" {
+		return nil, usageError("usage: agora %s", synopsis)
+	}
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) < lo || len(pos) > hi {
+		return nil, usageError("usage: agora %s", synopsis)
+	}
+	return pos, nil
 }
