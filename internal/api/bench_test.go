@@ -39,7 +39,7 @@ func benchDigest(i int) []byte {
 	return s[:]
 }
 
-func newBenchLedger(b *testing.B, n int) *benchLedger {
+func newBenchLedger(b testing.TB, n int) *benchLedger {
 	b.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(b.TempDir(), log)
@@ -95,7 +95,7 @@ func newBenchLedger(b *testing.B, n int) *benchLedger {
 	return bl
 }
 
-func (bl *benchLedger) get(b *testing.B, path string) []byte {
+func (bl *benchLedger) get(b testing.TB, path string) []byte {
 	w := httptest.NewRecorder()
 	bl.h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
 	if w.Code != http.StatusOK && w.Code != http.StatusNotFound {
