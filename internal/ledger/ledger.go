@@ -17,9 +17,11 @@
 // can never be applied again.
 //
 // Apply reads through Reader and returns the block's writes in key order
-// with the resulting state commitment; it writes nothing itself. It uses
-// no clock, randomness, goroutines or map order, so replaying the blocks
-// from genesis reproduces every header.
+// with the block's commitments: the new root of the state map (package
+// smt) and the log (package tlog) extended by one entry per transaction,
+// with the node writes of both. It writes nothing itself. It uses no
+// clock, randomness, goroutines or map order, so replaying the blocks from
+// genesis reproduces every header, and so every root.
 //
 // # State layout
 //
