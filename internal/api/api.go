@@ -157,6 +157,8 @@ func statusOf(code string) int {
 		return http.StatusNotFound
 	case "conflict", "bad_sequence":
 		return http.StatusConflict
+	case "gone":
+		return http.StatusGone
 	case "too_large":
 		return http.StatusRequestEntityTooLarge
 	case "busy", "stopped":

@@ -1128,6 +1128,7 @@ func TestStatusOf(t *testing.T) {
 		"unauthorized":    http.StatusForbidden,
 		"not_found":       http.StatusNotFound,
 		"conflict":        http.StatusConflict,
+		"gone":            http.StatusGone,
 		"invalid":         http.StatusBadRequest,
 		"internal":        http.StatusInternalServerError,
 		"busy":            http.StatusServiceUnavailable,
@@ -1179,6 +1180,7 @@ func TestToError(t *testing.T) {
 		{desc: "not found", err: fmt.Errorf("%w: no block at height 9", ledger.ErrNotFound), status: 404, code: "not_found"},
 		{desc: "conflict", err: fmt.Errorf("%w: already anchored", ledger.ErrConflict), status: 409, code: "conflict"},
 		{desc: "invalid", err: fmt.Errorf("%w: media type", ledger.ErrInvalid), status: 400, code: "invalid"},
+		{desc: "gone", err: fmt.Errorf("identity: %w: did:agora:x was deactivated", ledger.ErrGone), status: 410, code: "gone"},
 		{desc: "busy", err: fmt.Errorf("%w: mempool holds 5 transactions", node.ErrBusy), status: 503, code: "busy", hint: true},
 		{desc: "stopped", err: node.ErrStopped, status: 503, code: "stopped", msg: "the node stopped committing blocks", hint: true},
 		{desc: "stopped by a storage failure", err: fmt.Errorf("%w: apply block 7: %v", node.ErrStopped, fmt.Errorf("%w: %s: input/output error", ledger.ErrStorage, secret)),
@@ -1216,7 +1218,7 @@ func TestToError(t *testing.T) {
 		found := false
 		for _, sentinel := range []error{ledger.ErrStorage, tx.ErrTooLarge, tx.ErrBadSignature, tx.ErrMalformed,
 			ledger.ErrWrongChain, ledger.ErrExpired, ledger.ErrSequence, ledger.ErrUnknownModule, ledger.ErrUnknownType,
-			ledger.ErrUnauthorized, ledger.ErrNotFound, ledger.ErrConflict, ledger.ErrInvalid} {
+			ledger.ErrUnauthorized, ledger.ErrNotFound, ledger.ErrConflict, ledger.ErrGone, ledger.ErrInvalid} {
 			if e := toError(fmt.Errorf("x: %w", sentinel)); e.Code == code {
 				found = true
 				if e.Status != statusOf(code) {
