@@ -635,11 +635,14 @@ func (s *Server) query(module string, q ledger.Query) handlerFunc {
 		}
 		if !wantProof(r) {
 			ans, err := q.Run(ledger.NewReadView(v, module, nil), arg)
+			if err != nil && ans != nil {
+				return ans, toError(err).Status, nil
+			}
 			return ans, 0, err
 		}
 		var reads ledger.Reads
 		ans, qerr := q.Run(ledger.NewReadView(v, module, &reads), arg)
-		if qerr != nil && !errors.Is(qerr, ledger.ErrNotFound) {
+		if qerr != nil && ans == nil && !errors.Is(qerr, ledger.ErrNotFound) {
 			return nil, 0, qerr
 		}
 		if reads.Iterated {
@@ -649,6 +652,9 @@ func (s *Server) query(module string, q ledger.Query) handlerFunc {
 		p, err := stateProof(v, reads.Keys)
 		if err != nil {
 			return nil, 0, err
+		}
+		if qerr != nil && ans != nil {
+			return Proven{Value: ans, Proof: p}, toError(qerr).Status, nil
 		}
 		if qerr != nil {
 			e := toError(qerr)

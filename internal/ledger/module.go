@@ -55,7 +55,9 @@ type Query struct {
 	Params []Param
 	// Run answers the query from kv, the module's read-only view. arg
 	// returns a path wildcard or query parameter by name ("" if absent).
-	// Errors wrap the package's sentinels.
+	// Errors wrap the package's sentinels. A Run that returns an answer
+	// together with an error asks for the answer to be served with the
+	// error's status (a deactivated DID's last document, with 410 Gone).
 	Run func(kv *KV, arg func(name string) string) (any, error)
 }
 
