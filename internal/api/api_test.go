@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/notary"
@@ -96,7 +97,7 @@ func newTestNode(t *testing.T, opts nodeOptions) *testNode {
 	if cfg.EmptyBlockInterval == nil {
 		cfg.EmptyBlockInterval = node.Every(time.Hour)
 	}
-	exec, err := ledger.NewExecutor(testChain, notary.Module{})
+	exec, err := ledger.NewExecutor(testChain, identity.Module{}, notary.Module{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1040,7 +1041,7 @@ func TestOpenAPI(t *testing.T) {
 	// the catch-all.
 	mux := tn.srv.Config.Handler.(*http.ServeMux)
 	sample := strings.NewReplacer("{hash}", strings.Repeat("0", 64), "{height}", "1",
-		"{address}", strings.Repeat("0", 40), "{sha256}", strings.Repeat("0", 64), "{path}", "0/000.p/1")
+		"{address}", strings.Repeat("0", 40), "{did}", "did:agora:"+strings.Repeat("a", 52), "{sha256}", strings.Repeat("0", 64), "{path}", "0/000.p/1")
 	for _, op := range got {
 		method, path, _ := strings.Cut(op, " ")
 		req := httptest.NewRequest(method, sample.Replace(path), nil)
