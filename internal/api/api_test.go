@@ -709,7 +709,7 @@ func TestInfoHealthMetrics(t *testing.T) {
 	gh := sha256.Sum256([]byte("test genesis"))
 	if inf.ChainID != testChain || inf.Version != Version || inf.GenesisHash != hex.EncodeToString(gh[:]) ||
 		inf.Height < sr.Height || !hexHash.MatchString(inf.BlockHash) || !hexHash.MatchString(inf.AppHash) ||
-		inf.Mempool != 0 || !slices.Equal(inf.Modules, []string{notary.Name}) {
+		inf.Mempool != 0 || !slices.Equal(inf.Modules, []string{identity.Name, notary.Name}) {
 		t.Errorf("info: %+v", inf)
 	}
 	if inf.Time.Before(fakeClock()) {
@@ -1136,6 +1136,7 @@ func TestStatusOf(t *testing.T) {
 		"stopped":         http.StatusServiceUnavailable,
 		"timeout":         http.StatusGatewayTimeout,
 		"not_implemented": http.StatusNotImplemented,
+		"not_acceptable":  http.StatusNotAcceptable,
 	}
 	// Every code an error can carry has a row above.
 	for _, code := range append(errorCodes(), "internal") {

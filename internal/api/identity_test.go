@@ -42,6 +42,47 @@ func TestResolveDID(t *testing.T) {
 	// The DID percent-encoded in the path resolves the same.
 	decode[identity.Resolution](t, tn.get(t, "/1.0/identifiers/"+strings.ReplaceAll(did, ":", "%3A")), http.StatusOK)
 
+	// Content negotiation: the resolution result, or the document alone.
+	for _, c := range []struct {
+		accept, contentType string
+		document            bool
+		status              int
+	}{
+		{accept: "", contentType: "application/json"},
+		{accept: "*/*", contentType: "application/json"},
+		{accept: "application/json", contentType: "application/json"},
+		{accept: `application/ld+json;profile="https://w3id.org/did-resolution"`, contentType: `application/ld+json;profile="https://w3id.org/did-resolution"`},
+		{accept: "application/did+ld+json", contentType: "application/did+ld+json", document: true},
+		{accept: "text/html;q=0.9, application/did+json", contentType: "application/did+json", document: true},
+		{accept: "application/did+json;q=0.5, application/did+ld+json", contentType: "application/did+ld+json", document: true},
+		{accept: "text/html", status: http.StatusNotAcceptable},
+		{accept: "application/did+json;q=0", status: http.StatusNotAcceptable},
+	} {
+		req, _ := http.NewRequest("GET", tn.srv.URL+path, nil)
+		if c.accept != "" {
+			req.Header.Set("Accept", c.accept)
+		}
+		resp, err := tn.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if c.status != 0 {
+			if resp.StatusCode != c.status {
+				t.Errorf("Accept %q: status %d, want %d", c.accept, resp.StatusCode, c.status)
+			}
+			continue
+		}
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != c.contentType {
+			t.Errorf("Accept %q: %d %q, want 200 %q", c.accept, resp.StatusCode, resp.Header.Get("Content-Type"), c.contentType)
+		}
+		if _, isDoc := body["verificationMethod"]; isDoc != c.document || (body["didDocument"] == nil) == !c.document {
+			t.Errorf("Accept %q: document alone %v, want %v", c.accept, isDoc, c.document)
+		}
+	}
+
 	wantError(t, tn.get(t, "/1.0/identifiers/did:agora:nope"), http.StatusBadRequest, "invalid")
 	wantError(t, tn.get(t, "/1.0/identifiers/did:example:123"), http.StatusBadRequest, "invalid")
 	wantError(t, tn.get(t, "/1.0/identifiers/did:agora:"+strings.Repeat("a", 52)), http.StatusNotFound, "not_found")

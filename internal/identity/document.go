@@ -148,6 +148,16 @@ func (s *State) Resolution() (*Resolution, error) {
 		ResolutionMetadata: ResolutionMetadata{ContentType: ContentType}, DocumentMetadata: md}, nil
 }
 
+// MediaTypes are the media types a resolution is served as: the
+// resolution result (the first two, the default), or the DID document
+// alone (the last two).
+var MediaTypes = []string{
+	"application/json",
+	`application/ld+json;profile="https://w3id.org/did-resolution"`,
+	ContentType,
+	"application/did+json",
+}
+
 // Multicodec prefixes (unsigned varints) of public keys in Multikey.
 var multicodec = map[tx.Alg][]byte{
 	tx.Ed25519:   {0xed, 0x01},
@@ -343,6 +353,13 @@ func (Module) Queries() []ledger.Query {
 				return nil, err
 			}
 			return r, err
+		},
+		MediaTypes: MediaTypes,
+		Represent: func(ans any, mediaType string) any {
+			if r, ok := ans.(*Resolution); ok && (mediaType == ContentType || mediaType == "application/did+json") {
+				return r.Document
+			}
+			return ans
 		},
 	}, {
 		Name:    "history",
