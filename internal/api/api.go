@@ -159,6 +159,7 @@ var hints = map[string]string{
 	"stopped":        "the node stopped committing: check its log",
 	"timeout":        "the transaction may still commit: check GET /v1/tx/{hash}",
 	"unknown_module": "GET /v1/node/info lists the modules",
+	"gone":           "it was ended for good (a deactivated DID): nothing can change it back",
 }
 
 // statusOf maps a stable code to its HTTP status.

@@ -118,8 +118,8 @@ func ParseDID(s string) (string, error) {
 
 // KeySpec is a key to register with its verification relationships.
 type KeySpec struct {
-	PublicKey     tx.PublicKey `cbor:"1,keyasint"`
-	Relationships []string     `cbor:"2,keyasint"`
+	PublicKey     tx.PublicKey `cbor:"1,keyasint" json:"public_key"`
+	Relationships []string     `cbor:"2,keyasint" json:"relationships"`
 }
 
 func (k *KeySpec) validate() error {
@@ -180,8 +180,8 @@ func validDigest(what string, d []byte) error {
 // and a DID's id is the hash of the exact bytes, so a field never
 // changes meaning.
 type Create struct {
-	Keys []KeySpec `cbor:"1,keyasint"`
-	Next []byte    `cbor:"2,keyasint"`
+	Keys []KeySpec `cbor:"1,keyasint" json:"keys"`
+	Next []byte    `cbor:"2,keyasint" json:"next"`
 }
 
 // Validate checks the inception without state.
@@ -242,9 +242,9 @@ func (c *Create) DID() string { return Prefix + c.ID() }
 // whose commitment the previous event holds, and which signs; Next commits
 // to the one after it.
 type Rotate struct {
-	DID  string       `cbor:"1,keyasint"`
-	Key  tx.PublicKey `cbor:"2,keyasint"`
-	Next []byte       `cbor:"3,keyasint"`
+	DID  string       `cbor:"1,keyasint" json:"did"`
+	Key  tx.PublicKey `cbor:"2,keyasint" json:"key"`
+	Next []byte       `cbor:"3,keyasint" json:"next"`
 }
 
 // Validate checks the rotation without state.
@@ -267,8 +267,8 @@ func (r *Rotate) Validate() error {
 // AddKey is the body of an "add-key" transaction. Only a rotation gives
 // capabilityInvocation, so Relationships may not include it.
 type AddKey struct {
-	DID string  `cbor:"1,keyasint"`
-	Key KeySpec `cbor:"2,keyasint"`
+	DID string  `cbor:"1,keyasint" json:"did"`
+	Key KeySpec `cbor:"2,keyasint" json:"key"`
 }
 
 // Validate checks the message without state.
@@ -290,9 +290,9 @@ func (a *AddKey) Validate() error {
 // block time; 0 means the block time. Signatures by the key after it are
 // invalid.
 type Revoke struct {
-	DID           string `cbor:"1,keyasint"`
-	KeyID         string `cbor:"2,keyasint"`
-	CompromisedAt int64  `cbor:"3,keyasint,omitempty"`
+	DID           string `cbor:"1,keyasint" json:"did"`
+	KeyID         string `cbor:"2,keyasint" json:"key_id"`
+	CompromisedAt int64  `cbor:"3,keyasint,omitempty" json:"compromised_at,omitempty"`
 }
 
 // Validate checks the message without state.
@@ -308,8 +308,8 @@ func (r *Revoke) Validate() error {
 
 // SetStatus is the body of "suspend" and "reinstate".
 type SetStatus struct {
-	DID   string `cbor:"1,keyasint"`
-	KeyID string `cbor:"2,keyasint"`
+	DID   string `cbor:"1,keyasint" json:"did"`
+	KeyID string `cbor:"2,keyasint" json:"key_id"`
 
 	reinstate bool
 }
@@ -325,7 +325,7 @@ func (s *SetStatus) Validate() error {
 // Deactivate is the body of a "deactivate" transaction: the end of the
 // DID, for good.
 type Deactivate struct {
-	DID string `cbor:"1,keyasint"`
+	DID string `cbor:"1,keyasint" json:"did"`
 }
 
 // Validate checks the message without state.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -260,4 +261,23 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("decoded %s as %s", typ, TypeOf(msg))
 		}
 	})
+}
+
+// TestPinnedInception pins the bytes of an inception and the DID they
+// derive: a change to the encoding would change every DID.
+func TestPinnedInception(t *testing.T) {
+	c := &Create{Keys: []KeySpec{{PublicKey: keyFor(t, "k0", tx.Ed25519).Public(), Relationships: []string{Authentication, CapabilityInvocation}}},
+		Next: Commitment(keyFor(t, "k1", tx.Ed25519).Public())}
+	b, err := tx.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const wantHex = "a20181a201a20101025820adb8b0cf196903df935069612971d6824feff18d78a84b84a39fffabf6e06f8602826e61757468656e7469636174696f6e746361706162696c697479496e766f636174696f6e02582008b44e010e1b8ac3016628fa51148ff749dcfaac71e576ae6d13b709db5008df"
+	const wantDID = "did:agora:to2lto2ecxxyefva7j6vueeen2rqm3bevv7h6ohmqcfdp3rczasa"
+	if got := fmt.Sprintf("%x", b); got != wantHex {
+		t.Errorf("inception bytes\n%s\nwant\n%s", got, wantHex)
+	}
+	if got := c.DID(); got != wantDID {
+		t.Errorf("DID %s, want %s", got, wantDID)
+	}
 }
