@@ -124,7 +124,7 @@ func didCreate(args []string, stdout, stderr io.Writer) error {
 	body := &identity.Create{Keys: []identity.KeySpec{{PublicKey: ctrl.PublicKey,
 		Relationships: []string{identity.Authentication, identity.CapabilityInvocation}}}, Next: identity.Commitment(next.PublicKey)}
 	if err := body.Validate(); err != nil {
-		return usageError("%s", err)
+		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 	}
 	res, err := signAndSubmit(*homeDir, *nodeURL, *keyName, identity.Name, "create", body, *ttl, stderr)
 	if err != nil {
