@@ -569,14 +569,11 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 			return nil, err
 		}
 		old := s.Key(s.Controller)
-		rels := old.Relationships
-		*old = Key{ID: old.ID, PublicKey: old.PublicKey, Relationships: old.Relationships, Status: statusAfterRotation(old.Status),
-			Added: old.Added, Changed: at, CompromisedAt: old.CompromisedAt}
-		if old.Status == Rotated {
-			old.Relationships = []string{} // no longer referenced
+		if old.Status != Revoked { // a revoked key stays revoked: its compromise time matters
+			old.Status, old.Changed = Rotated, at
 		}
 		id := KeyID(len(s.Keys))
-		s.Keys = append(s.Keys, Key{ID: id, PublicKey: m.Key, Relationships: rels, Status: Active, Added: at})
+		s.Keys = append(s.Keys, Key{ID: id, PublicKey: m.Key, Relationships: old.Relationships, Status: Active, Added: at})
 		s.Controller = id
 		s.Next = m.Next
 	default:
@@ -629,15 +626,6 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 	s.TxID = ev.TxID
 	ev.Version = s.Version
 	return &s, nil
-}
-
-// A revoked controller stays revoked after a rotation: its compromise
-// time still matters to verifiers.
-func statusAfterRotation(st string) string {
-	if st == Revoked {
-		return Revoked
-	}
-	return Rotated
 }
 
 // authorize checks that signer is the DID's active controller.
