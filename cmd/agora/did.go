@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -16,7 +18,9 @@ import (
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/keystore"
+	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/verify"
 )
 
 const didUsage = `
@@ -173,6 +177,7 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the resolution result as JSON")
 	vid := fs.String("version-id", "", "resolve version `N` (1 is the inception)")
 	vtime := fs.String("version-time", "", "resolve the document as it was at this RFC 3339 `TIME`")
+	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "the log key to check the answer against (env AGORA_LOG_KEY); without it the node is trusted")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -187,7 +192,14 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 	if *vtime != "" {
 		q.Set("versionTime", *vtime)
 	}
-	r, gone, err := getResolution(context.Background(), client.New(*nodeURL), pos[0], q)
+	var r *identity.Resolution
+	var gone bool
+	var proven *verify.Checkpoint
+	if *logKey != "" {
+		r, gone, proven, err = provenResolution(context.Background(), client.New(*nodeURL), pos[0], q, verify.Policy{LogKey: *logKey})
+	} else {
+		r, gone, err = getResolution(context.Background(), client.New(*nodeURL), pos[0], q)
+	}
 	if err != nil {
 		return err
 	}
@@ -232,10 +244,96 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(stdout)
 	}
+	if proven != nil {
+		fmt.Fprintf(stdout, "  proven   against the checkpoint of %s at height %d\n", proven.Origin, proven.Height)
+	}
 	if gone {
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// provenState is the state a proof shows: a key it does not cover is an
+// error, not an absence.
+type provenState map[string][]byte
+
+func (p provenState) Get(k []byte) ([]byte, bool, error) {
+	v, ok := p[string(k)]
+	if !ok {
+		return nil, false, fmt.Errorf("the proof does not cover %q", k)
+	}
+	return v, v != nil, nil
+}
+
+func (provenState) Iterate([]byte, []byte, func(k, v []byte) (bool, error)) error {
+	return errors.New("a state proof cannot show a range complete")
+}
+
+// provenResolution resolves did with proof=1, checks the proof offline
+// under policy, and resolves again from the proven values alone with the
+// module's own query: the answer is the node's only if both agree.
+func provenResolution(ctx context.Context, c *client.Client, did string, q url.Values, policy verify.Policy) (*identity.Resolution, bool, *verify.Checkpoint, error) {
+	q.Set("proof", "1")
+	status, body, err := c.GetRaw(ctx, "/1.0/identifiers/"+url.PathEscape(did)+"?"+q.Encode())
+	if err != nil {
+		return nil, false, nil, err
+	}
+	var doc struct {
+		Value *identity.Resolution `json:"value"`
+		Proof *verify.StateProof   `json:"proof"`
+		Error *struct {
+			Code    string             `json:"code"`
+			Message string             `json:"message"`
+			Proof   *verify.StateProof `json:"proof"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, false, nil, fmt.Errorf("the node's answer (status %d) is not JSON: %w", status, err)
+	}
+	p := doc.Proof
+	if doc.Error != nil {
+		if doc.Error.Proof == nil {
+			return nil, false, nil, &client.Error{Status: status, Code: doc.Error.Code, Message: doc.Error.Message}
+		}
+		p = doc.Error.Proof
+	}
+	if p == nil {
+		return nil, false, nil, fmt.Errorf("the node answered without a proof")
+	}
+	vals, cp, err := verify.State(p, policy)
+	if err != nil {
+		return nil, false, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: %w", err)}
+	}
+	var resolve ledger.Query
+	for _, qq := range (identity.Module{}).Queries() {
+		if qq.Name == "resolve" {
+			resolve = qq
+		}
+	}
+	view := ledger.NewReadView(provenState(vals), identity.Name, nil)
+	ans, qerr := resolve.Run(view, func(name string) string {
+		if name == "did" {
+			return did
+		}
+		return q.Get(name)
+	})
+	mine, _ := ans.(*identity.Resolution)
+	nodeCode := "ok"
+	if doc.Error != nil {
+		nodeCode = doc.Error.Code
+	}
+	if qerr != nil && mine == nil {
+		if ledger.Code(qerr) != nodeCode {
+			return nil, false, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the proven state says %v, the node %q", qerr, nodeCode)}
+		}
+		return nil, false, nil, &client.Error{Status: status, Code: doc.Error.Code, Message: doc.Error.Message + " (proven)"}
+	}
+	a, _ := json.Marshal(mine)
+	b, _ := json.Marshal(doc.Value)
+	if string(a) != string(b) || (qerr != nil) != (status == http.StatusGone) {
+		return nil, false, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the node's answer (status %d) differs from the proven state's", status)}
+	}
+	return mine, status == http.StatusGone, cp, nil
 }
 
 func didHistory(args []string, stdout, stderr io.Writer) error {
