@@ -26,7 +26,7 @@ import (
 const didUsage = `
 Usage:
   agora did create --key NAME [--next-key NAME]
-  agora did show DID [--json] [--version-id N | --version-time RFC3339]
+  agora did show DID [--json] [--version-id N | --version-time RFC3339] [--log-key KEY]
   agora did rotate DID --key CURRENT --next-key NEW_NEXT
   agora did add-key DID --key CONTROLLER --new-key NAME --relationship REL[,REL...]
   agora did revoke DID --key CONTROLLER --key-id ID [--compromised-at RFC3339]
@@ -47,11 +47,14 @@ relationships authentication, assertionMethod, keyAgreement or
 capabilityDelegation. revoke records a key's compromise (default: now);
 signatures by it after that time are invalid. Every change is signed by
 the controller and appended to the DID's history. deactivate ends the
-DID for good.
+DID for good. show with --log-key (or AGORA_LOG_KEY) trusts the node
+for nothing: it checks a state proof against a checkpoint signed by that
+key and resolves the DID again from the proven state alone.
 
 Examples:
   agora did create --key alice
   agora did show did:agora:... --version-id 1
+  agora did show did:agora:... --log-key "$(agora info --json | jq -r .log_key)"
   agora did add-key did:agora:... --key alice --new-key alice-sign --relationship assertionMethod
   agora did rotate did:agora:... --key alice.next --next-key alice.next2
   agora did revoke did:agora:... --key alice.next --key-id key-1 --compromised-at 2026-01-02T15:04:05Z
