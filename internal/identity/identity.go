@@ -533,6 +533,9 @@ func load(kv *ledger.KV, did string) (*State, error) {
 // ev.Version. It does not modify *s.
 func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 	var s State
+	if _, ok := msg.(*Create); !ok && prev == nil {
+		return nil, fmt.Errorf("%w: a DID's history begins with its inception", ledger.ErrNotFound)
+	}
 	if prev != nil {
 		s = *prev
 		s.Keys = slices.Clone(prev.Keys)

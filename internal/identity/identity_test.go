@@ -281,3 +281,36 @@ func TestPinnedInception(t *testing.T) {
 		t.Errorf("DID %s, want %s", got, wantDID)
 	}
 }
+
+func TestGenesisRefusals(t *testing.T) {
+	k0 := keyFor(t, "k0", tx.Ed25519)
+	k1 := keyFor(t, "k1", tx.Ed25519)
+	c := &Create{Keys: []KeySpec{{PublicKey: k0.Public(), Relationships: []string{CapabilityInvocation}}}, Next: Commitment(k1.Public())}
+	cb, _ := tx.Marshal(c)
+	db, _ := tx.Marshal(&Deactivate{DID: c.DID()})
+	for _, tt := range []struct {
+		name string
+		g    Genesis
+		ok   bool
+	}{
+		{name: "inception", g: Genesis{DIDs: []GenesisDID{{DID: c.DID(), Events: []Event{{Version: 1, Type: "create", Body: cb, Signer: k0.Public(), Time: 1}}}}}, ok: true},
+		{name: "no inception", g: Genesis{DIDs: []GenesisDID{{DID: c.DID(), Events: []Event{{Version: 1, Type: "deactivate", Body: db, Signer: k0.Public(), Time: 1}}}}}},
+		{name: "no events", g: Genesis{DIDs: []GenesisDID{{DID: c.DID()}}}},
+		{name: "forged signer", g: Genesis{DIDs: []GenesisDID{{DID: c.DID(), Events: []Event{{Version: 1, Type: "create", Body: cb, Signer: k1.Public(), Time: 1}}}}}},
+		{name: "out of order", g: Genesis{DIDs: []GenesisDID{{DID: c.DID(), Events: []Event{{Version: 2, Type: "create", Body: cb, Signer: k0.Public(), Time: 1}}}}}},
+		{name: "another DID's events", g: Genesis{DIDs: []GenesisDID{{DID: "did:agora:" + strings.Repeat("a", 52), Events: []Event{{Version: 1, Type: "create", Body: cb, Signer: k0.Public(), Time: 1}}}}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			raw, err := json.Marshal(&tt.g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, _ := ledger.NewExecutor(testChain, Module{})
+			_, err = e.InitGenesis(&ledger.Genesis{ChainID: testChain, Time: genesisTime, Params: ledger.DefaultParams(),
+				Modules: map[string]json.RawMessage{Name: raw}})
+			if tt.ok != (err == nil) {
+				t.Fatalf("InitGenesis = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
