@@ -95,6 +95,7 @@ Try, in another terminal:
   agora keys list
   agora notary anchor README.md --key alice
   agora notary verify README.md          # proven against the log key
+  agora did create --key alice           # a self-certifying DID; then agora did show DID
   agora block show
   curl -s http://%s/v1/node/info
 

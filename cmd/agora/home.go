@@ -25,6 +25,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/agora-ledger/agora/internal/api"
+	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
@@ -39,7 +40,7 @@ var version = api.Version
 // modules returns the ledger's modules, in genesis order. Every module is
 // wired here.
 func modules() []ledger.Module {
-	return []ledger.Module{notary.Module{}}
+	return []ledger.Module{identity.Module{}, notary.Module{}}
 }
 
 // home is a node's or client's directory:

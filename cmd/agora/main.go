@@ -25,6 +25,8 @@ Usage:
   agora keys new|list|show|export-public
                                 manage your keys (encrypted on this machine)
   agora notary anchor|verify    prove a file existed, and check such proofs
+  agora did create|show|rotate|add-key|revoke|suspend|reinstate|deactivate|history
+                                self-certifying identifiers (did:agora) and their keys
   agora tx show HASH            show a transaction
   agora block show [HEIGHT]     show a block (default: the latest)
   agora account show ADDR|NAME  show an account's sequence and label
@@ -79,6 +81,7 @@ func init() {
 		"witness": runWitness,
 		"keys":    runKeys,
 		"notary":  runNotary,
+		"did":     runDID,
 		"tx":      runTx,
 		"block":   runBlock,
 		"account": runAccount,

@@ -5,8 +5,8 @@
 // # Errors
 //
 // Every error is a JSON object {"error": {"code", "message", "hint"}}:
-// code is stable (see ledger.Codes, plus "busy", "stopped", "timeout",
-// "not_implemented"), message is written for people, hint (when present)
+// code is stable (see ledger.Codes, plus "not_acceptable", "busy",
+// "stopped", "timeout", "not_implemented"), message is written for people, hint (when present)
 // says what to do. statusOf is the one place that maps codes to HTTP
 // statuses.
 package api
@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -108,12 +109,26 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
+		if t, ok := resp.(typed); ok {
+			writeJSONAs(w, status, t.mediaType, t.v)
+			return
+		}
 		writeJSON(w, status, resp)
 	})
 }
 
+// typed is a response served with its own (JSON-based) media type.
+type typed struct {
+	mediaType string
+	v         any
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	writeJSONAs(w, status, "application/json", v)
+}
+
+func writeJSONAs(w http.ResponseWriter, status int, mediaType string, v any) {
+	w.Header().Set("Content-Type", mediaType)
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -144,6 +159,7 @@ var hints = map[string]string{
 	"stopped":        "the node stopped committing: check its log",
 	"timeout":        "the transaction may still commit: check GET /v1/tx/{hash}",
 	"unknown_module": "GET /v1/node/info lists the modules",
+	"gone":           "it was ended for good (a deactivated DID): nothing can change it back",
 }
 
 // statusOf maps a stable code to its HTTP status.
@@ -157,12 +173,16 @@ func statusOf(code string) int {
 		return http.StatusNotFound
 	case "conflict", "bad_sequence":
 		return http.StatusConflict
+	case "gone":
+		return http.StatusGone
 	case "too_large":
 		return http.StatusRequestEntityTooLarge
 	case "busy", "stopped":
 		return http.StatusServiceUnavailable
 	case "timeout":
 		return http.StatusGatewayTimeout
+	case "not_acceptable":
+		return http.StatusNotAcceptable
 	case "not_implemented":
 		return http.StatusNotImplemented
 	}
@@ -631,13 +651,34 @@ func (s *Server) query(module string, q ledger.Query) handlerFunc {
 			}
 			return r.URL.Query().Get(name)
 		}
+		mediaType := ""
+		if len(q.MediaTypes) > 0 {
+			if mediaType = negotiate(r.Header.Values("Accept"), q.MediaTypes); mediaType == "" {
+				return nil, 0, &Error{Status: http.StatusNotAcceptable, Code: "not_acceptable",
+					Message: fmt.Sprintf("this route serves none of the media types %q accepts", r.Header.Values("Accept")),
+					Hint:    "accept one of " + strings.Join(q.MediaTypes, ", ")}
+			}
+		}
 		if !wantProof(r) {
 			ans, err := q.Run(ledger.NewReadView(v, module, nil), arg)
-			return ans, 0, err
+			if ans == nil {
+				return nil, 0, err
+			}
+			status := 0
+			if err != nil {
+				status = toError(err).Status
+			}
+			if mediaType == "" {
+				return ans, status, nil
+			}
+			if q.Represent != nil {
+				ans = q.Represent(ans, mediaType)
+			}
+			return typed{mediaType: mediaType, v: ans}, status, nil
 		}
 		var reads ledger.Reads
 		ans, qerr := q.Run(ledger.NewReadView(v, module, &reads), arg)
-		if qerr != nil && !errors.Is(qerr, ledger.ErrNotFound) {
+		if qerr != nil && ans == nil && !errors.Is(qerr, ledger.ErrNotFound) {
 			return nil, 0, qerr
 		}
 		if reads.Iterated {
@@ -648,6 +689,9 @@ func (s *Server) query(module string, q ledger.Query) handlerFunc {
 		if err != nil {
 			return nil, 0, err
 		}
+		if qerr != nil && ans != nil {
+			return Proven{Value: ans, Proof: p}, toError(qerr).Status, nil
+		}
 		if qerr != nil {
 			e := toError(qerr)
 			e.Proof = p
@@ -655,4 +699,58 @@ func (s *Server) query(module string, q ledger.Query) handlerFunc {
 		}
 		return Proven{Value: ans, Proof: p}, 0, nil
 	}
+}
+
+// negotiate returns the media type of produces (the first the default)
+// that the Accept header values prefer, or "" if they allow none. A range
+// matches a type of the same type/subtype whose parameters it lists with
+// the same values (so application/ld+json matches any profile of it);
+// q=0 excludes; among equal q, the client's order wins.
+func negotiate(accept []string, produces []string) string {
+	var ranges []string
+	for _, a := range accept {
+		ranges = append(ranges, strings.Split(a, ",")...)
+	}
+	best, bestQ := "", 0.0
+	if len(strings.TrimSpace(strings.Join(ranges, ""))) == 0 {
+		return produces[0]
+	}
+	for _, rg := range ranges {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(rg))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if qs, ok := params["q"]; ok {
+			if q, err = strconv.ParseFloat(qs, 64); err != nil || q < 0 || q > 1 {
+				continue
+			}
+			delete(params, "q")
+		}
+		if q <= bestQ {
+			continue
+		}
+		for _, p := range produces {
+			pt, pparams, err := mime.ParseMediaType(p)
+			if err != nil {
+				continue
+			}
+			typ, sub, _ := strings.Cut(mt, "/")
+			ptyp, _, _ := strings.Cut(pt, "/")
+			if !(mt == "*/*" || (sub == "*" && typ == ptyp) || mt == pt) {
+				continue
+			}
+			ok := true
+			for k, v := range params {
+				if pparams[k] != v {
+					ok = false
+				}
+			}
+			if ok {
+				best, bestQ = p, q
+				break
+			}
+		}
+	}
+	return best
 }

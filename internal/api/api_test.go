@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/notary"
@@ -96,7 +97,7 @@ func newTestNode(t *testing.T, opts nodeOptions) *testNode {
 	if cfg.EmptyBlockInterval == nil {
 		cfg.EmptyBlockInterval = node.Every(time.Hour)
 	}
-	exec, err := ledger.NewExecutor(testChain, notary.Module{})
+	exec, err := ledger.NewExecutor(testChain, identity.Module{}, notary.Module{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -708,7 +709,7 @@ func TestInfoHealthMetrics(t *testing.T) {
 	gh := sha256.Sum256([]byte("test genesis"))
 	if inf.ChainID != testChain || inf.Version != Version || inf.GenesisHash != hex.EncodeToString(gh[:]) ||
 		inf.Height < sr.Height || !hexHash.MatchString(inf.BlockHash) || !hexHash.MatchString(inf.AppHash) ||
-		inf.Mempool != 0 || !slices.Equal(inf.Modules, []string{notary.Name}) {
+		inf.Mempool != 0 || !slices.Equal(inf.Modules, []string{identity.Name, notary.Name}) {
 		t.Errorf("info: %+v", inf)
 	}
 	if inf.Time.Before(fakeClock()) {
@@ -1040,7 +1041,7 @@ func TestOpenAPI(t *testing.T) {
 	// the catch-all.
 	mux := tn.srv.Config.Handler.(*http.ServeMux)
 	sample := strings.NewReplacer("{hash}", strings.Repeat("0", 64), "{height}", "1",
-		"{address}", strings.Repeat("0", 40), "{sha256}", strings.Repeat("0", 64), "{path}", "0/000.p/1")
+		"{address}", strings.Repeat("0", 40), "{did}", "did:agora:"+strings.Repeat("a", 52), "{sha256}", strings.Repeat("0", 64), "{path}", "0/000.p/1")
 	for _, op := range got {
 		method, path, _ := strings.Cut(op, " ")
 		req := httptest.NewRequest(method, sample.Replace(path), nil)
@@ -1128,12 +1129,14 @@ func TestStatusOf(t *testing.T) {
 		"unauthorized":    http.StatusForbidden,
 		"not_found":       http.StatusNotFound,
 		"conflict":        http.StatusConflict,
+		"gone":            http.StatusGone,
 		"invalid":         http.StatusBadRequest,
 		"internal":        http.StatusInternalServerError,
 		"busy":            http.StatusServiceUnavailable,
 		"stopped":         http.StatusServiceUnavailable,
 		"timeout":         http.StatusGatewayTimeout,
 		"not_implemented": http.StatusNotImplemented,
+		"not_acceptable":  http.StatusNotAcceptable,
 	}
 	// Every code an error can carry has a row above.
 	for _, code := range append(errorCodes(), "internal") {
@@ -1179,6 +1182,7 @@ func TestToError(t *testing.T) {
 		{desc: "not found", err: fmt.Errorf("%w: no block at height 9", ledger.ErrNotFound), status: 404, code: "not_found"},
 		{desc: "conflict", err: fmt.Errorf("%w: already anchored", ledger.ErrConflict), status: 409, code: "conflict"},
 		{desc: "invalid", err: fmt.Errorf("%w: media type", ledger.ErrInvalid), status: 400, code: "invalid"},
+		{desc: "gone", err: fmt.Errorf("identity: %w: did:agora:x was deactivated", ledger.ErrGone), status: 410, code: "gone"},
 		{desc: "busy", err: fmt.Errorf("%w: mempool holds 5 transactions", node.ErrBusy), status: 503, code: "busy", hint: true},
 		{desc: "stopped", err: node.ErrStopped, status: 503, code: "stopped", msg: "the node stopped committing blocks", hint: true},
 		{desc: "stopped by a storage failure", err: fmt.Errorf("%w: apply block 7: %v", node.ErrStopped, fmt.Errorf("%w: %s: input/output error", ledger.ErrStorage, secret)),
@@ -1216,7 +1220,7 @@ func TestToError(t *testing.T) {
 		found := false
 		for _, sentinel := range []error{ledger.ErrStorage, tx.ErrTooLarge, tx.ErrBadSignature, tx.ErrMalformed,
 			ledger.ErrWrongChain, ledger.ErrExpired, ledger.ErrSequence, ledger.ErrUnknownModule, ledger.ErrUnknownType,
-			ledger.ErrUnauthorized, ledger.ErrNotFound, ledger.ErrConflict, ledger.ErrInvalid} {
+			ledger.ErrUnauthorized, ledger.ErrNotFound, ledger.ErrConflict, ledger.ErrGone, ledger.ErrInvalid} {
 			if e := toError(fmt.Errorf("x: %w", sentinel)); e.Code == code {
 				found = true
 				if e.Status != statusOf(code) {

@@ -123,7 +123,7 @@ func errorCodes() []string {
 			out = append(out, c)
 		}
 	}
-	return append(out, "busy", "stopped", "timeout", "not_implemented")
+	return append(out, "not_acceptable", "busy", "stopped", "timeout", "not_implemented")
 }
 
 func (s *Server) openAPI(*http.Request) (any, int, error) { return s.document(), 0, nil }

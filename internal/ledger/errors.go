@@ -19,6 +19,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: the change collides with existing state (a duplicate).
 	ErrConflict = errors.New("conflict")
+	// ErrGone: the thing asked about existed and was ended for good (a
+	// deactivated identity). Do not retry; nothing can change it back.
+	ErrGone = errors.New("gone")
 	// ErrSequence: a signer's sequence number is not the next one. Fetch
 	// the account's sequence and sign again.
 	ErrSequence = errors.New("wrong sequence")
@@ -50,6 +53,7 @@ var codes = []struct {
 	{ErrUnauthorized, "unauthorized"},
 	{ErrNotFound, "not_found"},
 	{ErrConflict, "conflict"},
+	{ErrGone, "gone"},
 	{ErrInvalid, "invalid"},
 }
 

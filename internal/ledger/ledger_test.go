@@ -39,6 +39,7 @@ func TestCode(t *testing.T) {
 		{name: "ErrUnauthorized", err: ledger.ErrUnauthorized, want: "unauthorized"},
 		{name: "ErrNotFound", err: ledger.ErrNotFound, want: "not_found"},
 		{name: "ErrConflict", err: ledger.ErrConflict, want: "conflict"},
+		{name: "ErrGone", err: ledger.ErrGone, want: "gone"},
 		{name: "ErrInvalid", err: ledger.ErrInvalid, want: "invalid"},
 		{name: "wrapped once", err: fmt.Errorf("notary: %w: already anchored", ledger.ErrConflict), want: "conflict"},
 		{name: "wrapped twice", err: fmt.Errorf("couldn't submit: %w", fmt.Errorf("identity: %w", ledger.ErrUnauthorized)), want: "unauthorized"},

@@ -55,8 +55,18 @@ type Query struct {
 	Params []Param
 	// Run answers the query from kv, the module's read-only view. arg
 	// returns a path wildcard or query parameter by name ("" if absent).
-	// Errors wrap the package's sentinels.
+	// Errors wrap the package's sentinels. A Run that returns an answer
+	// together with an error asks for the answer to be served with the
+	// error's status (a deactivated DID's last document, with 410 Gone).
 	Run func(kv *KV, arg func(name string) string) (any, error)
+	// MediaTypes, if set, are the media types the answer can be served
+	// as, the first being the default; the API then negotiates with the
+	// request's Accept header and refuses one that allows none of them.
+	// Unset: application/json only, whatever the Accept header says.
+	MediaTypes []string
+	// Represent, if set, returns the representation of ans in mediaType,
+	// one of MediaTypes. Unset: ans as it is.
+	Represent func(ans any, mediaType string) any
 }
 
 // Param documents one query parameter.

@@ -1,0 +1,471 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/api"
+	"github.com/agora-ledger/agora/internal/client"
+	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/internal/keystore"
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/verify"
+)
+
+const didUsage = `
+Usage:
+  agora did create --key NAME [--next-key NAME]
+  agora did show DID [--json] [--version-id N | --version-time RFC3339] [--log-key KEY]
+  agora did rotate DID --key CURRENT --next-key NEW_NEXT
+  agora did add-key DID --key CONTROLLER --new-key NAME --relationship REL[,REL...]
+  agora did revoke DID --key CONTROLLER --key-id ID [--compromised-at RFC3339]
+  agora did suspend|reinstate DID --key CONTROLLER --key-id ID
+  agora did deactivate DID --key CONTROLLER
+  agora did history DID [--json]
+
+A did:agora DID is self-certifying: its id is the hash of its inception,
+which holds its first keys and a commitment to the next controller key.
+create makes one controlled by your key NAME (authentication and
+capabilityInvocation) and commits to --next-key (default: a new key
+NAME.next in your keystore). Keys never leave this machine.
+
+rotate makes the committed key (--key) the controller and commits to
+NEW_NEXT (created if missing); it works even when the controller was
+revoked or suspended. add-key registers one of your keys for the
+relationships authentication, assertionMethod, keyAgreement or
+capabilityDelegation. revoke records a key's compromise (default: now);
+signatures by it after that time are invalid. Every change is signed by
+the controller and appended to the DID's history. deactivate ends the
+DID for good. show with --log-key (or AGORA_LOG_KEY) trusts the node
+for nothing: it checks a state proof against a checkpoint signed by that
+key and resolves the DID again from the proven state alone.
+
+Examples:
+  agora did create --key alice
+  agora did show did:agora:... --version-id 1
+  agora did show did:agora:... --log-key "$(agora info --json | jq -r .log_key)"
+  agora did add-key did:agora:... --key alice --new-key alice-sign --relationship assertionMethod
+  agora did rotate did:agora:... --key alice.next --next-key alice.next2
+  agora did revoke did:agora:... --key alice.next --key-id key-1 --compromised-at 2026-01-02T15:04:05Z
+`
+
+func runDID(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || isHelp(args[0]) {
+		fmt.Fprint(stderr, strings.TrimLeft(didUsage, "\n"))
+		if len(args) > 0 {
+			return flag.ErrHelp
+		}
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "create":
+		return didCreate(args[1:], stdout, stderr)
+	case "show":
+		return didShow(args[1:], stdout, stderr)
+	case "history":
+		return didHistory(args[1:], stdout, stderr)
+	case "rotate", "add-key", "revoke", "suspend", "reinstate", "deactivate":
+		return didUpdate(args[0], args[1:], stdout, stderr)
+	}
+	return usageError("unknown did command %q (want create, show, rotate, add-key, revoke, suspend, reinstate, deactivate or history)", args[0])
+}
+
+// ensureKey returns the keystore entry name, creating it with alg if it
+// does not exist yet.
+func ensureKey(ks *keystore.Store, name string, alg tx.Alg, stderr io.Writer) (*keystore.Entry, bool, error) {
+	if e, err := ks.Get(name); err == nil {
+		return e, false, nil
+	}
+	if err := keystore.CheckName(name); err != nil {
+		return nil, false, usageError("%v", err)
+	}
+	pass, err := passphrase(stderr, fmt.Sprintf("Passphrase for the new key %s: ", name), true)
+	if err != nil {
+		return nil, false, err
+	}
+	e, err := ks.New(name, alg, pass, rand.Reader, time.Now())
+	return e, true, err
+}
+
+func didCreate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("did create", didUsage, stderr)
+	homeDir := homeFlag(fs)
+	nodeURL := nodeFlag(fs)
+	keyName := fs.String("key", "", "the key `NAME` that becomes the controller")
+	nextName := fs.String("next-key", "", "the key `NAME` the next rotation must reveal (default: a new key NAME.next)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError("did create takes no arguments")
+	}
+	if *keyName == "" {
+		return usageError("--key NAME is required: the key that controls the DID (see 'agora keys list')")
+	}
+	ks := home(*homeDir).keys()
+	ctrl, err := ks.Get(*keyName)
+	if err != nil {
+		return fmt.Errorf("%w\nhint: 'agora keys new %s' creates it", err, *keyName)
+	}
+	if *nextName == "" {
+		*nextName = *keyName + ".next"
+	}
+	next, made, err := ensureKey(ks, *nextName, ctrl.PublicKey.Alg, stderr)
+	if err != nil {
+		return err
+	}
+	body := &identity.Create{Keys: []identity.KeySpec{{PublicKey: ctrl.PublicKey,
+		Relationships: []string{identity.Authentication, identity.CapabilityInvocation}}}, Next: identity.Commitment(next.PublicKey)}
+	if err := body.Validate(); err != nil {
+		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+	}
+	res, err := signAndSubmit(*homeDir, *nodeURL, *keyName, identity.Name, "create", body, *ttl, stderr)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, map[string]any{"did": body.DID(), "next_key": next.Name, "tx": res})
+	}
+	fmt.Fprintf(stdout, "created %s\n  controller  %s#key-0 (your key %s)\n  next key    %s", body.DID(), body.DID(), *keyName, next.Name)
+	if made {
+		fmt.Fprint(stdout, " (new)")
+	}
+	fmt.Fprintf(stdout, "\n  height      %d\n  tx          %s\n", res.Height, res.Hash)
+	return nil
+}
+
+// getResolution resolves did with the query q; a deactivated DID answers
+// its last document with gone true.
+func getResolution(ctx context.Context, c *client.Client, did string, q url.Values) (*identity.Resolution, bool, error) {
+	path := "/1.0/identifiers/" + url.PathEscape(did)
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	status, b, err := c.GetRaw(ctx, path)
+	if err != nil {
+		return nil, false, err
+	}
+	if status == http.StatusOK || status == http.StatusGone {
+		var r identity.Resolution
+		if err := json.Unmarshal(b, &r); err == nil && r.Document != nil {
+			return &r, status == http.StatusGone, nil
+		}
+	}
+	var e struct {
+		Error *api.Error `json:"error"`
+	}
+	if json.Unmarshal(b, &e) == nil && e.Error != nil {
+		return nil, false, &client.Error{Status: status, Code: e.Error.Code, Message: e.Error.Message, Hint: e.Error.Hint}
+	}
+	return nil, false, fmt.Errorf("GET %s: status %d", path, status)
+}
+
+func didShow(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("did show", didUsage, stderr)
+	nodeURL := nodeFlag(fs)
+	asJSON := fs.Bool("json", false, "print the resolution result as JSON")
+	vid := fs.String("version-id", "", "resolve version `N` (1 is the inception)")
+	vtime := fs.String("version-time", "", "resolve the document as it was at this RFC 3339 `TIME`")
+	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "the log key to check the answer against (env AGORA_LOG_KEY); without it the node is trusted")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("usage: agora did show DID")
+	}
+	q := url.Values{}
+	if *vid != "" {
+		q.Set("versionId", *vid)
+	}
+	if *vtime != "" {
+		q.Set("versionTime", *vtime)
+	}
+	var r *identity.Resolution
+	var gone bool
+	var proven *verify.Checkpoint
+	if *logKey != "" {
+		r, gone, proven, err = provenResolution(context.Background(), client.New(*nodeURL), pos[0], q, verify.Policy{LogKey: *logKey})
+	} else {
+		r, gone, err = getResolution(context.Background(), client.New(*nodeURL), pos[0], q)
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, r)
+	}
+	d, md := r.Document, r.DocumentMetadata
+	fmt.Fprintf(stdout, "%s\n  version  %s\n  created  %s\n  updated  %s\n", d.ID, md.VersionID, md.Created, md.Updated)
+	if gone {
+		fmt.Fprintln(stdout, "  status   DEACTIVATED")
+	}
+	rels := map[string][]string{}
+	for name, refs := range map[string][]string{identity.Authentication: d.Authentication, identity.AssertionMethod: d.AssertionMethod,
+		identity.KeyAgreement: d.KeyAgreement, identity.CapabilityInvocation: d.CapabilityInvocation, identity.CapabilityDelegation: d.CapabilityDelegation} {
+		for _, r := range refs {
+			rels[r] = append(rels[r], name)
+		}
+	}
+	for _, vm := range d.VerificationMethod {
+		if vm.Type != "Multikey" {
+			continue
+		}
+		_, frag, _ := strings.Cut(vm.ID, "#")
+		status := vm.Status
+		if status == "" {
+			status = "active"
+		}
+		var names []string
+		for _, rel := range identity.Relationships { // document order
+			for _, n := range rels[vm.ID] {
+				if n == rel {
+					names = append(names, n)
+				}
+			}
+		}
+		fmt.Fprintf(stdout, "  #%-7s %-9s %s", frag, status, vm.PublicKeyMultibase)
+		if len(names) > 0 {
+			fmt.Fprintf(stdout, " %s", strings.Join(names, ","))
+		}
+		if vm.Revoked != "" {
+			fmt.Fprintf(stdout, " compromised %s", vm.Revoked)
+		}
+		fmt.Fprintln(stdout)
+	}
+	if proven != nil {
+		fmt.Fprintf(stdout, "  proven   against the checkpoint of %s at height %d\n", proven.Origin, proven.Height)
+	}
+	if gone {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// provenState is the state a proof shows: a key it does not cover is an
+// error, not an absence.
+type provenState map[string][]byte
+
+func (p provenState) Get(k []byte) ([]byte, bool, error) {
+	v, ok := p[string(k)]
+	if !ok {
+		return nil, false, fmt.Errorf("the proof does not cover %q", k)
+	}
+	return v, v != nil, nil
+}
+
+func (provenState) Iterate([]byte, []byte, func(k, v []byte) (bool, error)) error {
+	return errors.New("a state proof cannot show a range complete")
+}
+
+// provenResolution resolves did with proof=1, checks the proof offline
+// under policy, and resolves again from the proven values alone with the
+// module's own query: the answer is the node's only if both agree.
+func provenResolution(ctx context.Context, c *client.Client, did string, q url.Values, policy verify.Policy) (*identity.Resolution, bool, *verify.Checkpoint, error) {
+	q.Set("proof", "1")
+	status, body, err := c.GetRaw(ctx, "/1.0/identifiers/"+url.PathEscape(did)+"?"+q.Encode())
+	if err != nil {
+		return nil, false, nil, err
+	}
+	var doc struct {
+		Value *identity.Resolution `json:"value"`
+		Proof *verify.StateProof   `json:"proof"`
+		Error *struct {
+			Code    string             `json:"code"`
+			Message string             `json:"message"`
+			Proof   *verify.StateProof `json:"proof"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, false, nil, fmt.Errorf("the node's answer (status %d) is not JSON: %w", status, err)
+	}
+	p := doc.Proof
+	if doc.Error != nil {
+		if doc.Error.Proof == nil {
+			return nil, false, nil, &client.Error{Status: status, Code: doc.Error.Code, Message: doc.Error.Message}
+		}
+		p = doc.Error.Proof
+	}
+	if p == nil {
+		return nil, false, nil, fmt.Errorf("the node answered without a proof")
+	}
+	vals, cp, err := verify.State(p, policy)
+	if err != nil {
+		return nil, false, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: %w", err)}
+	}
+	var resolve ledger.Query
+	for _, qq := range (identity.Module{}).Queries() {
+		if qq.Name == "resolve" {
+			resolve = qq
+		}
+	}
+	view := ledger.NewReadView(provenState(vals), identity.Name, nil)
+	ans, qerr := resolve.Run(view, func(name string) string {
+		if name == "did" {
+			return did
+		}
+		return q.Get(name)
+	})
+	mine, _ := ans.(*identity.Resolution)
+	nodeCode := "ok"
+	if doc.Error != nil {
+		nodeCode = doc.Error.Code
+	}
+	if qerr != nil && mine == nil {
+		if ledger.Code(qerr) != nodeCode {
+			return nil, false, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the proven state says %v, the node %q", qerr, nodeCode)}
+		}
+		return nil, false, nil, &client.Error{Status: status, Code: doc.Error.Code, Message: doc.Error.Message + " (proven)"}
+	}
+	a, _ := json.Marshal(mine)
+	b, _ := json.Marshal(doc.Value)
+	if string(a) != string(b) || (qerr != nil) != (status == http.StatusGone) {
+		return nil, false, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the node's answer (status %d) differs from the proven state's", status)}
+	}
+	return mine, status == http.StatusGone, cp, nil
+}
+
+func didHistory(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("did history", didUsage, stderr)
+	nodeURL := nodeFlag(fs)
+	asJSON := fs.Bool("json", false, "print the events as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("usage: agora did history DID")
+	}
+	var evs []json.RawMessage
+	if err := client.New(*nodeURL).Get(context.Background(), "/v1/identity/dids/"+url.PathEscape(pos[0])+"/history", &evs); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, evs)
+	}
+	for _, raw := range evs {
+		var e struct {
+			Version uint64    `json:"version"`
+			Type    string    `json:"type"`
+			Height  uint64    `json:"height"`
+			Time    time.Time `json:"time"`
+			TxHash  string    `json:"tx_hash"`
+		}
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%3d  %-10s  height %-6d %s  tx %s\n", e.Version, e.Type, e.Height, e.Time.Format(time.RFC3339Nano), e.TxHash)
+	}
+	return nil
+}
+
+// keyIDArg accepts key-N, #key-N or a DID URL ending in #key-N (or its
+// -jwk twin).
+func keyIDArg(s string) string {
+	if _, frag, ok := strings.Cut(s, "#"); ok {
+		s = frag
+	}
+	return strings.TrimSuffix(s, "-jwk")
+}
+
+func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("did "+op, didUsage, stderr)
+	homeDir := homeFlag(fs)
+	nodeURL := nodeFlag(fs)
+	keyName := fs.String("key", "", "the key `NAME` that signs: the controller (for rotate, the committed next key)")
+	nextName := fs.String("next-key", "", "rotate: the key `NAME` to commit to next (created if missing)")
+	newKey := fs.String("new-key", "", "add-key: the key `NAME` to register")
+	rel := fs.String("relationship", "", "add-key: verification relationships, comma-separated")
+	keyID := fs.String("key-id", "", "revoke, suspend, reinstate: the key's `ID` (key-N)")
+	compromised := fs.String("compromised-at", "", "revoke: when the key was compromised, RFC 3339 (default: now)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("usage: agora did %s DID --key NAME ...", op)
+	}
+	did := pos[0]
+	if _, err := identity.ParseDID(did); err != nil {
+		return usageError("%q is not a did:agora DID", did)
+	}
+	if *keyName == "" {
+		return usageError("--key NAME is required: the key that signs")
+	}
+	ks := home(*homeDir).keys()
+	signer, err := ks.Get(*keyName)
+	if err != nil {
+		return fmt.Errorf("%w\nhint: 'agora keys list' shows your keys", err)
+	}
+	var body interface{ Validate() error }
+	switch op {
+	case "rotate":
+		if *nextName == "" {
+			return usageError("--next-key NAME is required: the key the following rotation must reveal")
+		}
+		next, _, err := ensureKey(ks, *nextName, signer.PublicKey.Alg, stderr)
+		if err != nil {
+			return err
+		}
+		body = &identity.Rotate{DID: did, Key: signer.PublicKey, Next: identity.Commitment(next.PublicKey)}
+	case "add-key":
+		if *newKey == "" || *rel == "" {
+			return usageError("--new-key NAME and --relationship REL are required")
+		}
+		e, err := ks.Get(*newKey)
+		if err != nil {
+			return fmt.Errorf("%w\nhint: 'agora keys new %s' creates it", err, *newKey)
+		}
+		body = &identity.AddKey{DID: did, Key: identity.KeySpec{PublicKey: e.PublicKey, Relationships: identity.SortRelationships(strings.Split(*rel, ","))}}
+	case "revoke":
+		var at int64
+		if *compromised != "" {
+			t, err := time.Parse(time.RFC3339, *compromised)
+			if err != nil {
+				return usageError("--compromised-at %q is not an RFC 3339 time", *compromised)
+			}
+			at = t.UnixMilli()
+		}
+		body = &identity.Revoke{DID: did, KeyID: keyIDArg(*keyID), CompromisedAt: at}
+	case "suspend", "reinstate":
+		body = &identity.SetStatus{DID: did, KeyID: keyIDArg(*keyID)}
+	case "deactivate":
+		body = &identity.Deactivate{DID: did}
+	}
+	if err := body.Validate(); err != nil {
+		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+	}
+	res, err := signAndSubmit(*homeDir, *nodeURL, *keyName, identity.Name, op, body, *ttl, stderr)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, res)
+	}
+	version := ""
+	for _, e := range res.Result.Events {
+		for _, a := range e.Attrs {
+			if a.Key == "version" {
+				version = a.Value
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %s\n  version  %s\n  height   %d\n  tx       %s\n", op, did, version, res.Height, res.Hash)
+	return nil
+}

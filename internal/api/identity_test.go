@@ -1,0 +1,155 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/verify"
+)
+
+// identityTx is a signed identity message of type typ by key at seq.
+func identityTx(t *testing.T, key *tx.PrivateKey, seq uint64, typ string, msg any) []byte {
+	t.Helper()
+	body, err := tx.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sign(t, &tx.Tx{Version: tx.Version, ChainID: testChain, Module: identity.Name, Type: typ, Body: body,
+		Signers: []tx.Signer{{Key: key.Public(), Sequence: seq}}, ExpiryHeight: 1 << 40}, key)
+}
+
+// TestResolveDID resolves a DID over HTTP: 200 with a DID Resolution
+// result, historical versions, 400 for a malformed DID, 404 for an unknown
+// one, 410 with the last document for a deactivated one, and proof=1
+// answers that verify against the log key.
+func TestResolveDID(t *testing.T) {
+	tn := newTestNode(t, nodeOptions{})
+	ctrl, next := keyFor(t, "did controller"), keyFor(t, "did next")
+	c := &identity.Create{Keys: []identity.KeySpec{{PublicKey: ctrl.Public(), Relationships: []string{identity.Authentication, identity.CapabilityInvocation}}},
+		Next: identity.Commitment(next.Public())}
+	did := c.DID()
+	tn.commit(t, identityTx(t, ctrl, 0, "create", c))
+	path := "/1.0/identifiers/" + did
+
+	r := decode[identity.Resolution](t, tn.get(t, path), http.StatusOK)
+	if r.Document == nil || r.Document.ID != did || r.DocumentMetadata.VersionID != "1" || len(r.Document.VerificationMethod) != 2 {
+		t.Fatalf("resolution %+v", r)
+	}
+	// The DID percent-encoded in the path resolves the same.
+	decode[identity.Resolution](t, tn.get(t, "/1.0/identifiers/"+strings.ReplaceAll(did, ":", "%3A")), http.StatusOK)
+
+	// Content negotiation: the resolution result, or the document alone.
+	for _, c := range []struct {
+		accept, contentType string
+		document            bool
+		status              int
+	}{
+		{accept: "", contentType: "application/json"},
+		{accept: "*/*", contentType: "application/json"},
+		{accept: "application/json", contentType: "application/json"},
+		{accept: `application/ld+json;profile="https://w3id.org/did-resolution"`, contentType: `application/ld+json;profile="https://w3id.org/did-resolution"`},
+		{accept: "application/did+ld+json", contentType: "application/did+ld+json", document: true},
+		{accept: "text/html;q=0.9, application/did+json", contentType: "application/did+json", document: true},
+		{accept: "application/did+json;q=0.5, application/did+ld+json", contentType: "application/did+ld+json", document: true},
+		{accept: "text/html", status: http.StatusNotAcceptable},
+		{accept: "application/did+json;q=0", status: http.StatusNotAcceptable},
+	} {
+		req, _ := http.NewRequest("GET", tn.srv.URL+path, nil)
+		if c.accept != "" {
+			req.Header.Set("Accept", c.accept)
+		}
+		resp, err := tn.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if c.status != 0 {
+			if resp.StatusCode != c.status {
+				t.Errorf("Accept %q: status %d, want %d", c.accept, resp.StatusCode, c.status)
+			}
+			continue
+		}
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != c.contentType {
+			t.Errorf("Accept %q: %d %q, want 200 %q", c.accept, resp.StatusCode, resp.Header.Get("Content-Type"), c.contentType)
+		}
+		if _, isDoc := body["verificationMethod"]; isDoc != c.document || (body["didDocument"] == nil) == !c.document {
+			t.Errorf("Accept %q: document alone %v, want %v", c.accept, isDoc, c.document)
+		}
+	}
+
+	wantError(t, tn.get(t, "/1.0/identifiers/did:agora:nope"), http.StatusBadRequest, "invalid")
+	wantError(t, tn.get(t, "/1.0/identifiers/did:example:123"), http.StatusBadRequest, "invalid")
+	wantError(t, tn.get(t, "/1.0/identifiers/did:agora:"+strings.Repeat("a", 52)), http.StatusNotFound, "not_found")
+	wantError(t, tn.get(t, path+"?versionId=2"), http.StatusNotFound, "not_found")
+	wantError(t, tn.get(t, path+"?versionId=x"), http.StatusBadRequest, "invalid")
+
+	// proof=1: the resolution is computed from point reads, each proven.
+	policy := verify.Policy{LogKey: tn.logKey}
+	pv := decode[struct {
+		Value identity.Resolution `json:"value"`
+		Proof verify.StateProof   `json:"proof"`
+	}](t, tn.get(t, path+"?proof=1"), http.StatusOK)
+	vals, _, err := verify.State(&pv.Proof, policy)
+	if err != nil {
+		t.Fatalf("verify.State: %v", err)
+	}
+	id, _ := identity.ParseDID(did)
+	var st identity.State
+	if err := tx.Unmarshal(vals["identity/d/"+id], &st); err != nil || st.DID() != did {
+		t.Fatalf("proven state %+v (%v)", st, err)
+	}
+	d, err := st.Document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(d)
+	b, _ := json.Marshal(pv.Value.Document)
+	if string(a) != string(b) {
+		t.Errorf("the proven state renders\n%s\nbut the node answered\n%s", a, b)
+	}
+	// An unknown DID is proven absent.
+	e := wantError(t, tn.get(t, "/1.0/identifiers/did:agora:"+strings.Repeat("b", 52)+"?proof=1"), http.StatusNotFound, "not_found")
+	if e.Proof == nil {
+		t.Fatal("absent with proof=1: no proof")
+	}
+	if vals, _, err := verify.State(e.Proof, policy); err != nil || vals["identity/d/"+strings.Repeat("b", 52)] != nil {
+		t.Errorf("absence proof: %v", err)
+	}
+
+	// History: every event; it iterates, so no proof.
+	var hist []identity.HistoryEntry
+	hr := tn.get(t, "/v1/identity/dids/"+did+"/history")
+	if err := json.Unmarshal(decode[json.RawMessage](t, hr, http.StatusOK), &hist); err != nil || len(hist) != 1 || hist[0].Type != "create" {
+		t.Errorf("history %s (%v)", hr.body, err)
+	}
+	wantError(t, tn.get(t, "/v1/identity/dids/"+did+"/history?proof=1"), http.StatusNotImplemented, "not_implemented")
+
+	// Deactivated: 410 with the deactivated document's metadata, with and
+	// without proof; version 1 still resolves.
+	sr := tn.submitJSON(t, identityTx(t, next, 0, "deactivate", &identity.Deactivate{DID: did}), "?wait=commit")
+	if res := decode[SubmitResponse](t, sr, http.StatusOK); res.Result.Code != "unauthorized" {
+		t.Fatalf("deactivate by the next key: %s", sr.body)
+	}
+	tn.commit(t, identityTx(t, ctrl, 1, "deactivate", &identity.Deactivate{DID: did}))
+	gone := decode[identity.Resolution](t, tn.get(t, path), http.StatusGone)
+	if !gone.DocumentMetadata.Deactivated || gone.DocumentMetadata.VersionID != "2" {
+		t.Errorf("deactivated: %+v", gone.DocumentMetadata)
+	}
+	pg := decode[Proven](t, tn.get(t, path+"?proof=1"), http.StatusGone)
+	if pg.Proof == nil {
+		t.Error("deactivated with proof=1: no proof")
+	} else if _, _, err := verify.State(pg.Proof, policy); err != nil {
+		t.Errorf("deactivated proof: %v", err)
+	}
+	decode[identity.Resolution](t, tn.get(t, path+"?versionId=1"), http.StatusOK)
+	sr = tn.submitJSON(t, identityTx(t, ctrl, 2, "deactivate", &identity.Deactivate{DID: did}), "?wait=commit")
+	if res := decode[SubmitResponse](t, sr, http.StatusOK); res.Result.Code != "gone" {
+		t.Fatalf("deactivate twice: %s", sr.body)
+	}
+}

@@ -1,0 +1,174 @@
+package identity
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/transparency-dev/merkle/compact"
+
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+const testChain = "agora-test"
+
+var genesisTime = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// keyFor derives a fixed key from a name.
+func keyFor(t testing.TB, name string, alg tx.Alg) *tx.PrivateKey {
+	t.Helper()
+	seed := sha256.Sum256([]byte("agora/identity-test/" + name))
+	k, err := tx.NewPrivateKey(alg, seed[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// memState is a committed ledger in memory.
+type memState map[string][]byte
+
+func (m memState) Get(k []byte) ([]byte, bool, error) {
+	v, ok := m[string(k)]
+	return v, ok, nil
+}
+
+func (m memState) Iterate(start, end []byte, fn func(k, v []byte) (bool, error)) error {
+	var ks []string
+	for k := range m {
+		if !strings.HasPrefix(k, "\xff") && k >= string(start) && (end == nil || k < string(end)) {
+			ks = append(ks, k)
+		}
+	}
+	sort.Strings(ks)
+	for _, k := range ks {
+		if more, err := fn([]byte(k), m[k]); err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m memState) GetNode(path []byte) ([]byte, bool, error) {
+	v, ok := m["\xffn"+string(path)]
+	return v, ok, nil
+}
+
+func (m memState) ReadHashes(ids []compact.NodeID) ([][]byte, error) {
+	out := make([][]byte, len(ids))
+	for i, id := range ids {
+		h, ok := m[fmt.Sprintf("\xffh%d/%d", id.Level, id.Index)]
+		if !ok {
+			return nil, fmt.Errorf("no log node %d/%d", id.Level, id.Index)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+func (m memState) applyOutcome(out *ledger.Outcome) {
+	for _, w := range out.Writes {
+		if w.Value == nil {
+			delete(m, string(w.Key))
+		} else {
+			m[string(w.Key)] = w.Value
+		}
+	}
+	for _, w := range out.MapNodes {
+		if w.Node == nil {
+			delete(m, "\xffn"+string(w.Path))
+		} else {
+			m["\xffn"+string(w.Path)] = w.Node
+		}
+	}
+	for _, n := range out.LogNodes {
+		m[fmt.Sprintf("\xffh%d/%d", n.ID.Level, n.ID.Index)] = n.Hash
+	}
+}
+
+// ledgerH runs the identity module in a real executor, one transaction
+// per block, blocks a second apart.
+type ledgerH struct {
+	t     testing.TB
+	e     *ledger.Executor
+	state memState
+	head  ledger.Header
+	seq   map[string]uint64
+}
+
+func newLedger(t testing.TB) *ledgerH {
+	t.Helper()
+	e, err := ledger.NewExecutor(testChain, Module{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.InitGenesis(&ledger.Genesis{ChainID: testChain, Time: genesisTime, Params: ledger.DefaultParams()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &ledgerH{t: t, e: e, state: memState{}, head: out.Header, seq: map[string]uint64{}}
+	h.state.applyOutcome(out)
+	return h
+}
+
+// now is the time of the next block.
+func (h *ledgerH) now() time.Time { return time.UnixMilli(h.head.Time).UTC().Add(time.Second) }
+
+// do signs msg of type typ with key, applies it in a block of its own and
+// returns the result.
+func (h *ledgerH) do(key *tx.PrivateKey, typ string, msg any) ledger.Result {
+	h.t.Helper()
+	body, err := tx.Marshal(msg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	addr := key.Public().Address()
+	x := &tx.Tx{Version: tx.Version, ChainID: testChain, Module: Name, Type: typ, Body: body,
+		Signers: []tx.Signer{{Key: key.Public(), Sequence: h.seq[addr]}}, ExpiryHeight: h.head.Height + 10}
+	signed, err := tx.Sign(x, key)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	raw, err := signed.Encode()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	b := ledger.Block{ChainID: testChain, Height: h.head.Height + 1, Time: h.now()}
+	out, err := h.e.Apply(h.state, &h.head, b, [][]byte{raw}, true)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if len(out.Dropped) > 0 {
+		h.t.Fatalf("dropped: %v", out.Dropped[0].Err)
+	}
+	h.state.applyOutcome(out)
+	h.head = out.Header
+	h.seq[addr]++
+	return out.Results[0]
+}
+
+// view is a read-only view of the module's state, recording reads in rec.
+func (h *ledgerH) view(rec *ledger.Reads) *ledger.KV {
+	return ledger.NewReadView(h.state, Name, rec)
+}
+
+// must requires result ok.
+func (h *ledgerH) must(key *tx.PrivateKey, typ string, msg any) {
+	h.t.Helper()
+	if r := h.do(key, typ, msg); !r.OK() {
+		h.t.Fatalf("%s: %s: %s", typ, r.Code, r.Error)
+	}
+}
+
+// create makes a DID controlled by ctrl with the next key next.
+func (h *ledgerH) create(ctrl, next *tx.PrivateKey) string {
+	h.t.Helper()
+	c := &Create{Keys: []KeySpec{{PublicKey: ctrl.Public(), Relationships: []string{Authentication, CapabilityInvocation}}},
+		Next: Commitment(next.Public())}
+	h.must(ctrl, "create", c)
+	return c.DID()
+}

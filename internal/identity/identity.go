@@ -1,0 +1,782 @@
+// Package identity implements self-certifying decentralized identifiers,
+// did:agora (docs/spec/did-agora.md), and the lifecycle of their keys.
+//
+// # Identifiers
+//
+// A DID's id is derived from its inception event: the base32 (lower case,
+// no padding) SHA-256 of the canonical CBOR of the Create body, which
+// holds the initial keys and the commitment to the next controller key.
+// Nobody can claim an id without its inception, and the inception must be
+// signed by its controller key, so an id can be neither squatted nor
+// forged.
+//
+// # Messages
+//
+// "create" (Create), "rotate" (Rotate), "add-key" (AddKey), "revoke"
+// (Revoke), "suspend" and "reinstate" (SetStatus), "deactivate"
+// (Deactivate). Every one that succeeds appends an Event to the DID's
+// history.
+//
+// # Rules in state
+//
+// The controller is the key with capabilityInvocation that the inception
+// or the last rotation established. Every update but a rotation must be
+// signed by the controller while it is active. A rotation (KERI-style
+// pre-rotation) must be signed by the key whose SHA-256 the previous
+// event committed to, and commits to the following one; the old
+// controller's relationships pass to the new one. A deactivated DID
+// refuses everything with ledger.ErrGone.
+//
+// # State
+//
+// "identity/d/<id>" holds the DID's current State; "identity/e/<id>/<n>"
+// (n in 16 hex digits, from 1) its n-th Event. Replaying the events 1..n
+// through the same rules that executed them gives the State as of version
+// n, which is how historical resolution works with point reads only.
+package identity
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+// Name is the module's name.
+const Name = "identity"
+
+// Method is the DID method name: DIDs are "did:agora:<id>".
+const Method = "agora"
+
+// Prefix begins every DID of this method.
+const Prefix = "did:" + Method + ":"
+
+// MaxKeys bounds the keys of one DID, over its whole life.
+const MaxKeys = 64
+
+// MaxInitialKeys bounds the keys of an inception.
+const MaxInitialKeys = 8
+
+// The verification relationships of DID Core, in the order documents list
+// them.
+const (
+	Authentication       = "authentication"
+	AssertionMethod      = "assertionMethod"
+	KeyAgreement         = "keyAgreement"
+	CapabilityInvocation = "capabilityInvocation"
+	CapabilityDelegation = "capabilityDelegation"
+)
+
+// Relationships lists the verification relationships in document order.
+var Relationships = []string{Authentication, AssertionMethod, KeyAgreement, CapabilityInvocation, CapabilityDelegation}
+
+// Key statuses.
+const (
+	Active    = "active"
+	Suspended = "suspended"
+	Revoked   = "revoked"
+	Rotated   = "rotated" // a former controller, replaced by a rotation
+)
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// idLen is the length of an id: 32 bytes in unpadded base32.
+const idLen = 52
+
+// Commitment returns the pre-rotation commitment to key: SHA-256 of its
+// canonical CBOR encoding (tx.PublicKey).
+func Commitment(key tx.PublicKey) []byte {
+	b, err := tx.Marshal(key)
+	if err != nil {
+		panic(err) // a PublicKey always encodes
+	}
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+// ParseDID checks that s is a did:agora DID and returns its id. Errors
+// wrap ledger.ErrInvalid.
+func ParseDID(s string) (string, error) {
+	id, ok := strings.CutPrefix(s, Prefix)
+	if !ok {
+		return "", fmt.Errorf("%w: invalidDid: %q is not a did:agora DID", ledger.ErrInvalid, s)
+	}
+	if len(id) != idLen || strings.ToLower(id) != id {
+		return "", fmt.Errorf("%w: invalidDid: %q: the id is not 52 lower-case base32 characters", ledger.ErrInvalid, s)
+	}
+	if _, err := b32.DecodeString(strings.ToUpper(id)); err != nil {
+		return "", fmt.Errorf("%w: invalidDid: %q: the id is not base32", ledger.ErrInvalid, s)
+	}
+	return id, nil
+}
+
+// KeySpec is a key to register with its verification relationships.
+type KeySpec struct {
+	PublicKey     tx.PublicKey `cbor:"1,keyasint" json:"public_key"`
+	Relationships []string     `cbor:"2,keyasint" json:"relationships"`
+}
+
+func (k *KeySpec) validate() error {
+	if err := k.PublicKey.Check(); err != nil {
+		return fmt.Errorf("%w: key %s: %v", ledger.ErrInvalid, k.PublicKey, err)
+	}
+	return validRelationships(k.Relationships)
+}
+
+// validRelationships requires a non-empty list of known relationships in
+// document order without duplicates: one canonical form per set.
+func validRelationships(rels []string) error {
+	if len(rels) == 0 {
+		return fmt.Errorf("%w: a key needs at least one verification relationship", ledger.ErrInvalid)
+	}
+	last := -1
+	for _, r := range rels {
+		i := slices.Index(Relationships, r)
+		if i < 0 {
+			return fmt.Errorf("%w: unknown verification relationship %q (want one of %s)", ledger.ErrInvalid, r, strings.Join(Relationships, ", "))
+		}
+		if i <= last {
+			return fmt.Errorf("%w: relationships must be listed once each, in the order %s", ledger.ErrInvalid, strings.Join(Relationships, ", "))
+		}
+		last = i
+	}
+	return nil
+}
+
+// SortRelationships puts rels in document order without duplicates.
+func SortRelationships(rels []string) []string {
+	var out []string
+	for _, r := range Relationships {
+		if slices.Contains(rels, r) {
+			out = append(out, r)
+		}
+	}
+	for _, r := range rels {
+		if !slices.Contains(Relationships, r) {
+			out = append(out, r) // left for validation to refuse
+		}
+	}
+	return out
+}
+
+func validDigest(what string, d []byte) error {
+	if len(d) != sha256.Size {
+		return fmt.Errorf("%w: %s is %d bytes, want a 32-byte SHA-256", ledger.ErrInvalid, what, len(d))
+	}
+	return nil
+}
+
+// Create is the body of a "create" transaction: the inception event.
+// Exactly one key has capabilityInvocation: the controller, which must
+// sign the transaction. Next is the commitment to the next controller key.
+//
+// Evolution: fields are numbered; new optional fields take new numbers,
+// and a DID's id is the hash of the exact bytes, so a field never
+// changes meaning.
+type Create struct {
+	Keys []KeySpec `cbor:"1,keyasint" json:"keys"`
+	Next []byte    `cbor:"2,keyasint" json:"next"`
+}
+
+// Validate checks the inception without state.
+func (c *Create) Validate() error {
+	if len(c.Keys) == 0 || len(c.Keys) > MaxInitialKeys {
+		return fmt.Errorf("%w: an inception has 1 to %d keys, not %d", ledger.ErrInvalid, MaxInitialKeys, len(c.Keys))
+	}
+	controllers := 0
+	for i := range c.Keys {
+		if err := c.Keys[i].validate(); err != nil {
+			return err
+		}
+		for j := range i {
+			if c.Keys[j].PublicKey.Equal(c.Keys[i].PublicKey) {
+				return fmt.Errorf("%w: key %s is listed twice", ledger.ErrInvalid, c.Keys[i].PublicKey)
+			}
+		}
+		if slices.Contains(c.Keys[i].Relationships, CapabilityInvocation) {
+			controllers++
+		}
+	}
+	if controllers != 1 {
+		return fmt.Errorf("%w: exactly one initial key must have capabilityInvocation (the controller), not %d", ledger.ErrInvalid, controllers)
+	}
+	if err := validDigest("the next-key commitment", c.Next); err != nil {
+		return err
+	}
+	if bytes.Equal(c.Next, Commitment(c.controller().PublicKey)) {
+		return fmt.Errorf("%w: the next-key commitment must be to a new key, not the controller", ledger.ErrInvalid)
+	}
+	return nil
+}
+
+func (c *Create) controller() *KeySpec {
+	for i := range c.Keys {
+		if slices.Contains(c.Keys[i].Relationships, CapabilityInvocation) {
+			return &c.Keys[i]
+		}
+	}
+	return nil
+}
+
+// ID returns the DID id the inception derives: base32 of SHA-256 of the
+// canonical body.
+func (c *Create) ID() string {
+	b, err := tx.Marshal(c)
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return strings.ToLower(b32.EncodeToString(sum[:]))
+}
+
+// DID returns "did:agora:" followed by the id.
+func (c *Create) DID() string { return Prefix + c.ID() }
+
+// Rotate is the body of a "rotate" transaction: Key is the new controller,
+// whose commitment the previous event holds, and which signs; Next commits
+// to the one after it.
+type Rotate struct {
+	DID  string       `cbor:"1,keyasint" json:"did"`
+	Key  tx.PublicKey `cbor:"2,keyasint" json:"key"`
+	Next []byte       `cbor:"3,keyasint" json:"next"`
+}
+
+// Validate checks the rotation without state.
+func (r *Rotate) Validate() error {
+	if _, err := ParseDID(r.DID); err != nil {
+		return err
+	}
+	if err := r.Key.Check(); err != nil {
+		return fmt.Errorf("%w: key %s: %v", ledger.ErrInvalid, r.Key, err)
+	}
+	if err := validDigest("the next-key commitment", r.Next); err != nil {
+		return err
+	}
+	if bytes.Equal(r.Next, Commitment(r.Key)) {
+		return fmt.Errorf("%w: the next-key commitment must be to a new key, not the one rotated in", ledger.ErrInvalid)
+	}
+	return nil
+}
+
+// AddKey is the body of an "add-key" transaction. Only a rotation gives
+// capabilityInvocation, so Relationships may not include it.
+type AddKey struct {
+	DID string  `cbor:"1,keyasint" json:"did"`
+	Key KeySpec `cbor:"2,keyasint" json:"key"`
+}
+
+// Validate checks the message without state.
+func (a *AddKey) Validate() error {
+	if _, err := ParseDID(a.DID); err != nil {
+		return err
+	}
+	if err := a.Key.validate(); err != nil {
+		return err
+	}
+	if slices.Contains(a.Key.Relationships, CapabilityInvocation) {
+		return fmt.Errorf("%w: capabilityInvocation belongs to the controller alone; a rotation changes it", ledger.ErrInvalid)
+	}
+	return nil
+}
+
+// Revoke is the body of a "revoke" transaction. CompromisedAt (Unix
+// milliseconds) is when the key is believed compromised, at or before the
+// block time; 0 means the block time. Signatures by the key after it are
+// invalid.
+type Revoke struct {
+	DID           string `cbor:"1,keyasint" json:"did"`
+	KeyID         string `cbor:"2,keyasint" json:"key_id"`
+	CompromisedAt int64  `cbor:"3,keyasint,omitempty" json:"compromised_at,omitempty"`
+}
+
+// Validate checks the message without state.
+func (r *Revoke) Validate() error {
+	if _, err := ParseDID(r.DID); err != nil {
+		return err
+	}
+	if r.CompromisedAt < 0 {
+		return fmt.Errorf("%w: compromise time before 1970", ledger.ErrInvalid)
+	}
+	return validKeyID(r.KeyID)
+}
+
+// SetStatus is the body of "suspend" and "reinstate".
+type SetStatus struct {
+	DID   string `cbor:"1,keyasint" json:"did"`
+	KeyID string `cbor:"2,keyasint" json:"key_id"`
+
+	reinstate bool
+}
+
+// Validate checks the message without state.
+func (s *SetStatus) Validate() error {
+	if _, err := ParseDID(s.DID); err != nil {
+		return err
+	}
+	return validKeyID(s.KeyID)
+}
+
+// Deactivate is the body of a "deactivate" transaction: the end of the
+// DID, for good.
+type Deactivate struct {
+	DID string `cbor:"1,keyasint" json:"did"`
+}
+
+// Validate checks the message without state.
+func (d *Deactivate) Validate() error {
+	_, err := ParseDID(d.DID)
+	return err
+}
+
+// KeyID returns the id of a DID's n-th key (from 0): its fragment.
+func KeyID(n int) string { return fmt.Sprintf("key-%d", n) }
+
+func validKeyID(s string) error {
+	var n int
+	if _, err := fmt.Sscanf(s, "key-%d", &n); err != nil || n < 0 || n >= MaxKeys || KeyID(n) != s {
+		return fmt.Errorf("%w: key id %q is not of the form key-N", ledger.ErrInvalid, s)
+	}
+	return nil
+}
+
+// Key is one key of a DID.
+type Key struct {
+	ID            string       `cbor:"1,keyasint" json:"id"`
+	PublicKey     tx.PublicKey `cbor:"2,keyasint" json:"public_key"`
+	Relationships []string     `cbor:"3,keyasint" json:"relationships"`
+	Status        string       `cbor:"4,keyasint" json:"status"`
+	Added         int64        `cbor:"5,keyasint" json:"added"`                    // block time, Unix ms
+	Changed       int64        `cbor:"6,keyasint,omitempty" json:"changed"`        // of the last status change
+	CompromisedAt int64        `cbor:"7,keyasint,omitempty" json:"compromised_at"` // revoked keys
+}
+
+// State is a DID as of one version.
+type State struct {
+	ID          string `cbor:"1,keyasint"`
+	Keys        []Key  `cbor:"2,keyasint"`
+	Controller  string `cbor:"3,keyasint"` // key id
+	Next        []byte `cbor:"4,keyasint"`
+	Deactivated bool   `cbor:"5,keyasint,omitempty"`
+	Created     int64  `cbor:"6,keyasint"` // block times, Unix ms
+	Updated     int64  `cbor:"7,keyasint"`
+	Version     uint64 `cbor:"8,keyasint"` // events so far
+	TxID        tx.ID  `cbor:"9,keyasint"` // of the last event
+}
+
+// DID returns the state's DID.
+func (s *State) DID() string { return Prefix + s.ID }
+
+// Key returns the key with id, or nil.
+func (s *State) Key(id string) *Key {
+	for i := range s.Keys {
+		if s.Keys[i].ID == id {
+			return &s.Keys[i]
+		}
+	}
+	return nil
+}
+
+// Event is one change in a DID's history.
+type Event struct {
+	Version uint64       `cbor:"1,keyasint" json:"version"` // from 1
+	Type    string       `cbor:"2,keyasint" json:"type"`
+	Body    []byte       `cbor:"3,keyasint" json:"body"` // the message's canonical CBOR
+	Signer  tx.PublicKey `cbor:"4,keyasint" json:"signer"`
+	TxID    tx.ID        `cbor:"5,keyasint" json:"tx_hash"`
+	Height  uint64       `cbor:"6,keyasint" json:"height"`
+	Time    int64        `cbor:"7,keyasint" json:"time"` // block time, Unix ms
+}
+
+// Module is the identity module.
+type Module struct{}
+
+// Name implements ledger.Module.
+func (Module) Name() string { return Name }
+
+// Decode implements ledger.Module.
+func (Module) Decode(typ string, body []byte) (ledger.Msg, error) {
+	var m ledger.Msg
+	switch typ {
+	case "create":
+		m = &Create{}
+	case "rotate":
+		m = &Rotate{}
+	case "add-key":
+		m = &AddKey{}
+	case "revoke":
+		m = &Revoke{}
+	case "suspend":
+		m = &SetStatus{}
+	case "reinstate":
+		m = &SetStatus{reinstate: true}
+	case "deactivate":
+		m = &Deactivate{}
+	default:
+		return nil, fmt.Errorf("%w %q", ledger.ErrUnknownType, typ)
+	}
+	if err := tx.Unmarshal(body, m); err != nil {
+		return nil, fmt.Errorf("%s: %w", typ, err)
+	}
+	return m, m.Validate()
+}
+
+// TypeOf returns the message type of a decoded message.
+func TypeOf(m ledger.Msg) string {
+	switch m := m.(type) {
+	case *Create:
+		return "create"
+	case *Rotate:
+		return "rotate"
+	case *AddKey:
+		return "add-key"
+	case *Revoke:
+		return "revoke"
+	case *SetStatus:
+		if m.reinstate {
+			return "reinstate"
+		}
+		return "suspend"
+	case *Deactivate:
+		return "deactivate"
+	}
+	return ""
+}
+
+func stateKey(id string) []byte { return []byte("d/" + id) }
+
+func eventKey(id string, n uint64) []byte { return fmt.Appendf(nil, "e/%s/%016x", id, n) }
+
+func didOf(m ledger.Msg) string {
+	switch m := m.(type) {
+	case *Rotate:
+		return m.DID
+	case *AddKey:
+		return m.DID
+	case *Revoke:
+		return m.DID
+	case *SetStatus:
+		return m.DID
+	case *Deactivate:
+		return m.DID
+	}
+	return ""
+}
+
+// Execute implements ledger.Module.
+func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
+	typ := TypeOf(msg)
+	if typ == "" {
+		return fmt.Errorf("%w %T", ledger.ErrUnknownType, msg)
+	}
+	var s *State
+	if c, ok := msg.(*Create); ok {
+		id := c.ID()
+		found, err := ctx.KV.GetValue(stateKey(id), &State{})
+		if err != nil {
+			return err
+		}
+		if found {
+			return fmt.Errorf("identity: %w: %s already exists", ledger.ErrConflict, c.DID())
+		}
+	} else {
+		var err error
+		if s, err = load(ctx.KV, didOf(msg)); err != nil {
+			return err
+		}
+	}
+	body, err := tx.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	ev := Event{Type: typ, Body: body, Signer: ctx.Signer(), TxID: ctx.TxID, Height: ctx.Block.Height, Time: ctx.Block.Time.UnixMilli()}
+	s, err = apply(s, &ev, msg)
+	if err != nil {
+		return fmt.Errorf("identity: %w", err)
+	}
+	if err := ctx.KV.SetValue(stateKey(s.ID), s); err != nil {
+		return err
+	}
+	if err := ctx.KV.SetValue(eventKey(s.ID, ev.Version), &ev); err != nil {
+		return err
+	}
+	ctx.Emit(typ, ledger.Attr{Key: "did", Value: s.DID()}, ledger.Attr{Key: "version", Value: fmt.Sprint(ev.Version)})
+	return nil
+}
+
+// load returns the current state of did: ledger.ErrInvalid for a
+// malformed DID, ledger.ErrNotFound for an unknown one.
+func load(kv *ledger.KV, did string) (*State, error) {
+	id, err := ParseDID(did)
+	if err != nil {
+		return nil, err
+	}
+	var s State
+	found, err := kv.GetValue(stateKey(id), &s)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("identity: %w: %s does not exist", ledger.ErrNotFound, did)
+	}
+	return &s, nil
+}
+
+// apply applies one event to s (nil before the inception) and returns the
+// new state. Execute and the replay of a history both call it, so the
+// rules that accepted an event are the rules that replay it. It fills
+// ev.Version. It does not modify *s.
+func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
+	var s State
+	if _, ok := msg.(*Create); !ok && prev == nil {
+		return nil, fmt.Errorf("%w: a DID's history begins with its inception", ledger.ErrNotFound)
+	}
+	if prev != nil {
+		s = *prev
+		s.Keys = slices.Clone(prev.Keys)
+		if s.Deactivated {
+			return nil, fmt.Errorf("%w: %s was deactivated", ledger.ErrGone, s.DID())
+		}
+	}
+	at := ev.Time
+	switch m := msg.(type) {
+	case *Create:
+		if prev != nil {
+			return nil, fmt.Errorf("%w: %s already exists", ledger.ErrConflict, m.DID())
+		}
+		ctrl := m.controller()
+		if !ev.Signer.Equal(ctrl.PublicKey) {
+			return nil, fmt.Errorf("%w: an inception must be signed by its controller key %s, not %s", ledger.ErrUnauthorized, ctrl.PublicKey, ev.Signer)
+		}
+		s = State{ID: m.ID(), Next: m.Next, Created: at}
+		for _, k := range m.Keys {
+			id := KeyID(len(s.Keys))
+			if slices.Contains(k.Relationships, CapabilityInvocation) {
+				s.Controller = id
+			}
+			s.Keys = append(s.Keys, Key{ID: id, PublicKey: k.PublicKey, Relationships: k.Relationships, Status: Active, Added: at})
+		}
+	case *Rotate:
+		if !bytes.Equal(Commitment(m.Key), s.Next) {
+			return nil, fmt.Errorf("%w: key %s does not match the pre-rotation commitment of %s", ledger.ErrUnauthorized, m.Key, s.DID())
+		}
+		if !ev.Signer.Equal(m.Key) {
+			return nil, fmt.Errorf("%w: a rotation must be signed by the key it rotates in (%s), not %s", ledger.ErrUnauthorized, m.Key, ev.Signer)
+		}
+		if err := s.addable(m.Key); err != nil {
+			return nil, err
+		}
+		old := s.Key(s.Controller)
+		if old.Status != Revoked { // a revoked key stays revoked: its compromise time matters
+			old.Status, old.Changed = Rotated, at
+		}
+		id := KeyID(len(s.Keys))
+		s.Keys = append(s.Keys, Key{ID: id, PublicKey: m.Key, Relationships: old.Relationships, Status: Active, Added: at})
+		s.Controller = id
+		s.Next = m.Next
+	default:
+		if err := s.authorize(ev.Signer); err != nil {
+			return nil, err
+		}
+		switch m := msg.(type) {
+		case *AddKey:
+			if err := s.addable(m.Key.PublicKey); err != nil {
+				return nil, err
+			}
+			s.Keys = append(s.Keys, Key{ID: KeyID(len(s.Keys)), PublicKey: m.Key.PublicKey, Relationships: m.Key.Relationships, Status: Active, Added: at})
+		case *Revoke:
+			k, err := s.keyForChange(m.KeyID)
+			if err != nil {
+				return nil, err
+			}
+			if k.Status == Revoked {
+				return nil, fmt.Errorf("%w: %s#%s is already revoked", ledger.ErrConflict, s.DID(), k.ID)
+			}
+			when := m.CompromisedAt
+			if when == 0 {
+				when = at
+			}
+			if when > at {
+				return nil, fmt.Errorf("%w: the compromise time is after the block time: it must be now or in the past", ledger.ErrInvalid)
+			}
+			k.Status, k.Changed, k.CompromisedAt = Revoked, at, when
+		case *SetStatus:
+			k, err := s.keyForChange(m.KeyID)
+			if err != nil {
+				return nil, err
+			}
+			from, to := Active, Suspended
+			if m.reinstate {
+				from, to = Suspended, Active
+			}
+			if k.Status != from {
+				return nil, fmt.Errorf("%w: %s#%s is %s, not %s", ledger.ErrConflict, s.DID(), k.ID, k.Status, from)
+			}
+			k.Status, k.Changed = to, at
+		case *Deactivate:
+			s.Deactivated = true
+		default:
+			return nil, fmt.Errorf("%w %T", ledger.ErrUnknownType, msg)
+		}
+	}
+	s.Version++
+	s.Updated = at
+	s.TxID = ev.TxID
+	ev.Version = s.Version
+	return &s, nil
+}
+
+// authorize checks that signer is the DID's active controller.
+func (s *State) authorize(signer tx.PublicKey) error {
+	c := s.Key(s.Controller)
+	if !signer.Equal(c.PublicKey) {
+		return fmt.Errorf("%w: %s is not the controller key of %s (%s#%s)", ledger.ErrUnauthorized, signer, s.DID(), s.DID(), c.ID)
+	}
+	if c.Status != Active {
+		return fmt.Errorf("%w: the controller key %s#%s is %s: rotate to the pre-committed next key", ledger.ErrUnauthorized, s.DID(), c.ID, c.Status)
+	}
+	return nil
+}
+
+func (s *State) addable(k tx.PublicKey) error {
+	if len(s.Keys) >= MaxKeys {
+		return fmt.Errorf("%w: %s has %d keys, the most a DID may have", ledger.ErrInvalid, s.DID(), MaxKeys)
+	}
+	for _, o := range s.Keys {
+		if o.PublicKey.Equal(k) {
+			return fmt.Errorf("%w: key %s is already %s#%s", ledger.ErrConflict, k, s.DID(), o.ID)
+		}
+	}
+	return nil
+}
+
+func (s *State) keyForChange(id string) (*Key, error) {
+	k := s.Key(id)
+	if k == nil {
+		return nil, fmt.Errorf("%w: %s has no key %s", ledger.ErrNotFound, s.DID(), id)
+	}
+	return k, nil
+}
+
+// decodeEvent decodes an event's message with the module's decoder.
+func decodeEvent(ev *Event) (ledger.Msg, error) {
+	return Module{}.Decode(ev.Type, ev.Body)
+}
+
+// Replay returns the state of the DID id as of version n (n ≥ 1) by
+// replaying its stored events, reading each with a point read (so a state
+// proof covers the answer). ErrNotFound if there is no such version.
+func Replay(kv *ledger.KV, id string, n uint64) (*State, []Event, error) {
+	var s *State
+	var evs []Event
+	for v := uint64(1); v <= n; v++ {
+		var ev Event
+		found, err := kv.GetValue(eventKey(id, v), &ev)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !found {
+			return nil, nil, fmt.Errorf("identity: %w: %s has no version %d", ledger.ErrNotFound, Prefix+id, v)
+		}
+		if s, err = replayOne(s, ev); err != nil {
+			return nil, nil, err
+		}
+		evs = append(evs, ev)
+	}
+	return s, evs, nil
+}
+
+func replayOne(s *State, ev Event) (*State, error) {
+	msg, err := decodeEvent(&ev)
+	if err != nil {
+		return nil, fmt.Errorf("%w: stored event %d: %v", ledger.ErrStorage, ev.Version, err)
+	}
+	want := ev.Version
+	out, err := apply(s, &ev, msg)
+	if err != nil || ev.Version != want {
+		return nil, fmt.Errorf("%w: stored event %d does not replay: %v", ledger.ErrStorage, want, err)
+	}
+	return out, nil
+}
+
+// Genesis is the module's genesis section: the DIDs' histories, each
+// replayed through the rules.
+type Genesis struct {
+	DIDs []GenesisDID `json:"dids,omitempty"`
+}
+
+// GenesisDID is one DID's history.
+type GenesisDID struct {
+	DID    string  `json:"did"`
+	Events []Event `json:"events"`
+}
+
+// InitGenesis implements ledger.Module.
+func (Module) InitGenesis(kv *ledger.KV, raw json.RawMessage) error {
+	if raw == nil {
+		return nil
+	}
+	var g Genesis
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&g); err != nil {
+		return fmt.Errorf("%w: identity genesis: %v", ledger.ErrInvalid, err)
+	}
+	for _, d := range g.DIDs {
+		id, err := ParseDID(d.DID)
+		if err != nil {
+			return err
+		}
+		var s *State
+		for _, ev := range d.Events {
+			msg, err := decodeEvent(&ev)
+			if err != nil {
+				return err
+			}
+			want := ev.Version
+			if s, err = apply(s, &ev, msg); err != nil {
+				return fmt.Errorf("identity genesis: %s event %d: %w", d.DID, want, err)
+			}
+			if ev.Version != want || s.ID != id {
+				return fmt.Errorf("%w: identity genesis: %s event %d is out of order or of another DID", ledger.ErrInvalid, d.DID, want)
+			}
+			if err := kv.SetValue(eventKey(id, ev.Version), &ev); err != nil {
+				return err
+			}
+		}
+		if s == nil {
+			return fmt.Errorf("%w: identity genesis: %s has no events", ledger.ErrInvalid, d.DID)
+		}
+		if err := kv.SetValue(stateKey(id), s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExportGenesis implements ledger.Module.
+func (Module) ExportGenesis(kv *ledger.KV) (json.RawMessage, error) {
+	var g Genesis
+	err := kv.Iterate([]byte("e/"), func(k, v []byte) (bool, error) {
+		var ev Event
+		if err := tx.Unmarshal(v, &ev); err != nil {
+			return false, fmt.Errorf("%w: %v", ledger.ErrStorage, err)
+		}
+		did := Prefix + string(k[:idLen])
+		if len(g.DIDs) == 0 || g.DIDs[len(g.DIDs)-1].DID != did {
+			g.DIDs = append(g.DIDs, GenesisDID{DID: did})
+		}
+		last := &g.DIDs[len(g.DIDs)-1]
+		last.Events = append(last.Events, ev)
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(&g)
+}
