@@ -199,7 +199,38 @@ func tryStartDev(t *testing.T, home string) (*devNode, error) {
 			t.Logf("output of agora dev on %s (home %s):\n%s", addr, home, n.output())
 		}
 	})
-	return n, n.waitHealthy(30 * time.Second)
+	if err := n.waitHealthy(30 * time.Second); err != nil {
+		return n, err
+	}
+	// A node of another test process may hold the port our node failed to
+	// bind, and have answered the health check: make sure it is ours.
+	if err := n.checkGenesis(home); err != nil {
+		select {
+		case <-n.exited:
+			return n, fmt.Errorf("%w (address already in use: another process's node answered)", err)
+		case <-time.After(2 * time.Second):
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// checkGenesis checks that the node answering at n.node began from the
+// genesis in home.
+func (n *devNode) checkGenesis(home string) error {
+	g, err := os.ReadFile(filepath.Join(home, "genesis.json"))
+	if err != nil {
+		return err
+	}
+	info, err := client.New(n.node).Info(context.Background())
+	if err != nil {
+		return err
+	}
+	want := sha256.Sum256(g)
+	if info.GenesisHash != hex.EncodeToString(want[:]) {
+		return fmt.Errorf("the node at %s is not the one started on %s", n.node, home)
+	}
+	return nil
 }
 
 // freeAddr returns a loopback address with a port that was free a moment ago.
