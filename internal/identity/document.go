@@ -64,6 +64,19 @@ type DocumentMetadata struct {
 	// NextKeyCommitment is the hex SHA-256 the next rotation must reveal
 	// a key for.
 	NextKeyCommitment string `json:"agoraNextKeyCommitment,omitempty"`
+	// Recovery is the pending recovery, if there is one.
+	Recovery *PendingRecovery `json:"agoraRecovery,omitempty"`
+}
+
+// PendingRecovery describes a pending recovery in the metadata.
+type PendingRecovery struct {
+	// Key is the proposed controller.
+	Key tx.PublicKey `json:"key"`
+	// Proposed is when the guardians proposed it.
+	Proposed string `json:"proposed"`
+	// Effective is when anyone may complete it, unless the controller
+	// or the committed next key cancels it first.
+	Effective string `json:"effective"`
 }
 
 // ResolutionMetadata is the DID resolution metadata.
@@ -143,6 +156,9 @@ func (s *State) Resolution() (*Resolution, error) {
 		Deactivated: s.Deactivated}
 	if !s.Deactivated {
 		md.NextKeyCommitment = fmt.Sprintf("%x", s.Next)
+		if p := s.Pending; p != nil {
+			md.Recovery = &PendingRecovery{Key: p.Key, Proposed: stamp(p.Proposed), Effective: stamp(p.Effective)}
+		}
 	}
 	return &Resolution{Context: "https://w3id.org/did-resolution/v1", Document: d,
 		ResolutionMetadata: ResolutionMetadata{ContentType: ContentType}, DocumentMetadata: md}, nil
@@ -309,9 +325,11 @@ type HistoryEntry struct {
 	Type    string       `json:"type"`
 	Body    any          `json:"body"`
 	Signer  tx.PublicKey `json:"signer"`
-	TxHash  tx.ID        `json:"tx_hash"`
-	Height  uint64       `json:"height"`
-	Time    time.Time    `json:"time"`
+	// Signers are all the signers of a multi-signer transaction.
+	Signers []tx.PublicKey `json:"signers,omitempty"`
+	TxHash  tx.ID          `json:"tx_hash"`
+	Height  uint64         `json:"height"`
+	Time    time.Time      `json:"time"`
 }
 
 // History returns the events of did, oldest first.
@@ -330,7 +348,7 @@ func History(kv *ledger.KV, did string) ([]HistoryEntry, error) {
 		if err != nil {
 			return false, fmt.Errorf("%w: %v", ledger.ErrStorage, err)
 		}
-		out = append(out, HistoryEntry{Version: ev.Version, Type: ev.Type, Body: msg, Signer: ev.Signer, TxHash: ev.TxID,
+		out = append(out, HistoryEntry{Version: ev.Version, Type: ev.Type, Body: msg, Signer: ev.Signer, Signers: ev.Signers, TxHash: ev.TxID,
 			Height: ev.Height, Time: time.UnixMilli(ev.Time).UTC()})
 		return true, nil
 	})

@@ -122,14 +122,21 @@ func (h *ledgerH) now() time.Time { return time.UnixMilli(h.head.Time).UTC().Add
 // returns the result.
 func (h *ledgerH) do(key *tx.PrivateKey, typ string, msg any) ledger.Result {
 	h.t.Helper()
+	return h.doAll([]*tx.PrivateKey{key}, typ, msg)
+}
+
+// doAll is do with a signature by each of keys.
+func (h *ledgerH) doAll(keys []*tx.PrivateKey, typ string, msg any) ledger.Result {
+	h.t.Helper()
 	body, err := tx.Marshal(msg)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	addr := key.Public().Address()
-	x := &tx.Tx{Version: tx.Version, ChainID: testChain, Module: Name, Type: typ, Body: body,
-		Signers: []tx.Signer{{Key: key.Public(), Sequence: h.seq[addr]}}, ExpiryHeight: h.head.Height + 10}
-	signed, err := tx.Sign(x, key)
+	x := &tx.Tx{Version: tx.Version, ChainID: testChain, Module: Name, Type: typ, Body: body, ExpiryHeight: h.head.Height + 10}
+	for _, k := range keys {
+		x.Signers = append(x.Signers, tx.Signer{Key: k.Public(), Sequence: h.seq[k.Public().Address()]})
+	}
+	signed, err := tx.Sign(x, keys...)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -147,8 +154,22 @@ func (h *ledgerH) do(key *tx.PrivateKey, typ string, msg any) ledger.Result {
 	}
 	h.state.applyOutcome(out)
 	h.head = out.Header
-	h.seq[addr]++
+	for _, k := range keys {
+		h.seq[k.Public().Address()]++
+	}
 	return out.Results[0]
+}
+
+// emptyBlock applies a block without transactions: a second passes.
+func (h *ledgerH) emptyBlock() {
+	h.t.Helper()
+	b := ledger.Block{ChainID: testChain, Height: h.head.Height + 1, Time: h.now()}
+	out, err := h.e.Apply(h.state, &h.head, b, nil, true)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.state.applyOutcome(out)
+	h.head = out.Header
 }
 
 // view is a read-only view of the module's state, recording reads in rec.

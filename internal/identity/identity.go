@@ -14,7 +14,9 @@
 //
 // "create" (Create), "rotate" (Rotate), "add-key" (AddKey), "revoke"
 // (Revoke), "suspend" and "reinstate" (SetStatus), "deactivate"
-// (Deactivate). Every one that succeeds appends an Event to the DID's
+// (Deactivate), and for recovery "set-guardians" (SetGuardians),
+// "recover" (Recover), "cancel-recovery" and "complete-recovery"
+// (RecoveryStep). Every one that succeeds appends an Event to the DID's
 // history.
 //
 // # Rules in state
@@ -26,6 +28,19 @@
 // event committed to, and commits to the following one; the old
 // controller's relationships pass to the new one. A deactivated DID
 // refuses everything with ledger.ErrGone.
+//
+// # Recovery
+//
+// The controller may name up to 16 guardian keys, a threshold M and a
+// delay. A "recover" transaction signed by at least M distinct guardians
+// (and by no one else) proposes a new controller and next-key commitment;
+// it is pending until the block time passes its effective time (the
+// block time of the proposal plus the delay). Until then the controller,
+// or the key the last event committed to as the next one, may cancel it.
+// After it, anyone may complete it: the proposed key becomes the
+// controller, the old controller is revoked at that time, and the
+// commitment is replaced. The pending recovery is part of the State, so
+// resolution shows it.
 //
 // # State
 //
@@ -76,6 +91,17 @@ const (
 // Relationships lists the verification relationships in document order.
 var Relationships = []string{Authentication, AssertionMethod, KeyAgreement, CapabilityInvocation, CapabilityDelegation}
 
+// MaxGuardians bounds the guardians of a DID (and is the most signers a
+// transaction has).
+const MaxGuardians = tx.MaxSigners
+
+// MinRecoveryDelay is the shortest recovery delay, in seconds. It is 1 in
+// this development version; governance will set it.
+const MinRecoveryDelay = 1
+
+// MaxRecoveryDelay is the longest recovery delay, in seconds: a year.
+const MaxRecoveryDelay = 366 * 24 * 3600
+
 // Key statuses.
 const (
 	Active    = "active"
@@ -83,6 +109,14 @@ const (
 	Revoked   = "revoked"
 	Rotated   = "rotated" // a former controller, replaced by a rotation
 )
+
+// Recovery is a pending recovery.
+type Recovery struct {
+	Key       tx.PublicKey `cbor:"1,keyasint"`
+	Next      []byte       `cbor:"2,keyasint"`
+	Effective int64        `cbor:"3,keyasint"` // block time, Unix ms, from which it may be completed
+	Proposed  int64        `cbor:"4,keyasint"` // block time, Unix ms
+}
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
@@ -322,6 +356,74 @@ func (s *SetStatus) Validate() error {
 	return validKeyID(s.KeyID)
 }
 
+// SetGuardians is the body of a "set-guardians" transaction, signed by the
+// controller: the guardians who may recover the DID, how many of them
+// must sign a recovery, and how long (seconds of block time) a recovery
+// waits before it may be completed. It replaces any earlier guardians.
+type SetGuardians struct {
+	DID       string         `cbor:"1,keyasint" json:"did"`
+	Guardians []tx.PublicKey `cbor:"2,keyasint" json:"guardians"`
+	Threshold uint32         `cbor:"3,keyasint" json:"threshold"`
+	Delay     uint64         `cbor:"4,keyasint" json:"delay"`
+}
+
+// Validate checks the message without state.
+func (g *SetGuardians) Validate() error {
+	if _, err := ParseDID(g.DID); err != nil {
+		return err
+	}
+	n := len(g.Guardians)
+	if n == 0 || n > MaxGuardians {
+		return fmt.Errorf("%w: a DID has 1 to %d guardians, not %d", ledger.ErrInvalid, MaxGuardians, n)
+	}
+	for i, k := range g.Guardians {
+		if err := k.Check(); err != nil {
+			return fmt.Errorf("%w: guardian %s: %v", ledger.ErrInvalid, k, err)
+		}
+		for _, o := range g.Guardians[:i] {
+			if o.Equal(k) {
+				return fmt.Errorf("%w: guardian %s is listed twice", ledger.ErrInvalid, k)
+			}
+		}
+	}
+	if g.Threshold < 1 || int(g.Threshold) > n {
+		return fmt.Errorf("%w: the threshold must be from 1 to the number of guardians (%d), not %d", ledger.ErrInvalid, n, g.Threshold)
+	}
+	if g.Delay < MinRecoveryDelay || g.Delay > MaxRecoveryDelay {
+		return fmt.Errorf("%w: the recovery delay must be from %d to %d seconds, not %d", ledger.ErrInvalid, MinRecoveryDelay, MaxRecoveryDelay, g.Delay)
+	}
+	return nil
+}
+
+// Recover is the body of a "recover" transaction, signed by at least the
+// threshold of the DID's guardians: Key is the proposed controller, Next
+// the commitment to the key after it.
+type Recover struct {
+	DID  string       `cbor:"1,keyasint" json:"did"`
+	Key  tx.PublicKey `cbor:"2,keyasint" json:"key"`
+	Next []byte       `cbor:"3,keyasint" json:"next"`
+}
+
+// Validate checks the message without state.
+func (r *Recover) Validate() error {
+	return (*Rotate)(r).Validate()
+}
+
+// RecoveryStep is the body of "cancel-recovery" (signed by the controller
+// or the committed next key) and "complete-recovery" (signed by anyone,
+// once the pending recovery's effective time has passed).
+type RecoveryStep struct {
+	DID string `cbor:"1,keyasint" json:"did"`
+
+	complete bool
+}
+
+// Validate checks the message without state.
+func (r *RecoveryStep) Validate() error {
+	_, err := ParseDID(r.DID)
+	return err
+}
+
 // Deactivate is the body of a "deactivate" transaction: the end of the
 // DID, for good.
 type Deactivate struct {
@@ -367,6 +469,11 @@ type State struct {
 	Updated     int64  `cbor:"7,keyasint"`
 	Version     uint64 `cbor:"8,keyasint"` // events so far
 	TxID        tx.ID  `cbor:"9,keyasint"` // of the last event
+	// Recovery (fields 10-13; absent until set-guardians).
+	Guardians []tx.PublicKey `cbor:"10,keyasint,omitempty"`
+	Threshold uint32         `cbor:"11,keyasint,omitempty"`
+	Delay     uint64         `cbor:"12,keyasint,omitempty"` // seconds
+	Pending   *Recovery      `cbor:"13,keyasint,omitempty"`
 }
 
 // DID returns the state's DID.
@@ -391,6 +498,17 @@ type Event struct {
 	TxID    tx.ID        `cbor:"5,keyasint" json:"tx_hash"`
 	Height  uint64       `cbor:"6,keyasint" json:"height"`
 	Time    int64        `cbor:"7,keyasint" json:"time"` // block time, Unix ms
+	// Signers are all the signers of a multi-signer transaction (a
+	// recovery), Signer first; absent for a single signer.
+	Signers []tx.PublicKey `cbor:"8,keyasint,omitempty" json:"signers,omitempty"`
+}
+
+// signers returns every signer of the event's transaction.
+func (ev *Event) signers() []tx.PublicKey {
+	if len(ev.Signers) > 0 {
+		return ev.Signers
+	}
+	return []tx.PublicKey{ev.Signer}
 }
 
 // Module is the identity module.
@@ -417,6 +535,14 @@ func (Module) Decode(typ string, body []byte) (ledger.Msg, error) {
 		m = &SetStatus{reinstate: true}
 	case "deactivate":
 		m = &Deactivate{}
+	case "set-guardians":
+		m = &SetGuardians{}
+	case "recover":
+		m = &Recover{}
+	case "cancel-recovery":
+		m = &RecoveryStep{}
+	case "complete-recovery":
+		m = &RecoveryStep{complete: true}
 	default:
 		return nil, fmt.Errorf("%w %q", ledger.ErrUnknownType, typ)
 	}
@@ -444,6 +570,15 @@ func TypeOf(m ledger.Msg) string {
 		return "suspend"
 	case *Deactivate:
 		return "deactivate"
+	case *SetGuardians:
+		return "set-guardians"
+	case *Recover:
+		return "recover"
+	case *RecoveryStep:
+		if m.complete {
+			return "complete-recovery"
+		}
+		return "cancel-recovery"
 	}
 	return ""
 }
@@ -463,6 +598,12 @@ func didOf(m ledger.Msg) string {
 	case *SetStatus:
 		return m.DID
 	case *Deactivate:
+		return m.DID
+	case *SetGuardians:
+		return m.DID
+	case *Recover:
+		return m.DID
+	case *RecoveryStep:
 		return m.DID
 	}
 	return ""
@@ -495,6 +636,9 @@ func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 		return err
 	}
 	ev := Event{Type: typ, Body: body, Signer: ctx.Signer(), TxID: ctx.TxID, Height: ctx.Block.Height, Time: ctx.Block.Time.UnixMilli()}
+	if len(ctx.Signers) > 1 {
+		ev.Signers = slices.Clone(ctx.Signers)
+	}
 	s, err = apply(s, &ev, msg)
 	if err != nil {
 		return fmt.Errorf("identity: %w", err)
@@ -539,6 +683,10 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 	if prev != nil {
 		s = *prev
 		s.Keys = slices.Clone(prev.Keys)
+		if prev.Pending != nil {
+			p := *prev.Pending
+			s.Pending = &p
+		}
 		if s.Deactivated {
 			return nil, fmt.Errorf("%w: %s was deactivated", ledger.ErrGone, s.DID())
 		}
@@ -579,6 +727,55 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 		s.Keys = append(s.Keys, Key{ID: id, PublicKey: m.Key, Relationships: old.Relationships, Status: Active, Added: at})
 		s.Controller = id
 		s.Next = m.Next
+	case *Recover:
+		if len(s.Guardians) == 0 {
+			return nil, fmt.Errorf("%w: %s has no guardians", ledger.ErrUnauthorized, s.DID())
+		}
+		signers := ev.signers()
+		for _, k := range signers {
+			if !slices.ContainsFunc(s.Guardians, k.Equal) {
+				return nil, fmt.Errorf("%w: %s is not a guardian of %s", ledger.ErrUnauthorized, k, s.DID())
+			}
+		}
+		if len(signers) < int(s.Threshold) { // the envelope refuses a signer twice
+			return nil, fmt.Errorf("%w: a recovery of %s needs %d of its %d guardians, not %d", ledger.ErrUnauthorized, s.DID(), s.Threshold, len(s.Guardians), len(signers))
+		}
+		if s.Pending != nil {
+			return nil, fmt.Errorf("%w: %s already has a pending recovery (effective %s): cancel it first", ledger.ErrConflict, s.DID(), stamp(s.Pending.Effective))
+		}
+		if err := s.addable(m.Key); err != nil {
+			return nil, err
+		}
+		s.Pending = &Recovery{Key: m.Key, Next: m.Next, Effective: at + int64(s.Delay)*1000, Proposed: at}
+	case *RecoveryStep:
+		if s.Pending == nil {
+			return nil, fmt.Errorf("%w: %s has no pending recovery", ledger.ErrNotFound, s.DID())
+		}
+		if !m.complete {
+			if !bytes.Equal(Commitment(ev.Signer), s.Next) {
+				if err := s.authorize(ev.Signer); err != nil {
+					return nil, fmt.Errorf("%w (or the committed next key)", err)
+				}
+			}
+			s.Pending = nil
+			break
+		}
+		p := s.Pending
+		if at < p.Effective {
+			return nil, fmt.Errorf("%w: the recovery of %s takes effect at %s, not before", ledger.ErrConflict, s.DID(), stamp(p.Effective))
+		}
+		if err := s.addable(p.Key); err != nil {
+			return nil, err
+		}
+		old := s.Key(s.Controller)
+		if old.Status != Revoked {
+			old.Status, old.Changed, old.CompromisedAt = Revoked, at, at
+		}
+		id := KeyID(len(s.Keys))
+		s.Keys = append(s.Keys, Key{ID: id, PublicKey: p.Key, Relationships: old.Relationships, Status: Active, Added: at})
+		s.Controller = id
+		s.Next = p.Next
+		s.Pending = nil
 	default:
 		if err := s.authorize(ev.Signer); err != nil {
 			return nil, err
@@ -620,6 +817,11 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 			k.Status, k.Changed = to, at
 		case *Deactivate:
 			s.Deactivated = true
+		case *SetGuardians:
+			if s.Pending != nil {
+				return nil, fmt.Errorf("%w: %s has a pending recovery: cancel it before changing the guardians", ledger.ErrConflict, s.DID())
+			}
+			s.Guardians, s.Threshold, s.Delay = m.Guardians, m.Threshold, m.Delay
 		default:
 			return nil, fmt.Errorf("%w %T", ledger.ErrUnknownType, msg)
 		}

@@ -209,7 +209,7 @@ func TestDecodeRefusals(t *testing.T) {
 	if _, err := (Module{}).Decode("create", good); err != nil {
 		t.Fatalf("Decode(good) = %v", err)
 	}
-	if _, err := (Module{}).Decode("recover", good); !errors.Is(err, ledger.ErrUnknownType) {
+	if _, err := (Module{}).Decode("recover-everything", good); !errors.Is(err, ledger.ErrUnknownType) {
 		t.Errorf("unknown type: %v", err)
 	}
 	if _, err := (Module{}).Decode("create", append(good, 0)); !errors.Is(err, tx.ErrMalformed) {
@@ -238,6 +238,10 @@ func FuzzDecode(f *testing.F) {
 		{"suspend", &SetStatus{DID: did, KeyID: "key-1"}},
 		{"reinstate", &SetStatus{DID: did, KeyID: "key-1"}},
 		{"deactivate", &Deactivate{DID: did}},
+		{"set-guardians", &SetGuardians{DID: did, Guardians: []tx.PublicKey{k0, k1}, Threshold: 2, Delay: 30}},
+		{"recover", &Recover{DID: did, Key: k1, Next: Commitment(k0)}},
+		{"cancel-recovery", &RecoveryStep{DID: did}},
+		{"complete-recovery", &RecoveryStep{DID: did}},
 	} {
 		b, err := tx.Marshal(s.msg)
 		if err != nil {
