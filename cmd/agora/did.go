@@ -33,6 +33,10 @@ Usage:
   agora did suspend|reinstate DID --key CONTROLLER --key-id ID
   agora did deactivate DID --key CONTROLLER
   agora did history DID [--json]
+  agora did guardians DID --key CONTROLLER --guardian NAME_OR_PUBKEY... --threshold M --delay DURATION
+  agora did recover DID --guardian-key NAME... --new-key NAME --next-key NAME
+  agora did cancel-recovery DID --key CONTROLLER_OR_NEXT
+  agora did complete-recovery DID --key ANYNAME
 
 A did:agora DID is self-certifying: its id is the hash of its inception,
 which holds its first keys and a commitment to the next controller key.
@@ -51,6 +55,14 @@ DID for good. show with --log-key (or AGORA_LOG_KEY) trusts the node
 for nothing: it checks a state proof against a checkpoint signed by that
 key and resolves the DID again from the proven state alone.
 
+Recovery: guardians names up to 16 guardians (keystore names or public
+keys), how many must sign a recovery, and a delay. recover, signed by
+at least M guardians' keys, proposes --new-key as the controller with
+--next-key committed to next; it is pending (show lists it) until the
+delay has passed, and until then the controller or the committed next
+key can cancel-recovery. After it, complete-recovery (signed by any key)
+installs the new controller and revokes the old one.
+
 Examples:
   agora did create --key alice
   agora did show did:agora:... --version-id 1
@@ -58,6 +70,8 @@ Examples:
   agora did add-key did:agora:... --key alice --new-key alice-sign --relationship assertionMethod
   agora did rotate did:agora:... --key alice.next --next-key alice.next2
   agora did revoke did:agora:... --key alice.next --key-id key-1 --compromised-at 2026-01-02T15:04:05Z
+  agora did guardians did:agora:... --key alice --guardian bob --guardian carol --threshold 2 --delay 72h
+  agora did recover did:agora:... --guardian-key bob --guardian-key carol --new-key alice2 --next-key alice2.next
 `
 
 func runDID(args []string, stdout, stderr io.Writer) error {
@@ -77,8 +91,10 @@ func runDID(args []string, stdout, stderr io.Writer) error {
 		return didHistory(args[1:], stdout, stderr)
 	case "rotate", "add-key", "revoke", "suspend", "reinstate", "deactivate":
 		return didUpdate(args[0], args[1:], stdout, stderr)
+	case "guardians", "recover", "cancel-recovery", "complete-recovery":
+		return didRecovery(args[0], args[1:], stdout, stderr)
 	}
-	return usageError("unknown did command %q (want create, show, rotate, add-key, revoke, suspend, reinstate, deactivate or history)", args[0])
+	return usageError("unknown did command %q (want create, show, rotate, add-key, revoke, suspend, reinstate, deactivate, history, guardians, recover, cancel-recovery or complete-recovery)", args[0])
 }
 
 // ensureKey returns the keystore entry name, creating it with alg if it
@@ -247,6 +263,9 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(stdout)
 	}
+	if p := md.Recovery; p != nil {
+		fmt.Fprintf(stdout, "  recovery pending to %s, effective %s\n", p.Key, p.Effective)
+	}
 	if proven != nil {
 		fmt.Fprintf(stdout, "  proven   against the checkpoint of %s at height %d\n", proven.Origin, proven.Height)
 	}
@@ -368,7 +387,7 @@ func didHistory(args []string, stdout, stderr io.Writer) error {
 		if err := json.Unmarshal(raw, &e); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%3d  %-10s  height %-6d %s  tx %s\n", e.Version, e.Type, e.Height, e.Time.Format(time.RFC3339Nano), e.TxHash)
+		fmt.Fprintf(stdout, "%3d  %-17s  height %-6d %s  tx %s\n", e.Version, e.Type, e.Height, e.Time.Format(time.RFC3339Nano), e.TxHash)
 	}
 	return nil
 }

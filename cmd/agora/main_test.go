@@ -43,6 +43,7 @@ func TestScript(t *testing.T) {
 			"capture":  cmdCapture,
 			"exits":    cmdExits,
 			"freeport": cmdFreeport,
+			"sleep":    cmdSleep,
 			"waitnode": cmdWaitnode,
 		},
 	})
@@ -112,6 +113,18 @@ func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
 	addr := ln.Addr().String()
 	ts.Check(ln.Close())
 	ts.Setenv(args[0], addr)
+}
+
+// cmdSleep waits for a duration, for block time to pass:
+//
+//	sleep DURATION
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
 }
 
 // cmdWaitnode waits until the node at URL answers GET /healthz with 200:

@@ -30,26 +30,36 @@ func printJSON(w io.Writer, v any) error {
 // submits it, waiting for the commit. A committed transaction whose module
 // refused it is an error carrying the result's code and reason.
 func signAndSubmit(homeDir, nodeURL, name, module, typ string, body any, ttl time.Duration, stderr io.Writer) (*api.SubmitResponse, error) {
+	return signAndSubmitAll(homeDir, nodeURL, []string{name}, module, typ, body, ttl, stderr)
+}
+
+// signAndSubmitAll is signAndSubmit for a transaction signed by every key
+// in names, in order.
+func signAndSubmitAll(homeDir, nodeURL string, names []string, module, typ string, body any, ttl time.Duration, stderr io.Writer) (*api.SubmitResponse, error) {
 	ks := home(homeDir).keys()
-	if _, err := ks.Get(name); err != nil {
-		return nil, fmt.Errorf("%w\nhint: 'agora keys list --home %s' shows your keys", err, homeDir)
-	}
-	pass, err := passphrase(stderr, fmt.Sprintf("Passphrase for key %s: ", name), false)
-	if err != nil {
-		return nil, err
-	}
-	key, err := ks.Unlock(name, pass)
-	if errors.Is(err, keystore.ErrPassphrase) {
-		if _, ok := os.LookupEnv("AGORA_PASSPHRASE"); ok {
-			return nil, fmt.Errorf("%w\nhint: the passphrase was taken from AGORA_PASSPHRASE", err)
+	var keys []*tx.PrivateKey
+	for _, name := range names {
+		if _, err := ks.Get(name); err != nil {
+			return nil, fmt.Errorf("%w\nhint: 'agora keys list --home %s' shows your keys", err, homeDir)
 		}
-	}
-	if err != nil {
-		return nil, err
+		pass, err := passphrase(stderr, fmt.Sprintf("Passphrase for key %s: ", name), false)
+		if err != nil {
+			return nil, err
+		}
+		key, err := ks.Unlock(name, pass)
+		if errors.Is(err, keystore.ErrPassphrase) {
+			if _, ok := os.LookupEnv("AGORA_PASSPHRASE"); ok {
+				return nil, fmt.Errorf("%w\nhint: the passphrase was taken from AGORA_PASSPHRASE", err)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, key)
 	}
 	c := client.New(nodeURL)
 	ctx := context.Background()
-	raw, err := c.Build(ctx, key, module, typ, body, ttl)
+	raw, err := c.BuildMulti(ctx, keys, module, typ, body, ttl)
 	if err != nil {
 		return nil, err
 	}

@@ -194,11 +194,13 @@ func (c *Client) submitBatch(ctx context.Context, raws [][]byte, path string) ([
 // Build signs a single-signer transaction for the node's chain with the
 // key's next sequence and an expiry ttl from now.
 func (c *Client) Build(ctx context.Context, key *tx.PrivateKey, module, typ string, body any, ttl time.Duration) ([]byte, error) {
+	return c.BuildMulti(ctx, []*tx.PrivateKey{key}, module, typ, body, ttl)
+}
+
+// BuildMulti is Build for a transaction signed by every one of keys, in
+// order, each with its account's next sequence number.
+func (c *Client) BuildMulti(ctx context.Context, keys []*tx.PrivateKey, module, typ string, body any, ttl time.Duration) ([]byte, error) {
 	info, err := c.Info(ctx)
-	if err != nil {
-		return nil, err
-	}
-	seq, err := c.NextSequence(ctx, key.Public())
 	if err != nil {
 		return nil, err
 	}
@@ -207,8 +209,15 @@ func (c *Client) Build(ctx context.Context, key *tx.PrivateKey, module, typ stri
 		return nil, err
 	}
 	t := &tx.Tx{Version: tx.Version, ChainID: info.ChainID, Module: module, Type: typ, Body: b,
-		Signers: []tx.Signer{{Key: key.Public(), Sequence: seq}}, ExpiryTime: time.Now().Add(ttl).UnixMilli()}
-	s, err := tx.Sign(t, key)
+		ExpiryTime: time.Now().Add(ttl).UnixMilli()}
+	for _, key := range keys {
+		seq, err := c.NextSequence(ctx, key.Public())
+		if err != nil {
+			return nil, err
+		}
+		t.Signers = append(t.Signers, tx.Signer{Key: key.Public(), Sequence: seq})
+	}
+	s, err := tx.Sign(t, keys...)
 	if err != nil {
 		return nil, err
 	}

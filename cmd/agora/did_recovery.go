@@ -1,0 +1,113 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+// didRecovery runs guardians, recover, cancel-recovery and
+// complete-recovery.
+func didRecovery(op string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("did "+op, didUsage, stderr)
+	homeDir := homeFlag(fs)
+	nodeURL := nodeFlag(fs)
+	keyName := fs.String("key", "", "the key `NAME` that signs: the controller (cancel-recovery: or the committed next key; complete-recovery: any key)")
+	var guardians, guardianKeys []string
+	fs.Func("guardian", "guardians: a guardian, as a key `NAME` or a public key (alg:base64url); repeat for each", func(s string) error {
+		guardians = append(guardians, s)
+		return nil
+	})
+	fs.Func("guardian-key", "recover: a guardian's key `NAME` to sign with; repeat for each", func(s string) error {
+		guardianKeys = append(guardianKeys, s)
+		return nil
+	})
+	threshold := fs.Uint("threshold", 0, "guardians: how many guardians (`M`) must sign a recovery")
+	delay := fs.Duration("delay", 0, "guardians: how long a recovery waits before it may be completed (whole seconds)")
+	newKey := fs.String("new-key", "", "recover: the key `NAME` the guardians propose as controller (created if missing)")
+	nextName := fs.String("next-key", "", "recover: the key `NAME` the proposed controller's next rotation must reveal (created if missing)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("usage: agora did %s DID ...", op)
+	}
+	did := pos[0]
+	if _, err := identity.ParseDID(did); err != nil {
+		return usageError("%q is not a did:agora DID", did)
+	}
+	ks := home(*homeDir).keys()
+	signers := []string{*keyName}
+	typ := op
+	var body interface{ Validate() error }
+	switch op {
+	case "guardians":
+		typ = "set-guardians"
+		if len(guardians) == 0 || *threshold == 0 || *delay == 0 {
+			return usageError("--guardian NAME_OR_PUBKEY (one or more), --threshold M and --delay DURATION are required")
+		}
+		if *delay%time.Second != 0 {
+			return usageError("--delay %s is not a whole number of seconds", *delay)
+		}
+		g := &identity.SetGuardians{DID: did, Threshold: uint32(min(*threshold, 1<<31)), Delay: uint64(*delay / time.Second)}
+		for _, s := range guardians {
+			k, err := tx.ParsePublicKey(s)
+			if err != nil {
+				e, kerr := ks.Get(s)
+				if kerr != nil {
+					return usageError("--guardian %q is neither a public key (alg:base64url) nor a key in your keystore", s)
+				}
+				k = e.PublicKey
+			}
+			g.Guardians = append(g.Guardians, k)
+		}
+		body = g
+	case "recover":
+		if len(guardianKeys) == 0 || *newKey == "" || *nextName == "" {
+			return usageError("--guardian-key NAME (one per signing guardian), --new-key NAME and --next-key NAME are required")
+		}
+		signers = guardianKeys
+		nk, _, err := ensureKey(ks, *newKey, tx.Ed25519, stderr)
+		if err != nil {
+			return err
+		}
+		next, _, err := ensureKey(ks, *nextName, nk.PublicKey.Alg, stderr)
+		if err != nil {
+			return err
+		}
+		body = &identity.Recover{DID: did, Key: nk.PublicKey, Next: identity.Commitment(next.PublicKey)}
+	case "cancel-recovery", "complete-recovery":
+		// Both bodies are the DID alone; the type tells them apart.
+		body = &identity.RecoveryStep{DID: did}
+	}
+	if op != "recover" && *keyName == "" {
+		return usageError("--key NAME is required: the key that signs")
+	}
+	if err := body.Validate(); err != nil {
+		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+	}
+	res, err := signAndSubmitAll(*homeDir, *nodeURL, signers, identity.Name, typ, body, *ttl, stderr)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, res)
+	}
+	version := ""
+	for _, e := range res.Result.Events {
+		for _, a := range e.Attrs {
+			if a.Key == "version" {
+				version = a.Value
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %s\n  version  %s\n  height   %d\n  tx       %s\n", typ, did, version, res.Height, res.Hash)
+	return nil
+}
