@@ -2,7 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,17 +124,18 @@ func TestResolveDID(t *testing.T) {
 		t.Errorf("absence proof: %v", err)
 	}
 
-	// History: every event; it iterates, so no proof.
+	// History: every event, and with proof=1 proven complete.
 	var hist []identity.HistoryEntry
 	hr := tn.get(t, "/v1/identity/dids/"+did+"/history")
 	if err := json.Unmarshal(decode[json.RawMessage](t, hr, http.StatusOK), &hist); err != nil || len(hist) != 1 || hist[0].Type != "create" {
 		t.Errorf("history %s (%v)", hr.body, err)
 	}
-	wantError(t, tn.get(t, "/v1/identity/dids/"+did+"/history?proof=1"), http.StatusNotImplemented, "not_implemented")
+	checkHistoryProof(t, tn, policy, did, 1)
 
 	// Deactivated: 410 with the deactivated document's metadata, with and
 	// without proof; version 1 still resolves.
 	sr := tn.submitJSON(t, identityTx(t, next, 0, "deactivate", &identity.Deactivate{DID: did}), "?wait=commit")
+	defer checkHistoryProof(t, tn, policy, did, 2)
 	if res := decode[SubmitResponse](t, sr, http.StatusOK); res.Result.Code != "unauthorized" {
 		t.Fatalf("deactivate by the next key: %s", sr.body)
 	}
@@ -151,5 +154,52 @@ func TestResolveDID(t *testing.T) {
 	sr = tn.submitJSON(t, identityTx(t, ctrl, 2, "deactivate", &identity.Deactivate{DID: did}), "?wait=commit")
 	if res := decode[SubmitResponse](t, sr, http.StatusOK); res.Result.Code != "gone" {
 		t.Fatalf("deactivate twice: %s", sr.body)
+	}
+}
+
+// checkHistoryProof fetches the history of did with proof=1, checks that
+// it verifies and has n events, and that answers with an event removed or
+// altered, or a proof that lacks an event, do not.
+func checkHistoryProof(t *testing.T, tn *testNode, policy verify.Policy, did string, n int) {
+	t.Helper()
+	pv := decode[struct {
+		Value json.RawMessage   `json:"value"`
+		Proof verify.StateProof `json:"proof"`
+	}](t, tn.get(t, "/v1/identity/dids/"+did+"/history?proof=1"), http.StatusOK)
+	vals, _, err := verify.State(&pv.Proof, policy)
+	if err != nil {
+		t.Fatalf("history proof: %v", err)
+	}
+	mine, err := identity.ProvenHistory(vals, did)
+	if err != nil {
+		t.Fatalf("history from the proven state: %v", err)
+	}
+	var answer []any
+	if err := json.Unmarshal(pv.Value, &answer); err != nil || len(answer) != n || len(mine) != n {
+		t.Fatalf("history of %d events, proven %d, want %d (%v)", len(answer), len(mine), n, err)
+	}
+	same := func(answer []any) bool {
+		a, _ := json.Marshal(mine)
+		var norm any
+		json.Unmarshal(a, &norm)
+		a, _ = json.Marshal(norm)
+		b, _ := json.Marshal(answer)
+		return string(a) == string(b)
+	}
+	if !same(answer) {
+		t.Fatalf("the proven history differs from the node's answer")
+	}
+	if same(answer[:n-1]) {
+		t.Error("an answer without its last event verifies")
+	}
+	altered := slices.Clone(answer)
+	altered[0] = map[string]any{"version": 1, "type": "deactivate"}
+	if same(altered) {
+		t.Error("an altered answer verifies")
+	}
+	id, _ := identity.ParseDID(did)
+	delete(vals, fmt.Sprintf("identity/e/%s/%016x", id, n))
+	if _, err := identity.ProvenHistory(vals, did); err == nil {
+		t.Error("a proof without the last event shows a history")
 	}
 }

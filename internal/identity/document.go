@@ -332,27 +332,33 @@ type HistoryEntry struct {
 	Time    time.Time      `json:"time"`
 }
 
-// History returns the events of did, oldest first.
+// History returns the events of did, oldest first. It reads the state
+// (whose Version is the number of events) and then each event by its
+// number, with point reads only, so a state proof of the reads shows the
+// history complete: no event can be left out or added.
 func History(kv *ledger.KV, did string) ([]HistoryEntry, error) {
 	s, err := load(kv, did)
 	if err != nil {
 		return nil, err
 	}
 	out := []HistoryEntry{}
-	err = kv.Iterate([]byte("e/"+s.ID+"/"), func(_, v []byte) (bool, error) {
+	for v := uint64(1); v <= s.Version; v++ {
 		var ev Event
-		if err := tx.Unmarshal(v, &ev); err != nil {
-			return false, fmt.Errorf("%w: %v", ledger.ErrStorage, err)
+		found, err := kv.GetValue(eventKey(s.ID, v), &ev)
+		if err != nil {
+			return nil, err
+		}
+		if !found || ev.Version != v {
+			return nil, fmt.Errorf("%w: %s lacks event %d", ledger.ErrStorage, did, v)
 		}
 		msg, err := decodeEvent(&ev)
 		if err != nil {
-			return false, fmt.Errorf("%w: %v", ledger.ErrStorage, err)
+			return nil, fmt.Errorf("%w: %v", ledger.ErrStorage, err)
 		}
 		out = append(out, HistoryEntry{Version: ev.Version, Type: ev.Type, Body: msg, Signer: ev.Signer, Signers: ev.Signers, TxHash: ev.TxID,
 			Height: ev.Height, Time: time.UnixMilli(ev.Time).UTC()})
-		return true, nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // Queries implements ledger.Module.
@@ -382,9 +388,36 @@ func (Module) Queries() []ledger.Query {
 	}, {
 		Name:    "history",
 		Pattern: "GET /v1/identity/dids/{did}/history",
-		Summary: "Every event of a DID's history, oldest first, with its transaction, height and block time.",
+		Summary: "Every event of a DID's history, oldest first, with its transaction, height and block time; with proof=1, proven complete.",
 		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
 			return History(kv, arg("did"))
 		},
 	}}
+}
+
+// Proven is the state a state proof shows (verify.State's values, by full
+// key): a key the proof does not cover is an error, not an absence, and
+// it cannot show a range complete.
+type Proven map[string][]byte
+
+// Get implements ledger.StateReader.
+func (p Proven) Get(k []byte) ([]byte, bool, error) {
+	v, ok := p[string(k)]
+	if !ok {
+		return nil, false, fmt.Errorf("%w: the proof does not cover %q", ledger.ErrInvalid, k)
+	}
+	return v, v != nil, nil
+}
+
+// Iterate implements ledger.StateReader: it always fails.
+func (Proven) Iterate([]byte, []byte, func(k, v []byte) (bool, error)) error {
+	return fmt.Errorf("%w: a state proof cannot show a range complete", ledger.ErrInvalid)
+}
+
+// ProvenHistory answers the history query from proven values alone. A
+// verifier compares it with the node's answer: since the proof covers
+// the event count and every event, an answer that omits, adds or alters
+// an event differs.
+func ProvenHistory(vals map[string][]byte, did string) ([]HistoryEntry, error) {
+	return History(ledger.NewReadView(Proven(vals), Name, nil), did)
 }
