@@ -131,6 +131,7 @@ func TestResolveDID(t *testing.T) {
 		t.Errorf("history %s (%v)", hr.body, err)
 	}
 	checkHistoryProof(t, tn, policy, did, 1)
+	wantError(t, tn.get(t, "/v1/identity/dids/did:agora:"+strings.Repeat("a", 52)+"/history"), http.StatusNotFound, "not_found")
 
 	// Deactivated: 410 with the deactivated document's metadata, with and
 	// without proof; version 1 still resolves.

@@ -390,7 +390,11 @@ func (Module) Queries() []ledger.Query {
 		Pattern: "GET /v1/identity/dids/{did}/history",
 		Summary: "Every event of a DID's history, oldest first, with its transaction, height and block time; with proof=1, proven complete.",
 		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
-			return History(kv, arg("did"))
+			h, err := History(kv, arg("did"))
+			if err != nil {
+				return nil, err // not a nil slice in an interface: that would be an answer served with the error's status
+			}
+			return h, nil
 		},
 	}}
 }
