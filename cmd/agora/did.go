@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,6 +32,7 @@ Usage:
   agora did suspend|reinstate DID --key CONTROLLER --key-id ID
   agora did deactivate DID --key CONTROLLER
   agora did history DID [--json]
+  agora did watch DID [--log-key KEY] [--interval 2s] [--once]
   agora did guardians DID --key CONTROLLER --guardian NAME_OR_PUBKEY... --threshold M --delay DURATION
   agora did recover DID --guardian-key NAME... --new-key NAME --next-key NAME
   agora did cancel-recovery DID --key CONTROLLER_OR_NEXT
@@ -55,6 +55,12 @@ DID for good. show with --log-key (or AGORA_LOG_KEY) trusts the node
 for nothing: it checks a state proof against a checkpoint signed by that
 key and resolves the DID again from the proven state alone.
 
+watch prints the DID's events as they appear (first the ones so far),
+polling every --interval; --once prints them and exits. With --log-key
+each answer must come with a proof that the history is complete (the
+event count and every event); a proof that fails, or a history that
+lost or changed an event it showed before, is an alert: watch exits 1.
+
 Recovery: guardians names up to 16 guardians (keystore names or public
 keys), how many must sign a recovery, and a delay. recover, signed by
 at least M guardians' keys, proposes --new-key as the controller with
@@ -70,6 +76,7 @@ Examples:
   agora did add-key did:agora:... --key alice --new-key alice-sign --relationship assertionMethod
   agora did rotate did:agora:... --key alice.next --next-key alice.next2
   agora did revoke did:agora:... --key alice.next --key-id key-1 --compromised-at 2026-01-02T15:04:05Z
+  agora did watch did:agora:... --log-key "$AGORA_LOG_KEY"
   agora did guardians did:agora:... --key alice --guardian bob --guardian carol --threshold 2 --delay 72h
   agora did recover did:agora:... --guardian-key bob --guardian-key carol --new-key alice2 --next-key alice2.next
 `
@@ -89,12 +96,14 @@ func runDID(args []string, stdout, stderr io.Writer) error {
 		return didShow(args[1:], stdout, stderr)
 	case "history":
 		return didHistory(args[1:], stdout, stderr)
+	case "watch":
+		return didWatch(args[1:], stdout, stderr)
 	case "rotate", "add-key", "revoke", "suspend", "reinstate", "deactivate":
 		return didUpdate(args[0], args[1:], stdout, stderr)
 	case "guardians", "recover", "cancel-recovery", "complete-recovery":
 		return didRecovery(args[0], args[1:], stdout, stderr)
 	}
-	return usageError("unknown did command %q (want create, show, rotate, add-key, revoke, suspend, reinstate, deactivate, history, guardians, recover, cancel-recovery or complete-recovery)", args[0])
+	return usageError("unknown did command %q (want create, show, rotate, add-key, revoke, suspend, reinstate, deactivate, history, watch, guardians, recover, cancel-recovery or complete-recovery)", args[0])
 }
 
 // ensureKey returns the keystore entry name, creating it with alg if it
@@ -275,22 +284,6 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// provenState is the state a proof shows: a key it does not cover is an
-// error, not an absence.
-type provenState map[string][]byte
-
-func (p provenState) Get(k []byte) ([]byte, bool, error) {
-	v, ok := p[string(k)]
-	if !ok {
-		return nil, false, fmt.Errorf("the proof does not cover %q", k)
-	}
-	return v, v != nil, nil
-}
-
-func (provenState) Iterate([]byte, []byte, func(k, v []byte) (bool, error)) error {
-	return errors.New("a state proof cannot show a range complete")
-}
-
 // provenResolution resolves did with proof=1, checks the proof offline
 // under policy, and resolves again from the proven values alone with the
 // module's own query: the answer is the node's only if both agree.
@@ -332,7 +325,7 @@ func provenResolution(ctx context.Context, c *client.Client, did string, q url.V
 			resolve = qq
 		}
 	}
-	view := ledger.NewReadView(provenState(vals), identity.Name, nil)
+	view := ledger.NewReadView(identity.Proven(vals), identity.Name, nil)
 	ans, qerr := resolve.Run(view, func(name string) string {
 		if name == "did" {
 			return did
@@ -377,19 +370,27 @@ func didHistory(args []string, stdout, stderr io.Writer) error {
 		return printJSON(stdout, evs)
 	}
 	for _, raw := range evs {
-		var e struct {
-			Version uint64    `json:"version"`
-			Type    string    `json:"type"`
-			Height  uint64    `json:"height"`
-			Time    time.Time `json:"time"`
-			TxHash  string    `json:"tx_hash"`
-		}
-		if err := json.Unmarshal(raw, &e); err != nil {
+		if err := printEvent(stdout, raw); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%3d  %-17s  height %-6d %s  tx %s\n", e.Version, e.Type, e.Height, e.Time.Format(time.RFC3339Nano), e.TxHash)
 	}
 	return nil
+}
+
+// printEvent prints one event of a history answer on a line.
+func printEvent(w io.Writer, raw json.RawMessage) error {
+	var e struct {
+		Version uint64    `json:"version"`
+		Type    string    `json:"type"`
+		Height  uint64    `json:"height"`
+		Time    time.Time `json:"time"`
+		TxHash  string    `json:"tx_hash"`
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%3d  %-17s  height %-6d %s  tx %s\n", e.Version, e.Type, e.Height, e.Time.Format(time.RFC3339Nano), e.TxHash)
+	return err
 }
 
 // keyIDArg accepts key-N, #key-N or a DID URL ending in #key-N (or its

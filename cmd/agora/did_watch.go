@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/api"
+	"github.com/agora-ledger/agora/internal/client"
+	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/verify"
+)
+
+// didWatch polls a DID's history and prints each new event. With a log
+// key every answer must come with a proof that it is complete; a proof
+// that fails, or a history that lost or changed an event it showed
+// before, ends the watch with an error.
+func didWatch(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("did watch", didUsage, stderr)
+	nodeURL := nodeFlag(fs)
+	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "the log key to check each answer against (env AGORA_LOG_KEY); without it the node is trusted")
+	interval := fs.Duration("interval", 2*time.Second, "how often to poll")
+	once := fs.Bool("once", false, "print the history once and exit")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("usage: agora did watch DID")
+	}
+	did := pos[0]
+	if _, err := identity.ParseDID(did); err != nil {
+		return usageError("%q is not a did:agora DID", did)
+	}
+	if *interval <= 0 {
+		return usageError("--interval must be positive")
+	}
+	var policy *verify.Policy
+	if *logKey != "" {
+		policy = &verify.Policy{LogKey: *logKey}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c := client.New(*nodeURL)
+	var seen []string // the events shown so far, as normalised JSON
+	for {
+		evs, cp, err := fetchHistory(ctx, c, did, policy)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil && (*once || isVerifyFailure(err)):
+			return err
+		case err != nil: // the node may be restarting: try again
+			fmt.Fprintf(stderr, "agora did watch: %v\n", err)
+		default:
+			if len(evs) < len(seen) {
+				return &exitError{code: 1, err: fmt.Errorf("ALERT: the history of %s shrank from %d to %d events", did, len(seen), len(evs))}
+			}
+			for i := range seen {
+				if evs[i] != seen[i] {
+					return &exitError{code: 1, err: fmt.Errorf("ALERT: event %d of %s changed", i+1, did)}
+				}
+			}
+			for _, e := range evs[len(seen):] {
+				if err := printEvent(stdout, json.RawMessage(e)); err != nil {
+					return err
+				}
+			}
+			if cp != nil && (len(evs) > len(seen) || *once) {
+				fmt.Fprintf(stdout, "     proven complete (%d events) against the checkpoint of %s at height %d\n", len(evs), cp.Origin, cp.Height)
+			}
+			seen = evs
+		}
+		if *once {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(*interval):
+		}
+	}
+}
+
+// isVerifyFailure reports whether err is fetchHistory's verdict that the
+// node's answer is not proven.
+func isVerifyFailure(err error) bool {
+	var e *exitError
+	return errors.As(err, &e)
+}
+
+// fetchHistory gets the history of did, each event as normalised JSON.
+// With a policy it asks for proof=1, checks the proof, answers the query
+// again from the proven values and requires the node's answer to be the
+// same: an event omitted, added or altered is an error (an *exitError).
+func fetchHistory(ctx context.Context, c *client.Client, did string, policy *verify.Policy) ([]string, *verify.Checkpoint, error) {
+	path := "/v1/identity/dids/" + url.PathEscape(did) + "/history"
+	if policy != nil {
+		path += "?proof=1"
+	}
+	status, body, err := c.GetRaw(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if status != http.StatusOK {
+		var e struct {
+			Error *api.Error `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error != nil {
+			return nil, nil, &client.Error{Status: status, Code: e.Error.Code, Message: e.Error.Message, Hint: e.Error.Hint}
+		}
+		return nil, nil, fmt.Errorf("GET %s: status %d", path, status)
+	}
+	if policy == nil {
+		var evs []json.RawMessage
+		if err := json.Unmarshal(body, &evs); err != nil {
+			return nil, nil, fmt.Errorf("the node's answer is not a list of events: %w", err)
+		}
+		out, err := normalise(evs)
+		return out, nil, err
+	}
+	var doc struct {
+		Value []json.RawMessage  `json:"value"`
+		Proof *verify.StateProof `json:"proof"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, nil, fmt.Errorf("the node's answer is not JSON: %w", err)
+	}
+	notVerified := func(format string, a ...any) error {
+		return &exitError{code: 1, err: fmt.Errorf("NOT verified: "+format, a...)}
+	}
+	if doc.Proof == nil {
+		return nil, nil, notVerified("the node answered without a proof")
+	}
+	vals, cp, err := verify.State(doc.Proof, *policy)
+	if err != nil {
+		return nil, nil, notVerified("%v", err)
+	}
+	mine, err := identity.ProvenHistory(vals, did)
+	if err != nil {
+		return nil, nil, notVerified("%v", err)
+	}
+	b, err := json.Marshal(mine)
+	if err != nil {
+		return nil, nil, err
+	}
+	var proven []json.RawMessage
+	if err := json.Unmarshal(b, &proven); err != nil {
+		return nil, nil, err
+	}
+	want, err := normalise(proven)
+	if err != nil {
+		return nil, nil, err
+	}
+	got, err := normalise(doc.Value)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(got) != len(want) {
+		return nil, nil, notVerified("the node shows %d events, the proven state %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return nil, nil, notVerified("event %d differs from the proven state's", i+1)
+		}
+	}
+	return got, cp, nil
+}
+
+// normalise re-encodes each event so that equal events are equal strings.
+func normalise(evs []json.RawMessage) ([]string, error) {
+	out := make([]string, len(evs))
+	for i, e := range evs {
+		var v any
+		if err := json.Unmarshal(e, &v); err != nil {
+			return nil, fmt.Errorf("event %d is not JSON: %w", i+1, err)
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = string(b)
+	}
+	return out, nil
+}
