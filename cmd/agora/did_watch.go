@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -144,33 +145,12 @@ func fetchHistory(ctx context.Context, c *client.Client, did string, policy *ver
 	if err != nil {
 		return nil, nil, notVerified("%v", err)
 	}
-	mine, err := identity.ProvenHistory(vals, did)
-	if err != nil {
-		return nil, nil, notVerified("%v", err)
-	}
-	b, err := json.Marshal(mine)
-	if err != nil {
-		return nil, nil, err
-	}
-	var proven []json.RawMessage
-	if err := json.Unmarshal(b, &proven); err != nil {
-		return nil, nil, err
-	}
-	want, err := normalise(proven)
-	if err != nil {
-		return nil, nil, err
+	if err := identity.VerifyHistory(vals, did, doc.Value); err != nil {
+		return nil, nil, notVerified("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 	}
 	got, err := normalise(doc.Value)
 	if err != nil {
 		return nil, nil, err
-	}
-	if len(got) != len(want) {
-		return nil, nil, notVerified("the node shows %d events, the proven state %d", len(got), len(want))
-	}
-	for i := range got {
-		if got[i] != want[i] {
-			return nil, nil, notVerified("event %d differs from the proven state's", i+1)
-		}
 	}
 	return got, cp, nil
 }

@@ -3,6 +3,7 @@ package identity
 import (
 	"crypto/elliptic"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -424,4 +425,42 @@ func (Proven) Iterate([]byte, []byte, func(k, v []byte) (bool, error)) error {
 // an event differs.
 func ProvenHistory(vals map[string][]byte, did string) ([]HistoryEntry, error) {
 	return History(ledger.NewReadView(Proven(vals), Name, nil), did)
+}
+
+// VerifyHistory checks a node's history answer (the JSON list the history
+// query serves) against proven values, from verify.State: it is nil only
+// if the answer is exactly the history the proof shows, with no event
+// omitted, added, reordered or altered. Errors wrap ledger.ErrInvalid.
+func VerifyHistory(vals map[string][]byte, did string, answer []json.RawMessage) error {
+	mine, err := ProvenHistory(vals, did)
+	if err != nil {
+		return err
+	}
+	if len(answer) != len(mine) {
+		return fmt.Errorf("%w: the answer has %d events, the proven history %d", ledger.ErrInvalid, len(answer), len(mine))
+	}
+	for i := range mine {
+		b, err := json.Marshal(&mine[i])
+		if err != nil {
+			return err
+		}
+		if a, b := normalJSON(answer[i]), normalJSON(b); a == "" || a != b {
+			return fmt.Errorf("%w: event %d of the answer differs from the proven one", ledger.ErrInvalid, i+1)
+		}
+	}
+	return nil
+}
+
+// normalJSON re-encodes b so that equal values are equal strings; "" if b
+// is not JSON.
+func normalJSON(b []byte) string {
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		return ""
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(out)
 }
