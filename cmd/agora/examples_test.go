@@ -7,17 +7,25 @@ import (
 	"testing"
 )
 
-// TestExamplesNotary keeps the walkthrough in examples/notary.sh working:
-// it runs the script against a freshly built agora. The script checks
-// every outcome itself and exits non-zero if one differs.
-func TestExamplesNotary(t *testing.T) {
+// TestExamplesNotary keeps the walkthrough in examples/notary.sh working.
+func TestExamplesNotary(t *testing.T) { runExample(t, "notary.sh") }
+
+// TestExamplesIdentity keeps the walkthrough in examples/identity.sh
+// working.
+func TestExamplesIdentity(t *testing.T) { runExample(t, "identity.sh") }
+
+// runExample runs the walkthrough examples/script against a freshly built
+// agora. The script checks every outcome itself and exits non-zero if one
+// differs.
+func runExample(t *testing.T, script string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("runs a node and the walkthrough; skipped with -short")
 	}
 	t.Parallel()
 	for _, tool := range []string{"bash", "curl", "go"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("examples/notary.sh needs %s: %v", tool, err)
+			t.Skipf("examples/%s needs %s: %v", script, tool, err)
 		}
 	}
 	bin := filepath.Join(t.TempDir(), "agora")
@@ -25,11 +33,11 @@ func TestExamplesNotary(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	cmd := exec.Command("bash", filepath.Join("..", "..", "examples", "notary.sh"))
+	cmd := exec.Command("bash", filepath.Join("..", "..", "examples", script))
 	cmd.Env = append(os.Environ(), "AGORA_BIN="+bin, "TMPDIR="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("examples/notary.sh: %v\n%s", err, out)
+		t.Fatalf("examples/%s: %v\n%s", script, err, out)
 	}
 	if testing.Verbose() {
 		t.Logf("%s", out)

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# A walkthrough of Agora's did:agora identities against a dev node, for a
+# new user.
+#
+# It builds agora (or uses $AGORA_BIN), starts 'agora dev' in a temporary
+# home, creates a DID and resolves it with curl as any DID resolver would,
+# proves it against the log key, adds a signing key, rotates to the
+# pre-committed key (and shows a rotation with the wrong key refused),
+# revokes a key with a compromise time, resolves an old version, names
+# guardians, loses the keys and gets the DID back through its guardians
+# (a recovery cancelled by the current key, then one that completes after
+# the delay), watches the proven history, and deactivates the DID.
+#
+# Run it from anywhere:
+#
+#	examples/identity.sh
+#	AGORA_BIN=/path/to/agora examples/identity.sh
+#
+# It exits non-zero, saying what went wrong, if any outcome differs from
+# the one described; cmd/agora's TestExamplesIdentity runs it in CI. It
+# takes about 15 seconds, most of it waiting for the recovery delay.
+set -euo pipefail
+
+die() {
+	printf '\nidentity.sh: FAILED: %s\n' "$*" >&2
+	if [[ -s ${work:-}/node.log ]]; then
+		printf '\nlast lines of the node log:\n' >&2
+		tail -n 20 "$work/node.log" >&2
+	fi
+	exit 1
+}
+
+step() { printf '\n== %s\n' "$*"; }
+
+# agora runs the binary under test.
+agora() { "$AGORA_BIN" "$@"; }
+
+# echo_cmd prints a command as you would type it.
+echo_cmd() {
+	local a words=()
+	for a; do
+		if [[ $a =~ ^[A-Za-z0-9_./:=@%+-]+$ ]]; then
+			words+=("$a")
+		else
+			words+=("'${a//\'/\'\\\'\'}'")
+		fi
+	done
+	printf '$ %s\n' "${words[*]}"
+}
+
+# show prints a command, then runs it.
+show() {
+	echo_cmd "$@"
+	"$@"
+}
+
+# expect_fail CODE PATTERN command...: the command must exit with CODE and
+# print something matching PATTERN (stdout and stderr together).
+expect_fail() {
+	local want=$1 pattern=$2 out got=0
+	shift 2
+	echo_cmd "$@"
+	out=$("$@" 2>&1) || got=$?
+	printf '%s\n' "$out"
+	[[ $got == "$want" ]] || die "'$*' exited with status $got, want $want"
+	grep -Eq -- "$pattern" <<<"$out" || die "'$*' did not say /$pattern/"
+	printf '(failed as expected, exit %s)\n' "$got"
+}
+
+# expect_output PATTERN command...: the command must succeed and print
+# something matching PATTERN on stdout, which it leaves in $last.
+last=
+expect_output() {
+	local pattern=$1
+	shift
+	echo_cmd "$@"
+	last=$("$@") || die "'$*' failed (exit $?)"
+	printf '%s\n' "$last"
+	grep -Eq -- "$pattern" <<<"$last" || die "'$*' did not print /$pattern/"
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/agora-identity.XXXXXX")
+node_pid=
+cleanup() {
+	if [[ -n $node_pid ]]; then
+		kill -KILL "$node_pid" 2>/dev/null || true
+		wait "$node_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [[ -z ${AGORA_BIN:-} ]]; then
+	step "Building agora"
+	repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	(cd "$repo" && go build -o "$work/agora" ./cmd/agora) || die "go build failed"
+	AGORA_BIN=$work/agora
+fi
+[[ -x $AGORA_BIN ]] || die "AGORA_BIN=$AGORA_BIN is not an executable"
+
+export AGORA_HOME=$work/home AGORA_PASSPHRASE=dev
+
+# start_node starts 'agora dev' on a port the kernel picks, reads the
+# address from its banner and waits until /healthz answers.
+start_node() {
+	: >"$work/node.out"
+	"$AGORA_BIN" dev --http 127.0.0.1:0 >"$work/node.out" 2>>"$work/node.log" &
+	node_pid=$!
+	local addr= i
+	for ((i = 0; i < 100; i++)); do
+		addr=$(sed -n 's|^  API and console  http://||p' "$work/node.out")
+		[[ -n $addr ]] && break
+		kill -0 "$node_pid" 2>/dev/null || die "agora dev exited before listening"
+		sleep 0.1
+	done
+	[[ -n $addr ]] || die "agora dev did not print its address within 10s"
+	export AGORA_NODE=http://$addr
+	for ((i = 0; i < 100; i++)); do
+		if curl -fsS "$AGORA_NODE/healthz" >/dev/null 2>&1; then
+			echo "node $node_pid is up at $AGORA_NODE (home $AGORA_HOME)"
+			return
+		fi
+		sleep 0.1
+	done
+	die "no healthy node at $AGORA_NODE/healthz within 10s"
+}
+
+# pubkey NAME prints the public key of your key NAME, as alg:base64url.
+pubkey() { agora keys export-public "$1"; }
+
+step "1. Start a dev node (demo identities, passphrase 'dev')"
+start_node
+logkey=$(sed -n 's|^  log key          ||p' "$work/node.out")
+[[ $logkey == agora.ledger/agora-dev+* ]] || die "the dev banner printed no log key"
+
+step "2. Create a DID controlled by a new key of yours, committing to the next one"
+show agora keys new carol
+expect_output '^created did:agora:[a-z2-7]+$' agora did create --key carol
+did=$(sed -n 's|^created ||p' <<<"$last")
+grep -Eq '^  next key +carol.next \(new\)$' <<<"$last" || die "create did not commit to carol.next"
+
+step "3. Resolve it with curl, as any DID resolver would"
+expect_output "^  \"id\": \"$did\",\$" \
+	curl -fsS -H 'Accept: application/did+json' "$AGORA_NODE/1.0/identifiers/$did"
+grep -q '"publicKeyMultibase": "z6Mk' <<<"$last" || die "the DID document has no Ed25519 Multikey"
+echo "-- the full resolution result (document, document metadata, resolution metadata):"
+expect_output '"didResolutionMetadata"' \
+	curl -fsS -H 'Accept: application/ld+json;profile="https://w3id.org/did-resolution"' "$AGORA_NODE/1.0/identifiers/$did"
+grep -q '"didDocumentMetadata"' <<<"$last" || die "the resolution result has no document metadata"
+
+step "4. Trust nothing but the log key: the DID resolved again from a proven state"
+expect_output '^  proven +against the checkpoint of agora.ledger/agora-dev at height [0-9]+$' \
+	agora did show "$did" --log-key "$logkey"
+
+step "5. Add a key for signing credentials (assertionMethod)"
+show agora keys new carol-sign
+expect_output '^  version +2$' agora did add-key "$did" --key carol --new-key carol-sign --relationship assertionMethod
+expect_output '^  #key-1 +active +z6Mk[1-9A-Za-z]+ assertionMethod$' agora did show "$did"
+
+step "6. Rotate: the key committed at creation becomes the controller"
+expect_output '^  version +3$' agora did rotate "$did" --key carol.next --next-key carol.next2
+expect_output '^  #key-0 +rotated ' agora did show "$did"
+grep -Eq '^  #key-2 +active +z6Mk[1-9A-Za-z]+ authentication,capabilityInvocation$' <<<"$last" ||
+	die "the rotated-to key is not the controller"
+
+step "7. A rotation signed by a key that was not committed to is refused"
+show agora keys new mallory
+expect_fail 1 'does not match the pre-rotation commitment' agora did rotate "$did" --key mallory --next-key mallory.next
+
+step "8. Revoke the signing key: it was compromised on 2 January"
+expect_output '^  version +4$' agora did revoke "$did" --key carol.next --key-id key-1 --compromised-at 2026-01-02T15:04:05Z
+expect_output '^  #key-1 +revoked +z6Mk[1-9A-Za-z]+ compromised 2026-01-02T15:04:05Z$' agora did show "$did"
+
+step "9. History: version 2, before the rotation and the revocation"
+expect_output '^  #key-1 +active ' agora did show "$did" --version-id 2
+grep -Eq '^  #key-0 +active ' <<<"$last" || die "version 2 does not have key-0 active"
+expect_output '"versionId": "2"' curl -fsS "$AGORA_NODE/1.0/identifiers/$did?versionId=2"
+
+step "10. Name three guardians: any 2 of them can recover the DID, after 2s"
+for g in bob dave erin; do show agora keys new "guardian-$g"; done
+expect_output '^  version +5$' agora did guardians "$did" --key carol.next \
+	--guardian guardian-bob --guardian guardian-dave --guardian guardian-erin --threshold 2 --delay 2s
+
+step "11. Carol thinks she lost her keys: two guardians start a recovery"
+expect_output '^  version +6$' agora did recover "$did" --guardian-key guardian-bob --guardian-key guardian-dave \
+	--new-key carol2 --next-key carol2.next
+expect_output "^  recovery pending to $(pubkey carol2), effective " agora did show "$did"
+
+step "12. Completing it before the delay is refused"
+expect_fail 1 'takes effect at .*, not before' agora did complete-recovery "$did" --key guardian-bob
+
+step "13. She finds her keys after all: her current key cancels the recovery"
+expect_output '^  version +7$' agora did cancel-recovery "$did" --key carol.next
+agora did show "$did" | grep -q 'recovery pending' && die "the recovery is still pending after cancel-recovery"
+echo "(no recovery pending)"
+
+step "14. Now she really loses them, and the guardians recover the DID again"
+mkdir "$work/lost"
+show mv "$AGORA_HOME"/keys/carol.json "$AGORA_HOME"/keys/carol.next.json "$AGORA_HOME"/keys/carol.next2.json "$work/lost/"
+expect_fail 1 'no such key "carol.next"' agora did cancel-recovery "$did" --key carol.next
+expect_output '^  version +8$' agora did recover "$did" --guardian-key guardian-erin --guardian-key guardian-bob \
+	--new-key carol3 --next-key carol3.next
+
+step "15. After the delay anyone can complete it; carol3 is the new controller"
+show sleep 2.5
+expect_output '^  version +9$' agora did complete-recovery "$did" --key guardian-dave
+expect_output '^  #key-3 +active +z6Mk[1-9A-Za-z]+ authentication,capabilityInvocation$' agora did show "$did"
+grep -Eq '^  #key-2 +revoked ' <<<"$last" || die "the old controller key-2 is not revoked"
+pub=$(pubkey carol3)
+x=${pub#ed25519:}
+expect_output "\"x\": \"$x\"" curl -fsS -H 'Accept: application/did+json' "$AGORA_NODE/1.0/identifiers/$did"
+
+step "16. The whole history, proven complete against the log key"
+expect_output '^     proven complete \(9 events\) against the checkpoint of agora.ledger/agora-dev at height [0-9]+$' \
+	agora did watch "$did" --once --log-key "$logkey"
+for ev in create add-key rotate revoke set-guardians recover cancel-recovery complete-recovery; do
+	grep -Eq "^ +[0-9]+ +$ev " <<<"$last" || die "the history has no $ev event"
+done
+
+step "17. Deactivate the DID: resolvers now get 410 Gone"
+expect_output '^  version +10$' agora did deactivate "$did" --key carol3
+echo_cmd curl -sS -o /dev/null -w '%{http_code}\n' "$AGORA_NODE/1.0/identifiers/$did"
+code=$(curl -sS -o /dev/null -w '%{http_code}' "$AGORA_NODE/1.0/identifiers/$did")
+echo "$code"
+[[ $code == 410 ]] || die "a deactivated DID resolved with HTTP $code, want 410"
+expect_fail 1 'DEACTIVATED' agora did show "$did"
+
+printf '\nidentity.sh: all steps behaved as expected.\n'
