@@ -17,7 +17,7 @@ import (
 )
 
 const benchUsage = `
-Usage: agora bench [--scenario notary] [--duration 10s] [--node URL] [--json]
+Usage: agora bench [--scenario NAME] [--duration 10s] [--node URL] [--json]
 
 Measures committed transactions per second and submit-to-commit latency
 (p50/p95/p99), beside this machine's ceiling: Ed25519 verifications per
@@ -29,9 +29,27 @@ Transactions are signed before the clock starts, each worker from its own
 fresh account, and submitted in batches with POST /v1/txs?wait=commit; a
 transaction's latency is that of its batch, from submission to commit.
 
+Scenarios:
+  notary         each transaction anchors a new SHA-256 (notary/anchor)
+  did-create     each transaction creates a new did:agora DID, controlled
+                 by the worker's key (identity/create)
+  resolve        reads: commits --setup DIDs first, then --concurrency
+                 workers resolve them round robin with
+                 GET /1.0/identifiers/{did}, each over one keep-alive
+                 connection
+  resolve-proof  the same reads with proof=1 (state proof and checkpoint)
+
+For the read scenarios the report counts requests, not transactions:
+committed is the requests answered 200 OK, tx_per_sec is requests per
+second, and latency is per request. The ceiling is still the machine's
+Ed25519 verifications per second (a proven answer carries a signed
+checkpoint but costs the node no verification).
+
 Examples:
   agora bench
   agora bench --scenario notary --duration 10s --json
+  agora bench --scenario did-create --duration 10s --json
+  agora bench --scenario resolve-proof --setup 10000 --duration 10s --json
   agora bench --node http://127.0.0.1:7780 --concurrency 32
 `
 
@@ -43,6 +61,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	concurrency := fs.Int("concurrency", 32, "concurrent workers, each with its own account")
 	batch := fs.Int("batch", 100, "transactions per request")
 	presign := fs.Int("presign", 0, "transactions to sign before the run (default: enough for the ceiling rate)")
+	setup := fs.Int("setup", 10000, "read scenarios: transactions to commit before reading")
 	ceilingFor := fs.Duration("ceiling-time", 2*time.Second, "how long to measure the ceiling")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	quiet := fs.Bool("q", false, "no progress output")
@@ -112,17 +131,25 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if n == 0 {
 		n = int(ceiling*duration.Seconds()) + *concurrency**batch
 	}
-	progress("signing %d transactions...\n", n)
+	if sc.Path != nil {
+		progress("signing and committing %d transactions to read...\n", *setup)
+	} else {
+		progress("signing %d transactions...\n", n)
+	}
+	unit := struct{ done, rate, noun, latency string }{"committed", "tx", "transactions", "submit to durable commit"}
+	if sc.Path != nil {
+		unit.done, unit.rate, unit.noun, unit.latency = "answered", "req", "requests (200 OK)", "per request"
+	}
 	var ru0 syscall.Rusage
 	var t0 time.Time
 	rep, err := bench.Run(ctx, client.New(target), bench.Options{
-		Scenario: sc, Duration: *duration, Concurrency: *concurrency, Batch: *batch, Presign: n,
+		Scenario: sc, Duration: *duration, Concurrency: *concurrency, Batch: *batch, Presign: n, Setup: *setup,
 		Started: func() {
 			t0 = time.Now()
 			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 		},
 		Progress: func(el time.Duration, committed uint64) {
-			progress("\r  %5.1fs  committed %9d  %9.0f tx/s", el.Seconds(), committed, float64(committed)/el.Seconds())
+			progress("\r  %5.1fs  %s %9d  %9.0f %s/s", el.Seconds(), unit.done, committed, float64(committed)/el.Seconds(), unit.rate)
 		},
 	})
 	progress("\n")
@@ -148,12 +175,12 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 	} else {
 		fmt.Fprintf(stdout, `scenario     %s (%s node)
-committed    %d transactions in %.1fs (%d failed)
-throughput   %.0f tx/s
-latency      p50 %.1f ms   p95 %.1f ms   p99 %.1f ms (submit to durable commit)
+%-12s %d %s in %.1fs (%d failed)
+throughput   %.0f %s/s
+latency      p50 %.1f ms   p95 %.1f ms   p99 %.1f ms (%s)
 ceiling      %.0f Ed25519 verifications/s on %d cores
 ratio        %.2f of the ceiling
-`, rep.Scenario, rep.Node, rep.Committed, rep.DurationS, rep.Failed, rep.TxPerSec, rep.P50ms, rep.P95ms, rep.P99ms, rep.Ceiling, rep.Cores, rep.Ratio)
+`, rep.Scenario, rep.Node, unit.done, rep.Committed, unit.noun, rep.DurationS, rep.Failed, rep.TxPerSec, unit.rate, rep.P50ms, rep.P95ms, rep.P99ms, unit.latency, rep.Ceiling, rep.Cores, rep.Ratio)
 		if rep.CPUCores > 0 {
 			fmt.Fprintf(stdout, "process      %.2f cores busy, max RSS %.0f MB (node and load generator together)\n", rep.CPUCores, rep.MaxRSSMB)
 		}

@@ -16,6 +16,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"runtime"
 	"slices"
 	"sync"
@@ -23,6 +25,7 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/client"
+	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -58,24 +61,55 @@ func Ceiling(d time.Duration) float64 {
 	return float64(total.Load()) / time.Since(start).Seconds()
 }
 
-// Scenario builds the body of the i-th transaction of a run.
+// Scenario is a named workload. A write scenario's report counts
+// committed transactions; a read scenario (Path set) first commits Setup
+// of its transactions, then counts answered GET requests.
 type Scenario struct {
 	Name   string
 	Module string
 	Type   string
-	Body   func(i uint64) any
+	// Body builds the body of the i-th transaction of a run, signed by
+	// signer (the worker's account key).
+	Body func(i uint64, signer tx.PublicKey) any
+	// Path, if set, makes the scenario a read workload: the route to GET
+	// for a body that Body built and the setup committed.
+	Path func(body any) string
 }
 
 // Scenarios are the named workloads. More arrive with their modules.
 var Scenarios = []Scenario{{
 	Name: "notary", Module: notary.Name, Type: "anchor",
-	Body: func(i uint64) any {
+	Body: func(i uint64, _ tx.PublicKey) any {
 		var sum [32]byte
 		copy(sum[:], fmt.Sprintf("bench-%d", i))
 		rand.Read(sum[16:]) // distinct across runs against the same node
 		return &notary.Anchor{SHA256: sum[:], MediaType: "application/octet-stream"}
 	},
+}, {
+	Name: "did-create", Module: identity.Name, Type: "create",
+	Body: didCreate,
+}, {
+	Name: "resolve", Module: identity.Name, Type: "create",
+	Body: didCreate,
+	Path: func(body any) string { return "/1.0/identifiers/" + body.(*identity.Create).DID() },
+}, {
+	Name: "resolve-proof", Module: identity.Name, Type: "create",
+	Body: didCreate,
+	Path: func(body any) string { return "/1.0/identifiers/" + body.(*identity.Create).DID() + "?proof=1" },
 }}
+
+// didCreate builds an inception controlled by the worker's key: a DID's
+// id is the hash of its inception, so one key can control many DIDs as
+// long as each commits to a different next key (here a random
+// commitment, which nobody can rotate to: fine for a benchmark).
+func didCreate(_ uint64, signer tx.PublicKey) any {
+	next := make([]byte, 32)
+	rand.Read(next)
+	return &identity.Create{
+		Keys: []identity.KeySpec{{PublicKey: signer, Relationships: []string{identity.Authentication, identity.CapabilityInvocation}}},
+		Next: next,
+	}
+}
 
 // FindScenario returns the scenario called name.
 func FindScenario(name string) (Scenario, error) {
@@ -97,6 +131,9 @@ type Options struct {
 	Batch       int // transactions per request
 	// Presign is how many transactions to sign before the clock starts.
 	Presign int
+	// Setup is how many transactions a read scenario commits before the
+	// clock starts; its workers then read them round robin.
+	Setup int
 	// Started, if set, is called when signing is done and the clock starts.
 	Started func()
 	// Progress, if set, is called about once a second during the run.
@@ -106,7 +143,10 @@ type Options struct {
 // Report is a run's outcome. Its JSON form is what "agora bench --json"
 // prints.
 type Report struct {
-	Scenario    string  `json:"scenario"`
+	Scenario string `json:"scenario"`
+	// Committed is, for a read scenario, the requests answered 200 OK
+	// (Failed the others), and TxPerSec requests per second; latency is
+	// per request.
 	Node        string  `json:"node"`
 	DurationS   float64 `json:"duration_s"`
 	Committed   uint64  `json:"committed"`
@@ -136,6 +176,9 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Scenario.Path != nil {
+		return runReads(ctx, c, info.ChainID, o)
+	}
 	perWorker := max(o.Presign/o.Concurrency, o.Batch)
 	perWorker = (perWorker + o.Batch - 1) / o.Batch * o.Batch
 	work := make([][][]byte, o.Concurrency)
@@ -145,7 +188,7 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			work[w], errs[w] = presign(info.ChainID, o.Scenario, uint64(w*perWorker), perWorker)
+			work[w], _, errs[w] = presign(info.ChainID, o.Scenario, uint64(w*perWorker), perWorker)
 		}()
 	}
 	wg.Wait()
@@ -237,28 +280,138 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
-// presign signs n transactions from a fresh account, sequences 0..n-1.
-func presign(chainID string, s Scenario, first uint64, n int) ([][]byte, error) {
+// presign signs n transactions from a fresh account, sequences 0..n-1,
+// and returns them with their bodies.
+func presign(chainID string, s Scenario, first uint64, n int) ([][]byte, []any, error) {
 	key, err := tx.GenerateKey(tx.Ed25519, rand.Reader)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	expiry := time.Now().Add(time.Hour).UnixMilli()
 	out := make([][]byte, n)
+	bodies := make([]any, n)
 	for i := range n {
-		body, err := tx.Marshal(s.Body(first + uint64(i)))
+		bodies[i] = s.Body(first+uint64(i), key.Public())
+		body, err := tx.Marshal(bodies[i])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		t := &tx.Tx{Version: tx.Version, ChainID: chainID, Module: s.Module, Type: s.Type, Body: body,
 			Signers: []tx.Signer{{Key: key.Public(), Sequence: uint64(i)}}, ExpiryTime: expiry}
 		st, err := tx.Sign(t, key)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if out[i], err = st.Encode(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return out, nil
+	return out, bodies, nil
+}
+
+// runReads commits o.Setup transactions of a read scenario, then has
+// o.Concurrency workers GET their paths round robin for o.Duration, each
+// over its own keep-alive connection.
+func runReads(ctx context.Context, c *client.Client, chainID string, o Options) (*Report, error) {
+	setup := max(o.Setup, 1)
+	raws, bodies, err := presign(chainID, o.Scenario, 0, setup)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < len(raws); i += o.Batch {
+		items, err := c.SubmitBatchWait(ctx, raws[i:min(i+o.Batch, len(raws))])
+		if err != nil {
+			return nil, fmt.Errorf("bench: setup: %w", err)
+		}
+		for _, it := range items {
+			if it.Error != nil {
+				return nil, fmt.Errorf("bench: setup transaction refused: %s", it.Error.Message)
+			}
+			if it.Code != "ok" {
+				return nil, fmt.Errorf("bench: setup transaction committed with result %s", it.Code)
+			}
+		}
+	}
+	paths := make([]string, len(bodies))
+	for i, b := range bodies {
+		paths[i] = o.Scenario.Path(b)
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency}}
+	var ok, failed atomic.Uint64
+	lat := make([][]time.Duration, o.Concurrency)
+	errs := make([]error, o.Concurrency)
+	if o.Started != nil {
+		o.Started()
+	}
+	rctx, cancel := context.WithTimeout(ctx, o.Duration)
+	defer cancel()
+	start := time.Now()
+	done := make(chan struct{})
+	if o.Progress != nil {
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					o.Progress(time.Since(start), ok.Load())
+				}
+			}
+		}()
+	}
+	var wg sync.WaitGroup
+	for w := range o.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; rctx.Err() == nil; i += o.Concurrency {
+				t0 := time.Now()
+				code, err := get(rctx, hc, c.Base()+paths[i%len(paths)])
+				if rctx.Err() != nil {
+					return // cut off by the end of the run: not counted
+				}
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				if code != http.StatusOK {
+					failed.Add(1)
+					continue
+				}
+				ok.Add(1)
+				lat[w] = append(lat[w], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(done)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	return &Report{
+		Scenario: o.Scenario.Name, DurationS: elapsed.Seconds(), Committed: ok.Load(), Failed: failed.Load(),
+		TxPerSec: float64(ok.Load()) / elapsed.Seconds(), Concurrency: o.Concurrency, Batch: o.Batch,
+		Cores: runtime.NumCPU(),
+		P50ms: ms(percentile(all, 0.50)), P95ms: ms(percentile(all, 0.95)), P99ms: ms(percentile(all, 0.99)),
+	}, nil
+}
+
+// get GETs url and reads the whole answer, so the connection is reused.
+func get(ctx context.Context, hc *http.Client, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, err
 }

@@ -94,6 +94,9 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	return nil
 }
 
+// Base returns the node's base URL, without a trailing slash.
+func (c *Client) Base() string { return c.base }
+
 // Info returns the node's information.
 func (c *Client) Info(ctx context.Context) (*api.Info, error) {
 	var v api.Info
