@@ -140,9 +140,9 @@ did=$(sed -n 's|^created ||p' <<<"$last")
 grep -Eq '^  next key +carol.next \(new\)$' <<<"$last" || die "create did not commit to carol.next"
 
 step "3. Resolve it with curl, as any DID resolver would"
-expect_output "^  \"id\": \"$did\",\$" \
+expect_output "\"id\": ?\"$did\"" \
 	curl -fsS -H 'Accept: application/did+json' "$AGORA_NODE/1.0/identifiers/$did"
-grep -q '"publicKeyMultibase": "z6Mk' <<<"$last" || die "the DID document has no Ed25519 Multikey"
+grep -Eq '"publicKeyMultibase": ?"z6Mk' <<<"$last" || die "the DID document has no Ed25519 Multikey"
 echo "-- the full resolution result (document, document metadata, resolution metadata):"
 expect_output '"didResolutionMetadata"' \
 	curl -fsS -H 'Accept: application/ld+json;profile="https://w3id.org/did-resolution"' "$AGORA_NODE/1.0/identifiers/$did"
@@ -174,7 +174,7 @@ expect_output '^  #key-1 +revoked +z6Mk[1-9A-Za-z]+ compromised 2026-01-02T15:04
 step "9. History: version 2, before the rotation and the revocation"
 expect_output '^  #key-1 +active ' agora did show "$did" --version-id 2
 grep -Eq '^  #key-0 +active ' <<<"$last" || die "version 2 does not have key-0 active"
-expect_output '"versionId": "2"' curl -fsS "$AGORA_NODE/1.0/identifiers/$did?versionId=2"
+expect_output '"versionId": ?"2"' curl -fsS "$AGORA_NODE/1.0/identifiers/$did?versionId=2"
 
 step "10. Name three guardians: any 2 of them can recover the DID, after 2s"
 for g in bob dave erin; do show agora keys new "guardian-$g"; done
@@ -208,7 +208,7 @@ expect_output '^  #key-3 +active +z6Mk[1-9A-Za-z]+ authentication,capabilityInvo
 grep -Eq '^  #key-2 +revoked ' <<<"$last" || die "the old controller key-2 is not revoked"
 pub=$(pubkey carol3)
 x=${pub#ed25519:}
-expect_output "\"x\": \"$x\"" curl -fsS -H 'Accept: application/did+json' "$AGORA_NODE/1.0/identifiers/$did"
+expect_output "\"x\": ?\"$x\"" curl -fsS -H 'Accept: application/did+json' "$AGORA_NODE/1.0/identifiers/$did"
 
 step "16. The whole history, proven complete against the log key"
 expect_output '^     proven complete \(9 events\) against the checkpoint of agora.ledger/agora-dev at height [0-9]+$' \

@@ -130,9 +130,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeJSONAs(w http.ResponseWriter, status int, mediaType string, v any) {
 	w.Header().Set("Content-Type", mediaType)
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
+	json.NewEncoder(w).Encode(v) // compact: indenting costs a quarter of a proven answer
 }
 
 // Error is an API error as clients see it.

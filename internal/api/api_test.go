@@ -650,7 +650,7 @@ func TestGetBlock(t *testing.T) {
 	if genesis.Header.Height != 0 || genesis.Txs == nil || len(genesis.Txs) != 0 {
 		t.Errorf("genesis block: %+v (txs must be an empty list)", genesis)
 	}
-	if !bytes.Contains(tn.get(t, "/v1/blocks/0").body, []byte(`"txs": []`)) {
+	if !bytes.Contains(tn.get(t, "/v1/blocks/0").body, []byte(`"txs":[]`)) {
 		t.Errorf("genesis block's txs is not an empty JSON list")
 	}
 
