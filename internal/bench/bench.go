@@ -205,21 +205,7 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 	rctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	start := time.Now()
-	done := make(chan struct{})
-	if o.Progress != nil {
-		go func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-t.C:
-					o.Progress(time.Since(start), committed.Load())
-				}
-			}
-		}()
-	}
+	done := progress(o, start, &committed)
 	for w := range o.Concurrency {
 		wg.Add(1)
 		go func() {
@@ -256,14 +242,7 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	r := &Report{
-		Scenario: o.Scenario.Name, DurationS: elapsed.Seconds(), Committed: committed.Load(), Failed: failed.Load(),
-		TxPerSec: float64(committed.Load()) / elapsed.Seconds(), Concurrency: o.Concurrency, Batch: o.Batch,
-		Cores: runtime.NumCPU(),
-		P50ms: ms(percentile(all, 0.50)), P95ms: ms(percentile(all, 0.95)), P99ms: ms(percentile(all, 0.99)),
-	}
+	r := report(o, elapsed, committed.Load(), failed.Load(), lat)
 	if exhausted.Load() {
 		return r, fmt.Errorf("bench: a worker ran out of pre-signed transactions before the run ended; raise --presign")
 	}
@@ -346,21 +325,7 @@ func runReads(ctx context.Context, c *client.Client, chainID string, o Options) 
 	rctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	start := time.Now()
-	done := make(chan struct{})
-	if o.Progress != nil {
-		go func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-t.C:
-					o.Progress(time.Since(start), ok.Load())
-				}
-			}
-		}()
-	}
+	done := progress(o, start, &ok)
 	var wg sync.WaitGroup
 	for w := range o.Concurrency {
 		wg.Add(1)
@@ -391,14 +356,42 @@ func runReads(ctx context.Context, c *client.Client, chainID string, o Options) 
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	return report(o, elapsed, ok.Load(), failed.Load(), lat), nil
+}
+
+// progress calls o.Progress about once a second with the time since start
+// and the count n, until the returned channel is closed.
+func progress(o Options, start time.Time, n *atomic.Uint64) chan struct{} {
+	done := make(chan struct{})
+	if o.Progress == nil {
+		return done
+	}
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				o.Progress(time.Since(start), n.Load())
+			}
+		}
+	}()
+	return done
+}
+
+// report summarises a run: counts, rate, and latency percentiles over the
+// workers' latencies.
+func report(o Options, elapsed time.Duration, ok, failed uint64, lat [][]time.Duration) *Report {
 	all := slices.Concat(lat...)
 	slices.Sort(all)
 	return &Report{
-		Scenario: o.Scenario.Name, DurationS: elapsed.Seconds(), Committed: ok.Load(), Failed: failed.Load(),
-		TxPerSec: float64(ok.Load()) / elapsed.Seconds(), Concurrency: o.Concurrency, Batch: o.Batch,
+		Scenario: o.Scenario.Name, DurationS: elapsed.Seconds(), Committed: ok, Failed: failed,
+		TxPerSec: float64(ok) / elapsed.Seconds(), Concurrency: o.Concurrency, Batch: o.Batch,
 		Cores: runtime.NumCPU(),
 		P50ms: ms(percentile(all, 0.50)), P95ms: ms(percentile(all, 0.95)), P99ms: ms(percentile(all, 0.99)),
-	}, nil
+	}
 }
 
 // get GETs url and reads the whole answer, so the connection is reused.
