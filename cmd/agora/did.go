@@ -468,14 +468,20 @@ func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
 	case "deactivate":
 		body = &identity.Deactivate{DID: did}
 	}
+	return submitDIDChange(*homeDir, *nodeURL, []string{*keyName}, op, did, body, *ttl, *asJSON, stdout, stderr)
+}
+
+// submitDIDChange validates a change to a DID, signs it with the keys
+// named signers, submits it, and prints the DID's new version.
+func submitDIDChange(homeDir, nodeURL string, signers []string, op, did string, body ledger.Msg, ttl time.Duration, asJSON bool, stdout, stderr io.Writer) error {
 	if err := body.Validate(); err != nil {
 		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 	}
-	res, err := signAndSubmit(*homeDir, *nodeURL, *keyName, identity.Name, op, body, *ttl, stderr)
+	res, err := signAndSubmitAll(homeDir, nodeURL, signers, identity.Name, op, body, ttl, stderr)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return printJSON(stdout, res)
 	}
 	version := ""

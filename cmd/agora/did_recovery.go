@@ -1,9 +1,7 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/agora-ledger/agora/internal/identity"
@@ -90,24 +88,5 @@ func didRecovery(op string, args []string, stdout, stderr io.Writer) error {
 	if op != "recover" && *keyName == "" {
 		return usageError("--key NAME is required: the key that signs")
 	}
-	if err := body.Validate(); err != nil {
-		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
-	}
-	res, err := signAndSubmitAll(*homeDir, *nodeURL, signers, identity.Name, typ, body, *ttl, stderr)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(stdout, res)
-	}
-	version := ""
-	for _, e := range res.Result.Events {
-		for _, a := range e.Attrs {
-			if a.Key == "version" {
-				version = a.Value
-			}
-		}
-	}
-	fmt.Fprintf(stdout, "%s: %s\n  version  %s\n  height   %d\n  tx       %s\n", typ, did, version, res.Height, res.Hash)
-	return nil
+	return submitDIDChange(*homeDir, *nodeURL, signers, typ, did, body, *ttl, *asJSON, stdout, stderr)
 }
