@@ -32,6 +32,7 @@ package ledger
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,6 +82,7 @@ type Executor struct {
 	chainID string
 	mods    map[string]Module
 	order   []string
+	actions *Actions
 	// Admitted, if set, returns the result of Check(raw, true) for the
 	// envelope whose SHA-256 is sum if the caller (mempool admission)
 	// already made it, letting Apply skip decoding and verifying the
@@ -104,8 +106,12 @@ func NewExecutor(chainID string, mods ...Module) (*Executor, error) {
 		e.mods[n] = m
 		e.order = append(e.order, n)
 	}
+	e.actions = NewActions(mods...)
 	return e, nil
 }
+
+// Actions returns the governance action types the executor's modules accept.
+func (e *Executor) Actions() *Actions { return e.actions }
 
 // ChainID returns the chain the executor serves.
 func (e *Executor) ChainID() string { return e.chainID }
@@ -235,6 +241,10 @@ type Outcome struct {
 	MapNodes []smt.NodeWrite
 	// Dropped lists, when proposing, the transactions left out and why.
 	Dropped []Dropped
+	// ValidatorUpdates lists the validators the block added, re-weighted
+	// or removed (power 0), ordered by key: what a network driver hands
+	// its consensus engine.
+	ValidatorUpdates []Validator
 }
 
 // Dropped is a transaction a proposal left out.
@@ -298,7 +308,13 @@ func (e *Executor) Apply(r Reader, prev *Header, b Block, txs [][]byte, propose 
 		out.Txs = [][]byte{}
 		out.Results = []Result{}
 	}
+	if err := e.tick(blk, b); err != nil {
+		return nil, err
+	}
 	out.Writes = blk.sorted()
+	if out.ValidatorUpdates, err = validatorUpdates(out.Writes); err != nil {
+		return nil, err
+	}
 	appHash, mapNodes, err := commitState(r, out.Writes)
 	if err != nil {
 		return nil, err
@@ -372,6 +388,8 @@ func (e *Executor) applyTx(blk *overlay, b Block, raw []byte) (tx.ID, Result, er
 		Signers: keys,
 		KV:      &KV{o: txo, prefix: []byte(c.Tx.Module + "/")},
 		o:       txo,
+		module:  c.Tx.Module,
+		exec:    e,
 	}
 	err := e.mods[c.Tx.Module].Execute(ctx, c.Msg)
 	if errors.Is(err, ErrStorage) {
@@ -382,9 +400,31 @@ func (e *Executor) applyTx(blk *overlay, b Block, raw []byte) (tx.ID, Result, er
 	}
 	txo.mergeInto(blk)
 	for i := range ctx.events {
-		ctx.events[i].Module = c.Tx.Module
+		if ctx.events[i].Module == "" { // an enacted action's events name their module
+			ctx.events[i].Module = c.Tx.Module
+		}
 	}
 	return c.ID, Result{Code: "ok", Events: ctx.events}, nil
+}
+
+// tick runs every Ticker module's Tick after a block's transactions.
+func (e *Executor) tick(blk *overlay, b Block) error {
+	for _, name := range e.order {
+		t, ok := e.mods[name].(Ticker)
+		if !ok {
+			continue
+		}
+		o := newOverlay(blk)
+		ctx := &Context{Block: b, KV: &KV{o: o, prefix: []byte(name + "/")}, o: o, module: name, exec: e}
+		err := t.Tick(ctx)
+		if errors.Is(err, ErrStorage) {
+			return err
+		}
+		if err == nil {
+			o.mergeInto(blk)
+		}
+	}
+	return nil
 }
 
 // Genesis is the initial state of a ledger.
@@ -393,6 +433,9 @@ type Genesis struct {
 	Time     time.Time        `json:"genesis_time"`
 	Params   Params           `json:"params"`
 	Accounts []GenesisAccount `json:"accounts,omitempty"`
+	// Validators are the founding validators of a network (package
+	// cometbft); the embedded node has none.
+	Validators []Validator `json:"validators,omitempty"`
 	// Modules holds each module's genesis section by module name.
 	Modules map[string]json.RawMessage `json:"modules,omitempty"`
 }
@@ -451,6 +494,24 @@ func (e *Executor) InitGenesis(g *Genesis) (*Outcome, error) {
 		}
 		o.set(k, b)
 	}
+	for i := range g.Validators {
+		v := &g.Validators[i]
+		if err := v.Validate(); err != nil {
+			return nil, fmt.Errorf("genesis validator %d: %w", i, err)
+		}
+		if v.Power == 0 {
+			return nil, fmt.Errorf("genesis validator %d (%s) has no power", i, v.Name)
+		}
+		k := []byte(Namespace + "/" + validatorPrefix + hex.EncodeToString(v.PubKey))
+		if _, dup := o.writes[string(k)]; dup {
+			return nil, fmt.Errorf("genesis validator %d (%s) repeats a key", i, v.Name)
+		}
+		b, err := tx.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		o.set(k, b)
+	}
 	for _, name := range e.order {
 		kv := &KV{o: o, prefix: []byte(name + "/")}
 		if err := e.mods[name].InitGenesis(kv, g.Modules[name]); err != nil {
@@ -496,6 +557,9 @@ func (e *Executor) ExportGenesis(r StateReader, t time.Time) (*Genesis, error) {
 		return true, nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if g.Validators, err = Validators(r); err != nil {
 		return nil, err
 	}
 	for _, name := range e.order {

@@ -91,6 +91,8 @@ type Context struct {
 
 	o      *overlay
 	events []Event
+	module string    // the module executing
+	exec   *Executor // for Enact
 }
 
 // Signer returns the first signer's key: the actor of a single-signer
