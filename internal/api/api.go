@@ -40,7 +40,7 @@ var Version = "0.1.0-dev"
 
 // Server is the HTTP API of one node.
 type Server struct {
-	node        *node.Node
+	node        Driver
 	log         *slog.Logger
 	genesisHash []byte
 	logKey      string
@@ -50,10 +50,10 @@ type Server struct {
 	gatherer    prometheus.Gatherer
 }
 
-// New returns the API of n. genesisHash identifies the genesis file;
+// New returns the API of the driver n. genesisHash identifies the genesis file;
 // logKey is the signed-note verifier key of the node's checkpoints;
 // gatherer serves /metrics.
-func New(n *node.Node, cfg node.Config, genesisHash []byte, logKey string, log *slog.Logger, gatherer prometheus.Gatherer) *Server {
+func New(n Driver, cfg node.Config, genesisHash []byte, logKey string, log *slog.Logger, gatherer prometheus.Gatherer) *Server {
 	cfg = cfg.WithDefaults()
 	srv := &Server{node: n, log: log, genesisHash: genesisHash, logKey: logKey, maxBody: cfg.MaxRequestBytes,
 		timeout: time.Duration(cfg.RequestTimeout), gatherer: gatherer}
@@ -72,6 +72,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/blocks/{height}", s.handle(s.getBlock))
 	mux.Handle("GET /v1/accounts/{address}", s.handle(s.getAccount))
 	mux.Handle("GET /v1/node/info", s.handle(s.info))
+	mux.Handle("GET /v1/validators", s.handle(s.validators))
 	mux.Handle("GET /healthz", s.handle(s.health))
 	mux.Handle("GET /openapi.json", s.handle(s.openAPI))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
@@ -614,6 +615,29 @@ func (s *Server) info(*http.Request) (any, int, error) {
 		inf.WitnessedHeight, inf.WitnessedLogSize = &w.Height, &w.LogSize
 	}
 	return inf, 0, nil
+}
+
+// ValidatorsView answers GET /v1/validators.
+type ValidatorsView struct {
+	Height     uint64             `json:"height"`
+	Validators []ledger.Validator `json:"validators"`
+}
+
+func (s *Server) validators(*http.Request) (any, int, error) {
+	snap := s.node.Store().Snapshot()
+	defer snap.Close()
+	h, err := snap.Head()
+	if err != nil {
+		return nil, 0, err
+	}
+	vs, err := ledger.Validators(snap)
+	if err != nil {
+		return nil, 0, err
+	}
+	if vs == nil {
+		vs = []ledger.Validator{}
+	}
+	return ValidatorsView{Height: h, Validators: vs}, 0, nil
 }
 
 func (s *Server) health(*http.Request) (any, int, error) {
