@@ -194,6 +194,38 @@ func (s *Store) Commit(out *ledger.Outcome, checkpoint []byte) error {
 	return s.commit(b, out, checkpoint)
 }
 
+// CommitCosigned is Commit, with lines, signed-note signature lines each
+// ending in a newline, appended to the cosignatures of the checkpoint of
+// the earlier block at height cosigned, in the same batch: a network
+// stores the validators' signatures of a checkpoint with the block that
+// carries them. The caller checks the lines first.
+func (s *Store) CommitCosigned(out *ledger.Outcome, checkpoint []byte, cosigned uint64, lines []byte) error {
+	if len(lines) == 0 {
+		return s.Commit(out, checkpoint)
+	}
+	if lines[len(lines)-1] != '\n' || cosigned >= out.Header.Height {
+		return fmt.Errorf("store: cosignatures of checkpoint %d must be whole lines of an earlier block", cosigned)
+	}
+	s.cosigMu.Lock()
+	defer s.cosigMu.Unlock()
+	if _, ok, err := getFrom(s.db, checkpointKey(cosigned)); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("%w: no checkpoint at height %d to add cosignatures to", ErrNotFound, cosigned)
+		}
+		return err
+	}
+	old, _, err := getFrom(s.db, cosignatureKey(cosigned))
+	if err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(cosignatureKey(cosigned), append(old, lines...), nil); err != nil {
+		return err
+	}
+	return s.commit(b, out, checkpoint)
+}
+
 func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome, checkpoint []byte) error {
 	enc, err := tx.Marshal(&blockRecord{Header: out.Header, Results: out.Results})
 	if err != nil {

@@ -475,3 +475,37 @@ func TestCosignatures(t *testing.T) {
 		t.Errorf("state holds %v", got)
 	}
 }
+
+// TestCommitCosigned checks that a block and the signatures of an earlier
+// checkpoint it carries are stored together.
+func TestCommitCosigned(t *testing.T) {
+	dir := t.TempDir()
+	st := open(t, dir)
+	if err := st.Init([]byte("g"), stateOutcome(0), []byte("checkpoint 0\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Commit(stateOutcome(1), []byte("checkpoint 1\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CommitCosigned(stateOutcome(2), []byte("checkpoint 2\n"), 1, []byte("— v1 x\n— v2 y\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CommitCosigned(stateOutcome(3), []byte("checkpoint 3\n"), 1, []byte("— v3 z\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CommitCosigned(stateOutcome(4), nil, 4, []byte("— v1 x\n")); err == nil {
+		t.Error("CommitCosigned accepted signatures of its own block")
+	}
+	if err := st.CommitCosigned(stateOutcome(4), nil, 2, []byte("— v1 x")); err == nil {
+		t.Error("CommitCosigned accepted a partial line")
+	}
+	st.Close()
+	st = open(t, dir)
+	defer st.Close()
+	if h, _, err := st.Head(); err != nil || h != 3 {
+		t.Fatalf("head = %d, %v; want 3", h, err)
+	}
+	if got, err := st.Cosignatures(1); err != nil || string(got) != "— v1 x\n— v2 y\n— v3 z\n" {
+		t.Errorf("Cosignatures(1) = %q, %v", got, err)
+	}
+}
