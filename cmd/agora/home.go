@@ -25,6 +25,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/agora-ledger/agora/internal/api"
+	"github.com/agora-ledger/agora/internal/cometbft"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -233,7 +234,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // running is a node started in this process with its API listening.
 type running struct {
 	addr    string
-	node    *node.Node
+	driver  api.Driver
 	genesis *ledger.Genesis
 	cancel  context.CancelFunc
 	done    chan error
@@ -245,13 +246,32 @@ func (r *running) stop() error {
 	return <-r.done
 }
 
-// startNode starts a node from home in the background; it runs until
-// ctx ends, stop is called, or it fails.
+// network reads the home's network configuration; ok is false for an
+// embedded node's home, which has none.
+func network(h home) (cfg cometbft.Config, ok bool, err error) {
+	path := filepath.Join(string(h), cometbft.ConfigFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return cfg, false, nil
+	}
+	cfg, err = cometbft.LoadConfig(path)
+	return cfg, err == nil, err
+}
+
+// startNode starts a node from home in the background: the embedded node,
+// or a network node if the home has a network configuration (see 'agora
+// testnet init'). It runs until ctx ends, stop is called, or it fails.
 // pass unlocks the node's checkpoint key.
 func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, pass string) (*running, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	netCfg, isNetwork, err := network(h)
+	if err != nil {
+		return nil, err
+	}
+	if isNetwork && len(cfg.Witnesses) > 0 {
+		return nil, fmt.Errorf("%s: witnesses are for the embedded node; a network's checkpoints are signed by its validators", h.config())
 	}
 	g, _, err := readGenesis(h)
 	if err != nil {
@@ -267,10 +287,27 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, p
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	n, err := node.New(cfg, st, exec, log, time.Now, reg, cp)
-	if err != nil {
-		st.Close()
-		return nil, err
+	var drv api.Driver
+	var run func(context.Context) error
+	if isNetwork {
+		app, err := cometbft.NewApp(st, exec, g, cp.Signer, log, time.Now)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		n, err := cometbft.New(string(h), netCfg, app, log)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		drv, run = n, n.Run
+	} else {
+		n, err := node.New(cfg, st, exec, log, time.Now, reg, cp)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		drv, run = n, n.Run
 	}
 	ln, err := net.Listen("tcp", cfg.HTTP)
 	if err != nil {
@@ -278,7 +315,7 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, p
 		return nil, fmt.Errorf("listen on %s: %w\nhint: choose another address with --http", cfg.HTTP, err)
 	}
 	srv := &http.Server{
-		Handler:           api.New(n, cfg, gh, vkey, log, reg).Handler(),
+		Handler:           api.New(drv, cfg, gh, vkey, log, reg).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      time.Duration(cfg.RequestTimeout) + 10*time.Second,
@@ -286,7 +323,7 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, p
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	eg, ctx := errgroup.WithContext(ctx)
-	eg.Go(func() error { return n.Run(ctx) })
+	eg.Go(func() error { return run(ctx) })
 	eg.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -299,13 +336,13 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, p
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
-	r := &running{addr: ln.Addr().String(), node: n, genesis: g, cancel: cancel, done: make(chan error, 1)}
+	r := &running{addr: ln.Addr().String(), driver: drv, genesis: g, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		err := eg.Wait()
-		log.Info("node stopped", "height", n.Head().Height)
+		log.Info("node stopped", "height", drv.Head().Height)
 		r.done <- errors.Join(err, st.Close())
 	}()
-	log.Info("node started", "chain", g.ChainID, "height", n.Head().Height, "http", "http://"+r.addr)
+	log.Info("node started", "chain", g.ChainID, "height", drv.Head().Height, "network", isNetwork, "http", "http://"+r.addr)
 	return r, nil
 }
 
@@ -319,6 +356,6 @@ func serve(h home, cfg node.Config, pass string, stderr io.Writer, ready func(ad
 	if err != nil {
 		return err
 	}
-	ready(r.addr, r.genesis, r.node.Head())
+	ready(r.addr, r.genesis, r.driver.Head())
 	return <-r.done
 }

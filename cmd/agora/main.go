@@ -21,6 +21,7 @@ Usage:
   agora init                    write a genesis and configuration for a new ledger
   agora start                   run a node from a home directory (also: agora node start)
   agora fsck                    check a stopped node's store by replaying it
+  agora testnet init|start      write and run a local network of validators (CometBFT)
   agora witness init|run        run a witness that cosigns logs' checkpoints
   agora keys new|list|show|export-public
                                 manage your keys (encrypted on this machine)
@@ -79,6 +80,7 @@ func init() {
 		"node":    runNodeCmd,
 		"fsck":    runFsck,
 		"witness": runWitness,
+		"testnet": runTestnet,
 		"keys":    runKeys,
 		"notary":  runNotary,
 		"did":     runDID,

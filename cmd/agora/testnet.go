@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/cometbft"
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/node"
+)
+
+const testnetUsage = `
+Usage:
+  agora testnet init --dir DIR [--validators N] [--full-nodes M] [--chain-id ID] [--base-port P]
+  agora testnet start --dir DIR
+
+init writes a ready local network of N validators (one per organisation,
+"org0" to "orgN-1", each with voting power 10) and M full nodes that
+follow it, on loopback ports: one home per node, DIR/node0, DIR/node1, ...
+Each home has the shared genesis (naming the validators' consensus and
+checkpoint keys), config.json (the node's API on 127.0.0.1:P+10i) and
+network.json (CometBFT's peer address 127.0.0.1:P+10i+1, its peers and
+its timeouts), the node's checkpoint key in keys/ (encrypted with the
+passphrase) and CometBFT's keys in cometbft/config. It prints each node's
+API URL.
+
+Start one node with 'agora node start --home DIR/node0', or every node
+of DIR with 'agora testnet start --dir DIR' (their logs go to
+DIR/nodeI/node.log; Ctrl-C stops them all). A full node started later
+catches up by block sync.
+
+Examples:
+  AGORA_PASSPHRASE=demo agora testnet init --validators 4 --dir /tmp/net
+  AGORA_PASSPHRASE=demo agora testnet start --dir /tmp/net
+  AGORA_PASSPHRASE=demo agora node start --home /tmp/net/node0
+`
+
+func runTestnet(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, strings.TrimLeft(testnetUsage, "\n"))
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "init":
+		return runTestnetInit(args[1:], stdout, stderr)
+	case "start":
+		return runTestnetStart(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, strings.TrimLeft(testnetUsage, "\n"))
+		return nil
+	}
+	return usageError("unknown testnet command %q: use init or start", args[0])
+}
+
+func runTestnetInit(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("testnet init", testnetUsage, stderr)
+	dir := fs.String("dir", "", "directory for the nodes' homes (required)")
+	validators := fs.Int("validators", 4, "number of validators")
+	fullNodes := fs.Int("full-nodes", 0, "number of full nodes (not validators)")
+	chainID := fs.String("chain-id", "agora-testnet", "chain id")
+	basePort := fs.Int("base-port", 26600, "node i listens on P+10i (API) and P+10i+1 (peers)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *dir == "":
+		return usageError("--dir is required")
+	case *validators < 1 || *validators > 50:
+		return usageError("--validators %d: give 1 to 50", *validators)
+	case *fullNodes < 0 || *fullNodes > 10:
+		return usageError("--full-nodes %d: give 0 to 10", *fullNodes)
+	case *basePort < 1024 || *basePort+10*(*validators+*fullNodes) > 65535:
+		return usageError("--base-port %d leaves no room for the nodes' ports", *basePort)
+	}
+	if entries, err := os.ReadDir(*dir); err == nil && len(entries) > 0 {
+		return fmt.Errorf("%s is not empty; remove it or choose another --dir", *dir)
+	}
+	pass, err := passphrase(stderr, "Passphrase for the nodes' checkpoint keys: ", true)
+	if err != nil {
+		return err
+	}
+	g := &ledger.Genesis{ChainID: *chainID, Time: time.Now().UTC().Truncate(time.Second), Params: ledger.DefaultParams()}
+	if err := setNotaryGenesis(g, "open", nil); err != nil {
+		return err
+	}
+	n := *validators + *fullNodes
+	homes := make([]home, n)
+	ids := make([]string, n)
+	for i := range n {
+		homes[i] = home(filepath.Join(*dir, fmt.Sprintf("node%d", i)))
+		if err := os.MkdirAll(string(homes[i]), 0o700); err != nil {
+			return err
+		}
+		if _, err := ensureNodeKey(homes[i], pass); err != nil {
+			return err
+		}
+		noteKey, err := logVerifier(homes[i], *chainID)
+		if err != nil {
+			return err
+		}
+		pub, id, err := cometbft.GenerateKeys(string(homes[i]))
+		if err != nil {
+			return err
+		}
+		ids[i] = id
+		if i < *validators {
+			g.Validators = append(g.Validators, ledger.Validator{Name: fmt.Sprintf("org%d", i), PubKey: pub, Power: 10, NoteKey: noteKey})
+		}
+	}
+	if _, err := cometbft.GenesisDoc(g); err != nil {
+		return err
+	}
+	p2p := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", *basePort+10*i+1) }
+	for i, h := range homes {
+		if err := writeGenesis(h, g); err != nil {
+			return err
+		}
+		cfg := node.Config{HTTP: fmt.Sprintf("127.0.0.1:%d", *basePort+10*i)}
+		if err := writeConfig(h, cfg); err != nil {
+			return err
+		}
+		nc := cometbft.Config{Moniker: fmt.Sprintf("node%d", i), P2P: p2p(i)}.WithDefaults()
+		for j := range n {
+			if j != i {
+				nc.Peers = append(nc.Peers, ids[j]+"@"+p2p(j))
+			}
+		}
+		if err := nc.Write(filepath.Join(string(h), cometbft.ConfigFile)); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "wrote a network of %d validators and %d full nodes for chain %s in %s:\n", *validators, *fullNodes, *chainID, *dir)
+	for i, h := range homes {
+		role := "validator " + fmt.Sprintf("org%d", i)
+		if i >= *validators {
+			role = "full node"
+		}
+		fmt.Fprintf(stdout, "  %s  http://127.0.0.1:%d  (%s)\n", h, *basePort+10*i, role)
+	}
+	fmt.Fprintf(stdout, "start them all with: agora testnet start --dir %s\nor one with:        agora node start --home %s\n", *dir, homes[0])
+	return nil
+}
+
+// testnetHomes lists the node homes in dir, in order.
+func testnetHomes(dir string) ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(dir, "node*", cometbft.ConfigFile))
+	if err != nil {
+		return nil, err
+	}
+	if len(matches) == 0 {
+		return nil, fmt.Errorf("no network in %s\nhint: write one with 'agora testnet init --dir %s'", dir, dir)
+	}
+	var homes []string
+	for _, m := range matches {
+		homes = append(homes, filepath.Dir(m))
+	}
+	sort.Slice(homes, func(i, j int) bool {
+		return len(homes[i]) < len(homes[j]) || len(homes[i]) == len(homes[j]) && homes[i] < homes[j]
+	})
+	return homes, nil
+}
+
+func runTestnetStart(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("testnet start", testnetUsage, stderr)
+	dir := fs.String("dir", "", "directory written by 'agora testnet init' (required)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return usageError("--dir is required")
+	}
+	homes, err := testnetHomes(*dir)
+	if err != nil {
+		return err
+	}
+	pass, err := passphrase(stderr, "Passphrase for the nodes' checkpoint keys: ", false)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	type child struct {
+		home string
+		cmd  *exec.Cmd
+		done chan error
+	}
+	var children []*child
+	defer func() {
+		for _, c := range children {
+			c.cmd.Process.Signal(syscall.SIGTERM)
+		}
+		for _, c := range children {
+			<-c.done
+		}
+	}()
+	exited := make(chan *child, len(homes))
+	for _, h := range homes {
+		logf, err := os.OpenFile(filepath.Join(h, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		defer logf.Close()
+		cmd := exec.Command(self, "node", "start", "--home", h)
+		cmd.Env = append(os.Environ(), "AGORA_PASSPHRASE="+pass)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		c := &child{home: h, cmd: cmd, done: make(chan error, 1)}
+		children = append(children, c)
+		go func() {
+			c.done <- cmd.Wait()
+			exited <- c
+		}()
+		cfg, err := node.LoadConfig(home(h).config())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "started %s: http://%s (log %s)\n", h, cfg.WithDefaults().HTTP, filepath.Join(h, "node.log"))
+	}
+	fmt.Fprintln(stdout, "the network runs; Ctrl-C stops every node")
+	select {
+	case <-ctx.Done():
+		return nil
+	case c := <-exited:
+		err := <-c.done
+		c.done <- err // for the deferred wait
+		return errors.Join(fmt.Errorf("%s stopped: %v; see %s", c.home, err, filepath.Join(c.home, "node.log")))
+	}
+}

@@ -1,0 +1,368 @@
+package cometbft
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	"github.com/cometbft/cometbft/mempool"
+	cmtnode "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/store"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+// Dir is the directory under a node's home that holds CometBFT's files:
+// config/priv_validator_key.json (the consensus key), config/node_key.json
+// (the peer-to-peer key) and data/ (its blocks, state and write-ahead log).
+const Dir = "cometbft"
+
+// Node is a member of a network of validators (or a full node that
+// follows one): CometBFT running App in this process. It implements the
+// API's driver interface.
+type Node struct {
+	app  *App
+	cmt  *cmtnode.Node
+	log  *slog.Logger
+	done chan struct{}
+}
+
+// New prepares a node from home (see Dir) with the configuration cfg; it
+// replays into app's store the blocks CometBFT has and the store lacks.
+// Run starts it.
+func New(home string, cfg Config, app *App, log *slog.Logger) (*Node, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c, err := cometConfig(home, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(c.PrivValidatorKeyFile()); err != nil {
+		return nil, fmt.Errorf("no consensus key at %s\nhint: 'agora testnet init' writes the homes of a network", c.PrivValidatorKeyFile())
+	}
+	pv := privval.LoadOrGenFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
+	nodeKey, err := p2p.LoadNodeKey(c.NodeKeyFile())
+	if err != nil {
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+	doc, err := GenesisDoc(app.genesis)
+	if err != nil {
+		return nil, err
+	}
+	n, err := cmtnode.NewNode(c, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(app),
+		func() (*types.GenesisDoc, error) { return doc, nil },
+		cmtcfg.DefaultDBProvider, cmtnode.DefaultMetricsProvider(c.Instrumentation), logger{log.With("module", "cometbft")})
+	if err != nil {
+		return nil, fmt.Errorf("start CometBFT: %w", err)
+	}
+	return &Node{app: app, cmt: n, log: log, done: make(chan struct{})}, nil
+}
+
+// cometConfig is CometBFT's configuration for a node of home.
+func cometConfig(home string, cfg Config) (*cmtcfg.Config, error) {
+	root := filepath.Join(home, Dir)
+	for _, d := range []string{"config", "data"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	c := cmtcfg.DefaultConfig()
+	c.SetRoot(root)
+	c.Moniker = cfg.Moniker
+	c.P2P.ListenAddress = "tcp://" + cfg.P2P
+	c.P2P.PersistentPeers = strings.Join(cfg.Peers, ",")
+	c.P2P.PexReactor = false
+	c.P2P.AddrBookStrict = false // peers on loopback or a private network
+	c.P2P.AllowDuplicateIP = true
+	c.P2P.FlushThrottleTimeout = 10 * time.Millisecond
+	c.P2P.SendRate, c.P2P.RecvRate = 64<<20, 64<<20
+	c.RPC.ListenAddress = "" // the Agora API is the node's interface
+	c.Consensus.TimeoutPropose = time.Duration(cfg.TimeoutPropose)
+	c.Consensus.TimeoutProposeDelta = time.Duration(cfg.TimeoutPropose) / 2
+	c.Consensus.TimeoutPrevote = time.Duration(cfg.TimeoutVote)
+	c.Consensus.TimeoutPrecommit = time.Duration(cfg.TimeoutVote)
+	c.Consensus.TimeoutPrevoteDelta = time.Duration(cfg.TimeoutVote) / 2
+	c.Consensus.TimeoutPrecommitDelta = time.Duration(cfg.TimeoutVote) / 2
+	c.Consensus.TimeoutCommit = time.Duration(cfg.TimeoutCommit)
+	c.Consensus.PeerGossipSleepDuration = 20 * time.Millisecond
+	c.Mempool.Size = cfg.MempoolSize
+	c.Mempool.CacheSize = 2 * cfg.MempoolSize
+	c.Mempool.MaxTxBytes = tx.MaxSize
+	c.TxIndex.Indexer = "null" // the store indexes transactions
+	c.Storage.DiscardABCIResponses = true
+	c.StateSync.Enable = false
+	c.Instrumentation.Prometheus = false
+	if err := c.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("CometBFT configuration: %w", err)
+	}
+	return c, nil
+}
+
+// GenesisDoc is CometBFT's genesis for an Agora genesis: the same chain
+// id and validators, vote extensions from height 1, and a genesis time
+// one millisecond after Agora's, so that block 1 (which CometBFT stamps
+// with the genesis time) comes after the genesis header.
+func GenesisDoc(g *ledger.Genesis) (*types.GenesisDoc, error) {
+	if len(g.Validators) == 0 {
+		return nil, fmt.Errorf("the genesis names no validators: it is not a network's\nhint: 'agora testnet init' writes a network's genesis")
+	}
+	params := types.DefaultConsensusParams()
+	params.ABCI.VoteExtensionsEnableHeight = 1
+	doc := &types.GenesisDoc{
+		GenesisTime:     g.Time.Add(time.Millisecond).UTC(),
+		ChainID:         g.ChainID,
+		InitialHeight:   1,
+		ConsensusParams: params,
+	}
+	for _, v := range g.Validators {
+		pk := cmted25519.PubKey(v.PubKey)
+		doc.Validators = append(doc.Validators, types.GenesisValidator{Address: pk.Address(), PubKey: pk, Power: int64(v.Power), Name: v.Name})
+	}
+	if err := doc.ValidateAndComplete(); err != nil {
+		return nil, fmt.Errorf("CometBFT genesis: %w", err)
+	}
+	return doc, nil
+}
+
+// Run runs the node until ctx ends or CometBFT stops.
+func (n *Node) Run(ctx context.Context) error {
+	if err := n.cmt.Start(); err != nil {
+		return fmt.Errorf("start CometBFT: %w", err)
+	}
+	n.log.Info("network node started", "id", n.cmt.NodeInfo().ID(), "validator", n.isValidator())
+	select {
+	case <-ctx.Done():
+	case <-n.cmt.Quit():
+	}
+	err := n.cmt.Stop()
+	n.cmt.Wait()
+	n.app.stop()
+	close(n.done)
+	if err != nil && !strings.Contains(err.Error(), "already stopped") {
+		return err
+	}
+	return nil
+}
+
+func (n *Node) isValidator() bool {
+	pk, err := n.cmt.PrivValidator().GetPubKey()
+	if err != nil {
+		return false
+	}
+	n.app.mu.Lock()
+	defer n.app.mu.Unlock()
+	_, ok := n.app.vals[string(pk.Address())]
+	return ok
+}
+
+// ID returns the node's peer-to-peer ID, which its peers' configuration
+// names.
+func (n *Node) ID() string { return string(n.cmt.NodeInfo().ID()) }
+
+// stop marks the app stopped and releases every waiter.
+func (a *App) stop() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.stopped = node.ErrStopped
+	for id, ws := range a.waiters {
+		for _, w := range ws {
+			w <- waitResult{err: node.ErrStopped}
+		}
+		delete(a.waiters, id)
+	}
+}
+
+// Executor implements api.Driver.
+func (n *Node) Executor() *ledger.Executor { return n.app.exec }
+
+// Store implements api.Driver.
+func (n *Node) Store() *store.Store { return n.app.store }
+
+// Head implements api.Driver.
+func (n *Node) Head() ledger.Header { return n.app.Head() }
+
+// Submit implements api.Driver: the transaction goes through CheckTx into
+// CometBFT's mempool, which gossips it to the other nodes.
+func (n *Node) Submit(raw []byte) (tx.ID, error) {
+	var id tx.ID
+	if s, _, err := tx.Decode(raw); err == nil {
+		id = s.ID()
+	}
+	if err := n.Err(); err != nil {
+		return id, err
+	}
+	res := make(chan *abci.ResponseCheckTx, 1)
+	err := n.cmt.Mempool().CheckTx(raw, func(r *abci.ResponseCheckTx) { res <- r }, mempool.TxInfo{})
+	var full mempool.ErrMempoolIsFull
+	switch {
+	case errors.Is(err, mempool.ErrTxInCache):
+		if done, _ := n.app.store.HasTx(id); done {
+			return id, fmt.Errorf("%w: transaction %s is already committed", ledger.ErrConflict, id)
+		}
+		return id, fmt.Errorf("%w: transaction %s is already waiting in the mempool", ledger.ErrConflict, id)
+	case errors.As(err, &full), errors.Is(err, mempool.ErrRecheckFull):
+		return id, fmt.Errorf("%w: %v", node.ErrBusy, err)
+	case errors.As(err, new(mempool.ErrTxTooLarge)):
+		return id, fmt.Errorf("%w: %v", tx.ErrTooLarge, err)
+	case err != nil:
+		return id, err
+	}
+	r := <-res
+	if r.Code != 0 {
+		return id, &checkError{code: r.Codespace, msg: r.Log}
+	}
+	return id, nil
+}
+
+// checkError is a CheckTx refusal: its message, and its stable code's
+// sentinel to unwrap to.
+type checkError struct {
+	code string
+	msg  string
+}
+
+func (e *checkError) Error() string { return e.msg }
+
+func (e *checkError) Unwrap() error { return sentinels[e.code] }
+
+var sentinels = map[string]error{
+	"storage": ledger.ErrStorage, "too_large": tx.ErrTooLarge, "bad_signature": tx.ErrBadSignature,
+	"malformed": tx.ErrMalformed, "wrong_chain": ledger.ErrWrongChain, "expired": ledger.ErrExpired,
+	"bad_sequence": ledger.ErrSequence, "unknown_module": ledger.ErrUnknownModule, "unknown_type": ledger.ErrUnknownType,
+	"unauthorized": ledger.ErrUnauthorized, "not_found": ledger.ErrNotFound, "conflict": ledger.ErrConflict,
+	"gone": ledger.ErrGone, "invalid": ledger.ErrInvalid,
+}
+
+// Wait implements api.Driver.
+func (n *Node) Wait(ctx context.Context, id tx.ID) (node.Committed, error) {
+	a := n.app
+	ch := make(chan waitResult, 1)
+	a.mu.Lock()
+	a.waiters[id] = append(a.waiters[id], ch)
+	stopped, dropped := a.stopped, a.dropped[id]
+	a.mu.Unlock()
+	defer a.unwait(id, ch)
+	if c, err := n.Lookup(id); err == nil {
+		if stopped != nil || c.Height <= n.Head().Height {
+			return c, nil
+		}
+	} else if !errors.Is(err, ledger.ErrNotFound) {
+		return node.Committed{}, err
+	}
+	if dropped != nil {
+		return node.Committed{}, dropped
+	}
+	if stopped != nil {
+		return node.Committed{}, stopped
+	}
+	select {
+	case r := <-ch:
+		return r.c, r.err
+	case <-ctx.Done():
+		return node.Committed{}, ctx.Err()
+	}
+}
+
+func (a *App) unwait(id tx.ID, ch chan waitResult) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ws := a.waiters[id]
+	for i, w := range ws {
+		if w == ch {
+			ws = append(ws[:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(a.waiters, id)
+	} else {
+		a.waiters[id] = ws
+	}
+}
+
+// Lookup implements api.Driver.
+func (n *Node) Lookup(id tx.ID) (node.Committed, error) {
+	loc, err := n.app.store.FindTx(id)
+	if err != nil {
+		return node.Committed{}, err
+	}
+	hdr, err := n.app.store.Header(loc.Height)
+	if err != nil {
+		return node.Committed{}, err
+	}
+	return node.Committed{Height: loc.Height, Index: loc.Index, Leaf: loc.Leaf, Result: loc.Result, Header: *hdr}, nil
+}
+
+// Pending implements api.Driver.
+func (n *Node) Pending(id tx.ID) bool {
+	n.app.mu.Lock()
+	defer n.app.mu.Unlock()
+	return n.app.inPool[id]
+}
+
+// Dropped implements api.Driver.
+func (n *Node) Dropped(id tx.ID) error {
+	n.app.mu.Lock()
+	defer n.app.mu.Unlock()
+	return n.app.dropped[id]
+}
+
+// NextSequence implements api.Driver.
+func (n *Node) NextSequence(addr string, committed uint64) uint64 {
+	n.app.mu.Lock()
+	defer n.app.mu.Unlock()
+	if s, ok := n.app.pending[addr]; ok {
+		return s
+	}
+	return committed
+}
+
+// MempoolSize implements api.Driver.
+func (n *Node) MempoolSize() int { return n.cmt.Mempool().Size() }
+
+// Witnessed implements api.Driver: the newest checkpoint signed by more
+// than two thirds of the validators' voting power.
+func (n *Node) Witnessed() (node.Witnessed, bool) {
+	n.app.mu.Lock()
+	defer n.app.mu.Unlock()
+	if n.app.signed == nil {
+		return node.Witnessed{}, false
+	}
+	return *n.app.signed, true
+}
+
+// Err implements api.Driver.
+func (n *Node) Err() error {
+	n.app.mu.Lock()
+	defer n.app.mu.Unlock()
+	return n.app.stopped
+}
+
+// logger sends CometBFT's log to slog: its info messages at debug level
+// (CometBFT is chatty), its errors as warnings (most are peers coming and
+// going, which a network lives with).
+type logger struct{ l *slog.Logger }
+
+func (l logger) Debug(msg string, kv ...any) {}
+func (l logger) Info(msg string, kv ...any)  { l.l.Debug(msg, kv...) }
+func (l logger) Error(msg string, kv ...any) { l.l.Warn(msg, kv...) }
+func (l logger) With(kv ...any) cmtlog.Logger {
+	return logger{l.l.With(kv...)}
+}
