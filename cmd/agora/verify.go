@@ -22,6 +22,12 @@ Usage:
   agora verify consistency OLD NEW PROOF    the log at checkpoint NEW extends the log at OLD
                                             (PROOF from GET /v1/proof/consistency?from=M&to=N)
   agora verify state FILE                   a query's answer (any module query with proof=1)
+  agora verify checkpoint --validators SET FILE
+                                            a network's checkpoint: signed by validators with
+                                            more than two thirds of the voting power of SET
+  agora verify conflict --validators SET A B
+                                            two checkpoints that cannot both be true: names
+                                            the validators of SET that signed both
 
 Checks, offline, an answer a node gave: it needs only the file and the
 keys you trust, and contacts nobody. The log's key is the node's log_key
@@ -30,11 +36,20 @@ with --log-key or AGORA_LOG_KEY. With --witness and --quorum the
 checkpoint must also be cosigned by that many of those witnesses. FILE
 may be - for standard input. Exit status 0 only if everything verifies.
 
+A network of validators (agora testnet) signs each checkpoint with every
+validator's note key. --validators names the validator set you trust: a
+genesis file, or a saved GET /v1/validators answer (both have a
+"validators" list). With it, 'verify checkpoint' needs no log key, and
+'verify conflict' exits 0 only if it proves that some validators signed
+two conflicting checkpoints, and names them.
+
 Examples:
   export AGORA_LOG_KEY=$(curl -s localhost:7780/v1/node/info | jq -r .log_key)
   curl -s localhost:7780/log/checkpoint > cp.txt && agora verify checkpoint cp.txt
   curl -s "localhost:7780/v1/tx/$HASH?proof=1" | agora verify tx -
   curl -s "localhost:7780/v1/notary/anchors/$SUM?proof=1" | agora verify state -
+  curl -s localhost:26600/log/checkpoint | agora verify checkpoint --validators net/node0/genesis.json -
+  agora verify conflict --validators net/node0/genesis.json cp-a.txt cp-b.txt
 `
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
@@ -52,11 +67,22 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&witnesses, "witness", "a witness's cosigner verifier `KEY` (repeatable)")
 	quorum := fs.Int("quorum", 0, "how many of the --witness keys must have cosigned")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	valFile := fs.String("validators", "", "a `FILE` with the validator set you trust (a genesis, or GET /v1/validators)")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
 	}
-	if *logKey == "" {
+	var validators []ledger.Validator
+	if *valFile != "" {
+		if validators, err = readValidators(*valFile); err != nil {
+			return err
+		}
+	}
+	network := validators != nil && (args[0] == "checkpoint" || args[0] == "conflict")
+	if args[0] == "conflict" && validators == nil {
+		return usageError("verify conflict needs --validators: the validator set whose keys signed the checkpoints")
+	}
+	if *logKey == "" && !network {
 		return usageError("--log-key (or AGORA_LOG_KEY) is required: the key you trust to sign the log's checkpoints")
 	}
 	if *quorum > len(witnesses) {
@@ -83,6 +109,16 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		in, err := files(1)
 		if err != nil {
 			return err
+		}
+		if network {
+			c, by, err := verify.NetworkCheckpoint(in[0], validators)
+			if err != nil {
+				return verifyFailed(err)
+			}
+			r := checkpointReport(c)
+			r["signed_by"] = validatorNames(by)
+			report = r
+			break
 		}
 		c, err := verify.OpenCheckpoint(in[0], policy)
 		if err != nil {
@@ -177,14 +213,60 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 			proven = append(proven, map[string]any{"key": k, "present": vals[k] != nil, "value": vals[k]})
 		}
 		report = map[string]any{"verified": true, "keys": proven, "checkpoint": checkpointReport(c)}
+	case "conflict":
+		in, err := files(2)
+		if err != nil {
+			return err
+		}
+		culprits, err := verify.Conflicting(in[0], in[1], validators)
+		if err != nil {
+			return &exitError{code: 1, err: fmt.Errorf("no misbehaviour proven: %w", err)}
+		}
+		if len(culprits) == 0 {
+			return &exitError{code: 1, err: errors.New("the checkpoints conflict, but no validator of the set signed both")}
+		}
+		report = map[string]any{"conflicting": true, "signed_both": validatorNames(culprits)}
 	default:
-		return usageError("unknown verify command %q (want checkpoint, tx, consistency or state)", args[0])
+		return usageError("unknown verify command %q (want checkpoint, tx, consistency, state or conflict)", args[0])
 	}
 	if *asJSON {
 		return printJSON(stdout, report)
 	}
 	printReport(stdout, report, "")
 	return nil
+}
+
+// readValidators reads a validator set from a file with a "validators"
+// list: a genesis, or a GET /v1/validators answer.
+func readValidators(path string) ([]ledger.Validator, error) {
+	b, err := readInput(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Validators []ledger.Validator `json:"validators"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(doc.Validators) == 0 {
+		return nil, fmt.Errorf("%s names no validators\nhint: give a network's genesis.json or a saved GET /v1/validators answer", path)
+	}
+	for i := range doc.Validators {
+		if err := doc.Validators[i].Validate(); err != nil {
+			return nil, fmt.Errorf("%s: validator %d: %w", path, i, err)
+		}
+	}
+	return doc.Validators, nil
+}
+
+// validatorNames lists the validators' names.
+func validatorNames(vs []ledger.Validator) string {
+	var names []string
+	for _, v := range vs {
+		names = append(names, v.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 func verifyFailed(err error) error {
