@@ -14,6 +14,10 @@ func TestExamplesNotary(t *testing.T) { runExample(t, "notary.sh") }
 // working.
 func TestExamplesIdentity(t *testing.T) { runExample(t, "identity.sh") }
 
+// TestExamplesTestnet keeps the walkthrough in examples/testnet.sh, a
+// network of four validators, working.
+func TestExamplesTestnet(t *testing.T) { runExample(t, "testnet.sh") }
+
 // runExample runs the walkthrough examples/script against a freshly built
 // agora. The script checks every outcome itself and exits non-zero if one
 // differs.
