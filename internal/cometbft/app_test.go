@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,7 +94,23 @@ type harness struct {
 	g     *ledger.Genesis
 	vals  []*validator
 	user  *tx.PrivateKey
-	clock time.Time
+
+	clockMu sync.Mutex
+	clock   time.Time
+}
+
+// now is the App's clock; tick advances it by a second.
+func (h *harness) now() time.Time {
+	h.clockMu.Lock()
+	defer h.clockMu.Unlock()
+	return h.clock
+}
+
+func (h *harness) tick() time.Time {
+	h.clockMu.Lock()
+	defer h.clockMu.Unlock()
+	h.clock = h.clock.Add(time.Second)
+	return h.clock
 }
 
 func newHarness(t *testing.T, dir string) *harness {
@@ -139,7 +156,7 @@ func (h *harness) open(dir string) {
 			t.Fatal(err)
 		}
 	}
-	app, err := NewApp(st, exec, h.g, h.vals[0].note, log, func() time.Time { return h.clock })
+	app, err := NewApp(st, exec, h.g, h.vals[0].note, log, h.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,29 +224,39 @@ func (h *harness) votes(head *ledger.Header, signers ...*validator) abci.Extende
 // block runs one height through the consensus calls, as validator 0
 // proposing it, and returns the finalized response.
 func (h *harness) block(txs [][]byte, last abci.ExtendedCommitInfo) (*abci.ResponseFinalizeBlock, [][]byte) {
+	fin, all := h.finalize(txs, last)
+	h.commit()
+	return fin, all
+}
+
+// finalize proposes, processes and finalizes the next block.
+func (h *harness) finalize(txs [][]byte, last abci.ExtendedCommitInfo) (*abci.ResponseFinalizeBlock, [][]byte) {
 	t := h.t
 	t.Helper()
 	ctx := context.Background()
 	head := h.app.Head()
 	height := int64(head.Height + 1)
-	h.clock = h.clock.Add(time.Second)
-	prep, err := h.app.PrepareProposal(ctx, &abci.RequestPrepareProposal{MaxTxBytes: 1 << 20, Txs: txs, LocalLastCommit: last, Height: height, Time: h.clock})
+	now := h.tick()
+	prep, err := h.app.PrepareProposal(ctx, &abci.RequestPrepareProposal{MaxTxBytes: 1 << 20, Txs: txs, LocalLastCommit: last, Height: height, Time: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hash := sha256.Sum256(fmt.Appendf(nil, "block %d", height))
-	pp, err := h.app.ProcessProposal(ctx, &abci.RequestProcessProposal{Txs: prep.Txs, Hash: hash[:], Height: height, Time: h.clock})
+	pp, err := h.app.ProcessProposal(ctx, &abci.RequestProcessProposal{Txs: prep.Txs, Hash: hash[:], Height: height, Time: now})
 	if err != nil || pp.Status != abci.ResponseProcessProposal_ACCEPT {
 		t.Fatalf("ProcessProposal of the node's own proposal: %v, %v", pp, err)
 	}
-	fin, err := h.app.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Txs: prep.Txs, Hash: hash[:], Height: height, Time: h.clock})
+	fin, err := h.app.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Txs: prep.Txs, Hash: hash[:], Height: height, Time: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Commit(ctx, &abci.RequestCommit{}); err != nil {
-		t.Fatal(err)
-	}
 	return fin, prep.Txs
+}
+
+func (h *harness) commit() {
+	if _, err := h.app.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
+		h.t.Fatal(err)
+	}
 }
 
 func TestInfoAndInitChain(t *testing.T) {
@@ -301,7 +328,7 @@ func TestCheckTx(t *testing.T) {
 		{"wrong chain", h.sign(&tx.Tx{Version: tx.Version, ChainID: "other", Module: notary.Name, Type: "anchor", Body: anchorBody(t, "w"),
 			Signers: []tx.Signer{{Key: h.user.Public(), Sequence: 2}}, ExpiryHeight: 1000}), "wrong_chain"},
 		{"expired", h.sign(&tx.Tx{Version: tx.Version, ChainID: chain, Module: notary.Name, Type: "anchor", Body: anchorBody(t, "x"),
-			Signers: []tx.Signer{{Key: h.user.Public(), Sequence: 2}}, ExpiryTime: h.clock.Add(-time.Second).UnixMilli()}), "expired"},
+			Signers: []tx.Signer{{Key: h.user.Public(), Sequence: 2}}, ExpiryTime: h.now().Add(-time.Second).UnixMilli()}), "expired"},
 	} {
 		if got := code(tc.raw, abci.CheckTxType_New); got != tc.want {
 			t.Errorf("%s: CheckTx code %q, want %q", tc.name, got, tc.want)
@@ -342,9 +369,9 @@ func TestCheckTx(t *testing.T) {
 func TestProposals(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	ctx := context.Background()
-	h.clock = h.clock.Add(time.Second)
+	now := h.tick()
 	good, stale := h.anchor(0, "a"), h.anchor(3, "b")
-	prep, err := h.app.PrepareProposal(ctx, &abci.RequestPrepareProposal{MaxTxBytes: 1 << 20, Txs: [][]byte{good, stale, []byte("junk")}, Height: 1, Time: h.clock})
+	prep, err := h.app.PrepareProposal(ctx, &abci.RequestPrepareProposal{MaxTxBytes: 1 << 20, Txs: [][]byte{good, stale, []byte("junk")}, Height: 1, Time: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +379,7 @@ func TestProposals(t *testing.T) {
 		t.Fatalf("PrepareProposal kept %d transactions, want only the valid one", len(prep.Txs))
 	}
 	// A tight MaxTxBytes leaves out what does not fit.
-	prep2, err := h.app.PrepareProposal(ctx, &abci.RequestPrepareProposal{MaxTxBytes: txCost(good) - 1, Txs: [][]byte{good}, Height: 1, Time: h.clock})
+	prep2, err := h.app.PrepareProposal(ctx, &abci.RequestPrepareProposal{MaxTxBytes: txCost(good) - 1, Txs: [][]byte{good}, Height: 1, Time: now})
 	if err != nil || len(prep2.Txs) != 0 {
 		t.Errorf("PrepareProposal beyond MaxTxBytes: %d transactions, %v", len(prep2.Txs), err)
 	}
@@ -370,7 +397,7 @@ func TestProposals(t *testing.T) {
 		{"signatures not first", [][]byte{good, (&signatures{height: 0, lines: [][]byte{forged}}).encode()}},
 	} {
 		hash := sha256.Sum256([]byte(tc.name))
-		res, err := h.app.ProcessProposal(ctx, &abci.RequestProcessProposal{Txs: tc.txs, Hash: hash[:], Height: 1, Time: h.clock})
+		res, err := h.app.ProcessProposal(ctx, &abci.RequestProcessProposal{Txs: tc.txs, Hash: hash[:], Height: 1, Time: now})
 		if err != nil || res.Status != abci.ResponseProcessProposal_REJECT {
 			t.Errorf("ProcessProposal of a block with %s: %v, %v; want REJECT", tc.name, res, err)
 		}
@@ -470,7 +497,7 @@ func TestBlocksAndCheckpoints(t *testing.T) {
 	badLine := bytes.Clone(bad.Votes[0].VoteExtension)
 	badLine[len(badLine)-3] ^= 1
 	hash := sha256.Sum256([]byte("forged"))
-	res, err := h.app.ProcessProposal(ctx, &abci.RequestProcessProposal{Hash: hash[:], Height: 3, Time: h.clock.Add(time.Second),
+	res, err := h.app.ProcessProposal(ctx, &abci.RequestProcessProposal{Hash: hash[:], Height: 3, Time: h.now().Add(time.Second),
 		Txs: [][]byte{(&signatures{height: 2, lines: [][]byte{badLine}}).encode()}})
 	if err != nil || res.Status != abci.ResponseProcessProposal_REJECT {
 		t.Errorf("ProcessProposal with a forged checkpoint signature: %v, %v; want REJECT", res, err)
@@ -576,4 +603,90 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestCheckTxDuringBlocks admits transactions on other goroutines while
+// blocks are proposed and committed, as CometBFT's mempool connection
+// does beside its consensus connection; with -race it checks the App's
+// locking.
+func TestCheckTxDuringBlocks(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	done := make(chan struct{})
+	admitted := make(chan []byte, 1000)
+	var mempool sync.RWMutex
+	var wg sync.WaitGroup
+	for w := range 4 {
+		seed := sha256.Sum256(fmt.Appendf(nil, "worker %d", w))
+		key, err := tx.NewPrivateKey(tx.Ed25519, seed[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			for seq := uint64(0); seq < 50; seq++ {
+				x := &tx.Tx{Version: tx.Version, ChainID: chain, Module: notary.Name, Type: "anchor",
+					Body: anchorBody(t, fmt.Sprint(w, "/", seq)), Signers: []tx.Signer{{Key: key.Public(), Sequence: seq}}, ExpiryHeight: 1000}
+				s, err := tx.Sign(x, key)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				raw, _ := s.Encode()
+				mempool.RLock()
+				res, err := h.app.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: raw})
+				if err == nil && res.Code == 0 {
+					admitted <- raw
+				}
+				mempool.RUnlock()
+				if err != nil || res.Code != 0 {
+					t.Errorf("worker %d sequence %d: %v, %v", w, seq, res, err)
+					return
+				}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(done) }()
+	// As CometBFT does: CheckTx runs beside the proposal and finalizing,
+	// but not beside Commit and the recheck that follows it (the mempool
+	// is locked), and the transactions admitted meanwhile are rechecked
+	// in order.
+	var waiting [][]byte
+	committed := 0
+	for {
+		finished := false
+		select {
+		case <-done:
+			finished = true
+		default:
+		}
+		waiting = append(waiting, drain(admitted)...)
+		fin, _ := h.finalize(waiting, abci.ExtendedCommitInfo{})
+		committed += len(fin.TxResults)
+		mempool.Lock()
+		h.commit()
+		waiting = drain(admitted)
+		for _, raw := range waiting {
+			if res := h.checkTx(raw, abci.CheckTxType_Recheck); res.Code != 0 {
+				t.Errorf("recheck: %v", res)
+			}
+		}
+		mempool.Unlock()
+		if finished && len(waiting) == 0 {
+			break
+		}
+	}
+	if committed != 200 {
+		t.Errorf("committed %d transactions, want 200", committed)
+	}
+}
+
+func drain(ch chan []byte) [][]byte {
+	var out [][]byte
+	for {
+		select {
+		case raw := <-ch:
+			out = append(out, raw)
+		default:
+			return out
+		}
+	}
 }
