@@ -88,12 +88,12 @@ func newValidator(t testing.TB, i int) *validator {
 // harness is an App over a fresh store whose genesis names four
 // validators; the App is validator 0.
 type harness struct {
-	t     *testing.T
-	app   *App
-	st    *store.Store
-	g     *ledger.Genesis
-	vals  []*validator
-	user  *tx.PrivateKey
+	t    *testing.T
+	app  *App
+	st   *store.Store
+	g    *ledger.Genesis
+	vals []*validator
+	user *tx.PrivateKey
 
 	clockMu sync.Mutex
 	clock   time.Time
