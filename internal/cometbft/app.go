@@ -210,8 +210,9 @@ func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, erro
 }
 
 // InitChain implements abci.Application. The store already holds the
-// genesis state (node.Init); InitChain checks that CometBFT's genesis
-// is the same network: chain id and validators with their powers.
+// genesis state (node.Init); InitChain runs the genesis again to check
+// the store began from it, and checks that CometBFT's genesis is the
+// same network: chain id and validators with their powers.
 func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
 	if req.ChainId != a.exec.ChainID() {
 		return nil, fmt.Errorf("CometBFT's genesis is for chain %q, Agora's for %q", req.ChainId, a.exec.ChainID())
@@ -235,6 +236,13 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	h := a.Head()
 	if h.Height != 0 {
 		return nil, fmt.Errorf("InitChain on a store at height %d", h.Height)
+	}
+	out, err := a.exec.InitGenesis(a.genesis)
+	if err != nil {
+		return nil, err
+	}
+	if out.Header.Hash() != h.Hash() {
+		return nil, fmt.Errorf("the store did not begin from this genesis")
 	}
 	if !req.Time.After(time.UnixMilli(h.Time)) {
 		return nil, fmt.Errorf("CometBFT's genesis time %s must be after Agora's %s", req.Time, time.UnixMilli(h.Time).UTC())
