@@ -7,8 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/agora-ledger/agora/internal/gov"
+	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/notary"
@@ -111,21 +116,56 @@ func writeDevHome(h home, pass string, stderr io.Writer) error {
 	}
 	ks := h.keys()
 	g := &ledger.Genesis{ChainID: devChainID, Time: time.Now().UTC().Truncate(time.Second), Params: ledger.DefaultParams()}
-	for _, id := range devIdentities {
-		e, err := ks.Get(id.name)
+	keys := map[string]tx.PublicKey{}
+	key := func(name string) (tx.PublicKey, error) {
+		e, err := ks.Get(name)
 		if err != nil {
-			e, err = ks.New(id.name, tx.Ed25519, pass, rand.Reader, time.Now())
+			e, err = ks.New(name, tx.Ed25519, pass, rand.Reader, time.Now())
 			if err != nil {
-				return err
+				return tx.PublicKey{}, err
 			}
 		}
-		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Label: id.name + " (" + id.role + ")", Key: e.PublicKey})
+		keys[name] = e.PublicKey
+		return e.PublicKey, nil
+	}
+	for _, id := range devIdentities {
+		k, err := key(id.name)
+		if err != nil {
+			return err
+		}
+		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Label: id.name + " (" + id.role + ")", Key: k})
+	}
+	// Each key costs an scrypt derivation to encrypt: make them on every
+	// core.
+	fmt.Fprintf(stderr, "creating the demo Community's %d keys...\n", len(gov.DemoKeys))
+	made := make([]*keystore.Entry, len(gov.DemoKeys))
+	var eg errgroup.Group
+	eg.SetLimit(runtime.NumCPU())
+	for i, name := range gov.DemoKeys {
+		eg.Go(func() error {
+			e, err := ks.Get(name)
+			if err != nil {
+				e, err = ks.New(name, tx.Ed25519, pass, rand.Reader, time.Now())
+			}
+			made[i] = e
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return err
+	}
+	for i, name := range gov.DemoKeys {
+		keys[name] = made[i].PublicKey
 	}
 	ng, err := json.Marshal(notary.Genesis{Policy: notary.Policy{Mode: "open"}})
 	if err != nil {
 		return err
 	}
-	g.Modules = map[string]json.RawMessage{notary.Name: ng}
+	gg, err := json.Marshal(gov.Demo(func(name string) tx.PublicKey { return keys[name] }))
+	if err != nil {
+		return err
+	}
+	g.Modules = map[string]json.RawMessage{notary.Name: ng, gov.Name: gg}
 	if err := writeGenesis(h, g); err != nil {
 		return err
 	}

@@ -325,7 +325,7 @@ func provenResolution(ctx context.Context, c *client.Client, did string, q url.V
 			resolve = qq
 		}
 	}
-	view := ledger.NewReadView(identity.Proven(vals), identity.Name, nil)
+	view := ledger.NewReadView(ledger.Proven(vals), identity.Name, nil)
 	ans, qerr := resolve.Run(view, func(name string) string {
 		if name == "did" {
 			return did

@@ -26,6 +26,7 @@ import (
 
 	"github.com/agora-ledger/agora/internal/api"
 	"github.com/agora-ledger/agora/internal/cometbft"
+	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -41,7 +42,10 @@ var version = api.Version
 // modules returns the ledger's modules, in genesis order. Every module is
 // wired here.
 func modules() []ledger.Module {
-	return []ledger.Module{identity.Module{}, notary.Module{}}
+	mods := []ledger.Module{identity.Module{}, notary.Module{}}
+	g := gov.Module{}
+	g.Actions = ledger.NewActions(append(mods, g)...)
+	return append(mods, g)
 }
 
 // home is a node's or client's directory:

@@ -28,6 +28,8 @@ Usage:
   agora notary anchor|verify    prove a file existed, and check such proofs
   agora did create|show|rotate|add-key|revoke|suspend|reinstate|deactivate|history
                                 self-certifying identifiers (did:agora) and their keys
+  agora gov propose|advise|draft|vote|open-review|object|revise|emergency|petition|show|timeline|...
+                                multi-stakeholder governance that the ledger executes
   agora tx show HASH            show a transaction
   agora block show [HEIGHT]     show a block (default: the latest)
   agora account show ADDR|NAME  show an account's sequence and label
@@ -84,6 +86,7 @@ func init() {
 		"keys":    runKeys,
 		"notary":  runNotary,
 		"did":     runDID,
+		"gov":     runGov,
 		"tx":      runTx,
 		"block":   runBlock,
 		"account": runAccount,

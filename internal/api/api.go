@@ -80,10 +80,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/proof/consistency", s.handle(s.proofConsistency))
 	mux.Handle("GET /log/checkpoint", http.HandlerFunc(s.logCheckpoint))
 	mux.Handle("GET /log/tile/{path...}", http.HandlerFunc(s.logTile))
-	for _, m := range s.node.Executor().Modules() {
-		for _, q := range m.Queries() {
-			mux.Handle(q.Pattern, s.handle(s.query(m.Name(), q)))
-		}
+	for _, q := range s.queries() {
+		mux.Handle(q.Pattern, s.handle(s.query(q.namespace, q.Query)))
 	}
 	mux.Handle("GET /{$}", http.HandlerFunc(s.index))
 	mux.Handle("/", s.handle(func(r *http.Request) (any, int, error) {
@@ -91,6 +89,26 @@ func (s *Server) Handler() http.Handler {
 			Message: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), Hint: "GET /openapi.json lists the routes"}
 	}))
 	return mux
+}
+
+// namespacedQuery is a query with the state namespace it reads.
+type namespacedQuery struct {
+	ledger.Query
+	namespace string
+}
+
+// queries are the ledger's own queries and every module's.
+func (s *Server) queries() []namespacedQuery {
+	var out []namespacedQuery
+	for _, q := range ledger.Queries() {
+		out = append(out, namespacedQuery{q, ledger.Namespace})
+	}
+	for _, m := range s.node.Executor().Modules() {
+		for _, q := range m.Queries() {
+			out = append(out, namespacedQuery{q, m.Name()})
+		}
+	}
+	return out
 }
 
 // handlerFunc is a thin handler: it returns a response to encode as JSON

@@ -1020,6 +1020,9 @@ func TestOpenAPI(t *testing.T) {
 	for _, o := range coreOps {
 		want = append(want, strings.ToUpper(o.method)+" "+o.path)
 	}
+	for _, q := range ledger.Queries() {
+		want = append(want, q.Pattern)
+	}
 	for _, m := range tn.node.Executor().Modules() {
 		for _, q := range m.Queries() {
 			want = append(want, q.Pattern)

@@ -48,12 +48,10 @@ var wildcardRE = regexp.MustCompile(`\{([a-z0-9_]+)(\.\.\.)?\}`)
 // queries.
 func (s *Server) document() map[string]any {
 	ops := append([]op(nil), coreOps...)
-	for _, m := range s.node.Executor().Modules() {
-		for _, q := range m.Queries() {
-			method, path, _ := strings.Cut(q.Pattern, " ")
-			params := append([]ledger.Param{{Name: "proof", Summary: "\"1\" to answer {value, proof}: the proof of every state key read, against the head's signed checkpoint"}}, q.Params...)
-			ops = append(ops, op{method: strings.ToLower(method), path: path, summary: q.Summary, query: params})
-		}
+	for _, q := range s.queries() {
+		method, path, _ := strings.Cut(q.Pattern, " ")
+		params := append([]ledger.Param{{Name: "proof", Summary: "\"1\" to answer {value, proof}: the proof of every state key read, against the head's signed checkpoint"}}, q.Params...)
+		ops = append(ops, op{method: strings.ToLower(method), path: path, summary: q.Summary, query: params})
 	}
 	errorRef := map[string]any{"$ref": "#/components/responses/Error"}
 	paths := map[string]any{}

@@ -20,7 +20,7 @@ const module = "github.com/agora-ledger/agora"
 
 // modules lists the module packages, under internal/. Each is held to the
 // rules of the deterministic core.
-var modules = []string{"identity", "notary"}
+var modules = []string{"gov", "identity", "notary"}
 
 // core lists the deterministic packages that are not modules.
 var core = []string{"ledger", "smt", "tlog", "tx"}

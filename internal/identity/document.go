@@ -400,31 +400,12 @@ func (Module) Queries() []ledger.Query {
 	}}
 }
 
-// Proven is the state a state proof shows (verify.State's values, by full
-// key): a key the proof does not cover is an error, not an absence, and
-// it cannot show a range complete.
-type Proven map[string][]byte
-
-// Get implements ledger.StateReader.
-func (p Proven) Get(k []byte) ([]byte, bool, error) {
-	v, ok := p[string(k)]
-	if !ok {
-		return nil, false, fmt.Errorf("%w: the proof does not cover %q", ledger.ErrInvalid, k)
-	}
-	return v, v != nil, nil
-}
-
-// Iterate implements ledger.StateReader: it always fails.
-func (Proven) Iterate([]byte, []byte, func(k, v []byte) (bool, error)) error {
-	return fmt.Errorf("%w: a state proof cannot show a range complete", ledger.ErrInvalid)
-}
-
 // ProvenHistory answers the history query from proven values alone. A
 // verifier compares it with the node's answer: since the proof covers
 // the event count and every event, an answer that omits, adds or alters
 // an event differs.
 func ProvenHistory(vals map[string][]byte, did string) ([]HistoryEntry, error) {
-	return History(ledger.NewReadView(Proven(vals), Name, nil), did)
+	return History(ledger.NewReadView(ledger.Proven(vals), Name, nil), did)
 }
 
 // VerifyHistory checks a node's history answer (the JSON list the history

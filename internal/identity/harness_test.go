@@ -2,15 +2,11 @@ package identity
 
 import (
 	"crypto/sha256"
-	"fmt"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/transparency-dev/merkle/compact"
-
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -30,65 +26,7 @@ func keyFor(t testing.TB, name string, alg tx.Alg) *tx.PrivateKey {
 }
 
 // memState is a committed ledger in memory.
-type memState map[string][]byte
-
-func (m memState) Get(k []byte) ([]byte, bool, error) {
-	v, ok := m[string(k)]
-	return v, ok, nil
-}
-
-func (m memState) Iterate(start, end []byte, fn func(k, v []byte) (bool, error)) error {
-	var ks []string
-	for k := range m {
-		if !strings.HasPrefix(k, "\xff") && k >= string(start) && (end == nil || k < string(end)) {
-			ks = append(ks, k)
-		}
-	}
-	sort.Strings(ks)
-	for _, k := range ks {
-		if more, err := fn([]byte(k), m[k]); err != nil || !more {
-			return err
-		}
-	}
-	return nil
-}
-
-func (m memState) GetNode(path []byte) ([]byte, bool, error) {
-	v, ok := m["\xffn"+string(path)]
-	return v, ok, nil
-}
-
-func (m memState) ReadHashes(ids []compact.NodeID) ([][]byte, error) {
-	out := make([][]byte, len(ids))
-	for i, id := range ids {
-		h, ok := m[fmt.Sprintf("\xffh%d/%d", id.Level, id.Index)]
-		if !ok {
-			return nil, fmt.Errorf("no log node %d/%d", id.Level, id.Index)
-		}
-		out[i] = h
-	}
-	return out, nil
-}
-
-func (m memState) applyOutcome(out *ledger.Outcome) {
-	for _, w := range out.Writes {
-		if w.Value == nil {
-			delete(m, string(w.Key))
-		} else {
-			m[string(w.Key)] = w.Value
-		}
-	}
-	for _, w := range out.MapNodes {
-		if w.Node == nil {
-			delete(m, "\xffn"+string(w.Path))
-		} else {
-			m["\xffn"+string(w.Path)] = w.Node
-		}
-	}
-	for _, n := range out.LogNodes {
-		m[fmt.Sprintf("\xffh%d/%d", n.ID.Level, n.ID.Index)] = n.Hash
-	}
-}
+type memState = ledgertest.State
 
 // ledgerH runs the identity module in a real executor, one transaction
 // per block, blocks a second apart.
@@ -111,7 +49,7 @@ func newLedger(t testing.TB) *ledgerH {
 		t.Fatal(err)
 	}
 	h := &ledgerH{t: t, e: e, state: memState{}, head: out.Header, seq: map[string]uint64{}}
-	h.state.applyOutcome(out)
+	h.state.ApplyOutcome(out)
 	return h
 }
 
@@ -152,7 +90,7 @@ func (h *ledgerH) doAll(keys []*tx.PrivateKey, typ string, msg any) ledger.Resul
 	if len(out.Dropped) > 0 {
 		h.t.Fatalf("dropped: %v", out.Dropped[0].Err)
 	}
-	h.state.applyOutcome(out)
+	h.state.ApplyOutcome(out)
 	h.head = out.Header
 	for _, k := range keys {
 		h.seq[k.Public().Address()]++
@@ -168,7 +106,7 @@ func (h *ledgerH) emptyBlock() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	h.state.applyOutcome(out)
+	h.state.ApplyOutcome(out)
 	h.head = out.Header
 }
 

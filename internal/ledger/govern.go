@@ -207,6 +207,21 @@ func (c *Context) Enact(actions []Action) ([]Change, error) {
 	return changes, nil
 }
 
+// CheckActions decodes and statically validates actions, as Enact will
+// before executing them, so that a process can refuse a bad action when it
+// is proposed rather than when it falls due.
+func (c *Context) CheckActions(actions []Action) error {
+	if c.exec == nil {
+		return fmt.Errorf("%w: no executor", ErrInvalid)
+	}
+	for i := range actions {
+		if _, err := c.exec.actions.Decode(&actions[i]); err != nil {
+			return fmt.Errorf("action %d (%s): %w", i+1, actions[i].Name(), err)
+		}
+	}
+	return nil
+}
+
 // Revert undoes changes that Enact returned: each key still holding the
 // value the actions wrote gets its old value back. Keys changed since are
 // left as they are and returned, so that the caller can record them.
@@ -376,4 +391,33 @@ func validatorUpdates(writes []Write) ([]Validator, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// Queries are the ledger's own read-only questions, answered from its
+// namespace: the parameters and the validator set, both governed.
+func Queries() []Query {
+	return []Query{
+		{Name: "params", Pattern: "GET /v1/ledger/params", Summary: "The ledger parameters in force (changed only by ratified governance).",
+			Run: func(kv *KV, _ func(string) string) (any, error) {
+				var p Params
+				ok, err := kv.GetValue([]byte("params"), &p)
+				if err == nil && !ok {
+					err = fmt.Errorf("%w: no ledger params in state", ErrStorage)
+				}
+				return &p, err
+			}},
+		{Name: "validators", Pattern: "GET /v1/ledger/validators", Summary: "The validator set of a network of validators (empty for the embedded node).",
+			Run: func(kv *KV, _ func(string) string) (any, error) {
+				out := []Validator{}
+				err := kv.Iterate([]byte(validatorPrefix), func(_, v []byte) (bool, error) {
+					var val Validator
+					if err := tx.Unmarshal(v, &val); err != nil {
+						return false, fmt.Errorf("%w: validator: %v", ErrStorage, err)
+					}
+					out = append(out, val)
+					return true, nil
+				})
+				return out, err
+			}},
+	}
 }

@@ -239,3 +239,22 @@ func prefixEnd(p []byte) []byte {
 func NewReadView(r StateReader, module string, rec *Reads) *KV {
 	return &KV{o: newOverlay(r), prefix: []byte(module + "/"), readOnly: true, rec: rec}
 }
+
+// Proven is the state a state proof shows (verify.State's values, by full
+// key): a key the proof does not cover is an error, not an absence, and
+// it cannot show a range complete.
+type Proven map[string][]byte
+
+// Get implements ledger.StateReader.
+func (p Proven) Get(k []byte) ([]byte, bool, error) {
+	v, ok := p[string(k)]
+	if !ok {
+		return nil, false, fmt.Errorf("%w: the proof does not cover %q", ErrInvalid, k)
+	}
+	return v, v != nil, nil
+}
+
+// Iterate implements ledger.StateReader: it always fails.
+func (Proven) Iterate([]byte, []byte, func(k, v []byte) (bool, error)) error {
+	return fmt.Errorf("%w: a state proof cannot show a range complete", ErrInvalid)
+}

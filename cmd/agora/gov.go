@@ -1,0 +1,777 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/client"
+	"github.com/agora-ledger/agora/internal/gov"
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/verify"
+)
+
+const govUsage = `
+Usage: agora gov COMMAND [ARGS] [flags]
+
+Multi-stakeholder governance that the ledger executes (docs/spec/governance.md).
+A body acts when the signers meet its rule (k of its n members): name it with
+--as, and sign with --key (repeatable) or let agora pick the body's members'
+keys from your keystore. Directors sign with their own --key. Documents are
+given with --title and --text (kept in the transaction), --file, or --file
+with --uri (only the hash goes on the ledger).
+
+The policy process:
+  propose --as COMMUNITY --resource ID|bylaws     a resource-direct community's Proposal
+  advise --as COMMUNITY --about DOC|"change N"    a resource-indirect community's Advice
+  draft --key DIRECTOR --action NAME=JSON ... [--proposal DOC] [--advice DOC] [--confirms N]
+                                                  consolidate into a Proposed change: the Board votes
+  vote N yes|no|abstain --key DIRECTOR            a director's vote (non-voting seats are refused)
+  comment N --as BODY|board [--key K]             speak on a change in voting or public review
+  open-review N                                   the Secretariat opens public review
+  object N --as COMMUNITY                         a community objects during public review
+  revise N --key DIRECTOR --action NAME=JSON ...  revise a change returned for reconsideration
+Independent review, emergencies, community powers:
+  request-review N --as BODY                      an External Entity or a member asks for review
+  assign-panel N --panelist NAME_OR_KEY ... --threshold K
+                                                  the Secretariat assigns review N's panel
+  declare N uphold|return --key PANELIST ...      the panel's declaration
+  emergency --action NAME=JSON ... --minutes TEXT --consulted COMMUNITY --advice-text TEXT
+                                                  the emergency officer acts at once
+  verify-emergency N --as BODY                    external verification, afterwards
+  petition reject|remove|recall [CHANGE|SEAT] --as COMMUNITY
+  support N --as COMMUNITY                        support petition N
+  appoint SEAT --as COMMUNITY --director NAME_OR_KEY
+Resources, reports, working groups:
+  set-entry RESOURCE KEY VALUE [--delete]         the resource's controller sets an entry
+  report --as BODY --kind report|minutes [--subject S]
+  group create ID --theme T --director NAME [--member NAME ...]
+  group agenda ID [ITEM] --status new|continued|done [--title T] [--progress P] [--schedule S] [--review R]
+  group outcome ID --to COMMUNITY                 send an outcome to advisory review
+Reading:
+  show bylaws|board|bodies|resources|changes|groups|deadlines
+  show body|resource|document|change|emergency|review|petition|group ID
+  show entry RESOURCE KEY
+  timeline N                                      a change's timeline
+  actions                                         the executable actions and their JSON bodies
+With --log-key (or AGORA_LOG_KEY), show checks the node's answer against a state
+proof and answers from the proven state.
+
+Examples:
+  agora gov show board
+  agora gov propose --as exchanges --resource root --title "Smaller blocks" --text "Cap blocks at 5000 transactions."
+  agora gov draft --key dir-exchanges --title "Block limit 5000" --text "..." \
+      --action 'ledger.set_params={"max_block_txs":5000,"max_block_bytes":16777216}'
+  agora gov vote 1 yes --key dir-custodians
+  agora gov open-review 1
+  agora gov timeline 1
+`
+
+func runGov(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || isHelp(args[0]) {
+		fmt.Fprint(stderr, strings.TrimLeft(govUsage, "\n"))
+		if len(args) > 0 {
+			return flag.ErrHelp
+		}
+		return &exitError{code: 2}
+	}
+	op, rest := args[0], args[1:]
+	switch op {
+	case "show":
+		return govShow(rest, stdout, stderr)
+	case "timeline":
+		return govShow(append([]string{"timeline"}, rest...), stdout, stderr)
+	case "actions":
+		return govActions(stdout)
+	case "group":
+		if len(rest) == 0 {
+			return usageError("usage: agora gov group create|agenda|outcome ...")
+		}
+		op, rest = "group "+rest[0], rest[1:]
+	}
+	return govSubmit(op, rest, stdout, stderr)
+}
+
+// govFlags are every flag of the commands that submit a transaction.
+type govFlags struct {
+	fs                                     *flag.FlagSet
+	home, node, as, title, text, file, uri *string
+	keys, actions, proposals, advice       stringList
+	panelists, members                     stringList
+	resource, about, consulted, minutes    *string
+	adviceText, kind, subject, theme       *string
+	director, status, progress, schedule   *string
+	review, to                             *string
+	confirms, threshold                    *uint
+	del, asJSON                            *bool
+	ttl                                    *time.Duration
+}
+
+func newGovFlags(op string, stderr io.Writer) *govFlags {
+	fs := newFlags("gov "+op, govUsage, stderr)
+	f := &govFlags{fs: fs, home: homeFlag(fs), node: nodeFlag(fs)}
+	f.as = fs.String("as", "", "the `BODY` that acts")
+	fs.Var(&f.keys, "key", "a key `NAME` that signs (repeatable); default: your keys among the body's members")
+	f.title = fs.String("title", "", "the document's title")
+	f.text = fs.String("text", "", "the document's text, kept in the transaction")
+	f.file = fs.String("file", "", "read the document's text from `FILE`")
+	f.uri = fs.String("uri", "", "with --file: keep only the hash on the ledger; the text lives at `URI`")
+	fs.Var(&f.actions, "action", "an executable action `NAME=JSON` (repeatable; 'agora gov actions' lists them)")
+	fs.Var(&f.proposals, "proposal", "a Proposal `DOC` id the change consolidates (repeatable)")
+	fs.Var(&f.advice, "advice", "an Advice `DOC` id the change consolidates (repeatable)")
+	fs.Var(&f.panelists, "panelist", "a panelist: key `NAME` or public key (repeatable)")
+	fs.Var(&f.members, "member", "a working group member: key `NAME` (repeatable)")
+	f.resource = fs.String("resource", "", "propose: the resource `ID` (or bylaws) the proposal is about")
+	f.about = fs.String("about", "", "advise: the document id or \"change N\" the advice is about")
+	f.consulted = fs.String("consulted", "", "emergency: the advisory `COMMUNITY` consulted")
+	f.minutes = fs.String("minutes", "", "emergency: the minutes' text")
+	f.adviceText = fs.String("advice-text", "", "emergency: the consulted community's advice")
+	f.kind = fs.String("kind", "report", "report: report or minutes")
+	f.subject = fs.String("subject", "", "report: what it is about")
+	f.theme = fs.String("theme", "", "group create: the working group's theme")
+	f.director = fs.String("director", "", "appoint, group create: the director's key `NAME` or public key")
+	f.status = fs.String("status", "", "group agenda: new, continued or done")
+	f.progress = fs.String("progress", "", "group agenda: progress")
+	f.schedule = fs.String("schedule", "", "group agenda: schedule")
+	f.review = fs.String("review", "", "group agenda: the director's review")
+	f.to = fs.String("to", "", "group outcome: the advisory `COMMUNITY`")
+	f.confirms = fs.Uint("confirms", 0, "draft: the emergency `N` the change confirms")
+	f.threshold = fs.Uint("threshold", 0, "assign-panel: how many panelists declare")
+	f.del = fs.Bool("delete", false, "set-entry: delete the entry")
+	f.asJSON = fs.Bool("json", false, "print the result as JSON")
+	f.ttl = fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
+	return f
+}
+
+// doc builds the document the flags give; what names it in errors.
+func (f *govFlags) doc(what string) (gov.DocRef, error) {
+	if *f.title == "" {
+		return gov.DocRef{}, usageError("--title is required: the %s's title", what)
+	}
+	switch {
+	case *f.file != "":
+		b, err := os.ReadFile(*f.file)
+		if err != nil {
+			return gov.DocRef{}, err
+		}
+		if *f.uri != "" {
+			sum := sha256.Sum256(b)
+			return gov.DocRef{SHA256: sum[:], Title: *f.title, URI: *f.uri}, nil
+		}
+		return gov.NewDocRef(*f.title, string(b)), nil
+	case *f.text != "":
+		return gov.NewDocRef(*f.title, *f.text), nil
+	}
+	return gov.DocRef{}, usageError("give the %s's text with --text or --file", what)
+}
+
+func (f *govFlags) parseActions() ([]ledger.Action, error) {
+	acts := ledger.NewActions(modules()...)
+	var out []ledger.Action
+	for _, s := range f.actions {
+		name, body, ok := strings.Cut(s, "=")
+		if !ok {
+			return nil, usageError("--action %q: want NAME=JSON, e.g. ledger.set_params={\"max_block_txs\":5000,\"max_block_bytes\":16777216}", s)
+		}
+		a, err := acts.FromJSON(name, []byte(body))
+		if err != nil {
+			return nil, usageError("--action %s: %v\nhint: 'agora gov actions' shows each action's JSON body", name, strings.TrimPrefix(err.Error(), "invalid: "))
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// member resolves a key name in the keystore, or a public key.
+func (f *govFlags) member(s string) (gov.Member, error) {
+	if k, err := tx.ParsePublicKey(s); err == nil {
+		return gov.Member{Name: k.Address()[:12], Key: &k}, nil
+	}
+	e, err := home(*f.home).keys().Get(s)
+	if err != nil {
+		return gov.Member{}, usageError("%q is neither a public key (alg:base64url) nor a key in your keystore", s)
+	}
+	k := e.PublicKey
+	return gov.Member{Name: s, Key: &k}, nil
+}
+
+func num(s, what string) (uint64, error) {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n == 0 {
+		return 0, usageError("%q is not a %s number (from 1)", s, what)
+	}
+	return n, nil
+}
+
+// govSubmit builds, signs and submits the message of one command.
+func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
+	f := newGovFlags(op, stderr)
+	pos, err := parse(f.fs, args)
+	if err != nil {
+		return err
+	}
+	want := func(n int, synopsis string) error {
+		if len(pos) != n {
+			return usageError("usage: agora gov %s", synopsis)
+		}
+		return nil
+	}
+	c := client.New(*f.node)
+	ctx := context.Background()
+	var (
+		typ    string
+		msg    ledger.Msg
+		signAs string // the body whose members sign, if --key is not given
+		change uint64 // the change to report on afterwards
+	)
+	bylaws := func() (*gov.Bylaws, error) {
+		var b gov.Bylaws
+		return &b, c.Get(ctx, "/v1/gov/bylaws", &b)
+	}
+	docMsg := func(what string) (gov.DocRef, error) { return f.doc(what) }
+	switch op {
+	case "propose":
+		if err := want(0, "propose --as COMMUNITY --resource ID|bylaws --title T --text TEXT"); err != nil {
+			return err
+		}
+		d, err := docMsg("proposal")
+		if err != nil {
+			return err
+		}
+		typ, msg, signAs = "propose", &gov.Propose{As: *f.as, Resource: *f.resource, Doc: d}, *f.as
+	case "advise":
+		d, err := docMsg("advice")
+		if err != nil {
+			return err
+		}
+		typ, msg, signAs = "advise", &gov.Advise{As: *f.as, About: *f.about, Doc: d}, *f.as
+	case "draft", "revise":
+		acts, err := f.parseActions()
+		if err != nil {
+			return err
+		}
+		d, err := docMsg("proposed change")
+		if err != nil {
+			return err
+		}
+		if op == "draft" {
+			if err := want(0, "draft --key DIRECTOR --title T --text TEXT --action NAME=JSON ..."); err != nil {
+				return err
+			}
+			typ, msg = "draft", &gov.Draft{Doc: d, Proposals: f.proposals, Advice: f.advice, Actions: acts, Confirms: uint64(*f.confirms)}
+		} else {
+			if err := want(1, "revise N --key DIRECTOR --title T --text TEXT --action NAME=JSON ..."); err != nil {
+				return err
+			}
+			if change, err = num(pos[0], "change"); err != nil {
+				return err
+			}
+			typ, msg = "revise", &gov.Revise{Change: change, Doc: d, Actions: acts}
+		}
+	case "vote":
+		if err := want(2, "vote N yes|no|abstain --key DIRECTOR"); err != nil {
+			return err
+		}
+		if change, err = num(pos[0], "change"); err != nil {
+			return err
+		}
+		typ, msg = "vote", &gov.CastVote{Change: change, Choice: pos[1]}
+	case "comment", "object", "request-review":
+		if err := want(1, op+" N --as BODY --title T --text TEXT"); err != nil {
+			return err
+		}
+		if change, err = num(pos[0], "change"); err != nil {
+			return err
+		}
+		d, err := docMsg(op)
+		if err != nil {
+			return err
+		}
+		typ = op
+		switch op {
+		case "comment":
+			msg = &gov.Comment{Change: change, As: *f.as, Doc: d}
+		case "object":
+			msg = &gov.Object{Change: change, As: *f.as, Doc: d}
+		default:
+			msg = &gov.RequestReview{Change: change, As: *f.as, Doc: d}
+		}
+		if *f.as != "board" {
+			signAs = *f.as
+		}
+	case "open-review":
+		if err := want(1, "open-review N"); err != nil {
+			return err
+		}
+		if change, err = num(pos[0], "change"); err != nil {
+			return err
+		}
+		b, err := bylaws()
+		if err != nil {
+			return err
+		}
+		typ, msg, signAs = op, &gov.OpenReview{Change: change}, b.Secretariat
+	case "assign-panel":
+		if err := want(1, "assign-panel N --panelist NAME ... --threshold K"); err != nil {
+			return err
+		}
+		n, err := num(pos[0], "review")
+		if err != nil {
+			return err
+		}
+		m := &gov.AssignPanel{Review: n, Threshold: uint32(min(*f.threshold, 1<<31))}
+		for _, p := range f.panelists {
+			mm, err := f.member(p)
+			if err != nil {
+				return err
+			}
+			m.Panel = append(m.Panel, mm)
+		}
+		b, err := bylaws()
+		if err != nil {
+			return err
+		}
+		typ, msg, signAs = op, m, b.Secretariat
+	case "declare":
+		if err := want(2, "declare N uphold|return --key PANELIST ... --title T --text TEXT"); err != nil {
+			return err
+		}
+		n, err := num(pos[0], "review")
+		if err != nil {
+			return err
+		}
+		d, err := docMsg("declaration")
+		if err != nil {
+			return err
+		}
+		typ, msg = op, &gov.Declare{Review: n, Decision: pos[1], Doc: d}
+	case "emergency":
+		acts, err := f.parseActions()
+		if err != nil {
+			return err
+		}
+		if *f.title == "" || *f.minutes == "" || *f.adviceText == "" || *f.consulted == "" {
+			return usageError("emergency needs --title, --action, --minutes TEXT, --consulted COMMUNITY and --advice-text TEXT")
+		}
+		b, err := bylaws()
+		if err != nil {
+			return err
+		}
+		typ, signAs = op, b.EmergencyOfficer
+		msg = &gov.Act{Title: *f.title, Actions: acts, Minutes: gov.NewDocRef("Minutes: "+*f.title, *f.minutes),
+			Consulted: *f.consulted, Advice: gov.NewDocRef("Advice of "+*f.consulted+": "+*f.title, *f.adviceText)}
+	case "verify-emergency":
+		if err := want(1, "verify-emergency N --as BODY --title T --text TEXT"); err != nil {
+			return err
+		}
+		n, err := num(pos[0], "emergency")
+		if err != nil {
+			return err
+		}
+		d, err := docMsg("verification report")
+		if err != nil {
+			return err
+		}
+		typ, msg, signAs = op, &gov.VerifyEmergency{Emergency: n, As: *f.as, Report: d}, *f.as
+	case "petition", "support":
+		d, err := docMsg("petition statement")
+		if err != nil {
+			return err
+		}
+		m := &gov.PetitionMsg{As: *f.as, Doc: d}
+		if op == "support" {
+			if err := want(1, "support N --as COMMUNITY --title T --text TEXT"); err != nil {
+				return err
+			}
+			if m.Petition, err = num(pos[0], "petition"); err != nil {
+				return err
+			}
+		} else {
+			if len(pos) < 1 || len(pos) > 2 {
+				return usageError("usage: agora gov petition reject CHANGE|remove SEAT|recall --as COMMUNITY --title T --text TEXT")
+			}
+			m.Power = pos[0]
+			if len(pos) == 2 {
+				if m.Target, err = num(pos[1], "target"); err != nil {
+					return err
+				}
+			}
+			if m.Power == gov.PowerReject {
+				change = m.Target
+			}
+		}
+		typ, msg, signAs = "petition", m, *f.as
+	case "appoint":
+		if err := want(1, "appoint SEAT --as COMMUNITY --director NAME"); err != nil {
+			return err
+		}
+		seat, err := num(pos[0], "seat")
+		if err != nil {
+			return err
+		}
+		d, err := f.member(*f.director)
+		if err != nil {
+			return err
+		}
+		typ, msg, signAs = op, &gov.Appoint{As: *f.as, Seat: uint32(min(seat, 1<<31)), Director: d}, *f.as
+	case "set-entry":
+		if *f.del {
+			if err := want(2, "set-entry RESOURCE KEY --delete"); err != nil {
+				return err
+			}
+			pos = append(pos, "")
+		} else if err := want(3, "set-entry RESOURCE KEY VALUE"); err != nil {
+			return err
+		}
+		var r gov.Resource
+		if err := c.Get(ctx, "/v1/gov/resources/"+url.PathEscape(pos[0]), &r); err != nil {
+			return err
+		}
+		typ, msg, signAs = op, &gov.SetEntry{Resource: pos[0], Key: pos[1], Value: pos[2], Delete: *f.del}, r.Controller
+	case "report":
+		d, err := docMsg(*f.kind)
+		if err != nil {
+			return err
+		}
+		typ, msg, signAs = op, &gov.Report{As: *f.as, Kind: *f.kind, Doc: d, Subject: *f.subject}, *f.as
+	case "group create":
+		if err := want(1, "group create ID --theme T --director NAME [--member NAME ...]"); err != nil {
+			return err
+		}
+		d, err := f.member(*f.director)
+		if err != nil {
+			return err
+		}
+		m := &gov.CreateGroup{ID: pos[0], Theme: *f.theme, Director: d}
+		for _, n := range f.members {
+			mm, err := f.member(n)
+			if err != nil {
+				return err
+			}
+			m.Members = append(m.Members, mm)
+		}
+		b, err := bylaws()
+		if err != nil {
+			return err
+		}
+		typ, msg, signAs = "create-group", m, b.Secretariat
+	case "group agenda":
+		if len(pos) < 1 || len(pos) > 2 {
+			return usageError("usage: agora gov group agenda ID [ITEM] --status S ...")
+		}
+		m := &gov.Agenda{Group: pos[0], Title: *f.title, Status: *f.status, Progress: *f.progress, Schedule: *f.schedule, Review: *f.review}
+		if len(pos) == 2 {
+			n, err := num(pos[1], "item")
+			if err != nil {
+				return err
+			}
+			m.Item = uint32(min(n, 1<<31))
+		}
+		typ, msg = "agenda", m
+	case "group outcome":
+		if err := want(1, "group outcome ID --to COMMUNITY --title T --text TEXT"); err != nil {
+			return err
+		}
+		d, err := docMsg("outcome")
+		if err != nil {
+			return err
+		}
+		typ, msg = "send-outcome", &gov.SendOutcome{Group: pos[0], To: *f.to, Doc: d}
+	default:
+		return usageError("unknown gov command %q\nRun 'agora gov help' for the commands.", op)
+	}
+	if err := msg.Validate(); err != nil {
+		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+	}
+	signers := []string(f.keys)
+	if len(signers) == 0 {
+		if signAs == "" {
+			return usageError("--key NAME is required: the key that signs")
+		}
+		if signers, err = localMembers(ctx, c, *f.home, signAs); err != nil {
+			return err
+		}
+	}
+	res, err := signAndSubmitAll(*f.home, *f.node, signers, gov.Name, typ, msg, *f.ttl, stderr)
+	if err != nil {
+		return err
+	}
+	if *f.asJSON {
+		return printJSON(stdout, res)
+	}
+	fmt.Fprintf(stdout, "%s: ok (height %d, tx %s)\n", typ, res.Height, res.Hash)
+	for _, e := range res.Result.Events {
+		var kv []string
+		for _, a := range e.Attrs {
+			kv = append(kv, a.Key+"="+a.Value)
+			if e.Type == "change" && a.Key == "id" && change == 0 {
+				change, _ = strconv.ParseUint(a.Value, 10, 64)
+			}
+		}
+		fmt.Fprintf(stdout, "  %s/%s %s\n", e.Module, e.Type, strings.Join(kv, " "))
+	}
+	if change != 0 {
+		var ch gov.ChangeJSON
+		if err := c.Get(ctx, fmt.Sprintf("/v1/gov/changes/%d", change), &ch); err == nil {
+			fmt.Fprintf(stdout, "  change %d: %s%s\n", ch.ID, ch.Status, deadlineNote(ch.Deadline))
+		}
+	}
+	return nil
+}
+
+func deadlineNote(t gov.Time) string {
+	if t == 0 {
+		return ""
+	}
+	return " until " + time.UnixMilli(int64(t)).UTC().Format(time.RFC3339)
+}
+
+// localMembers picks the keys in the keystore that are key members of
+// body id, as many as its rule needs.
+func localMembers(ctx context.Context, c *client.Client, homeDir, id string) ([]string, error) {
+	if id == "" {
+		return nil, usageError("--as BODY is required: the body that acts")
+	}
+	var b gov.Body
+	if err := c.Get(ctx, "/v1/gov/bodies/"+url.PathEscape(id), &b); err != nil {
+		return nil, err
+	}
+	ks := home(homeDir).keys()
+	var names []string
+	for _, m := range b.Members {
+		if m.Key == nil {
+			continue
+		}
+		if e, ok := ks.FindAddress(m.Key.Address()); ok {
+			names = append(names, e.Name)
+			if len(names) == int(b.Threshold) {
+				return names, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("%s acts when %d of its %d members sign; your keystore holds %d of their keys\nhint: sign with --key NAME (repeatable), or gather the signatures of the other members", id, b.Threshold, len(b.Members), len(names))
+}
+
+func govActions(stdout io.Writer) error {
+	acts := ledger.NewActions(modules()...)
+	for _, name := range acts.Names() {
+		t, _ := acts.Type(name)
+		example, _ := json.Marshal(t.New())
+		fmt.Fprintf(stdout, "%s\n  %s\n  body: %s\n", name, t.Summary, example)
+	}
+	return nil
+}
+
+// govShow answers a governance query, proven when a log key is given.
+func govShow(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("gov show", govUsage, stderr)
+	nodeURL := nodeFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "check the answer against a state proof under this log key (env AGORA_LOG_KEY)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError("usage: agora gov show WHAT [ID]")
+	}
+	what, ids := pos[0], pos[1:]
+	single := map[string]string{"bylaws": "bylaws", "board": "board", "bodies": "bodies", "resources": "resources",
+		"changes": "changes", "groups": "groups", "deadlines": "deadlines"}
+	one := map[string]string{"body": "body", "resource": "resource", "document": "document", "change": "change",
+		"timeline": "change", "emergency": "emergency", "review": "review", "petition": "petition", "group": "group"}
+	var qname string
+	params := map[string]string{}
+	switch {
+	case single[what] != "" && len(ids) == 0:
+		qname = single[what]
+	case one[what] != "" && len(ids) == 1:
+		qname, params["id"] = one[what], ids[0]
+	case what == "entry" && len(ids) == 2:
+		qname, params["id"], params["key"] = "entry", ids[0], ids[1]
+	default:
+		return usageError("usage: agora gov show bylaws|board|bodies|resources|changes|groups|deadlines, or show body|resource|document|change|emergency|review|petition|group ID, or show entry RESOURCE KEY")
+	}
+	var q ledger.Query
+	for _, qq := range govModule().Queries() {
+		if qq.Name == qname {
+			q = qq
+		}
+	}
+	path := q.Pattern[len("GET "):]
+	for k, v := range params {
+		path = strings.Replace(path, "{"+k+"}", url.PathEscape(v), 1)
+	}
+	c := client.New(*nodeURL)
+	ctx := context.Background()
+	var raw json.RawMessage
+	var proven *verify.Checkpoint
+	list := single[what] != "" && what != "bylaws" && what != "board"
+	if *logKey != "" && list {
+		fmt.Fprintf(stderr, "note: a list cannot be proven complete; show each item with --log-key to prove it\n")
+	}
+	if *logKey != "" && !list {
+		raw, proven, err = provenQuery(ctx, c, path, q, params, verify.Policy{LogKey: *logKey})
+	} else {
+		err = c.Get(ctx, path, &raw)
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		return printJSON(stdout, v)
+	}
+	if err := printGov(stdout, what, raw); err != nil {
+		return err
+	}
+	if proven != nil {
+		fmt.Fprintf(stdout, "proven against the checkpoint of %s at height %d\n", proven.Origin, proven.Height)
+	}
+	return nil
+}
+
+func govModule() gov.Module {
+	for _, m := range modules() {
+		if g, ok := m.(gov.Module); ok {
+			return g
+		}
+	}
+	panic("no gov module") // modules() wires it
+}
+
+// provenQuery fetches path with proof=1, checks the state proof, runs the
+// query again on the proven values alone, and returns the answer only if
+// both agree.
+func provenQuery(ctx context.Context, c *client.Client, path string, q ledger.Query, params map[string]string, policy verify.Policy) (json.RawMessage, *verify.Checkpoint, error) {
+	status, body, err := c.GetRaw(ctx, path+"?proof=1")
+	if err != nil {
+		return nil, nil, err
+	}
+	var doc struct {
+		Value json.RawMessage    `json:"value"`
+		Proof *verify.StateProof `json:"proof"`
+		Error *client.Error      `json:"error"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, nil, fmt.Errorf("the node's answer (status %d) is not JSON: %w", status, err)
+	}
+	if doc.Error != nil {
+		doc.Error.Status = status
+		return nil, nil, doc.Error
+	}
+	if doc.Proof == nil {
+		return nil, nil, fmt.Errorf("the node answered without a proof")
+	}
+	vals, cp, err := verify.State(doc.Proof, policy)
+	if err != nil {
+		return nil, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: %w", err)}
+	}
+	ans, err := q.Run(ledger.NewReadView(ledger.Proven(vals), gov.Name, nil), func(n string) string { return params[n] })
+	if err != nil {
+		return nil, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the proven state does not answer: %w", err)}
+	}
+	mine, err := json.Marshal(ans)
+	if err != nil {
+		return nil, nil, err
+	}
+	var a, b bytes.Buffer
+	if json.Compact(&a, mine) != nil || json.Compact(&b, doc.Value) != nil || a.String() != b.String() {
+		return nil, nil, &exitError{code: 1, err: errors.New("NOT verified: the node's answer differs from the proven state's")}
+	}
+	return doc.Value, cp, nil
+}
+
+// printGov prints an answer for people.
+func printGov(w io.Writer, what string, raw json.RawMessage) error {
+	switch what {
+	case "change", "timeline":
+		var c gov.ChangeJSON
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "change %d: %s\n  status    %s (round %d)%s\n", c.ID, c.Title, c.Status, c.Round, deadlineNote(c.Deadline))
+		if what == "change" {
+			for _, a := range c.Actions {
+				b, _ := json.Marshal(a.Body)
+				fmt.Fprintf(w, "  action    %s %s\n", a.Action, b)
+			}
+			for _, v := range c.Votes {
+				fmt.Fprintf(w, "  vote      seat %d %s: %s\n", v.Seat, v.Director, v.Choice)
+			}
+			if len(c.Objections) > 0 {
+				fmt.Fprintf(w, "  objecting %s\n", strings.Join(c.Objections, ", "))
+			}
+			if c.Failure != "" {
+				fmt.Fprintf(w, "  failure   %s\n", c.Failure)
+			}
+		}
+		fmt.Fprintln(w, "  timeline")
+		for _, st := range c.Timeline {
+			fmt.Fprintf(w, "    %s  h%-5d %s", time.UnixMilli(int64(st.Time)).UTC().Format("15:04:05"), st.Height, st.What)
+			if st.By != "" {
+				fmt.Fprintf(w, " by %s", st.By)
+			}
+			if st.Note != "" {
+				fmt.Fprintf(w, ": %s", st.Note)
+			}
+			fmt.Fprintln(w)
+		}
+		return nil
+	case "board":
+		var b gov.Board
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return err
+		}
+		for i, st := range b.Seats {
+			vote := "voting"
+			if !st.Voting {
+				vote = "non-voting"
+			}
+			d := "(vacant)"
+			if st.Director != nil {
+				d = st.Director.Name
+			}
+			fmt.Fprintf(w, "seat %d  %-12s %-10s %s\n", i+1, st.Body, vote, d)
+		}
+		return nil
+	case "bodies", "resources", "changes", "groups":
+		var list []gov.Summary
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return err
+		}
+		for _, s := range list {
+			fmt.Fprintf(w, "%-14s %-18s %s%s\n", s.ID, s.Status, s.Title, deadlineNote(s.Deadline))
+		}
+		return nil
+	case "deadlines":
+		var list []gov.Deadline
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return err
+		}
+		kinds := map[string]string{"c": "change", "e": "emergency", "p": "petition"}
+		for _, d := range list {
+			fmt.Fprintf(w, "%s  %s %d\n", time.UnixMilli(int64(d.Time)).UTC().Format(time.RFC3339), kinds[d.Kind], d.ID)
+		}
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return err
+	}
+	return printJSON(w, v)
+}
