@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,20 +11,28 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/agora-ledger/agora/internal/cometbft"
+	"github.com/agora-ledger/agora/internal/gov"
+	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/tx"
 )
 
 const testnetUsage = `
 Usage:
   agora testnet init --dir DIR [--validators N] [--full-nodes M] [--chain-id ID] [--base-port P]
+                     [--community demo|none] [--home HOME]
   agora testnet start --dir DIR
+  agora testnet validator NODE_HOME [--name NAME] [--power P]
 
 init writes a ready local network of N validators (one per organisation,
 "org0" to "orgN-1", each with voting power 10) and M full nodes that
@@ -32,7 +42,17 @@ checkpoint keys), config.json (the node's API on 127.0.0.1:P+10i) and
 network.json (CometBFT's peer address 127.0.0.1:P+10i+1, its peers and
 its timeouts), the node's checkpoint key in keys/ (encrypted with the
 passphrase) and CometBFT's keys in cometbft/config. It prints each node's
-API URL.
+API URL. With --community demo (the default) the genesis also founds the
+dev node's demo Community for governance (agora gov), whose members' keys
+it creates, or reuses, in HOME's keystore (--home, AGORA_HOME).
+
+validator prints, as JSON, the validator that the node at NODE_HOME would
+be: its consensus key and checkpoint key, with a name and voting power.
+That is the body of the governance action ledger.set_validator that makes
+a full node a validator (power 0 removes one):
+
+  agora gov draft --key dir-exchanges --title "Add org4" --text "..." \
+    --action "ledger.set_validator=$(agora testnet validator net/node4 --name org4)"
 
 Start one node with 'agora node start --home DIR/node0', or every node
 of DIR with 'agora testnet start --dir DIR' (their logs go to
@@ -55,11 +75,13 @@ func runTestnet(args []string, stdout, stderr io.Writer) error {
 		return runTestnetInit(args[1:], stdout, stderr)
 	case "start":
 		return runTestnetStart(args[1:], stdout, stderr)
+	case "validator":
+		return runTestnetValidator(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, strings.TrimLeft(testnetUsage, "\n"))
 		return nil
 	}
-	return usageError("unknown testnet command %q: use init or start", args[0])
+	return usageError("unknown testnet command %q: use init, start or validator", args[0])
 }
 
 func runTestnetInit(args []string, stdout, stderr io.Writer) error {
@@ -69,6 +91,8 @@ func runTestnetInit(args []string, stdout, stderr io.Writer) error {
 	fullNodes := fs.Int("full-nodes", 0, "number of full nodes (not validators)")
 	chainID := fs.String("chain-id", "agora-testnet", "chain id")
 	basePort := fs.Int("base-port", 26600, "node i listens on P+10i (API) and P+10i+1 (peers)")
+	community := fs.String("community", "demo", "demo: found the demo Community for governance; none: no governance")
+	clientHome := homeFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -81,6 +105,8 @@ func runTestnetInit(args []string, stdout, stderr io.Writer) error {
 		return usageError("--full-nodes %d: give 0 to 10", *fullNodes)
 	case *basePort < 1024 || *basePort+10*(*validators+*fullNodes) > 65535:
 		return usageError("--base-port %d leaves no room for the nodes' ports", *basePort)
+	case *community != "demo" && *community != "none":
+		return usageError("--community %q: use demo or none", *community)
 	}
 	if entries, err := os.ReadDir(*dir); err == nil && len(entries) > 0 {
 		return fmt.Errorf("%s is not empty; remove it or choose another --dir", *dir)
@@ -92,6 +118,21 @@ func runTestnetInit(args []string, stdout, stderr io.Writer) error {
 	g := &ledger.Genesis{ChainID: *chainID, Time: time.Now().UTC().Truncate(time.Second), Params: ledger.DefaultParams()}
 	if err := setNotaryGenesis(g, "open", nil); err != nil {
 		return err
+	}
+	if *community == "demo" {
+		if err := os.MkdirAll(*clientHome, 0o700); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "creating (or reusing) the demo Community's %d keys in %s...\n", len(gov.DemoKeys), home(*clientHome).keys().Dir())
+		keys, err := ensureKeys(home(*clientHome), pass, gov.DemoKeys)
+		if err != nil {
+			return err
+		}
+		gg, err := json.Marshal(gov.Demo(func(name string) tx.PublicKey { return keys[name] }))
+		if err != nil {
+			return err
+		}
+		g.Modules[gov.Name] = gg
 	}
 	n := *validators + *fullNodes
 	homes := make([]home, n)
@@ -148,6 +189,72 @@ func runTestnetInit(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  %s  http://127.0.0.1:%d  (%s)\n", h, *basePort+10*i, role)
 	}
 	fmt.Fprintf(stdout, "start them all with: agora testnet start --dir %s\nor one with:        agora node start --home %s\n", *dir, homes[0])
+	return nil
+}
+
+// ensureKeys returns the public keys of names in h's keystore, creating
+// those it lacks (each an scrypt derivation: on every core).
+func ensureKeys(h home, pass string, names []string) (map[string]tx.PublicKey, error) {
+	ks := h.keys()
+	made := make([]*keystore.Entry, len(names))
+	var eg errgroup.Group
+	eg.SetLimit(runtime.NumCPU())
+	for i, name := range names {
+		eg.Go(func() error {
+			e, err := ks.Get(name)
+			if err != nil {
+				e, err = ks.New(name, tx.Ed25519, pass, rand.Reader, time.Now())
+			}
+			made[i] = e
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	keys := map[string]tx.PublicKey{}
+	for i, name := range names {
+		keys[name] = made[i].PublicKey
+	}
+	return keys, nil
+}
+
+func runTestnetValidator(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("testnet validator", testnetUsage, stderr)
+	name := fs.String("name", "", "the organisation's name (default: the home directory's name)")
+	power := fs.Uint64("power", 10, "voting power; 0 removes the validator")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("testnet validator takes one node home")
+	}
+	h := home(pos[0])
+	if *name == "" {
+		*name = filepath.Base(pos[0])
+	}
+	g, _, err := readGenesis(h)
+	if err != nil {
+		return err
+	}
+	pub, err := cometbft.ConsensusKey(string(h))
+	if err != nil {
+		return err
+	}
+	noteKey, err := logVerifier(h, g.ChainID)
+	if err != nil {
+		return err
+	}
+	v := ledger.Validator{Name: *name, PubKey: pub, Power: *power, NoteKey: noteKey}
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, string(b))
 	return nil
 }
 

@@ -690,3 +690,24 @@ func drain(ch chan []byte) [][]byte {
 		}
 	}
 }
+
+func TestConsensusKey(t *testing.T) {
+	home := t.TempDir()
+	pub, id, err := GenerateKeys(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(id) != 40 {
+		t.Errorf("node id %q", id)
+	}
+	got, err := ConsensusKey(home)
+	if err != nil || !bytes.Equal(got, pub) {
+		t.Errorf("ConsensusKey = %x, %v; want %x", got, err, pub)
+	}
+	if _, _, err := GenerateKeys(home); err == nil {
+		t.Error("GenerateKeys overwrote a home's keys")
+	}
+	if _, err := ConsensusKey(t.TempDir()); err == nil {
+		t.Error("ConsensusKey of a home without keys")
+	}
+}

@@ -1,6 +1,7 @@
 package cometbft
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,4 +34,28 @@ func GenerateKeys(home string) (pubKey []byte, nodeID string, err error) {
 		return nil, "", err
 	}
 	return pv.Key.PubKey.Bytes(), string(nk.ID()), nil
+}
+
+// ConsensusKey returns the consensus public key (Ed25519) that
+// GenerateKeys wrote under home: what a genesis or a governance action
+// names to make the node a validator.
+func ConsensusKey(home string) ([]byte, error) {
+	path := filepath.Join(home, Dir, "config", "priv_validator_key.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("consensus key: %w\nhint: 'agora testnet init' writes the homes of a network", err)
+	}
+	var f struct {
+		PubKey struct {
+			Type  string `json:"type"`
+			Value []byte `json:"value"`
+		} `json:"pub_key"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if f.PubKey.Type != "tendermint/PubKeyEd25519" || len(f.PubKey.Value) != 32 {
+		return nil, fmt.Errorf("%s: not an Ed25519 consensus key", path)
+	}
+	return f.PubKey.Value, nil
 }

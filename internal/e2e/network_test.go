@@ -26,13 +26,15 @@ import (
 // testnet is a network written by 'agora testnet init', its nodes run as
 // separate 'agora node start' processes on loopback ports.
 type testnet struct {
-	dir   string
-	nodes []*netNode
+	dir    string
+	nodes  []*netNode
+	client cli // the user's home: the demo Community's keys
 }
 
 // netNode is one node of a testnet.
 type netNode struct {
-	cli
+	cli             // the user's commands against this node
+	nodeHome string // the node's own home
 	cmd     *exec.Cmd
 	logPath string
 	exited  chan struct{}
@@ -46,16 +48,16 @@ func newTestnet(t *testing.T, validators, fullNodes int) *testnet {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "net")
 	base := freePortRange(t, 10*(validators+fullNodes))
-	out := cli{}.ok(t, "testnet", "init", "--dir", dir, "--validators", fmt.Sprint(validators),
-		"--full-nodes", fmt.Sprint(fullNodes), "--chain-id", "e2e-net", "--base-port", fmt.Sprint(base))
-	nw := &testnet{dir: dir}
+	nw := &testnet{dir: dir, client: cli{home: filepath.Join(t.TempDir(), "client")}}
+	out := nw.client.ok(t, "testnet", "init", "--dir", dir, "--validators", fmt.Sprint(validators),
+		"--full-nodes", fmt.Sprint(fullNodes), "--chain-id", "e2e-net", "--base-port", fmt.Sprint(base), "--home", nw.client.home)
 	for i := range validators + fullNodes {
 		url := fmt.Sprintf("http://127.0.0.1:%d", base+10*i)
 		if !strings.Contains(out, url) {
 			t.Fatalf("testnet init does not print %s:\n%s", url, out)
 		}
 		home := filepath.Join(dir, fmt.Sprintf("node%d", i))
-		nw.nodes = append(nw.nodes, &netNode{cli: cli{home: home, node: url}, c: client.New(url)})
+		nw.nodes = append(nw.nodes, &netNode{cli: cli{home: nw.client.home, node: url}, nodeHome: home, c: client.New(url)})
 	}
 	return nw
 }
@@ -97,7 +99,7 @@ func (nw *testnet) start(t *testing.T, i int) *netNode {
 		t.Fatal(err)
 	}
 	n.exited = make(chan struct{})
-	n.cmd = exec.Command(agoraBin, "node", "start", "--home", n.home)
+	n.cmd = exec.Command(agoraBin, "node", "start", "--home", n.nodeHome)
 	n.cmd.Env = n.env()
 	n.cmd.Stdout, n.cmd.Stderr = logf, logf
 	n.cmd.SysProcAttr = sysProcAttr()
@@ -149,10 +151,10 @@ func (n *netNode) stop(t *testing.T) {
 	select {
 	case <-n.exited:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("%s did not stop within 30s of SIGTERM", n.home)
+		t.Fatalf("%s did not stop within 30s of SIGTERM", n.nodeHome)
 	}
 	if n.waitErr != nil {
-		t.Fatalf("%s after SIGTERM: %v\n%s", n.home, n.waitErr, n.output())
+		t.Fatalf("%s after SIGTERM: %v\n%s", n.nodeHome, n.waitErr, n.output())
 	}
 }
 
@@ -243,9 +245,10 @@ func anchor(ctx context.Context, n *netNode, key *tx.PrivateKey, doc string) (*a
 // one validator stopped (the others go on), two stopped (the network
 // halts without forking, and resumes when one returns), one killed with
 // SIGKILL under load (it catches up with identical state), a new node
-// joining by block sync, and a validator signing two conflicting
-// checkpoints (named from the signatures alone). Every store passes fsck
-// at the end.
+// joining by block sync, a validator signing two conflicting
+// checkpoints (named from the signatures alone), and a governance decision
+// that makes the new node a validator, which then signs the network's
+// checkpoints. Every store passes fsck at the end.
 func TestNetwork(t *testing.T) {
 	nw := newTestnet(t, 4, 1)
 	for i := range 4 {
@@ -380,7 +383,7 @@ func TestNetwork(t *testing.T) {
 	sameLedger(t, h, v[0], full)
 
 	t.Log("the network's checkpoint, and a validator signing another")
-	genesis := filepath.Join(v[0].home, "genesis.json")
+	genesis := filepath.Join(v[0].nodeHome, "genesis.json")
 	_, cp, err := v[0].c.GetRaw(ctx, "/log/checkpoint")
 	if err != nil {
 		t.Fatal(err)
@@ -389,29 +392,84 @@ func TestNetwork(t *testing.T) {
 	if err := os.WriteFile(cpFile, cp, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out := cli{}.ok(t, "verify", "checkpoint", "--validators", genesis, cpFile)
+	out := nw.client.ok(t, "verify", "checkpoint", "--validators", genesis, cpFile)
 	mustContain(t, "verify checkpoint --validators", out, "verified", "signed_by: ")
 	if !strings.Contains(out, "org0") || strings.Count(field(t, out, "signed_by:"), "org") < 3 {
 		t.Errorf("the network checkpoint is not signed by more than two thirds:\n%s", out)
 	}
-	forged := forgeCheckpoint(t, cp, v[1].home)
+	forged := forgeCheckpoint(t, cp, v[1].nodeHome)
 	forgedFile := filepath.Join(t.TempDir(), "forged.txt")
 	if err := os.WriteFile(forgedFile, forged, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := cli{}.want(t, 1, "verify", "checkpoint", "--validators", genesis, forgedFile)
+	r := nw.client.want(t, 1, "verify", "checkpoint", "--validators", genesis, forgedFile)
 	mustContain(t, "verify of a checkpoint one validator signed", r.stderr, "NOT verified", "more than two thirds")
-	out = cli{}.ok(t, "verify", "conflict", "--validators", genesis, cpFile, forgedFile)
+	out = nw.client.ok(t, "verify", "conflict", "--validators", genesis, cpFile, forgedFile)
 	if got := field(t, out, "signed_both:"); got != "org1" {
 		t.Errorf("verify conflict names %q, want org1:\n%s", got, out)
 	}
-	cli{}.want(t, 1, "verify", "conflict", "--validators", genesis, cpFile, cpFile)
+	nw.client.want(t, 1, "verify", "conflict", "--validators", genesis, cpFile, cpFile)
+
+	t.Log("governance makes the full node a validator")
+	validator := strings.TrimSpace(nw.client.ok(t, "testnet", "validator", full.nodeHome, "--name", "org4"))
+	gov := v[1].cli
+	out = gov.ok(t, "gov", "draft", "--key", "dir-exchanges", "--title", "Add org4", "--text", "The fifth organisation joins.",
+		"--action", "ledger.set_validator="+validator)
+	mustContain(t, "gov draft", out, "change 1: voting")
+	for _, d := range []string{"dir-exchanges", "dir-custodians", "dir-identity"} {
+		gov.ok(t, "gov", "vote", "1", "yes", "--key", d)
+	}
+	mustContain(t, "gov open-review", gov.ok(t, "gov", "open-review", "1"), "change 1: public-review")
+	deadline = time.Now().Add(2 * time.Minute)
+	for {
+		var set struct {
+			Validators []struct{ Name string } `json:"validators"`
+		}
+		if err := full.c.Get(ctx, "/v1/validators", &set); err != nil {
+			t.Fatal(err)
+		}
+		if len(set.Validators) == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the validator set after 2 minutes: %+v\n%s", set, gov.ok(t, "gov", "show", "change", "1"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// CometBFT takes the new validator two blocks later; from then on
+	// it signs the network's checkpoints too.
+	_, vals, err := full.c.GetRaw(ctx, "/v1/validators")
+	if err != nil {
+		t.Fatal(err)
+	}
+	valFile := filepath.Join(t.TempDir(), "validators.json")
+	if err := os.WriteFile(valFile, vals, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(time.Minute)
+	for {
+		_, cp, err := full.c.GetRaw(ctx, "/log/checkpoint")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cpFile, cp, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := nw.client.run(t, "verify", "checkpoint", "--validators", valFile, cpFile)
+		if r.code == 0 && strings.Contains(field(t, r.stdout, "signed_by:"), "org4") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no network checkpoint signed by org4 within a minute:\n%s\n%s", r, full.output())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 
 	for _, n := range nw.nodes {
 		n.stop(t)
 	}
 	for _, n := range nw.nodes {
-		fsck(t, n.home)
+		fsck(t, n.nodeHome)
 	}
 }
 
