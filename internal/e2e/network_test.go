@@ -35,11 +35,11 @@ type testnet struct {
 type netNode struct {
 	cli             // the user's commands against this node
 	nodeHome string // the node's own home
-	cmd     *exec.Cmd
-	logPath string
-	exited  chan struct{}
-	waitErr error
-	c       *client.Client
+	cmd      *exec.Cmd
+	logPath  string
+	exited   chan struct{}
+	waitErr  error
+	c        *client.Client
 }
 
 // newTestnet writes a network of validators and full nodes in a fresh
