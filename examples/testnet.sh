@@ -8,7 +8,10 @@
 # node reach the same block (and so the same state root and log), checks
 # the network's checkpoint against the validators' keys from the genesis,
 # stops a validator and sees the network go on, brings it back and sees
-# it catch up, and checks every store with 'agora fsck'.
+# it catch up, starts a fifth organisation's node, which catches up by
+# block sync, makes it a validator by a ratified governance decision and
+# sees it sign the network's checkpoints, and checks every store with
+# 'agora fsck'.
 #
 # Run it from anywhere:
 #
@@ -69,7 +72,7 @@ wait_height() {
 same_block() {
 	local want i got
 	want=$(block_hash 0 "$1")
-	for i in 1 2 3; do
+	for i in 1 2 3 4; do
 		[[ -n ${pids[$i]:-} ]] || continue
 		wait_height "$i" "$1"
 		got=$(block_hash "$i" "$1")
@@ -78,9 +81,9 @@ same_block() {
 	echo "every running node has block $1 = $want"
 }
 
-step "1. Write a network of four organisations (passphrase 'dev' for their checkpoint keys)"
-expect_output "node3  http://127.0.0.1:$((base + 30))  \(validator org3\)" \
-	agora testnet init --validators 4 --dir "$net" --base-port "$base"
+step "1. Write a network of four organisations and a fifth's node (passphrase 'dev' for their keys)"
+expect_output "node4  http://127.0.0.1:$((base + 40))  \(full node\)" \
+	agora testnet init --validators 4 --full-nodes 1 --dir "$net" --base-port "$base"
 
 step "2. Start each organisation's validator: agora node start --home $net/nodeI"
 for i in 0 1 2 3; do
@@ -122,14 +125,46 @@ h=$(height 0)
 wait_height 3 "$h"
 same_block "$h"
 
-step "7. Stop every node and check each store by replaying it"
-for i in 0 1 2 3; do
+step "7. A fifth organisation starts a node: it catches up by block sync"
+echo_cmd agora node start --home "$net/node4"
+start 4
+h=$(height 0)
+wait_height 4 "$h"
+same_block "$h"
+
+step "8. Governance makes it a validator: a Board decision, public review, ratification"
+expect_output '"name":"org4"' agora testnet validator "$net/node4" --name org4
+validator=$last
+expect_output 'change 1: voting' agora gov draft --node "$(url 0)" --key dir-exchanges \
+	--title "Admit org4 as a validator" --text "The fifth organisation runs a validator." \
+	--action "ledger.set_validator=$validator"
+for d in dir-exchanges dir-custodians dir-identity; do show agora gov vote 1 yes --key "$d" --node "$(url 1)"; done
+expect_output 'change 1: public-review' agora gov open-review 1 --node "$(url 2)"
+echo "(waiting for the review period, 8 s, and the execution delay, 3 s)"
+for ((i = 0; i < 600; i++)); do
+	curl -fsS "$(url 0)/v1/validators" | grep -q '"name":"org4"' && break
+	sleep 0.1
+done
+show curl -fsS "$(url 4)/v1/validators"
+echo
+curl -fsS "$(url 4)/v1/validators" | grep -q '"name":"org4"' || die "org4 is not a validator after 60s"
+curl -fsS "$(url 4)/v1/validators" >validators.json
+echo "(CometBFT takes the change two blocks later; then org4 signs every checkpoint)"
+for ((i = 0; i < 300; i++)); do
+	curl -fsS "$(url 4)/log/checkpoint" -o checkpoint.txt
+	out=$(agora verify checkpoint --validators validators.json checkpoint.txt 2>&1) && grep -q 'org4' <<<"$out" && break
+	sleep 0.1
+done
+expect_output '^signed_by: .*org4' agora verify checkpoint --validators validators.json checkpoint.txt
+
+step "9. Stop every node and check each store by replaying it"
+for i in 0 1 2 3 4; do
 	kill -TERM "${pids[$i]}"
 	wait "${pids[$i]}" || die "node$i did not stop cleanly"
 	pids[$i]=
 done
-for i in 0 1 2 3; do
+for i in 0 1 2 3 4; do
 	expect_output '^ok: ' agora fsck --home "$net/node$i" -q
 done
 
-step "Done: four organisations, one ledger"
+step "Done: five organisations, one ledger, and a validator set they govern"
