@@ -14,6 +14,7 @@ import (
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
+	"github.com/cometbft/cometbft/libs/service"
 	"github.com/cometbft/cometbft/mempool"
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -155,7 +156,7 @@ func (n *Node) Run(ctx context.Context) error {
 	n.cmt.Wait()
 	n.app.stop()
 	close(n.done)
-	if err != nil && !strings.Contains(err.Error(), "already stopped") {
+	if err != nil && !errors.Is(err, service.ErrAlreadyStopped) {
 		return err
 	}
 	return nil
