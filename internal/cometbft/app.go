@@ -254,11 +254,12 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 // CheckTx implements abci.Application: mempool admission, and after a
 // commit the recheck of what still waits.
 func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
+	var id tx.ID
 	var err error
 	if req.Type == abci.CheckTxType_Recheck {
 		err = a.recheck(req.Tx)
 	} else {
-		err = a.admit(req.Tx)
+		id, err = a.admit(req.Tx)
 	}
 	if errors.Is(err, ledger.ErrStorage) {
 		return nil, err
@@ -267,7 +268,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 		code := ledger.Code(err)
 		return &abci.ResponseCheckTx{Code: codeNumber(code), Codespace: code, Log: err.Error()}, nil
 	}
-	return &abci.ResponseCheckTx{}, nil
+	return &abci.ResponseCheckTx{Data: id[:]}, nil // the admitted transaction's ID
 }
 
 // codeNumber is the ABCI code of a stable code: its place in
@@ -279,43 +280,44 @@ func codeNumber(code string) uint32 {
 	return uint32(len(ledger.Codes()))
 }
 
-// admit runs node.Submit's checks on a new transaction.
-func (a *App) admit(raw []byte) error {
+// admit runs node.Submit's checks on a new transaction, and returns its
+// ID.
+func (a *App) admit(raw []byte) (tx.ID, error) {
 	if isSignatures(raw) {
-		return fmt.Errorf("%w: checkpoint signatures are not a transaction", tx.ErrMalformed)
+		return tx.ID{}, fmt.Errorf("%w: checkpoint signatures are not a transaction", tx.ErrMalformed)
 	}
 	c, err := a.exec.Check(raw, false)
 	if err != nil {
-		return err
+		return tx.ID{}, err
 	}
 	if done, err := a.store.HasTx(c.ID); err != nil || done {
 		if err == nil {
 			err = fmt.Errorf("%w: transaction %s is already committed", ledger.ErrConflict, c.ID)
 		}
-		return err
+		return c.ID, err
 	}
 	head := a.Head()
 	if err := ledger.CheckExpiry(c.Tx, a.nextBlock(head)); err != nil {
-		return err
+		return c.ID, err
 	}
 	if err := tx.Verify(c.Signed, c.Tx); err != nil {
-		return err
+		return c.ID, err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.stopped != nil {
-		return a.stopped
+		return c.ID, a.stopped
 	}
 	if a.inPool[c.ID] {
-		return fmt.Errorf("%w: transaction %s is already waiting in the mempool", ledger.ErrConflict, c.ID)
+		return c.ID, fmt.Errorf("%w: transaction %s is already waiting in the mempool", ledger.ErrConflict, c.ID)
 	}
 	if err := a.takeSequences(c); err != nil {
-		return err
+		return c.ID, err
 	}
 	a.admitted[c.Sum] = c
 	a.inPool[c.ID] = true
 	delete(a.dropped, c.ID)
-	return nil
+	return c.ID, nil
 }
 
 // takeSequences checks that c carries each signer's next sequence
@@ -348,7 +350,8 @@ func (a *App) recheck(raw []byte) error {
 	c := a.admitted[sum]
 	a.mu.Unlock()
 	if c == nil { // not admitted by this process (it restarted): admit it anew
-		return a.admit(raw)
+		_, err := a.admit(raw)
+		return err
 	}
 	head := a.Head()
 	err := ledger.CheckExpiry(c.Tx, a.nextBlock(head))

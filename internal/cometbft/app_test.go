@@ -334,6 +334,14 @@ func TestCheckTx(t *testing.T) {
 			t.Errorf("%s: CheckTx code %q, want %q", tc.name, got, tc.want)
 		}
 	}
+	// An admitted transaction's ID comes back, for Submit to report.
+	ident := h.anchor(2, "ident")
+	if err := tx.Unmarshal(ident, &s); err != nil {
+		t.Fatal(err)
+	}
+	if id := s.ID(); !bytes.Equal(h.checkTx(ident, abci.CheckTxType_New).Data, id[:]) {
+		t.Errorf("CheckTx of a valid transaction does not return its ID %s as data", id)
+	}
 
 	// Commit a block with the first transaction only: the second still
 	// waits, and the recheck keeps it; the pending sequences start over.

@@ -202,15 +202,17 @@ func (n *Node) Head() ledger.Header { return n.app.Head() }
 // Submit implements api.Driver: the transaction goes through CheckTx into
 // CometBFT's mempool, which gossips it to the other nodes.
 func (n *Node) Submit(raw []byte) (tx.ID, error) {
-	var id tx.ID
-	if s, _, err := tx.Decode(raw); err == nil {
-		id = s.ID()
-	}
 	if err := n.Err(); err != nil {
-		return id, err
+		return tx.ID{}, err
 	}
 	res := make(chan *abci.ResponseCheckTx, 1)
 	err := n.cmt.Mempool().CheckTx(raw, func(r *abci.ResponseCheckTx) { res <- r }, mempool.TxInfo{})
+	var id tx.ID
+	if err != nil {
+		if s, _, derr := tx.Decode(raw); derr == nil {
+			id = s.ID()
+		}
+	}
 	var full mempool.ErrMempoolIsFull
 	switch {
 	case errors.Is(err, mempool.ErrTxInCache):
@@ -229,6 +231,7 @@ func (n *Node) Submit(raw []byte) (tx.ID, error) {
 	if r.Code != 0 {
 		return id, &checkError{code: r.Codespace, msg: r.Log}
 	}
+	copy(id[:], r.Data)
 	return id, nil
 }
 
