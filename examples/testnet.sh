@@ -142,13 +142,13 @@ for d in dir-exchanges dir-custodians dir-identity; do show agora gov vote 1 yes
 expect_output 'change 1: public-review' agora gov open-review 1 --node "$(url 2)"
 echo "(waiting for the review period, 8 s, and the execution delay, 3 s)"
 for ((i = 0; i < 600; i++)); do
-	curl -fsS "$(url 0)/v1/validators" | grep -q '"name":"org4"' && break
+	curl -fsS "$(url 0)/v1/ledger/validators" | grep -q '"name":"org4"' && break
 	sleep 0.1
 done
-show curl -fsS "$(url 4)/v1/validators"
+show curl -fsS "$(url 4)/v1/ledger/validators"
 echo
-curl -fsS "$(url 4)/v1/validators" | grep -q '"name":"org4"' || die "org4 is not a validator after 60s"
-curl -fsS "$(url 4)/v1/validators" >validators.json
+curl -fsS "$(url 4)/v1/ledger/validators" | grep -q '"name":"org4"' || die "org4 is not a validator after 60s"
+curl -fsS "$(url 4)/v1/ledger/validators" >validators.json
 echo "(CometBFT takes the change two blocks later; then org4 signs every checkpoint)"
 for ((i = 0; i < 300; i++)); do
 	curl -fsS "$(url 4)/log/checkpoint" -o checkpoint.txt

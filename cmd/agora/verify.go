@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -38,8 +39,8 @@ may be - for standard input. Exit status 0 only if everything verifies.
 
 A network of validators (agora testnet) signs each checkpoint with every
 validator's note key. --validators names the validator set you trust: a
-genesis file, or a saved GET /v1/validators answer (both have a
-"validators" list). With it, 'verify checkpoint' needs no log key, and
+genesis file (its "validators"), or a saved GET /v1/ledger/validators
+answer. With it, 'verify checkpoint' needs no log key, and
 'verify conflict' exits 0 only if it proves that some validators signed
 two conflicting checkpoints, and names them.
 
@@ -67,7 +68,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&witnesses, "witness", "a witness's cosigner verifier `KEY` (repeatable)")
 	quorum := fs.Int("quorum", 0, "how many of the --witness keys must have cosigned")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	valFile := fs.String("validators", "", "a `FILE` with the validator set you trust (a genesis, or GET /v1/validators)")
+	valFile := fs.String("validators", "", "a `FILE` with the validator set you trust (a genesis, or GET /v1/ledger/validators)")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -236,28 +237,35 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// readValidators reads a validator set from a file with a "validators"
-// list: a genesis, or a GET /v1/validators answer.
+// readValidators reads a validator set: a genesis's "validators", or a
+// GET /v1/ledger/validators answer (a list).
 func readValidators(path string) ([]ledger.Validator, error) {
 	b, err := readInput(path)
 	if err != nil {
 		return nil, err
 	}
-	var doc struct {
-		Validators []ledger.Validator `json:"validators"`
+	var vs []ledger.Validator
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
+		err = json.Unmarshal(b, &vs)
+	} else {
+		var doc struct {
+			Validators []ledger.Validator `json:"validators"`
+		}
+		err = json.Unmarshal(b, &doc)
+		vs = doc.Validators
 	}
-	if err := json.Unmarshal(b, &doc); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(doc.Validators) == 0 {
-		return nil, fmt.Errorf("%s names no validators\nhint: give a network's genesis.json or a saved GET /v1/validators answer", path)
+	if len(vs) == 0 {
+		return nil, fmt.Errorf("%s names no validators\nhint: give a network's genesis.json or a saved GET /v1/ledger/validators answer", path)
 	}
-	for i := range doc.Validators {
-		if err := doc.Validators[i].Validate(); err != nil {
+	for i := range vs {
+		if err := vs[i].Validate(); err != nil {
 			return nil, fmt.Errorf("%s: validator %d: %w", path, i, err)
 		}
 	}
-	return doc.Validators, nil
+	return vs, nil
 }
 
 // validatorNames lists the validators' names.

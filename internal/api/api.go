@@ -72,7 +72,6 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/blocks/{height}", s.handle(s.getBlock))
 	mux.Handle("GET /v1/accounts/{address}", s.handle(s.getAccount))
 	mux.Handle("GET /v1/node/info", s.handle(s.info))
-	mux.Handle("GET /v1/validators", s.handle(s.validators))
 	mux.Handle("GET /healthz", s.handle(s.health))
 	mux.Handle("GET /openapi.json", s.handle(s.openAPI))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
@@ -633,29 +632,6 @@ func (s *Server) info(*http.Request) (any, int, error) {
 		inf.WitnessedHeight, inf.WitnessedLogSize = &w.Height, &w.LogSize
 	}
 	return inf, 0, nil
-}
-
-// ValidatorsView answers GET /v1/validators.
-type ValidatorsView struct {
-	Height     uint64             `json:"height"`
-	Validators []ledger.Validator `json:"validators"`
-}
-
-func (s *Server) validators(*http.Request) (any, int, error) {
-	snap := s.node.Store().Snapshot()
-	defer snap.Close()
-	h, err := snap.Head()
-	if err != nil {
-		return nil, 0, err
-	}
-	vs, err := ledger.Validators(snap)
-	if err != nil {
-		return nil, 0, err
-	}
-	if vs == nil {
-		vs = []ledger.Validator{}
-	}
-	return ValidatorsView{Height: h, Validators: vs}, 0, nil
 }
 
 func (s *Server) health(*http.Request) (any, int, error) {

@@ -36,7 +36,6 @@ var coreOps = []op{
 	{method: "get", path: "/v1/blocks/{height}", summary: "A committed block (height a number or \"latest\"): header, hash, transactions and results."},
 	{method: "get", path: "/v1/accounts/{address}", summary: "An account: its key, label, committed sequence and next sequence counting the mempool."},
 	{method: "get", path: "/v1/node/info", summary: "Chain id, version, genesis hash, head height, block hash, app hash, time, mempool size, modules, the log's key, size and root, and the witnesses with the newest checkpoint all of them have cosigned."},
-	{method: "get", path: "/v1/validators", summary: "The validator set in the committed state (a network of validators; empty for the embedded node): each validator's name, consensus key, voting power and checkpoint note key, ordered by key."},
 	{method: "get", path: "/healthz", summary: "200 while the node commits blocks, 503 once it has stopped."},
 	{method: "get", path: "/metrics", summary: "Prometheus metrics."},
 	{method: "get", path: "/openapi.json", summary: "This document."},

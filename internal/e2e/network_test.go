@@ -422,13 +422,11 @@ func TestNetwork(t *testing.T) {
 	mustContain(t, "gov open-review", gov.ok(t, "gov", "open-review", "1"), "change 1: public-review")
 	deadline = time.Now().Add(2 * time.Minute)
 	for {
-		var set struct {
-			Validators []struct{ Name string } `json:"validators"`
-		}
-		if err := full.c.Get(ctx, "/v1/validators", &set); err != nil {
+		var set []struct{ Name string }
+		if err := full.c.Get(ctx, "/v1/ledger/validators", &set); err != nil {
 			t.Fatal(err)
 		}
-		if len(set.Validators) == 5 {
+		if len(set) == 5 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -438,7 +436,7 @@ func TestNetwork(t *testing.T) {
 	}
 	// CometBFT takes the new validator two blocks later; from then on
 	// it signs the network's checkpoints too.
-	_, vals, err := full.c.GetRaw(ctx, "/v1/validators")
+	_, vals, err := full.c.GetRaw(ctx, "/v1/ledger/validators")
 	if err != nil {
 		t.Fatal(err)
 	}
