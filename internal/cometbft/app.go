@@ -290,12 +290,6 @@ func (a *App) admit(raw []byte) (tx.ID, error) {
 	if err != nil {
 		return tx.ID{}, err
 	}
-	if done, err := a.store.HasTx(c.ID); err != nil || done {
-		if err == nil {
-			err = fmt.Errorf("%w: transaction %s is already committed", ledger.ErrConflict, c.ID)
-		}
-		return c.ID, err
-	}
 	head := a.Head()
 	if err := ledger.CheckExpiry(c.Tx, a.nextBlock(head)); err != nil {
 		return c.ID, err
@@ -312,6 +306,18 @@ func (a *App) admit(raw []byte) (tx.ID, error) {
 		return c.ID, fmt.Errorf("%w: transaction %s is already waiting in the mempool", ledger.ErrConflict, c.ID)
 	}
 	if err := a.takeSequences(c); err != nil {
+		// A committed transaction has used its signers' sequences, so
+		// it fails here: say so rather than only that the sequence is
+		// not the next. (Looking it up only now spares every admission
+		// an index read.)
+		if errors.Is(err, ledger.ErrSequence) {
+			if done, herr := a.store.HasTx(c.ID); herr != nil || done {
+				if herr == nil {
+					herr = fmt.Errorf("%w: transaction %s is already committed", ledger.ErrConflict, c.ID)
+				}
+				return c.ID, herr
+			}
+		}
 		return c.ID, err
 	}
 	a.admitted[c.Sum] = c
