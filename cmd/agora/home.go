@@ -294,7 +294,7 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, p
 	var drv api.Driver
 	var run func(context.Context) error
 	if isNetwork {
-		app, err := cometbft.NewApp(st, exec, g, cp.Signer, log, time.Now)
+		app, err := cometbft.NewApp(st, exec, g, cp.Signer, log, time.Now, reg)
 		if err != nil {
 			st.Close()
 			return nil, err

@@ -64,6 +64,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -88,6 +89,7 @@ type App struct {
 	signer  note.Signer
 	log     *slog.Logger
 	clock   func() time.Time
+	m       *metrics
 
 	// Only the consensus connection reads and writes these.
 	proposals map[string]*proposal // processed proposals of the next height, by block hash
@@ -125,7 +127,8 @@ type waitResult struct {
 // from g. signer is the node's note key: it signs the checkpoint of every
 // block the node commits and, for a validator, its vote extensions.
 // clock is read only to judge the expiry of transactions at admission.
-func NewApp(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, signer note.Signer, log *slog.Logger, clock func() time.Time) (*App, error) {
+// reg, if not nil, receives the app's metrics.
+func NewApp(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, signer note.Signer, log *slog.Logger, clock func() time.Time, reg prometheus.Registerer) (*App, error) {
 	h, ok, err := st.Head()
 	if err != nil {
 		return nil, err
@@ -138,7 +141,7 @@ func NewApp(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, signer no
 		return nil, err
 	}
 	a := &App{
-		exec: exec, store: st, genesis: g, signer: signer, log: log, clock: clock,
+		exec: exec, store: st, genesis: g, signer: signer, log: log, clock: clock, m: newMetrics(reg),
 		proposals: map[string]*proposal{},
 		head:      *hdr, pending: map[string]uint64{}, admitted: map[[32]byte]*ledger.Checked{},
 		inPool: map[tx.ID]bool{}, waiters: map[tx.ID][]chan waitResult{}, dropped: map[tx.ID]error{},
@@ -148,6 +151,10 @@ func NewApp(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, signer no
 	}
 	if err := a.recallSigned(); err != nil {
 		return nil, err
+	}
+	a.m.height.Set(float64(hdr.Height))
+	if a.signed != nil {
+		a.m.signed.Set(float64(a.signed.Height))
 	}
 	exec.Admitted = a.isAdmitted
 	return a, nil
@@ -266,6 +273,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	}
 	if err != nil {
 		code := ledger.Code(err)
+		a.m.rejected.WithLabelValues(code).Inc()
 		return &abci.ResponseCheckTx{Code: codeNumber(code), Codespace: code, Log: err.Error()}, nil
 	}
 	return &abci.ResponseCheckTx{Data: id[:]}, nil // the admitted transaction's ID
@@ -544,6 +552,7 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposa
 		return nil, err
 	}
 	if err != nil {
+		a.m.rejectedProposals.Inc()
 		a.log.Warn("rejected a proposal", "height", req.Height, "err", err)
 		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
 	}
@@ -661,9 +670,11 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 			return nil, err
 		}
 	}
+	start := time.Now()
 	if err := a.store.CommitCosigned(out, signed, p.height-1, lines); err != nil {
 		return nil, err
 	}
+	a.m.commit.Observe(time.Since(start).Seconds())
 	if len(out.ValidatorUpdates) > 0 {
 		if err := a.loadValidators(); err != nil {
 			return nil, err
@@ -675,6 +686,14 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	a.head = out.Header
 	if netSigned != nil {
 		a.signed = netSigned
+		a.m.signed.Set(float64(netSigned.Height))
+	}
+	a.m.height.Set(float64(out.Header.Height))
+	if len(out.Txs) > 0 {
+		a.m.blockTxs.Observe(float64(len(out.Txs)))
+	}
+	for _, r := range out.Results {
+		a.m.committed.WithLabelValues(r.Code).Inc()
 	}
 	for idx, raw := range out.Txs {
 		id := out.IDs[idx]

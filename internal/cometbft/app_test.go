@@ -156,7 +156,7 @@ func (h *harness) open(dir string) {
 			t.Fatal(err)
 		}
 	}
-	app, err := NewApp(st, exec, h.g, h.vals[0].note, log, h.now)
+	app, err := NewApp(st, exec, h.g, h.vals[0].note, log, h.now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -410,6 +410,12 @@ func TestNetwork(t *testing.T) {
 	}
 	nw.client.want(t, 1, "verify", "conflict", "--validators", genesis, cpFile, cpFile)
 
+	_, metrics, err := v[0].c.GetRaw(ctx, "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "a network node's /metrics", string(metrics), "\nagora_height ", "\nagora_network_signed_height ", `agora_txs_committed_total{code="ok"}`)
+
 	t.Log("governance makes the full node a validator")
 	validator := strings.TrimSpace(nw.client.ok(t, "testnet", "validator", full.nodeHome, "--name", "org4"))
 	gov := v[1].cli
