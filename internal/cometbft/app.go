@@ -98,14 +98,15 @@ type App struct {
 
 	mu       sync.Mutex
 	head     ledger.Header
-	pending  map[string]uint64            // address -> next sequence counting the mempool
-	admitted map[[32]byte]*ledger.Checked // the mempool's transactions, by SHA-256
-	inPool   map[tx.ID]bool               // the same, by ID
-	waiters  map[tx.ID][]chan waitResult  // Wait's callers
-	dropped  map[tx.ID]error              // why recent transactions left the mempool
-	order    []tx.ID                      // dropped's keys, oldest first
-	signed   *node.Witnessed              // the newest network checkpoint
-	vals     map[string]ledger.Validator  // validators in state by consensus address
+	pending  map[string]uint64           // address -> next sequence counting the mempool
+	admitted map[[32]byte]*pooled        // the mempool's transactions, by SHA-256
+	inPool   map[tx.ID]bool              // the same, by ID
+	gen      uint64                      // commits so far, for pooled.gen
+	waiters  map[tx.ID][]chan waitResult // Wait's callers
+	dropped  map[tx.ID]error             // why recent transactions left the mempool
+	order    []tx.ID                     // dropped's keys, oldest first
+	signed   *node.Witnessed             // the newest network checkpoint
+	vals     map[string]ledger.Validator // validators in state by consensus address
 	stopped  error
 }
 
@@ -116,6 +117,16 @@ type proposal struct {
 	txs    [][]byte // the CometBFT block's transactions
 	out    *ledger.Outcome
 	sigs   *signatures // nil if the block carries none
+}
+
+// pooled is a transaction in the mempool, with the generation (a.gen) in
+// which it was last admitted or rechecked. CometBFT rechecks every
+// transaction it still holds after each commit; one not rechecked since
+// the previous commit has left its mempool without this App hearing of
+// it (it was evicted), and Commit forgets it.
+type pooled struct {
+	c   *ledger.Checked
+	gen uint64
 }
 
 type waitResult struct {
@@ -143,7 +154,7 @@ func NewApp(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, signer no
 	a := &App{
 		exec: exec, store: st, genesis: g, signer: signer, log: log, clock: clock, m: newMetrics(reg),
 		proposals: map[string]*proposal{},
-		head:      *hdr, pending: map[string]uint64{}, admitted: map[[32]byte]*ledger.Checked{},
+		head:      *hdr, pending: map[string]uint64{}, admitted: map[[32]byte]*pooled{},
 		inPool: map[tx.ID]bool{}, waiters: map[tx.ID][]chan waitResult{}, dropped: map[tx.ID]error{},
 	}
 	if err := a.loadValidators(); err != nil {
@@ -202,7 +213,10 @@ func (a *App) recallSigned() error {
 func (a *App) isAdmitted(sum [32]byte) *ledger.Checked {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.admitted[sum]
+	if p := a.admitted[sum]; p != nil {
+		return p.c
+	}
+	return nil
 }
 
 // Info implements abci.Application: the last committed block.
@@ -328,7 +342,7 @@ func (a *App) admit(raw []byte) (tx.ID, error) {
 		}
 		return c.ID, err
 	}
-	a.admitted[c.Sum] = c
+	a.admitted[c.Sum] = &pooled{c: c, gen: a.gen}
 	a.inPool[c.ID] = true
 	delete(a.dropped, c.ID)
 	return c.ID, nil
@@ -361,26 +375,28 @@ func (a *App) takeSequences(c *ledger.Checked) error {
 func (a *App) recheck(raw []byte) error {
 	sum := sha256.Sum256(raw)
 	a.mu.Lock()
-	c := a.admitted[sum]
+	p := a.admitted[sum]
 	a.mu.Unlock()
-	if c == nil { // not admitted by this process (it restarted): admit it anew
+	if p == nil { // not admitted by this process (it restarted): admit it anew
 		_, err := a.admit(raw)
 		return err
 	}
 	head := a.Head()
-	err := ledger.CheckExpiry(c.Tx, a.nextBlock(head))
+	err := ledger.CheckExpiry(p.c.Tx, a.nextBlock(head))
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err == nil {
-		err = a.takeSequences(c)
+		err = a.takeSequences(p.c)
 	}
 	if errors.Is(err, ledger.ErrStorage) {
 		return err
 	}
 	if err != nil {
-		a.drop(c, err)
+		a.drop(p.c, err)
+		return err
 	}
-	return err
+	p.gen = a.gen
+	return nil
 }
 
 // maxDropped bounds how many dropped transactions the app remembers.
@@ -695,6 +711,13 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	for _, r := range out.Results {
 		a.m.committed.WithLabelValues(r.Code).Inc()
 	}
+	for sum, p := range a.admitted {
+		if p.gen < a.gen { // not rechecked after the previous commit: evicted
+			delete(a.admitted, sum)
+			delete(a.inPool, p.c.ID)
+		}
+	}
+	a.gen++
 	for idx, raw := range out.Txs {
 		id := out.IDs[idx]
 		delete(a.inPool, id)

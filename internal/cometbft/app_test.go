@@ -369,6 +369,18 @@ func TestCheckTx(t *testing.T) {
 	if dropped == nil || pending {
 		t.Errorf("after a failed recheck: dropped %v, pending %v", dropped, pending)
 	}
+	// The transaction admitted as "ident" was not rechecked after the
+	// first commit: CometBFT no longer held it (say, evicted), so the
+	// second commit forgot it.
+	if err := tx.Unmarshal(ident, &s); err != nil {
+		t.Fatal(err)
+	}
+	h.app.mu.Lock()
+	_, stillPending := h.app.inPool[s.ID()]
+	h.app.mu.Unlock()
+	if stillPending {
+		t.Error("a transaction CometBFT did not recheck is still pending two commits later")
+	}
 	if got := code(h.anchor(0, "a"), abci.CheckTxType_New); got != "conflict" {
 		t.Errorf("a committed transaction again: %q, want conflict", got)
 	}
