@@ -343,18 +343,28 @@ func TestNetwork(t *testing.T) {
 		target := v[i%2]
 		wg.Go(func() { w.run(lctx, target.c, "e2e-net", &count) })
 	}
-	for count.Load() < 12 {
-		time.Sleep(50 * time.Millisecond)
+	waitCount := func(n int64) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Minute)
+		for count.Load() < n {
+			if time.Now().After(deadline) {
+				cancel()
+				wg.Wait()
+				var errs []error
+				for _, w := range ws {
+					errs = append(errs, w.err)
+				}
+				t.Fatalf("only %d transactions committed under load in 2 minutes, want %d (workers: %v)", count.Load(), n, errs)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
+	waitCount(12)
 	v[2].kill(t)
 	before := count.Load()
-	for count.Load() < before+12 {
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitCount(before + 12)
 	nw.start(t, 2)
-	for count.Load() < before+24 {
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitCount(before + 24)
 	cancel()
 	wg.Wait()
 	for _, w := range ws {
