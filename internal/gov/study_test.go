@@ -176,6 +176,11 @@ func TestEmergencyLapses(t *testing.T) {
 	bad := *act
 	bad.Consulted, bad.Minutes, bad.Advice = "exchanges", doc("Minutes 2"), doc("Advice 2")
 	s.refused("invalid", "role-operator", "emergency", &bad)
+	grab := *act
+	grab.Minutes, grab.Advice = doc("Minutes 3"), doc("Advice 3")
+	bl, _ := s.view().bylaws()
+	grab.Actions = []ledger.Action{action(t, s.e, "gov.set_bylaws", mustJSON(t, bl))}
+	s.refused("invalid", "role-operator", "emergency", &grab)
 	s.must("role-operator", "emergency", act)
 	if entry() != "suspended: key compromise" {
 		t.Fatalf("entry is %q during the emergency", entry())
