@@ -307,7 +307,11 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, p
 	go func() {
 		err := eg.Wait()
 		log.Info("node stopped", "height", n.Head().Height)
-		r.done <- errors.Join(err, st.Close())
+		cerr := st.Close()
+		if st.Failed() != nil {
+			cerr = nil // the failure is err already
+		}
+		r.done <- errors.Join(err, cerr)
 	}()
 	log.Info("node started", "chain", g.ChainID, "height", n.Head().Height, "http", "http://"+r.addr)
 	return r, nil
