@@ -87,8 +87,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	preload := fs.Uint64("preload", 0, "commit `N` notary anchors before the run")
 	rate := fs.String("rate", "", "pace the load to `R` tx/s, or P% of a measured capacity")
 	every := fs.Duration("every", 0, "report a sample every `D`")
+	list := fs.Bool("list", false, "list the scenarios' names and exit")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if *list {
+		for _, sc := range bench.Scenarios {
+			fmt.Fprintln(stdout, sc.Name)
+		}
+		return nil
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -169,7 +176,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	n := *presign
 	if n == 0 && pace == 0 {
-		n = int(ceiling*duration.Seconds()) + *concurrency**batch
+		n = int(2*ceiling*duration.Seconds()) + *concurrency**batch // the ceiling bounds the rate; twice it, as a run on a busy machine may measure it low
 	}
 	if sc.Path != nil {
 		progress("signing and committing %d transactions to read...\n", *setup)
