@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/tx"
 )
 
 const benchUsage = `
@@ -43,6 +45,10 @@ Scenarios:
                  GET /1.0/identifiers/{did}, each over one keep-alive
                  connection
   resolve-proof  the same reads with proof=1 (state proof and checkpoint)
+  gov-vote       Board votes: the embedded node's genesis gives each worker
+                 a voting seat, the changes are drafted before the clock
+                 starts, and each worker votes on change 1, 2, ... (a vote
+                 closes when every seat has voted)
 
 For the read scenarios the report counts requests, not transactions:
 committed is the requests answered 200 OK, tx_per_sec is requests per
@@ -128,6 +134,14 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
 	target := *nodeURL
 	embedded := target == ""
+	if sc.Genesis != nil && !embedded {
+		return usageError("scenario %s sets up its own ledger: run it without --node", sc.Name)
+	}
+	if sc.Genesis != nil && *concurrency > 63 {
+		return usageError("scenario %s gives each worker a Board seat: at most 63 workers", sc.Name)
+	}
+	var workerKeys []*tx.PrivateKey
+	var setupKey *tx.PrivateKey
 	var rn *running
 	if embedded {
 		dir, err := os.MkdirTemp("", "agora-bench-")
@@ -139,6 +153,18 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		g := &ledger.Genesis{ChainID: "agora-bench", Time: time.Now().UTC().Truncate(time.Second), Params: ledger.DefaultParams()}
 		if err := setNotaryGenesis(g, "open", nil); err != nil {
 			return err
+		}
+		if sc.Genesis != nil {
+			if workerKeys, setupKey, err = scenarioKeys(*concurrency); err != nil {
+				return err
+			}
+			pubs := make([]tx.PublicKey, len(workerKeys))
+			for i, k := range workerKeys {
+				pubs[i] = k.Public()
+			}
+			if err := sc.Genesis(g, pubs, setupKey.Public()); err != nil {
+				return err
+			}
 		}
 		if err := writeGenesis(h, g); err != nil {
 			return err
@@ -191,7 +217,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	var t0 time.Time
 	rep, err := bench.Run(ctx, client.New(target), bench.Options{
 		Scenario: sc, Duration: *duration, Concurrency: *concurrency, Batch: *batch, Presign: n, Setup: *setup,
-		Rate: pace, Every: *every, RSS: rssMB,
+		Rate: pace, Every: *every, RSS: rssMB, Keys: workerKeys, SetupKey: setupKey,
 		Started: func() {
 			t0 = time.Now()
 			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
@@ -326,4 +352,18 @@ func measureScale(ctx context.Context, rep *bench.Report, records uint64, sample
 	}
 	rep.RestartS = time.Since(t).Seconds()
 	return again.stop()
+}
+
+// scenarioKeys makes the keys of a scenario that sets up its own ledger:
+// one per worker, and the setup key.
+func scenarioKeys(n int) ([]*tx.PrivateKey, *tx.PrivateKey, error) {
+	keys := make([]*tx.PrivateKey, n+1)
+	for i := range keys {
+		k, err := tx.GenerateKey(tx.Ed25519, rand.Reader)
+		if err != nil {
+			return nil, nil, err
+		}
+		keys[i] = k
+	}
+	return keys[:n], keys[n], nil
 }

@@ -14,6 +14,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +27,9 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/client"
+	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -74,6 +78,15 @@ type Scenario struct {
 	// Path, if set, makes the scenario a read workload: the route to GET
 	// for a body that Body built and the setup committed.
 	Path func(body any) string
+	// Genesis, if set, is a scenario that needs state a genesis holds (a
+	// governance Board whose directors are the workers): it runs on an
+	// embedded node whose genesis Genesis completes, given the keys the
+	// workers will sign with (Options.Keys) and the key that commits
+	// Prepare's transactions (Options.SetupKey).
+	Genesis func(g *ledger.Genesis, workers []tx.PublicKey, setup tx.PublicKey) error
+	// Prepare, if set, returns the transactions the setup key commits
+	// before the clock starts, when each worker will sign n.
+	Prepare func(n int) (module, typ string, bodies []any)
 }
 
 // Scenarios are the named workloads. More arrive with their modules.
@@ -96,7 +109,64 @@ var Scenarios = []Scenario{{
 	Name: "resolve-proof", Module: identity.Name, Type: "create",
 	Body: didCreate,
 	Path: func(body any) string { return "/1.0/identifiers/" + body.(*identity.Create).DID() + "?proof=1" },
+}, {
+	Name: "gov-vote", Module: gov.Name, Type: "vote",
+	Body: func(i uint64, _ tx.PublicKey) any {
+		return &gov.CastVote{Change: i&(1<<40-1) + 1, Choice: "yes"} // each worker votes on changes 1, 2, ...
+	},
+	Genesis: govGenesis,
+	Prepare: func(n int) (string, string, []any) {
+		params, _ := tx.Marshal(ptr(ledger.DefaultParams()))
+		bodies := make([]any, n)
+		for j := range n {
+			bodies[j] = &gov.Draft{Doc: gov.NewDocRef(fmt.Sprintf("bench change %d", j+1), fmt.Sprintf("bench change %d", j+1)),
+				Actions: []ledger.Action{{Target: ledger.Namespace, Type: "set_params", Body: params}}}
+		}
+		return gov.Name, "draft", bodies
+	},
 }}
+
+func ptr[T any](v T) *T { return &v }
+
+// govGenesis is the governance of the gov-vote scenario: a Board with a
+// voting seat for each worker, in one resource-direct community, and a
+// non-voting seat whose director (the setup key) drafts the changes they
+// vote on; the voting period is an hour, so every vote counts.
+func govGenesis(g *ledger.Genesis, workers []tx.PublicKey, setup tx.PublicKey) error {
+	member := func(name string, k tx.PublicKey) gov.Member { return gov.Member{Name: name, Key: &k} }
+	voters := gov.Body{ID: "voters", Name: "Bench voters", Kind: gov.Direct, Threshold: 1}
+	var seats []gov.Seat
+	for i, k := range workers {
+		m := member(fmt.Sprintf("worker-%d", i), k)
+		voters.Members = append(voters.Members, m)
+		seats = append(seats, gov.Seat{Body: "voters", Voting: true, Director: &m})
+	}
+	s := member("setup", setup)
+	seats = append(seats, gov.Seat{Body: "drafters", Director: &s})
+	one := func(id, kind string) gov.Body {
+		return gov.Body{ID: id, Name: id, Kind: kind, Threshold: 1, Members: []gov.Member{s}}
+	}
+	hour := gov.Duration(time.Hour / time.Millisecond)
+	sec := gov.Genesis{
+		Bylaws: gov.Bylaws{Document: hex.EncodeToString(make([]byte, 32)), Version: 1,
+			Seats:        []gov.Allocation{{Body: "voters", Seats: uint32(len(workers))}, {Body: "drafters", Seats: 1}},
+			VotingPeriod: hour, Quorum: 500, Majority: 501, Supermajority: 667, ReviewPeriod: hour, Objections: 1,
+			ExecutionDelay: hour, ReviewWindow: hour, PetitionWindow: hour, Reject: 1, Remove: 1, Recall: 1,
+			EmergencyOfficer: "role", EmergencyPeriod: hour, ROLE: "role", Secretariat: "secretariat", Ombudsman: "ombudsman"},
+		Bodies:    []gov.Body{voters, one("drafters", gov.Indirect), one("role", gov.ROLE), one("secretariat", gov.Secretariat), one("ombudsman", gov.Ombudsman)},
+		Board:     seats,
+		Resources: []gov.Resource{{ID: gov.RootResource, Name: "root", Controller: "role"}},
+	}
+	b, err := json.Marshal(&sec)
+	if err != nil {
+		return err
+	}
+	if g.Modules == nil {
+		g.Modules = map[string]json.RawMessage{}
+	}
+	g.Modules[gov.Name] = b
+	return nil
+}
 
 // didCreate builds an inception controlled by the worker's key: a DID's
 // id is the hash of its inception, so one key can control many DIDs as
@@ -150,6 +220,11 @@ type Options struct {
 	// that length; RSS, if set, returns the node's resident memory then.
 	Every time.Duration
 	RSS   func() float64
+	// Keys and SetupKey are the workers' keys and the setup key of a
+	// scenario with a Genesis; otherwise each worker signs from a fresh
+	// account.
+	Keys     []*tx.PrivateKey
+	SetupKey *tx.PrivateKey
 }
 
 // Sample is one interval of a run.
@@ -227,7 +302,11 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			signers[w], errs[w] = newSigner(info.ChainID, o.Scenario, uint64(w)<<40)
+			var key *tx.PrivateKey
+			if w < len(o.Keys) {
+				key = o.Keys[w]
+			}
+			signers[w], errs[w] = newSigner(info.ChainID, o.Scenario, uint64(w)<<40, key)
 			if errs[w] == nil && !live {
 				work[w], _, errs[w] = signers[w].sign(perWorker)
 			}
@@ -236,6 +315,11 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	if o.Scenario.Prepare != nil {
+		if err := prepare(ctx, c, info.ChainID, o, perWorker); err != nil {
+			return nil, err
+		}
 	}
 
 	var committed, failed atomic.Uint64
@@ -344,10 +428,12 @@ type signer struct {
 	expiry  int64
 }
 
-func newSigner(chainID string, s Scenario, first uint64) (*signer, error) {
-	key, err := tx.GenerateKey(tx.Ed25519, rand.Reader)
-	if err != nil {
-		return nil, err
+func newSigner(chainID string, s Scenario, first uint64, key *tx.PrivateKey) (*signer, error) {
+	if key == nil {
+		var err error
+		if key, err = tx.GenerateKey(tx.Ed25519, rand.Reader); err != nil {
+			return nil, err
+		}
 	}
 	return &signer{key: key, chainID: chainID, s: s, first: first, expiry: time.Now().Add(24 * time.Hour).UnixMilli()}, nil
 }
@@ -377,12 +463,42 @@ func (g *signer) sign(n int) ([][]byte, []any, error) {
 	return out, bodies, nil
 }
 
+// prepare commits a scenario's setup transactions, signed by the setup
+// key, before the clock starts.
+func prepare(ctx context.Context, c *client.Client, chainID string, o Options, perWorker int) error {
+	if o.SetupKey == nil {
+		return fmt.Errorf("bench: scenario %s needs its own embedded node", o.Scenario.Name)
+	}
+	module, typ, bodies := o.Scenario.Prepare(perWorker)
+	setup := Scenario{Name: "setup", Module: module, Type: typ, Body: func(i uint64, _ tx.PublicKey) any { return bodies[i] }}
+	g, err := newSigner(chainID, setup, 0, o.SetupKey)
+	if err != nil {
+		return err
+	}
+	for len(bodies) > int(g.first) {
+		raws, _, err := g.sign(min(o.Batch, len(bodies)-int(g.first)))
+		if err != nil {
+			return err
+		}
+		items, err := c.SubmitBatchWait(ctx, raws)
+		if err != nil {
+			return fmt.Errorf("bench: setup: %w", err)
+		}
+		for _, it := range items {
+			if it.Error != nil || it.Code != "ok" {
+				return fmt.Errorf("bench: setup transaction refused (%v, %s)", it.Error, it.Code)
+			}
+		}
+	}
+	return nil
+}
+
 // runReads commits o.Setup transactions of a read scenario, then has
 // o.Concurrency workers GET their paths round robin for o.Duration, each
 // over its own keep-alive connection.
 func runReads(ctx context.Context, c *client.Client, chainID string, o Options) (*Report, error) {
 	setup := max(o.Setup, 1)
-	g, err := newSigner(chainID, o.Scenario, 0)
+	g, err := newSigner(chainID, o.Scenario, 0, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -534,7 +650,7 @@ func Preload(ctx context.Context, c *client.Client, n uint64, workers, batch int
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			g, err := newSigner(info.ChainID, Scenarios[0], uint64(w)<<40)
+			g, err := newSigner(info.ChainID, Scenarios[0], uint64(w)<<40, nil)
 			if err != nil {
 				errs[w] = err
 				return
