@@ -206,6 +206,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	if sc.Path != nil {
 		progress("signing and committing %d transactions to read...\n", *setup)
+	} else if pace > 0 {
+		progress("signing each batch as it goes\n")
 	} else {
 		progress("signing %d transactions...\n", n)
 	}
