@@ -45,6 +45,8 @@ Scenarios:
                  GET /1.0/identifiers/{did}, each over one keep-alive
                  connection
   resolve-proof  the same reads with proof=1 (state proof and checkpoint)
+  mixed          writes of two modules: every other transaction anchors a
+                 digest, the others create DIDs
   gov-vote       Board votes: the embedded node's genesis gives each worker
                  a voting seat, the changes are drafted before the clock
                  starts, and each worker votes on change 1, 2, ... (a vote
