@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -238,16 +239,24 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // running is a node started in this process with its API listening.
 type running struct {
 	addr    string
+	home    home
 	driver  api.Driver
 	genesis *ledger.Genesis
 	cancel  context.CancelFunc
 	done    chan error
+
+	once    sync.Once
+	stopErr error
 }
 
-// stop stops the node and its API and waits for both.
+// stop stops the node and its API and waits for both. Later calls return
+// the first one's result.
 func (r *running) stop() error {
-	r.cancel()
-	return <-r.done
+	r.once.Do(func() {
+		r.cancel()
+		r.stopErr = <-r.done
+	})
+	return r.stopErr
 }
 
 // network reads the home's network configuration; ok is false for an
@@ -340,11 +349,15 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, p
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
-	r := &running{addr: ln.Addr().String(), driver: drv, genesis: g, cancel: cancel, done: make(chan error, 1)}
+	r := &running{addr: ln.Addr().String(), home: h, driver: drv, genesis: g, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		err := eg.Wait()
 		log.Info("node stopped", "height", drv.Head().Height)
-		r.done <- errors.Join(err, st.Close())
+		cerr := st.Close()
+		if st.Failed() != nil {
+			cerr = nil // the failure is err already
+		}
+		r.done <- errors.Join(err, cerr)
 	}()
 	log.Info("node started", "chain", g.ChainID, "height", drv.Head().Height, "network", isNetwork, "http", "http://"+r.addr)
 	return r, nil
