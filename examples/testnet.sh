@@ -140,7 +140,7 @@ expect_output 'change 1: voting' agora gov draft --node "$(url 0)" --key dir-exc
 	--action "ledger.set_validator=$validator"
 for d in dir-exchanges dir-custodians dir-identity; do show agora gov vote 1 yes --key "$d" --node "$(url 1)"; done
 expect_output 'change 1: public-review' agora gov open-review 1 --node "$(url 2)"
-echo "(waiting for the review period, 8 s, and the execution delay, 3 s)"
+echo "(waiting for the public review period and the execution delay of the demo Bylaws)"
 for ((i = 0; i < 600; i++)); do
 	curl -fsS "$(url 0)/v1/ledger/validators" | grep -q '"name":"org4"' && break
 	sleep 0.1
