@@ -731,3 +731,20 @@ func TestConsensusKey(t *testing.T) {
 		t.Error("ConsensusKey of a home without keys")
 	}
 }
+
+// TestCheckErrorCodes checks that a CheckTx refusal that Submit rebuilds
+// from CometBFT's response keeps its stable code, for every code.
+func TestCheckErrorCodes(t *testing.T) {
+	for _, code := range ledger.Codes() {
+		if code == "ok" || code == "internal" {
+			continue
+		}
+		err := &checkError{code: code, msg: "refused"}
+		if got := ledger.Code(err); got != code {
+			t.Errorf("code %q comes back as %q", code, got)
+		}
+		if codeNumber(code) == 0 {
+			t.Errorf("code %q has ABCI code 0, which means accepted", code)
+		}
+	}
+}
