@@ -81,3 +81,50 @@ func TestNodeCache(t *testing.T) {
 	}
 	st.Close()
 }
+
+// TestRecentAndCosigned: snapshots read the last block's header and
+// checkpoint, and cosignatures, the same from memory as from the disk,
+// after a reopen too.
+func TestRecentAndCosigned(t *testing.T) {
+	dir := t.TempDir()
+	st := open(t, dir)
+	if err := st.Init([]byte("genesis"), stateOutcome(0), []byte("checkpoint 0\n")); err != nil {
+		t.Fatal(err)
+	}
+	for h := uint64(1); h <= 3; h++ {
+		if err := st.Commit(stateOutcome(h), fmt.Appendf(nil, "checkpoint %d\n", h)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.AddCosignatures(2, []byte("— w1 AAAA\n")); err != nil {
+		t.Fatal(err)
+	}
+	check := func(st *store.Store) {
+		t.Helper()
+		sn := st.Snapshot()
+		defer sn.Close()
+		for h := uint64(0); h <= 3; h++ {
+			hdr, err := sn.Header(h)
+			if err != nil || hdr.Height != h {
+				t.Fatalf("header %d: %+v %v", h, hdr, err)
+			}
+			cp, err := sn.Checkpoint(h)
+			if err != nil || string(cp) != fmt.Sprintf("checkpoint %d\n", h) {
+				t.Fatalf("checkpoint %d: %q %v", h, cp, err)
+			}
+			cs, err := sn.Cosignatures(h)
+			want := ""
+			if h == 2 {
+				want = "— w1 AAAA\n"
+			}
+			if err != nil || string(cs) != want {
+				t.Fatalf("cosignatures %d: %q %v, want %q", h, cs, err, want)
+			}
+		}
+	}
+	check(st)
+	st.Close()
+	st = open(t, dir)
+	defer st.Close()
+	check(st)
+}

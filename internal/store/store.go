@@ -90,6 +90,18 @@ type Store struct {
 	failed atomic.Pointer[error]
 	// upper caches the state map's upper nodes, which every proof reads.
 	upper nodeCache
+	// recent is the last committed block's header and checkpoint, which
+	// every proven answer reads and which never change.
+	recent atomic.Pointer[recentBlock]
+	// cosigned is one more than the highest height with cosignatures
+	// (0: none), so that reads for later heights need not look.
+	cosigned atomic.Uint64
+}
+
+// recentBlock is a committed block's header and signed checkpoint.
+type recentBlock struct {
+	header     ledger.Header
+	checkpoint []byte
 }
 
 // Open opens (creating if needed) the store in dir.
@@ -118,7 +130,12 @@ func open(dir string, fs vfs.FS, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	return &Store{db: db}, nil
+	st := &Store{db: db}
+	if err := st.loadCosigned(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // Close closes the store. A store that failed is left as it is (Pebble
@@ -349,7 +366,23 @@ func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome, checkpoint []byte) 
 		return writeError{err}
 	}
 	s.upper.committed(out)
+	if checkpoint != nil {
+		s.recent.Store(&recentBlock{header: out.Header, checkpoint: bytes.Clone(checkpoint)})
+	}
 	return nil
+}
+
+// loadCosigned finds the highest height with cosignatures.
+func (s *Store) loadCosigned() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte("w"), UpperBound: []byte("x")})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	if it.Last() && len(it.Key()) == 9 {
+		s.cosigned.Store(binary.BigEndian.Uint64(it.Key()[1:]) + 1)
+	}
+	return it.Error()
 }
 
 // Block returns the record of the block at height h.
@@ -495,6 +528,12 @@ func (s *Store) AddCosignatures(h uint64, lines []byte) (err error) {
 	}
 	if err := s.db.Set(cosignatureKey(h), append(old, lines...), pebble.Sync); err != nil {
 		return writeError{err}
+	}
+	for {
+		top := s.cosigned.Load()
+		if h+1 <= top || s.cosigned.CompareAndSwap(top, h+1) {
+			break
+		}
 	}
 	return nil
 }
@@ -656,6 +695,7 @@ func getEntry(r reader, i uint64) ([]byte, error) {
 // concurrent use.
 type Snapshot struct {
 	snap  *pebble.Snapshot
+	st    *Store
 	upper *nodeCache
 	// head is the snapshot's head height, once read; ok says it was.
 	head   uint64
@@ -663,7 +703,7 @@ type Snapshot struct {
 }
 
 // Snapshot returns a view of the state as of now.
-func (s *Store) Snapshot() *Snapshot { return &Snapshot{snap: s.db.NewSnapshot(), upper: &s.upper} }
+func (s *Store) Snapshot() *Snapshot { return &Snapshot{snap: s.db.NewSnapshot(), st: s, upper: &s.upper} }
 
 // Close releases the snapshot.
 func (s *Snapshot) Close() error { return s.snap.Close() }
@@ -710,15 +750,31 @@ func (s *Snapshot) Head() (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-// Header returns the header of the block at height h.
-func (s *Snapshot) Header(h uint64) (*ledger.Header, error) { return getHeader(s.snap, h) }
+// Header returns the header of the block at height h. A committed block's
+// header never changes, so the last one comes from memory.
+func (s *Snapshot) Header(h uint64) (*ledger.Header, error) {
+	if r := s.st.recent.Load(); r != nil && r.header.Height == h {
+		hdr := r.header
+		return &hdr, nil
+	}
+	return getHeader(s.snap, h)
+}
 
-// Checkpoint returns the signed checkpoint of the block at height h.
-func (s *Snapshot) Checkpoint(h uint64) ([]byte, error) { return getCheckpoint(s.snap, h) }
+// Checkpoint returns the signed checkpoint of the block at height h (the
+// last one from memory: it never changes either).
+func (s *Snapshot) Checkpoint(h uint64) ([]byte, error) {
+	if r := s.st.recent.Load(); r != nil && r.header.Height == h {
+		return bytes.Clone(r.checkpoint), nil
+	}
+	return getCheckpoint(s.snap, h)
+}
 
 // Cosignatures returns the witness cosignature lines of the checkpoint of
 // the block at height h (see Store.Cosignatures).
 func (s *Snapshot) Cosignatures(h uint64) ([]byte, error) {
+	if h >= s.st.cosigned.Load() {
+		return nil, nil // none at h now, so none when the snapshot was taken
+	}
 	v, _, err := getFrom(s.snap, cosignatureKey(h))
 	return v, err
 }
