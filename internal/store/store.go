@@ -703,7 +703,9 @@ type Snapshot struct {
 }
 
 // Snapshot returns a view of the state as of now.
-func (s *Store) Snapshot() *Snapshot { return &Snapshot{snap: s.db.NewSnapshot(), st: s, upper: &s.upper} }
+func (s *Store) Snapshot() *Snapshot {
+	return &Snapshot{snap: s.db.NewSnapshot(), st: s, upper: &s.upper}
+}
 
 // Close releases the snapshot.
 func (s *Snapshot) Close() error { return s.snap.Close() }
