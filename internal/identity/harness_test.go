@@ -55,11 +55,19 @@ func newLedger(t testing.TB) *ledgerH {
 // is the demo Community (gov.Demo) with keys from keyFor.
 func newGovLedger(t testing.TB) *ledgerH {
 	t.Helper()
+	return newGovLedgerWith(t, func(*gov.Genesis) {})
+}
+
+// newGovLedgerWith is newGovLedger with the demo genesis changed by edit.
+func newGovLedgerWith(t testing.TB, edit func(*gov.Genesis)) *ledgerH {
+	t.Helper()
 	e, err := ledger.NewExecutor(testChain, Module{}, gov.Module{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gj, err := json.Marshal(gov.Demo(func(name string) tx.PublicKey { return keyFor(t, name, tx.Ed25519).Public() }))
+	g := gov.Demo(func(name string) tx.PublicKey { return keyFor(t, name, tx.Ed25519).Public() })
+	edit(g)
+	gj, err := json.Marshal(g)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -211,3 +211,31 @@ func TestPinnedRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestNestedSponsor checks that a member of a body that is itself a
+// member of the namespace's controller may assist, as deep as a body's
+// rule counts members, and no deeper.
+func TestNestedSponsor(t *testing.T) {
+	// exchanges ⊃ custodians ⊃ identity ⊃ users ⊃ governments: the
+	// regulator is four bodies below exchanges, beyond gov.MaxNesting.
+	nest := map[string]string{"exchanges": "custodians", "custodians": "identity", "identity": "users", "users": "governments"}
+	h := newGovLedgerWith(t, func(g *gov.Genesis) {
+		for i := range g.Bodies {
+			if sub, ok := nest[g.Bodies[i].ID]; ok {
+				g.Bodies[i].Members = append(g.Bodies[i].Members, gov.Member{Name: sub, Body: sub})
+			}
+		}
+	})
+	alice := keyFor(t, "alice-did", tx.Ed25519)
+	did := h.create(alice, keyFor(t, "alice-next", tx.Ed25519))
+	reg := func(name string) *RegisterName { return &RegisterName{Name: name, DID: did} }
+	h.run([]step{
+		{desc: "a member of a member body (custodians)", keys: keys(alice, keyFor(t, "custodian-zurich", tx.Ed25519)), typ: "register-name", msg: reg("a.exchange"), code: "ok"},
+		{desc: "three bodies down (users)", keys: keys(alice, keyFor(t, "alice", tx.Ed25519)), typ: "register-name", msg: reg("b.exchange"), code: "ok"},
+		{desc: "four bodies down (governments): too deep", keys: keys(alice, keyFor(t, "regulator", tx.Ed25519)), typ: "register-name", msg: reg("c.exchange"),
+			code: "unauthorized", reason: "member-assisted"},
+	})
+	if r, _ := LookupName(h.view(nil), "b.exchange"); r == nil || r.Sponsor != "alice of users" {
+		t.Errorf("b.exchange = %+v, want sponsored by alice of users", r)
+	}
+}
