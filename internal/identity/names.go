@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -196,8 +197,11 @@ func onboard(ctx *ledger.Context, name, did string) (ns, policy, sponsor string,
 	}
 	gv := ctx.View(gov.Name)
 	r, err := gov.ResourceIn(gv, ns)
-	if err != nil {
+	if errors.Is(err, ledger.ErrNotFound) {
 		return "", "", "", fmt.Errorf("%w: no namespace serves %s: governance delegates namespaces (resource %s)", ledger.ErrNotFound, name, ns)
+	}
+	if err != nil {
+		return "", "", "", err
 	}
 	if _, err := controlledBy(ctx, did); err != nil {
 		return "", "", "", err
