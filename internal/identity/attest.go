@@ -288,12 +288,12 @@ func Attestations(kv *ledger.KV, did string) ([]Attestation, error) {
 type Score struct {
 	DID string `json:"did"`
 	// Score is in thousandths: 0 to MaxScore.
-	Score     int            `json:"score"`
-	Attesters []ScoredAttest `json:"attesters"`
+	Score     int              `json:"score"`
+	Attesters []AttesterWeight `json:"attesters"`
 }
 
-// ScoredAttest is one attester's part in a score.
-type ScoredAttest struct {
+// AttesterWeight is one attester's part in a score.
+type AttesterWeight struct {
 	DID        string   `json:"did"`
 	Claims     []string `json:"claims"`
 	Accredited bool     `json:"accredited"`
@@ -311,14 +311,14 @@ func ConfidenceScore(kv, gv *ledger.KV, did string) (*Score, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := &Score{DID: did, Attesters: []ScoredAttest{}}
+	sc := &Score{DID: did, Attesters: []AttesterWeight{}}
 	unaccredited := 0
 	for _, a := range atts { // sorted by attester
 		if n := len(sc.Attesters); n > 0 && sc.Attesters[n-1].DID == a.Attester {
 			sc.Attesters[n-1].Claims = append(sc.Attesters[n-1].Claims, a.Claim)
 			continue
 		}
-		p := ScoredAttest{DID: a.Attester, Claims: []string{a.Claim}}
+		p := AttesterWeight{DID: a.Attester, Claims: []string{a.Claim}}
 		s, err := load(kv, a.Attester)
 		if err != nil {
 			return nil, fmt.Errorf("%w: attester %s: %v", ledger.ErrStorage, a.Attester, err)

@@ -87,7 +87,8 @@ func TestAttestations(t *testing.T) {
 	h.roundTrip()
 }
 
-func (h *ledgerH) must2(module string, key *tx.PrivateKey, typ string, msg any) {
+// mustIn is must for a message of module.
+func (h *ledgerH) mustIn(module string, key *tx.PrivateKey, typ string, msg any) {
 	h.t.Helper()
 	if r := h.doIn(module, keys(key), typ, msg); !r.OK() {
 		h.t.Fatalf("%s: %s: %s", typ, r.Code, r.Error)
@@ -141,7 +142,7 @@ func TestVerification(t *testing.T) {
 	}
 	// The registry withdraws the accreditation: the anchor stands but is
 	// no longer valid.
-	h.must2(gov.Name, telcoID, "set-entry", &gov.SetEntry{Resource: VerifiersResource, Key: homeDID, Delete: true})
+	h.mustIn(gov.Name, telcoID, "set-entry", &gov.SetEntry{Resource: VerifiersResource, Key: homeDID, Delete: true})
 	if v, err := check(digest); err != nil || v.Valid || v.Accredited || v.Organisation != "Tokyo Telco Identity" {
 		t.Errorf("after the accreditation is withdrawn: %+v, %v", v, err)
 	}
