@@ -2,11 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -14,6 +20,7 @@ import (
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/tx"
 )
 
 const benchUsage = `
@@ -42,6 +49,10 @@ Scenarios:
                  GET /1.0/identifiers/{did}, each over one keep-alive
                  connection
   resolve-proof  the same reads with proof=1 (state proof and checkpoint)
+  gov-vote       Board votes: the embedded node's genesis gives each worker
+                 a voting seat, the changes are drafted before the clock
+                 starts, and each worker votes on change 1, 2, ... (a vote
+                 closes when every seat has voted)
 
 For the read scenarios the report counts requests, not transactions:
 committed is the requests answered 200 OK, tx_per_sec is requests per
@@ -49,8 +60,21 @@ second, and latency is per request. The ceiling is still the machine's
 Ed25519 verifications per second (a proven answer carries a signed
 checkpoint but costs the node no verification).
 
+Scale and soak:
+  --preload N    first commit N notary anchors (as fast as the node takes
+                 them), then run the scenario on that ledger; the report
+                 adds the records, the size of a proven answer about one
+                 of them, the store's bytes per record and, for an
+                 embedded node, the time it takes to start again
+  --rate R       pace the load to R tx/s, or to P% of the capacity that a
+                 10 s probe measures first ("80%"), signing as it goes
+  --every D      report a sample (throughput, p50, p99, resident memory)
+                 every D, with the memory growth and p99 spread over them
+
 Examples:
   agora bench
+  agora bench --preload 1000000 --scenario notary --duration 10s --json
+  agora bench --rate 80% --duration 30m --every 1m --json    # a soak
   agora bench --scenario notary --duration 10s --json
   agora bench --scenario did-create --duration 10s --json
   agora bench --scenario did-rotate --duration 10s --json
@@ -71,8 +95,18 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	quiet := fs.Bool("q", false, "no progress output")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
+	preload := fs.Uint64("preload", 0, "commit `N` notary anchors before the run")
+	rate := fs.String("rate", "", "pace the load to `R` tx/s, or P% of a measured capacity")
+	every := fs.Duration("every", 0, "report a sample every `D`")
+	list := fs.Bool("list", false, "list the scenarios' names and exit")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if *list {
+		for _, sc := range bench.Scenarios {
+			fmt.Fprintln(stdout, sc.Name)
+		}
+		return nil
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -105,6 +139,14 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
 	target := *nodeURL
 	embedded := target == ""
+	if sc.Genesis != nil && !embedded {
+		return usageError("scenario %s sets up its own ledger: run it without --node", sc.Name)
+	}
+	if sc.Genesis != nil && *concurrency > 63 {
+		return usageError("scenario %s gives each worker a Board seat: at most 63 workers", sc.Name)
+	}
+	var workerKeys []*tx.PrivateKey
+	var setupKey *tx.PrivateKey
 	var rn *running
 	if embedded {
 		dir, err := os.MkdirTemp("", "agora-bench-")
@@ -116,6 +158,18 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		g := &ledger.Genesis{ChainID: "agora-bench", Time: time.Now().UTC().Truncate(time.Second), Params: ledger.DefaultParams()}
 		if err := setNotaryGenesis(g, "open", nil); err != nil {
 			return err
+		}
+		if sc.Genesis != nil {
+			if workerKeys, setupKey, err = scenarioKeys(*concurrency); err != nil {
+				return err
+			}
+			pubs := make([]tx.PublicKey, len(workerKeys))
+			for i, k := range workerKeys {
+				pubs[i] = k.Public()
+			}
+			if err := sc.Genesis(g, pubs, setupKey.Public()); err != nil {
+				return err
+			}
 		}
 		if err := writeGenesis(h, g); err != nil {
 			return err
@@ -132,9 +186,28 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		target = "http://" + rn.addr
 		progress("embedded node at %s (home %s)\n", target, dir)
 	}
+	var samples [][]byte
+	if *preload > 0 {
+		progress("preloading %d notary anchors...\n", *preload)
+		t := time.Now()
+		samples, err = bench.Preload(ctx, client.New(target), *preload, *concurrency, *batch, func(done uint64) {
+			progress("\r  %5.0fs  committed %10d  %8.0f tx/s", time.Since(t).Seconds(), done, float64(done)/time.Since(t).Seconds())
+		})
+		progress("\n")
+		if err != nil {
+			return err
+		}
+	}
+	var pace float64
+	if *rate != "" {
+		if pace, err = benchRate(ctx, *rate, client.New(target), sc, *concurrency, *batch, progress); err != nil {
+			return err
+		}
+		progress("pacing the load at %.0f tx/s\n", pace)
+	}
 	n := *presign
-	if n == 0 {
-		n = int(ceiling*duration.Seconds()) + *concurrency**batch
+	if n == 0 && pace == 0 {
+		n = int(2*ceiling*duration.Seconds()) + *concurrency**batch // the ceiling bounds the rate; twice it, as a run on a busy machine may measure it low
 	}
 	if sc.Path != nil {
 		progress("signing and committing %d transactions to read...\n", *setup)
@@ -149,6 +222,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	var t0 time.Time
 	rep, err := bench.Run(ctx, client.New(target), bench.Options{
 		Scenario: sc, Duration: *duration, Concurrency: *concurrency, Batch: *batch, Presign: n, Setup: *setup,
+		Rate: pace, Every: *every, RSS: rssMB, Keys: workerKeys, SetupKey: setupKey,
 		Started: func() {
 			t0 = time.Now()
 			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
@@ -174,6 +248,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 		rep.MaxRSSMB = float64(ru1.Maxrss) / 1024
 	}
+	if *preload > 0 {
+		if err := measureScale(ctx, rep, *preload, samples, target, rn, stderr); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		if perr := printJSON(stdout, rep); perr != nil {
 			return perr
@@ -189,6 +268,107 @@ ratio        %.2f of the ceiling
 		if rep.CPUCores > 0 {
 			fmt.Fprintf(stdout, "process      %.2f cores busy, max RSS %.0f MB (node and load generator together)\n", rep.CPUCores, rep.MaxRSSMB)
 		}
+		if rep.Records > 0 {
+			fmt.Fprintf(stdout, "scale        %d records: a proven answer %d bytes, %.0f bytes of store per record", rep.Records, rep.ProofBytes, rep.DiskBytesPerRecord)
+			if rep.RestartS > 0 {
+				fmt.Fprintf(stdout, ", restart %.2fs", rep.RestartS)
+			}
+			fmt.Fprintln(stdout)
+		}
+		for _, sm := range rep.Samples {
+			fmt.Fprintf(stdout, "  %6.0fs  %8.0f tx/s  p50 %6.1f ms  p99 %6.1f ms  rss %5.0f MB\n", sm.ElapsedS, sm.TxPerSec, sm.P50ms, sm.P99ms, sm.RSSMB)
+		}
+		if rep.MemGrowth > 0 {
+			fmt.Fprintf(stdout, "soak         memory %.2f× from the second sample to the last; worst p99 %.2f× the median\n", rep.MemGrowth, rep.P99Spread)
+		}
 	}
 	return err
+}
+
+// benchRate parses --rate: a rate in tx/s, or a share of the capacity a
+// 10 s probe measures first, signing as it goes as the paced run will.
+func benchRate(ctx context.Context, s string, c *client.Client, sc bench.Scenario, conc, batch int, progress func(string, ...any)) (float64, error) {
+	pct, isPct := strings.CutSuffix(s, "%")
+	v, err := strconv.ParseFloat(pct, 64)
+	if err != nil || v <= 0 || (isPct && v > 100) {
+		return 0, usageError("--rate %q: want tx/s (5000) or a share of the capacity (80%%)", s)
+	}
+	if !isPct {
+		return v, nil
+	}
+	progress("probing capacity for 10s...\n")
+	probe, err := bench.Run(ctx, c, bench.Options{Scenario: sc, Duration: 10 * time.Second, Concurrency: conc, Batch: batch, Live: true})
+	if err != nil {
+		return 0, err
+	}
+	progress("capacity: %.0f tx/s (signing as it goes)\n", probe.TxPerSec)
+	return probe.TxPerSec * v / 100, nil
+}
+
+// rssMB returns this process's resident memory in MB (Linux), 0 elsewhere.
+func rssMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// measureScale adds to rep what a preloaded ledger costs: the size of a
+// proven answer about a preloaded record, the store's bytes per record
+// and, for an embedded node (rn), how long it takes to start again.
+func measureScale(ctx context.Context, rep *bench.Report, records uint64, samples [][]byte, target string, rn *running, stderr io.Writer) error {
+	rep.Records = records
+	c := client.New(target)
+	if len(samples) > 0 {
+		_, body, err := c.GetRaw(ctx, "/v1/notary/anchors/"+hex.EncodeToString(samples[0])+"?proof=1")
+		if err != nil {
+			return err
+		}
+		rep.ProofBytes = len(body)
+	}
+	if rn == nil {
+		return nil
+	}
+	h := rn.home
+	if err := rn.stop(); err != nil {
+		return err
+	}
+	var size int64
+	filepath.WalkDir(h.data(), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				size += info.Size()
+			}
+		}
+		return nil
+	})
+	rep.DiskBytesPerRecord = float64(size) / float64(records+rep.Committed)
+	t := time.Now()
+	again, err := startNode(ctx, h, node.Config{HTTP: "127.0.0.1:0", LogLevel: "warn"}, newLogger(stderr, "warn"), "bench")
+	if err != nil {
+		return err
+	}
+	rep.RestartS = time.Since(t).Seconds()
+	return again.stop()
+}
+
+// scenarioKeys makes the keys of a scenario that sets up its own ledger:
+// one per worker, and the setup key.
+func scenarioKeys(n int) ([]*tx.PrivateKey, *tx.PrivateKey, error) {
+	keys := make([]*tx.PrivateKey, n+1)
+	for i := range keys {
+		k, err := tx.GenerateKey(tx.Ed25519, rand.Reader)
+		if err != nil {
+			return nil, nil, err
+		}
+		keys[i] = k
+	}
+	return keys[:n], keys[n], nil
 }

@@ -46,3 +46,7 @@ func runExample(t *testing.T, script string) {
 		t.Logf("%s", out)
 	}
 }
+
+// TestExamplesGovernance keeps the walkthrough in examples/governance.sh
+// working.
+func TestExamplesGovernance(t *testing.T) { runExample(t, "governance.sh") }

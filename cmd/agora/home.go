@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -237,16 +238,24 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // running is a node started in this process with its API listening.
 type running struct {
 	addr    string
+	home    home
 	node    *node.Node
 	genesis *ledger.Genesis
 	cancel  context.CancelFunc
 	done    chan error
+
+	once    sync.Once
+	stopErr error
 }
 
-// stop stops the node and its API and waits for both.
+// stop stops the node and its API and waits for both. Later calls return
+// the first one's result.
 func (r *running) stop() error {
-	r.cancel()
-	return <-r.done
+	r.once.Do(func() {
+		r.cancel()
+		r.stopErr = <-r.done
+	})
+	return r.stopErr
 }
 
 // startNode starts a node from home in the background; it runs until
@@ -303,11 +312,15 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, p
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
-	r := &running{addr: ln.Addr().String(), node: n, genesis: g, cancel: cancel, done: make(chan error, 1)}
+	r := &running{addr: ln.Addr().String(), home: h, node: n, genesis: g, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		err := eg.Wait()
 		log.Info("node stopped", "height", n.Head().Height)
-		r.done <- errors.Join(err, st.Close())
+		cerr := st.Close()
+		if st.Failed() != nil {
+			cerr = nil // the failure is err already
+		}
+		r.done <- errors.Join(err, cerr)
 	}()
 	log.Info("node started", "chain", g.ChainID, "height", n.Head().Height, "http", "http://"+r.addr)
 	return r, nil

@@ -14,6 +14,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +27,9 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/client"
+	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -79,6 +83,15 @@ type Scenario struct {
 	// transactions to run, and the setup transactions they depend on,
 	// which Run commits before the clock starts.
 	Chain func(chainID string, n int) (setup, run [][]byte, err error)
+	// Genesis, if set, is a scenario that needs state a genesis holds (a
+	// governance Board whose directors are the workers): it runs on an
+	// embedded node whose genesis Genesis completes, given the keys the
+	// workers will sign with (Options.Keys) and the key that commits
+	// Prepare's transactions (Options.SetupKey).
+	Genesis func(g *ledger.Genesis, workers []tx.PublicKey, setup tx.PublicKey) error
+	// Prepare, if set, returns the transactions the setup key commits
+	// before the clock starts, when each worker will sign n.
+	Prepare func(n int) (module, typ string, bodies []any)
 }
 
 // Scenarios are the named workloads. More arrive with their modules.
@@ -104,7 +117,64 @@ var Scenarios = []Scenario{{
 	Name: "resolve-proof", Module: identity.Name, Type: "create",
 	Body: didCreate,
 	Path: func(body any) string { return "/1.0/identifiers/" + body.(*identity.Create).DID() + "?proof=1" },
+}, {
+	Name: "gov-vote", Module: gov.Name, Type: "vote",
+	Body: func(i uint64, _ tx.PublicKey) any {
+		return &gov.CastVote{Change: i&(1<<40-1) + 1, Choice: "yes"} // each worker votes on changes 1, 2, ...
+	},
+	Genesis: govGenesis,
+	Prepare: func(n int) (string, string, []any) {
+		params, _ := tx.Marshal(ptr(ledger.DefaultParams()))
+		bodies := make([]any, n)
+		for j := range n {
+			bodies[j] = &gov.Draft{Doc: gov.NewDocRef(fmt.Sprintf("bench change %d", j+1), fmt.Sprintf("bench change %d", j+1)),
+				Actions: []ledger.Action{{Target: ledger.Namespace, Type: "set_params", Body: params}}}
+		}
+		return gov.Name, "draft", bodies
+	},
 }}
+
+func ptr[T any](v T) *T { return &v }
+
+// govGenesis is the governance of the gov-vote scenario: a Board with a
+// voting seat for each worker, in one resource-direct community, and a
+// non-voting seat whose director (the setup key) drafts the changes they
+// vote on; the voting period is an hour, so every vote counts.
+func govGenesis(g *ledger.Genesis, workers []tx.PublicKey, setup tx.PublicKey) error {
+	member := func(name string, k tx.PublicKey) gov.Member { return gov.Member{Name: name, Key: &k} }
+	voters := gov.Body{ID: "voters", Name: "Bench voters", Kind: gov.Direct, Threshold: 1}
+	var seats []gov.Seat
+	for i, k := range workers {
+		m := member(fmt.Sprintf("worker-%d", i), k)
+		voters.Members = append(voters.Members, m)
+		seats = append(seats, gov.Seat{Body: "voters", Voting: true, Director: &m})
+	}
+	s := member("setup", setup)
+	seats = append(seats, gov.Seat{Body: "drafters", Director: &s})
+	one := func(id, kind string) gov.Body {
+		return gov.Body{ID: id, Name: id, Kind: kind, Threshold: 1, Members: []gov.Member{s}}
+	}
+	hour := gov.Duration(time.Hour / time.Millisecond)
+	sec := gov.Genesis{
+		Bylaws: gov.Bylaws{Document: hex.EncodeToString(make([]byte, 32)), Version: 1,
+			Seats:        []gov.Allocation{{Body: "voters", Seats: uint32(len(workers))}, {Body: "drafters", Seats: 1}},
+			VotingPeriod: hour, Quorum: 500, Majority: 501, Supermajority: 667, ReviewPeriod: hour, Objections: 1,
+			ExecutionDelay: hour, ReviewWindow: hour, PetitionWindow: hour, Reject: 1, Remove: 1, Recall: 1,
+			EmergencyOfficer: "role", EmergencyPeriod: hour, ROLE: "role", Secretariat: "secretariat", Ombudsman: "ombudsman"},
+		Bodies:    []gov.Body{voters, one("drafters", gov.Indirect), one("role", gov.ROLE), one("secretariat", gov.Secretariat), one("ombudsman", gov.Ombudsman)},
+		Board:     seats,
+		Resources: []gov.Resource{{ID: gov.RootResource, Name: "root", Controller: "role"}},
+	}
+	b, err := json.Marshal(&sec)
+	if err != nil {
+		return err
+	}
+	if g.Modules == nil {
+		g.Modules = map[string]json.RawMessage{}
+	}
+	g.Modules[gov.Name] = b
+	return nil
+}
 
 // didCreate builds an inception controlled by the worker's key: a DID's
 // id is the hash of its inception, so one key can control many DIDs as
@@ -198,6 +268,32 @@ type Options struct {
 	Started func()
 	// Progress, if set, is called about once a second during the run.
 	Progress func(elapsed time.Duration, committed uint64)
+	// Rate, if positive, paces a write scenario to about that many
+	// transactions per second in all (an open load, for a soak) instead
+	// of as many as the node takes. A paced run signs as it goes.
+	Rate float64
+	// Live makes the workers sign each batch as they go rather than
+	// before the clock starts (as a paced run does), for runs too long to
+	// sign in advance.
+	Live bool
+	// Every, if positive, makes the report carry a Sample per interval of
+	// that length; RSS, if set, returns the node's resident memory then.
+	Every time.Duration
+	RSS   func() float64
+	// Keys and SetupKey are the workers' keys and the setup key of a
+	// scenario with a Genesis; otherwise each worker signs from a fresh
+	// account.
+	Keys     []*tx.PrivateKey
+	SetupKey *tx.PrivateKey
+}
+
+// Sample is one interval of a run.
+type Sample struct {
+	ElapsedS float64 `json:"elapsed_s"`
+	TxPerSec float64 `json:"tx_per_sec"`
+	P50ms    float64 `json:"p50_ms"`
+	P99ms    float64 `json:"p99_ms"`
+	RSSMB    float64 `json:"rss_mb,omitempty"`
 }
 
 // Report is a run's outcome. Its JSON form is what "agora bench --json"
@@ -224,6 +320,20 @@ type Report struct {
 	// run (embedded node only: node and load generator share the process).
 	CPUCores float64 `json:"cpu_cores,omitempty"`
 	MaxRSSMB float64 `json:"max_rss_mb,omitempty"`
+	// Records is how many records the ledger held when the run began (a
+	// preloaded ledger); ProofBytes the size of a proven answer about one
+	// of them; DiskBytesPerRecord the store's size over Records after the
+	// run; RestartS how long the node took to start again after it.
+	Records            uint64  `json:"records,omitempty"`
+	ProofBytes         int     `json:"proof_bytes,omitempty"`
+	DiskBytesPerRecord float64 `json:"disk_bytes_per_record,omitempty"`
+	RestartS           float64 `json:"restart_s,omitempty"`
+	// Samples are the run's intervals (Options.Every); MemGrowth is the
+	// last interval's resident memory over the second's (after warming
+	// up), P99Spread the largest interval p99 over the median one.
+	Samples   []Sample `json:"samples,omitempty"`
+	MemGrowth float64  `json:"mem_growth,omitempty"`
+	P99Spread float64  `json:"p99_spread,omitempty"`
 }
 
 // Run signs and submits transactions to the node c talks to for
@@ -239,10 +349,17 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 	if o.Scenario.Path != nil {
 		return runReads(ctx, c, info.ChainID, o)
 	}
+	// A paced run (a soak) may be too long to sign in advance: its
+	// workers sign each batch as they go.
+	live := o.Live || o.Rate > 0
+	if live && o.Scenario.Chain != nil {
+		return nil, fmt.Errorf("bench: scenario %s signs its chains before the clock starts: it cannot be paced or signed as it goes", o.Scenario.Name)
+	}
 	perWorker := max(o.Presign/o.Concurrency, o.Batch)
 	perWorker = (perWorker + o.Batch - 1) / o.Batch * o.Batch
 	work := make([][][]byte, o.Concurrency)
 	setups := make([][][]byte, o.Concurrency)
+	signers := make([]*signer, o.Concurrency)
 	var wg sync.WaitGroup
 	errs := make([]error, o.Concurrency)
 	for w := range o.Concurrency {
@@ -253,7 +370,14 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 				setups[w], work[w], errs[w] = o.Scenario.Chain(info.ChainID, perWorker)
 				return
 			}
-			work[w], _, errs[w] = presign(info.ChainID, o.Scenario, uint64(w*perWorker), perWorker)
+			var key *tx.PrivateKey
+			if w < len(o.Keys) {
+				key = o.Keys[w]
+			}
+			signers[w], errs[w] = newSigner(info.ChainID, o.Scenario, uint64(w)<<40, key)
+			if errs[w] == nil && !live {
+				work[w], _, errs[w] = signers[w].sign(perWorker)
+			}
 		}()
 	}
 	wg.Wait()
@@ -262,6 +386,11 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 	}
 	if err := commitAll(ctx, c, slices.Concat(setups...), o.Batch); err != nil {
 		return nil, err
+	}
+	if o.Scenario.Prepare != nil {
+		if err := prepare(ctx, c, info.ChainID, o, perWorker); err != nil {
+			return nil, err
+		}
 	}
 
 	var committed, failed atomic.Uint64
@@ -274,6 +403,7 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 	defer cancel()
 	start := time.Now()
 	done := progress(o, start, &committed)
+	win := newWindow(o, start)
 	for w := range o.Concurrency {
 		wg.Add(1)
 		go func() {
@@ -281,18 +411,45 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 			txs := work[w]
 			i := 0
 			defer func() {
-				if i >= len(txs) && rctx.Err() == nil {
+				if !live && i >= len(txs) && rctx.Err() == nil {
 					exhausted.Store(true)
 				}
 			}()
-			for ; i+o.Batch <= len(txs) && rctx.Err() == nil; i += o.Batch {
+			var pace *time.Ticker
+			if o.Rate > 0 { // each worker's share of the rate, a batch at a time
+				pace = time.NewTicker(time.Duration(float64(time.Second) * float64(o.Batch*o.Concurrency) / o.Rate))
+				defer pace.Stop()
+			}
+			for rctx.Err() == nil {
+				var batch [][]byte
+				if live {
+					var err error
+					if batch, _, err = signers[w].sign(o.Batch); err != nil {
+						errs[w] = err
+						return
+					}
+				} else {
+					if i+o.Batch > len(txs) {
+						return
+					}
+					batch = txs[i : i+o.Batch]
+					i += o.Batch
+				}
+				if pace != nil {
+					select {
+					case <-pace.C:
+					case <-rctx.Done():
+						return
+					}
+				}
 				t0 := time.Now()
-				items, err := c.SubmitBatchWait(ctx, txs[i:i+o.Batch])
+				items, err := c.SubmitBatchWait(ctx, batch)
 				if err != nil {
 					errs[w] = err
 					return
 				}
 				d := time.Since(t0)
+				n := 0
 				for _, it := range items {
 					if it.Error != nil || it.Code != "ok" {
 						failed.Add(1)
@@ -300,17 +457,21 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 					}
 					committed.Add(1)
 					lat[w] = append(lat[w], d)
+					n++
 				}
+				win.add(d, n)
 			}
 		}()
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
 	close(done)
+	samples := win.stop()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	r := report(o, elapsed, committed.Load(), failed.Load(), lat)
+	r.summarise(samples)
 	if exhausted.Load() {
 		return r, fmt.Errorf("bench: a worker ran out of pre-signed transactions before the run ended; raise --presign")
 	}
@@ -327,25 +488,42 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
-// presign signs n transactions from a fresh account, sequences 0..n-1,
-// and returns them with their bodies.
-func presign(chainID string, s Scenario, first uint64, n int) ([][]byte, []any, error) {
-	key, err := tx.GenerateKey(tx.Ed25519, rand.Reader)
-	if err != nil {
-		return nil, nil, err
+// signer signs a worker's transactions from its own fresh account, in
+// sequence.
+type signer struct {
+	key     *tx.PrivateKey
+	chainID string
+	s       Scenario
+	first   uint64 // the index of the next body
+	seq     uint64
+	expiry  int64
+}
+
+func newSigner(chainID string, s Scenario, first uint64, key *tx.PrivateKey) (*signer, error) {
+	if key == nil {
+		var err error
+		if key, err = tx.GenerateKey(tx.Ed25519, rand.Reader); err != nil {
+			return nil, err
+		}
 	}
-	expiry := time.Now().Add(time.Hour).UnixMilli()
+	return &signer{key: key, chainID: chainID, s: s, first: first, expiry: time.Now().Add(24 * time.Hour).UnixMilli()}, nil
+}
+
+// sign signs the next n transactions and returns them with their bodies.
+func (g *signer) sign(n int) ([][]byte, []any, error) {
 	out := make([][]byte, n)
 	bodies := make([]any, n)
 	for i := range n {
-		bodies[i] = s.Body(first+uint64(i), key.Public())
+		bodies[i] = g.s.Body(g.first, g.key.Public())
+		g.first++
 		body, err := tx.Marshal(bodies[i])
 		if err != nil {
 			return nil, nil, err
 		}
-		t := &tx.Tx{Version: tx.Version, ChainID: chainID, Module: s.Module, Type: s.Type, Body: body,
-			Signers: []tx.Signer{{Key: key.Public(), Sequence: uint64(i)}}, ExpiryTime: expiry}
-		st, err := tx.Sign(t, key)
+		t := &tx.Tx{Version: tx.Version, ChainID: g.chainID, Module: g.s.Module, Type: g.s.Type, Body: body,
+			Signers: []tx.Signer{{Key: g.key.Public(), Sequence: g.seq}}, ExpiryTime: g.expiry}
+		g.seq++
+		st, err := tx.Sign(t, g.key)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -356,12 +534,46 @@ func presign(chainID string, s Scenario, first uint64, n int) ([][]byte, []any, 
 	return out, bodies, nil
 }
 
+// prepare commits a scenario's setup transactions, signed by the setup
+// key, before the clock starts.
+func prepare(ctx context.Context, c *client.Client, chainID string, o Options, perWorker int) error {
+	if o.SetupKey == nil {
+		return fmt.Errorf("bench: scenario %s needs its own embedded node", o.Scenario.Name)
+	}
+	module, typ, bodies := o.Scenario.Prepare(perWorker)
+	setup := Scenario{Name: "setup", Module: module, Type: typ, Body: func(i uint64, _ tx.PublicKey) any { return bodies[i] }}
+	g, err := newSigner(chainID, setup, 0, o.SetupKey)
+	if err != nil {
+		return err
+	}
+	for len(bodies) > int(g.first) {
+		raws, _, err := g.sign(min(o.Batch, len(bodies)-int(g.first)))
+		if err != nil {
+			return err
+		}
+		items, err := c.SubmitBatchWait(ctx, raws)
+		if err != nil {
+			return fmt.Errorf("bench: setup: %w", err)
+		}
+		for _, it := range items {
+			if it.Error != nil || it.Code != "ok" {
+				return fmt.Errorf("bench: setup transaction refused (%v, %s)", it.Error, it.Code)
+			}
+		}
+	}
+	return nil
+}
+
 // runReads commits o.Setup transactions of a read scenario, then has
 // o.Concurrency workers GET their paths round robin for o.Duration, each
 // over its own keep-alive connection.
 func runReads(ctx context.Context, c *client.Client, chainID string, o Options) (*Report, error) {
 	setup := max(o.Setup, 1)
-	raws, bodies, err := presign(chainID, o.Scenario, 0, setup)
+	g, err := newSigner(chainID, o.Scenario, 0, nil)
+	if err != nil {
+		return nil, err
+	}
+	raws, bodies, err := g.sign(setup)
 	if err != nil {
 		return nil, err
 	}
@@ -484,4 +696,175 @@ func get(ctx context.Context, hc *http.Client, url string) (int, error) {
 	defer resp.Body.Close()
 	_, err = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, err
+}
+
+// Preload commits n notary anchors through the node c talks to, as fast
+// as it takes them: workers each sign from their own fresh account,
+// batch by batch, so memory stays flat however large n is. It calls
+// progress about once a second and returns the digests of a few anchors
+// it committed, for later reads.
+func Preload(ctx context.Context, c *client.Client, n uint64, workers, batch int, progress func(done uint64)) ([][]byte, error) {
+	info, err := c.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var next, done atomic.Uint64
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if progress != nil {
+					progress(done.Load())
+				}
+			}
+		}
+	}()
+	defer close(stop)
+	samples := make([][]byte, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			g, err := newSigner(info.ChainID, Scenarios[0], uint64(w)<<40, nil)
+			if err != nil {
+				errs[w] = err
+				return
+			}
+			for ctx.Err() == nil {
+				first := next.Add(uint64(batch)) - uint64(batch)
+				if first >= n {
+					return
+				}
+				raws, bodies, err := g.sign(int(min(uint64(batch), n-first)))
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				if samples[w] == nil {
+					samples[w] = bodies[0].(*notary.Anchor).SHA256
+				}
+				items, err := c.SubmitBatchWait(ctx, raws)
+				if err != nil {
+					errs[w] = fmt.Errorf("bench: preload: %w", err)
+					return
+				}
+				for _, it := range items {
+					if it.Error != nil || it.Code != "ok" {
+						errs[w] = fmt.Errorf("bench: preload: a transaction was refused (%v, %s)", it.Error, it.Code)
+						return
+					}
+				}
+				done.Add(uint64(len(raws)))
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for _, s := range samples {
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	return out, ctx.Err()
+}
+
+// window gathers a run's latencies per interval (Options.Every).
+type window struct {
+	o       Options
+	start   time.Time
+	mu      sync.Mutex
+	lat     []time.Duration
+	n       int
+	last    time.Time
+	samples []Sample
+	done    chan struct{}
+	wg      sync.WaitGroup
+}
+
+func newWindow(o Options, start time.Time) *window {
+	w := &window{o: o, start: start, last: start, done: make(chan struct{})}
+	if o.Every <= 0 {
+		return w
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		t := time.NewTicker(o.Every)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.done:
+				return
+			case <-t.C:
+				w.cut()
+			}
+		}
+	}()
+	return w
+}
+
+// add records n transactions committed with latency d.
+func (w *window) add(d time.Duration, n int) {
+	if w.o.Every <= 0 || n == 0 {
+		return
+	}
+	w.mu.Lock()
+	for range n {
+		w.lat = append(w.lat, d)
+	}
+	w.n += n
+	w.mu.Unlock()
+}
+
+// cut closes the current interval as a Sample.
+func (w *window) cut() {
+	w.mu.Lock()
+	lat, n := w.lat, w.n
+	w.lat, w.n = nil, 0
+	now := time.Now()
+	span := now.Sub(w.last)
+	w.last = now
+	w.mu.Unlock()
+	slices.Sort(lat)
+	s := Sample{ElapsedS: now.Sub(w.start).Seconds(), TxPerSec: float64(n) / span.Seconds(),
+		P50ms: ms(percentile(lat, 0.50)), P99ms: ms(percentile(lat, 0.99))}
+	if w.o.RSS != nil {
+		s.RSSMB = w.o.RSS()
+	}
+	w.mu.Lock()
+	w.samples = append(w.samples, s)
+	w.mu.Unlock()
+}
+
+func (w *window) stop() []Sample {
+	close(w.done)
+	w.wg.Wait()
+	return w.samples
+}
+
+// summarise sets the report's samples, memory growth and p99 spread.
+func (r *Report) summarise(samples []Sample) {
+	r.Samples = samples
+	if len(samples) < 3 {
+		return
+	}
+	if first, last := samples[1].RSSMB, samples[len(samples)-1].RSSMB; first > 0 {
+		r.MemGrowth = last / first
+	}
+	p99 := make([]float64, 0, len(samples))
+	for _, s := range samples[1:] {
+		p99 = append(p99, s.P99ms)
+	}
+	slices.Sort(p99)
+	if med := p99[len(p99)/2]; med > 0 {
+		r.P99Spread = p99[len(p99)-1] / med
+	}
 }

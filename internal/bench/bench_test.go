@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
@@ -32,7 +33,7 @@ func TestDIDCreate(t *testing.T) {
 }
 
 func TestFindScenario(t *testing.T) {
-	for _, name := range []string{"notary", "did-create", "did-rotate", "resolve", "resolve-proof"} {
+	for _, name := range []string{"notary", "did-create", "did-rotate", "resolve", "resolve-proof", "gov-vote"} {
 		if _, err := FindScenario(name); err != nil {
 			t.Errorf("FindScenario(%q): %v", name, err)
 		}
@@ -83,4 +84,93 @@ func TestRotations(t *testing.T) {
 		state.ApplyOutcome(out)
 		head = out.Header
 	}
+}
+
+// TestGovVote runs the gov-vote scenario's genesis, setup and votes
+// through a real executor: every draft and every vote succeeds, and a
+// change closes approved once every worker has voted on it.
+func TestGovVote(t *testing.T) {
+	sc, err := FindScenario("gov-vote")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 3
+	var keys []*tx.PrivateKey
+	var pubs []tx.PublicKey
+	for range workers + 1 {
+		k, err := tx.GenerateKey(tx.Ed25519, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, pubs = append(keys, k), append(pubs, k.Public())
+	}
+	g := &ledger.Genesis{ChainID: "agora-bench", Time: time.Unix(1700000000, 0).UTC(), Params: ledger.DefaultParams()}
+	if err := sc.Genesis(g, pubs[:workers], pubs[workers]); err != nil {
+		t.Fatal(err)
+	}
+	e, err := ledger.NewExecutor(g.ChainID, gov.Module{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.InitGenesis(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := ledgertest.State{}
+	st.ApplyOutcome(out)
+	head := out.Header
+	apply := func(raws [][]byte) {
+		t.Helper()
+		b := ledger.Block{ChainID: g.ChainID, Height: head.Height + 1, Time: time.UnixMilli(head.Time + 1000)}
+		out, err := e.Apply(st, &head, b, raws, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range out.Results {
+			if !r.OK() {
+				t.Fatalf("block %d transaction %d: %s", b.Height, i, r.Error)
+			}
+		}
+		st.ApplyOutcome(out)
+		head = out.Header
+	}
+	module, typ, bodies := sc.Prepare(2)
+	setup, err := newSigner(g.ChainID, Scenario{Module: module, Type: typ, Body: func(i uint64, _ tx.PublicKey) any { return bodies[i] }}, 0, keys[workers])
+	if err != nil {
+		t.Fatal(err)
+	}
+	raws, _, err := setup.sign(len(bodies))
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(raws)
+	for w := range workers {
+		s, err := newSigner(g.ChainID, sc, uint64(w)<<40, keys[w])
+		if err != nil {
+			t.Fatal(err)
+		}
+		raws, _, err := s.sign(2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apply(raws)
+	}
+	var c gov.ChangeJSON
+	ans, err := findQuery(gov.Module{}, "change").Run(ledger.NewReadView(st, gov.Name, nil), func(string) string { return "2" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = *ans.(*gov.ChangeJSON)
+	if c.Status != gov.StatusApproved || len(c.Votes) != workers {
+		t.Fatalf("change 2: %s with %d votes", c.Status, len(c.Votes))
+	}
+}
+
+func findQuery(m ledger.Module, name string) ledger.Query {
+	for _, q := range m.Queries() {
+		if q.Name == name {
+			return q
+		}
+	}
+	panic("no query " + name)
 }

@@ -485,6 +485,9 @@ func (w *loadWorker) run(ctx context.Context, c *client.Client, chainID string, 
 			return
 		}
 		res, err := c.Submit(ctx, raw, true)
+		if client.IsCode(err, "stopped") {
+			return // the node stopped committing (its disk failed); not a refusal
+		}
 		var ce *client.Error
 		if errors.As(err, &ce) {
 			w.err = fmt.Errorf("%s sequence %d: the node refused it: %w", w.name, seq, err)

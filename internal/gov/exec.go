@@ -269,7 +269,7 @@ func (s *machine) vote(m *CastVote) error {
 	}
 	c.Votes = append(c.Votes, Vote{Seat: seat, Director: st.Director.Name, Choice: m.Choice, Time: s.now()})
 	c.Timeline = s.appendStep(c.Timeline, s.step("vote "+m.Choice, directorName(seat, st), "", ""))
-	if len(c.Votes) == votingDirectors(bd) {
+	if len(c.Votes) >= votingDirectors(bd) {
 		if err := s.tally(c); err != nil {
 			return err
 		}
@@ -551,6 +551,9 @@ func (s *machine) emergencyAct(m *Act) error {
 	bl, _ := s.bylaws()
 	if _, err := s.actAs(bl.EmergencyOfficer); err != nil {
 		return fmt.Errorf("only the emergency officer (%s) takes emergency action: %w", bl.EmergencyOfficer, err)
+	}
+	if touchesBylaws(m.Actions) {
+		return fmt.Errorf("%w: an emergency action may not change the Bylaws or the bodies; that takes the full process", ledger.ErrInvalid)
 	}
 	adv, err := s.body(m.Consulted)
 	if err != nil {

@@ -32,9 +32,10 @@ type GenesisEntry struct {
 	Entry
 }
 
-// Record is one stored key and its canonical CBOR value.
+// Record is one stored key (not all text: base64 in JSON, like the
+// value) and its canonical CBOR value.
 type Record struct {
-	Key   string `json:"key"`
+	Key   []byte `json:"key"`
 	Value []byte `json:"value"`
 }
 
@@ -161,12 +162,12 @@ func (Module) InitGenesis(kv *ledger.KV, raw json.RawMessage) error {
 	for _, r := range g.Records {
 		ok := false
 		for _, p := range recordPrefixes {
-			ok = ok || strings.HasPrefix(r.Key, p)
+			ok = ok || strings.HasPrefix(string(r.Key), p)
 		}
 		if !ok {
 			return fmt.Errorf("%w: genesis record key %q", ledger.ErrInvalid, r.Key)
 		}
-		kv.Set([]byte(r.Key), r.Value)
+		kv.Set(r.Key, r.Value)
 	}
 	return nil
 }
@@ -238,7 +239,7 @@ func (Module) ExportGenesis(kv *ledger.KV) (json.RawMessage, error) {
 	}
 	for _, p := range recordPrefixes {
 		if err := each(p, func(k, v []byte) error {
-			g.Records = append(g.Records, Record{Key: p + string(k), Value: bytes.Clone(v)})
+			g.Records = append(g.Records, Record{Key: append([]byte(p), k...), Value: bytes.Clone(v)})
 			return nil
 		}); err != nil {
 			return nil, err

@@ -40,9 +40,11 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/transparency-dev/merkle/compact"
 
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -66,6 +68,17 @@ const Format = 2
 // read.
 var ErrFormat = errors.New("store format")
 
+// ErrFailed means the disk refused a write — it is full, read-only or
+// failing — and the store stopped at its last committed block: every
+// later write is refused with the same error. Nothing the store committed
+// is lost. Make the disk writable (free space), then restart the node,
+// which reopens the store at that block; 'agora fsck' checks it.
+var ErrFailed = errors.New("the store stopped: the disk refused a write")
+
+// fatal is a fatal Pebble error, which pebbleLogger raises as a panic (as
+// Pebble requires) and the store's writes recover as ErrFailed.
+type fatal string
+
 // Store is an open ledger store. Its methods are safe for concurrent use;
 // Commit must be called by one writer at a time.
 type Store struct {
@@ -73,11 +86,18 @@ type Store struct {
 	// cosigMu makes AddCosignatures' read and write of a height's lines
 	// one step.
 	cosigMu sync.Mutex
+	// failed holds the ErrFailed of the first write the disk refused.
+	failed atomic.Pointer[error]
 }
 
 // Open opens (creating if needed) the store in dir.
 // Pebble's errors go to log; its informational messages are dropped.
 func Open(dir string, log *slog.Logger) (*Store, error) {
+	return open(dir, nil, log)
+}
+
+// open is Open on the file system fs (nil: the operating system's).
+func open(dir string, fs vfs.FS, log *slog.Logger) (*Store, error) {
 	cache := pebble.NewCache(256 << 20) // blocks, indexes and filters of recent tables
 	defer cache.Unref()                 // the DB holds its own reference
 	opts := &pebble.Options{
@@ -87,6 +107,7 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 		// is this transaction committed): bloom filters answer them
 		// without reading data blocks.
 		MemTableSize: 64 << 20,
+		FS:           fs,
 	}
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
@@ -98,8 +119,53 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// Close closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the store. A store that failed is left as it is (Pebble
+// may be wedged by the failure): Close returns the failure, and the
+// process's exit releases the files.
+func (s *Store) Close() error {
+	if err := s.failure(); err != nil {
+		return err
+	}
+	return s.db.Close()
+}
+
+// Failed returns the ErrFailed that stopped the store, or nil.
+func (s *Store) Failed() error { return s.failure() }
+
+func (s *Store) failure() error {
+	if p := s.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// guard turns a write's failure — an error of Pebble's write itself, or
+// its fatal panic — into ErrFailed, and stops the store. Every write
+// defers it.
+func (s *Store) guard(err *error, what string) {
+	r := recover()
+	var cause string
+	var we writeError
+	switch {
+	case r != nil:
+		f, ok := r.(fatal)
+		if !ok {
+			panic(r)
+		}
+		cause = string(f)
+	case errors.As(*err, &we):
+		cause = we.error.Error()
+	default:
+		return // done, or refused before writing anything
+	}
+	e := fmt.Errorf("%w (%s: %s); nothing committed is lost: make the disk writable, restart the node, and 'agora fsck' checks the store", ErrFailed, what, cause)
+	s.failed.CompareAndSwap(nil, &e)
+	*err = *s.failed.Load()
+}
+
+// writeError is the error of Pebble's write itself, as opposed to a
+// refusal before anything was written.
+type writeError struct{ error }
 
 func blockKey(h uint64) []byte  { return binary.BigEndian.AppendUint64([]byte("b"), h) }
 func headerKey(h uint64) []byte { return binary.BigEndian.AppendUint64([]byte("h"), h) }
@@ -167,7 +233,11 @@ func (s *Store) GenesisHash() ([]byte, error) {
 
 // Init commits the genesis state as block 0. It refuses a store that
 // already has a head.
-func (s *Store) Init(genesisHash []byte, out *ledger.Outcome, checkpoint []byte) error {
+func (s *Store) Init(genesisHash []byte, out *ledger.Outcome, checkpoint []byte) (err error) {
+	if err := s.failure(); err != nil {
+		return err
+	}
+	defer s.guard(&err, "initialise")
 	if _, ok, err := s.Head(); err != nil || ok {
 		if err == nil {
 			err = fmt.Errorf("store: already initialised")
@@ -188,7 +258,11 @@ func (s *Store) Init(genesisHash []byte, out *ledger.Outcome, checkpoint []byte)
 // Commit stores a block: its record, state writes, the state map's and
 // the log's nodes, log entries, transaction index, signed checkpoint (if
 // not nil) and the new head, atomically and durably.
-func (s *Store) Commit(out *ledger.Outcome, checkpoint []byte) error {
+func (s *Store) Commit(out *ledger.Outcome, checkpoint []byte) (err error) {
+	if err := s.failure(); err != nil {
+		return err
+	}
+	defer s.guard(&err, fmt.Sprintf("commit block %d", out.Header.Height))
 	b := s.db.NewBatch()
 	defer b.Close()
 	return s.commit(b, out, checkpoint)
@@ -270,7 +344,7 @@ func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome, checkpoint []byte) 
 		return err
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("store: commit block %d: %w", h, err)
+		return writeError{err}
 	}
 	return nil
 }
@@ -396,7 +470,11 @@ func (s *Store) Cosignatures(h uint64) ([]byte, error) {
 // h, in a batch of its own synced before it returns. The caller checks the
 // lines first: the store keeps them as they are. It refuses a height
 // without a stored checkpoint. It is safe for concurrent use.
-func (s *Store) AddCosignatures(h uint64, lines []byte) error {
+func (s *Store) AddCosignatures(h uint64, lines []byte) (err error) {
+	if err := s.failure(); err != nil {
+		return err
+	}
+	defer s.guard(&err, fmt.Sprintf("add cosignatures of checkpoint %d", h))
 	if len(lines) == 0 || lines[len(lines)-1] != '\n' {
 		return fmt.Errorf("store: cosignatures of checkpoint %d must be whole lines", h)
 	}
@@ -413,7 +491,7 @@ func (s *Store) AddCosignatures(h uint64, lines []byte) error {
 		return err
 	}
 	if err := s.db.Set(cosignatureKey(h), append(old, lines...), pebble.Sync); err != nil {
-		return fmt.Errorf("store: add cosignatures of checkpoint %d: %w", h, err)
+		return writeError{err}
 	}
 	return nil
 }
@@ -638,4 +716,4 @@ type pebbleLogger struct{ log *slog.Logger }
 
 func (pebbleLogger) Infof(string, ...any)        {}
 func (l pebbleLogger) Errorf(f string, a ...any) { l.log.Error("pebble: " + fmt.Sprintf(f, a...)) }
-func (pebbleLogger) Fatalf(f string, a ...any)   { panic(fmt.Sprintf(f, a...)) }
+func (pebbleLogger) Fatalf(f string, a ...any)   { panic(fatal(fmt.Sprintf(f, a...))) }

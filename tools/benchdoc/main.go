@@ -1,0 +1,211 @@
+// Command benchdoc writes the generated part of docs/BENCHMARKS.md, and
+// its charts, from the JSON reports of 'agora bench'. scripts/benchmarks.sh
+// runs the benchmarks and then this; run that, not this.
+//
+//	go run ./tools/benchdoc -in results.json -doc docs/BENCHMARKS.md -charts docs/bench \
+//	    -command "bash scripts/benchmarks.sh" -machine "2 vCPU, 24 GiB" -commit abc123
+//
+// The input is the reports one after another (as 'agora bench --json'
+// prints them). The section between the lines "<!-- benchdoc:begin -->"
+// and "<!-- benchdoc:end -->" of the document is replaced; the rest of the
+// document is left as it is.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/agora-ledger/agora/internal/bench"
+)
+
+const (
+	begin = "<!-- benchdoc:begin -->"
+	end   = "<!-- benchdoc:end -->"
+)
+
+func main() {
+	in := flag.String("in", "", "the reports, JSON objects one after another")
+	doc := flag.String("doc", "docs/BENCHMARKS.md", "the document to update")
+	charts := flag.String("charts", "docs/bench", "the directory for the SVG charts")
+	command := flag.String("command", "bash scripts/benchmarks.sh", "the command that made the reports")
+	machine := flag.String("machine", "", "the machine, for people")
+	commit := flag.String("commit", "", "the commit measured")
+	flag.Parse()
+	if err := run(*in, *doc, *charts, *command, *machine, *commit); err != nil {
+		fmt.Fprintln(os.Stderr, "benchdoc:", err)
+		os.Exit(1)
+	}
+}
+
+func run(in, doc, charts, command, machine, commit string) error {
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var reps []bench.Report
+	dec := json.NewDecoder(f)
+	for {
+		var r bench.Report
+		if err := dec.Decode(&r); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return fmt.Errorf("%s: %w", in, err)
+		}
+		reps = append(reps, r)
+	}
+	if len(reps) == 0 {
+		return fmt.Errorf("%s: no reports", in)
+	}
+	if err := os.MkdirAll(charts, 0o755); err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(filepath.Dir(doc), charts)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n## Regenerated runs\n\n", begin)
+	fmt.Fprintf(&b, "Made by `%s` on %s", command, time.Now().UTC().Format("2006-01-02"))
+	if commit != "" {
+		fmt.Fprintf(&b, " at commit `%s`", commit)
+	}
+	if machine != "" {
+		fmt.Fprintf(&b, ", on %s", machine)
+	}
+	fmt.Fprintf(&b, "; every run measured the ceiling (Ed25519 verifications per second on all cores) itself. "+
+		"This section and the charts are rewritten by that command.\n\n")
+
+	var scenarios, scale, soak []bench.Report
+	for _, r := range reps {
+		switch {
+		case len(r.Samples) > 0:
+			soak = append(soak, r)
+		case r.Records > 0:
+			scale = append(scale, r)
+		default:
+			scenarios = append(scenarios, r)
+		}
+	}
+	if len(scenarios) > 0 {
+		b.WriteString("### Scenarios (embedded node, empty ledger)\n\n")
+		b.WriteString("| scenario | per second | p50 ms | p95 ms | p99 ms | ceiling verif./s | ratio | CPU cores | max RSS MB |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, r := range scenarios {
+			fmt.Fprintf(&b, "| %s | %.0f | %.1f | %.1f | %.1f | %.0f | %.3f | %.2f | %.0f |\n",
+				r.Scenario, r.TxPerSec, r.P50ms, r.P95ms, r.P99ms, r.Ceiling, r.Ratio, r.CPUCores, r.MaxRSSMB)
+		}
+		b.WriteString("\nRead scenarios (`resolve`, `resolve-proof`) count answered requests, not transactions.\n\n")
+	}
+	if len(scale) > 0 {
+		b.WriteString("### Scale: the same load on a ledger that already holds N records\n\n")
+		b.WriteString("| records | scenario | tx/s | p50 ms | p99 ms | ratio | proven answer bytes | store bytes per record | restart s | max RSS MB |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, r := range scale {
+			fmt.Fprintf(&b, "| %d | %s | %.0f | %.1f | %.1f | %.3f | %d | %.0f | %.2f | %.0f |\n",
+				r.Records, r.Scenario, r.TxPerSec, r.P50ms, r.P99ms, r.Ratio, r.ProofBytes, r.DiskBytesPerRecord, r.RestartS, r.MaxRSSMB)
+		}
+		if err := scaleCharts(scale, charts); err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "\n![throughput and ratio to the ceiling against state size](%s/scale-throughput.svg)\n", filepath.ToSlash(rel))
+		fmt.Fprintf(&b, "![commit latency against state size](%s/scale-latency.svg)\n\n", filepath.ToSlash(rel))
+	}
+	for _, r := range soak {
+		fmt.Fprintf(&b, "### Soak: %s at %.0f tx/s for %.0f minutes\n\n", r.Scenario, r.TxPerSec, r.DurationS/60)
+		fmt.Fprintf(&b, "Memory grew %.2f× from the second sample to the last (goal: at most 1.10×); the worst "+
+			"sample's p99 was %.2f× the median sample's.\n\n", r.MemGrowth, r.P99Spread)
+		b.WriteString("| minute | tx/s | p50 ms | p99 ms | RSS MB |\n|---|---|---|---|---|\n")
+		for _, s := range r.Samples {
+			fmt.Fprintf(&b, "| %.0f | %.0f | %.1f | %.1f | %.0f |\n", s.ElapsedS/60, s.TxPerSec, s.P50ms, s.P99ms, s.RSSMB)
+		}
+		if err := soakChart(r, charts); err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "\n![the soak over time](%s/soak.svg)\n\n", filepath.ToSlash(rel))
+	}
+	b.WriteString(end)
+	return replaceSection(doc, b.String())
+}
+
+// replaceSection replaces the generated section of doc, or appends one.
+func replaceSection(doc, section string) error {
+	old, err := os.ReadFile(doc)
+	if err != nil {
+		return err
+	}
+	i, j := bytes.Index(old, []byte(begin)), bytes.Index(old, []byte(end))
+	var out []byte
+	switch {
+	case i >= 0 && j > i:
+		out = append(append(append([]byte{}, old[:i]...), section...), old[j+len(end):]...)
+	case i < 0 && j < 0:
+		out = append(append(bytes.TrimRight(old, "\n"), "\n\n"...), section...)
+		out = append(out, '\n')
+	default:
+		return fmt.Errorf("%s: unbalanced %q and %q lines", doc, begin, end)
+	}
+	return os.WriteFile(doc, out, 0o644)
+}
+
+func scaleCharts(reps []bench.Report, dir string) error {
+	tput, ratio, p50, p99 := plotter.XYs{}, plotter.XYs{}, plotter.XYs{}, plotter.XYs{}
+	for _, r := range reps {
+		x := float64(r.Records)
+		tput = append(tput, plotter.XY{X: x, Y: r.TxPerSec})
+		ratio = append(ratio, plotter.XY{X: x, Y: r.Ratio * 10000})
+		p50 = append(p50, plotter.XY{X: x, Y: r.P50ms})
+		p99 = append(p99, plotter.XY{X: x, Y: r.P99ms})
+	}
+	p := plot.New()
+	p.Title.Text = "Committed transactions per second against state size"
+	p.X.Label.Text = "records in the ledger"
+	p.Y.Label.Text = "tx/s"
+	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	p.Y.Min = 0
+	if err := plotutil.AddLinePoints(p, "committed tx/s", tput, "ratio to the ceiling × 10,000", ratio); err != nil {
+		return err
+	}
+	if err := p.Save(7*vg.Inch, 4*vg.Inch, filepath.Join(dir, "scale-throughput.svg")); err != nil {
+		return err
+	}
+	p = plot.New()
+	p.Title.Text = "Submit-to-durable-commit latency against state size"
+	p.X.Label.Text = "records in the ledger"
+	p.Y.Label.Text = "ms"
+	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	p.Y.Min = 0
+	if err := plotutil.AddLinePoints(p, "p50", p50, "p99", p99); err != nil {
+		return err
+	}
+	return p.Save(7*vg.Inch, 4*vg.Inch, filepath.Join(dir, "scale-latency.svg"))
+}
+
+func soakChart(r bench.Report, dir string) error {
+	tput, p99, rss := plotter.XYs{}, plotter.XYs{}, plotter.XYs{}
+	for _, s := range r.Samples {
+		x := s.ElapsedS / 60
+		tput = append(tput, plotter.XY{X: x, Y: s.TxPerSec / 10})
+		p99 = append(p99, plotter.XY{X: x, Y: s.P99ms})
+		rss = append(rss, plotter.XY{X: x, Y: s.RSSMB})
+	}
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Soak: %s at %.0f tx/s", r.Scenario, r.TxPerSec)
+	p.X.Label.Text = "minutes"
+	p.Y.Min = 0
+	if err := plotutil.AddLinePoints(p, "tx/s ÷ 10", tput, "p99 ms", p99, "resident MB", rss); err != nil {
+		return err
+	}
+	return p.Save(7*vg.Inch, 4*vg.Inch, filepath.Join(dir, "soak.svg"))
+}
