@@ -22,7 +22,7 @@
 #
 # It exits non-zero, saying what went wrong, if any outcome differs from
 # the one described; cmd/agora's TestExamplesGovernance runs it in CI. It
-# takes about a minute, most of it waiting for the dev Bylaws' periods
+# takes about a minute and a half, most of it waiting for the dev Bylaws' periods
 # (seconds long) to pass.
 set -euo pipefail
 
@@ -33,17 +33,17 @@ change_status() {
 	curl -fsS "$AGORA_NODE/v1/gov/changes/$1" | sed -n 's/.*"status":"\([a-z-]*\)".*/\1/p'
 }
 
-# await WHAT WANT CMD...: wait up to 40 s until CMD prints WANT.
+# await WHAT WANT CMD...: wait up to 60 s until CMD prints WANT.
 await() {
 	local what=$1 want=$2 i got=
 	shift 2
 	printf '(waiting for %s to be %s)\n' "$what" "$want"
-	for ((i = 0; i < 400; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		got=$("$@")
 		[[ $got == "$want" ]] && { echo "$what: $got"; return; }
 		sleep 0.1
 	done
-	die "$what is '$got' after 40s, want '$want'"
+	die "$what is '$got' after 60s, want '$want'"
 }
 
 max_block_txs() { curl -fsS "$AGORA_NODE/v1/ledger/params" | sed -n 's/.*"max_block_txs":\([0-9]*\).*/\1/p'; }
@@ -132,7 +132,7 @@ show agora gov emergency --title "Suspend issuer-acme" \
 	--action 'gov.set_entry={"resource":"issuers","key":"issuer-acme","value":"suspended: key compromise"}' \
 	--minutes "Call at 09:00: the issuer's key leaked." --consulted users --advice-text "Users' advisory committee: suspend now."
 expect_output '^suspended: key compromise$' entry_value issuers issuer-acme
-echo "(unconfirmed, it lapses when the Bylaws' emergency period, 20 s, ends; meanwhile:)"
+echo "(unconfirmed, it lapses when the Bylaws' emergency period, 30 s, ends; meanwhile:)"
 
 step "11. The communities remove a director; the exchanges appoint another"
 show agora gov petition remove 1 --as custodians --title "Remove seat 1's director" --text "Lost the custodians' confidence."

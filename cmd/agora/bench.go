@@ -49,6 +49,8 @@ Scenarios:
                  GET /1.0/identifiers/{did}, each over one keep-alive
                  connection
   resolve-proof  the same reads with proof=1 (state proof and checkpoint)
+  mixed          writes of two modules: every other transaction anchors a
+                 digest, the others create DIDs
   gov-vote       Board votes: the embedded node's genesis gives each worker
                  a voting seat, the changes are drafted before the clock
                  starts, and each worker votes on change 1, 2, ... (a vote
@@ -211,6 +213,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	if sc.Path != nil {
 		progress("signing and committing %d transactions to read...\n", *setup)
+	} else if pace > 0 {
+		progress("signing each batch as it goes\n")
 	} else {
 		progress("signing %d transactions...\n", n)
 	}

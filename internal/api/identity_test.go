@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
 	"github.com/agora-ledger/agora/verify"
 )
@@ -232,4 +233,29 @@ func TestIdentityRegistriesProven(t *testing.T) {
 		}
 	}
 	wantError(t, tn.get(t, "/v1/identity/names/Tokyo.exchange"), http.StatusBadRequest, "invalid")
+}
+
+// TestLedgerParamsProven: the ledger's governed parameters are served,
+// and proven against the log key like any module's answer.
+func TestLedgerParamsProven(t *testing.T) {
+	tn := newTestNode(t, nodeOptions{})
+	p := decode[ledger.Params](t, tn.get(t, "/v1/ledger/params"), http.StatusOK)
+	if p != ledger.DefaultParams() {
+		t.Fatalf("params %+v", p)
+	}
+	pv := decode[struct {
+		Value ledger.Params     `json:"value"`
+		Proof verify.StateProof `json:"proof"`
+	}](t, tn.get(t, "/v1/ledger/params?proof=1"), http.StatusOK)
+	vals, _, err := verify.State(&pv.Proof, verify.Policy{LogKey: tn.logKey})
+	if err != nil {
+		t.Fatalf("params proof: %v", err)
+	}
+	var proven ledger.Params
+	if err := tx.Unmarshal(vals["ledger/params"], &proven); err != nil || proven != pv.Value {
+		t.Fatalf("proven params %+v (%v), answer %+v", proven, err, pv.Value)
+	}
+	if v := decode[[]ledger.Validator](t, tn.get(t, "/v1/ledger/validators"), http.StatusOK); len(v) != 0 {
+		t.Fatalf("the embedded node has validators: %+v", v)
+	}
 }

@@ -92,17 +92,15 @@ type Scenario struct {
 	// Prepare, if set, returns the transactions the setup key commits
 	// before the clock starts, when each worker will sign n.
 	Prepare func(n int) (module, typ string, bodies []any)
+	// Mix, if set, builds the i-th transaction of a mixed workload in
+	// place of Module, Type and Body.
+	Mix func(i uint64, signer tx.PublicKey) (module, typ string, body any)
 }
 
 // Scenarios are the named workloads. More arrive with their modules.
 var Scenarios = []Scenario{{
 	Name: "notary", Module: notary.Name, Type: "anchor",
-	Body: func(i uint64, _ tx.PublicKey) any {
-		var sum [32]byte
-		copy(sum[:], fmt.Sprintf("bench-%d", i))
-		rand.Read(sum[16:]) // distinct across runs against the same node
-		return &notary.Anchor{SHA256: sum[:], MediaType: "application/octet-stream"}
-	},
+	Body: anchor,
 }, {
 	Name: "did-create", Module: identity.Name, Type: "create",
 	Body: didCreate,
@@ -117,6 +115,14 @@ var Scenarios = []Scenario{{
 	Name: "resolve-proof", Module: identity.Name, Type: "create",
 	Body: didCreate,
 	Path: func(body any) string { return "/1.0/identifiers/" + body.(*identity.Create).DID() + "?proof=1" },
+}, {
+	Name: "mixed",
+	Mix: func(i uint64, signer tx.PublicKey) (string, string, any) {
+		if i%2 == 0 {
+			return notary.Name, "anchor", anchor(i, signer)
+		}
+		return identity.Name, "create", didCreate(i, signer)
+	},
 }, {
 	Name: "gov-vote", Module: gov.Name, Type: "vote",
 	Body: func(i uint64, _ tx.PublicKey) any {
@@ -135,6 +141,14 @@ var Scenarios = []Scenario{{
 }}
 
 func ptr[T any](v T) *T { return &v }
+
+// anchor builds the i-th notary anchor of a run.
+func anchor(i uint64, _ tx.PublicKey) any {
+	var sum [32]byte
+	copy(sum[:], fmt.Sprintf("bench-%d", i))
+	rand.Read(sum[16:]) // distinct across runs against the same node
+	return &notary.Anchor{SHA256: sum[:], MediaType: "application/octet-stream"}
+}
 
 // govGenesis is the governance of the gov-vote scenario: a Board with a
 // voting seat for each worker, in one resource-direct community, and a
@@ -514,13 +528,18 @@ func (g *signer) sign(n int) ([][]byte, []any, error) {
 	out := make([][]byte, n)
 	bodies := make([]any, n)
 	for i := range n {
-		bodies[i] = g.s.Body(g.first, g.key.Public())
+		module, typ := g.s.Module, g.s.Type
+		if g.s.Mix != nil {
+			module, typ, bodies[i] = g.s.Mix(g.first, g.key.Public())
+		} else {
+			bodies[i] = g.s.Body(g.first, g.key.Public())
+		}
 		g.first++
 		body, err := tx.Marshal(bodies[i])
 		if err != nil {
 			return nil, nil, err
 		}
-		t := &tx.Tx{Version: tx.Version, ChainID: g.chainID, Module: g.s.Module, Type: g.s.Type, Body: body,
+		t := &tx.Tx{Version: tx.Version, ChainID: g.chainID, Module: module, Type: typ, Body: body,
 			Signers: []tx.Signer{{Key: g.key.Public(), Sequence: g.seq}}, ExpiryTime: g.expiry}
 		g.seq++
 		st, err := tx.Sign(t, g.key)

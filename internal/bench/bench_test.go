@@ -33,7 +33,7 @@ func TestDIDCreate(t *testing.T) {
 }
 
 func TestFindScenario(t *testing.T) {
-	for _, name := range []string{"notary", "did-create", "did-rotate", "resolve", "resolve-proof", "gov-vote"} {
+	for _, name := range []string{"notary", "did-create", "did-rotate", "resolve", "resolve-proof", "mixed", "gov-vote"} {
 		if _, err := FindScenario(name); err != nil {
 			t.Errorf("FindScenario(%q): %v", name, err)
 		}

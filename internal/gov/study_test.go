@@ -54,7 +54,7 @@ func TestStudy(t *testing.T) {
 	s.must("regulator", "object", &Object{Change: 1, As: "governments", Doc: doc("Governments object: too fast")})
 	s.refused("conflict", "ministry", "object", &Object{Change: 1, As: "governments", Doc: doc("Governments object again")})
 	s.must("custodian-ny", "object", &Object{Change: 1, As: "custodians", Doc: doc("Custodians object: need a transition")})
-	s.wait(4)
+	s.wait(8)
 	s.showChange(1)
 	if c := s.change(1); c.Status != StatusReconsideration {
 		t.Fatalf("after two objections, change 1 is %s", c.Status)
@@ -71,7 +71,7 @@ func TestStudy(t *testing.T) {
 	}
 	s.must("secretariat", "open-review", &OpenReview{Change: 1})
 	s.must("regulator", "object", &Object{Change: 1, As: "governments", Doc: doc("Governments still object")})
-	s.wait(7) // the review ends with one objection: ratified
+	s.wait(11) // the review ends with one objection: ratified
 	if c := s.change(1); c.Status != StatusRatified {
 		t.Fatalf("change 1 is %s, want ratified", c.Status)
 	}
@@ -111,7 +111,7 @@ func TestReviewStaysExecution(t *testing.T) {
 	}
 	pass(1, "Delegate .jp", delegate)
 	s.must("auditor", "request-review", &RequestReview{Change: 1, As: "auditors", Doc: doc("Auditors: .jp needs a policy first")})
-	s.wait(10) // ratified, then due: stayed
+	s.wait(14) // ratified, then due: stayed
 	if c := s.change(1); c.Status != StatusStayed {
 		t.Fatalf("change 1 is %s, want stayed", c.Status)
 	}
@@ -185,7 +185,7 @@ func TestEmergencyLapses(t *testing.T) {
 	if entry() != "suspended: key compromise" {
 		t.Fatalf("entry is %q during the emergency", entry())
 	}
-	s.wait(20)
+	s.wait(30)
 	e, err := s.view().emergency(1)
 	if err != nil {
 		t.Fatal(err)
@@ -209,14 +209,14 @@ func TestEmergencyLapses(t *testing.T) {
 		s.must(d, "vote", &CastVote{Change: 1, Choice: "yes"})
 	}
 	s.must("secretariat", "open-review", &OpenReview{Change: 1})
-	// Public review ends 8 s after it opened, execution 3 s later: 16 s
-	// after the emergency action, inside its 20 s period.
-	s.wait(11)
+	// Public review ends 12 s after it opened, execution 3 s later: 20 s
+	// after the emergency action, inside its 30 s period.
+	s.wait(15)
 	e2, _ := s.view().emergency(2)
 	if c := s.change(1); c.Status != StatusExecuted || e2.Status != EmergencyConfirmed || e2.ConfirmedBy != 1 {
 		t.Fatalf("change %s, emergency %+v", c.Status, e2)
 	}
-	s.wait(5) // past the emergency period: confirmed, it does not lapse
+	s.wait(11) // past the emergency period: confirmed, it does not lapse
 	e2, _ = s.view().emergency(2)
 	if e2.Status != EmergencyConfirmed || entry() != "suspended: key compromise" {
 		t.Fatalf("emergency 2 %s, entry %q", e2.Status, entry())
@@ -318,7 +318,7 @@ func TestBylawsNeedSupermajority(t *testing.T) {
 		s.must(d, "vote", &CastVote{Change: 2, Choice: "yes"})
 	}
 	s.must("secretariat", "open-review", &OpenReview{Change: 2})
-	s.wait(11)
+	s.wait(15)
 	s.showChange(2)
 	bl, _ = s.view().bylaws()
 	bd, _ := s.view().board()

@@ -88,6 +88,8 @@ type Store struct {
 	cosigMu sync.Mutex
 	// failed holds the ErrFailed of the first write the disk refused.
 	failed atomic.Pointer[error]
+	// upper caches the state map's upper nodes, which every proof reads.
+	upper nodeCache
 }
 
 // Open opens (creating if needed) the store in dir.
@@ -346,6 +348,7 @@ func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome, checkpoint []byte) 
 	if err := b.Commit(pebble.Sync); err != nil {
 		return writeError{err}
 	}
+	s.upper.committed(out)
 	return nil
 }
 
@@ -496,6 +499,68 @@ func (s *Store) AddCosignatures(h uint64, lines []byte) (err error) {
 	return nil
 }
 
+// cachedDepth is the depth, in nibbles, to which the store caches the
+// state map's nodes: the root and the 16 + 256 nodes below it, which
+// every proof reads, and which every block changes.
+const cachedDepth = 2
+
+// nodeCache holds the state map's upper nodes as of one head: those a
+// snapshot of that head read, patched by each later block's node writes.
+// A snapshot of another head reads around it.
+type nodeCache struct {
+	mu     sync.RWMutex
+	valid  bool
+	height uint64
+	nodes  map[string][]byte // nil value: no node at that path
+}
+
+// get returns the node at path as of head height h, and hit=false if the
+// cache cannot say.
+func (c *nodeCache) get(h uint64, path []byte) (node []byte, ok, hit bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if !c.valid || c.height != h {
+		return nil, false, false
+	}
+	n, hit := c.nodes[string(path)]
+	return n, n != nil, hit
+}
+
+// put records the node at path as of head height h, which a snapshot of
+// that head read.
+func (c *nodeCache) put(h uint64, path, node []byte, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.valid {
+		c.valid, c.height, c.nodes = true, h, map[string][]byte{}
+	}
+	if c.height != h {
+		return
+	}
+	if !ok {
+		node = nil
+	}
+	c.nodes[string(path)] = bytes.Clone(node)
+}
+
+// committed moves the cache to the block out committed: its node writes
+// patch a cache of the block before; any other cache is dropped.
+func (c *nodeCache) committed(out *ledger.Outcome) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := out.Header.Height
+	if !c.valid || c.height+1 != h {
+		c.valid, c.height, c.nodes = true, h, map[string][]byte{}
+		return
+	}
+	for _, w := range out.MapNodes {
+		if len(w.Path) <= cachedDepth {
+			c.nodes[string(w.Path)] = bytes.Clone(w.Node)
+		}
+	}
+	c.height = h
+}
+
 // ScanCosignatures calls fn with the cosignature lines of each height that
 // has some, newest first, until fn returns false or an error.
 func (s *Store) ScanCosignatures(fn func(h uint64, lines []byte) (more bool, err error)) error {
@@ -587,13 +652,18 @@ func getEntry(r reader, i uint64) ([]byte, error) {
 }
 
 // Snapshot is a consistent read-only view of the state at one moment,
-// unaffected by later commits. Close it when done.
+// unaffected by later commits. Close it when done. It is not safe for
+// concurrent use.
 type Snapshot struct {
-	snap *pebble.Snapshot
+	snap  *pebble.Snapshot
+	upper *nodeCache
+	// head is the snapshot's head height, once read; ok says it was.
+	head   uint64
+	headOK bool
 }
 
 // Snapshot returns a view of the state as of now.
-func (s *Store) Snapshot() *Snapshot { return &Snapshot{snap: s.db.NewSnapshot()} }
+func (s *Store) Snapshot() *Snapshot { return &Snapshot{snap: s.db.NewSnapshot(), upper: &s.upper} }
 
 // Close releases the snapshot.
 func (s *Snapshot) Close() error { return s.snap.Close() }
@@ -601,9 +671,27 @@ func (s *Snapshot) Close() error { return s.snap.Close() }
 // Get implements ledger.Reader.
 func (s *Snapshot) Get(key []byte) ([]byte, bool, error) { return getFrom(s.snap, stateKey(key)) }
 
-// GetNode implements smt.NodeReader.
+// GetNode implements smt.NodeReader. The map's upper nodes come from the
+// store's cache when it holds the snapshot's version of them.
 func (s *Snapshot) GetNode(path []byte) ([]byte, bool, error) {
-	return getFrom(s.snap, mapNodeKey(path))
+	if len(path) > cachedDepth {
+		return getFrom(s.snap, mapNodeKey(path))
+	}
+	if !s.headOK {
+		h, err := s.Head()
+		if err != nil {
+			return nil, false, err
+		}
+		s.head, s.headOK = h, true
+	}
+	if n, ok, hit := s.upper.get(s.head, path); hit {
+		return n, ok, nil
+	}
+	n, ok, err := getFrom(s.snap, mapNodeKey(path))
+	if err == nil {
+		s.upper.put(s.head, path, n, ok)
+	}
+	return n, ok, err
 }
 
 // ReadHashes implements tlog.HashReader.
