@@ -40,6 +40,10 @@ Scenarios:
   notary         each transaction anchors a new SHA-256 (notary/anchor)
   did-create     each transaction creates a new did:agora DID, controlled
                  by the worker's key (identity/create)
+  did-rotate     each transaction rotates a DID's controller to the key its
+                 last event committed to, signed by that key and committing
+                 to a new one (identity/rotate); the DIDs (one per 63
+                 rotations, a DID's most keys) are created before the clock
   resolve        reads: commits --setup DIDs first, then --concurrency
                  workers resolve them round robin with
                  GET /1.0/identifiers/{did}, each over one keep-alive
@@ -75,6 +79,7 @@ Examples:
   agora bench --rate 80% --duration 30m --every 1m --json    # a soak
   agora bench --scenario notary --duration 10s --json
   agora bench --scenario did-create --duration 10s --json
+  agora bench --scenario did-rotate --duration 10s --json
   agora bench --scenario resolve-proof --setup 10000 --duration 10s --json
   agora bench --node http://127.0.0.1:7780 --concurrency 32
 `

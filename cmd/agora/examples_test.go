@@ -14,6 +14,9 @@ func TestExamplesNotary(t *testing.T) { runExample(t, "notary.sh") }
 // working.
 func TestExamplesIdentity(t *testing.T) { runExample(t, "identity.sh") }
 
+// TestExamplesNames keeps the walkthrough in examples/names.sh working.
+func TestExamplesNames(t *testing.T) { runExample(t, "names.sh") }
+
 // runExample runs the walkthrough examples/script against a freshly built
 // agora. The script checks every outcome itself and exits non-zero if one
 // differs.

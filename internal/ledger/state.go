@@ -242,6 +242,14 @@ func prefixEnd(p []byte) []byte {
 	return nil
 }
 
+// View returns a read-only view of another module's namespace over the
+// same state, recording its reads with this view's: a query that depends
+// on another module's state (identity on governance's registries) stays
+// provable.
+func (kv *KV) View(module string) *KV {
+	return &KV{o: kv.o, prefix: []byte(module + "/"), readOnly: true, rec: kv.rec}
+}
+
 // NewReadView returns a read-only view of module's namespace in r, for
 // queries. If rec is not nil, the view records its reads in it.
 func NewReadView(r StateReader, module string, rec *Reads) *KV {
