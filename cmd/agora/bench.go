@@ -71,7 +71,8 @@ Scale and soak:
   --rate R       pace the load to R tx/s, or to P% of the capacity that a
                  10 s probe measures first ("80%"), signing as it goes
   --every D      report a sample (throughput, p50, p99, resident memory)
-                 every D, with the memory growth and p99 spread over them
+                 every D, with the memory growth and p99 spread over the
+                 run's second half (the caches fill in the first)
 
 Examples:
   agora bench
@@ -283,7 +284,7 @@ ratio        %.2f of the ceiling
 			fmt.Fprintf(stdout, "  %6.0fs  %8.0f tx/s  p50 %6.1f ms  p99 %6.1f ms  rss %5.0f MB\n", sm.ElapsedS, sm.TxPerSec, sm.P50ms, sm.P99ms, sm.RSSMB)
 		}
 		if rep.MemGrowth > 0 {
-			fmt.Fprintf(stdout, "soak         memory %.2f× from the second sample to the last; worst p99 %.2f× the median\n", rep.MemGrowth, rep.P99Spread)
+			fmt.Fprintf(stdout, "soak         second half: memory %.2f× from its start to the end; worst p99 %.2f× the median\n", rep.MemGrowth, rep.P99Spread)
 		}
 	}
 	return err

@@ -343,8 +343,9 @@ type Report struct {
 	DiskBytesPerRecord float64 `json:"disk_bytes_per_record,omitempty"`
 	RestartS           float64 `json:"restart_s,omitempty"`
 	// Samples are the run's intervals (Options.Every); MemGrowth is the
-	// last interval's resident memory over the second's (after warming
-	// up), P99Spread the largest interval p99 over the median one.
+	// last interval's resident memory over that of the run's midpoint
+	// (the caches fill to their bounds in the first half), P99Spread the
+	// largest interval p99 over the median one in the second half.
 	Samples   []Sample `json:"samples,omitempty"`
 	MemGrowth float64  `json:"mem_growth,omitempty"`
 	P99Spread float64  `json:"p99_spread,omitempty"`
@@ -869,17 +870,20 @@ func (w *window) stop() []Sample {
 	return w.samples
 }
 
-// summarise sets the report's samples, memory growth and p99 spread.
+// summarise sets the report's samples, and over the run's second half
+// (the node's caches fill to their bounds in the first) its memory growth
+// and p99 spread.
 func (r *Report) summarise(samples []Sample) {
 	r.Samples = samples
-	if len(samples) < 3 {
+	if len(samples) < 4 {
 		return
 	}
-	if first, last := samples[1].RSSMB, samples[len(samples)-1].RSSMB; first > 0 {
+	half := samples[len(samples)/2:]
+	if first, last := half[0].RSSMB, half[len(half)-1].RSSMB; first > 0 {
 		r.MemGrowth = last / first
 	}
-	p99 := make([]float64, 0, len(samples))
-	for _, s := range samples[1:] {
+	p99 := make([]float64, 0, len(half))
+	for _, s := range half {
 		p99 = append(p99, s.P99ms)
 	}
 	slices.Sort(p99)
