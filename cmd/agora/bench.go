@@ -40,6 +40,10 @@ Scenarios:
   notary         each transaction anchors a new SHA-256 (notary/anchor)
   did-create     each transaction creates a new did:agora DID, controlled
                  by the worker's key (identity/create)
+  did-rotate     each transaction rotates a DID's controller to the key its
+                 last event committed to, signed by that key and committing
+                 to a new one (identity/rotate); the DIDs (one per 63
+                 rotations, a DID's most keys) are created before the clock
   resolve        reads: commits --setup DIDs first, then --concurrency
                  workers resolve them round robin with
                  GET /1.0/identifiers/{did}, each over one keep-alive
@@ -67,7 +71,8 @@ Scale and soak:
   --rate R       pace the load to R tx/s, or to P% of the capacity that a
                  10 s probe measures first ("80%"), signing as it goes
   --every D      report a sample (throughput, p50, p99, resident memory)
-                 every D, with the memory growth and p99 spread over them
+                 every D, with the memory growth and p99 spread over the
+                 run's second half (the caches fill in the first)
 
 Examples:
   agora bench
@@ -75,6 +80,7 @@ Examples:
   agora bench --rate 80% --duration 30m --every 1m --json    # a soak
   agora bench --scenario notary --duration 10s --json
   agora bench --scenario did-create --duration 10s --json
+  agora bench --scenario did-rotate --duration 10s --json
   agora bench --scenario resolve-proof --setup 10000 --duration 10s --json
   agora bench --node http://127.0.0.1:7780 --concurrency 32
 `
@@ -278,7 +284,7 @@ ratio        %.2f of the ceiling
 			fmt.Fprintf(stdout, "  %6.0fs  %8.0f tx/s  p50 %6.1f ms  p99 %6.1f ms  rss %5.0f MB\n", sm.ElapsedS, sm.TxPerSec, sm.P50ms, sm.P99ms, sm.RSSMB)
 		}
 		if rep.MemGrowth > 0 {
-			fmt.Fprintf(stdout, "soak         memory %.2f× from the second sample to the last; worst p99 %.2f× the median\n", rep.MemGrowth, rep.P99Spread)
+			fmt.Fprintf(stdout, "soak         second half: memory %.2f× from its start to the end; worst p99 %.2f× the median\n", rep.MemGrowth, rep.P99Spread)
 		}
 	}
 	return err

@@ -25,6 +25,7 @@ import (
 const didUsage = `
 Usage:
   agora did create --key NAME [--next-key NAME]
+  agora did create --pairwise RELATIONSHIP
   agora did show DID [--json] [--version-id N | --version-time RFC3339] [--log-key KEY]
   agora did rotate DID --key CURRENT --next-key NEW_NEXT
   agora did add-key DID --key CONTROLLER --new-key NAME --relationship REL[,REL...]
@@ -43,6 +44,12 @@ which holds its first keys and a commitment to the next controller key.
 create makes one controlled by your key NAME (authentication and
 capabilityInvocation) and commits to --next-key (default: a new key
 NAME.next in your keystore). Keys never leave this machine.
+
+create --pairwise makes a DID for one relationship (a shop, a
+service) that the ledger cannot link to your other DIDs: two new keys
+(pairwise-RELATIONSHIP and its .next) whose account has never signed
+anything, one key in the inception, nothing else. Use it only with
+that relationship; docs/spec/did-agora.md says what still links.
 
 rotate makes the committed key (--key) the controller and commits to
 NEW_NEXT (created if missing); it works even when the controller was
@@ -71,6 +78,7 @@ installs the new controller and revokes the old one.
 
 Examples:
   agora did create --key alice
+  agora did create --pairwise bookshop
   agora did show did:agora:... --version-id 1
   agora did show did:agora:... --log-key "$(agora info --json | jq -r .log_key)"
   agora did add-key did:agora:... --key alice --new-key alice-sign --relationship assertionMethod
@@ -129,6 +137,7 @@ func didCreate(args []string, stdout, stderr io.Writer) error {
 	nodeURL := nodeFlag(fs)
 	keyName := fs.String("key", "", "the key `NAME` that becomes the controller")
 	nextName := fs.String("next-key", "", "the key `NAME` the next rotation must reveal (default: a new key NAME.next)")
+	pairwise := fs.String("pairwise", "", "create an unlinkable DID for one `RELATIONSHIP`, with new keys pairwise-RELATIONSHIP and its .next")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
 	pos, err := parse(fs, args)
@@ -138,10 +147,22 @@ func didCreate(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 0 {
 		return usageError("did create takes no arguments")
 	}
+	ks := home(*homeDir).keys()
+	if *pairwise != "" {
+		if *keyName != "" || *nextName != "" {
+			return usageError("--pairwise makes its own new keys: it takes neither --key nor --next-key")
+		}
+		*keyName = "pairwise-" + *pairwise
+		if _, err := ks.Get(*keyName); err == nil {
+			return usageError("you already have a key %s: a pairwise DID needs keys that have never been used (choose another RELATIONSHIP)", *keyName)
+		}
+		if _, _, err := ensureKey(ks, *keyName, tx.Ed25519, stderr); err != nil {
+			return err
+		}
+	}
 	if *keyName == "" {
 		return usageError("--key NAME is required: the key that controls the DID (see 'agora keys list')")
 	}
-	ks := home(*homeDir).keys()
 	ctrl, err := ks.Get(*keyName)
 	if err != nil {
 		return fmt.Errorf("%w\nhint: 'agora keys new %s' creates it", err, *keyName)

@@ -18,6 +18,9 @@ func TestExamplesIdentity(t *testing.T) { runExample(t, "identity.sh") }
 // network of four validators, working.
 func TestExamplesTestnet(t *testing.T) { runExample(t, "testnet.sh") }
 
+// TestExamplesNames keeps the walkthrough in examples/names.sh working.
+func TestExamplesNames(t *testing.T) { runExample(t, "names.sh") }
+
 // runExample runs the walkthrough examples/script against a freshly built
 // agora. The script checks every outcome itself and exits non-zero if one
 // differs.

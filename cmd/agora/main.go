@@ -28,6 +28,10 @@ Usage:
   agora notary anchor|verify    prove a file existed, and check such proofs
   agora did create|show|rotate|add-key|revoke|suspend|reinstate|deactivate|history
                                 self-certifying identifiers (did:agora) and their keys
+  agora name register|transfer|release|resolve
+                                human-readable names for DIDs in governed namespaces
+  agora attest claim|check|revoke|list|score|anchor-id|verify-id|revoke-id
+                                attestations, confidence scores, ID-verification anchors
   agora gov propose|advise|draft|vote|open-review|object|revise|emergency|petition|show|timeline|...
                                 multi-stakeholder governance that the ledger executes
   agora tx show HASH            show a transaction
@@ -86,6 +90,8 @@ func init() {
 		"keys":    runKeys,
 		"notary":  runNotary,
 		"did":     runDID,
+		"name":    runName,
+		"attest":  runAttest,
 		"gov":     runGov,
 		"tx":      runTx,
 		"block":   runBlock,

@@ -9,23 +9,28 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
 const initUsage = `
-Usage: agora init --chain-id ID [--home DIR] [--key NAME]... [--notary open|allowlist]
+Usage: agora init --chain-id ID [--home DIR] [--key NAME]... [--notary open|allowlist] [--gov FILE]
 
 Writes DIR/genesis.json and DIR/config.json for a new ledger. Each --key
 names a key in DIR/keys (see 'agora keys new') to list in the genesis as a
 labelled account; with --notary allowlist only those keys may anchor.
-Edit the files before the first start if you like: the genesis is fixed
-once a node has started from it.
+--gov FILE founds the ledger's governance: FILE is the genesis section of
+the gov module (the Bylaws, bodies, Board and resources; see
+docs/spec/governance.md); without it the ledger has no governance, and its
+parameters can never change. Edit the files before the first start if you
+like: the genesis is fixed once a node has started from it.
 
 Examples:
   agora keys new operator --home /srv/agora
   agora init --home /srv/agora --chain-id acme-1 --key operator
+  agora init --home /srv/agora --chain-id acme-1 --key operator --gov community.json
   agora start --home /srv/agora
 `
 
@@ -39,6 +44,7 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 	homeDir := homeFlag(fs)
 	chainID := fs.String("chain-id", "", "chain id (letters, digits, '.', '_', '-')")
 	notaryMode := fs.String("notary", "open", "who may anchor: open, or allowlist (the --key accounts)")
+	govFile := fs.String("gov", "", "found the governance from the gov genesis section in `FILE`")
 	var keys stringList
 	fs.Var(&keys, "key", "a key `NAME` from the keystore to list as a genesis account (repeatable)")
 	if _, err := parse(fs, args); err != nil {
@@ -66,6 +72,22 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := setNotaryGenesis(g, *notaryMode, allowed); err != nil {
 		return err
+	}
+	if *govFile != "" {
+		b, err := os.ReadFile(*govFile)
+		if err != nil {
+			return err
+		}
+		g.Modules[gov.Name] = b
+		// Load it now, so that a mistake shows here rather than at the
+		// first start.
+		exec, err := ledger.NewExecutor(g.ChainID, modules()...)
+		if err != nil {
+			return err
+		}
+		if _, err := exec.InitGenesis(g); err != nil {
+			return fmt.Errorf("--gov %s: %w", *govFile, err)
+		}
 	}
 	if err := os.MkdirAll(string(h), 0o700); err != nil {
 		return err

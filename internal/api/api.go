@@ -701,7 +701,7 @@ func (s *Server) query(module string, q ledger.Query) handlerFunc {
 			return nil, 0, &Error{Status: 501, Code: "not_implemented",
 				Message: "this query reads a range of keys, which a state proof cannot show complete", Hint: "omit proof=1"}
 		}
-		p, err := stateProof(v, reads.Keys)
+		p, err := stateProof(v, &reads)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -197,6 +197,44 @@ func checkHistoryProof(t *testing.T, tn *testNode, policy verify.Policy, did str
 	}
 }
 
+// TestIdentityRegistriesProven checks that a name lookup, a confidence
+// score and a verification anchor prove their answers with proof=1,
+// absences included: all three are point reads. (The score's and the
+// anchor's reads of governance registries are proven the same way; the
+// identity package's tests check they are point reads.)
+func TestIdentityRegistriesProven(t *testing.T) {
+	tn := newTestNode(t, nodeOptions{})
+	ctrl, next := keyFor(t, "score subject"), keyFor(t, "score next")
+	c := &identity.Create{Keys: []identity.KeySpec{{PublicKey: ctrl.Public(), Relationships: []string{identity.CapabilityInvocation}}},
+		Next: identity.Commitment(next.Public())}
+	tn.commit(t, identityTx(t, ctrl, 0, "create", c))
+	policy := verify.Policy{LogKey: tn.logKey}
+
+	pv := decode[struct {
+		Value identity.Score    `json:"value"`
+		Proof verify.StateProof `json:"proof"`
+	}](t, tn.get(t, "/v1/identity/dids/"+c.DID()+"/score?proof=1"), http.StatusOK)
+	vals, _, err := verify.State(&pv.Proof, policy)
+	if err != nil || pv.Value.Score != 0 {
+		t.Fatalf("score %+v, proof: %v", pv.Value, err)
+	}
+	id, _ := identity.ParseDID(c.DID())
+	if _, ok := vals["identity/ai/"+id]; !ok {
+		t.Error("the score's proof does not cover the subject's attestation index")
+	}
+
+	for _, path := range []string{"/v1/identity/names/tokyo.exchange", "/v1/identity/verifications/" + strings.Repeat("ab", 32)} {
+		e := wantError(t, tn.get(t, path+"?proof=1"), http.StatusNotFound, "not_found")
+		if e.Proof == nil {
+			t.Fatalf("%s: absent with proof=1, but no proof", path)
+		}
+		if _, _, err := verify.State(e.Proof, policy); err != nil {
+			t.Errorf("%s: absence proof: %v", path, err)
+		}
+	}
+	wantError(t, tn.get(t, "/v1/identity/names/Tokyo.exchange"), http.StatusBadRequest, "invalid")
+}
+
 // TestLedgerParamsProven: the ledger's governed parameters are served,
 // and proven against the log key like any module's answer.
 func TestLedgerParamsProven(t *testing.T) {

@@ -273,25 +273,19 @@ func inclusionAt(v *view, leaf, height uint64) (*verify.InclusionProof, error) {
 }
 
 // stateProof proves the keys a query read, at the view's head.
-func stateProof(v *view, keys [][]byte) (*verify.StateProof, error) {
+func stateProof(v *view, reads *ledger.Reads) (*verify.StateProof, error) {
 	c, err := v.checkpoint()
 	if err != nil {
 		return nil, err
 	}
 	p := &verify.StateProof{Checkpoint: c, Keys: []verify.KeyProof{}}
 	seen := map[string]bool{}
-	for _, k := range keys {
+	for i, k := range reads.Keys {
 		if seen[string(k)] {
 			continue
 		}
 		seen[string(k)] = true
-		val, ok, err := v.Get(k)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			val = nil
-		}
+		val := reads.Values[i] // read from the same snapshot by the query
 		mp, err := smt.Prove(v, smt.KeyHash(k))
 		if err != nil {
 			return nil, err

@@ -78,6 +78,11 @@ type Scenario struct {
 	// Path, if set, makes the scenario a read workload: the route to GET
 	// for a body that Body built and the setup committed.
 	Path func(body any) string
+	// Chain, if set, replaces Body for a write workload whose
+	// transactions each need a signer of their own: it signs n
+	// transactions to run, and the setup transactions they depend on,
+	// which Run commits before the clock starts.
+	Chain func(chainID string, n int) (setup, run [][]byte, err error)
 	// Genesis, if set, is a scenario that needs state a genesis holds (a
 	// governance Board whose directors are the workers): it runs on an
 	// embedded node whose genesis Genesis completes, given the keys the
@@ -99,6 +104,9 @@ var Scenarios = []Scenario{{
 }, {
 	Name: "did-create", Module: identity.Name, Type: "create",
 	Body: didCreate,
+}, {
+	Name: "did-rotate", Module: identity.Name, Type: "rotate",
+	Chain: rotations,
 }, {
 	Name: "resolve", Module: identity.Name, Type: "create",
 	Body: didCreate,
@@ -195,6 +203,58 @@ func didCreate(_ uint64, signer tx.PublicKey) any {
 	}
 }
 
+// rotations signs n key rotations: chains of up to identity.MaxKeys-1
+// rotations of DIDs whose inceptions are the setup. Each rotation is
+// signed by the key the previous event committed to, a fresh key whose
+// account signs nothing else, and commits to the next one: the
+// pre-rotation rule, as a holder would use it.
+func rotations(chainID string, n int) (setup, run [][]byte, err error) {
+	expiry := time.Now().Add(time.Hour).UnixMilli()
+	sign := func(key *tx.PrivateKey, typ string, body any) ([]byte, error) {
+		b, err := tx.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		t := &tx.Tx{Version: tx.Version, ChainID: chainID, Module: identity.Name, Type: typ, Body: b,
+			Signers: []tx.Signer{{Key: key.Public(), Sequence: 0}}, ExpiryTime: expiry}
+		st, err := tx.Sign(t, key)
+		if err != nil {
+			return nil, err
+		}
+		return st.Encode()
+	}
+	const perDID = identity.MaxKeys - 1 // every rotation adds a key
+	var did string
+	var cur, next *tx.PrivateKey
+	for i := range n {
+		if i%perDID == 0 {
+			if cur, err = tx.GenerateKey(tx.Ed25519, rand.Reader); err != nil {
+				return nil, nil, err
+			}
+			if next, err = tx.GenerateKey(tx.Ed25519, rand.Reader); err != nil {
+				return nil, nil, err
+			}
+			c := &identity.Create{Keys: []identity.KeySpec{{PublicKey: cur.Public(), Relationships: []string{identity.Authentication, identity.CapabilityInvocation}}},
+				Next: identity.Commitment(next.Public())}
+			raw, err := sign(cur, "create", c)
+			if err != nil {
+				return nil, nil, err
+			}
+			setup, did = append(setup, raw), c.DID()
+		}
+		cur = next
+		if next, err = tx.GenerateKey(tx.Ed25519, rand.Reader); err != nil {
+			return nil, nil, err
+		}
+		raw, err := sign(cur, "rotate", &identity.Rotate{DID: did, Key: cur.Public(), Next: identity.Commitment(next.Public())})
+		if err != nil {
+			return nil, nil, err
+		}
+		run = append(run, raw)
+	}
+	return setup, run, nil
+}
+
 // FindScenario returns the scenario called name.
 func FindScenario(name string) (Scenario, error) {
 	var names []string
@@ -283,8 +343,9 @@ type Report struct {
 	DiskBytesPerRecord float64 `json:"disk_bytes_per_record,omitempty"`
 	RestartS           float64 `json:"restart_s,omitempty"`
 	// Samples are the run's intervals (Options.Every); MemGrowth is the
-	// last interval's resident memory over the second's (after warming
-	// up), P99Spread the largest interval p99 over the median one.
+	// last interval's resident memory over that of the run's midpoint
+	// (the caches fill to their bounds in the first half), P99Spread the
+	// largest interval p99 over the median one in the second half.
 	Samples   []Sample `json:"samples,omitempty"`
 	MemGrowth float64  `json:"mem_growth,omitempty"`
 	P99Spread float64  `json:"p99_spread,omitempty"`
@@ -306,9 +367,13 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 	// A paced run (a soak) may be too long to sign in advance: its
 	// workers sign each batch as they go.
 	live := o.Live || o.Rate > 0
+	if live && o.Scenario.Chain != nil {
+		return nil, fmt.Errorf("bench: scenario %s signs its chains before the clock starts: it cannot be paced or signed as it goes", o.Scenario.Name)
+	}
 	perWorker := max(o.Presign/o.Concurrency, o.Batch)
 	perWorker = (perWorker + o.Batch - 1) / o.Batch * o.Batch
 	work := make([][][]byte, o.Concurrency)
+	setups := make([][][]byte, o.Concurrency)
 	signers := make([]*signer, o.Concurrency)
 	var wg sync.WaitGroup
 	errs := make([]error, o.Concurrency)
@@ -316,6 +381,10 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if o.Scenario.Chain != nil {
+				setups[w], work[w], errs[w] = o.Scenario.Chain(info.ChainID, perWorker)
+				return
+			}
 			var key *tx.PrivateKey
 			if w < len(o.Keys) {
 				key = o.Keys[w]
@@ -328,6 +397,9 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := commitAll(ctx, c, slices.Concat(setups...), o.Batch); err != nil {
 		return nil, err
 	}
 	if o.Scenario.Prepare != nil {
@@ -525,19 +597,8 @@ func runReads(ctx context.Context, c *client.Client, chainID string, o Options) 
 	if err != nil {
 		return nil, err
 	}
-	for i := 0; i < len(raws); i += o.Batch {
-		items, err := c.SubmitBatchWait(ctx, raws[i:min(i+o.Batch, len(raws))])
-		if err != nil {
-			return nil, fmt.Errorf("bench: setup: %w", err)
-		}
-		for _, it := range items {
-			if it.Error != nil {
-				return nil, fmt.Errorf("bench: setup transaction refused: %s", it.Error.Message)
-			}
-			if it.Code != "ok" {
-				return nil, fmt.Errorf("bench: setup transaction committed with result %s", it.Code)
-			}
-		}
+	if err := commitAll(ctx, c, raws, o.Batch); err != nil {
+		return nil, err
 	}
 	paths := make([]string, len(bodies))
 	for i, b := range bodies {
@@ -585,6 +646,26 @@ func runReads(ctx context.Context, c *client.Client, chainID string, o Options) 
 		return nil, err
 	}
 	return report(o, elapsed, ok.Load(), failed.Load(), lat), nil
+}
+
+// commitAll commits the setup transactions raws, batch at a time, and
+// fails unless every one succeeds.
+func commitAll(ctx context.Context, c *client.Client, raws [][]byte, batch int) error {
+	for i := 0; i < len(raws); i += batch {
+		items, err := c.SubmitBatchWait(ctx, raws[i:min(i+batch, len(raws))])
+		if err != nil {
+			return fmt.Errorf("bench: setup: %w", err)
+		}
+		for _, it := range items {
+			if it.Error != nil {
+				return fmt.Errorf("bench: setup transaction refused: %s", it.Error.Message)
+			}
+			if it.Code != "ok" {
+				return fmt.Errorf("bench: setup transaction committed with result %s", it.Code)
+			}
+		}
+	}
+	return nil
 }
 
 // progress calls o.Progress about once a second with the time since start
@@ -789,17 +870,20 @@ func (w *window) stop() []Sample {
 	return w.samples
 }
 
-// summarise sets the report's samples, memory growth and p99 spread.
+// summarise sets the report's samples, and over the run's second half
+// (the node's caches fill to their bounds in the first) its memory growth
+// and p99 spread.
 func (r *Report) summarise(samples []Sample) {
 	r.Samples = samples
-	if len(samples) < 3 {
+	if len(samples) < 4 {
 		return
 	}
-	if first, last := samples[1].RSSMB, samples[len(samples)-1].RSSMB; first > 0 {
+	half := samples[len(samples)/2:]
+	if first, last := half[0].RSSMB, half[len(half)-1].RSSMB; first > 0 {
 		r.MemGrowth = last / first
 	}
-	p99 := make([]float64, 0, len(samples))
-	for _, s := range samples[1:] {
+	p99 := make([]float64, 0, len(half))
+	for _, s := range half {
 		p99 = append(p99, s.P99ms)
 	}
 	slices.Sort(p99)

@@ -33,13 +33,56 @@ func TestDIDCreate(t *testing.T) {
 }
 
 func TestFindScenario(t *testing.T) {
-	for _, name := range []string{"notary", "did-create", "resolve", "resolve-proof", "mixed", "gov-vote"} {
+	for _, name := range []string{"notary", "did-create", "did-rotate", "resolve", "resolve-proof", "mixed", "gov-vote"} {
 		if _, err := FindScenario(name); err != nil {
 			t.Errorf("FindScenario(%q): %v", name, err)
 		}
 	}
 	if _, err := FindScenario("nope"); err == nil {
 		t.Error("FindScenario(nope) succeeded")
+	}
+}
+
+// TestRotations applies the did-rotate scenario's transactions through the
+// identity module: every setup inception and every rotation, across more
+// than one DID's worth of keys, must succeed in order.
+func TestRotations(t *testing.T) {
+	const chain = "agora-bench"
+	setup, run, err := rotations(chain, 2*(identity.MaxKeys-1)+5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(setup) != 3 || len(run) != 2*(identity.MaxKeys-1)+5 {
+		t.Fatalf("%d inceptions and %d rotations", len(setup), len(run))
+	}
+	e, err := ledger.NewExecutor(chain, identity.Module{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &ledger.Genesis{ChainID: chain, Time: time.Unix(1700000000, 0).UTC(), Params: ledger.DefaultParams()}
+	out, err := e.InitGenesis(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := ledgertest.State{}
+	state.ApplyOutcome(out)
+	head := out.Header
+	for i, txs := range [][][]byte{setup, run[:70], run[70:]} {
+		b := ledger.Block{ChainID: chain, Height: head.Height + 1, Time: time.UnixMilli(head.Time).Add(time.Second).UTC()}
+		out, err := e.Apply(state, &head, b, txs, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Dropped) > 0 {
+			t.Fatalf("block %d dropped %v", i, out.Dropped[0].Err)
+		}
+		for j, r := range out.Results {
+			if !r.OK() {
+				t.Fatalf("block %d transaction %d: %s %s", i, j, r.Code, r.Error)
+			}
+		}
+		state.ApplyOutcome(out)
+		head = out.Header
 	}
 }
 

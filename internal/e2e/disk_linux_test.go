@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"context"
-	crand "crypto/rand"
 	"errors"
-	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/client"
-	"github.com/agora-ledger/agora/internal/tx"
 )
 
 // TestDiskFaults runs a node under load on a small tmpfs until the disk is
@@ -54,16 +51,7 @@ func TestDiskFaults(t *testing.T) {
 			defer cancel()
 			var count atomic.Int64
 			var wg sync.WaitGroup
-			var ws []*loadWorker
-			for i := range 8 {
-				key, err := tx.GenerateKey(tx.Ed25519, crand.Reader)
-				if err != nil {
-					t.Fatal(err)
-				}
-				w := &loadWorker{key: key, name: fmt.Sprintf("worker %d", i)}
-				ws = append(ws, w)
-				wg.Go(func() { w.run(ctx, c, info.ChainID, &count) })
-			}
+			ws := startLoad(t, ctx, c, info.ChainID, 8, "worker", &count, &wg)
 			var out string
 			if tc.name == "full" {
 				select {

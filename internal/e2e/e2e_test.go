@@ -505,6 +505,24 @@ func (w *loadWorker) run(ctx context.Context, c *client.Client, chainID string, 
 	}
 }
 
+// startLoad starts n load workers named "<name> <i>" submitting to c
+// until ctx ends or the node stops answering; wg waits for them and
+// count counts their acknowledged transactions.
+func startLoad(t *testing.T, ctx context.Context, c *client.Client, chainID string, n int, name string, count *atomic.Int64, wg *sync.WaitGroup) []*loadWorker {
+	t.Helper()
+	var ws []*loadWorker
+	for i := range n {
+		key, err := tx.GenerateKey(tx.Ed25519, crand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &loadWorker{key: key, name: fmt.Sprintf("%s %d", name, i)}
+		ws = append(ws, w)
+		wg.Go(func() { w.run(ctx, c, chainID, count) })
+	}
+	return ws
+}
+
 // TestCrashDuringLoad kills the node with SIGKILL while workers submit
 // transactions, restarts it, and checks that every transaction it
 // acknowledged as committed is still committed where it said, that no
@@ -531,16 +549,7 @@ func TestCrashDuringLoad(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var count atomic.Int64
 		var wg sync.WaitGroup
-		var ws []*loadWorker
-		for i := range workers {
-			key, err := tx.GenerateKey(tx.Ed25519, crand.Reader)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := &loadWorker{key: key, name: fmt.Sprintf("round %d worker %d", round, i)}
-			ws = append(ws, w)
-			wg.Go(func() { w.run(ctx, c, info.ChainID, &count) })
-		}
+		ws := startLoad(t, ctx, c, info.ChainID, workers, fmt.Sprintf("round %d worker", round), &count, &wg)
 		// Let every worker be under way, then kill after a seeded delay.
 		deadline := time.Now().Add(30 * time.Second)
 		for count.Load() < workers && time.Now().Before(deadline) {

@@ -27,7 +27,8 @@ The periods are seconds long so that the whole process runs in a demo.`
 // resource-direct communities (exchanges, custodians, identity deployers),
 // two resource-indirect ones (users, governments), a Board of five seats,
 // the ROLE, Secretariat, Ombudsman and an external auditor, the root
-// resource with a registry of accredited issuers and a namespace, and
+// resource with registries of accredited issuers, attesters and identity
+// verifiers and a namespace, and
 // periods of seconds. key returns the public key of a name in DemoKeys.
 func Demo(key func(name string) tx.PublicKey) *Genesis {
 	m := func(name string) Member {
@@ -79,6 +80,10 @@ func Demo(key func(name string) tx.PublicKey) *Genesis {
 			{ID: RootResource, Name: "The Agora ledger", Controller: "role"},
 			{ID: "issuers", Parent: RootResource, Name: "Accredited credential issuers", Controller: "identity"},
 			{ID: "names.exchange", Parent: RootResource, Name: "The .exchange namespace", Controller: "exchanges"},
+			// Registries the identity module reads: attesters accredited for
+			// confidence scores, and identity verifiers (entries keyed by DID).
+			{ID: "attesters", Parent: RootResource, Name: "Accredited attesters", Controller: "identity"},
+			{ID: "verifiers", Parent: RootResource, Name: "Accredited identity verifiers", Controller: "identity"},
 		},
 		Entries:   []GenesisEntry{{Resource: "issuers", Entry: Entry{Key: "issuer-acme", Value: "accredited", By: "identity"}}},
 		Documents: []Document{{ID: bylawsDoc, Kind: DocBylaws, Title: "Bylaws, version 1", Author: "the founders", Subject: "bylaws", Version: 1}},

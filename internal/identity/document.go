@@ -10,6 +10,7 @@ import (
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 
+	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -396,6 +397,50 @@ func (Module) Queries() []ledger.Query {
 				return nil, err // not a nil slice in an interface: that would be an answer served with the error's status
 			}
 			return h, nil
+		},
+	}, {
+		Name:    "name",
+		Pattern: "GET /v1/identity/names/{name}",
+		Summary: "The DID a name points at, its namespace, and the onboarding policy it was registered under; with proof=1, proven present or absent.",
+		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+			r, err := LookupName(kv, arg("name"))
+			if err != nil {
+				return nil, err
+			}
+			return r, nil
+		},
+	}, {
+		Name:    "attestations",
+		Pattern: "GET /v1/identity/dids/{did}/attestations",
+		Summary: "The live attestations about a DID (attester, claim type, salted digest), by attester; with proof=1, proven complete.",
+		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+			a, err := Attestations(kv, arg("did"))
+			if err != nil {
+				return nil, err
+			}
+			return a, nil
+		},
+	}, {
+		Name:    "score",
+		Pattern: "GET /v1/identity/dids/{did}/score",
+		Summary: "A DID's confidence score in thousandths, from its attesters weighted by their accreditation (docs/spec/did-agora.md); with proof=1, proven.",
+		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+			sc, err := ConfidenceScore(kv, kv.View(gov.Name), arg("did"))
+			if err != nil {
+				return nil, err
+			}
+			return sc, nil
+		},
+	}, {
+		Name:    "verification",
+		Pattern: "GET /v1/identity/verifications/{sha256}",
+		Summary: "Whether an identity verification with this salted digest is anchored, when, by which verifier and organisation, and whether the verifier is still accredited; with proof=1, proven.",
+		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+			v, err := CheckVerification(kv, kv.View(gov.Name), arg("sha256"))
+			if err != nil {
+				return nil, err
+			}
+			return v, nil
 		},
 	}}
 }

@@ -19,6 +19,33 @@
 // (RecoveryStep). Every one that succeeds appends an Event to the DID's
 // history.
 //
+// Beside the DIDs' own histories: "register-name" (RegisterName),
+// "transfer-name" and "release-name" for names; "attest" and
+// "revoke-attestation" for attestations; "anchor-verification" and
+// "revoke-verification" for identity-verification anchors.
+//
+// # Names
+//
+// A name ("tokyo.exchange") points at a DID. It is registered in the
+// namespace that serves its parent: the governance resource
+// "names.exchange", delegated through governance like a DNS zone, whose
+// entry "onboarding" is its policy: "open", or "member-assisted" (also the
+// default) where a key member of the resource's controller body co-signs
+// the registration. The DID's controller registers; names are first come,
+// first served; the holder transfers (the new holder co-signing, under
+// the same policy) or releases them.
+//
+// # Attestations and verification
+//
+// An identity attests a claim about another as the claim's type and
+// SHA-256(salt || claim); a subject's confidence score (ConfidenceScore)
+// weighs its attesters by their accreditation in the governance registry
+// "attesters". A verifier accredited in the registry "verifiers" anchors
+// SHA-256(salt || ID file); whoever holds the file and salt learns whether
+// it was verified and by which organisation (CheckVerification). Names,
+// attestations and verification all need DIDs' keys and the governance
+// registries, so they live here rather than in modules of their own.
+//
 // # Rules in state
 //
 // The controller is the key with capabilityInvocation that the inception
@@ -45,7 +72,10 @@
 // # State
 //
 // "identity/d/<id>" holds the DID's current State; "identity/e/<id>/<n>"
-// (n in 16 hex digits, from 1) its n-th Event. Replaying the events 1..n
+// (n in 16 hex digits, from 1) its n-th Event; "identity/n/<name>" a
+// NameRecord; "identity/a/<subject>/<attester>/<claim>" (ids) an
+// Attestation and "identity/ai/<subject>" the sorted list of them;
+// "identity/v/<hex digest>" a Verification. Replaying the events 1..n
 // through the same rules that executed them gives the State as of version
 // n, which is how historical resolution works with point reads only.
 package identity
@@ -543,6 +573,20 @@ func (Module) Decode(typ string, body []byte) (ledger.Msg, error) {
 		m = &RecoveryStep{}
 	case "complete-recovery":
 		m = &RecoveryStep{complete: true}
+	case "register-name":
+		m = &RegisterName{}
+	case "transfer-name":
+		m = &TransferName{}
+	case "release-name":
+		m = &ReleaseName{}
+	case "attest":
+		m = &Attest{}
+	case "revoke-attestation":
+		m = &RevokeAttestation{}
+	case "anchor-verification":
+		m = &AnchorVerification{}
+	case "revoke-verification":
+		m = &RevokeVerification{}
 	default:
 		return nil, fmt.Errorf("%w %q", ledger.ErrUnknownType, typ)
 	}
@@ -579,6 +623,20 @@ func TypeOf(m ledger.Msg) string {
 			return "complete-recovery"
 		}
 		return "cancel-recovery"
+	case *RegisterName:
+		return "register-name"
+	case *TransferName:
+		return "transfer-name"
+	case *ReleaseName:
+		return "release-name"
+	case *Attest:
+		return "attest"
+	case *RevokeAttestation:
+		return "revoke-attestation"
+	case *AnchorVerification:
+		return "anchor-verification"
+	case *RevokeVerification:
+		return "revoke-verification"
 	}
 	return ""
 }
@@ -614,6 +672,21 @@ func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 	typ := TypeOf(msg)
 	if typ == "" {
 		return fmt.Errorf("%w %T", ledger.ErrUnknownType, msg)
+	}
+	var run func(*ledger.Context, ledger.Msg) error
+	switch msg.(type) {
+	case *RegisterName, *TransferName, *ReleaseName:
+		run = executeName
+	case *Attest, *RevokeAttestation:
+		run = executeAttestation
+	case *AnchorVerification, *RevokeVerification:
+		run = executeVerification
+	}
+	if run != nil {
+		if err := run(ctx, msg); err != nil {
+			return fmt.Errorf("identity: %w", err)
+		}
+		return nil
 	}
 	var s *State
 	if c, ok := msg.(*Create); ok {
@@ -910,6 +983,11 @@ func replayOne(s *State, ev Event) (*State, error) {
 // replayed through the rules.
 type Genesis struct {
 	DIDs []GenesisDID `json:"dids,omitempty"`
+	// Names, Attestations and Verifications are stored as they are, for
+	// a ledger exported and started again.
+	Names         []NameRecord   `json:"names,omitempty"`
+	Attestations  []Attestation  `json:"attestations,omitempty"`
+	Verifications []Verification `json:"verifications,omitempty"`
 }
 
 // GenesisDID is one DID's history.
@@ -958,6 +1036,82 @@ func (Module) InitGenesis(kv *ledger.KV, raw json.RawMessage) error {
 			return err
 		}
 	}
+	return initRecords(kv, &g)
+}
+
+// initRecords stores the genesis's names, attestations and verifications
+// after checking each statically, and rebuilds the attestation index.
+func initRecords(kv *ledger.KV, g *Genesis) error {
+	for _, n := range g.Names {
+		if err := (&RegisterName{Name: n.Name, DID: n.DID}).Validate(); err != nil {
+			return fmt.Errorf("identity genesis: name %s: %w", n.Name, err)
+		}
+		if err := kv.SetValue(nameKey(n.Name), &n); err != nil {
+			return err
+		}
+	}
+	index := map[string][]AttestationRef{}
+	var subjects []string
+	for _, a := range g.Attestations {
+		if err := (&Attest{Attester: a.Attester, Subject: a.Subject, Claim: a.Claim, Digest: a.Digest}).Validate(); err != nil {
+			return fmt.Errorf("identity genesis: attestation: %w", err)
+		}
+		sid, _ := ParseDID(a.Subject)
+		aid, _ := ParseDID(a.Attester)
+		if err := kv.SetValue(attestationKey(sid, aid, a.Claim), &a); err != nil {
+			return err
+		}
+		if index[sid] == nil {
+			subjects = append(subjects, sid)
+		}
+		index[sid] = append(index[sid], AttestationRef{Attester: a.Attester, Claim: a.Claim})
+	}
+	for _, sid := range subjects { // in the genesis's order: deterministic
+		refs := index[sid]
+		slices.SortFunc(refs, compareRefs)
+		if len(refs) > MaxAttestations || len(slices.CompactFunc(slices.Clone(refs), func(a, b AttestationRef) bool { return compareRefs(a, b) == 0 })) != len(refs) {
+			return fmt.Errorf("%w: identity genesis: the attestations about %s are more than %d or repeat one", ledger.ErrInvalid, Prefix+sid, MaxAttestations)
+		}
+		if err := kv.SetValue(indexKey(sid), refs); err != nil {
+			return err
+		}
+	}
+	for _, v := range g.Verifications {
+		if err := (&AnchorVerification{Verifier: v.Verifier, Digest: v.Digest}).Validate(); err != nil {
+			return fmt.Errorf("identity genesis: verification: %w", err)
+		}
+		if err := kv.SetValue(verificationKey(v.Digest), &v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exportRecords is ExportGenesis for names, attestations and
+// verifications.
+func exportRecords(kv *ledger.KV, g *Genesis) error {
+	for _, p := range []struct {
+		prefix string
+		add    func(v []byte) error
+	}{
+		{"n/", func(v []byte) error { return appendDecoded(v, &g.Names) }},
+		{"a/", func(v []byte) error { return appendDecoded(v, &g.Attestations) }},
+		{"v/", func(v []byte) error { return appendDecoded(v, &g.Verifications) }},
+	} {
+		err := kv.Iterate([]byte(p.prefix), func(_, v []byte) (bool, error) { return true, p.add(v) })
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func appendDecoded[T any](v []byte, list *[]T) error {
+	var x T
+	if err := tx.Unmarshal(v, &x); err != nil {
+		return fmt.Errorf("%w: %v", ledger.ErrStorage, err)
+	}
+	*list = append(*list, x)
 	return nil
 }
 
@@ -978,6 +1132,9 @@ func (Module) ExportGenesis(kv *ledger.KV) (json.RawMessage, error) {
 		return true, nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := exportRecords(kv, &g); err != nil {
 		return nil, err
 	}
 	return json.Marshal(&g)

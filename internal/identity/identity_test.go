@@ -242,6 +242,13 @@ func FuzzDecode(f *testing.F) {
 		{"recover", &Recover{DID: did, Key: k1, Next: Commitment(k0)}},
 		{"cancel-recovery", &RecoveryStep{DID: did}},
 		{"complete-recovery", &RecoveryStep{DID: did}},
+		{"register-name", &RegisterName{Name: "tokyo.exchange", DID: did}},
+		{"transfer-name", &TransferName{Name: "tokyo.exchange", To: did}},
+		{"release-name", &ReleaseName{Name: "tokyo.exchange"}},
+		{"attest", &Attest{Attester: did, Subject: Prefix + strings.Repeat("a", 52), Claim: "employment", Digest: Commitment(k0)}},
+		{"revoke-attestation", &RevokeAttestation{Attester: did, Subject: Prefix + strings.Repeat("a", 52), Claim: "employment"}},
+		{"anchor-verification", &AnchorVerification{Verifier: did, Digest: Commitment(k0)}},
+		{"revoke-verification", &RevokeVerification{Verifier: did, Digest: Commitment(k0)}},
 	} {
 		b, err := tx.Marshal(s.msg)
 		if err != nil {

@@ -354,9 +354,16 @@ func (v *Validator) Validate() error {
 
 // Validators returns the validator set in state, ordered by public key.
 func Validators(r StateReader) ([]Validator, error) {
-	var out []Validator
 	start := []byte(Namespace + "/" + validatorPrefix)
-	err := r.Iterate(start, prefixEnd(start), func(_, v []byte) (bool, error) {
+	return collectValidators(func(fn func(k, v []byte) (bool, error)) error {
+		return r.Iterate(start, prefixEnd(start), fn)
+	})
+}
+
+// collectValidators decodes the validators iterate yields.
+func collectValidators(iterate func(fn func(k, v []byte) (bool, error)) error) ([]Validator, error) {
+	out := []Validator{}
+	err := iterate(func(_, v []byte) (bool, error) {
 		var val Validator
 		if err := tx.Unmarshal(v, &val); err != nil {
 			return false, fmt.Errorf("%w: validator: %v", ErrStorage, err)
@@ -408,16 +415,9 @@ func Queries() []Query {
 			}},
 		{Name: "validators", Pattern: "GET /v1/ledger/validators", Summary: "The validator set of a network of validators (empty for the embedded node).",
 			Run: func(kv *KV, _ func(string) string) (any, error) {
-				out := []Validator{}
-				err := kv.Iterate([]byte(validatorPrefix), func(_, v []byte) (bool, error) {
-					var val Validator
-					if err := tx.Unmarshal(v, &val); err != nil {
-						return false, fmt.Errorf("%w: validator: %v", ErrStorage, err)
-					}
-					out = append(out, val)
-					return true, nil
+				return collectValidators(func(fn func(k, v []byte) (bool, error)) error {
+					return kv.Iterate([]byte(validatorPrefix), fn)
 				})
-				return out, err
 			}},
 	}
 }

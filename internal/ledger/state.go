@@ -148,10 +148,12 @@ type KV struct {
 }
 
 // Reads records what a read-only view read: the full state keys looked up
-// (whether found or not), and whether a range was iterated. A state proof
-// can cover point reads but not the completeness of a range.
+// (whether found or not) with the values found (nil: absent), and whether
+// a range was iterated. A state proof can cover point reads but not the
+// completeness of a range.
 type Reads struct {
 	Keys     [][]byte
+	Values   [][]byte // Values[i] is what Keys[i] held
 	Iterated bool
 }
 
@@ -162,10 +164,16 @@ func (kv *KV) key(k []byte) []byte {
 // Get returns the value under key and whether it exists.
 func (kv *KV) Get(key []byte) ([]byte, bool, error) {
 	k := kv.key(key)
+	v, ok, err := kv.o.Get(k)
 	if kv.rec != nil {
 		kv.rec.Keys = append(kv.rec.Keys, k)
+		var found []byte
+		if ok {
+			found = v
+		}
+		kv.rec.Values = append(kv.rec.Values, found)
 	}
-	return kv.o.Get(k)
+	return v, ok, err
 }
 
 // Set stores value under key. An empty value is stored as such.
@@ -232,6 +240,14 @@ func prefixEnd(p []byte) []byte {
 		}
 	}
 	return nil
+}
+
+// View returns a read-only view of another module's namespace over the
+// same state, recording its reads with this view's: a query that depends
+// on another module's state (identity on governance's registries) stays
+// provable.
+func (kv *KV) View(module string) *KV {
+	return &KV{o: kv.o, prefix: []byte(module + "/"), readOnly: true, rec: kv.rec}
 }
 
 // NewReadView returns a read-only view of module's namespace in r, for

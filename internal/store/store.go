@@ -88,6 +88,20 @@ type Store struct {
 	cosigMu sync.Mutex
 	// failed holds the ErrFailed of the first write the disk refused.
 	failed atomic.Pointer[error]
+	// upper caches the state map's upper nodes, which every proof reads.
+	upper nodeCache
+	// recent is the last committed block's header and checkpoint, which
+	// every proven answer reads and which never change.
+	recent atomic.Pointer[recentBlock]
+	// cosigned is one more than the highest height with cosignatures
+	// (0: none), so that reads for later heights need not look.
+	cosigned atomic.Uint64
+}
+
+// recentBlock is a committed block's header and signed checkpoint.
+type recentBlock struct {
+	header     ledger.Header
+	checkpoint []byte
 }
 
 // Open opens (creating if needed) the store in dir.
@@ -116,7 +130,12 @@ func open(dir string, fs vfs.FS, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	return &Store{db: db}, nil
+	st := &Store{db: db}
+	if err := st.loadCosigned(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // Close closes the store. A store that failed is left as it is (Pebble
@@ -382,7 +401,24 @@ func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome, checkpoint []byte) 
 	if err := b.Commit(pebble.Sync); err != nil {
 		return writeError{err}
 	}
+	s.upper.committed(out)
+	if checkpoint != nil {
+		s.recent.Store(&recentBlock{header: out.Header, checkpoint: bytes.Clone(checkpoint)})
+	}
 	return nil
+}
+
+// loadCosigned finds the highest height with cosignatures.
+func (s *Store) loadCosigned() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte("w"), UpperBound: []byte("x")})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	if it.Last() && len(it.Key()) == 9 {
+		s.cosigned.Store(binary.BigEndian.Uint64(it.Key()[1:]) + 1)
+	}
+	return it.Error()
 }
 
 // Block returns the record of the block at height h.
@@ -529,7 +565,75 @@ func (s *Store) AddCosignatures(h uint64, lines []byte) (err error) {
 	if err := s.db.Set(cosignatureKey(h), append(old, lines...), pebble.Sync); err != nil {
 		return writeError{err}
 	}
+	for {
+		top := s.cosigned.Load()
+		if h+1 <= top || s.cosigned.CompareAndSwap(top, h+1) {
+			break
+		}
+	}
 	return nil
+}
+
+// cachedDepth is the depth, in nibbles, to which the store caches the
+// state map's nodes: the root and the 16 + 256 nodes below it, which
+// every proof reads, and which every block changes.
+const cachedDepth = 2
+
+// nodeCache holds the state map's upper nodes as of one head: those a
+// snapshot of that head read, patched by each later block's node writes.
+// A snapshot of another head reads around it.
+type nodeCache struct {
+	mu     sync.RWMutex
+	valid  bool
+	height uint64
+	nodes  map[string][]byte // nil value: no node at that path
+}
+
+// get returns the node at path as of head height h, and hit=false if the
+// cache cannot say.
+func (c *nodeCache) get(h uint64, path []byte) (node []byte, ok, hit bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if !c.valid || c.height != h {
+		return nil, false, false
+	}
+	n, hit := c.nodes[string(path)]
+	return n, n != nil, hit
+}
+
+// put records the node at path as of head height h, which a snapshot of
+// that head read.
+func (c *nodeCache) put(h uint64, path, node []byte, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.valid {
+		c.valid, c.height, c.nodes = true, h, map[string][]byte{}
+	}
+	if c.height != h {
+		return
+	}
+	if !ok {
+		node = nil
+	}
+	c.nodes[string(path)] = bytes.Clone(node)
+}
+
+// committed moves the cache to the block out committed: its node writes
+// patch a cache of the block before; any other cache is dropped.
+func (c *nodeCache) committed(out *ledger.Outcome) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := out.Header.Height
+	if !c.valid || c.height+1 != h {
+		c.valid, c.height, c.nodes = true, h, map[string][]byte{}
+		return
+	}
+	for _, w := range out.MapNodes {
+		if len(w.Path) <= cachedDepth {
+			c.nodes[string(w.Path)] = bytes.Clone(w.Node)
+		}
+	}
+	c.height = h
 }
 
 // ScanCosignatures calls fn with the cosignature lines of each height that
@@ -623,13 +727,21 @@ func getEntry(r reader, i uint64) ([]byte, error) {
 }
 
 // Snapshot is a consistent read-only view of the state at one moment,
-// unaffected by later commits. Close it when done.
+// unaffected by later commits. Close it when done. It is not safe for
+// concurrent use.
 type Snapshot struct {
-	snap *pebble.Snapshot
+	snap  *pebble.Snapshot
+	st    *Store
+	upper *nodeCache
+	// head is the snapshot's head height, once read; ok says it was.
+	head   uint64
+	headOK bool
 }
 
 // Snapshot returns a view of the state as of now.
-func (s *Store) Snapshot() *Snapshot { return &Snapshot{snap: s.db.NewSnapshot()} }
+func (s *Store) Snapshot() *Snapshot {
+	return &Snapshot{snap: s.db.NewSnapshot(), st: s, upper: &s.upper}
+}
 
 // Close releases the snapshot.
 func (s *Snapshot) Close() error { return s.snap.Close() }
@@ -637,9 +749,27 @@ func (s *Snapshot) Close() error { return s.snap.Close() }
 // Get implements ledger.Reader.
 func (s *Snapshot) Get(key []byte) ([]byte, bool, error) { return getFrom(s.snap, stateKey(key)) }
 
-// GetNode implements smt.NodeReader.
+// GetNode implements smt.NodeReader. The map's upper nodes come from the
+// store's cache when it holds the snapshot's version of them.
 func (s *Snapshot) GetNode(path []byte) ([]byte, bool, error) {
-	return getFrom(s.snap, mapNodeKey(path))
+	if len(path) > cachedDepth {
+		return getFrom(s.snap, mapNodeKey(path))
+	}
+	if !s.headOK {
+		h, err := s.Head()
+		if err != nil {
+			return nil, false, err
+		}
+		s.head, s.headOK = h, true
+	}
+	if n, ok, hit := s.upper.get(s.head, path); hit {
+		return n, ok, nil
+	}
+	n, ok, err := getFrom(s.snap, mapNodeKey(path))
+	if err == nil {
+		s.upper.put(s.head, path, n, ok)
+	}
+	return n, ok, err
 }
 
 // ReadHashes implements tlog.HashReader.
@@ -658,15 +788,31 @@ func (s *Snapshot) Head() (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-// Header returns the header of the block at height h.
-func (s *Snapshot) Header(h uint64) (*ledger.Header, error) { return getHeader(s.snap, h) }
+// Header returns the header of the block at height h. A committed block's
+// header never changes, so the last one comes from memory.
+func (s *Snapshot) Header(h uint64) (*ledger.Header, error) {
+	if r := s.st.recent.Load(); r != nil && r.header.Height == h {
+		hdr := r.header
+		return &hdr, nil
+	}
+	return getHeader(s.snap, h)
+}
 
-// Checkpoint returns the signed checkpoint of the block at height h.
-func (s *Snapshot) Checkpoint(h uint64) ([]byte, error) { return getCheckpoint(s.snap, h) }
+// Checkpoint returns the signed checkpoint of the block at height h (the
+// last one from memory: it never changes either).
+func (s *Snapshot) Checkpoint(h uint64) ([]byte, error) {
+	if r := s.st.recent.Load(); r != nil && r.header.Height == h {
+		return bytes.Clone(r.checkpoint), nil
+	}
+	return getCheckpoint(s.snap, h)
+}
 
 // Cosignatures returns the witness cosignature lines of the checkpoint of
 // the block at height h (see Store.Cosignatures).
 func (s *Snapshot) Cosignatures(h uint64) ([]byte, error) {
+	if h >= s.st.cosigned.Load() {
+		return nil, nil // none at h now, so none when the snapshot was taken
+	}
 	v, _, err := getFrom(s.snap, cosignatureKey(h))
 	return v, err
 }

@@ -124,8 +124,8 @@ func run(in, doc, charts, command, machine, commit string) error {
 	}
 	for _, r := range soak {
 		fmt.Fprintf(&b, "### Soak: %s at %.0f tx/s for %.0f minutes\n\n", r.Scenario, r.TxPerSec, r.DurationS/60)
-		fmt.Fprintf(&b, "Memory grew %.2f× from the second sample to the last (goal: at most 1.10×); the worst "+
-			"sample's p99 was %.2f× the median sample's.\n\n", r.MemGrowth, r.P99Spread)
+		fmt.Fprintf(&b, "Over the run's second half (the node's caches fill to their bounds in the first), resident memory "+
+			"grew %.2f× (goal: at most 1.10×) and the worst sample's p99 was %.2f× the median sample's.\n\n", r.MemGrowth, r.P99Spread)
 		b.WriteString("| minute | tx/s | p50 ms | p99 ms | RSS MB |\n|---|---|---|---|---|\n")
 		for _, s := range r.Samples {
 			fmt.Fprintf(&b, "| %.0f | %.0f | %.1f | %.1f | %.0f |\n", s.ElapsedS/60, s.TxPerSec, s.P50ms, s.P99ms, s.RSSMB)

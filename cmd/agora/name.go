@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/client"
+	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/verify"
+)
+
+const nameUsage = `
+Usage:
+  agora name register NAME --did DID --key CONTROLLER [--sponsor-key MEMBER]
+  agora name transfer NAME --to DID --key HOLDER_CONTROLLER --to-key NEW_CONTROLLER [--sponsor-key MEMBER]
+  agora name release NAME --key HOLDER_CONTROLLER
+  agora name resolve NAME [--json] [--log-key KEY]
+
+A name ("tokyo.exchange") points at a DID. It is registered in the
+namespace that serves it, the governance resource "names.exchange",
+under that namespace's onboarding policy: "open" (the DID's controller
+signs alone) or "member-assisted", the default, where a member of the
+namespace's community co-signs with --sponsor-key (a key of the
+resource's controller body). Names are first come, first served; the
+holder transfers them (the new holder's controller co-signs, and a
+member where the policy asks) or releases them.
+
+resolve prints the DID a name points at. With --log-key (or
+AGORA_LOG_KEY) it trusts the node for nothing: it checks a state proof
+of the answer, present or absent, against a checkpoint signed by that
+key. Then resolve the DID itself with 'agora did show'.
+
+Examples:
+  agora name register tokyo.exchange --did did:agora:... --key alice --sponsor-key exchange-tokyo
+  agora name resolve tokyo.exchange --log-key "$AGORA_LOG_KEY"
+  agora gov set-entry names.exchange onboarding open     # the exchanges community opens its namespace
+  agora name transfer tokyo.exchange --to did:agora:... --key alice --to-key bob
+  agora name release tokyo.exchange --key bob
+`
+
+func runName(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || isHelp(args[0]) {
+		fmt.Fprint(stderr, strings.TrimLeft(nameUsage, "\n"))
+		if len(args) > 0 {
+			return flag.ErrHelp
+		}
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "register", "transfer", "release":
+		return nameChange(args[0], args[1:], stdout, stderr)
+	case "resolve":
+		return nameResolve(args[1:], stdout, stderr)
+	}
+	return usageError("unknown name command %q (want register, transfer, release or resolve)", args[0])
+}
+
+func nameChange(op string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("name "+op, nameUsage, stderr)
+	homeDir := homeFlag(fs)
+	nodeURL := nodeFlag(fs)
+	did := fs.String("did", "", "register: the `DID` the name points at")
+	to := fs.String("to", "", "transfer: the `DID` the name passes to")
+	keyName := fs.String("key", "", "the key `NAME` of the DID's controller (transfer, release: the holder's)")
+	toKey := fs.String("to-key", "", "transfer: the key `NAME` of the new holder's controller")
+	sponsor := fs.String("sponsor-key", "", "register, transfer: a key `NAME` of a member of the namespace's community, in a member-assisted namespace")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("usage: agora name %s NAME ...", op)
+	}
+	name := pos[0]
+	if *keyName == "" {
+		return usageError("--key NAME is required: the key of the DID's controller")
+	}
+	signers := []string{*keyName}
+	var body ledger.Msg
+	switch op {
+	case "register":
+		if *did == "" {
+			return usageError("--did DID is required: the DID the name points at")
+		}
+		body = &identity.RegisterName{Name: name, DID: *did}
+	case "transfer":
+		if *to == "" || *toKey == "" {
+			return usageError("--to DID and --to-key NAME (its controller's key) are required")
+		}
+		signers = append(signers, *toKey)
+		body = &identity.TransferName{Name: name, To: *to}
+	case "release":
+		body = &identity.ReleaseName{Name: name}
+	}
+	if *sponsor != "" {
+		signers = append(signers, *sponsor)
+	}
+	if err := body.Validate(); err != nil {
+		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+	}
+	res, err := signAndSubmitAll(*homeDir, *nodeURL, signers, identity.Name, op+"-name", body, *ttl, stderr)
+	if err != nil {
+		if strings.Contains(err.Error(), "member-assisted") && *sponsor == "" {
+			err = fmt.Errorf("%w\nhint: ask a member of the namespace's community to co-sign with --sponsor-key", err)
+		}
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, res)
+	}
+	fmt.Fprintf(stdout, "%s: %s\n  height   %d\n  tx       %s\n", op, name, res.Height, res.Hash)
+	return nil
+}
+
+func nameResolve(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("name resolve", nameUsage, stderr)
+	nodeURL := nodeFlag(fs)
+	asJSON := fs.Bool("json", false, "print the record as JSON")
+	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "the log key to check the answer against (env AGORA_LOG_KEY); without it the node is trusted")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("usage: agora name resolve NAME")
+	}
+	if _, err := identity.ParseName(pos[0]); err != nil {
+		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+	}
+	var r identity.NameRecord
+	cp, err := identityQuery(context.Background(), client.New(*nodeURL), "name", map[string]string{"name": pos[0]}, *logKey, &r)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, &r)
+	}
+	policy := r.Policy
+	if r.Sponsor != "" {
+		policy += ", sponsor " + r.Sponsor
+	}
+	fmt.Fprintf(stdout, "%s -> %s\n  namespace   %s (%s)\n  registered  %s\n  updated     %s (height %d)\n",
+		r.Name, r.DID, r.Namespace, policy, stampMs(int64(r.Registered)), stampMs(int64(r.Updated)), r.Height)
+	printProven(stdout, cp)
+	return nil
+}
+
+func stampMs(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339) }
+
+func printProven(w io.Writer, cp *verify.Checkpoint) {
+	if cp != nil {
+		fmt.Fprintf(w, "  proven      against the checkpoint of %s at height %d\n", cp.Origin, cp.Height)
+	}
+}
+
+// identityQuery answers the identity module's query name with params
+// into out. With a log key it asks for a proof, checks it, answers the
+// query again from the proven values alone, and accepts the node's
+// answer (or its refusal) only if both agree; it then returns the
+// checkpoint the answer is proven against.
+func identityQuery(ctx context.Context, c *client.Client, name string, params map[string]string, logKey string, out any) (*verify.Checkpoint, error) {
+	var q ledger.Query
+	for _, qq := range (identity.Module{}).Queries() {
+		if qq.Name == name {
+			q = qq
+		}
+	}
+	path := strings.TrimPrefix(q.Pattern, "GET ")
+	for k, v := range params {
+		path = strings.Replace(path, "{"+k+"}", url.PathEscape(v), 1)
+	}
+	if logKey == "" {
+		return nil, c.Get(ctx, path, out)
+	}
+	status, body, err := c.GetRaw(ctx, path+"?proof=1")
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Value json.RawMessage    `json:"value"`
+		Proof *verify.StateProof `json:"proof"`
+		Error *struct {
+			client.Error
+			Proof *verify.StateProof `json:"proof"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, fmt.Errorf("the node's answer (status %d) is not JSON: %w", status, err)
+	}
+	p := doc.Proof
+	if doc.Error != nil {
+		doc.Error.Status = status
+		if doc.Error.Proof == nil {
+			return nil, &doc.Error.Error
+		}
+		p = doc.Error.Proof
+	}
+	if p == nil {
+		return nil, errors.New("the node answered without a proof")
+	}
+	vals, cp, err := verify.State(p, verify.Policy{LogKey: logKey})
+	if err != nil {
+		return nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: %w", err)}
+	}
+	ans, qerr := q.Run(ledger.NewReadView(ledger.Proven(vals), identity.Name, nil), func(n string) string { return params[n] })
+	if doc.Error != nil {
+		if qerr == nil || ledger.Code(qerr) != doc.Error.Code {
+			return nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the node refused (%s), the proven state says %v", doc.Error.Code, qerr)}
+		}
+		doc.Error.Message += fmt.Sprintf(" (proven against the checkpoint of %s at height %d)", cp.Origin, cp.Height)
+		return nil, &doc.Error.Error
+	}
+	if qerr != nil {
+		return nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the proven state does not answer: %w", qerr)}
+	}
+	mine, err := json.Marshal(ans)
+	if err != nil {
+		return nil, err
+	}
+	var a, b bytes.Buffer
+	if json.Compact(&a, mine) != nil || json.Compact(&b, doc.Value) != nil || a.String() != b.String() {
+		return nil, &exitError{code: 1, err: errors.New("NOT verified: the node's answer differs from the proven state's")}
+	}
+	return cp, json.Unmarshal(doc.Value, out)
+}

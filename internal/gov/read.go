@@ -1,0 +1,76 @@
+package gov
+
+import (
+	"fmt"
+
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+// The functions in this file let other modules read governance state: kv
+// is a read-only view of this module's namespace (ledger.Context.View in
+// Execute, ledger.KV.View in a query). They read by point lookups only,
+// so a query built on them stays provable.
+
+// ResourceIn returns the resource id. Errors wrap ledger.ErrNotFound when
+// there is none.
+func ResourceIn(kv *ledger.KV, id string) (*Resource, error) {
+	return reader(kv).resource(id)
+}
+
+// EntryIn returns the entry key of resource, and whether it exists.
+func EntryIn(kv *ledger.KV, resource, key string) (*Entry, bool, error) {
+	var e Entry
+	found, err := kv.GetValue(entryKey(resource, key), &e)
+	if err != nil || !found {
+		return nil, false, err
+	}
+	return &e, true, nil
+}
+
+// BodyIn returns the body id. Errors wrap ledger.ErrNotFound when there
+// is none.
+func BodyIn(kv *ledger.KV, id string) (*Body, error) {
+	return reader(kv).body(id)
+}
+
+// IsMember reports whether key is a key member of body, directly or
+// through member bodies nested up to MaxNesting deep (as a body's rule
+// counts them), and returns the member's name ("telco-id of identity").
+// A member body that does not exist is skipped; a body that does not
+// exist is an error wrapping ledger.ErrNotFound.
+func IsMember(kv *ledger.KV, body string, key tx.PublicKey) (string, bool, error) {
+	b, err := BodyIn(kv, body)
+	if err != nil {
+		return "", false, err
+	}
+	name, err := findKey(kv, b, key, 1)
+	return name, name != "", err
+}
+
+func findKey(kv *ledger.KV, b *Body, key tx.PublicKey, depth int) (string, error) {
+	for _, m := range b.Members {
+		if m.Key != nil && m.Key.Equal(key) {
+			return fmt.Sprintf("%s of %s", m.Name, b.ID), nil
+		}
+	}
+	if depth >= MaxNesting {
+		return "", nil
+	}
+	for _, m := range b.Members {
+		if m.Body == "" {
+			continue
+		}
+		sub, err := BodyIn(kv, m.Body)
+		if errorsIsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if name, err := findKey(kv, sub, key, depth+1); name != "" || err != nil {
+			return name, err
+		}
+	}
+	return "", nil
+}
