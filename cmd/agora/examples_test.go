@@ -15,7 +15,7 @@ func TestExamplesNotary(t *testing.T) { runExample(t, "notary.sh") }
 func TestExamplesIdentity(t *testing.T) { runExample(t, "identity.sh") }
 
 // TestExamplesTestnet keeps the walkthrough in examples/testnet.sh, a
-// network of four validators, working.
+// network of four validators that governance grows to five, working.
 func TestExamplesTestnet(t *testing.T) { runExample(t, "testnet.sh") }
 
 // TestExamplesNames keeps the walkthrough in examples/names.sh working.
