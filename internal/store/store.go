@@ -320,7 +320,11 @@ func (s *Store) CommitCosigned(out *ledger.Outcome, checkpoint []byte, cosigned 
 	if err := b.Set(cosignatureKey(cosigned), append(old, lines...), nil); err != nil {
 		return err
 	}
-	return s.commit(b, out, checkpoint)
+	if err := s.commit(b, out, checkpoint); err != nil {
+		return err
+	}
+	s.noteCosigned(cosigned)
+	return nil
 }
 
 func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome, checkpoint []byte) error {
@@ -565,13 +569,18 @@ func (s *Store) AddCosignatures(h uint64, lines []byte) (err error) {
 	if err := s.db.Set(cosignatureKey(h), append(old, lines...), pebble.Sync); err != nil {
 		return writeError{err}
 	}
+	s.noteCosigned(h)
+	return nil
+}
+
+// noteCosigned records that the checkpoint at height h has cosignatures.
+func (s *Store) noteCosigned(h uint64) {
 	for {
 		top := s.cosigned.Load()
 		if h+1 <= top || s.cosigned.CompareAndSwap(top, h+1) {
-			break
+			return
 		}
 	}
-	return nil
 }
 
 // cachedDepth is the depth, in nibbles, to which the store caches the

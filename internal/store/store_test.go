@@ -490,6 +490,11 @@ func TestCommitCosigned(t *testing.T) {
 	if err := st.CommitCosigned(stateOutcome(2), []byte("checkpoint 2\n"), 1, []byte("— v1 x\n— v2 y\n")); err != nil {
 		t.Fatal(err)
 	}
+	snap := st.Snapshot()
+	if got, err := snap.Cosignatures(1); err != nil || string(got) != "— v1 x\n— v2 y\n" {
+		t.Errorf("a snapshot after CommitCosigned: Cosignatures(1) = %q, %v", got, err)
+	}
+	snap.Close()
 	if err := st.CommitCosigned(stateOutcome(3), []byte("checkpoint 3\n"), 1, []byte("— v3 z\n")); err != nil {
 		t.Fatal(err)
 	}
