@@ -102,6 +102,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	rate := fs.String("rate", "", "pace the load to `R` tx/s, or P% of a measured capacity")
 	every := fs.Duration("every", 0, "report a sample every `D`")
 	list := fs.Bool("list", false, "list the scenarios' names and exit")
+	pathsOut := fs.String("paths", "", "read scenarios: write the paths read, one a line, to `FILE` (for an outside load generator such as wrk)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -228,6 +229,12 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	rep, err := bench.Run(ctx, client.New(target), bench.Options{
 		Scenario: sc, Duration: *duration, Concurrency: *concurrency, Batch: *batch, Presign: n, Setup: *setup,
 		Rate: pace, Every: *every, RSS: rssMB, Keys: workerKeys, SetupKey: setupKey,
+		Paths: func(paths []string) error {
+			if *pathsOut == "" {
+				return nil
+			}
+			return os.WriteFile(*pathsOut, []byte(strings.Join(paths, "\n")+"\n"), 0o644)
+		},
 		Started: func() {
 			t0 = time.Now()
 			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)

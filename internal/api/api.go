@@ -31,6 +31,7 @@ import (
 
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/smt"
 	"github.com/agora-ledger/agora/internal/tx"
 	"github.com/agora-ledger/agora/verify"
 )
@@ -48,7 +49,13 @@ type Server struct {
 	maxBody     int64
 	timeout     time.Duration
 	gatherer    prometheus.Gatherer
+	// prover remembers the state map's nodes that proofs pass through,
+	// by content: the nodes near the root are hashed once, not per proof.
+	prover *smt.Prover
 }
+
+// provenNodes bounds the nodes the API's prover remembers (a few MB).
+const provenNodes = 4096
 
 // New returns the API of the driver n. genesisHash identifies the genesis file;
 // logKey is the signed-note verifier key of the node's checkpoints;
@@ -56,7 +63,7 @@ type Server struct {
 func New(n Driver, cfg node.Config, genesisHash []byte, logKey string, log *slog.Logger, gatherer prometheus.Gatherer) *Server {
 	cfg = cfg.WithDefaults()
 	srv := &Server{node: n, log: log, genesisHash: genesisHash, logKey: logKey, maxBody: cfg.MaxRequestBytes,
-		timeout: time.Duration(cfg.RequestTimeout), gatherer: gatherer}
+		timeout: time.Duration(cfg.RequestTimeout), gatherer: gatherer, prover: smt.NewProver(provenNodes)}
 	for _, w := range cfg.Witnesses {
 		srv.witnesses = append(srv.witnesses, w.Key)
 	}
@@ -701,7 +708,7 @@ func (s *Server) query(module string, q ledger.Query) handlerFunc {
 			return nil, 0, &Error{Status: 501, Code: "not_implemented",
 				Message: "this query reads a range of keys, which a state proof cannot show complete", Hint: "omit proof=1"}
 		}
-		p, err := stateProof(v, &reads)
+		p, err := stateProof(v, s.prover, &reads)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -273,7 +273,7 @@ func inclusionAt(v *view, leaf, height uint64) (*verify.InclusionProof, error) {
 }
 
 // stateProof proves the keys a query read, at the view's head.
-func stateProof(v *view, reads *ledger.Reads) (*verify.StateProof, error) {
+func stateProof(v *view, pv *smt.Prover, reads *ledger.Reads) (*verify.StateProof, error) {
 	c, err := v.checkpoint()
 	if err != nil {
 		return nil, err
@@ -286,7 +286,7 @@ func stateProof(v *view, reads *ledger.Reads) (*verify.StateProof, error) {
 		}
 		seen[string(k)] = true
 		val := reads.Values[i] // read from the same snapshot by the query
-		mp, err := smt.Prove(v, smt.KeyHash(k))
+		mp, err := pv.Prove(v, smt.KeyHash(k))
 		if err != nil {
 			return nil, err
 		}

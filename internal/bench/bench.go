@@ -294,6 +294,9 @@ type Options struct {
 	// that length; RSS, if set, returns the node's resident memory then.
 	Every time.Duration
 	RSS   func() float64
+	// Paths, if set, receives a read scenario's paths once its setup is
+	// committed, for an outside load generator (wrk) to read too.
+	Paths func(paths []string) error
 	// Keys and SetupKey are the workers' keys and the setup key of a
 	// scenario with a Genesis; otherwise each worker signs from a fresh
 	// account.
@@ -603,6 +606,11 @@ func runReads(ctx context.Context, c *client.Client, chainID string, o Options) 
 	paths := make([]string, len(bodies))
 	for i, b := range bodies {
 		paths[i] = o.Scenario.Path(b)
+	}
+	if o.Paths != nil {
+		if err := o.Paths(paths); err != nil {
+			return nil, err
+		}
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency}}
 	var ok, failed atomic.Uint64

@@ -3,6 +3,7 @@ package smt
 import (
 	"fmt"
 	"math/bits"
+	"sync"
 )
 
 // A Proof shows that a key hash is in the map with a value hash, or that
@@ -36,10 +37,73 @@ type Leaf struct {
 // reads against the hash its parent holds, and reports an error wrapping
 // ErrCorrupt if one does not match.
 func Prove(r NodeReader, keyHash [32]byte) (*Proof, error) {
-	a := &applier{r: r}
+	return (*Prover)(nil).Prove(r, keyHash)
+}
+
+// Prover proves keys as Prove does, remembering the nodes it has decoded
+// and hashed, by their encoding, so that the nodes near the root, which
+// every proof passes through, are hashed once rather than for every
+// proof. A node is remembered by its content, so the memory is right for
+// any map and any version of it. It is safe for concurrent use, and holds
+// at most the number of nodes it was made for (then it starts afresh).
+// The nil *Prover remembers nothing.
+type Prover struct {
+	mu    sync.RWMutex
+	nodes map[string]*provenNode
+	max   int
+}
+
+// provenNode is a decoded node with its binary subtrees, read-only once
+// remembered.
+type provenNode struct {
+	path string
+	n    *node
+	t    *[32]span
+}
+
+// NewProver returns a Prover that remembers up to max nodes.
+func NewProver(max int) *Prover {
+	return &Prover{nodes: map[string]*provenNode{}, max: max}
+}
+
+// read reads and decodes the node at path, with its spans.
+func (pv *Prover) read(r NodeReader, path []byte) (*node, *[32]span, bool, error) {
+	b, ok, err := r.GetNode(path)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("smt: reading node %x: %w", path, err)
+	}
+	if !ok {
+		return nil, nil, false, nil
+	}
+	if pv != nil {
+		pv.mu.RLock()
+		e := pv.nodes[string(b)]
+		pv.mu.RUnlock()
+		if e != nil && e.path == string(path) {
+			return e.n, e.t, true, nil
+		}
+	}
+	n, err := decodeNode(path, b)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	t := n.spans()
+	if pv != nil {
+		pv.mu.Lock()
+		if len(pv.nodes) >= pv.max {
+			clear(pv.nodes)
+		}
+		pv.nodes[string(b)] = &provenNode{path: string(path), n: n, t: t}
+		pv.mu.Unlock()
+	}
+	return n, t, true, nil
+}
+
+// Prove is the package's Prove, with the Prover's memory of nodes.
+func (pv *Prover) Prove(r NodeReader, keyHash [32]byte) (*Proof, error) {
 	p := new(Proof)
 	var path []byte
-	n, ok, err := a.read(nil)
+	n, t, ok, err := pv.read(r, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +112,6 @@ func Prove(r NodeReader, keyHash [32]byte) (*Proof, error) {
 	}
 	var want *[32]byte // the hash the parent holds for n
 	for {
-		t := n.spans()
 		if want != nil && t[1].hash != *want {
 			return nil, fmt.Errorf("%w: node %x has hash %x, its parent holds %x", ErrCorrupt, path, t[1].hash, *want)
 		}
@@ -73,7 +136,7 @@ func Prove(r NodeReader, keyHash [32]byte) (*Proof, error) {
 		}
 		want = &n.slots[i].key
 		path = child(path, byte(i))
-		n, ok, err = a.read(path)
+		n, t, ok, err = pv.read(r, path)
 		if err != nil {
 			return nil, err
 		}
