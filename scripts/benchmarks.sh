@@ -17,7 +17,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/agora-benchmarks.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 bin=$work/agora
 go build -o "$bin" ./cmd/agora
-results=$work/results.json
+results=docs/bench/results.json # the reports, kept beside the charts
+mkdir -p docs/bench
+: >"$results"
+if [[ -n ${AGORA_BENCH_EXTRA:-} ]]; then
+	cat "$AGORA_BENCH_EXTRA" >>"$results" # reports of runs made apart (a soak), to include
+fi
 
 run() {
 	printf '\n$ agora bench %s\n' "$*" >&2
