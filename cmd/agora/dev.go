@@ -1,19 +1,15 @@
 package main
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
+	"slices"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/agora-ledger/agora/internal/gov"
-	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/notary"
@@ -114,48 +110,20 @@ func writeDevHome(h home, pass string, stderr io.Writer) error {
 	if err := os.MkdirAll(string(h), 0o700); err != nil {
 		return err
 	}
-	ks := h.keys()
 	g := &ledger.Genesis{ChainID: devChainID, Time: time.Now().UTC().Truncate(time.Second), Params: ledger.DefaultParams()}
-	keys := map[string]tx.PublicKey{}
-	key := func(name string) (tx.PublicKey, error) {
-		e, err := ks.Get(name)
-		if err != nil {
-			e, err = ks.New(name, tx.Ed25519, pass, rand.Reader, time.Now())
-			if err != nil {
-				return tx.PublicKey{}, err
-			}
-		}
-		keys[name] = e.PublicKey
-		return e.PublicKey, nil
-	}
+	names := slices.Clone(gov.DemoKeys)
 	for _, id := range devIdentities {
-		k, err := key(id.name)
-		if err != nil {
-			return err
+		if !slices.Contains(names, id.name) {
+			names = append(names, id.name)
 		}
-		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Label: id.name + " (" + id.role + ")", Key: k})
 	}
-	// Each key costs an scrypt derivation to encrypt: make them on every
-	// core.
-	fmt.Fprintf(stderr, "creating the demo Community's %d keys...\n", len(gov.DemoKeys))
-	made := make([]*keystore.Entry, len(gov.DemoKeys))
-	var eg errgroup.Group
-	eg.SetLimit(runtime.NumCPU())
-	for i, name := range gov.DemoKeys {
-		eg.Go(func() error {
-			e, err := ks.Get(name)
-			if err != nil {
-				e, err = ks.New(name, tx.Ed25519, pass, rand.Reader, time.Now())
-			}
-			made[i] = e
-			return err
-		})
-	}
-	if err := eg.Wait(); err != nil {
+	fmt.Fprintf(stderr, "creating the demo keys (%d)...\n", len(names))
+	keys, err := ensureKeys(h, pass, names)
+	if err != nil {
 		return err
 	}
-	for i, name := range gov.DemoKeys {
-		keys[name] = made[i].PublicKey
+	for _, id := range devIdentities {
+		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Label: id.name + " (" + id.role + ")", Key: keys[id.name]})
 	}
 	ng, err := json.Marshal(notary.Genesis{Policy: notary.Policy{Mode: "open"}})
 	if err != nil {
