@@ -162,7 +162,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 			return submit("attest", &identity.Attest{Attester: *as, Subject: arg, Claim: *typ, Digest: d})
 		}
 		var atts []identity.Attestation
-		if _, err := identityQuery(ctx, c, "attestations", map[string]string{"did": arg}, *logKey, &atts); err != nil {
+		if _, err := moduleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, *logKey, &atts); err != nil {
 			return err
 		}
 		for _, a := range atts {
@@ -179,7 +179,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 		return submit("revoke-attestation", &identity.RevokeAttestation{Attester: *as, Subject: arg, Claim: *typ})
 	case "list":
 		var atts []identity.Attestation
-		cp, err := identityQuery(ctx, c, "attestations", map[string]string{"did": arg}, *logKey, &atts)
+		cp, err := moduleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, *logKey, &atts)
 		if err != nil {
 			return err
 		}
@@ -193,7 +193,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "score":
 		var sc identity.Score
-		cp, err := identityQuery(ctx, c, "score", map[string]string{"did": arg}, *logKey, &sc)
+		cp, err := moduleQuery(ctx, c, identity.Module{}, "score", map[string]string{"did": arg}, *logKey, &sc)
 		if err != nil {
 			return err
 		}
@@ -234,7 +234,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		var v identity.VerificationStatus
-		cp, err := identityQuery(ctx, c, "verification", map[string]string{"sha256": hex.EncodeToString(d)}, *logKey, &v)
+		cp, err := moduleQuery(ctx, c, identity.Module{}, "verification", map[string]string{"sha256": hex.EncodeToString(d)}, *logKey, &v)
 		if err != nil {
 			return err
 		}

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,7 +17,6 @@ import (
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
-	"github.com/agora-ledger/agora/verify"
 )
 
 const govUsage = `
@@ -603,29 +600,15 @@ func govShow(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usageError("usage: agora gov show bylaws|board|bodies|resources|changes|groups|deadlines, or show body|resource|document|change|emergency|review|petition|group ID, or show entry RESOURCE KEY")
 	}
-	var q ledger.Query
-	for _, qq := range govModule().Queries() {
-		if qq.Name == qname {
-			q = qq
-		}
-	}
-	path := q.Pattern[len("GET "):]
-	for k, v := range params {
-		path = strings.Replace(path, "{"+k+"}", url.PathEscape(v), 1)
-	}
 	c := client.New(*nodeURL)
-	ctx := context.Background()
 	var raw json.RawMessage
-	var proven *verify.Checkpoint
 	list := single[what] != "" && what != "bylaws" && what != "board"
-	if *logKey != "" && list {
+	key := *logKey
+	if key != "" && list {
 		fmt.Fprintf(stderr, "note: a list cannot be proven complete; show each item with --log-key to prove it\n")
+		key = ""
 	}
-	if *logKey != "" && !list {
-		raw, proven, err = provenQuery(ctx, c, path, q, params, verify.Policy{LogKey: *logKey})
-	} else {
-		err = c.Get(ctx, path, &raw)
-	}
+	proven, err := moduleQuery(context.Background(), c, govModule(), qname, params, key, &raw)
 	if err != nil {
 		return err
 	}
@@ -652,48 +635,6 @@ func govModule() gov.Module {
 		}
 	}
 	panic("no gov module") // modules() wires it
-}
-
-// provenQuery fetches path with proof=1, checks the state proof, runs the
-// query again on the proven values alone, and returns the answer only if
-// both agree.
-func provenQuery(ctx context.Context, c *client.Client, path string, q ledger.Query, params map[string]string, policy verify.Policy) (json.RawMessage, *verify.Checkpoint, error) {
-	status, body, err := c.GetRaw(ctx, path+"?proof=1")
-	if err != nil {
-		return nil, nil, err
-	}
-	var doc struct {
-		Value json.RawMessage    `json:"value"`
-		Proof *verify.StateProof `json:"proof"`
-		Error *client.Error      `json:"error"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, nil, fmt.Errorf("the node's answer (status %d) is not JSON: %w", status, err)
-	}
-	if doc.Error != nil {
-		doc.Error.Status = status
-		return nil, nil, doc.Error
-	}
-	if doc.Proof == nil {
-		return nil, nil, fmt.Errorf("the node answered without a proof")
-	}
-	vals, cp, err := verify.State(doc.Proof, policy)
-	if err != nil {
-		return nil, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: %w", err)}
-	}
-	ans, err := q.Run(ledger.NewReadView(ledger.Proven(vals), gov.Name, nil), func(n string) string { return params[n] })
-	if err != nil {
-		return nil, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the proven state does not answer: %w", err)}
-	}
-	mine, err := json.Marshal(ans)
-	if err != nil {
-		return nil, nil, err
-	}
-	var a, b bytes.Buffer
-	if json.Compact(&a, mine) != nil || json.Compact(&b, doc.Value) != nil || a.String() != b.String() {
-		return nil, nil, &exitError{code: 1, err: errors.New("NOT verified: the node's answer differs from the proven state's")}
-	}
-	return doc.Value, cp, nil
 }
 
 // printGov prints an answer for people.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/verify"
 )
 
 func printJSON(w io.Writer, v any) error {
@@ -273,4 +276,74 @@ func showArgs(fs *flag.FlagSet, args []string, synopsis string, lo, hi int) ([]s
 		return nil, usageError("usage: agora %s", synopsis)
 	}
 	return pos, nil
+}
+
+// moduleQuery answers module m's query name with params into out. With a log key it asks for a proof, checks it, answers the
+// query again from the proven values alone, and accepts the node's
+// answer (or its refusal) only if both agree; it then returns the
+// checkpoint the answer is proven against.
+func moduleQuery(ctx context.Context, c *client.Client, m ledger.Module, name string, params map[string]string, logKey string, out any) (*verify.Checkpoint, error) {
+	var q ledger.Query
+	for _, qq := range m.Queries() {
+		if qq.Name == name {
+			q = qq
+		}
+	}
+	path := strings.TrimPrefix(q.Pattern, "GET ")
+	for k, v := range params {
+		path = strings.Replace(path, "{"+k+"}", url.PathEscape(v), 1)
+	}
+	if logKey == "" {
+		return nil, c.Get(ctx, path, out)
+	}
+	status, body, err := c.GetRaw(ctx, path+"?proof=1")
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Value json.RawMessage    `json:"value"`
+		Proof *verify.StateProof `json:"proof"`
+		Error *struct {
+			client.Error
+			Proof *verify.StateProof `json:"proof"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, fmt.Errorf("the node's answer (status %d) is not JSON: %w", status, err)
+	}
+	p := doc.Proof
+	if doc.Error != nil {
+		doc.Error.Status = status
+		if doc.Error.Proof == nil {
+			return nil, &doc.Error.Error
+		}
+		p = doc.Error.Proof
+	}
+	if p == nil {
+		return nil, errors.New("the node answered without a proof")
+	}
+	vals, cp, err := verify.State(p, verify.Policy{LogKey: logKey})
+	if err != nil {
+		return nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: %w", err)}
+	}
+	ans, qerr := q.Run(ledger.NewReadView(ledger.Proven(vals), m.Name(), nil), func(n string) string { return params[n] })
+	if doc.Error != nil {
+		if qerr == nil || ledger.Code(qerr) != doc.Error.Code {
+			return nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the node refused (%s), the proven state says %v", doc.Error.Code, qerr)}
+		}
+		doc.Error.Message += fmt.Sprintf(" (proven against the checkpoint of %s at height %d)", cp.Origin, cp.Height)
+		return nil, &doc.Error.Error
+	}
+	if qerr != nil {
+		return nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the proven state does not answer: %w", qerr)}
+	}
+	mine, err := json.Marshal(ans)
+	if err != nil {
+		return nil, err
+	}
+	var a, b bytes.Buffer
+	if json.Compact(&a, mine) != nil || json.Compact(&b, doc.Value) != nil || a.String() != b.String() {
+		return nil, &exitError{code: 1, err: errors.New("NOT verified: the node's answer differs from the proven state's")}
+	}
+	return cp, json.Unmarshal(doc.Value, out)
 }
