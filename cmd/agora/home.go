@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -349,6 +350,9 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, p
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
+	if cfg.Debug != "" {
+		eg.Go(func() error { return serveDebug(ctx, cfg.Debug, log) })
+	}
 	r := &running{addr: ln.Addr().String(), home: h, driver: drv, genesis: g, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		err := eg.Wait()
@@ -375,4 +379,30 @@ func serve(h home, cfg node.Config, pass string, stderr io.Writer, ready func(ad
 	}
 	ready(r.addr, r.genesis, r.driver.Head())
 	return <-r.done
+}
+
+// serveDebug serves Go's profiler on addr until ctx ends. It is not part
+// of the API: a failure to listen is logged, and the node runs on.
+func serveDebug(ctx context.Context, addr string, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Warn("no profiler: cannot listen on the debug address", "addr", addr, "err", err)
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	log.Info("profiler listening", "debug", "http://"+ln.Addr().String()+"/debug/pprof/")
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("the profiler stopped", "err", err)
+	}
+	return nil
 }

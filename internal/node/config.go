@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"time"
@@ -35,6 +36,11 @@ type Config struct {
 	RequestTimeout Duration `json:"request_timeout,omitempty"`
 	// LogLevel is one of "debug", "info", "warn", "error". Default "info".
 	LogLevel string `json:"log_level,omitempty"`
+	// Debug, if set, is an address where the node serves Go's profiler
+	// (/debug/pprof/) apart from the API, for operators measuring where
+	// a node's time goes. It exposes the process's internals: keep it on
+	// loopback. Default none.
+	Debug string `json:"debug,omitempty"`
 	// Witnesses are the C2SP tlog-witness witnesses the node asks to
 	// cosign its checkpoints, each {"url": ..., "key": ...} (see
 	// WitnessConfig). After blocks commit, the node sends each witness
@@ -123,6 +129,11 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("config: log_level %q (want debug, info, warn or error)", c.LogLevel)
+	}
+	if c.Debug != "" {
+		if _, _, err := net.SplitHostPort(c.Debug); err != nil {
+			return fmt.Errorf("config: debug %q: want host:port", c.Debug)
+		}
 	}
 	keys := map[string]bool{}
 	for i, w := range c.Witnesses {

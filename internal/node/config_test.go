@@ -38,20 +38,31 @@ func TestConfigWitnesses(t *testing.T) {
 			{"url": "http://b.example", "key": "` + wkey + `"}]}`, "listed twice"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "config.json")
-			mustOK(t, os.WriteFile(path, []byte(tt.json), 0o600), "write")
-			cfg, err := LoadConfig(path)
-			if err == nil {
-				err = cfg.WithDefaults().Validate()
-			}
-			switch {
-			case tt.want == "" && err != nil:
-				t.Fatalf("refused: %v", err)
-			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-				t.Fatalf("error %v, want one saying %q", err, tt.want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkConfig(t, tt.json, tt.want) })
+	}
+}
+
+func TestConfigDebug(t *testing.T) {
+	checkConfig(t, `{"debug": "127.0.0.1:6060"}`, "")
+	checkConfig(t, `{"debug": "127.0.0.1"}`, "debug")
+}
+
+// checkConfig loads and validates the configuration text, and fails t
+// unless it is refused with an error containing want (or, with want "",
+// accepted).
+func checkConfig(t *testing.T, text, want string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.json")
+	mustOK(t, os.WriteFile(path, []byte(text), 0o600), "write")
+	cfg, err := LoadConfig(path)
+	if err == nil {
+		err = cfg.WithDefaults().Validate()
+	}
+	switch {
+	case want == "" && err != nil:
+		t.Fatalf("%s refused: %v", text, err)
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Fatalf("%s: error %v, want one saying %q", text, err, want)
 	}
 }
 

@@ -107,7 +107,7 @@ var p256HalfOrder = new(big.Int).Rsh(elliptic.P256().Params().N, 1)
 func (k PublicKey) Verify(msg, sig []byte) bool {
 	switch k.Alg {
 	case Ed25519:
-		return len(k.Key) == ed25519.PublicKeySize && ed25519.Verify(k.Key, msg, sig)
+		return verifyEd25519(k.Key, msg, sig)
 	case P256:
 		pub, err := p256Key(k.Key)
 		if err != nil || len(sig) != 64 {
