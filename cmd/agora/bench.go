@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -228,7 +229,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	var t0 time.Time
 	rep, err := bench.Run(ctx, client.New(target), bench.Options{
 		Scenario: sc, Duration: *duration, Concurrency: *concurrency, Batch: *batch, Presign: n, Setup: *setup,
-		Rate: pace, Every: *every, RSS: rssMB, Keys: workerKeys, SetupKey: setupKey,
+		Rate: pace, Every: *every, Memory: nodeMemory(rn), Keys: workerKeys, SetupKey: setupKey,
 		Paths: func(paths []string) error {
 			if *pathsOut == "" {
 				return nil
@@ -288,10 +289,11 @@ ratio        %.2f of the ceiling
 			fmt.Fprintln(stdout)
 		}
 		for _, sm := range rep.Samples {
-			fmt.Fprintf(stdout, "  %6.0fs  %8.0f tx/s  p50 %6.1f ms  p99 %6.1f ms  rss %5.0f MB\n", sm.ElapsedS, sm.TxPerSec, sm.P50ms, sm.P99ms, sm.RSSMB)
+			fmt.Fprintf(stdout, "  %6.0fs  %8.0f tx/s  p50 %6.1f ms  p99 %6.1f ms  rss %5.0f MB  heap %5.0f MB  store caches %5.0f MB\n",
+				sm.ElapsedS, sm.TxPerSec, sm.P50ms, sm.P99ms, sm.RSSMB, sm.HeapMB, sm.CacheMB)
 		}
 		if rep.MemGrowth > 0 {
-			fmt.Fprintf(stdout, "soak         second half: memory %.2f× from its start to the end; worst p99 %.2f× the median\n", rep.MemGrowth, rep.P99Spread)
+			fmt.Fprintf(stdout, "soak         second half: memory %.2f× (Go heap %.2f×) from its start to the end; worst p99 %.2f× the median\n", rep.MemGrowth, rep.HeapGrowth, rep.P99Spread)
 		}
 	}
 	return err
@@ -315,6 +317,23 @@ func benchRate(ctx context.Context, s string, c *client.Client, sc bench.Scenari
 	}
 	progress("capacity: %.0f tx/s (signing as it goes)\n", probe.TxPerSec)
 	return probe.TxPerSec * v / 100, nil
+}
+
+// nodeMemory returns the memory of the embedded node rn (nil: the node
+// is another process's, and unmeasured). The load generator shares the
+// process and its heap, and adds to both.
+func nodeMemory(rn *running) func() bench.Memory {
+	if rn == nil {
+		return nil
+	}
+	st := rn.driver.Store()
+	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	return func() bench.Memory {
+		metrics.Read(heap)
+		m := st.Memory()
+		return bench.Memory{RSSMB: rssMB(), HeapMB: float64(heap[0].Value.Uint64()) / (1 << 20),
+			CacheMB: float64(m.BlockCache+m.MemTables) / (1 << 20)}
+	}
 }
 
 // rssMB returns this process's resident memory in MB (Linux), 0 elsewhere.

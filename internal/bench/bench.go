@@ -294,9 +294,9 @@ type Options struct {
 	// sign in advance.
 	Live bool
 	// Every, if positive, makes the report carry a Sample per interval of
-	// that length; RSS, if set, returns the node's resident memory then.
-	Every time.Duration
-	RSS   func() float64
+	// that length; Memory, if set, returns the node's memory then.
+	Every  time.Duration
+	Memory func() Memory
 	// Paths, if set, receives a read scenario's paths once its setup is
 	// committed, for an outside load generator (wrk) to read too.
 	Paths func(paths []string) error
@@ -313,7 +313,17 @@ type Sample struct {
 	TxPerSec float64 `json:"tx_per_sec"`
 	P50ms    float64 `json:"p50_ms"`
 	P99ms    float64 `json:"p99_ms"`
-	RSSMB    float64 `json:"rss_mb,omitempty"`
+	Memory
+}
+
+// Memory is a node's memory at a sample, in MB: resident, the Go heap's
+// live and not yet swept objects, and the store's bounded caches
+// (Pebble's block cache and memtables), which fill in a run's first
+// minutes; what grows beyond them is what a soak watches.
+type Memory struct {
+	RSSMB   float64 `json:"rss_mb,omitempty"`
+	HeapMB  float64 `json:"heap_mb,omitempty"`
+	CacheMB float64 `json:"cache_mb,omitempty"`
 }
 
 // Report is a run's outcome. Its JSON form is what "agora bench --json"
@@ -350,11 +360,13 @@ type Report struct {
 	RestartS           float64 `json:"restart_s,omitempty"`
 	// Samples are the run's intervals (Options.Every); MemGrowth is the
 	// last interval's resident memory over that of the run's midpoint
-	// (the caches fill to their bounds in the first half), P99Spread the
-	// largest interval p99 over the median one in the second half.
-	Samples   []Sample `json:"samples,omitempty"`
-	MemGrowth float64  `json:"mem_growth,omitempty"`
-	P99Spread float64  `json:"p99_spread,omitempty"`
+	// (the caches fill to their bounds in the first half), HeapGrowth the
+	// same of the Go heap, P99Spread the largest interval p99 over the
+	// median one in the second half.
+	Samples    []Sample `json:"samples,omitempty"`
+	MemGrowth  float64  `json:"mem_growth,omitempty"`
+	HeapGrowth float64  `json:"heap_growth,omitempty"`
+	P99Spread  float64  `json:"p99_spread,omitempty"`
 }
 
 // Run signs and submits transactions to the node c talks to for
@@ -867,8 +879,8 @@ func (w *window) cut() {
 	slices.Sort(lat)
 	s := Sample{ElapsedS: now.Sub(w.start).Seconds(), TxPerSec: float64(n) / span.Seconds(),
 		P50ms: ms(percentile(lat, 0.50)), P99ms: ms(percentile(lat, 0.99))}
-	if w.o.RSS != nil {
-		s.RSSMB = w.o.RSS()
+	if w.o.Memory != nil {
+		s.Memory = w.o.Memory()
 	}
 	w.mu.Lock()
 	w.samples = append(w.samples, s)
@@ -892,6 +904,9 @@ func (r *Report) summarise(samples []Sample) {
 	half := samples[len(samples)/2:]
 	if first, last := half[0].RSSMB, half[len(half)-1].RSSMB; first > 0 {
 		r.MemGrowth = last / first
+	}
+	if first, last := half[0].HeapMB, half[len(half)-1].HeapMB; first > 0 {
+		r.HeapGrowth = last / first
 	}
 	p99 := make([]float64, 0, len(half))
 	for _, s := range half {

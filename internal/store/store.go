@@ -908,3 +908,17 @@ type pebbleLogger struct{ log *slog.Logger }
 func (pebbleLogger) Infof(string, ...any)        {}
 func (l pebbleLogger) Errorf(f string, a ...any) { l.log.Error("pebble: " + fmt.Sprintf(f, a...)) }
 func (pebbleLogger) Fatalf(f string, a ...any)   { panic(fatal(fmt.Sprintf(f, a...))) }
+
+// Memory is what the store holds in memory now: Pebble's block cache
+// (bounded at 256 MiB) and its memtables (64 MiB each, a few at most).
+type Memory struct {
+	BlockCache int64
+	MemTables  int64
+}
+
+// Memory reports the store's memory, for soak runs that tell bounded
+// caches filling from growth.
+func (s *Store) Memory() Memory {
+	m := s.db.Metrics()
+	return Memory{BlockCache: m.BlockCache.Size, MemTables: int64(m.MemTable.Size)}
+}

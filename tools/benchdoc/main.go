@@ -125,10 +125,11 @@ func run(in, doc, charts, command, machine, commit string) error {
 	for _, r := range soak {
 		fmt.Fprintf(&b, "### Soak: %s at %.0f tx/s for %.0f minutes\n\n", r.Scenario, r.TxPerSec, r.DurationS/60)
 		fmt.Fprintf(&b, "Over the run's second half (the node's caches fill to their bounds in the first), resident memory "+
-			"grew %.2f× (goal: at most 1.10×) and the worst sample's p99 was %.2f× the median sample's.\n\n", r.MemGrowth, r.P99Spread)
-		b.WriteString("| minute | tx/s | p50 ms | p99 ms | RSS MB |\n|---|---|---|---|---|\n")
+			"grew %.2f× (goal: at most 1.10×), the Go heap %.2f×, and the worst sample's p99 was %.2f× the median sample's. "+
+			"The store's caches are Pebble's block cache (at most 256 MiB) and memtables.\n\n", r.MemGrowth, r.HeapGrowth, r.P99Spread)
+		b.WriteString("| minute | tx/s | p50 ms | p99 ms | RSS MB | Go heap MB | store caches MB |\n|---|---|---|---|---|---|---|\n")
 		for _, s := range r.Samples {
-			fmt.Fprintf(&b, "| %.0f | %.0f | %.1f | %.1f | %.0f |\n", s.ElapsedS/60, s.TxPerSec, s.P50ms, s.P99ms, s.RSSMB)
+			fmt.Fprintf(&b, "| %.0f | %.0f | %.1f | %.1f | %.0f | %.0f | %.0f |\n", s.ElapsedS/60, s.TxPerSec, s.P50ms, s.P99ms, s.RSSMB, s.HeapMB, s.CacheMB)
 		}
 		if err := soakChart(r, charts); err != nil {
 			return err
