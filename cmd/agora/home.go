@@ -140,6 +140,34 @@ func readGenesis(h home) (*ledger.Genesis, []byte, error) {
 // checkpoints.
 const nodeKey = "node"
 
+// The keystore names of a network node's CometBFT keys (cometbft.Keys),
+// encrypted with the node key's passphrase.
+const (
+	consensusKey = "consensus"
+	p2pKey       = "p2p"
+)
+
+// networkKeys unlocks a network node's CometBFT keys.
+func networkKeys(h home, pass string) (cometbft.Keys, error) {
+	var keys cometbft.Keys
+	for _, key := range []struct {
+		name string
+		dst  *ed25519.PrivateKey
+	}{{consensusKey, &keys.Consensus}, {p2pKey, &keys.P2P}} {
+		name := key.name
+		k, err := h.keys().Unlock(name, pass)
+		if err != nil {
+			return keys, fmt.Errorf("%s key: %w\nhint: 'agora testnet init' writes a network node's keys into its home's keystore", name, err)
+		}
+		priv, ok := k.Ed25519()
+		if !ok {
+			return keys, fmt.Errorf("the %s key must be ed25519, is %s", name, k.Alg())
+		}
+		*key.dst = priv
+	}
+	return keys, nil
+}
+
 // ensureNodeKey creates the node's checkpoint key in the home's keystore
 // if it has none.
 func ensureNodeKey(h home, pass string) (*keystore.Entry, error) {
@@ -309,7 +337,12 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, p
 			st.Close()
 			return nil, err
 		}
-		n, err := cometbft.New(string(h), netCfg, app, log)
+		keys, err := networkKeys(h, pass)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		n, err := cometbft.New(string(h), netCfg, app, keys, log)
 		if err != nil {
 			st.Close()
 			return nil, err

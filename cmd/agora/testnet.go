@@ -142,20 +142,20 @@ func runTestnetInit(args []string, stdout, stderr io.Writer) error {
 		if err := os.MkdirAll(string(homes[i]), 0o700); err != nil {
 			return err
 		}
-		if _, err := ensureNodeKey(homes[i], pass); err != nil {
+		keys, err := ensureKeys(homes[i], pass, []string{nodeKey, consensusKey, p2pKey})
+		if err != nil {
+			return err
+		}
+		if err := cometbft.InitSignState(string(homes[i])); err != nil {
 			return err
 		}
 		noteKey, err := logVerifier(homes[i], *chainID)
 		if err != nil {
 			return err
 		}
-		pub, id, err := cometbft.GenerateKeys(string(homes[i]))
-		if err != nil {
-			return err
-		}
-		ids[i] = id
+		ids[i] = cometbft.NodeID(keys[p2pKey].Key)
 		if i < *validators {
-			g.Validators = append(g.Validators, ledger.Validator{Name: fmt.Sprintf("org%d", i), PubKey: pub, Power: 10, NoteKey: noteKey})
+			g.Validators = append(g.Validators, ledger.Validator{Name: fmt.Sprintf("org%d", i), PubKey: keys[consensusKey].Key, Power: 10, NoteKey: noteKey})
 		}
 	}
 	if _, err := cometbft.GenesisDoc(g); err != nil {
@@ -238,10 +238,11 @@ func runTestnetValidator(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pub, err := cometbft.ConsensusKey(string(h))
+	e, err := h.keys().Get(consensusKey)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w\nhint: 'agora testnet init' writes a network node's keys into its home's keystore", err)
 	}
+	pub := e.PublicKey.Key
 	noteKey, err := logVerifier(h, g.ChainID)
 	if err != nil {
 		return err

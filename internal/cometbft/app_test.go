@@ -9,12 +9,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/p2p"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	"golang.org/x/mod/sumdb/note"
 
@@ -711,24 +715,54 @@ func drain(ch chan []byte) [][]byte {
 	}
 }
 
-func TestConsensusKey(t *testing.T) {
+// TestSignState checks that a consensus key's sign state must exist, is
+// written once, and keeps CometBFT's double-signing guard across restarts.
+func TestSignState(t *testing.T) {
 	home := t.TempDir()
-	pub, id, err := GenerateKeys(home)
+	_, key, _ := ed25519.GenerateKey(nil)
+	if _, err := signer(home, key); err == nil || !strings.Contains(err.Error(), "sign state") {
+		t.Fatalf("a signer without its sign state: %v", err)
+	}
+	if err := InitSignState(home); err != nil {
+		t.Fatal(err)
+	}
+	if err := InitSignState(home); err == nil {
+		t.Fatal("InitSignState overwrote a sign state")
+	}
+	pv, err := signer(home, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(id) != 40 {
-		t.Errorf("node id %q", id)
+	if pk, _ := pv.GetPubKey(); !bytes.Equal(pk.Bytes(), key.Public().(ed25519.PublicKey)) {
+		t.Fatalf("the signer's key is %X", pk.Bytes())
 	}
-	got, err := ConsensusKey(home)
-	if err != nil || !bytes.Equal(got, pub) {
-		t.Errorf("ConsensusKey = %x, %v; want %x", got, err, pub)
+	vote := func(h int64) *cmtproto.Vote {
+		return &cmtproto.Vote{Type: cmtproto.PrevoteType, Height: h, BlockID: cmtproto.BlockID{Hash: bytes.Repeat([]byte{byte(h)}, 32),
+			PartSetHeader: cmtproto.PartSetHeader{Total: 1, Hash: bytes.Repeat([]byte{1}, 32)}}}
 	}
-	if _, _, err := GenerateKeys(home); err == nil {
-		t.Error("GenerateKeys overwrote a home's keys")
+	if err := pv.SignVote("chain", vote(5)); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := ConsensusKey(t.TempDir()); err == nil {
-		t.Error("ConsensusKey of a home without keys")
+	restarted, err := signer(home, key) // as after a restart
+	if err != nil {
+		t.Fatal(err)
+	}
+	if restarted.LastSignState.Height != 5 {
+		t.Fatalf("the sign state after a restart is at height %d, want 5", restarted.LastSignState.Height)
+	}
+	if err := restarted.SignVote("chain", vote(4)); err == nil {
+		t.Fatal("signed a vote for a height below the last signed after a restart")
+	}
+	if _, err := os.Stat(filepath.Join(home, Dir, "config", "priv_validator_key.json")); err == nil {
+		t.Fatal("the consensus key was written to a plain file")
+	}
+}
+
+func TestNodeID(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	nk := p2p.NodeKey{PrivKey: cmted25519.PrivKey(key)}
+	if got := NodeID(key.Public().(ed25519.PublicKey)); got != string(nk.ID()) || len(got) != 40 {
+		t.Fatalf("NodeID = %q, CometBFT says %q", got, nk.ID())
 	}
 }
 

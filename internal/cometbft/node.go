@@ -2,6 +2,7 @@ package cometbft
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,7 +19,6 @@ import (
 	"github.com/cometbft/cometbft/mempool"
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
-	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
 	"github.com/cometbft/cometbft/types"
 
@@ -29,8 +29,9 @@ import (
 )
 
 // Dir is the directory under a node's home that holds CometBFT's files:
-// config/priv_validator_key.json (the consensus key), config/node_key.json
-// (the peer-to-peer key) and data/ (its blocks, state and write-ahead log).
+// data/ (its blocks, state and write-ahead log, and the consensus key's
+// sign state, priv_validator_state.json). Its keys are in the node's
+// keystore (Keys).
 const Dir = "cometbft"
 
 // Node is a member of a network of validators (or a full node that
@@ -43,10 +44,10 @@ type Node struct {
 	done chan struct{}
 }
 
-// New prepares a node from home (see Dir) with the configuration cfg; it
-// replays into app's store the blocks CometBFT has and the store lacks.
-// Run starts it.
-func New(home string, cfg Config, app *App, log *slog.Logger) (*Node, error) {
+// New prepares a node from home (see Dir) with the configuration cfg and
+// its keys; it replays into app's store the blocks CometBFT has and the
+// store lacks. Run starts it.
+func New(home string, cfg Config, app *App, keys Keys, log *slog.Logger) (*Node, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -55,14 +56,14 @@ func New(home string, cfg Config, app *App, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(c.PrivValidatorKeyFile()); err != nil {
-		return nil, fmt.Errorf("no consensus key at %s\nhint: 'agora testnet init' writes the homes of a network", c.PrivValidatorKeyFile())
+	if len(keys.Consensus) != ed25519.PrivateKeySize || len(keys.P2P) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("a network node needs its consensus and peer-to-peer keys")
 	}
-	pv := privval.LoadOrGenFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
-	nodeKey, err := p2p.LoadNodeKey(c.NodeKeyFile())
+	pv, err := signer(home, keys.Consensus)
 	if err != nil {
-		return nil, fmt.Errorf("node key: %w", err)
+		return nil, err
 	}
+	nodeKey := &p2p.NodeKey{PrivKey: cmted25519.PrivKey(keys.P2P)}
 	doc, err := GenesisDoc(app.genesis)
 	if err != nil {
 		return nil, err
