@@ -163,7 +163,7 @@ func NewApp(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, signer no
 	if err := a.recallSigned(); err != nil {
 		return nil, err
 	}
-	a.m.height.Set(float64(hdr.Height))
+	a.m.Height.Set(float64(hdr.Height))
 	if a.signed != nil {
 		a.m.signed.Set(float64(a.signed.Height))
 	}
@@ -287,7 +287,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	}
 	if err != nil {
 		code := ledger.Code(err)
-		a.m.rejected.WithLabelValues(code).Inc()
+		a.m.TxsRejected.WithLabelValues(code).Inc()
 		return &abci.ResponseCheckTx{Code: codeNumber(code), Codespace: code, Log: err.Error()}, nil
 	}
 	return &abci.ResponseCheckTx{Data: id[:]}, nil // the admitted transaction's ID
@@ -479,10 +479,12 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 		budget -= txCost(t)
 		cands = append(cands, t)
 	}
+	start := time.Now()
 	out, err := a.exec.Apply(a.store, &head, a.block(req.Height, req.Time), cands, true)
 	if err != nil {
 		return nil, err
 	}
+	a.m.ApplyTime.Observe(time.Since(start).Seconds())
 	txs = append(txs, out.Txs...)
 	a.prepared = &proposal{height: uint64(req.Height), time: req.Time, txs: txs, out: out, sigs: sigs}
 	return &abci.ResponsePrepareProposal{Txs: txs}, nil
@@ -551,10 +553,12 @@ func (a *App) process(head *ledger.Header, height int64, t time.Time, txs [][]by
 		p.out = pp.out // this node proposed the block: it applied it already
 		return p, nil
 	}
+	start := time.Now()
 	out, err := a.exec.Apply(a.store, head, a.block(height, t), rest, false)
 	if err != nil {
 		return nil, err
 	}
+	a.m.ApplyTime.Observe(time.Since(start).Seconds())
 	p.out = out
 	return p, nil
 }
@@ -690,7 +694,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	if err := a.store.CommitCosigned(out, signed, p.height-1, lines); err != nil {
 		return nil, err
 	}
-	a.m.commit.Observe(time.Since(start).Seconds())
+	took := time.Since(start)
 	if len(out.ValidatorUpdates) > 0 {
 		if err := a.loadValidators(); err != nil {
 			return nil, err
@@ -704,13 +708,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 		a.signed = netSigned
 		a.m.signed.Set(float64(netSigned.Height))
 	}
-	a.m.height.Set(float64(out.Header.Height))
-	if len(out.Txs) > 0 {
-		a.m.blockTxs.Observe(float64(len(out.Txs)))
-	}
-	for _, r := range out.Results {
-		a.m.committed.WithLabelValues(r.Code).Inc()
-	}
+	a.m.Committed(out, took)
 	for sum, p := range a.admitted {
 		if p.gen < a.gen { // not rechecked after the previous commit: evicted
 			delete(a.admitted, sum)

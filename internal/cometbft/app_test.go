@@ -20,6 +20,8 @@ import (
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/p2p"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	"github.com/prometheus/client_golang/prometheus"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -98,6 +100,7 @@ type harness struct {
 	g    *ledger.Genesis
 	vals []*validator
 	user *tx.PrivateKey
+	reg  *prometheus.Registry // the App's metrics
 
 	clockMu sync.Mutex
 	clock   time.Time
@@ -160,7 +163,8 @@ func (h *harness) open(dir string) {
 			t.Fatal(err)
 		}
 	}
-	app, err := NewApp(st, exec, h.g, h.vals[0].note, log, h.now, nil)
+	h.reg = prometheus.NewRegistry()
+	app, err := NewApp(st, exec, h.g, h.vals[0].note, log, h.now, h.reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,6 +458,20 @@ func TestBlocksAndCheckpoints(t *testing.T) {
 	info, _ := h.app.Info(ctx, &abci.RequestInfo{})
 	if info.LastBlockHeight != 1 || !bytes.Equal(info.LastBlockAppHash, fin1.AppHash) {
 		t.Errorf("Info after a commit: %+v", info)
+	}
+	// The embedded node's block metrics, under the same names.
+	if err := promtest.GatherAndCompare(h.reg, strings.NewReader(`
+# HELP agora_blocks_total Blocks committed since the node started.
+# TYPE agora_blocks_total counter
+agora_blocks_total 1
+# HELP agora_height Height of the last committed block.
+# TYPE agora_height gauge
+agora_height 1
+# HELP agora_txs_committed_total Transactions committed in blocks, by result code.
+# TYPE agora_txs_committed_total counter
+agora_txs_committed_total{code="ok"} 2
+`), "agora_blocks_total", "agora_height", "agora_txs_committed_total"); err != nil {
+		t.Error(err)
 	}
 
 	// Validator 0 signs block 1's checkpoint as its vote extension; the

@@ -116,7 +116,7 @@ func New(cfg Config, st *store.Store, exec *ledger.Executor, log *slog.Logger, c
 		inPool: map[tx.ID]bool{}, pending: map[string]uint64{},
 		waiters: map[tx.ID][]chan waitResult{}, dropped: map[tx.ID]error{}, wake: make(chan struct{}, 1),
 	}
-	n.m.height.Set(float64(h))
+	n.m.Height.Set(float64(h))
 	if len(cfg.Witnesses) > 0 {
 		if cp == nil {
 			return nil, fmt.Errorf("witnesses are configured, but the node signs no checkpoints for them to cosign")
@@ -204,7 +204,7 @@ func (n *Node) NextSequence(addr string, committed uint64) uint64 {
 func (n *Node) Submit(raw []byte) (tx.ID, error) {
 	id, err := n.submit(raw)
 	if err != nil {
-		n.m.rejected.WithLabelValues(codeOf(err)).Inc()
+		n.m.TxsRejected.WithLabelValues(codeOf(err)).Inc()
 	}
 	return id, err
 }
@@ -515,7 +515,7 @@ func (n *Node) produce() error {
 	if err != nil {
 		return fmt.Errorf("apply block %d: %w", b.Height, err)
 	}
-	n.m.applyTime.Observe(time.Since(start).Seconds())
+	n.m.ApplyTime.Observe(time.Since(start).Seconds())
 	start = time.Now()
 	signed, err := n.cp.sign(&out.Header)
 	if err != nil {
@@ -524,7 +524,7 @@ func (n *Node) produce() error {
 	if err := n.store.Commit(out, signed); err != nil {
 		return err
 	}
-	n.m.commitTime.Observe(time.Since(start).Seconds())
+	took := time.Since(start)
 	params, err := ledger.GetParams(n.store)
 	if err != nil {
 		return err
@@ -546,7 +546,6 @@ func (n *Node) produce() error {
 		}
 		delete(n.inPool, c.ID)
 		res := out.Results[idx]
-		n.m.committed.WithLabelValues(res.Code).Inc()
 		leaf := out.Header.LogSize - uint64(len(out.Txs)) + uint64(idx)
 		n.notify(c.ID, waitResult{c: Committed{Height: out.Header.Height, Index: idx, Leaf: leaf, Result: res, Header: out.Header}})
 		idx++
@@ -568,11 +567,9 @@ func (n *Node) produce() error {
 	if n.wit != nil {
 		n.wit.committed()
 	}
-	n.m.blocks.Inc()
-	n.m.height.Set(float64(out.Header.Height))
+	n.m.Committed(out, took)
 	n.m.mempool.Set(float64(len(n.pool)))
 	if len(out.Txs) > 0 {
-		n.m.blockTxs.Observe(float64(len(out.Txs)))
 		n.log.Debug("committed block", "height", out.Header.Height, "txs", len(out.Txs), "dropped", len(out.Dropped))
 	}
 	return nil
@@ -616,7 +613,7 @@ const maxDropped = 10000
 // was dropped and tells its waiters. n.mu held.
 func (n *Node) drop(c *ledger.Checked, err error) {
 	delete(n.inPool, c.ID)
-	n.m.rejected.WithLabelValues(ledger.Code(err)).Inc()
+	n.m.TxsRejected.WithLabelValues(ledger.Code(err)).Inc()
 	if _, ok := n.dropped[c.ID]; !ok {
 		if len(n.dropOrder) >= maxDropped {
 			delete(n.dropped, n.dropOrder[0])
