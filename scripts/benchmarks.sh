@@ -2,19 +2,34 @@
 # benchmarks.sh: reproduce the generated part of docs/BENCHMARKS.md on this
 # machine, with its charts (docs/bench/*.svg).
 #
-#	bash scripts/benchmarks.sh                 # scenarios; scale at 100 thousand and 1 million records (about 6 minutes)
-#	AGORA_BENCH_10M=1 bash scripts/benchmarks.sh        # and at 10 million (about 20 minutes more)
+#	bash scripts/benchmarks.sh                 # all below but the optional runs (about 15 minutes)
+#	AGORA_BENCH_10M=1 bash scripts/benchmarks.sh        # and scale at 10 million records (about 20 minutes more)
 #	AGORA_BENCH_SOAK=30m bash scripts/benchmarks.sh     # and a soak at 80% of capacity, sampled every minute
 #
-# Every run starts its own embedded node in a temporary home and measures
-# the machine's ceiling (Ed25519 verifications per second on all cores) in
-# the same run. Run it on an idle machine: the numbers are this machine's.
+# It runs every 'agora bench' scenario on an embedded node; the notary
+# scenario on ledgers preloaded with 100 thousand and 1 million records;
+# the notary scenario on a network of four validators, each its own
+# 'agora node start' process on loopback (AGORA_BENCH_NETWORK=0 skips it);
+# and the packages' 'go test -bench' benchmarks. Every 'agora bench' run
+# measures the machine's ceiling (Ed25519 verifications per second on all
+# cores) itself. Reports of runs made apart (a soak at another commit) can
+# be included with AGORA_BENCH_EXTRA=FILE. Run it on an idle machine: the
+# numbers are this machine's.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 work=$(mktemp -d "${TMPDIR:-/tmp}/agora-benchmarks.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+declare -a pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
 bin=$work/agora
 go build -o "$bin" ./cmd/agora
 results=docs/bench/results.json # the reports, kept beside the charts
@@ -43,7 +58,37 @@ if [[ -n ${AGORA_BENCH_SOAK:-} ]]; then
 	run --rate 80% --duration "$AGORA_BENCH_SOAK" --every 1m --concurrency 16 --batch 100
 fi
 
+# A network of four validators on loopback ports.
+if [[ ${AGORA_BENCH_NETWORK:-1} != 0 ]]; then
+	export AGORA_PASSPHRASE=benchmarks
+	port=$((40000 + RANDOM % 1000 * 10))
+	"$bin" testnet init --validators 4 --dir "$work/net" --base-port "$port" --community none --home "$work/netclient" >&2
+	for i in 0 1 2 3; do
+		"$bin" node start --home "$work/net/node$i" >"$work/net/node$i.log" 2>&1 &
+		pids+=($!)
+	done
+	for ((i = 0; i < 600; i++)); do
+		curl -fsS "http://127.0.0.1:$port/healthz" 2>/dev/null | grep -q '"height":[1-9]' && break
+		sleep 0.1
+	done
+	for conc in 16 24 16 24; do
+		run --node "http://127.0.0.1:$port" --duration 20s --concurrency "$conc" --batch 100 --presign 100000
+	done
+	kill "${pids[@]}"
+	wait "${pids[@]}" 2>/dev/null || true
+	pids=()
+fi
+
+# The packages' benchmarks, one operation at a time.
+gobench=docs/bench/gobench.txt
+{
+	go test -run '^$' -bench . -benchmem -benchtime 20000x ./internal/node
+	go test -run '^$' -bench . -benchmem -benchtime 5000x ./internal/api
+	go test -run '^$' -bench . -benchmem -benchtime 300x ./internal/smt
+	go test -run '^$' -bench . -benchmem -benchtime 20000x ./internal/tx
+} | tee "$gobench" >&2
+
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(go env GOVERSION)"
-go run ./tools/benchdoc -in "$results" -doc docs/BENCHMARKS.md -charts docs/bench \
+go run ./tools/benchdoc -in "$results" -gobench "$gobench" -doc docs/BENCHMARKS.md -charts docs/bench \
 	-command "bash scripts/benchmarks.sh" -machine "$machine" -commit "$(git rev-parse --short HEAD)"
 echo "docs/BENCHMARKS.md and docs/bench/*.svg updated" >&2

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
@@ -212,7 +214,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	n := *presign
 	if n == 0 && pace == 0 {
-		n = int(2*ceiling*duration.Seconds()) + *concurrency**batch // the ceiling bounds the rate; twice it, as a run on a busy machine may measure it low
+		n = int(1.25*ceiling*duration.Seconds()) + *concurrency**batch // the ceiling bounds the rate; a quarter more, as a run on a busy machine may measure it low
 	}
 	if sc.Path != nil {
 		progress("signing and committing %d transactions to read...\n", *setup)
@@ -251,6 +253,13 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	rep.Ceiling = ceiling
 	rep.Ratio = rep.TxPerSec / ceiling
 	rep.Node = target
+	rep.Commit = buildCommit()
+	if !embedded {
+		var vals []json.RawMessage
+		if err := client.New(target).Get(ctx, "/v1/ledger/validators", &vals); err == nil {
+			rep.Validators = len(vals)
+		}
+	}
 	if embedded {
 		rep.Node = "embedded"
 		var ru1 syscall.Rusage
@@ -402,4 +411,32 @@ func scenarioKeys(n int) ([]*tx.PrivateKey, *tx.PrivateKey, error) {
 		keys[i] = k
 	}
 	return keys[:n], keys[n], nil
+}
+
+// buildCommit is the commit this binary was built from (Go records it
+// when building in a Git checkout), shortened, with "+dirty" if the tree
+// had changes; "" if unknown.
+func buildCommit() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if len(rev) > 7 {
+		rev = rev[:7]
+	}
+	if rev == "" {
+		return ""
+	}
+	return rev + dirty
 }

@@ -333,7 +333,12 @@ type Report struct {
 	// Committed is, for a read scenario, the requests answered 200 OK
 	// (Failed the others), and TxPerSec requests per second; latency is
 	// per request.
-	Node        string  `json:"node"`
+	Node string `json:"node"`
+	// Validators is the size of the validator set of the network the run
+	// loaded through one of its nodes (0: the embedded node).
+	Validators int `json:"validators,omitempty"`
+	// Commit is the commit the agora binary was built from, if known.
+	Commit      string  `json:"commit,omitempty"`
 	DurationS   float64 `json:"duration_s"`
 	Committed   uint64  `json:"committed"`
 	Failed      uint64  `json:"failed"`

@@ -115,3 +115,40 @@ func FuzzEd25519MatchesStdlib(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkVerifyEd25519 compares crypto/ed25519 with verifyEd25519, for
+// a key seen before (its expanded form cached) and for a new key each time.
+func BenchmarkVerifyEd25519(b *testing.B) {
+	pub, priv, _ := stdlib.GenerateKey(nil)
+	msg := make([]byte, 200)
+	sig := stdlib.Sign(priv, msg)
+	b.Run("crypto-ed25519", func(b *testing.B) {
+		for b.Loop() {
+			if !stdlib.Verify(pub, msg, sig) {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("voi-cached-key", func(b *testing.B) {
+		for b.Loop() {
+			if !verifyEd25519(pub, msg, sig) {
+				b.Fatal("refused")
+			}
+		}
+	})
+	keys := make([][3][]byte, 2*ed25519CacheKeys) // more keys than the cache holds
+	for i := range keys {
+		pub, priv, _ := stdlib.GenerateKey(nil)
+		keys[i] = [3][]byte{pub, msg, stdlib.Sign(priv, msg)}
+	}
+	b.Run("voi-new-key", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			k := keys[i%len(keys)]
+			if !verifyEd25519(k[0], k[1], k[2]) {
+				b.Fatal("refused")
+			}
+			i++
+		}
+	})
+}

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,14 +44,15 @@ func main() {
 	command := flag.String("command", "bash scripts/benchmarks.sh", "the command that made the reports")
 	machine := flag.String("machine", "", "the machine, for people")
 	commit := flag.String("commit", "", "the commit measured")
+	gobench := flag.String("gobench", "", "the output of 'go test -bench' to tabulate too")
 	flag.Parse()
-	if err := run(*in, *doc, *charts, *command, *machine, *commit); err != nil {
+	if err := run(*in, *gobench, *doc, *charts, *command, *machine, *commit); err != nil {
 		fmt.Fprintln(os.Stderr, "benchdoc:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, doc, charts, command, machine, commit string) error {
+func run(in, gobench, doc, charts, command, machine, commit string) error {
 	f, err := os.Open(in)
 	if err != nil {
 		return err
@@ -89,23 +91,31 @@ func run(in, doc, charts, command, machine, commit string) error {
 	fmt.Fprintf(&b, "; every run measured the ceiling (Ed25519 verifications per second on all cores) itself. "+
 		"This section and the charts are rewritten by that command.\n\n")
 
-	var scenarios, scale, soak []bench.Report
+	var scenarios, scale, soak, network []bench.Report
 	for _, r := range reps {
 		switch {
 		case len(r.Samples) > 0:
 			soak = append(soak, r)
+		case r.Validators > 0:
+			network = append(network, r)
 		case r.Records > 0:
 			scale = append(scale, r)
 		default:
 			scenarios = append(scenarios, r)
 		}
 	}
+	at := func(r bench.Report) string { // the commit of a report made apart
+		if r.Commit != "" && r.Commit != commit {
+			return fmt.Sprintf(" (at `%s`)", r.Commit)
+		}
+		return ""
+	}
 	if len(scenarios) > 0 {
 		b.WriteString("### Scenarios (embedded node, empty ledger)\n\n")
 		b.WriteString("| scenario | per second | p50 ms | p95 ms | p99 ms | ceiling verif./s | ratio | CPU cores | max RSS MB |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, r := range scenarios {
-			fmt.Fprintf(&b, "| %s | %.0f | %.1f | %.1f | %.1f | %.0f | %.3f | %.2f | %.0f |\n",
-				r.Scenario, r.TxPerSec, r.P50ms, r.P95ms, r.P99ms, r.Ceiling, r.Ratio, r.CPUCores, r.MaxRSSMB)
+			fmt.Fprintf(&b, "| %s%s | %.0f | %.1f | %.1f | %.1f | %.0f | %.3f | %.2f | %.0f |\n",
+				r.Scenario, at(r), r.TxPerSec, r.P50ms, r.P95ms, r.P99ms, r.Ceiling, r.Ratio, r.CPUCores, r.MaxRSSMB)
 		}
 		b.WriteString("\nRead scenarios (`resolve`, `resolve-proof`) count answered requests, not transactions.\n\n")
 	}
@@ -113,8 +123,8 @@ func run(in, doc, charts, command, machine, commit string) error {
 		b.WriteString("### Scale: the same load on a ledger that already holds N records\n\n")
 		b.WriteString("| records | scenario | tx/s | p50 ms | p99 ms | ratio | proven answer bytes | store bytes per record | restart s | max RSS MB |\n|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, r := range scale {
-			fmt.Fprintf(&b, "| %d | %s | %.0f | %.1f | %.1f | %.3f | %d | %.0f | %.2f | %.0f |\n",
-				r.Records, r.Scenario, r.TxPerSec, r.P50ms, r.P99ms, r.Ratio, r.ProofBytes, r.DiskBytesPerRecord, r.RestartS, r.MaxRSSMB)
+			fmt.Fprintf(&b, "| %d%s | %s | %.0f | %.1f | %.1f | %.3f | %d | %.0f | %.2f | %.0f |\n",
+				r.Records, at(r), r.Scenario, r.TxPerSec, r.P50ms, r.P99ms, r.Ratio, r.ProofBytes, r.DiskBytesPerRecord, r.RestartS, r.MaxRSSMB)
 		}
 		if err := scaleCharts(scale, charts); err != nil {
 			return err
@@ -122,8 +132,16 @@ func run(in, doc, charts, command, machine, commit string) error {
 		fmt.Fprintf(&b, "\n![throughput and ratio to the ceiling against state size](%s/scale-throughput.svg)\n", filepath.ToSlash(rel))
 		fmt.Fprintf(&b, "![commit latency against state size](%s/scale-latency.svg)\n\n", filepath.ToSlash(rel))
 	}
+	if len(network) > 0 {
+		writeNetwork(&b, network, at)
+	}
+	if gobench != "" {
+		if err := writeGoBench(&b, gobench); err != nil {
+			return err
+		}
+	}
 	for _, r := range soak {
-		fmt.Fprintf(&b, "### Soak: %s at %.0f tx/s for %.0f minutes\n\n", r.Scenario, r.TxPerSec, r.DurationS/60)
+		fmt.Fprintf(&b, "### Soak: %s at %.0f tx/s for %.0f minutes%s\n\n", r.Scenario, r.TxPerSec, r.DurationS/60, at(r))
 		fmt.Fprintf(&b, "Over the run's second half (the node's caches fill to their bounds in the first), resident memory "+
 			"grew %.2f× (goal: at most 1.10×), the Go heap %.2f×, and the worst sample's p99 was %.2f× the median sample's. "+
 			"The store's caches are Pebble's block cache (at most 256 MiB) and memtables.\n\n", r.MemGrowth, r.HeapGrowth, r.P99Spread)
@@ -209,4 +227,86 @@ func soakChart(r bench.Report, dir string) error {
 		return err
 	}
 	return p.Save(7*vg.Inch, 4*vg.Inch, filepath.Join(dir, "soak.svg"))
+}
+
+// The goal of a network's throughput (issue 6): committed transactions
+// per second at a p99 commit latency under networkP99.
+const (
+	networkGoal = 2000
+	networkP99  = 2000 // ms
+)
+
+// writeNetwork tabulates the runs that loaded a network of validators.
+func writeNetwork(b *strings.Builder, reps []bench.Report, at func(bench.Report) string) {
+	fmt.Fprintf(b, "### A network of %d validators (CometBFT) on this machine\n\n", reps[0].Validators)
+	b.WriteString("Each validator is its own `agora node start` process on loopback; the load goes to node0, and a " +
+		"transaction counts once node0 has committed its block durably.\n\n")
+	b.WriteString("| workers × batch | tx/s | p50 ms | p95 ms | p99 ms | ceiling verif./s | ratio |\n|---|---|---|---|---|---|---|\n")
+	met := 0
+	for _, r := range reps {
+		fmt.Fprintf(b, "| %d × %d%s | %.0f | %.0f | %.0f | %.0f | %.0f | %.3f |\n",
+			r.Concurrency, r.Batch, at(r), r.TxPerSec, r.P50ms, r.P95ms, r.P99ms, r.Ceiling, r.Ratio)
+		if r.TxPerSec >= networkGoal && r.P99ms < networkP99 {
+			met++
+		}
+	}
+	fmt.Fprintf(b, "\nAgainst the goal (at least %d tx/s with p99 under %d ms): met in %d of %d runs.\n\n",
+		networkGoal, networkP99, met, len(reps))
+}
+
+// writeGoBench tabulates the benchmarks in the output of 'go test -bench'
+// (lines "pkg: ..." and "BenchmarkName-N  iterations  value unit ...").
+func writeGoBench(b *strings.Builder, path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	b.WriteString("### Per operation (`go test -bench`)\n\n")
+	b.WriteString("| package | benchmark | per op | B/op | allocs/op | other |\n|---|---|---|---|---|---|\n")
+	pkg, rows := "", 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		if p, ok := strings.CutPrefix(line, "pkg: "); ok {
+			pkg = strings.TrimPrefix(p, "github.com/agora-ledger/agora/")
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") || len(f)%2 != 0 {
+			continue
+		}
+		name := strings.TrimPrefix(f[0], "Benchmark")
+		if i := strings.LastIndex(name, "-"); i > 0 {
+			name = name[:i] // the GOMAXPROCS suffix
+		}
+		cols := map[string]string{}
+		var other []string
+		for i := 2; i+1 < len(f); i += 2 {
+			switch unit := f[i+1]; unit {
+			case "ns/op", "B/op", "allocs/op":
+				cols[unit] = f[i]
+			default:
+				other = append(other, f[i]+" "+unit)
+			}
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s | %s |\n", pkg, name, perOp(cols["ns/op"]), cols["B/op"], cols["allocs/op"], strings.Join(other, ", "))
+		rows++
+	}
+	if rows == 0 {
+		return fmt.Errorf("%s: no benchmark results", path)
+	}
+	b.WriteString("\n")
+	return nil
+}
+
+// perOp writes a ns/op value in the unit that reads best.
+func perOp(ns string) string {
+	v, err := strconv.ParseFloat(ns, 64)
+	switch {
+	case err != nil:
+		return ns
+	case v >= 1e6:
+		return fmt.Sprintf("%.2f ms", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1f µs", v/1e3)
+	}
+	return fmt.Sprintf("%.0f ns", v)
 }
