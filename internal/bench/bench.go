@@ -36,8 +36,7 @@ import (
 
 // Ceiling measures Ed25519 verifications per second on all cores for
 // about d, with the verification every transaction's signatures get
-// (tx.PublicKey.Verify: curve25519-voi, the key's expanded form cached,
-// as for a signer seen before).
+// (tx.PublicKey.Verify).
 func Ceiling(d time.Duration) float64 {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	msg := make([]byte, 200)
