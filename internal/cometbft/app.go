@@ -41,6 +41,17 @@
 // network's (verify.NetworkCheckpoint); GET /log/checkpoint serves the
 // newest one.
 //
+// # State sync
+//
+// Every snapshot_interval blocks, after Commit, the App takes a Pebble
+// snapshot of the store and writes its export (all but the node-local
+// keys: store.NodeLocal) in the background, in chunks that ListSnapshots
+// and LoadSnapshotChunk serve to peers. A new node restores one with
+// OfferSnapshot and ApplySnapshotChunk, checking each chunk against the
+// snapshot's hashes and, before accepting, the head against the app hash
+// CometBFT's light client verified, and the whole store with node.Fsck.
+// docs/spec/state-sync.md is the format.
+//
 // # Running
 //
 // Node runs CometBFT in this process with App, and serves the API's
@@ -76,10 +87,13 @@ import (
 )
 
 // App is Agora's ABCI application over a store initialised from the
-// genesis (node.Init). CometBFT calls it on three connections: the
+// genesis (node.Init). CometBFT calls it on four connections: the
 // consensus calls (InitChain, PrepareProposal, ProcessProposal,
 // ExtendVote, VerifyVoteExtension, FinalizeBlock, Commit) one at a time,
-// CheckTx concurrently with them, and Info.
+// CheckTx concurrently with them, Info, and the snapshot calls
+// (ListSnapshots, LoadSnapshotChunk, and OfferSnapshot and
+// ApplySnapshotChunk, which only a node restoring a snapshot receives,
+// before it applies any block).
 type App struct {
 	abci.BaseApplication
 

@@ -30,6 +30,12 @@
 //	"m/head"              -> height (8) of the last committed block
 //	"m/genesis"           -> SHA-256 of the genesis file the store began from
 //	"m/format"            -> the layout's version (Format), one byte
+//
+// # Export and import
+//
+// Snapshot.Export yields every pair but the node-local ones ("c" and "w":
+// NodeLocal), which are the same on every node at the same head; Import
+// writes such pairs into a fresh store, for state sync.
 package store
 
 import (
