@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -53,6 +54,7 @@ type Import struct {
 	st      *Store
 	genesis []byte // the genesis the fresh store began from (nil: none)
 	last    []byte // the last key written
+	head    []byte // the head record, which Finish writes last
 	done    bool
 }
 
@@ -109,7 +111,9 @@ func (s *Store) reset() {
 
 // Write adds pairs in one batch. Keys must come in increasing order
 // across calls, as Export yields them; a node-local key is refused. The
-// batch is not synced: Finish syncs everything.
+// batch is not synced: Finish syncs everything. The head record waits for
+// Finish, so that a restore interrupted by a crash leaves a store without
+// a head, which Init clears.
 func (im *Import) Write(pairs []Pair) (err error) {
 	if im.done {
 		return fmt.Errorf("store: import already finished")
@@ -119,8 +123,7 @@ func (im *Import) Write(pairs []Pair) (err error) {
 		return err
 	}
 	defer s.guard(&err, "import")
-	b := s.db.NewBatch()
-	defer b.Close()
+	var batch []Pair
 	for _, p := range pairs {
 		switch {
 		case len(p.Key) == 0 || NodeLocal(p.Key) || p.Key[0] == 0xff:
@@ -128,15 +131,14 @@ func (im *Import) Write(pairs []Pair) (err error) {
 		case im.last != nil && bytes.Compare(p.Key, im.last) <= 0:
 			return fmt.Errorf("store: import: key %q does not follow %q", p.Key, im.last)
 		}
-		if err := b.Set(p.Key, p.Value, nil); err != nil {
-			return err
-		}
 		im.last = append(im.last[:0], p.Key...)
+		if bytes.Equal(p.Key, headKey) {
+			im.head = bytes.Clone(p.Value)
+			continue
+		}
+		batch = append(batch, p)
 	}
-	if err := b.Commit(pebble.NoSync); err != nil {
-		return writeError{err}
-	}
-	return nil
+	return im.commit(batch, pebble.NoSync)
 }
 
 // Finish ends a restore: the store must have a head in this format and
@@ -148,13 +150,10 @@ func (im *Import) Write(pairs []Pair) (err error) {
 func (im *Import) Finish(sign func(*ledger.Header) ([]byte, error)) (hdr *ledger.Header, err error) {
 	s := im.st
 	im.done = true
-	h, ok, err := s.Head()
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
+	if len(im.head) != 8 {
 		return nil, fmt.Errorf("store: the imported pairs hold no head")
 	}
+	h := binary.BigEndian.Uint64(im.head)
 	g, err := s.GenesisHash()
 	if err != nil {
 		return nil, err
@@ -166,8 +165,7 @@ func (im *Import) Finish(sign func(*ledger.Header) ([]byte, error)) (hdr *ledger
 		return nil, err
 	}
 	defer s.guard(&err, "import")
-	b := s.db.NewBatch()
-	defer b.Close()
+	var cps []Pair
 	for height := uint64(0); height <= h; height++ {
 		if hdr, err = s.Header(height); err != nil {
 			return nil, err
@@ -176,15 +174,38 @@ func (im *Import) Finish(sign func(*ledger.Header) ([]byte, error)) (hdr *ledger
 		if err != nil {
 			return nil, err
 		}
-		if err := b.Set(checkpointKey(height), cp, nil); err != nil {
-			return nil, err
+		cps = append(cps, Pair{Key: checkpointKey(height), Value: cp})
+		if len(cps) == 4096 || height == h {
+			if err := im.commit(cps, pebble.NoSync); err != nil {
+				return nil, err
+			}
+			cps = cps[:0]
 		}
 	}
-	if err := b.Commit(pebble.Sync); err != nil { // also syncs Write's batches, which the log holds before it
-		return nil, writeError{err}
+	// Last, synced (which syncs every batch before it): the head.
+	if err := im.commit([]Pair{{Key: headKey, Value: im.head}}, pebble.Sync); err != nil {
+		return nil, err
 	}
 	s.reset()
+	if _, _, err := s.Head(); err != nil { // another format
+		return nil, err
+	}
 	return hdr, nil
+}
+
+// commit writes pairs in one batch.
+func (im *Import) commit(pairs []Pair, opts *pebble.WriteOptions) error {
+	b := im.st.db.NewBatch()
+	defer b.Close()
+	for _, p := range pairs {
+		if err := b.Set(p.Key, p.Value, nil); err != nil {
+			return err
+		}
+	}
+	if err := b.Commit(opts); err != nil {
+		return writeError{err}
+	}
+	return nil
 }
 
 // Abort clears what the restore wrote, leaving the store empty.

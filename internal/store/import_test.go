@@ -128,6 +128,35 @@ func TestImportRefuses(t *testing.T) {
 		})
 	}
 
+	t.Run("interrupted", func(t *testing.T) {
+		dir := t.TempDir()
+		dst := open(t, dir)
+		im, err := dst.Import()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := im.Write(pairs); err != nil {
+			t.Fatal(err)
+		}
+		dst.Close() // a crash before Finish
+		dst = open(t, dir)
+		defer dst.Close()
+		if h, ok, err := dst.Head(); ok || err != nil {
+			t.Fatalf("Head() after an interrupted restore = %d, %v, %v; want none", h, ok, err)
+		}
+		if err := dst.Init([]byte("g"), stateOutcome(0, set("a", "0")), nil); err != nil {
+			t.Fatal(err)
+		}
+		want := open(t, t.TempDir())
+		defer want.Close()
+		if err := want.Init([]byte("g"), stateOutcome(0, set("a", "0")), nil); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(exported(t, want), exported(t, dst)); diff != "" {
+			t.Errorf("Init after an interrupted restore leaves its pairs (-fresh +after):\n%s", diff)
+		}
+	})
+
 	t.Run("another genesis, then abort", func(t *testing.T) {
 		dst := open(t, t.TempDir())
 		defer dst.Close()

@@ -257,7 +257,7 @@ func (s *Store) GenesisHash() ([]byte, error) {
 }
 
 // Init commits the genesis state as block 0. It refuses a store that
-// already has a head.
+// already has a head, and clears what a store without one holds.
 func (s *Store) Init(genesisHash []byte, out *ledger.Outcome, checkpoint []byte) (err error) {
 	if err := s.failure(); err != nil {
 		return err
@@ -271,6 +271,11 @@ func (s *Store) Init(genesisHash []byte, out *ledger.Outcome, checkpoint []byte)
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
+	// A store without a head has committed nothing; what it holds is
+	// left by a restore (Import) that did not finish.
+	if err := b.DeleteRange([]byte{}, []byte{0xff}, nil); err != nil {
+		return err
+	}
 	if err := b.Set(genesisKey, genesisHash, nil); err != nil {
 		return err
 	}
