@@ -38,7 +38,8 @@ goes on from its own.
 
 Example:
   agora testnet init --dir /tmp/net --validators 4 --full-nodes 1 --snapshot-interval 20
-  agora testnet start --dir /tmp/net   # but for node4; wait for a snapshot
+  for i in 0 1 2 3; do agora node start --home /tmp/net/node$i >/tmp/node$i.log 2>&1 & done
+  # a snapshot every 20 blocks; then, before node4's first start:
   agora node state-sync --home /tmp/net/node4 --rpc http://127.0.0.1:26602,http://127.0.0.1:26612
   agora node start --home /tmp/net/node4
 `
