@@ -20,6 +20,7 @@ Usage:
   agora dev                     run a single-node dev ledger with demo keys
   agora init                    write a genesis and configuration for a new ledger
   agora start                   run a node from a home directory (also: agora node start)
+  agora node state-sync         make a new network node join by state sync
   agora fsck                    check a stopped node's store by replaying it
   agora testnet init|start      write and run a local network of validators (CometBFT)
   agora witness init|run        run a witness that cosigns logs' checkpoints
@@ -185,8 +186,11 @@ func runNodeCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && isHelp(args[0]) {
 		return runStart([]string{"-h"}, stdout, stderr)
 	}
-	if len(args) == 0 || args[0] != "start" {
-		return usageError("usage: agora node start [--home DIR]")
+	switch {
+	case len(args) > 0 && args[0] == "start":
+		return runStart(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "state-sync":
+		return runStateSync(args[1:], stdout, stderr)
 	}
-	return runStart(args[1:], stdout, stderr)
+	return usageError("usage: agora node start [--home DIR], or agora node state-sync --home DIR --rpc URL1,URL2")
 }

@@ -30,7 +30,7 @@ import (
 const testnetUsage = `
 Usage:
   agora testnet init --dir DIR [--validators N] [--full-nodes M] [--chain-id ID] [--base-port P]
-                     [--community demo|none] [--home HOME]
+                     [--snapshot-interval B] [--community demo|none] [--home HOME]
   agora testnet start --dir DIR
   agora testnet validator NODE_HOME [--name NAME] [--power P]
 
@@ -39,8 +39,9 @@ init writes a ready local network of N validators (one per organisation,
 follow it, on loopback ports: one home per node, DIR/node0, DIR/node1, ...
 Each home has the shared genesis (naming the validators' consensus and
 checkpoint keys), config.json (the node's API on 127.0.0.1:P+10i) and
-network.json (CometBFT's peer address 127.0.0.1:P+10i+1, its peers and
-its timeouts), the node's checkpoint key in keys/ (encrypted with the
+network.json (CometBFT's peer address 127.0.0.1:P+10i+1, its RPC server
+on 127.0.0.1:P+10i+2, its peers, its timeouts, and a snapshot for state
+sync every B blocks), the node's checkpoint key in keys/ (encrypted with the
 passphrase) and CometBFT's keys in cometbft/config. It prints each node's
 API URL. With --community demo (the default) the genesis also founds the
 dev node's demo Community for governance (agora gov), whose members' keys
@@ -57,7 +58,8 @@ a full node a validator (power 0 removes one):
 Start one node with 'agora node start --home DIR/node0', or every node
 of DIR with 'agora testnet start --dir DIR' (their logs go to
 DIR/nodeI/node.log; Ctrl-C stops them all). A full node started later
-catches up by block sync.
+catches up by block sync, or by state sync once 'agora node state-sync'
+has configured it.
 
 Examples:
   AGORA_PASSPHRASE=demo agora testnet init --validators 4 --dir /tmp/net
@@ -90,7 +92,8 @@ func runTestnetInit(args []string, stdout, stderr io.Writer) error {
 	validators := fs.Int("validators", 4, "number of validators")
 	fullNodes := fs.Int("full-nodes", 0, "number of full nodes (not validators)")
 	chainID := fs.String("chain-id", "agora-testnet", "chain id")
-	basePort := fs.Int("base-port", 26600, "node i listens on P+10i (API) and P+10i+1 (peers)")
+	basePort := fs.Int("base-port", 26600, "node i listens on P+10i (API), P+10i+1 (peers) and P+10i+2 (CometBFT RPC)")
+	snapshots := fs.Uint64("snapshot-interval", cometbft.DefaultSnapshotInterval, "blocks between the nodes' snapshots for state sync; 0: none")
 	community := fs.String("community", "demo", "demo: found the demo Community for governance; none: no governance")
 	clientHome := homeFlag(fs)
 	if _, err := parse(fs, args); err != nil {
@@ -170,7 +173,8 @@ func runTestnetInit(args []string, stdout, stderr io.Writer) error {
 		if err := writeConfig(h, cfg); err != nil {
 			return err
 		}
-		nc := cometbft.Config{Moniker: fmt.Sprintf("node%d", i), P2P: p2p(i)}.WithDefaults()
+		nc := cometbft.Config{Moniker: fmt.Sprintf("node%d", i), P2P: p2p(i), RPC: fmt.Sprintf("127.0.0.1:%d", *basePort+10*i+2),
+			SnapshotInterval: snapshots}.WithDefaults()
 		for j := range n {
 			if j != i {
 				nc.Peers = append(nc.Peers, ids[j]+"@"+p2p(j))

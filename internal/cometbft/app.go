@@ -41,6 +41,17 @@
 // network's (verify.NetworkCheckpoint); GET /log/checkpoint serves the
 // newest one.
 //
+// # State sync
+//
+// Every snapshot_interval blocks, after Commit, the App takes a Pebble
+// snapshot of the store and writes its export (all but the node-local
+// keys: store.NodeLocal) in the background, in chunks that ListSnapshots
+// and LoadSnapshotChunk serve to peers. A new node restores one with
+// OfferSnapshot and ApplySnapshotChunk, checking each chunk against the
+// snapshot's hashes and, before accepting, the head against the app hash
+// CometBFT's light client verified, and the whole store with node.Fsck.
+// docs/spec/state-sync.md is the format.
+//
 // # Running
 //
 // Node runs CometBFT in this process with App, and serves the API's
@@ -76,10 +87,13 @@ import (
 )
 
 // App is Agora's ABCI application over a store initialised from the
-// genesis (node.Init). CometBFT calls it on three connections: the
+// genesis (node.Init). CometBFT calls it on four connections: the
 // consensus calls (InitChain, PrepareProposal, ProcessProposal,
 // ExtendVote, VerifyVoteExtension, FinalizeBlock, Commit) one at a time,
-// CheckTx concurrently with them, and Info.
+// CheckTx concurrently with them, Info, and the snapshot calls
+// (ListSnapshots, LoadSnapshotChunk, and OfferSnapshot and
+// ApplySnapshotChunk, which only a node restoring a snapshot receives,
+// before it applies any block).
 type App struct {
 	abci.BaseApplication
 
@@ -108,6 +122,9 @@ type App struct {
 	signed   *node.Witnessed             // the newest network checkpoint
 	vals     map[string]ledger.Validator // validators in state by consensus address
 	stopped  error
+
+	snaps     *snapshots // nil: none taken or served
+	restoring *restore   // the snapshot being restored by state sync
 }
 
 // proposal is a block applied by ProcessProposal (or PrepareProposal).
@@ -140,35 +157,49 @@ type waitResult struct {
 // clock is read only to judge the expiry of transactions at admission.
 // reg, if not nil, receives the app's metrics.
 func NewApp(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, signer note.Signer, log *slog.Logger, clock func() time.Time, reg prometheus.Registerer) (*App, error) {
-	h, ok, err := st.Head()
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("store is not initialised from the genesis")
-	}
-	hdr, err := st.Header(h)
-	if err != nil {
-		return nil, err
-	}
 	a := &App{
 		exec: exec, store: st, genesis: g, signer: signer, log: log, clock: clock, m: newMetrics(reg),
 		proposals: map[string]*proposal{},
-		head:      *hdr, pending: map[string]uint64{}, admitted: map[[32]byte]*pooled{},
+		pending:   map[string]uint64{}, admitted: map[[32]byte]*pooled{},
 		inPool: map[tx.ID]bool{}, waiters: map[tx.ID][]chan waitResult{}, dropped: map[tx.ID]error{},
 	}
-	if err := a.loadValidators(); err != nil {
+	if err := a.reload(); err != nil {
 		return nil, err
-	}
-	if err := a.recallSigned(); err != nil {
-		return nil, err
-	}
-	a.m.Height.Set(float64(hdr.Height))
-	if a.signed != nil {
-		a.m.signed.Set(float64(a.signed.Height))
 	}
 	exec.Admitted = a.isAdmitted
 	return a, nil
+}
+
+// reload reads what the App keeps of the committed ledger: the head, the
+// validators and the newest network checkpoint. NewApp does, and so does a
+// restore by state sync.
+func (a *App) reload() error {
+	h, ok, err := a.store.Head()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("store is not initialised from the genesis")
+	}
+	hdr, err := a.store.Header(h)
+	if err != nil {
+		return err
+	}
+	if err := a.loadValidators(); err != nil {
+		return err
+	}
+	signed, err := a.recallSigned()
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.head, a.signed = *hdr, signed
+	a.mu.Unlock()
+	a.m.Height.Set(float64(hdr.Height))
+	if signed != nil {
+		a.m.signed.Set(float64(signed.Height))
+	}
+	return nil
 }
 
 // loadValidators reads the validator set in committed state.
@@ -188,14 +219,15 @@ func (a *App) loadValidators() error {
 }
 
 // recallSigned finds the newest stored checkpoint that more than two
-// thirds of the current validators' power signed.
-func (a *App) recallSigned() error {
+// thirds of the current validators' power signed, if any.
+func (a *App) recallSigned() (*node.Witnessed, error) {
 	vs, err := ledger.Validators(a.store)
 	if err != nil || len(vs) == 0 {
-		return err
+		return nil, err
 	}
+	var signed *node.Witnessed
 	scanned := 0
-	return a.store.ScanCosignatures(func(h uint64, lines []byte) (bool, error) {
+	err = a.store.ScanCosignatures(func(h uint64, lines []byte) (bool, error) {
 		scanned++
 		cp, err := a.store.Checkpoint(h)
 		if err != nil {
@@ -203,11 +235,12 @@ func (a *App) recallSigned() error {
 		}
 		c, _, err := verify.NetworkCheckpoint(append(cp, lines...), vs)
 		if err == nil {
-			a.signed = &node.Witnessed{Height: h, LogSize: c.Size}
+			signed = &node.Witnessed{Height: h, LogSize: c.Size}
 			return false, nil
 		}
 		return scanned < 100, nil
 	})
+	return signed, err
 }
 
 func (a *App) isAdmitted(sum [32]byte) *ledger.Checked {
@@ -695,6 +728,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 		return nil, err
 	}
 	took := time.Since(start)
+	a.snaps.take(a.store, out.Header.Height)
 	if len(out.ValidatorUpdates) > 0 {
 		if err := a.loadValidators(); err != nil {
 			return nil, err

@@ -99,6 +99,7 @@ type harness struct {
 	st   *store.Store
 	g    *ledger.Genesis
 	vals []*validator
+	me   int // the validator whose note key the App signs with
 	user *tx.PrivateKey
 	reg  *prometheus.Registry // the App's metrics
 
@@ -120,9 +121,12 @@ func (h *harness) tick() time.Time {
 	return h.clock
 }
 
-func newHarness(t *testing.T, dir string) *harness {
+func newHarness(t *testing.T, dir string) *harness { return newHarnessAs(t, dir, 0) }
+
+// newHarnessAs is newHarness with the App signing as validator me.
+func newHarnessAs(t *testing.T, dir string, me int) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: t0.Add(time.Hour)}
+	h := &harness{t: t, clock: t0.Add(time.Hour), me: me}
 	for i := range 4 {
 		h.vals = append(h.vals, newValidator(t, i))
 	}
@@ -159,12 +163,12 @@ func (h *harness) open(dir string) {
 		}
 	})
 	if _, ok, _ := st.Head(); !ok {
-		if _, err := node.Init(st, exec, h.g, []byte("genesis"), &node.Checkpointer{Signer: h.vals[0].note}); err != nil {
+		if _, err := node.Init(st, exec, h.g, []byte("genesis"), &node.Checkpointer{Signer: h.vals[h.me].note}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	h.reg = prometheus.NewRegistry()
-	app, err := NewApp(st, exec, h.g, h.vals[0].note, log, h.now, h.reg)
+	app, err := NewApp(st, exec, h.g, h.vals[h.me].note, log, h.now, h.reg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,11 @@ package cometbft
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -45,7 +47,49 @@ type Config struct {
 	// MempoolSize bounds the transactions waiting in CometBFT's mempool;
 	// beyond it submissions are refused with code "busy". Default 50000.
 	MempoolSize int `json:"mempool_size,omitempty"`
+	// RPC is the address CometBFT's RPC server listens on, "host:port".
+	// A node joining by state sync asks two such servers of the network
+	// for the light blocks it checks snapshots against. Keep it on
+	// loopback or a private network. Default "" (off); 'agora testnet
+	// init' gives node i 127.0.0.1:P+10i+2.
+	RPC string `json:"rpc,omitempty"`
+	// SnapshotInterval is how often, in blocks, the node snapshots its
+	// store for state sync (docs/spec/state-sync.md), under
+	// <home>/cometbft/snapshots; 0 takes none. Default 1000.
+	SnapshotInterval *uint64 `json:"snapshot_interval,omitempty"`
+	// SnapshotKeep is how many of its newest snapshots the node keeps.
+	// Default 2.
+	SnapshotKeep int `json:"snapshot_keep,omitempty"`
+	// StateSync, when enabled, makes a new node restore a snapshot of the
+	// ledger that its peers serve instead of replaying every block from
+	// the genesis; 'agora node state-sync' writes it. Default off.
+	StateSync *StateSync `json:"state_sync,omitempty"`
 }
+
+// StateSync is how a new node joins by state sync: CometBFT's light client
+// verifies a snapshot's height and app hash from a trusted block, and the
+// node restores the snapshot, then follows the chain by block sync from
+// the block after it.
+type StateSync struct {
+	// Enable turns state sync on. It only happens on a node with no
+	// blocks yet; a node that has some continues from its own.
+	Enable bool `json:"enable"`
+	// RPCServers are at least two CometBFT RPC servers of the network,
+	// "http://host:port" (the rpc field of their network.json); the
+	// light client checks one against the other.
+	RPCServers []string `json:"rpc_servers"`
+	// TrustHeight and TrustHash are a block the light client trusts: its
+	// height and its hash (hex), from a source you trust.
+	TrustHeight int64  `json:"trust_height"`
+	TrustHash   string `json:"trust_hash"`
+	// TrustPeriod is how long a trusted block stays trusted; it must be
+	// shorter than the time in which validators could misbehave
+	// unpunished. Default "168h".
+	TrustPeriod node.Duration `json:"trust_period,omitempty"`
+}
+
+// DefaultSnapshotInterval is the default SnapshotInterval.
+const DefaultSnapshotInterval = 1000
 
 // WithDefaults returns c with every unset field at its default.
 func (c Config) WithDefaults() Config {
@@ -66,6 +110,17 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MempoolSize == 0 {
 		c.MempoolSize = 50000
+	}
+	if c.SnapshotInterval == nil {
+		c.SnapshotInterval = new(uint64(DefaultSnapshotInterval))
+	}
+	if c.SnapshotKeep == 0 {
+		c.SnapshotKeep = 2
+	}
+	if c.StateSync != nil && c.StateSync.TrustPeriod == 0 {
+		ss := *c.StateSync
+		ss.TrustPeriod = node.Duration(168 * time.Hour)
+		c.StateSync = &ss
 	}
 	return c
 }
@@ -88,6 +143,33 @@ func (c Config) Validate() error {
 		return fmt.Errorf("network config: timeout_commit must not be negative")
 	case c.MempoolSize < 1:
 		return fmt.Errorf("network config: mempool_size must be positive")
+	case c.SnapshotKeep < 1:
+		return fmt.Errorf("network config: snapshot_keep must be positive")
+	}
+	if _, _, err := net.SplitHostPort(c.RPC); c.RPC != "" && err != nil {
+		return fmt.Errorf("network config: rpc %q: want host:port", c.RPC)
+	}
+	if ss := c.StateSync; ss != nil && ss.Enable {
+		return ss.validate()
+	}
+	return nil
+}
+
+func (ss *StateSync) validate() error {
+	const hint = "\nhint: 'agora node state-sync --home HOME --rpc URL1,URL2' writes these from two of the network's RPC servers"
+	if len(ss.RPCServers) < 2 {
+		return fmt.Errorf("network config: state_sync.rpc_servers: give at least two CometBFT RPC servers" + hint)
+	}
+	for i, s := range ss.RPCServers {
+		if u, err := url.Parse(s); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "tcp") {
+			return fmt.Errorf("network config: state_sync.rpc_servers[%d] %q: want http://host:port", i, s)
+		}
+	}
+	if h, err := hex.DecodeString(ss.TrustHash); ss.TrustHeight < 1 || err != nil || len(h) != 32 {
+		return fmt.Errorf("network config: state_sync: trust_height must be a block's height and trust_hash its hash, 64 hex digits" + hint)
+	}
+	if ss.TrustPeriod <= 0 {
+		return fmt.Errorf("network config: state_sync.trust_period must be positive")
 	}
 	return nil
 }

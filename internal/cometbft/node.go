@@ -64,6 +64,9 @@ func New(home string, cfg Config, app *App, keys Keys, log *slog.Logger) (*Node,
 		return nil, err
 	}
 	nodeKey := &p2p.NodeKey{PrivKey: cmted25519.PrivKey(keys.P2P)}
+	if app.snaps, err = newSnapshots(filepath.Join(c.RootDir, "snapshots"), *cfg.SnapshotInterval, cfg.SnapshotKeep, log); err != nil {
+		return nil, fmt.Errorf("snapshots: %w", err)
+	}
 	doc, err := GenesisDoc(app.genesis)
 	if err != nil {
 		return nil, err
@@ -95,7 +98,10 @@ func cometConfig(home string, cfg Config) (*cmtcfg.Config, error) {
 	c.P2P.AllowDuplicateIP = true
 	c.P2P.FlushThrottleTimeout = 10 * time.Millisecond
 	c.P2P.SendRate, c.P2P.RecvRate = 64<<20, 64<<20
-	c.RPC.ListenAddress = "" // the Agora API is the node's interface
+	c.RPC.ListenAddress = "" // the Agora API is the node's interface; CometBFT's serves light clients
+	if cfg.RPC != "" {
+		c.RPC.ListenAddress = "tcp://" + cfg.RPC
+	}
 	c.Consensus.TimeoutPropose = time.Duration(cfg.TimeoutPropose)
 	c.Consensus.TimeoutProposeDelta = time.Duration(cfg.TimeoutPropose) / 2
 	c.Consensus.TimeoutPrevote = time.Duration(cfg.TimeoutVote)
@@ -110,6 +116,14 @@ func cometConfig(home string, cfg Config) (*cmtcfg.Config, error) {
 	c.TxIndex.Indexer = "null" // the store indexes transactions
 	c.Storage.DiscardABCIResponses = true
 	c.StateSync.Enable = false
+	if ss := cfg.StateSync; ss != nil && ss.Enable {
+		c.StateSync.Enable = true
+		c.StateSync.RPCServers = ss.RPCServers
+		c.StateSync.TrustHeight = ss.TrustHeight
+		c.StateSync.TrustHash = ss.TrustHash
+		c.StateSync.TrustPeriod = time.Duration(ss.TrustPeriod)
+		c.StateSync.DiscoveryTime = 5 * time.Second // the least CometBFT takes: peers answer at once
+	}
 	c.Instrumentation.Prometheus = false
 	if err := c.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("CometBFT configuration: %w", err)
@@ -178,8 +192,10 @@ func (n *Node) isValidator() bool {
 // names.
 func (n *Node) ID() string { return string(n.cmt.NodeInfo().ID()) }
 
-// stop marks the app stopped and releases every waiter.
+// stop marks the app stopped, releases every waiter and ends a snapshot
+// being written.
 func (a *App) stop() {
+	a.snaps.stop()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.stopped = node.ErrStopped

@@ -30,6 +30,12 @@
 //	"m/head"              -> height (8) of the last committed block
 //	"m/genesis"           -> SHA-256 of the genesis file the store began from
 //	"m/format"            -> the layout's version (Format), one byte
+//
+// # Export and import
+//
+// Snapshot.Export yields every pair but the node-local ones ("c" and "w":
+// NodeLocal), which are the same on every node at the same head; Import
+// writes such pairs into a fresh store, for state sync.
 package store
 
 import (
@@ -251,7 +257,7 @@ func (s *Store) GenesisHash() ([]byte, error) {
 }
 
 // Init commits the genesis state as block 0. It refuses a store that
-// already has a head.
+// already has a head, and clears what a store without one holds.
 func (s *Store) Init(genesisHash []byte, out *ledger.Outcome, checkpoint []byte) (err error) {
 	if err := s.failure(); err != nil {
 		return err
@@ -265,6 +271,11 @@ func (s *Store) Init(genesisHash []byte, out *ledger.Outcome, checkpoint []byte)
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
+	// A store without a head has committed nothing; what it holds is
+	// left by a restore (Import) that did not finish.
+	if err := b.DeleteRange([]byte{}, []byte{0xff}, nil); err != nil {
+		return err
+	}
 	if err := b.Set(genesisKey, genesisHash, nil); err != nil {
 		return err
 	}
