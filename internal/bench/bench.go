@@ -432,7 +432,7 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 
 	var committed, failed atomic.Uint64
 	var exhausted atomic.Bool
-	lat := make([][]time.Duration, o.Concurrency)
+	lat := make([]histogram, o.Concurrency)
 	if o.Started != nil {
 		o.Started()
 	}
@@ -493,9 +493,9 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 						continue
 					}
 					committed.Add(1)
-					lat[w] = append(lat[w], d)
 					n++
 				}
+				lat[w].add(d, n)
 				win.add(d, n)
 			}
 		}()
@@ -516,14 +516,6 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(p*float64(len(sorted))+0.5) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
-}
 
 // signer signs a worker's transactions from its own fresh account, in
 // sequence.
@@ -633,7 +625,7 @@ func runReads(ctx context.Context, c *client.Client, chainID string, o Options) 
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency}}
 	var ok, failed atomic.Uint64
-	lat := make([][]time.Duration, o.Concurrency)
+	lat := make([]histogram, o.Concurrency)
 	errs := make([]error, o.Concurrency)
 	if o.Started != nil {
 		o.Started()
@@ -662,7 +654,7 @@ func runReads(ctx context.Context, c *client.Client, chainID string, o Options) 
 					continue
 				}
 				ok.Add(1)
-				lat[w] = append(lat[w], time.Since(t0))
+				lat[w].add(time.Since(t0), 1)
 			}
 		}()
 	}
@@ -719,14 +711,16 @@ func progress(o Options, start time.Time, n *atomic.Uint64) chan struct{} {
 
 // report summarises a run: counts, rate, and latency percentiles over the
 // workers' latencies.
-func report(o Options, elapsed time.Duration, ok, failed uint64, lat [][]time.Duration) *Report {
-	all := slices.Concat(lat...)
-	slices.Sort(all)
+func report(o Options, elapsed time.Duration, ok, failed uint64, lat []histogram) *Report {
+	var all histogram
+	for i := range lat {
+		all.merge(&lat[i])
+	}
 	return &Report{
 		Scenario: o.Scenario.Name, DurationS: elapsed.Seconds(), Committed: ok, Failed: failed,
 		TxPerSec: float64(ok) / elapsed.Seconds(), Concurrency: o.Concurrency, Batch: o.Batch,
 		Cores: runtime.NumCPU(),
-		P50ms: ms(percentile(all, 0.50)), P95ms: ms(percentile(all, 0.95)), P99ms: ms(percentile(all, 0.99)),
+		P50ms: ms(all.percentile(0.50)), P95ms: ms(all.percentile(0.95)), P99ms: ms(all.percentile(0.99)),
 	}
 }
 
@@ -828,7 +822,7 @@ type window struct {
 	o       Options
 	start   time.Time
 	mu      sync.Mutex
-	lat     []time.Duration
+	lat     *histogram
 	n       int
 	last    time.Time
 	samples []Sample
@@ -837,7 +831,7 @@ type window struct {
 }
 
 func newWindow(o Options, start time.Time) *window {
-	w := &window{o: o, start: start, last: start, done: make(chan struct{})}
+	w := &window{o: o, start: start, last: start, lat: new(histogram), done: make(chan struct{})}
 	if o.Every <= 0 {
 		return w
 	}
@@ -864,9 +858,7 @@ func (w *window) add(d time.Duration, n int) {
 		return
 	}
 	w.mu.Lock()
-	for range n {
-		w.lat = append(w.lat, d)
-	}
+	w.lat.add(d, n)
 	w.n += n
 	w.mu.Unlock()
 }
@@ -875,14 +867,13 @@ func (w *window) add(d time.Duration, n int) {
 func (w *window) cut() {
 	w.mu.Lock()
 	lat, n := w.lat, w.n
-	w.lat, w.n = nil, 0
+	w.lat, w.n = new(histogram), 0
 	now := time.Now()
 	span := now.Sub(w.last)
 	w.last = now
 	w.mu.Unlock()
-	slices.Sort(lat)
 	s := Sample{ElapsedS: now.Sub(w.start).Seconds(), TxPerSec: float64(n) / span.Seconds(),
-		P50ms: ms(percentile(lat, 0.50)), P99ms: ms(percentile(lat, 0.99))}
+		P50ms: ms(lat.percentile(0.50)), P99ms: ms(lat.percentile(0.99))}
 	if w.o.Memory != nil {
 		s.Memory = w.o.Memory()
 	}
