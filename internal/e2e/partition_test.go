@@ -1,0 +1,428 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/cometbft"
+	"github.com/agora-ledger/agora/internal/node"
+)
+
+// proxy forwards TCP connections from a loopback port to one node's
+// peer-to-peer address: the link one node reaches another through. While
+// cut, it has closed every connection it carried and closes each new one
+// at once. CometBFT's secret connection authenticates the node IDs end to
+// end, so the nodes do not see the proxy.
+type proxy struct {
+	ln     net.Listener
+	target string
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	cut   bool
+	conns map[net.Conn]bool // both ends of each forwarded connection
+	live  int               // forwarded connections open now
+}
+
+// newProxy starts a proxy to target; the test's cleanup closes it.
+func newProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	p.wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return // closed
+			}
+			p.wg.Go(func() { p.forward(c) })
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		p.setCut(true)
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *proxy) addr() string { return p.ln.Addr().String() }
+
+// forward copies between in and a new connection to the target until
+// either end closes or the proxy is cut.
+func (p *proxy) forward(in net.Conn) {
+	defer in.Close()
+	if !p.track(in) {
+		return
+	}
+	defer p.untrack(in)
+	out, err := net.DialTimeout("tcp", p.target, 10*time.Second)
+	if err != nil {
+		return // the node is not running: its peer sees a refusal
+	}
+	defer out.Close()
+	if !p.track(out) {
+		return
+	}
+	defer p.untrack(out)
+	p.mu.Lock()
+	p.live++
+	p.mu.Unlock()
+	var back sync.WaitGroup
+	back.Go(func() {
+		io.Copy(in, out)
+		in.Close()
+		out.Close()
+	})
+	io.Copy(out, in)
+	in.Close()
+	out.Close()
+	back.Wait()
+	p.mu.Lock()
+	p.live--
+	p.mu.Unlock()
+}
+
+// track records c so that a cut closes it; it is false when the proxy is
+// cut, and c must be closed.
+func (p *proxy) track(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cut {
+		return false
+	}
+	p.conns[c] = true
+	return true
+}
+
+func (p *proxy) untrack(c net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.conns, c)
+}
+
+// setCut cuts the link (closing every connection it carries) or heals it.
+func (p *proxy) setCut(cut bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = cut
+	if cut {
+		for c := range p.conns {
+			c.Close()
+		}
+	}
+}
+
+func (p *proxy) connected() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.live > 0
+}
+
+// links are the peer-to-peer links of a testnet, one proxy per pair of
+// nodes: links[j][i], for i < j, is the proxy node j dials node i
+// through, and the only way between them.
+//
+// Only the later node of a pair dials the earlier one. Through a proxy,
+// CometBFT does not count an inbound peer as persistent (it compares the
+// peer's self-reported address, the real one, with the configured one, the
+// proxy's), so only the dialling side of a connection redials after it
+// breaks. Were both sides to dial, they could each keep the other's
+// connection and close their own at the same moment, and then neither
+// would redial; with one dialler per pair, a healed link always comes back.
+// Without PEX, nothing else dials: no node knows another's real address.
+type links [][]*proxy
+
+// proxyPeers rewrites the network.json of every node of nw, before they
+// start, so that their peer-to-peer links go through proxies, and
+// config.json so that a request waiting for its commit outlasts a
+// partition. It returns the proxies.
+func proxyPeers(t *testing.T, nw *testnet) links {
+	t.Helper()
+	n := len(nw.nodes)
+	cfgs := make([]cometbft.Config, n)
+	ids := map[string]string{} // real peer-to-peer address → node ID
+	for i, nd := range nw.nodes {
+		c, err := cometbft.LoadConfig(filepath.Join(nd.nodeHome, cometbft.ConfigFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfgs[i] = c
+		for _, p := range c.Peers {
+			id, addr, _ := strings.Cut(p, "@")
+			ids[addr] = id
+		}
+	}
+	l := make(links, n)
+	for j := range n {
+		l[j] = make([]*proxy, n)
+		cfgs[j].Peers = nil
+		for i := range j {
+			l[j][i] = newProxy(t, cfgs[i].P2P)
+			cfgs[j].Peers = append(cfgs[j].Peers, ids[cfgs[i].P2P]+"@"+l[j][i].addr())
+		}
+		home := nw.nodes[j].nodeHome
+		if err := cfgs[j].Write(filepath.Join(home, cometbft.ConfigFile)); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(home, "config.json")
+		nc, err := node.LoadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The client gives up after 60s; the API must answer before.
+		nc.RequestTimeout = node.Duration(55 * time.Second)
+		b, err := json.MarshalIndent(nc, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return l
+}
+
+// link returns the proxy between nodes i and j.
+func (l links) link(i, j int) *proxy { return l[max(i, j)][min(i, j)] }
+
+// split cuts every link between nodes of different groups; a node in no
+// group keeps its links.
+func (l links) split(groups ...[]int) {
+	side := map[int]int{}
+	for g, nodes := range groups {
+		for _, i := range nodes {
+			side[i] = g
+		}
+	}
+	for i, gi := range side {
+		for j, gj := range side {
+			if i < j && gi != gj {
+				l.link(i, j).setCut(true)
+			}
+		}
+	}
+}
+
+// heal restores every link.
+func (l links) heal() {
+	for j := range l {
+		for i := range j {
+			l[j][i].setCut(false)
+		}
+	}
+}
+
+// waitConnected waits until every pair of nodes has a connection open
+// through its link: after a heal, the dialling node of each pair has
+// redialled (CometBFT does every 5 to 8 seconds).
+func (l links) waitConnected(t *testing.T, nodes []*netNode, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for j := range l {
+		for i := range j {
+			for !l[j][i].connected() {
+				checkRunning(t, nodes)
+				if time.Now().After(deadline) {
+					t.Fatalf("node%d has not reconnected to node%d within %s\n%s", j, i, timeout, logs(nodes[i], nodes[j]))
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	}
+}
+
+// logs returns the logs of nodes, each under its name, for a failure
+// message.
+func logs(nodes ...*netNode) string {
+	var b strings.Builder
+	for _, n := range nodes {
+		fmt.Fprintf(&b, "--- %s (%s):\n%s\n", filepath.Base(n.nodeHome), n.node, n.output())
+	}
+	return b.String()
+}
+
+// checkRunning fails the test if one of the nodes' processes has exited:
+// nothing in the test stops one before the end.
+func checkRunning(t *testing.T, nodes []*netNode) {
+	t.Helper()
+	for _, n := range nodes {
+		select {
+		case <-n.exited:
+			t.Fatalf("%s exited while the test ran (%v): stopped by something else on the machine?\n%s", filepath.Base(n.nodeHome), n.waitErr, logs(n))
+		default:
+		}
+	}
+}
+
+// heights returns the nodes' heights.
+func heights(t *testing.T, nodes []*netNode) []uint64 {
+	t.Helper()
+	hs := make([]uint64, len(nodes))
+	for i, n := range nodes {
+		hs[i] = n.height(t)
+	}
+	return hs
+}
+
+// holdHeights watches the nodes for the whole window and fails if node i
+// goes past limit[i].
+func holdHeights(t *testing.T, window time.Duration, limit []uint64, nodes []*netNode) {
+	t.Helper()
+	for end := time.Now().Add(window); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		checkRunning(t, nodes)
+		for i, n := range nodes {
+			if h := n.height(t); h > limit[i] {
+				t.Fatalf("%s committed height %d during the split (limit %d)\n%s", n.node, h, limit[i], logs(nodes...))
+			}
+		}
+	}
+}
+
+// waitAcked waits until count reaches n.
+func waitAcked(t *testing.T, count *atomic.Int64, n int64, nodes []*netNode) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for count.Load() < n {
+		checkRunning(t, nodes)
+		if time.Now().After(deadline) {
+			t.Fatalf("%d transactions acknowledged after 2 minutes, want %d\n%s", count.Load(), n, logs(nodes...))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// catchUp waits until every node reaches the highest height of them and
+// requires them to hold the same blocks up to it; it returns that height.
+func catchUp(t *testing.T, nodes []*netNode) uint64 {
+	t.Helper()
+	h := uint64(0)
+	for _, x := range heights(t, nodes) {
+		h = max(h, x)
+	}
+	for _, n := range nodes {
+		n.waitHeight(t, h, 2*time.Minute)
+	}
+	sameLedger(t, h, nodes...)
+	return h
+}
+
+// TestPartition runs four validators as separate processes whose
+// peer-to-peer links go through proxies the test cuts and heals, with
+// load on every node: a validator cut off from the other three (they go
+// on; it stalls without a conflicting block, and catches up to identical
+// blocks once healed), then a 2|2 split (no side has more than two thirds
+// of the power: nobody commits, nothing forks; the network resumes once
+// healed). Every transaction any node acknowledged is then on every node,
+// and every store passes fsck.
+func TestPartition(t *testing.T) {
+	start := time.Now()
+	nw := newTestnet(t, 4, 0)
+	l := proxyPeers(t, nw)
+	for i := range 4 {
+		nw.start(t, i)
+	}
+	v := nw.nodes
+	l.waitConnected(t, v, time.Minute)
+	t.Logf("4 validators connected through proxies after %s", time.Since(start).Round(time.Millisecond))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var count atomic.Int64
+	var wg sync.WaitGroup
+	var ws []*loadWorker
+	for i, n := range v {
+		ws = append(ws, startLoad(t, ctx, n.c, "e2e-net", 2, fmt.Sprintf("node%d worker", i), &count, &wg)...)
+	}
+	waitAcked(t, &count, int64(len(ws)), v)
+
+	t.Log("minority partition: node3 cut off from the other three")
+	l.split([]int{0, 1, 2}, []int{3})
+	cut := time.Now()
+	isolated := v[3].height(t)
+	acked := count.Load()
+	majority := heights(t, v[:3])
+	top := max(majority[0], majority[1], majority[2])
+	for _, n := range v[:3] {
+		n.waitHeight(t, top+5, 2*time.Minute)
+	}
+	waitAcked(t, &count, acked+4, v[:3])
+	if h := v[3].height(t); h > isolated+1 {
+		t.Fatalf("node3 committed up to %d cut off from the others (at %d when cut)\n%s", h, isolated, logs(v[3]))
+	}
+	stalled := v[3].height(t)
+	sameLedger(t, stalled, v...)
+	t.Logf("node3 stalled at %d while the three went from %d to %d (%d acknowledgements) in %s",
+		stalled, top, v[0].height(t), count.Load()-acked, time.Since(cut).Round(time.Millisecond))
+
+	l.heal()
+	healed := time.Now()
+	l.waitConnected(t, v, 2*time.Minute)
+	h := catchUp(t, v)
+	t.Logf("healed: node3 reconnected and caught up to %d with identical blocks in %s", h, time.Since(healed).Round(time.Millisecond))
+
+	t.Log("even split: node0 and node1 | node2 and node3")
+	l.split([]int{0, 1}, []int{2, 3})
+	cut = time.Now()
+	hs := heights(t, v)
+	top = max(hs[0], hs[1], hs[2], hs[3])
+	// A block whose precommits crossed before the cut may still commit
+	// on either side; then nothing may.
+	holdHeights(t, 2*time.Second, []uint64{top + 1, top + 1, top + 1, top + 1}, v)
+	held := heights(t, v)
+	acked = count.Load()
+	holdHeights(t, 5*time.Second, held, v)
+	if n := count.Load(); n != acked {
+		t.Fatalf("%d transactions acknowledged during the split", n-acked)
+	}
+	sameLedger(t, min(held[0], held[1], held[2], held[3]), v...)
+	t.Logf("split for %s: heights %v held (at %v when cut), %d acknowledgements", time.Since(cut).Round(time.Millisecond), held, hs, count.Load()-acked)
+
+	l.heal()
+	healed = time.Now()
+	l.waitConnected(t, v, 2*time.Minute)
+	waitAcked(t, &count, acked+int64(len(ws)), v)
+	h = catchUp(t, v)
+	t.Logf("healed: the network resumed and the four agree up to %d after %s", h, time.Since(healed).Round(time.Millisecond))
+
+	cancel()
+	wg.Wait()
+	total := 0
+	for _, w := range ws {
+		if w.err != nil {
+			t.Fatal(w.err)
+		}
+		if len(w.acked) == 0 || w.acked[len(w.acked)-1].height <= max(held[0], held[1], held[2], held[3]) {
+			t.Fatalf("%s has no transaction acknowledged after the split healed: %d acknowledged in all", w.name, len(w.acked))
+		}
+		total += len(w.acked)
+	}
+	h = catchUp(t, v)
+	for _, n := range v {
+		checkAcked(t, n.c, ws)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	t.Logf("%d transactions acknowledged, every one on all four nodes at its acknowledged height and block (lost: 0); %d blocks", total, h)
+	for _, n := range v {
+		n.stop(t)
+	}
+	for _, n := range v {
+		t.Logf("%s: %s", filepath.Base(n.nodeHome), strings.TrimSpace(fsck(t, n.nodeHome)))
+	}
+	t.Logf("wall time %s", time.Since(start).Round(time.Millisecond))
+}
