@@ -115,8 +115,17 @@ func (h *harness) tick() time.Time {
 
 func newHarness(t *testing.T, dir string) *harness {
 	t.Helper()
+	h := keysHarness(t, 4)
+	h.open(dir)
+	return h
+}
+
+// keysHarness is a harness without its store and App yet: n validators
+// in the genesis, and the user's key.
+func keysHarness(t *testing.T, n int) *harness {
+	t.Helper()
 	h := &harness{t: t, clock: t0.Add(time.Hour)}
-	for i := range 4 {
+	for i := range n {
 		h.vals = append(h.vals, newValidator(t, i))
 	}
 	seed := sha256.Sum256([]byte("user"))
@@ -129,7 +138,6 @@ func newHarness(t *testing.T, dir string) *harness {
 	for _, v := range h.vals {
 		h.g.Validators = append(h.g.Validators, v.Validator)
 	}
-	h.open(dir)
 	return h
 }
 
@@ -137,10 +145,6 @@ func newHarness(t *testing.T, dir string) *harness {
 // as a restarted process would.
 func (h *harness) open(dir string) {
 	t := h.t
-	exec, err := ledger.NewExecutor(chain, notary.Module{}, govmod{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(dir, log)
 	if err != nil {
@@ -151,6 +155,17 @@ func (h *harness) open(dir string) {
 			st.Close()
 		}
 	})
+	h.use(st, log)
+}
+
+// use initialises st from the genesis if it is new and puts a new App
+// on it, which logs to log.
+func (h *harness) use(st *store.Store, log *slog.Logger) {
+	t := h.t
+	exec, err := ledger.NewExecutor(chain, notary.Module{}, govmod{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, ok, _ := st.Head(); !ok {
 		if _, err := node.Init(st, exec, h.g, []byte("genesis"), &node.Checkpointer{Signer: h.vals[0].note}); err != nil {
 			t.Fatal(err)

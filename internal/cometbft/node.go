@@ -142,7 +142,9 @@ func GenesisDoc(g *ledger.Genesis) (*types.GenesisDoc, error) {
 	return doc, nil
 }
 
-// Run runs the node until ctx ends or CometBFT stops.
+// Run runs the node until ctx ends, CometBFT stops, or the store fails
+// (store.ErrFailed: the disk refused a write), which stops the node and
+// is returned as it is, the reason and what to do.
 func (n *Node) Run(ctx context.Context) error {
 	if err := n.cmt.Start(); err != nil {
 		return fmt.Errorf("start CometBFT: %w", err)
@@ -151,11 +153,18 @@ func (n *Node) Run(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 	case <-n.cmt.Quit():
+	case <-n.app.failed:
 	}
 	err := n.cmt.Stop()
 	n.cmt.Wait()
 	n.app.stop()
 	close(n.done)
+	n.app.mu.Lock()
+	failure := n.app.failure
+	n.app.mu.Unlock()
+	if failure != nil {
+		return failure
+	}
 	if err != nil && !errors.Is(err, service.ErrAlreadyStopped) {
 		return err
 	}
@@ -181,10 +190,18 @@ func (n *Node) ID() string { return string(n.cmt.NodeInfo().ID()) }
 func (a *App) stop() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.stopped = node.ErrStopped
+	a.halt(node.ErrStopped)
+}
+
+// halt marks the app stopped with err, unless it already is, and answers
+// every waiter with why. The caller holds a.mu.
+func (a *App) halt(err error) {
+	if a.stopped == nil {
+		a.stopped = err
+	}
 	for id, ws := range a.waiters {
 		for _, w := range ws {
-			w <- waitResult{err: node.ErrStopped}
+			w <- waitResult{err: a.stopped}
 		}
 		delete(a.waiters, id)
 	}
