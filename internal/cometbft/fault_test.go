@@ -9,18 +9,17 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
-	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/store"
+	"github.com/agora-ledger/agora/internal/store/storetest"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -70,15 +69,8 @@ func (h *harness) runNode(home string, log *slog.Logger) (*Node, <-chan error) {
 // restarted on it applies the refused block again (CometBFT decided it
 // and replays it in its handshake) and goes on.
 func TestDiskRefusesWrites(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		errno syscall.Errno
-		want  string
-	}{
-		{name: "full", errno: syscall.ENOSPC, want: "no space left on device"},
-		{name: "read-only", errno: syscall.EROFS, want: "read-only file system"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range storetest.Faults {
+		t.Run(tc.Name, func(t *testing.T) {
 			// One validator, a network of its own.
 			h := keysHarness(t, 1)
 			home := t.TempDir()
@@ -89,12 +81,7 @@ func TestDiskRefusesWrites(t *testing.T) {
 			h.vals[0].PubKey, h.g.Validators[0].PubKey = pub, pub
 			mem := vfs.NewCrashableMem()
 			var refuse atomic.Bool
-			fs := errorfs.Wrap(mem, errorfs.InjectorFunc(func(op errorfs.Op) error {
-				if refuse.Load() && op.Kind.ReadOrWrite() == errorfs.OpIsWrite {
-					return tc.errno
-				}
-				return nil
-			}))
+			fs := tc.Refusing(mem, &refuse)
 			var logs logBuffer
 			log := slog.New(slog.NewTextHandler(&logs, nil))
 			st, err := store.OpenFS("db", fs, log)
@@ -123,12 +110,12 @@ func TestDiskRefusesWrites(t *testing.T) {
 			if err == nil { // admitted before the next block failed
 				_, err = n.Wait(ctx, id)
 			}
-			if !errors.Is(err, node.ErrStopped) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("a transaction submitted as the disk refuses writes: %v; want the node stopped, with %q", err, tc.want)
+			if !errors.Is(err, node.ErrStopped) || !strings.Contains(err.Error(), tc.Text) {
+				t.Fatalf("a transaction submitted as the disk refuses writes: %v; want the node stopped, with %q", err, tc.Text)
 			}
 			select {
 			case err := <-errc:
-				if !errors.Is(err, store.ErrFailed) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "nothing committed is lost") {
+				if !errors.Is(err, store.ErrFailed) || !strings.Contains(err.Error(), tc.Text) || !strings.Contains(err.Error(), "nothing committed is lost") {
 					t.Fatalf("Run on a refusing disk: %v", err)
 				}
 			case <-ctx.Done():
