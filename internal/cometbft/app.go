@@ -21,7 +21,8 @@
 //     outcome for that block hash), returns the header's hash as the app
 //     hash and the validator set's changes as validator updates; Commit
 //     writes the block in one synced batch (store.Commit) before it
-//     returns.
+//     returns. A write the disk refuses (store.ErrFailed) stops the node:
+//     Node.Run returns the store's error.
 //   - Info returns the last committed height and header hash, so that
 //     CometBFT's handshake replays the blocks the store lacks after a
 //     crash.
