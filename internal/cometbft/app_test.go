@@ -94,6 +94,7 @@ type harness struct {
 	g    *ledger.Genesis
 	vals []*validator
 	user *tx.PrivateKey
+	log  *slog.Logger // the App's and the store's; nil: discarded
 
 	clockMu sync.Mutex
 	clock   time.Time
@@ -145,8 +146,7 @@ func keysHarness(t *testing.T, n int) *harness {
 // as a restarted process would.
 func (h *harness) open(dir string) {
 	t := h.t
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(dir, log)
+	st, err := store.Open(dir, h.logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,12 +155,19 @@ func (h *harness) open(dir string) {
 			st.Close()
 		}
 	})
-	h.use(st, log)
+	h.use(st)
+}
+
+func (h *harness) logger() *slog.Logger {
+	if h.log == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return h.log
 }
 
 // use initialises st from the genesis if it is new and puts a new App
-// on it, which logs to log.
-func (h *harness) use(st *store.Store, log *slog.Logger) {
+// on it.
+func (h *harness) use(st *store.Store) {
 	t := h.t
 	exec, err := ledger.NewExecutor(chain, notary.Module{}, govmod{})
 	if err != nil {
@@ -171,7 +178,7 @@ func (h *harness) use(st *store.Store, log *slog.Logger) {
 			t.Fatal(err)
 		}
 	}
-	app, err := NewApp(st, exec, h.g, h.vals[0].note, log, h.now, nil)
+	app, err := NewApp(st, exec, h.g, h.vals[0].note, h.logger(), h.now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

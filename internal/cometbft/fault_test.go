@@ -43,10 +43,10 @@ func (l *logBuffer) String() string {
 
 // runNode runs a network node of home over h's App until the test ends;
 // Run's error comes on the channel.
-func (h *harness) runNode(home string, log *slog.Logger) (*Node, <-chan error) {
+func (h *harness) runNode(home string) (*Node, <-chan error) {
 	t := h.t
 	t.Helper()
-	n, err := New(home, Config{P2P: "127.0.0.1:0", TimeoutCommit: node.Duration(50 * time.Millisecond)}, h.app, log)
+	n, err := New(home, Config{P2P: "127.0.0.1:0", TimeoutCommit: node.Duration(50 * time.Millisecond)}, h.app, h.logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +60,54 @@ func (h *harness) runNode(home string, log *slog.Logger) (*Node, <-chan error) {
 	return n, errc
 }
 
+// soloHarness is a harness whose genesis names one validator, whose
+// CometBFT keys it writes under home: a network of its own. The App and
+// the store log to the buffer it returns.
+func soloHarness(t *testing.T, home string) (*harness, *logBuffer) {
+	t.Helper()
+	h := keysHarness(t, 1)
+	pub, _, err := GenerateKeys(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.vals[0].PubKey, h.g.Validators[0].PubKey = pub, pub
+	logs := new(logBuffer)
+	h.log = slog.New(slog.NewTextHandler(logs, nil))
+	return h, logs
+}
+
+// ack submits anchors with sequences 0 to count-1 to n, waiting for each
+// to commit, and returns their IDs.
+func (h *harness) ack(ctx context.Context, n *Node, count uint64) []tx.ID {
+	h.t.Helper()
+	var acked []tx.ID
+	for seq := range count {
+		id, err := n.Submit(h.anchor(seq, fmt.Sprint("acknowledged ", seq)))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if _, err := n.Wait(ctx, id); err != nil {
+			h.t.Fatal(err)
+		}
+		acked = append(acked, id)
+	}
+	return acked
+}
+
+// waitHeight waits until n, whose Run returns on errc, commits height.
+func (h *harness) waitHeight(ctx context.Context, n *Node, errc <-chan error, height uint64, logs *logBuffer) {
+	h.t.Helper()
+	for n.Head().Height < height {
+		select {
+		case err := <-errc:
+			h.t.Fatalf("the node stopped at %d: %v\n%s", n.Head().Height, err, logs)
+		case <-ctx.Done():
+			h.t.Fatalf("the node is at %d, want %d\n%s", n.Head().Height, height, logs)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // TestDiskRefusesWrites: a validator whose disk refuses a write (full,
 // read-only) stops with the store's message: Run returns it, the
 // transaction waiting for the block the disk refused is told the node
@@ -71,39 +119,21 @@ func (h *harness) runNode(home string, log *slog.Logger) (*Node, <-chan error) {
 func TestDiskRefusesWrites(t *testing.T) {
 	for _, tc := range storetest.Faults {
 		t.Run(tc.Name, func(t *testing.T) {
-			// One validator, a network of its own.
-			h := keysHarness(t, 1)
 			home := t.TempDir()
-			pub, _, err := GenerateKeys(home)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.vals[0].PubKey, h.g.Validators[0].PubKey = pub, pub
+			h, logs := soloHarness(t, home)
 			mem := vfs.NewCrashableMem()
 			var refuse atomic.Bool
 			fs := tc.Refusing(mem, &refuse)
-			var logs logBuffer
-			log := slog.New(slog.NewTextHandler(&logs, nil))
-			st, err := store.OpenFS("db", fs, log)
+			st, err := store.OpenFS("db", fs, h.log)
 			if err != nil {
 				t.Fatal(err)
 			}
-			h.use(st, log)
-			n, errc := h.runNode(home, log)
+			h.use(st)
+			n, errc := h.runNode(home)
 
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			var acked []tx.ID
-			for seq := range uint64(3) {
-				id, err := n.Submit(h.anchor(seq, fmt.Sprint("acknowledged ", seq)))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := n.Wait(ctx, id); err != nil {
-					t.Fatal(err)
-				}
-				acked = append(acked, id)
-			}
+			acked := h.ack(ctx, n, 3)
 
 			refuse.Store(true)
 			id, err := n.Submit(h.anchor(3, "refused"))
@@ -129,7 +159,7 @@ func TestDiskRefusesWrites(t *testing.T) {
 			}
 
 			// The disk as a crash now leaves it, and writable again.
-			again, err := store.OpenFS("db", mem.CrashClone(vfs.CrashCloneCfg{}), log)
+			again, err := store.OpenFS("db", mem.CrashClone(vfs.CrashCloneCfg{}), h.log)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,17 +181,9 @@ func TestDiskRefusesWrites(t *testing.T) {
 				}
 			}
 
-			h.use(again, log)
-			restarted, errc := h.runNode(home, log)
-			for restarted.Head().Height < rep.Head+2 {
-				select {
-				case err := <-errc:
-					t.Fatalf("the restarted node stopped: %v\n%s", err, logs.String())
-				case <-ctx.Done():
-					t.Fatalf("the restarted node is at %d a minute later, want %d\n%s", restarted.Head().Height, rep.Head+2, logs.String())
-				case <-time.After(20 * time.Millisecond):
-				}
-			}
+			h.use(again)
+			restarted, errc := h.runNode(home)
+			h.waitHeight(ctx, restarted, errc, rep.Head+2, logs)
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -37,10 +38,11 @@ const Dir = "cometbft"
 // follows one): CometBFT running App in this process. It implements the
 // API's driver interface.
 type Node struct {
-	app  *App
-	cmt  *cmtnode.Node
-	log  *slog.Logger
-	done chan struct{}
+	app    *App
+	cmt    *cmtnode.Node
+	log    *slog.Logger
+	halted *halt
+	done   chan struct{}
 }
 
 // New prepares a node from home (see Dir) with the configuration cfg; it
@@ -67,13 +69,14 @@ func New(home string, cfg Config, app *App, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	halted := &halt{done: make(chan struct{})}
 	n, err := cmtnode.NewNode(c, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(app),
 		func() (*types.GenesisDoc, error) { return doc, nil },
-		cmtcfg.DefaultDBProvider, cmtnode.DefaultMetricsProvider(c.Instrumentation), logger{log.With("module", "cometbft")})
+		cmtcfg.DefaultDBProvider, cmtnode.DefaultMetricsProvider(c.Instrumentation), logger{log.With("module", "cometbft"), halted})
 	if err != nil {
 		return nil, fmt.Errorf("start CometBFT: %w", err)
 	}
-	return &Node{app: app, cmt: n, log: log, done: make(chan struct{})}, nil
+	return &Node{app: app, cmt: n, log: log, halted: halted, done: make(chan struct{})}, nil
 }
 
 // cometConfig is CometBFT's configuration for a node of home.
@@ -142,9 +145,11 @@ func GenesisDoc(g *ledger.Genesis) (*types.GenesisDoc, error) {
 	return doc, nil
 }
 
-// Run runs the node until ctx ends, CometBFT stops, or the store fails
-// (store.ErrFailed: the disk refused a write), which stops the node and
-// is returned as it is, the reason and what to do.
+// Run runs the node until ctx ends, CometBFT stops, or the node can
+// commit nothing more, which stops it and is returned: the store failed
+// (store.ErrFailed: the disk refused a write; the error is the store's,
+// with what to do), or CometBFT's consensus halted on an error of its own
+// (ErrHalted: one of its writes failed, or a bug).
 func (n *Node) Run(ctx context.Context) error {
 	if err := n.cmt.Start(); err != nil {
 		return fmt.Errorf("start CometBFT: %w", err)
@@ -154,6 +159,7 @@ func (n *Node) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case <-n.cmt.Quit():
 	case <-n.app.failed:
+	case <-n.halted.done:
 	}
 	err := n.cmt.Stop()
 	n.cmt.Wait()
@@ -164,6 +170,11 @@ func (n *Node) Run(ctx context.Context) error {
 	n.app.mu.Unlock()
 	if failure != nil {
 		return failure
+	}
+	select {
+	case <-n.halted.done:
+		return fmt.Errorf("%w: %s\nhint: if the disk is full or read-only, make it writable and restart the node ('agora fsck' checks the store)", ErrHalted, n.halted.why)
+	default:
 	}
 	if err != nil && !errors.Is(err, service.ErrAlreadyStopped) {
 		return err
@@ -181,6 +192,13 @@ func (n *Node) isValidator() bool {
 	_, ok := n.app.vals[string(pk.Address())]
 	return ok
 }
+
+// ErrHalted means CometBFT's consensus halted on an error of its own
+// (it recovers its panic and decides nothing more): a write to its own
+// files failed (full or read-only disk), or a bug. The node stops; the
+// error says why. Restart it once the cause is gone: CometBFT repairs a
+// torn write-ahead log.
+var ErrHalted = errors.New("CometBFT's consensus halted")
 
 // ID returns the node's peer-to-peer ID, which its peers' configuration
 // names.
@@ -376,14 +394,47 @@ func (n *Node) Err() error {
 	return n.app.stopped
 }
 
+// halt is CometBFT's consensus halting, which only its log tells.
+type halt struct {
+	once sync.Once
+	why  string        // set before done is closed
+	done chan struct{} // closed when the consensus halts
+}
+
 // logger sends CometBFT's log to slog: its info messages at debug level
 // (CometBFT is chatty), its errors as warnings (most are peers coming and
-// going, which a network lives with).
-type logger struct{ l *slog.Logger }
+// going, which a network lives with), except the halt of its consensus:
+// an error, whose reason it records in halted (and the stack at debug
+// level).
+type logger struct {
+	l      *slog.Logger
+	halted *halt
+}
+
+// consensusFailure is the message of CometBFT's consensus recovering a
+// panic, after which it decides nothing more.
+const consensusFailure = "CONSENSUS FAILURE!!!"
 
 func (l logger) Debug(msg string, kv ...any) {}
 func (l logger) Info(msg string, kv ...any)  { l.l.Debug(msg, kv...) }
-func (l logger) Error(msg string, kv ...any) { l.l.Warn(msg, kv...) }
+func (l logger) Error(msg string, kv ...any) {
+	if msg != consensusFailure {
+		l.l.Warn(msg, kv...)
+		return
+	}
+	why := "unknown"
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i] == "err" {
+			why = fmt.Sprint(kv[i+1])
+		}
+	}
+	l.halted.once.Do(func() {
+		l.halted.why = why
+		close(l.halted.done)
+	})
+	l.l.Error(ErrHalted.Error(), "err", why)
+	l.l.Debug(msg, kv...)
+}
 func (l logger) With(kv ...any) cmtlog.Logger {
-	return logger{l.l.With(kv...)}
+	return logger{l.l.With(kv...), l.halted}
 }
