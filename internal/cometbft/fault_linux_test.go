@@ -1,7 +1,6 @@
 package cometbft
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/agora-ledger/agora/internal/store/storetest"
 )
 
 // TestConsensusHalts: a validator whose disk refuses one of CometBFT's own
@@ -36,7 +37,9 @@ func TestConsensusHalts(t *testing.T) {
 	defer cancel()
 	acked := h.ack(ctx, n, 2)
 
-	fill(t, filepath.Join(data, "filler"))
+	if err := storetest.Fill(filepath.Join(data, "filler")); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case err := <-errc:
 		if !errors.Is(err, ErrHalted) || !strings.Contains(err.Error(), "no space left on device") {
@@ -60,25 +63,6 @@ func TestConsensusHalts(t *testing.T) {
 	for _, id := range acked {
 		if _, err := restarted.Lookup(id); err != nil {
 			t.Errorf("acknowledged %s after the restart: %v", id, err)
-		}
-	}
-}
-
-// fill writes path until the disk is full.
-func fill(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	chunk := bytes.Repeat([]byte{1}, 64<<10)
-	for {
-		if _, err := f.Write(chunk); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			return
 		}
 	}
 }

@@ -1,9 +1,12 @@
 // Package storetest provides what tests of the store and of its callers
 // share: disks that refuse writes, on Pebble's error-injecting file
-// system.
+// system, and filling up a real one.
 package storetest
 
 import (
+	"bytes"
+	"errors"
+	"os"
 	"sync/atomic"
 	"syscall"
 
@@ -34,4 +37,23 @@ func (f Fault) Refusing(fs vfs.FS, refuse *atomic.Bool) vfs.FS {
 		}
 		return nil
 	}))
+}
+
+// Fill writes the file path until its disk is full (ENOSPC), and leaves
+// it there.
+func Fill(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	chunk := bytes.Repeat([]byte{1}, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				return nil
+			}
+			return err
+		}
+	}
 }
