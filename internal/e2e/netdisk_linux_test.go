@@ -1,14 +1,10 @@
 package e2e
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -40,15 +36,7 @@ func TestNetworkDiskFull(t *testing.T) {
 	for i := range v {
 		nw.start(t, i)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var count atomic.Int64
-	var wg sync.WaitGroup
-	var ws []*loadWorker
-	for i, n := range v {
-		ws = append(ws, startLoad(t, ctx, n.c, "e2e-net", 2, fmt.Sprintf("node%d worker", i), &count, &wg)...)
-	}
-	waitAcked(t, &count, int64(len(ws)), v)
+	load := startNetLoad(t, v, 2)
 
 	t.Log("node3's disk fills up")
 	if err := storetest.Fill(filepath.Join(dir, "filler")); err != nil {
@@ -74,33 +62,16 @@ func TestNetworkDiskFull(t *testing.T) {
 			t.Errorf("node3's output has %q:\n%s", bad, out)
 		}
 	}
-	acked := count.Load()
-	waitAcked(t, &count, acked+int64(len(ws)), v[:3])
-	t.Logf("the other three went on: %d acknowledgements in all", count.Load())
+	acked := load.count.Load()
+	load.waitAcked(t, acked+int64(len(load.ws)), v[:3])
+	t.Logf("the other three went on: %d acknowledgements in all", load.count.Load())
 
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_REMOUNT, "size=256m"); err != nil {
 		t.Fatalf("remount with room: %v", err)
 	}
 	t.Logf("node3: %s", strings.TrimSpace(fsck(t, home)))
 	nw.start(t, 3)
-	cancel()
-	wg.Wait()
-	total := 0
-	for _, w := range ws {
-		if w.err != nil {
-			t.Fatal(w.err)
-		}
-		total += len(w.acked)
-	}
-	h := catchUp(t, v)
-	for _, n := range v {
-		checkAcked(t, n.c, ws)
-	}
-	t.Logf("node3 caught up to %d; %d transactions acknowledged, all on every node", h, total)
-	for _, n := range v {
-		n.stop(t)
-	}
-	for _, n := range v {
-		fsck(t, n.nodeHome)
-	}
+	total := load.stop(t)
+	h := load.finish(t, v)
+	t.Logf("node3 caught up to %d; %d transactions acknowledged, all on every node (lost: 0)", h, total)
 }

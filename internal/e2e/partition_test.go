@@ -292,17 +292,83 @@ func holdHeights(t *testing.T, window time.Duration, limit []uint64, nodes []*ne
 	}
 }
 
-// waitAcked waits until count reaches n.
-func waitAcked(t *testing.T, count *atomic.Int64, n int64, nodes []*netNode) {
+// netLoad is load on a network: workers on every node, each submitting
+// anchors signed by its own key and waiting for their commit.
+type netLoad struct {
+	ws     []*loadWorker
+	count  atomic.Int64 // acknowledgements so far
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// startNetLoad starts perNode workers on each of nodes, and waits until
+// there are as many acknowledgements as workers. The test's end stops
+// them.
+func startNetLoad(t *testing.T, nodes []*netNode, perNode int) *netLoad {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &netLoad{cancel: cancel}
+	t.Cleanup(func() {
+		cancel()
+		l.wg.Wait()
+	})
+	for i, n := range nodes {
+		l.ws = append(l.ws, startLoad(t, ctx, n.c, "e2e-net", perNode, fmt.Sprintf("node%d worker", i), &l.count, &l.wg)...)
+	}
+	l.waitAcked(t, int64(len(l.ws)), nodes)
+	return l
+}
+
+// waitAcked waits until there are n acknowledgements, from workers on
+// nodes.
+func (l *netLoad) waitAcked(t *testing.T, n int64, nodes []*netNode) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
-	for count.Load() < n {
+	for l.count.Load() < n {
 		checkRunning(t, nodes)
 		if time.Now().After(deadline) {
-			t.Fatalf("%d transactions acknowledged after 2 minutes, want %d\n%s", count.Load(), n, logs(nodes...))
+			t.Fatalf("%d transactions acknowledged after 2 minutes, want %d\n%s", l.count.Load(), n, logs(nodes...))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// stop stops the workers, requires that no node refused or misanswered
+// one, and returns how many transactions were acknowledged.
+func (l *netLoad) stop(t *testing.T) int {
+	t.Helper()
+	l.cancel()
+	l.wg.Wait()
+	total := 0
+	for _, w := range l.ws {
+		if w.err != nil {
+			t.Fatal(w.err)
+		}
+		total += len(w.acked)
+	}
+	return total
+}
+
+// finish requires every node to catch up to the same blocks and to hold
+// every transaction the load's workers had acknowledged, then stops the
+// nodes and requires fsck to pass on each home. It returns the height
+// they agreed up to.
+func (l *netLoad) finish(t *testing.T, nodes []*netNode) uint64 {
+	t.Helper()
+	h := catchUp(t, nodes)
+	for _, n := range nodes {
+		checkAcked(t, n.c, l.ws)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	for _, n := range nodes {
+		n.stop(t)
+	}
+	for _, n := range nodes {
+		t.Logf("%s: %s", filepath.Base(n.nodeHome), strings.TrimSpace(fsck(t, n.nodeHome)))
+	}
+	return h
 }
 
 // catchUp waits until every node reaches the highest height of them and
@@ -339,34 +405,26 @@ func TestPartition(t *testing.T) {
 	l.waitConnected(t, v, time.Minute)
 	t.Logf("4 validators connected through proxies after %s", time.Since(start).Round(time.Millisecond))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var count atomic.Int64
-	var wg sync.WaitGroup
-	var ws []*loadWorker
-	for i, n := range v {
-		ws = append(ws, startLoad(t, ctx, n.c, "e2e-net", 2, fmt.Sprintf("node%d worker", i), &count, &wg)...)
-	}
-	waitAcked(t, &count, int64(len(ws)), v)
+	load := startNetLoad(t, v, 2)
 
 	t.Log("minority partition: node3 cut off from the other three")
 	l.split([]int{0, 1, 2}, []int{3})
 	cut := time.Now()
 	isolated := v[3].height(t)
-	acked := count.Load()
+	acked := load.count.Load()
 	majority := heights(t, v[:3])
 	top := max(majority[0], majority[1], majority[2])
 	for _, n := range v[:3] {
 		n.waitHeight(t, top+5, 2*time.Minute)
 	}
-	waitAcked(t, &count, acked+4, v[:3])
+	load.waitAcked(t, acked+4, v[:3])
 	if h := v[3].height(t); h > isolated+1 {
 		t.Fatalf("node3 committed up to %d cut off from the others (at %d when cut)\n%s", h, isolated, logs(v[3]))
 	}
 	stalled := v[3].height(t)
 	sameLedger(t, stalled, v...)
 	t.Logf("node3 stalled at %d while the three went from %d to %d (%d acknowledgements) in %s",
-		stalled, top, v[0].height(t), count.Load()-acked, time.Since(cut).Round(time.Millisecond))
+		stalled, top, v[0].height(t), load.count.Load()-acked, time.Since(cut).Round(time.Millisecond))
 
 	l.heal()
 	healed := time.Now()
@@ -383,46 +441,28 @@ func TestPartition(t *testing.T) {
 	// on either side; then nothing may.
 	holdHeights(t, 2*time.Second, []uint64{top + 1, top + 1, top + 1, top + 1}, v)
 	held := heights(t, v)
-	acked = count.Load()
+	acked = load.count.Load()
 	holdHeights(t, 5*time.Second, held, v)
-	if n := count.Load(); n != acked {
+	if n := load.count.Load(); n != acked {
 		t.Fatalf("%d transactions acknowledged during the split", n-acked)
 	}
 	sameLedger(t, min(held[0], held[1], held[2], held[3]), v...)
-	t.Logf("split for %s: heights %v held (at %v when cut), %d acknowledgements", time.Since(cut).Round(time.Millisecond), held, hs, count.Load()-acked)
+	t.Logf("split for %s: heights %v held (at %v when cut), %d acknowledgements", time.Since(cut).Round(time.Millisecond), held, hs, load.count.Load()-acked)
 
 	l.heal()
 	healed = time.Now()
 	l.waitConnected(t, v, 2*time.Minute)
-	waitAcked(t, &count, acked+int64(len(ws)), v)
+	load.waitAcked(t, acked+int64(len(load.ws)), v)
 	h = catchUp(t, v)
 	t.Logf("healed: the network resumed and the four agree up to %d after %s", h, time.Since(healed).Round(time.Millisecond))
 
-	cancel()
-	wg.Wait()
-	total := 0
-	for _, w := range ws {
-		if w.err != nil {
-			t.Fatal(w.err)
-		}
+	total := load.stop(t)
+	for _, w := range load.ws {
 		if len(w.acked) == 0 || w.acked[len(w.acked)-1].height <= max(held[0], held[1], held[2], held[3]) {
 			t.Fatalf("%s has no transaction acknowledged after the split healed: %d acknowledged in all", w.name, len(w.acked))
 		}
-		total += len(w.acked)
 	}
-	h = catchUp(t, v)
-	for _, n := range v {
-		checkAcked(t, n.c, ws)
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
+	h = load.finish(t, v)
 	t.Logf("%d transactions acknowledged, every one on all four nodes at its acknowledged height and block (lost: 0); %d blocks", total, h)
-	for _, n := range v {
-		n.stop(t)
-	}
-	for _, n := range v {
-		t.Logf("%s: %s", filepath.Base(n.nodeHome), strings.TrimSpace(fsck(t, n.nodeHome)))
-	}
 	t.Logf("wall time %s", time.Since(start).Round(time.Millisecond))
 }
