@@ -7,7 +7,8 @@
 // TestWitness also runs "agora witness" and checks that the node serves
 // its cosignatures. TestNetwork and TestPartition run networks of four
 // validators, each an "agora node start" process; TestPartition routes
-// their peer-to-peer links through TCP proxies that it cuts and heals.
+// their peer-to-peer links through TCP proxies that it cuts and heals, and
+// TestNetworkDiskFull fills one validator's disk (a tmpfs).
 //
 // # Running
 //
