@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/store/storetest"
 )
 
@@ -49,8 +50,8 @@ func TestConsensusHalts(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatalf("the node still runs a minute after its disk filled up\n%s", logs.String())
 	}
-	if _, err := n.Submit(h.anchor(2, "after")); err == nil {
-		t.Error("the halted node admits a transaction")
+	if _, err := n.Submit(h.anchor(2, "after")); !errors.Is(err, node.ErrStopped) || !strings.Contains(err.Error(), "no space left on device") {
+		t.Errorf("submission to the halted node: %v, want it stopped, and why", err)
 	}
 	stopped := n.Head().Height
 

@@ -163,8 +163,20 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	err := n.cmt.Stop()
 	n.cmt.Wait()
-	n.app.stop()
+	why := n.why()
+	n.app.stop(why)
 	close(n.done)
+	if why != nil {
+		return why
+	}
+	if err != nil && !errors.Is(err, service.ErrAlreadyStopped) {
+		return err
+	}
+	return nil
+}
+
+// why returns why the node can commit nothing more, or nil.
+func (n *Node) why() error {
 	n.app.mu.Lock()
 	failure := n.app.failure
 	n.app.mu.Unlock()
@@ -175,11 +187,8 @@ func (n *Node) Run(ctx context.Context) error {
 	case <-n.halted.done:
 		return fmt.Errorf("%w: %s\nhint: if the disk is full or read-only, make it writable and restart the node ('agora fsck' checks the store)", ErrHalted, n.halted.why)
 	default:
+		return nil
 	}
-	if err != nil && !errors.Is(err, service.ErrAlreadyStopped) {
-		return err
-	}
-	return nil
 }
 
 func (n *Node) isValidator() bool {
@@ -204,11 +213,16 @@ var ErrHalted = errors.New("CometBFT's consensus halted")
 // names.
 func (n *Node) ID() string { return string(n.cmt.NodeInfo().ID()) }
 
-// stop marks the app stopped and releases every waiter.
-func (a *App) stop() {
+// stop marks the app stopped, because of why if not nil, and answers
+// every waiter.
+func (a *App) stop(why error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.halt(node.ErrStopped)
+	if why == nil {
+		a.halt(node.ErrStopped)
+	} else {
+		a.halt(fmt.Errorf("%w: %v", node.ErrStopped, why))
+	}
 }
 
 // halt marks the app stopped with err, unless it already is, and answers
@@ -412,7 +426,8 @@ type logger struct {
 }
 
 // consensusFailure is the message of CometBFT's consensus recovering a
-// panic, after which it decides nothing more.
+// panic, after which it decides nothing more. (TestConsensusHalts fails if
+// a new CometBFT says it otherwise.)
 const consensusFailure = "CONSENSUS FAILURE!!!"
 
 func (l logger) Debug(msg string, kv ...any) {}
