@@ -21,7 +21,8 @@
 //     outcome for that block hash), returns the header's hash as the app
 //     hash and the validator set's changes as validator updates; Commit
 //     writes the block in one synced batch (store.Commit) before it
-//     returns.
+//     returns. A write the disk refuses (store.ErrFailed) stops the node:
+//     Node.Run returns the store's error.
 //   - Info returns the last committed height and header hash, so that
 //     CometBFT's handshake replays the blocks the store lacks after a
 //     crash.
@@ -121,7 +122,9 @@ type App struct {
 	order    []tx.ID                     // dropped's keys, oldest first
 	signed   *node.Witnessed             // the newest network checkpoint
 	vals     map[string]ledger.Validator // validators in state by consensus address
-	stopped  error
+	stopped  error                       // why the app commits nothing more (node.ErrStopped)
+	failure  error                       // the store's failure (store.ErrFailed), once it has one
+	failed   chan struct{}               // closed with failure set
 
 	snaps     *snapshots // nil: none taken or served
 	restoring *restore   // the snapshot being restored by state sync
@@ -162,6 +165,7 @@ func NewApp(st *store.Store, exec *ledger.Executor, g *ledger.Genesis, signer no
 		proposals: map[string]*proposal{},
 		pending:   map[string]uint64{}, admitted: map[[32]byte]*pooled{},
 		inPool: map[tx.ID]bool{}, waiters: map[tx.ID][]chan waitResult{}, dropped: map[tx.ID]error{},
+		failed: make(chan struct{}),
 	}
 	if err := a.reload(); err != nil {
 		return nil, err
@@ -677,6 +681,9 @@ func (a *App) VerifyVoteExtension(_ context.Context, req *abci.RequestVerifyVote
 // FinalizeBlock implements abci.Application: it applies the decided
 // block, reusing ProcessProposal's outcome for it.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	if err := a.store.Failed(); err != nil {
+		return nil, a.fail(err)
+	}
 	p, err := a.proposalFor(req.Hash, req.Height, req.Time, req.Txs)
 	if err != nil {
 		return nil, fmt.Errorf("decided block %d cannot be applied: %w", req.Height, err)
@@ -725,6 +732,9 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	}
 	start := time.Now()
 	if err := a.store.CommitCosigned(out, signed, p.height-1, lines); err != nil {
+		if errors.Is(err, store.ErrFailed) {
+			return nil, a.fail(err)
+		}
 		return nil, err
 	}
 	took := time.Since(start)
@@ -762,6 +772,27 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 		a.log.Debug("committed block", "height", out.Header.Height, "txs", len(out.Txs))
 	}
 	return &abci.ResponseCommit{}, nil
+}
+
+// fail stops the app for good on the store's failure err (store.ErrFailed:
+// the disk refused a write, and the store refuses every later one, so
+// this node cannot commit the decided block). It logs err, answers every
+// waiter and later submission with it (as node.ErrStopped), and closes
+// a.failed, on which Node.Run stops CometBFT and returns err. It returns
+// err, for CometBFT, which halts its consensus on it: the block stays
+// decided in CometBFT's store, and the restarted node's handshake applies
+// it again.
+func (a *App) fail(err error) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.failure != nil {
+		return a.failure
+	}
+	a.log.Error("the node stops", "err", err)
+	a.failure = err
+	a.halt(fmt.Errorf("%w: %v", node.ErrStopped, err))
+	close(a.failed)
+	return err
 }
 
 // newSignatures returns the lines of sigs not yet stored with their

@@ -94,14 +94,16 @@ func newValidator(t testing.TB, i int) *validator {
 // harness is an App over a fresh store whose genesis names four
 // validators; the App is validator 0.
 type harness struct {
-	t    *testing.T
-	app  *App
-	st   *store.Store
-	g    *ledger.Genesis
-	vals []*validator
-	me   int // the validator whose note key the App signs with
-	user *tx.PrivateKey
-	reg  *prometheus.Registry // the App's metrics
+	t       *testing.T
+	app     *App
+	st      *store.Store
+	g       *ledger.Genesis
+	vals    []*validator
+	me      int // the validator whose note key the App signs with
+	user    *tx.PrivateKey
+	reg     *prometheus.Registry // the App's metrics
+	netKeys Keys                 // the CometBFT keys of a node the harness runs (runNode)
+	log     *slog.Logger         // the App's and the store's; nil: discarded
 
 	clockMu sync.Mutex
 	clock   time.Time
@@ -126,8 +128,17 @@ func newHarness(t *testing.T, dir string) *harness { return newHarnessAs(t, dir,
 // newHarnessAs is newHarness with the App signing as validator me.
 func newHarnessAs(t *testing.T, dir string, me int) *harness {
 	t.Helper()
+	h := keysHarness(t, 4, me)
+	h.open(dir)
+	return h
+}
+
+// keysHarness is a harness without its store and App yet: n validators
+// in the genesis, the App signing as validator me, and the user's key.
+func keysHarness(t *testing.T, n, me int) *harness {
+	t.Helper()
 	h := &harness{t: t, clock: t0.Add(time.Hour), me: me}
-	for i := range 4 {
+	for i := range n {
 		h.vals = append(h.vals, newValidator(t, i))
 	}
 	seed := sha256.Sum256([]byte("user"))
@@ -140,7 +151,6 @@ func newHarnessAs(t *testing.T, dir string, me int) *harness {
 	for _, v := range h.vals {
 		h.g.Validators = append(h.g.Validators, v.Validator)
 	}
-	h.open(dir)
 	return h
 }
 
@@ -148,12 +158,7 @@ func newHarnessAs(t *testing.T, dir string, me int) *harness {
 // as a restarted process would.
 func (h *harness) open(dir string) {
 	t := h.t
-	exec, err := ledger.NewExecutor(chain, notary.Module{}, govmod{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(dir, log)
+	st, err := store.Open(dir, h.logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,13 +167,31 @@ func (h *harness) open(dir string) {
 			st.Close()
 		}
 	})
+	h.use(st)
+}
+
+func (h *harness) logger() *slog.Logger {
+	if h.log == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return h.log
+}
+
+// use initialises st from the genesis if it is new and puts a new App
+// on it.
+func (h *harness) use(st *store.Store) {
+	t := h.t
+	exec, err := ledger.NewExecutor(chain, notary.Module{}, govmod{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, ok, _ := st.Head(); !ok {
 		if _, err := node.Init(st, exec, h.g, []byte("genesis"), &node.Checkpointer{Signer: h.vals[h.me].note}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	h.reg = prometheus.NewRegistry()
-	app, err := NewApp(st, exec, h.g, h.vals[h.me].note, log, h.now, h.reg)
+	app, err := NewApp(st, exec, h.g, h.vals[h.me].note, h.logger(), h.now, h.reg)
 	if err != nil {
 		t.Fatal(err)
 	}

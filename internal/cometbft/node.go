@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -38,10 +39,11 @@ const Dir = "cometbft"
 // follows one): CometBFT running App in this process. It implements the
 // API's driver interface.
 type Node struct {
-	app  *App
-	cmt  *cmtnode.Node
-	log  *slog.Logger
-	done chan struct{}
+	app    *App
+	cmt    *cmtnode.Node
+	log    *slog.Logger
+	halted *halt
+	done   chan struct{}
 }
 
 // New prepares a node from home (see Dir) with the configuration cfg and
@@ -71,13 +73,14 @@ func New(home string, cfg Config, app *App, keys Keys, log *slog.Logger) (*Node,
 	if err != nil {
 		return nil, err
 	}
+	halted := &halt{done: make(chan struct{})}
 	n, err := cmtnode.NewNode(c, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(app),
 		func() (*types.GenesisDoc, error) { return doc, nil },
-		cmtcfg.DefaultDBProvider, cmtnode.DefaultMetricsProvider(c.Instrumentation), logger{log.With("module", "cometbft")})
+		cmtcfg.DefaultDBProvider, cmtnode.DefaultMetricsProvider(c.Instrumentation), logger{log.With("module", "cometbft"), halted})
 	if err != nil {
 		return nil, fmt.Errorf("start CometBFT: %w", err)
 	}
-	return &Node{app: app, cmt: n, log: log, done: make(chan struct{})}, nil
+	return &Node{app: app, cmt: n, log: log, halted: halted, done: make(chan struct{})}, nil
 }
 
 // cometConfig is CometBFT's configuration for a node of home.
@@ -157,7 +160,11 @@ func GenesisDoc(g *ledger.Genesis) (*types.GenesisDoc, error) {
 	return doc, nil
 }
 
-// Run runs the node until ctx ends or CometBFT stops.
+// Run runs the node until ctx ends, CometBFT stops, or the node can
+// commit nothing more, which stops it and is returned: the store failed
+// (store.ErrFailed: the disk refused a write; the error is the store's,
+// with what to do), or CometBFT's consensus halted on an error of its own
+// (ErrHalted: one of its writes failed, or a bug).
 func (n *Node) Run(ctx context.Context) error {
 	if err := n.cmt.Start(); err != nil {
 		return fmt.Errorf("start CometBFT: %w", err)
@@ -166,15 +173,37 @@ func (n *Node) Run(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 	case <-n.cmt.Quit():
+	case <-n.app.failed:
+	case <-n.halted.done:
 	}
 	err := n.cmt.Stop()
 	n.cmt.Wait()
-	n.app.stop()
+	why := n.why()
+	n.app.stop(why)
 	close(n.done)
+	if why != nil {
+		return why
+	}
 	if err != nil && !errors.Is(err, service.ErrAlreadyStopped) {
 		return err
 	}
 	return nil
+}
+
+// why returns why the node can commit nothing more, or nil.
+func (n *Node) why() error {
+	n.app.mu.Lock()
+	failure := n.app.failure
+	n.app.mu.Unlock()
+	if failure != nil {
+		return failure
+	}
+	select {
+	case <-n.halted.done:
+		return fmt.Errorf("%w: %s\nhint: if the disk is full or read-only, make it writable and restart the node ('agora fsck' checks the store)", ErrHalted, n.halted.why)
+	default:
+		return nil
+	}
 }
 
 func (n *Node) isValidator() bool {
@@ -188,20 +217,39 @@ func (n *Node) isValidator() bool {
 	return ok
 }
 
+// ErrHalted means CometBFT's consensus halted on an error of its own
+// (it recovers its panic and decides nothing more): a write to its own
+// files failed (full or read-only disk), or a bug. The node stops; the
+// error says why. Restart it once the cause is gone: CometBFT repairs a
+// torn write-ahead log.
+var ErrHalted = errors.New("CometBFT's consensus halted")
+
 // ID returns the node's peer-to-peer ID, which its peers' configuration
 // names.
 func (n *Node) ID() string { return string(n.cmt.NodeInfo().ID()) }
 
-// stop marks the app stopped, releases every waiter and ends a snapshot
-// being written.
-func (a *App) stop() {
+// stop marks the app stopped, because of why if not nil, and answers
+// every waiter, and ends a snapshot being written.
+func (a *App) stop(why error) {
 	a.snaps.stop()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.stopped = node.ErrStopped
+	if why == nil {
+		a.halt(node.ErrStopped)
+	} else {
+		a.halt(fmt.Errorf("%w: %v", node.ErrStopped, why))
+	}
+}
+
+// halt marks the app stopped with err, unless it already is, and answers
+// every waiter with why. The caller holds a.mu.
+func (a *App) halt(err error) {
+	if a.stopped == nil {
+		a.stopped = err
+	}
 	for id, ws := range a.waiters {
 		for _, w := range ws {
-			w <- waitResult{err: node.ErrStopped}
+			w <- waitResult{err: a.stopped}
 		}
 		delete(a.waiters, id)
 	}
@@ -376,14 +424,48 @@ func (n *Node) Err() error {
 	return n.app.stopped
 }
 
+// halt is CometBFT's consensus halting, which only its log tells.
+type halt struct {
+	once sync.Once
+	why  string        // set before done is closed
+	done chan struct{} // closed when the consensus halts
+}
+
 // logger sends CometBFT's log to slog: its info messages at debug level
 // (CometBFT is chatty), its errors as warnings (most are peers coming and
-// going, which a network lives with).
-type logger struct{ l *slog.Logger }
+// going, which a network lives with), except the halt of its consensus:
+// an error, whose reason it records in halted (and the stack at debug
+// level).
+type logger struct {
+	l      *slog.Logger
+	halted *halt
+}
+
+// consensusFailure is the message of CometBFT's consensus recovering a
+// panic, after which it decides nothing more. (TestConsensusHalts fails if
+// a new CometBFT says it otherwise.)
+const consensusFailure = "CONSENSUS FAILURE!!!"
 
 func (l logger) Debug(msg string, kv ...any) {}
 func (l logger) Info(msg string, kv ...any)  { l.l.Debug(msg, kv...) }
-func (l logger) Error(msg string, kv ...any) { l.l.Warn(msg, kv...) }
+func (l logger) Error(msg string, kv ...any) {
+	if msg != consensusFailure {
+		l.l.Warn(msg, kv...)
+		return
+	}
+	why := "unknown"
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i] == "err" {
+			why = fmt.Sprint(kv[i+1])
+		}
+	}
+	l.halted.once.Do(func() {
+		l.halted.why = why
+		close(l.halted.done)
+	})
+	l.l.Error(ErrHalted.Error(), "err", why)
+	l.l.Debug(msg, kv...)
+}
 func (l logger) With(kv ...any) cmtlog.Logger {
-	return logger{l.l.With(kv...)}
+	return logger{l.l.With(kv...), l.halted}
 }

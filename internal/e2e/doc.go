@@ -5,7 +5,10 @@
 // them through the command line and the HTTP client as a user would,
 // kills and restarts them, and checks their stores with "agora fsck".
 // TestWitness also runs "agora witness" and checks that the node serves
-// its cosignatures.
+// its cosignatures. TestNetwork and TestPartition run networks of four
+// validators, each an "agora node start" process; TestPartition routes
+// their peer-to-peer links through TCP proxies that it cuts and heals, and
+// TestNetworkDiskFull fills one validator's disk (a tmpfs).
 //
 // # Running
 //

@@ -4,13 +4,12 @@ import (
 	"errors"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
-	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 
 	"github.com/agora-ledger/agora/internal/store"
+	"github.com/agora-ledger/agora/internal/store/storetest"
 )
 
 // TestDiskRefusesWrites: when the disk refuses a write (full, or
@@ -19,23 +18,11 @@ import (
 // the disk as it is after a crash at that moment opens at the last
 // committed block.
 func TestDiskRefusesWrites(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		errno syscall.Errno
-		want  string
-	}{
-		{name: "full", errno: syscall.ENOSPC, want: "no space left on device"},
-		{name: "read-only", errno: syscall.EROFS, want: "read-only file system"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range storetest.Faults {
+		t.Run(tc.Name, func(t *testing.T) {
 			mem := vfs.NewCrashableMem()
 			var refuse atomic.Bool
-			fs := errorfs.Wrap(mem, errorfs.InjectorFunc(func(op errorfs.Op) error {
-				if refuse.Load() && op.Kind.ReadOrWrite() == errorfs.OpIsWrite {
-					return tc.errno
-				}
-				return nil
-			}))
+			fs := tc.Refusing(mem, &refuse)
 			st, err := store.OpenFS("db", fs, discard())
 			if err != nil {
 				t.Fatal(err)
@@ -50,7 +37,7 @@ func TestDiskRefusesWrites(t *testing.T) {
 			}
 			refuse.Store(true)
 			err = st.Commit(stateOutcome(4, set("a", "4")), nil)
-			if !errors.Is(err, store.ErrFailed) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "block 4") {
+			if !errors.Is(err, store.ErrFailed) || !strings.Contains(err.Error(), tc.Text) || !strings.Contains(err.Error(), "block 4") {
 				t.Fatalf("commit on a refusing disk: %v", err)
 			}
 			refuse.Store(false) // even once the disk recovers, the store stays stopped

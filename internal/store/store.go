@@ -113,11 +113,14 @@ type recentBlock struct {
 // Open opens (creating if needed) the store in dir.
 // Pebble's errors go to log; its informational messages are dropped.
 func Open(dir string, log *slog.Logger) (*Store, error) {
-	return open(dir, nil, log)
+	return OpenFS(dir, nil, log)
 }
 
-// open is Open on the file system fs (nil: the operating system's).
-func open(dir string, fs vfs.FS, log *slog.Logger) (*Store, error) {
+// OpenFS is Open on Pebble's file system fs (nil: the operating
+// system's): the tests of the store and of its callers use it to make the
+// disk refuse writes (vfs/errorfs) and to see the disk as a crash would
+// leave it (vfs.MemFS.CrashClone).
+func OpenFS(dir string, fs vfs.FS, log *slog.Logger) (*Store, error) {
 	cache := pebble.NewCache(256 << 20) // blocks, indexes and filters of recent tables
 	defer cache.Unref()                 // the DB holds its own reference
 	opts := &pebble.Options{
