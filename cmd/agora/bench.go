@@ -72,7 +72,11 @@ Scale and soak:
                  of them, the store's bytes per record and, for an
                  embedded node, the time it takes to start again
   --rate R       pace the load to R tx/s, or to P% of the capacity that a
-                 10 s probe measures first ("80%"), signing as it goes
+                 10 s probe measures first ("80%"), signing as it goes; a
+                 second probe after the run measures the capacity left on
+                 the ledger it grew, and the report says which share of
+                 it the run held (capacity falls as the state grows, so
+                 80% of the first probe is more than a long run holds)
   --every D      report a sample (throughput, p50, p99, resident memory)
                  every D, with the memory growth and p99 spread over the
                  run's second half (the caches fill in the first)
@@ -252,6 +256,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	rep.Ceiling = ceiling
 	rep.Ratio = rep.TxPerSec / ceiling
+	if pace > 0 {
+		progress("probing the capacity left at the end for 10s...\n")
+		end, err := probeCapacity(ctx, client.New(target), sc, *concurrency, *batch)
+		if err != nil {
+			return err
+		}
+		rep.CapacityEnd, rep.LoadShare = end, rep.TxPerSec/end
+		progress("capacity at the end: %.0f tx/s; the run held %.0f%% of it\n", end, 100*rep.LoadShare)
+	}
 	rep.Node = target
 	rep.Commit = buildCommit()
 	if !embedded {
@@ -320,12 +333,22 @@ func benchRate(ctx context.Context, s string, c *client.Client, sc bench.Scenari
 		return v, nil
 	}
 	progress("probing capacity for 10s...\n")
+	capacity, err := probeCapacity(ctx, c, sc, conc, batch)
+	if err != nil {
+		return 0, err
+	}
+	progress("capacity: %.0f tx/s (signing as it goes)\n", capacity)
+	return capacity * v / 100, nil
+}
+
+// probeCapacity measures for 10 s the throughput the node takes when not
+// paced, signing as it goes as a paced run does.
+func probeCapacity(ctx context.Context, c *client.Client, sc bench.Scenario, conc, batch int) (float64, error) {
 	probe, err := bench.Run(ctx, c, bench.Options{Scenario: sc, Duration: 10 * time.Second, Concurrency: conc, Batch: batch, Live: true})
 	if err != nil {
 		return 0, err
 	}
-	progress("capacity: %.0f tx/s (signing as it goes)\n", probe.TxPerSec)
-	return probe.TxPerSec * v / 100, nil
+	return probe.TxPerSec, nil
 }
 
 // nodeMemory returns the memory of the embedded node rn (nil: the node

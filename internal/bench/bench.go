@@ -362,6 +362,12 @@ type Report struct {
 	ProofBytes         int     `json:"proof_bytes,omitempty"`
 	DiskBytesPerRecord float64 `json:"disk_bytes_per_record,omitempty"`
 	RestartS           float64 `json:"restart_s,omitempty"`
+	// CapacityEnd is, for a paced run (Options.Rate), the throughput a
+	// 10 s unpaced probe measured right after it, on the ledger the run
+	// left (the lowest capacity of the run, as it falls while the state
+	// grows), and LoadShare the run's throughput over it.
+	CapacityEnd float64 `json:"capacity_end,omitempty"`
+	LoadShare   float64 `json:"load_share,omitempty"`
 	// Samples are the run's intervals (Options.Every); MemGrowth is the
 	// last interval's resident memory over that of the run's midpoint
 	// (the caches fill to their bounds in the first half), HeapGrowth the

@@ -71,14 +71,14 @@ func TestWriteGoals(t *testing.T) {
 		{Scenario: "resolve-proof", TxPerSec: 21000},
 	}
 	net := []bench.Report{{Validators: 4, TxPerSec: 2100, P99ms: 1500}, {Validators: 4, TxPerSec: 1900, P99ms: 1500}}
-	soak := []bench.Report{{DurationS: 1800, MemGrowth: 1.05, P99Spread: 1.8}}
+	soak := []bench.Report{{DurationS: 1800, TxPerSec: 4000, CapacityEnd: 5000, LoadShare: 0.8, MemGrowth: 1.05, P99Spread: 1.8}}
 	var b strings.Builder
 	writeGoals(&b, scen, net, soak)
 	for _, want := range []string{
 		"ratio 0.400, p99 200 ms | **no** |",
 		"21000 req/s | yes |",
 		"met in 1 of 2 runs | **no** |",
-		"memory 1.05×, p99 spread 1.80× | yes |",
+		"30 minutes at 4000 tx/s, 80% of 5000; memory 1.05×, p99 spread 1.80× | yes |",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("no %q in\n%s", want, b.String())
