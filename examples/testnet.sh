@@ -25,7 +25,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 net=$work/net
-base=$((20000 + RANDOM % 3000 * 10))
+base=$((20000 + RANDOM % 1200 * 10)) # below the ephemeral ports (32768 on)
 declare -a pids=()
 stop_all() {
 	local p

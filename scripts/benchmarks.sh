@@ -67,7 +67,7 @@ fi
 # A network of four validators on loopback ports.
 if [[ ${AGORA_BENCH_NETWORK:-1} != 0 ]]; then
 	export AGORA_PASSPHRASE=benchmarks
-	port=$((40000 + RANDOM % 1000 * 10))
+	port=$((20000 + RANDOM % 1200 * 10)) # below the ephemeral ports (32768 on)
 	"$bin" testnet init --validators 4 --dir "$work/net" --base-port "$port" --community none --home "$work/netclient" >&2
 	for i in 0 1 2 3; do
 		"$bin" node start --home "$work/net/node$i" >"$work/net/node$i.log" 2>&1 &

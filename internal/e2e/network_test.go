@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,31 +63,84 @@ func newTestnet(t *testing.T, validators, fullNodes int) *testnet {
 	return nw
 }
 
+// Port ranges for test networks lie between firstPort and the start of
+// the kernel's ephemeral range (where the nodes' own outgoing
+// connections take their source ports, which could otherwise take a port
+// a node is about to listen on).
+const firstPort = 20000
+
+var (
+	portsMu  sync.Mutex
+	portsOut = map[int]int{} // base -> length of the ranges handed out in this process
+)
+
 // freePortRange returns a base port such that base to base+n-1 were all
-// free a moment ago.
+// free a moment ago, below the ephemeral ports, and overlap no range
+// handed to another test of this process.
 func freePortRange(t *testing.T, n int) int {
 	t.Helper()
+	top := ephemeralStart() - n
+	portsMu.Lock()
+	defer portsMu.Unlock()
 	for try := 0; try < 50; try++ {
-		base := 20000 + 10*int(time.Now().UnixNano()%3000)
-		ok := true
-		var lns []net.Listener
-		for p := base; p < base+n && ok; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				break
-			}
-			lns = append(lns, ln)
+		base := firstPort + 10*int(time.Now().UnixNano()%int64((top-firstPort)/10))
+		if overlaps(base, n) || !allFree(base, n) {
+			continue
 		}
-		for _, ln := range lns {
-			ln.Close()
-		}
-		if ok {
-			return base
-		}
+		portsOut[base] = n
+		t.Cleanup(func() {
+			portsMu.Lock()
+			delete(portsOut, base)
+			portsMu.Unlock()
+		})
+		return base
 	}
 	t.Fatal("no free range of ports")
 	return 0
+}
+
+// overlaps reports whether base to base+n-1 meets a range handed out.
+// portsMu held.
+func overlaps(base, n int) bool {
+	for b, l := range portsOut {
+		if base < b+l && b < base+n {
+			return true
+		}
+	}
+	return false
+}
+
+// allFree reports whether every port from base to base+n-1 takes a
+// listener now.
+func allFree(base, n int) bool {
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for p := base; p < base+n; p++ {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			return false
+		}
+		lns = append(lns, ln)
+	}
+	return true
+}
+
+// ephemeralStart is the first port of the kernel's ephemeral range
+// (Linux's default where it cannot be read).
+func ephemeralStart() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if v, err := strconv.Atoi(f[0]); err == nil && len(f) == 2 && v > firstPort+1000 {
+		return v
+	}
+	return 32768
 }
 
 // start starts node i and waits until its API answers.

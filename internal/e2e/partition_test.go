@@ -156,8 +156,8 @@ type links [][]*proxy
 func proxyPeers(t *testing.T, nw *testnet) links {
 	t.Helper()
 	n := len(nw.nodes)
-	if n > 9 {
-		t.Fatalf("proxyPeers takes at most 9 nodes, not %d: the proxies into a node use its block of ten ports", n)
+	if n > 8 {
+		t.Fatalf("proxyPeers takes at most 8 nodes, not %d: the proxies into a node use its block of ten ports", n)
 	}
 	cfgs := make([]cometbft.Config, n)
 	ids := map[string]string{} // real peer-to-peer address → node ID
@@ -178,9 +178,9 @@ func proxyPeers(t *testing.T, nw *testnet) links {
 		cfgs[j].Peers = nil
 		for i := range j {
 			// Node i's block of ten ports, which newTestnet found free,
-			// has its API and peer ports first; the proxies into it take
-			// the next ones, rather than ports the nodes might be given
-			// for their own connections.
+			// has its API, peer and CometBFT RPC ports first; the proxies
+			// into it take the next ones, rather than ports the nodes
+			// might be given for their own connections.
 			host, port, err := net.SplitHostPort(cfgs[i].P2P)
 			if err != nil {
 				t.Fatal(err)
@@ -189,7 +189,7 @@ func proxyPeers(t *testing.T, nw *testnet) links {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l[j][i] = newProxy(t, net.JoinHostPort(host, strconv.Itoa(p+j-i)), cfgs[i].P2P)
+			l[j][i] = newProxy(t, net.JoinHostPort(host, strconv.Itoa(p+1+j-i)), cfgs[i].P2P)
 			cfgs[j].Peers = append(cfgs[j].Peers, ids[cfgs[i].P2P]+"@"+l[j][i].addr())
 		}
 		home := nw.nodes[j].nodeHome
