@@ -76,7 +76,7 @@ trap cleanup EXIT
 if [[ -z ${AGORA_BIN:-} ]]; then
 	step "Building agora"
 	repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-	(cd "$repo" && go build -o "$work/agora" ./cmd/agora) || die "go build failed"
+	(cd "$repo" && CGO_ENABLED=0 go build -o "$work/agora" ./cmd/agora) || die "go build failed"
 	AGORA_BIN=$work/agora
 fi
 [[ -x $AGORA_BIN ]] || die "AGORA_BIN=$AGORA_BIN is not an executable"

@@ -37,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 bin=$work/agora
-go build -o "$bin" ./cmd/agora
+CGO_ENABLED=0 go build -o "$bin" ./cmd/agora # as README builds it
 results=docs/bench/results.json # the reports, kept beside the charts
 mkdir -p docs/bench
 : >"$results"

@@ -37,6 +37,7 @@ func runExample(t *testing.T, script string) {
 	}
 	bin := filepath.Join(t.TempDir(), "agora")
 	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as README builds it
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -61,6 +61,7 @@ func buildAgora(out string) error {
 	}
 	cmd := exec.Command("go", "build", "-o", out, "./cmd/agora")
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as README builds it
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./cmd/agora: %w\n%s", err, b)
 	}
