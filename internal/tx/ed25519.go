@@ -10,7 +10,7 @@ import "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 var ed25519Rules = &ed25519.Options{Verify: ed25519.VerifyOptionsStdLib}
 
 // verifyEd25519 reports whether sig is pub's Ed25519 signature of msg. It
-// verifies with curve25519-voi, which CometBFT also uses: about 1.6 times
+// verifies with curve25519-voi, which CometBFT also uses: about 1.5 times
 // as fast as crypto/ed25519 on this project's machines (see
 // BenchmarkVerifyEd25519). Its cache of expanded public keys is not used:
 // it pays only for keys that sign again soon, and costs more than it

@@ -260,14 +260,29 @@ func writeGoals(b *strings.Builder, scenarios, network, soak []bench.Report) {
 		}
 	}
 	if len(network) > 0 {
-		met := 0
+		// The goal is met at an offered load (workers × batch) if every
+		// run at that load meets it.
+		type load struct{ workers, batch int }
+		var loads []load
+		runs, met := map[load]int{}, map[load]int{}
 		for _, r := range network {
+			l := load{r.Concurrency, r.Batch}
+			if runs[l] == 0 {
+				loads = append(loads, l)
+			}
+			runs[l]++
 			if r.TxPerSec >= networkGoal && r.P99ms < networkP99 {
-				met++
+				met[l]++
 			}
 		}
-		fmt.Fprintf(b, "| %d-validator network: ≥ %d tx/s, p99 < %d ms (issue 6) | met in %d of %d runs | %s |\n",
-			network[0].Validators, networkGoal, networkP99, met, len(network), yes[met == len(network)])
+		var parts []string
+		anyLoad := false
+		for _, l := range loads {
+			parts = append(parts, fmt.Sprintf("%d × %d: %d of %d runs", l.workers, l.batch, met[l], runs[l]))
+			anyLoad = anyLoad || met[l] == runs[l]
+		}
+		fmt.Fprintf(b, "| %d-validator network: ≥ %d tx/s, p99 < %d ms, at some offered load in every run (issue 6) | %s | %s |\n",
+			network[0].Validators, networkGoal, networkP99, strings.Join(parts, "; "), yes[anyLoad])
 	}
 	for _, r := range soak {
 		fmt.Fprintf(b, "| soak: 30 minutes at ≥ %.0f%% of the capacity left at its end, memory growth ≤ %.2f×, worst p99 ≤ %.0f× the median (issue 7) "+

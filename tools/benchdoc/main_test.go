@@ -70,14 +70,18 @@ func TestWriteGoals(t *testing.T) {
 		{Scenario: "notary", TxPerSec: 15000, Ratio: 0.4, P99ms: 200},
 		{Scenario: "resolve-proof", TxPerSec: 21000},
 	}
-	net := []bench.Report{{Validators: 4, TxPerSec: 2100, P99ms: 1500}, {Validators: 4, TxPerSec: 1900, P99ms: 1500}}
+	net := []bench.Report{
+		{Validators: 4, Concurrency: 16, Batch: 100, TxPerSec: 2100, P99ms: 1500},
+		{Validators: 4, Concurrency: 24, Batch: 100, TxPerSec: 1900, P99ms: 1500},
+		{Validators: 4, Concurrency: 16, Batch: 100, TxPerSec: 2050, P99ms: 1900},
+	}
 	soak := []bench.Report{{DurationS: 1800, TxPerSec: 4000, CapacityEnd: 5000, LoadShare: 0.8, MemGrowth: 1.05, P99Spread: 1.8}}
 	var b strings.Builder
 	writeGoals(&b, scen, net, soak)
 	for _, want := range []string{
 		"ratio 0.400, p99 200 ms | **no** |",
 		"21000 req/s | yes |",
-		"met in 1 of 2 runs | **no** |",
+		"16 × 100: 2 of 2 runs; 24 × 100: 0 of 1 runs | yes |",
 		"30 minutes at 4000 tx/s, 80% of 5000; memory 1.05×, p99 spread 1.80× | yes |",
 	} {
 		if !strings.Contains(b.String(), want) {
