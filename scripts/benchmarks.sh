@@ -37,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 bin=$work/agora
-CGO_ENABLED=0 go build -o "$bin" ./cmd/agora # as README builds it
+CGO_ENABLED=0 go build -buildvcs=true -o "$bin" ./cmd/agora # as README builds it; the reports name its commit
 results=docs/bench/results.json # the reports, kept beside the charts
 mkdir -p docs/bench
 : >"$results"
