@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/agora-ledger/agora/internal/ledger"
-	"github.com/agora-ledger/agora/internal/store"
+	"github.com/agora-ledger/agora/internal/store/storetest"
 )
 
 // snapshotting gives h's App snapshots every interval blocks in a
@@ -88,21 +88,6 @@ func (h *harness) apply(i int, chunk []byte) *abci.ResponseApplySnapshotChunk {
 	return res
 }
 
-// export is every pair h's store exports.
-func (h *harness) export() []store.Pair {
-	h.t.Helper()
-	snap := h.st.Snapshot()
-	defer snap.Close()
-	var ps []store.Pair
-	if err := snap.Export(func(k, v []byte) error {
-		ps = append(ps, store.Pair{Key: bytes.Clone(k), Value: bytes.Clone(v)})
-		return nil
-	}); err != nil {
-		h.t.Fatal(err)
-	}
-	return ps
-}
-
 func headHash(h ledger.Header) []byte {
 	hash := h.Hash()
 	return hash[:]
@@ -154,7 +139,7 @@ func TestSnapshotRestore(t *testing.T) {
 	if got, want := dst.app.Head().AppHash, src.app.Head().AppHash; !bytes.Equal(got, want) {
 		t.Errorf("restored state root %x, want %x", got, want)
 	}
-	if diff := cmp.Diff(src.export(), dst.export()); diff != "" {
+	if diff := cmp.Diff(storetest.Exported(src.t, src.st), storetest.Exported(dst.t, dst.st)); diff != "" {
 		t.Errorf("the restored store differs (-source +restored):\n%s", diff)
 	}
 
@@ -214,7 +199,7 @@ func TestSnapshotRefused(t *testing.T) {
 
 	t.Run("wrong app hash", func(t *testing.T) {
 		dst := newHarness(t, t.TempDir())
-		fresh := dst.export()
+		fresh := storetest.Exported(dst.t, dst.st)
 		wrong := bytes.Clone(appHash)
 		wrong[0] ^= 1
 		if r := dst.offer(snap, wrong); r != abci.ResponseOfferSnapshot_ACCEPT {
@@ -227,7 +212,7 @@ func TestSnapshotRefused(t *testing.T) {
 		if last.Result != abci.ResponseApplySnapshotChunk_REJECT_SNAPSHOT {
 			t.Fatalf("ApplySnapshotChunk(last) = %v, want REJECT_SNAPSHOT", last)
 		}
-		if diff := cmp.Diff(fresh, dst.export()); diff != "" {
+		if diff := cmp.Diff(fresh, storetest.Exported(dst.t, dst.st)); diff != "" {
 			t.Errorf("after a rejected snapshot the store is not as fresh as before (-before +after):\n%s", diff)
 		}
 		if h := dst.app.Head().Height; h != 0 {

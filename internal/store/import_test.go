@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"testing"
@@ -10,22 +9,8 @@ import (
 
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/store"
+	"github.com/agora-ledger/agora/internal/store/storetest"
 )
-
-// exported is every pair a store exports at its head.
-func exported(t *testing.T, st *store.Store) []store.Pair {
-	t.Helper()
-	snap := st.Snapshot()
-	defer snap.Close()
-	var ps []store.Pair
-	if err := snap.Export(func(k, v []byte) error {
-		ps = append(ps, store.Pair{Key: bytes.Clone(k), Value: bytes.Clone(v)})
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return ps
-}
 
 // cosignedStore is a store of three blocks with checkpoints and
 // cosignatures, as a network node writes it.
@@ -54,7 +39,7 @@ func signer(h *ledger.Header) ([]byte, error) { return fmt.Appendf(nil, "mine %d
 // checkpoints, signed anew, and no cosignatures.
 func TestExportImport(t *testing.T) {
 	src := cosignedStore(t, "g")
-	pairs := exported(t, src)
+	pairs := storetest.Exported(t, src)
 	for _, p := range pairs {
 		if store.NodeLocal(p.Key) {
 			t.Errorf("Export yields the node-local key %q", p.Key)
@@ -85,7 +70,7 @@ func TestExportImport(t *testing.T) {
 	if diff := cmp.Diff(read(t, src), read(t, dst)); diff != "" {
 		t.Errorf("restored store differs (-source +restored):\n%s", diff)
 	}
-	if diff := cmp.Diff(pairs, exported(t, dst)); diff != "" {
+	if diff := cmp.Diff(pairs, storetest.Exported(t, dst)); diff != "" {
 		t.Errorf("restored store exports otherwise (-source +restored):\n%s", diff)
 	}
 	for h := uint64(0); h <= 3; h++ {
@@ -105,7 +90,7 @@ func TestImportRefuses(t *testing.T) {
 	if _, err := src.Import(); !errors.Is(err, store.ErrNotFresh) {
 		t.Errorf("Import() into a store with blocks = %v, want ErrNotFresh", err)
 	}
-	pairs := exported(t, src)
+	pairs := storetest.Exported(t, src)
 	for _, tc := range []struct {
 		name  string
 		pairs []store.Pair
@@ -152,7 +137,7 @@ func TestImportRefuses(t *testing.T) {
 		if err := want.Init([]byte("g"), stateOutcome(0, set("a", "0")), nil); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(exported(t, want), exported(t, dst)); diff != "" {
+		if diff := cmp.Diff(storetest.Exported(t, want), storetest.Exported(t, dst)); diff != "" {
 			t.Errorf("Init after an interrupted restore leaves its pairs (-fresh +after):\n%s", diff)
 		}
 	})
@@ -179,7 +164,7 @@ func TestImportRefuses(t *testing.T) {
 		if h, ok, err := dst.Head(); ok || err != nil {
 			t.Errorf("Head() after Abort = %d, %v, %v; want an empty store", h, ok, err)
 		}
-		if ps := exported(t, dst); len(ps) != 0 {
+		if ps := storetest.Exported(t, dst); len(ps) != 0 {
 			t.Errorf("after Abort the store holds %d pairs, want none", len(ps))
 		}
 	})

@@ -1,6 +1,6 @@
 // Package storetest provides what tests of the store and of its callers
 // share: disks that refuse writes, on Pebble's error-injecting file
-// system, and filling up a real one.
+// system, filling up a real one, and a store's exported pairs.
 package storetest
 
 import (
@@ -9,9 +9,12 @@ import (
 	"os"
 	"sync/atomic"
 	"syscall"
+	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
+
+	"github.com/agora-ledger/agora/internal/store"
 )
 
 // Fault is a way a disk refuses writes.
@@ -56,4 +59,20 @@ func Fill(path string) error {
 			return err
 		}
 	}
+}
+
+// Exported is every pair st exports at its head (store.Snapshot.Export),
+// copied.
+func Exported(t testing.TB, st *store.Store) []store.Pair {
+	t.Helper()
+	snap := st.Snapshot()
+	defer snap.Close()
+	var ps []store.Pair
+	if err := snap.Export(func(k, v []byte) error {
+		ps = append(ps, store.Pair{Key: bytes.Clone(k), Value: bytes.Clone(v)})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ps
 }
