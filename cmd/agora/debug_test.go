@@ -40,3 +40,13 @@ func TestServeDebug(t *testing.T) {
 		t.Fatalf("serveDebug after its context ended: %v", err)
 	}
 }
+
+// TestWarnCgo checks that a node built with cgo says so when it starts,
+// and one built without says nothing.
+func TestWarnCgo(t *testing.T) {
+	var out strings.Builder
+	warnCgo(slog.New(slog.NewTextHandler(&out, nil)))
+	if got := strings.Contains(out.String(), "built with cgo"); got != builtWithCgo {
+		t.Fatalf("built with cgo: %v; warned: %q", builtWithCgo, out.String())
+	}
+}
