@@ -41,8 +41,9 @@ Each home has the shared genesis (naming the validators' consensus and
 checkpoint keys), config.json (the node's API on 127.0.0.1:P+10i) and
 network.json (CometBFT's peer address 127.0.0.1:P+10i+1, its RPC server
 on 127.0.0.1:P+10i+2, its peers, its timeouts, and a snapshot for state
-sync every B blocks), the node's checkpoint key in keys/ (encrypted with the
-passphrase) and CometBFT's keys in cometbft/config. It prints each node's
+sync every B blocks), and the node's keys in keys/, encrypted with the
+passphrase: its checkpoint key (node), and CometBFT's consensus and
+peer-to-peer keys (consensus, p2p). It prints each node's
 API URL. With --community demo (the default) the genesis also founds the
 dev node's demo Community for governance (agora gov), whose members' keys
 it creates, or reuses, in HOME's keystore (--home, AGORA_HOME).
