@@ -319,10 +319,23 @@ func readJSON(r *http.Request, v any) error {
 	return fmt.Errorf("%w: request body: %v", tx.ErrMalformed, err)
 }
 
+// readBody reads a raw request body. A body over the request limit is
+// too large; one that ends before its Content-Length (the client stopped
+// sending) is malformed: both are the client's to fix, never an internal
+// failure.
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	var maxErr *http.MaxBytesError
+	if err != nil && !errors.As(err, &maxErr) {
+		return nil, fmt.Errorf("%w: request body: %v", tx.ErrMalformed, err)
+	}
+	return b, err
+}
+
 func (s *Server) submit(r *http.Request) (any, int, error) {
 	var raw []byte
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/cbor") {
-		b, err := io.ReadAll(r.Body)
+		b, err := readBody(r)
 		if err != nil {
 			return nil, 0, err
 		}

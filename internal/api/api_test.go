@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -15,6 +16,7 @@ import (
 	"go/token"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -1349,5 +1351,49 @@ func TestLogProofs(t *testing.T) {
 		if r := tn.get(t, path); r.status != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", path, r.status)
 		}
+	}
+}
+
+// TestTruncatedBody sends request bodies that end before their
+// Content-Length, as a client that dies mid-request does: each is the
+// client's fault, answered 400 with code "malformed", never an internal
+// failure.
+func TestTruncatedBody(t *testing.T) {
+	tn := newTestNode(t, nodeOptions{idle: true})
+	raw := anchorTx(t, tn.alice, 0, digest("truncated"))
+	for _, c := range []struct {
+		desc, path, contentType string
+		body                    []byte
+	}{
+		{"cbor tx", "/v1/tx", "application/cbor", raw},
+		{"json tx", "/v1/tx", "application/json", jsonTx(t, raw)},
+		{"batch", "/v1/txs", "application/json", batchBody(t, raw)},
+	} {
+		t.Run(c.desc, func(t *testing.T) {
+			conn, err := net.Dial("tcp", tn.srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			sent := c.body[:len(c.body)/2]
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: agora\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s",
+				c.path, c.contentType, len(c.body), sent)
+			if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantError(t, response{status: resp.StatusCode, header: resp.Header, body: b}, http.StatusBadRequest, "malformed")
+		})
+	}
+	if n := tn.node.MempoolSize(); n != 0 {
+		t.Errorf("mempool holds %d transactions, want 0", n)
 	}
 }

@@ -1,11 +1,15 @@
 package api
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/agora-ledger/agora/internal/notary"
+	"github.com/agora-ledger/agora/internal/tx"
 )
 
 // fuzzRoutes are the requests FuzzAPI varies: each gets the fuzzed path
@@ -35,6 +39,7 @@ func FuzzAPI(f *testing.F) {
 	}
 	f.Add(uint8(0), "", []byte(`{"tx":"oQ"}`))
 	f.Add(uint8(1), "", []byte{0xa2, 0x01, 0x40, 0x02, 0x80})
+	f.Add(uint8(1), "", truncatedEnvelope(f))
 	f.Add(uint8(2), "", []byte(`{"txs":["AAAA","",null]}`))
 	f.Add(uint8(3), strings.Repeat("0", 64), []byte(nil))
 	f.Add(uint8(4), "latest", []byte(nil))
@@ -83,4 +88,28 @@ func FuzzAPI(f *testing.F) {
 			t.Fatalf("%s %s (body %q): an input caused an internal failure: %s", r.method, path, body, e.Error.Message)
 		}
 	})
+}
+
+// truncatedEnvelope is the first half of a signed envelope: what a client
+// that stopped sending leaves.
+func truncatedEnvelope(f *testing.F) []byte {
+	seed := sha256.Sum256([]byte("agora api fuzz key"))
+	key, err := tx.NewPrivateKey(tx.Ed25519, seed[:])
+	if err != nil {
+		f.Fatal(err)
+	}
+	body, err := tx.Marshal(&notary.Anchor{SHA256: seed[:], MediaType: "text/plain"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	s, err := tx.Sign(&tx.Tx{Version: tx.Version, ChainID: testChain, Module: notary.Name, Type: "anchor", Body: body,
+		Signers: []tx.Signer{{Key: key.Public()}}, ExpiryHeight: 1 << 40}, key)
+	if err != nil {
+		f.Fatal(err)
+	}
+	raw, err := s.Encode()
+	if err != nil {
+		f.Fatal(err)
+	}
+	return raw[:len(raw)/2]
 }
