@@ -1,12 +1,19 @@
 package tx
 
-import "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/oasisprotocol/curve25519-voi/curve"
+	"github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
+)
 
 // ed25519Rules are crypto/ed25519's verification rules (RFC 8032's
 // cofactorless equation; S must be canonical; A may be any encoding of
 // any point, small-order ones included; R is compared as encoded), so
 // that which signatures are valid never depends on the implementation:
 // the edge-case tests and FuzzEd25519MatchesStdlib hold the two equal.
+// Which keys may sign is PublicKey.Check's business (checkEd25519Key).
 var ed25519Rules = &ed25519.Options{Verify: ed25519.VerifyOptionsStdLib}
 
 // verifyEd25519 reports whether sig is pub's Ed25519 signature of msg. It
@@ -18,4 +25,31 @@ var ed25519Rules = &ed25519.Options{Verify: ed25519.VerifyOptionsStdLib}
 func verifyEd25519(pub, msg, sig []byte) bool {
 	return len(pub) == ed25519.PublicKeySize && len(sig) == ed25519.SignatureSize &&
 		ed25519.VerifyWithOptions(pub, msg, sig, ed25519Rules)
+}
+
+// checkEd25519Key refuses the 32 bytes b as an Ed25519 key unless they are
+// the canonical encoding of a point of the curve that is not of small
+// order. A small-order key (one of the eight points that the cofactor, 8,
+// takes to the identity) has signatures that anyone can make without a
+// private key: with R the identity and S = 0 the verification equation
+// holds for every message. A non-canonical encoding (y at or above the
+// field prime, or a sign bit on x = 0) would give one point two spellings
+// and so two addresses.
+func checkEd25519Key(b []byte) error {
+	var enc curve.CompressedEdwardsY
+	if _, err := enc.SetBytes(b); err != nil {
+		return fmt.Errorf("%w: ed25519 key is %d bytes, want 32", ErrMalformed, len(b))
+	}
+	var p curve.EdwardsPoint
+	if _, err := p.SetCompressedY(&enc); err != nil {
+		return fmt.Errorf("%w: ed25519 key is not a point on the curve", ErrMalformed)
+	}
+	if p.IsSmallOrder() {
+		return fmt.Errorf("%w: ed25519 key is a point of small order, whose signatures anyone can forge", ErrMalformed)
+	}
+	var again curve.CompressedEdwardsY
+	if !bytes.Equal(again.SetEdwardsPoint(&p)[:], b) {
+		return fmt.Errorf("%w: ed25519 key is not in canonical encoding", ErrMalformed)
+	}
+	return nil
 }

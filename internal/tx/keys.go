@@ -57,13 +57,16 @@ type PublicKey struct {
 }
 
 // Check reports whether the key is well formed for its algorithm: the right
-// length and, for the elliptic-curve algorithms, a point on the curve.
+// length and a point on the curve, and for Ed25519 a canonically encoded
+// point not of small order. Every place that accepts a key (transaction
+// signers, genesis accounts, the keys that modules record) checks it.
 func (k PublicKey) Check() error {
 	switch k.Alg {
 	case Ed25519:
 		if len(k.Key) != ed25519.PublicKeySize {
 			return fmt.Errorf("%w: ed25519 key is %d bytes, want 32", ErrMalformed, len(k.Key))
 		}
+		return checkEd25519Key(k.Key)
 	case P256:
 		if _, err := p256Key(k.Key); err != nil {
 			return err

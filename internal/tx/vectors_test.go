@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/oasisprotocol/curve25519-voi/curve"
 
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -32,6 +36,22 @@ const vectorsPath = "testdata/vectors.json"
 type vectorFile struct {
 	Comment []string `json:"comment"`
 	Vectors []vector `json:"vectors"`
+	// RefusedKeys are keys that every place accepting a key refuses.
+	RefusedKeys []refusedKey `json:"refused_keys"`
+	// Refused are envelopes whose signatures verify that must be refused
+	// all the same.
+	Refused []refusedEnvelope `json:"refused"`
+}
+
+type refusedKey struct {
+	Key    string `json:"key"`
+	Reason string `json:"reason"`
+}
+
+type refusedEnvelope struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Envelope    hexBytes `json:"envelope"`
 }
 
 type vector struct {
@@ -288,7 +308,7 @@ func TestVectors(t *testing.T) {
 	} else if !*update {
 		t.Fatal(err)
 	}
-	got := vectorFile{Comment: vectorsComment}
+	got := vectorFile{Comment: vectorsComment, RefusedKeys: refusedKeys(t), Refused: refusedEnvelopes(t)}
 	for _, d := range vectorDefs(t) {
 		got.Vectors = append(got.Vectors, buildVector(t, d, pinned[d.name]))
 	}
@@ -472,5 +492,149 @@ func TestSignMatchesVectors(t *testing.T) {
 				t.Error(err)
 			}
 		})
+	}
+}
+
+// smallOrder are the canonical encodings of the eight Ed25519 points of
+// small order (the points the cofactor, 8, takes to the identity), and
+// non-canonical encodings of some of them and of other points.
+var smallOrder = []refusedKey{
+	{"0100000000000000000000000000000000000000000000000000000000000000", "small order 1: the identity (y = 1)"},
+	{"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", "small order 2 (y = -1)"},
+	{"0000000000000000000000000000000000000000000000000000000000000000", "small order 4 (y = 0)"},
+	{"0000000000000000000000000000000000000000000000000000000000000080", "small order 4 (y = 0, x negative)"},
+	{"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", "small order 8"},
+	{"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85", "small order 8"},
+	{"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", "small order 8"},
+	{"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa", "small order 8"},
+	{"eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", "non-canonical: y = p + 1, the identity"},
+	{"0100000000000000000000000000000000000000000000000000000000000080", "non-canonical: the identity with x's sign bit set"},
+	{"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", "non-canonical: y = -1 with x's sign bit set"},
+	{"f0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", "non-canonical: y = p + 3, a point of large order"},
+	{"0200000000000000000000000000000000000000000000000000000000000000", "not a point: y = 2 has no x"},
+}
+
+// refusedKeys is the refused_keys section of the vectors file.
+func refusedKeys(t testing.TB) []refusedKey {
+	t.Helper()
+	out := make([]refusedKey, len(smallOrder))
+	for i, k := range smallOrder {
+		b, err := hex.DecodeString(k.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = refusedKey{Key: tx.PublicKey{Alg: tx.Ed25519, Key: b}.String(), Reason: k.Reason}
+	}
+	return out
+}
+
+// refusedEnvelopes is the refused section of the vectors file.
+func refusedEnvelopes(t testing.TB) []refusedEnvelope {
+	t.Helper()
+	identity, _ := hex.DecodeString(smallOrder[0].Key)
+	txv := tx.Tx{Version: tx.Version, ChainID: "agora-test-1", Module: "notary", Type: "anchor",
+		Body:    mustMarshal(t, &anchorBody{SHA256: make([]byte, 32), MediaType: "text/plain"}),
+		Signers: []tx.Signer{{Key: tx.PublicKey{Alg: tx.Ed25519, Key: identity}}}, ExpiryHeight: 100}
+	b, err := txv.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// R = the identity, S = 0: [S]B = R + [k]A holds for every message
+	// when A is the identity, so nobody needs a private key to make it.
+	sig := append(append([]byte{}, identity...), make([]byte, 32)...)
+	env, err := (&tx.Signed{Tx: b, Sigs: [][]byte{sig}}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []refusedEnvelope{{
+		Name:        "ed25519-identity-signer",
+		Description: "signed by the identity point with R = identity and S = 0, which verifies for any message: refused because the key is of small order",
+		Envelope:    env,
+	}}
+}
+
+// TestRefusedVectors reads the refused sections of the vectors file, as
+// another implementation would: every key is refused wherever a key is
+// parsed, and every envelope is refused although its signatures verify.
+func TestRefusedVectors(t *testing.T) {
+	f := readVectors(t)
+	if len(f.RefusedKeys) == 0 || len(f.Refused) == 0 {
+		t.Fatal("no refused vectors")
+	}
+	for _, k := range f.RefusedKeys {
+		t.Run(k.Reason, func(t *testing.T) {
+			if _, err := tx.ParsePublicKey(k.Key); !errors.Is(err, tx.ErrMalformed) {
+				t.Errorf("ParsePublicKey(%s) = %v, want ErrMalformed", k.Key, err)
+			}
+			enc, _ := strings.CutPrefix(k.Key, "ed25519:")
+			raw, err := base64.RawURLEncoding.DecodeString(enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := (tx.PublicKey{Alg: tx.Ed25519, Key: raw}).Check(); !errors.Is(err, tx.ErrMalformed) {
+				t.Errorf("Check() = %v, want ErrMalformed", err)
+			}
+		})
+	}
+	for _, v := range f.Refused {
+		t.Run(v.Name, func(t *testing.T) {
+			var s tx.Signed
+			if err := tx.Unmarshal(v.Envelope, &s); err != nil {
+				t.Fatal(err)
+			}
+			var txv tx.Tx
+			if err := tx.Unmarshal(s.Tx, &txv); err != nil {
+				t.Fatal(err)
+			}
+			for i, sg := range txv.Signers {
+				if !sg.Key.Verify(tx.SignedMessage(s.Tx), s.Sigs[i]) {
+					t.Errorf("signature %d does not verify: the vector shows nothing", i)
+				}
+			}
+			if _, _, err := tx.Decode(v.Envelope); !errors.Is(err, tx.ErrMalformed) {
+				t.Errorf("Decode = %v, want ErrMalformed", err)
+			}
+		})
+	}
+}
+
+// TestSmallOrderList checks the list the refused keys come from against
+// the curve arithmetic: the eight small-order points are distinct points
+// of small order, and each non-canonical encoding decodes to a point whose
+// canonical encoding differs.
+func TestSmallOrderList(t *testing.T) {
+	for i, k := range smallOrder {
+		b, _ := hex.DecodeString(k.Key)
+		var enc curve.CompressedEdwardsY
+		if _, err := enc.SetBytes(b); err != nil {
+			t.Fatal(err)
+		}
+		var p curve.EdwardsPoint
+		_, err := p.SetCompressedY(&enc)
+		switch {
+		case strings.HasPrefix(k.Reason, "not a point"):
+			if err == nil {
+				t.Errorf("%s: decodes", k.Reason)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", k.Reason, err)
+		case strings.HasPrefix(k.Reason, "non-canonical"):
+			var again curve.CompressedEdwardsY
+			if bytes.Equal(again.SetEdwardsPoint(&p)[:], b) {
+				t.Errorf("%s: the encoding is canonical", k.Reason)
+			}
+			if small := !strings.Contains(k.Reason, "large order"); p.IsSmallOrder() != small {
+				t.Errorf("%s: small order %v", k.Reason, p.IsSmallOrder())
+			}
+		case i < 8:
+			if !p.IsSmallOrder() {
+				t.Errorf("%s: not of small order", k.Reason)
+			}
+			for _, o := range smallOrder[:i] {
+				if o.Key == k.Key {
+					t.Errorf("%s: listed twice", k.Reason)
+				}
+			}
+		}
 	}
 }
