@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/tx"
 )
 
 // ConfigFile is the name of a network node's configuration in its home,
@@ -47,6 +48,11 @@ type Config struct {
 	// MempoolSize bounds the transactions waiting in CometBFT's mempool;
 	// beyond it submissions are refused with code "busy". Default 50000.
 	MempoolSize int `json:"mempool_size,omitempty"`
+	// MempoolBytes bounds the summed size of the transactions waiting in
+	// CometBFT's mempool (its max_txs_bytes); beyond it submissions are
+	// refused with code "busy". At least 65536. Default 134217728
+	// (128 MiB).
+	MempoolBytes int64 `json:"mempool_bytes,omitempty"`
 	// RPC is the address CometBFT's RPC server listens on, "host:port".
 	// A node joining by state sync asks two such servers of the network
 	// for the light blocks it checks snapshots against. Keep it on
@@ -111,6 +117,9 @@ func (c Config) WithDefaults() Config {
 	if c.MempoolSize == 0 {
 		c.MempoolSize = 50000
 	}
+	if c.MempoolBytes == 0 {
+		c.MempoolBytes = 128 << 20
+	}
 	if c.SnapshotInterval == nil {
 		c.SnapshotInterval = new(uint64(DefaultSnapshotInterval))
 	}
@@ -143,6 +152,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("network config: timeout_commit must not be negative")
 	case c.MempoolSize < 1:
 		return fmt.Errorf("network config: mempool_size must be positive")
+	case c.MempoolBytes < tx.MaxSize:
+		return fmt.Errorf("network config: mempool_bytes must be at least %d", tx.MaxSize)
 	case c.SnapshotKeep < 1:
 		return fmt.Errorf("network config: snapshot_keep must be positive")
 	}

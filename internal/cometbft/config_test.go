@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/tx"
 )
 
 // TestConfigStateSync checks the defaults of the snapshot and state sync
@@ -57,5 +58,41 @@ func TestConfigStateSync(t *testing.T) {
 	}
 	if !cc.StateSync.Enable || cc.StateSync.TrustHeight != 5 || len(cc.StateSync.RPCServers) != 2 || cc.RPC.ListenAddress != "tcp://127.0.0.1:3" {
 		t.Errorf("CometBFT's configuration: state sync %+v, rpc %q", cc.StateSync, cc.RPC.ListenAddress)
+	}
+}
+
+// TestConfigMempoolBytes checks that CometBFT's mempool is bounded in
+// bytes (max_txs_bytes) by mempool_bytes, by default and as set, and that
+// a bound below one transaction of the largest size is refused.
+func TestConfigMempoolBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  int64
+		want int64 // 0: Validate refuses
+	}{
+		{"default", 0, 128 << 20},
+		{"set", 1 << 20, 1 << 20},
+		{"below one transaction", tx.MaxSize - 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Config{MempoolBytes: tc.set}.WithDefaults()
+			err := c.Validate()
+			if tc.want == 0 {
+				if err == nil || !strings.Contains(err.Error(), "mempool_bytes") {
+					t.Fatalf("Validate() = %v, want a mempool_bytes error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			cc, err := cometConfig(filepath.Join(t.TempDir(), "home"), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cc.Mempool.MaxTxsBytes != tc.want {
+				t.Errorf("max_txs_bytes %d, want %d", cc.Mempool.MaxTxsBytes, tc.want)
+			}
+		})
 	}
 }

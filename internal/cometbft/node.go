@@ -116,6 +116,7 @@ func cometConfig(home string, cfg Config) (*cmtcfg.Config, error) {
 	c.Mempool.Size = cfg.MempoolSize
 	c.Mempool.CacheSize = 2 * cfg.MempoolSize
 	c.Mempool.MaxTxBytes = tx.MaxSize
+	c.Mempool.MaxTxsBytes = cfg.MempoolBytes
 	c.TxIndex.Indexer = "null" // the store indexes transactions
 	c.Storage.DiscardABCIResponses = true
 	c.StateSync.Enable = false

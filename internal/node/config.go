@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/tx"
 	"github.com/agora-ledger/agora/internal/witness"
 )
 
@@ -29,6 +30,12 @@ type Config struct {
 	// MempoolSize bounds the transactions waiting for a block; beyond it
 	// submissions are refused with code "busy". Default 100000.
 	MempoolSize int `json:"mempool_size,omitempty"`
+	// MempoolBytes bounds the summed size of the transactions waiting for
+	// a block, so that a mempool of large transactions cannot exhaust the
+	// node's memory; beyond it submissions are refused with code "busy".
+	// At least 65536 (one transaction of the largest size). Default
+	// 134217728 (128 MiB).
+	MempoolBytes int `json:"mempool_bytes,omitempty"`
 	// MaxRequestBytes bounds an HTTP request body. Default 8388608 (8 MiB).
 	MaxRequestBytes int64 `json:"max_request_bytes,omitempty"`
 	// RequestTimeout bounds an HTTP request, including a wait for commit.
@@ -99,6 +106,9 @@ func (c Config) WithDefaults() Config {
 	if c.MempoolSize == 0 {
 		c.MempoolSize = 100000
 	}
+	if c.MempoolBytes == 0 {
+		c.MempoolBytes = 128 << 20
+	}
 	if c.MaxRequestBytes == 0 {
 		c.MaxRequestBytes = 8 << 20
 	}
@@ -120,6 +130,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: empty_block_interval must not be negative")
 	case c.MempoolSize < 1:
 		return fmt.Errorf("config: mempool_size must be positive")
+	case c.MempoolBytes < tx.MaxSize:
+		return fmt.Errorf("config: mempool_bytes must be at least %d", tx.MaxSize)
 	case c.MaxRequestBytes < 64<<10:
 		return fmt.Errorf("config: max_request_bytes must be at least 65536")
 	case c.RequestTimeout < Duration(time.Second):

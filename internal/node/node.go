@@ -71,6 +71,7 @@ type Node struct {
 	head    ledger.Header
 	params  ledger.Params
 	pool    []*ledger.Checked
+	bytes   int // the summed envelope sizes of pool
 	inPool  map[tx.ID]bool
 	pending map[string]uint64 // address -> next sequence counting the pool
 	// block holds the checked transactions of the block being applied,
@@ -257,6 +258,9 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	if len(n.pool) >= n.cfg.MempoolSize {
 		return c.ID, fmt.Errorf("%w: mempool holds %d transactions", ErrBusy, len(n.pool))
 	}
+	if n.bytes+len(raw) > n.cfg.MempoolBytes {
+		return c.ID, fmt.Errorf("%w: mempool holds %d bytes of transactions", ErrBusy, n.bytes)
+	}
 	if n.head.Height != head.Height {
 		if committed, err = n.committedSequences(c.Tx.Signers); err != nil {
 			return c.ID, err
@@ -275,6 +279,7 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 		n.pending[s.Key.Address()] = s.Sequence + 1
 	}
 	n.pool = append(n.pool, c)
+	n.bytes += len(raw)
 	n.inPool[c.ID] = true
 	delete(n.dropped, c.ID) // admitted again after an earlier drop
 	n.m.mempool.Set(float64(len(n.pool)))
@@ -498,6 +503,7 @@ func (n *Node) produce() error {
 	}
 	batch := n.pool[:k]
 	n.pool = n.pool[k:]
+	n.bytes -= int(size)
 	head := n.head
 	n.mu.Unlock()
 
@@ -581,6 +587,7 @@ func (n *Node) produce() error {
 func (n *Node) recheck() error {
 	n.pending = map[string]uint64{}
 	keep := n.pool[:0]
+	n.bytes = 0
 	for _, c := range n.pool {
 		var bad error
 		for _, s := range c.Tx.Signers {
@@ -601,6 +608,7 @@ func (n *Node) recheck() error {
 			n.pending[s.Key.Address()] = s.Sequence + 1
 		}
 		keep = append(keep, c)
+		n.bytes += len(c.Raw)
 	}
 	n.pool = keep
 	return nil

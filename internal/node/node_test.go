@@ -624,3 +624,31 @@ func TestBlockTimes(t *testing.T) {
 		t.Errorf("block 3 time %d with the clock going back, want %d", h3.Time, h1.Time+2)
 	}
 }
+
+// TestMempoolBytes fills a mempool bounded in bytes: submissions beyond
+// mempool_bytes are refused with "busy" whatever their count, and the
+// bytes a block takes out are free again.
+func TestMempoolBytes(t *testing.T) {
+	e := newEnv(t, Config{MempoolBytes: tx.MaxSize}, nil)
+	alice := key(t, "alice")
+	held, seq := 0, uint64(0)
+	for ; ; seq++ {
+		raw := anchor(t, alice, seq, fmt.Sprint("doc ", seq))
+		_, err := e.n.Submit(raw)
+		if err != nil {
+			if !errors.Is(err, ErrBusy) {
+				t.Fatalf("Submit() = %v, want ErrBusy", err)
+			}
+			if held+len(raw) <= tx.MaxSize {
+				t.Fatalf("refused at %d bytes held, with room for %d more", held, len(raw))
+			}
+			break
+		}
+		held += len(raw)
+	}
+	if held > tx.MaxSize || e.n.MempoolSize() != int(seq) {
+		t.Fatalf("mempool holds %d transactions of %d bytes, bound %d", e.n.MempoolSize(), held, tx.MaxSize)
+	}
+	e.produce()
+	e.submit(anchor(t, alice, seq, fmt.Sprint("doc ", seq)))
+}
