@@ -349,6 +349,13 @@ func (a *App) admit(raw []byte) (tx.ID, error) {
 	if err != nil {
 		return tx.ID{}, err
 	}
+	params, err := ledger.GetParams(a.store)
+	if err != nil {
+		return c.ID, err
+	}
+	if err := params.CheckSize(raw); err != nil {
+		return c.ID, err
+	}
 	head := a.Head()
 	if err := ledger.CheckExpiry(c.Tx, a.nextBlock(head)); err != nil {
 		return c.ID, err

@@ -274,7 +274,11 @@ func describeValue(key string, v []byte) string {
 	case key == "ledger/params":
 		var p ledger.Params
 		if tx.Unmarshal(v, &p) == nil {
-			return fmt.Sprintf("params max_block_txs=%d max_block_bytes=%d", p.MaxBlockTxs, p.MaxBlockBytes)
+			s := fmt.Sprintf("params max_block_txs=%d max_block_bytes=%d", p.MaxBlockTxs, p.MaxBlockBytes)
+			if p.MaxTxBytes != 0 {
+				s += fmt.Sprintf(" max_tx_bytes=%d", p.MaxTxBytes)
+			}
+			return s
 		}
 	case strings.HasPrefix(key, "ledger/acct/"):
 		var a ledger.Account

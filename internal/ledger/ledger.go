@@ -5,7 +5,8 @@
 //
 // A driver (the embedded node, or the CometBFT adapter) hands Apply the
 // state before a block, the block's height and time, and its transactions.
-// For each transaction Apply checks, in order: the envelope decodes and
+// For each transaction Apply checks, in order: its size against the
+// governed max_tx_bytes (Params.CheckSize), the envelope decodes and
 // validates (package tx), the chain id, that a module decodes the body,
 // the signatures, the expiry against the block, and the signers' sequence
 // numbers. A transaction that fails any of these checks is not part of a
@@ -54,6 +55,31 @@ type Params struct {
 	MaxBlockTxs uint64 `cbor:"1,keyasint" json:"max_block_txs"`
 	// MaxBlockBytes bounds the summed size of a block's transactions.
 	MaxBlockBytes uint64 `cbor:"2,keyasint" json:"max_block_bytes"`
+	// MaxTxBytes, if not zero, bounds one transaction's envelope below the
+	// protocol's tx.MaxSize; zero leaves tx.MaxSize the bound. Admission
+	// refuses a larger transaction and a block holding one is invalid.
+	MaxTxBytes uint64 `cbor:"3,keyasint,omitempty" json:"max_tx_bytes,omitempty"`
+}
+
+// minTxBytes is the least MaxTxBytes governance may set: room for a
+// transaction with every signer of the largest keys and signatures.
+const minTxBytes = 4096
+
+// TxBytes returns the largest envelope the parameters admit.
+func (p Params) TxBytes() uint64 {
+	if p.MaxTxBytes == 0 {
+		return tx.MaxSize
+	}
+	return p.MaxTxBytes
+}
+
+// CheckSize refuses an envelope larger than the parameters admit, with an
+// error wrapping tx.ErrTooLarge. Admission and inclusion share it.
+func (p Params) CheckSize(raw []byte) error {
+	if uint64(len(raw)) > p.TxBytes() {
+		return fmt.Errorf("%w: transaction is %d bytes, the ledger parameters admit at most %d (max_tx_bytes)", tx.ErrTooLarge, len(raw), p.TxBytes())
+	}
+	return nil
 }
 
 // DefaultParams are the parameters a genesis gets when it names none.
@@ -65,6 +91,9 @@ func DefaultParams() Params {
 func (p Params) Validate() error {
 	if p.MaxBlockTxs == 0 || p.MaxBlockBytes < tx.MaxSize {
 		return fmt.Errorf("%w: params: max_block_txs must be positive and max_block_bytes at least %d", ErrInvalid, tx.MaxSize)
+	}
+	if p.MaxTxBytes != 0 && (p.MaxTxBytes < minTxBytes || p.MaxTxBytes > tx.MaxSize) {
+		return fmt.Errorf("%w: params: max_tx_bytes must be 0 (the protocol's %d) or from %d to %d", ErrInvalid, tx.MaxSize, minTxBytes, tx.MaxSize)
 	}
 	return nil
 }
@@ -288,7 +317,12 @@ func (e *Executor) Apply(r Reader, prev *Header, b Block, txs [][]byte, propose 
 			out.Dropped = append(out.Dropped, Dropped{Raw: raw, Err: fmt.Errorf("%w: block full", ErrInvalid)})
 			continue
 		}
-		id, res, err := e.applyTx(blk, b, raw)
+		err := params.CheckSize(raw)
+		var id tx.ID
+		var res Result
+		if err == nil {
+			id, res, err = e.applyTx(blk, b, raw)
+		}
 		if errors.Is(err, ErrStorage) {
 			return nil, err
 		}

@@ -402,6 +402,7 @@ func TestParseGenesis(t *testing.T) {
 		{name: "no genesis time", in: `{"chain_id":"agora-test","params":{"max_block_txs":1,"max_block_bytes":65536}}`, text: "genesis_time is required"},
 		{name: "bad params", in: `{"chain_id":"agora-test","genesis_time":"2025-01-01T00:00:00Z","params":{"max_block_txs":0,"max_block_bytes":65536}}`, text: "max_block_txs"},
 		{name: "bad key text", in: `{"chain_id":"agora-test","genesis_time":"2025-01-01T00:00:00Z","params":{"max_block_txs":1,"max_block_bytes":65536},"accounts":[{"label":"x","key":"ed25519:AA"}]}`, text: "ed25519 key"},
+		{name: "max_tx_bytes too small", in: `{"chain_id":"agora-test","genesis_time":"2025-01-01T00:00:00Z","params":{"max_block_txs":1,"max_block_bytes":65536,"max_tx_bytes":100}}`, text: "max_tx_bytes"},
 		{name: "not JSON", in: "chain_id = 1", text: "genesis"},
 	}
 	for _, tt := range tests {

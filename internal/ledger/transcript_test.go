@@ -32,7 +32,7 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 // Commands:
 //
 //	genesis [accounts=alice,bob,carol:p256] [notary=open|allowlist] [allow=alice,...]
-//	        [max_block_txs=N] [max_block_bytes=N] [time=RFC3339]
+//	        [max_block_txs=N] [max_block_bytes=N] [max_tx_bytes=N] [time=RFC3339]
 //	    starts a ledger from a genesis naming those accounts, and prints its state.
 //	tx SIGNERS MODULE TYPE [seq=N,...] [expiry_height=N] [expiry_time=RFC3339]
 //	        [chain=ID] [sig=corrupt|NAME] [label=L] [fields...]
@@ -306,6 +306,7 @@ func (h *transcript) genesis(a *cmdArgs) []string {
 	}
 	g.Params.MaxBlockTxs = a.uint("max_block_txs", g.Params.MaxBlockTxs)
 	g.Params.MaxBlockBytes = a.uint("max_block_bytes", g.Params.MaxBlockBytes)
+	g.Params.MaxTxBytes = a.uint("max_tx_bytes", g.Params.MaxTxBytes)
 	for _, spec := range a.list("accounts") {
 		name, k := h.key(spec)
 		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Label: name, Key: k.Public()})

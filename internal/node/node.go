@@ -231,7 +231,12 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 		}
 		return c.ID, err
 	}
-	head := n.Head()
+	n.mu.Lock()
+	head, params := n.head, n.params
+	n.mu.Unlock()
+	if err := params.CheckSize(raw); err != nil {
+		return c.ID, err
+	}
 	if err := ledger.CheckExpiry(c.Tx, n.nextBlock(head)); err != nil {
 		return c.ID, err
 	}

@@ -250,6 +250,7 @@ func TestSubmitRefusals(t *testing.T) {
 	tests := []struct {
 		name    string
 		cfg     Config
+		params  *ledger.Params
 		setup   func(e *env) []byte // returns the transaction to submit
 		wantErr error
 		code    string
@@ -304,10 +305,14 @@ func TestSubmitRefusals(t *testing.T) {
 			e.submit(anchor(t, alice, 0, "x"))
 			return anchor(t, bob, 0, "y")
 		}, wantErr: ErrBusy, code: "busy"},
+		{name: "over max_tx_bytes", params: &ledger.Params{MaxBlockTxs: 100, MaxBlockBytes: 1 << 20, MaxTxBytes: 4096},
+			setup: func(*env) []byte {
+				return blobTx(t, alice, 0, "big", 5000)
+			}, wantErr: tx.ErrTooLarge, code: "too_large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, tt.cfg, nil)
+			e := newEnv(t, tt.cfg, tt.params)
 			raw := tt.setup(e)
 			before := e.n.MempoolSize()
 			_, err := e.n.Submit(raw)
