@@ -338,6 +338,10 @@ func (v *Validator) Validate() error {
 	if len(v.PubKey) != 32 {
 		return fmt.Errorf("%w: validator key is %d bytes, want a 32-byte Ed25519 key", ErrInvalid, len(v.PubKey))
 	}
+	if err := (tx.PublicKey{Alg: tx.Ed25519, Key: v.PubKey}).Check(); err != nil {
+		// A small-order consensus key would let anyone sign its votes.
+		return fmt.Errorf("%w: validator key: %v", ErrInvalid, err)
+	}
 	if v.Name == "" || len(v.Name) > 64 || strings.ContainsFunc(v.Name, unicode.IsControl) {
 		return fmt.Errorf("%w: validator name must be 1 to 64 printable characters", ErrInvalid)
 	}

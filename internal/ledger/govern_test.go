@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -119,7 +120,7 @@ func TestEnact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	valKey := bytes.Repeat([]byte{7}, 32)
+	valKey := validatorKey(t, "org0")
 	addVal, err := acts.FromJSON("ledger.set_validator", []byte(`{"name":"org0","pub_key":"`+b64(valKey)+`","power":10}`))
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +263,7 @@ func TestEnact(t *testing.T) {
 func TestGenesisValidators(t *testing.T) {
 	e := newExecutor(t)
 	g := testGenesis(t)
-	g.Validators = []ledger.Validator{{Name: "org0", PubKey: bytes.Repeat([]byte{1}, 32), Power: 1}}
+	g.Validators = []ledger.Validator{{Name: "org0", PubKey: validatorKey(t, "org0"), Power: 1}}
 	gen, err := e.InitGenesis(g)
 	if err != nil {
 		t.Fatal(err)
@@ -282,9 +283,10 @@ func TestGenesisValidators(t *testing.T) {
 		want string
 	}{
 		{name: "short key", v: ledger.Validator{Name: "x", PubKey: []byte{1}, Power: 1}, want: "32-byte"},
-		{name: "no power", v: ledger.Validator{Name: "x", PubKey: bytes.Repeat([]byte{1}, 32)}, want: "no power"},
-		{name: "no name", v: ledger.Validator{PubKey: bytes.Repeat([]byte{1}, 32), Power: 1}, want: "name"},
-		{name: "bad note key", v: ledger.Validator{Name: "x", PubKey: bytes.Repeat([]byte{1}, 32), Power: 1, NoteKey: "nope"}, want: "note key"},
+		{name: "no power", v: ledger.Validator{Name: "x", PubKey: validatorKey(t, "org0")}, want: "no power"},
+		{name: "no name", v: ledger.Validator{PubKey: validatorKey(t, "org0"), Power: 1}, want: "name"},
+		{name: "small-order key", v: ledger.Validator{Name: "x", PubKey: make([]byte, 32), Power: 1}, want: "small order"},
+		{name: "bad note key", v: ledger.Validator{Name: "x", PubKey: validatorKey(t, "org0"), Power: 1, NoteKey: "nope"}, want: "note key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := testGenesis(t)
@@ -294,6 +296,17 @@ func TestGenesisValidators(t *testing.T) {
 			}
 		})
 	}
+}
+
+// validatorKey is a deterministic Ed25519 consensus key named name.
+func validatorKey(t *testing.T, name string) []byte {
+	t.Helper()
+	seed := sha256.Sum256([]byte("agora ledger test validator " + name))
+	k, err := tx.NewPrivateKey(tx.Ed25519, seed[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Public().Key
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
