@@ -75,3 +75,15 @@ func TestWitnessesNeedCheckpoints(t *testing.T) {
 		t.Fatal("a node with witnesses and no checkpoint signer started")
 	}
 }
+
+func TestConfigMempoolBytes(t *testing.T) {
+	if c := (Config{}).WithDefaults(); c.MempoolBytes != 128<<20 {
+		t.Errorf("mempool_bytes default %d, want %d", c.MempoolBytes, 128<<20)
+	}
+	for _, tt := range []struct{ name, json, want string }{
+		{"one transaction", `{"mempool_bytes": 65536}`, ""},
+		{"below one transaction", `{"mempool_bytes": 65535}`, "mempool_bytes"},
+	} {
+		t.Run(tt.name, func(t *testing.T) { checkConfig(t, tt.json, tt.want) })
+	}
+}
