@@ -239,8 +239,8 @@ func TestDamagedTable(t *testing.T) {
 	if readErr == nil {
 		_, readErr = st.Block(40)
 	}
-	if !errors.Is(readErr, store.ErrCorrupt) || !strings.Contains(readErr.Error(), "restore the home's data directory") {
-		t.Fatalf("read of a damaged table: %v, want ErrCorrupt with the way to recover", readErr)
+	if !errors.Is(readErr, store.ErrCorrupt) || !strings.Contains(readErr.Error(), "restore the home's data directory") || strings.Count(readErr.Error(), "\n") != 1 {
+		t.Fatalf("read of a damaged table: %v, want ErrCorrupt, one line of reason and the way to recover", readErr)
 	}
 	if err := st.Commit(stateOutcome(41, set("a", "41")), nil); !errors.Is(err, store.ErrCorrupt) {
 		t.Fatalf("commit on a damaged store: %v, want ErrCorrupt", err)

@@ -57,6 +57,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -109,7 +110,14 @@ func corrupted(err error) error {
 	if err == nil || !pebble.IsCorruptionError(err) || errors.Is(err, ErrCorrupt) {
 		return err
 	}
-	return fmt.Errorf("%w (%v)\nhint: %s", ErrCorrupt, err, Recovery)
+	return fmt.Errorf("%w (%s)\nhint: %s", ErrCorrupt, firstLine(err), Recovery)
+}
+
+// firstLine is the first line of err's text: Pebble's corruption errors
+// go on with lines of detail.
+func firstLine(err error) string {
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return line
 }
 
 // fatal is a fatal Pebble error, which pebbleLogger raises as a panic (as
@@ -172,7 +180,7 @@ func OpenFS(dir string, fs vfs.FS, log *slog.Logger) (*Store, error) {
 	// with Pebble's corruption error, which corrupted names.
 	opts.EventListener = &pebble.EventListener{DataCorruption: func(info pebble.DataCorruptionInfo) {
 		log.Error("pebble: on-disk corruption", "file", info.Path, "err", info.Details)
-		st.fail(fmt.Errorf("%w (%s: %v)\nhint: %s", ErrCorrupt, info.Path, info.Details, Recovery))
+		st.fail(fmt.Errorf("%w (%s: %s)\nhint: %s", ErrCorrupt, info.Path, firstLine(info.Details), Recovery))
 	}}
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
