@@ -29,6 +29,19 @@ func blocks(t *testing.T, dir, record string, n uint64) {
 	}
 }
 
+// flip flips a bit of the byte at 1/part of the file at path.
+func flip(t *testing.T, path string, part int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/part] ^= 0x40
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // walFiles returns the store's write-ahead log files.
 func walFiles(t *testing.T, dir string) []string {
 	t.Helper()
@@ -52,14 +65,7 @@ func TestDamagedLog(t *testing.T) {
 		{name: "intact", damage: func(*testing.T, string) {}},
 		{name: "flipped byte", want: "the store's head is block", damage: func(t *testing.T, dir string) {
 			for _, p := range walFiles(t, dir) {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b[len(b)/2] ^= 0x40
-				if err := os.WriteFile(p, b, 0o600); err != nil {
-					t.Fatal(err)
-				}
+				flip(t, p, 2)
 			}
 		}},
 		{name: "truncated", want: "the store's head is block", damage: func(t *testing.T, dir string) {
@@ -212,14 +218,7 @@ func TestDamagedTable(t *testing.T) {
 		t.Fatalf("no table in %s (%v)", dir, err)
 	}
 	for _, p := range tables {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b[len(b)/4] ^= 0x40
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		flip(t, p, 4)
 	}
 	st, err = store.Open(dir, discard())
 	if err != nil {
