@@ -245,3 +245,34 @@ func TestDamagedTable(t *testing.T) {
 		t.Fatalf("commit on a damaged store: %v, want ErrCorrupt", err)
 	}
 }
+
+// TestStoreAheadOfRecord: a crash between a block's batch and its record
+// leaves the store a block ahead of the record, which is no loss: the
+// store is accepted, the record moves up to its head, and the block reads
+// (reads of a block wait for the record to hold it).
+func TestStoreAheadOfRecord(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	record := filepath.Join(t.TempDir(), "signed-head")
+	blocks(t, dir, record, 3)
+	st := open(t, dir) // no record kept: block 4's batch, and no record of it
+	if err := st.Commit(stateOutcome(4, set("a", "4")), []byte("checkpoint\n")); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st = open(t, dir)
+	defer st.Close()
+	if err := st.KeepSignedHead(record); err != nil {
+		t.Fatal(err)
+	}
+	if h, ok, err := store.ReadSignedHead(record); err != nil || !ok || h.Height != 4 {
+		t.Fatalf("record after the start: %+v %v %v, want block 4", h, ok, err)
+	}
+	if _, err := st.Block(4); err != nil {
+		t.Fatal(err)
+	}
+	snap := st.Snapshot()
+	defer snap.Close()
+	if h, err := snap.Head(); err != nil || h != 4 {
+		t.Fatalf("snapshot head %d %v, want 4", h, err)
+	}
+}

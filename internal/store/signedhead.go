@@ -131,12 +131,13 @@ func (r *headRecord) advance(h SignedHead) error {
 
 // KeepSignedHead makes the store keep its signed head in the record at
 // path (created if missing), a file apart from the store's directory. It
-// first checks the store against the record (see CheckSignedHead). From
-// then on each Init, Commit and CommitCosigned writes the block's height and hash into the record, synced,
-// after the block's batch and before a Snapshot shows the block as the
-// head: so no snapshot, and nothing read from one, is ahead of the
-// record, and after a crash the record is never ahead of the store.
-// Call it once, before the first commit.
+// first checks the store against the record (see CheckSignedHead), and
+// moves the record up to the store's head. From then on each Init,
+// Commit and CommitCosigned writes the block's height and hash into the
+// record, synced, after the block's batch and before the block shows: a
+// Snapshot's head, a Block and a FindTx wait for it. So nothing read from
+// the store is ahead of the record, and after a crash the record is never
+// ahead of the store. Call it once, before the first commit.
 func (s *Store) KeepSignedHead(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -159,11 +160,14 @@ func (s *Store) KeepSignedHead(path string) error {
 			f.Close()
 			return err
 		}
-	} else if h, ok, err := s.Head(); err != nil {
+	}
+	// The record catches up with the store: a home from before the
+	// record starts it at the store's head, and a crash between a
+	// block's batch and its record left the store one block ahead.
+	if h, ok, err := s.Head(); err != nil {
 		f.Close()
 		return err
-	} else if ok {
-		// A home from before the record: it starts at the store's head.
+	} else if ok && (!r.ok || h > r.head.Height) {
 		hdr, err := s.Header(h)
 		if err != nil {
 			f.Close()

@@ -513,6 +513,9 @@ func (s *Store) Block(h uint64) (*ledger.Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.waitSigned(h); err != nil {
+		return nil, err
+	}
 	var br blockRecord
 	if err := tx.UnmarshalStored(v, &br); err != nil {
 		return nil, fmt.Errorf("store: block %d: %w", h, err)
@@ -570,7 +573,7 @@ func (s *Store) FindTx(id tx.ID) (TxLocation, error) {
 	loc.Height = binary.BigEndian.Uint64(v)
 	loc.Index = int(binary.BigEndian.Uint32(v[8:]))
 	loc.Leaf = binary.BigEndian.Uint64(v[12:])
-	return loc, nil
+	return loc, s.waitSigned(loc.Height)
 }
 
 // CountTxs counts the transaction index's entries, for fsck.
