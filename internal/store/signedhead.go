@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/agora-ledger/agora/internal/ledger"
 )
@@ -98,24 +99,26 @@ func newestSlot(b []byte) (h SignedHead, ok bool, slot int) {
 	return h, ok, slot
 }
 
-// headRecord is an open signed-head record.
+// headRecord is an open signed-head record. One writer at a time calls
+// advance (the store's one committer); any number wait.
 type headRecord struct {
 	path string
 	f    *os.File
+	slot int // the slot holding the head; the writer's own
+	// held is one more than the head's height (0: no head), for waiters
+	// to check without the lock.
+	held atomic.Uint64
 	mu   sync.Mutex
-	cond *sync.Cond // broadcast when head moves or the store fails
+	cond *sync.Cond // broadcast when the head moves or the store fails
 	head SignedHead
 	ok   bool
-	slot int // the slot holding head
 }
 
 // advance writes h into the slot not holding the current head and syncs
-// it.
+// it; waiters are held up only after the sync, to see the new head.
 func (r *headRecord) advance(h SignedHead) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	slot := 0
-	if r.ok {
+	if r.held.Load() > 0 {
 		slot = 1 - r.slot
 	}
 	if _, err := r.f.WriteAt(encodeSlot(h), int64(slot*slotSize)); err != nil {
@@ -124,7 +127,11 @@ func (r *headRecord) advance(h SignedHead) error {
 	if err := r.f.Sync(); err != nil {
 		return fmt.Errorf("record signed head %d: %w", h.Height, err)
 	}
-	r.head, r.ok, r.slot = h, true, slot
+	r.slot = slot
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.head, r.ok = h, true
+	r.held.Store(h.Height + 1)
 	r.cond.Broadcast()
 	return nil
 }
@@ -151,6 +158,9 @@ func (s *Store) KeepSignedHead(path string) error {
 	r := &headRecord{path: path, f: f}
 	r.cond = sync.NewCond(&r.mu)
 	r.head, r.ok, r.slot = newestSlot(b)
+	if r.ok {
+		r.held.Store(r.head.Height + 1)
+	}
 	if !r.ok && len(b) > 0 {
 		f.Close()
 		return fmt.Errorf("the signed-head record %s is damaged (%d bytes, no valid slot)", path, len(b))
@@ -223,7 +233,7 @@ func (s *Store) recordSigned(hdr *ledger.Header) error {
 // store keeps one, or the store fails.
 func (s *Store) waitSigned(h uint64) error {
 	r := s.signed
-	if r == nil {
+	if r == nil || r.held.Load() > h {
 		return nil
 	}
 	r.mu.Lock()
