@@ -61,6 +61,10 @@ type home string
 func (h home) config() string  { return filepath.Join(string(h), "config.json") }
 func (h home) genesis() string { return filepath.Join(string(h), "genesis.json") }
 func (h home) data() string    { return filepath.Join(string(h), "data") }
+
+// signedHead is the embedded node's signed-head record, kept apart from
+// the store in data (store.KeepSignedHead).
+func (h home) signedHead() string { return filepath.Join(string(h), "signed-head") }
 func (h home) keys() *keystore.Store {
 	return keystore.Open(filepath.Join(string(h), "keys"))
 }
@@ -214,8 +218,11 @@ func checkpointer(h home, chainID, pass string) (*node.Checkpointer, string, err
 
 // openLedger opens the home's store, initialising it from the genesis on
 // first use (with a checkpoint signed by cp), and returns it with its
-// executor.
-func openLedger(h home, log *slog.Logger, cp *node.Checkpointer) (*store.Store, *ledger.Executor, *ledger.Genesis, []byte, error) {
+// executor. With keepHead (an embedded node, which publishes what it
+// signs as soon as it is stored), the store keeps its signed head in the
+// home's record, and a store that lost blocks the node signed is refused
+// before anything is written to it.
+func openLedger(h home, log *slog.Logger, cp *node.Checkpointer, keepHead bool) (*store.Store, *ledger.Executor, *ledger.Genesis, []byte, error) {
 	g, gh, err := readGenesis(h)
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -227,7 +234,7 @@ func openLedger(h home, log *slog.Logger, cp *node.Checkpointer) (*store.Store, 
 	st, err := store.Open(h.data(), log)
 	if err != nil {
 		// Pebble's lock file refuses a second opener with EAGAIN.
-		if errors.Is(err, syscall.EAGAIN) || strings.Contains(err.Error(), "lock") {
+		if !errors.Is(err, store.ErrCorrupt) && (errors.Is(err, syscall.EAGAIN) || strings.Contains(err.Error(), "lock")) {
 			err = fmt.Errorf("%w\nhint: another agora process is using %s; stop it first", err, h.data())
 		}
 		return nil, nil, nil, nil, err
@@ -239,6 +246,12 @@ func openLedger(h home, log *slog.Logger, cp *node.Checkpointer) (*store.Store, 
 	if err != nil {
 		st.Close()
 		return nil, nil, nil, nil, err
+	}
+	if keepHead {
+		if err := st.KeepSignedHead(h.signedHead()); err != nil {
+			st.Close()
+			return nil, nil, nil, nil, fmt.Errorf("%s: %w", h.data(), err)
+		}
 	}
 	if !ok {
 		if _, err := node.Init(st, exec, g, gh, cp); err != nil {
@@ -323,7 +336,7 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, p
 	if err != nil {
 		return nil, err
 	}
-	st, exec, g, gh, err := openLedger(h, log, cp)
+	st, exec, g, gh, err := openLedger(h, log, cp, !isNetwork)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/store"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -158,7 +159,9 @@ func runStart(args []string, stdout, stderr io.Writer) error {
 const fsckUsage = `
 Usage: agora fsck [--home DIR]
 
-Checks a stopped node's store: replays every block from the genesis and
+Checks a stopped node's store: that it holds the newest block the node
+signed (DIR/signed-head: a store a damaged disk took back to an earlier
+block would fork the log), then replays every block from the genesis and
 checks each stored header, the transaction index, and that the stored
 state is exactly the replayed state. Exits 0 only if all holds.
 
@@ -175,11 +178,20 @@ func runFsck(args []string, stdout, stderr io.Writer) error {
 	}
 	h := home(*homeDir)
 	log := newLogger(stderr, "warn")
-	st, exec, g, _, err := openLedger(h, log, nil)
+	st, exec, g, _, err := openLedger(h, log, nil, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	signed, hasSigned, err := store.ReadSignedHead(h.signedHead())
+	if err != nil {
+		return err
+	}
+	if hasSigned {
+		if err := st.CheckSignedHead(h.signedHead(), signed); err != nil {
+			return fmt.Errorf("%s: %w", h.data(), err)
+		}
+	}
 	last := time.Now()
 	var verifier note.Verifier
 	if vkey, err := logVerifier(h, g.ChainID); err == nil {
@@ -201,5 +213,8 @@ func runFsck(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "ok: %d blocks, %d transactions, %d state keys; app hash %x at height %d\n",
 		rep.Blocks, rep.Txs, rep.StateKeys, rep.AppHash, rep.Head)
+	if hasSigned {
+		fmt.Fprintf(stdout, "the store holds the node's signed head, block %d (%s)\n", signed.Height, h.signedHead())
+	}
 	return nil
 }

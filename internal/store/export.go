@@ -42,7 +42,7 @@ func (s *Snapshot) Export(fn func(key, value []byte) error) error {
 			return err
 		}
 	}
-	return errors.Join(it.Error(), it.Close())
+	return corrupted(errors.Join(it.Error(), it.Close()))
 }
 
 // Import is a restore in progress of the pairs another store exported

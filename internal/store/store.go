@@ -13,6 +13,18 @@
 // Witness cosignatures arrive after their block is committed; each
 // AddCosignatures is a small synced batch of its own.
 //
+// # Damage
+//
+// Pebble replays its write-ahead log up to the first record that fails
+// its checksum and treats the rest as a torn tail: a flipped or lost byte
+// in the log silently takes the store back to an earlier block, and
+// nothing inside the store can tell. So a node that signs checkpoints
+// keeps its signed head in a record apart from the store
+// (KeepSignedHead), written after each block's batch and before any
+// snapshot shows the block, and refuses a store behind it (ErrLost). A
+// table that fails its checksum stops the store (ErrCorrupt) instead of
+// Pebble's default, a fatal error.
+//
 // # Layout
 //
 //	"s" state-key        -> value (the ledger's key-value state)
@@ -45,6 +57,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -81,6 +94,32 @@ var ErrFormat = errors.New("store format")
 // which reopens the store at that block; 'agora fsck' checks it.
 var ErrFailed = errors.New("the store stopped: the disk refused a write")
 
+// ErrCorrupt means the store's files are damaged: a table or a closed
+// write-ahead log fails its checksum. The store stops as for ErrFailed,
+// and its reads of the damaged part fail; the node must not run on it.
+// Restore the home's data directory from an intact copy (see Recovery).
+var ErrCorrupt = errors.New("the store is damaged")
+
+// Recovery is what to do about ErrLost and ErrCorrupt, for the messages
+// that report them.
+const Recovery = "the node must not go on from this store: restore the home's data directory from a copy that holds the node's signed head (a backup taken at or after it, or another replica's), and check it with 'agora fsck'; a network node can instead join again from its peers in a new home ('agora node state-sync'). Do not delete the signed-head record to start anyway: the node would sign other blocks at heights it has signed, forking its log"
+
+// corrupted turns Pebble's corruption errors into ErrCorrupt, with
+// Recovery; other errors pass unchanged.
+func corrupted(err error) error {
+	if err == nil || !pebble.IsCorruptionError(err) || errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	return fmt.Errorf("%w (%s)\nhint: %s", ErrCorrupt, firstLine(err), Recovery)
+}
+
+// firstLine is the first line of err's text: Pebble's corruption errors
+// go on with lines of detail.
+func firstLine(err error) string {
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return line
+}
+
 // fatal is a fatal Pebble error, which pebbleLogger raises as a panic (as
 // Pebble requires) and the store's writes recover as ErrFailed.
 type fatal string
@@ -102,6 +141,9 @@ type Store struct {
 	// cosigned is one more than the highest height with cosignatures
 	// (0: none), so that reads for later heights need not look.
 	cosigned atomic.Uint64
+	// signed is the signed-head record, if the store keeps one
+	// (KeepSignedHead).
+	signed *headRecord
 }
 
 // recentBlock is a committed block's header and signed checkpoint.
@@ -132,14 +174,22 @@ func OpenFS(dir string, fs vfs.FS, log *slog.Logger) (*Store, error) {
 		MemTableSize: 64 << 20,
 		FS:           fs,
 	}
+	st := &Store{}
+	// Pebble's default for a table that fails its checksum is a fatal
+	// error (a panic here); the store stops instead, and the read fails
+	// with Pebble's corruption error, which corrupted names.
+	opts.EventListener = &pebble.EventListener{DataCorruption: func(info pebble.DataCorruptionInfo) {
+		log.Error("pebble: on-disk corruption", "file", info.Path, "err", info.Details)
+		st.fail(fmt.Errorf("%w (%s: %s)\nhint: %s", ErrCorrupt, info.Path, firstLine(info.Details), Recovery))
+	}}
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	db, err := pebble.Open(dir, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", dir, err)
+		return nil, fmt.Errorf("open store %s: %w", dir, corrupted(err))
 	}
-	st := &Store{db: db}
+	st.db = db
 	if err := st.loadCosigned(); err != nil {
 		db.Close()
 		return nil, err
@@ -151,6 +201,9 @@ func OpenFS(dir string, fs vfs.FS, log *slog.Logger) (*Store, error) {
 // may be wedged by the failure): Close returns the failure, and the
 // process's exit releases the files.
 func (s *Store) Close() error {
+	if s.signed != nil {
+		s.signed.f.Close()
+	}
 	if err := s.failure(); err != nil {
 		return err
 	}
@@ -183,12 +236,24 @@ func (s *Store) guard(err *error, what string) {
 		cause = string(f)
 	case errors.As(*err, &we):
 		cause = we.error.Error()
+	case errors.Is(*err, ErrCorrupt):
+		s.fail(*err)
+		return
 	default:
 		return // done, or refused before writing anything
 	}
 	e := fmt.Errorf("%w (%s: %s); nothing committed is lost: make the disk writable, restart the node, and 'agora fsck' checks the store", ErrFailed, what, cause)
-	s.failed.CompareAndSwap(nil, &e)
+	s.fail(e)
 	*err = *s.failed.Load()
+}
+
+// fail stops the store with err, unless it stopped already, and wakes the
+// snapshots waiting for the signed-head record.
+func (s *Store) fail(err error) {
+	s.failed.CompareAndSwap(nil, &err)
+	if s.signed != nil {
+		s.signed.wake()
+	}
 }
 
 // writeError is the error of Pebble's write itself, as opposed to a
@@ -419,6 +484,9 @@ func (s *Store) commit(b *pebble.Batch, out *ledger.Outcome, checkpoint []byte) 
 	if err := b.Commit(pebble.Sync); err != nil {
 		return writeError{err}
 	}
+	if err := s.recordSigned(&out.Header); err != nil {
+		return writeError{err}
+	}
 	s.upper.committed(out)
 	if checkpoint != nil {
 		s.recent.Store(&recentBlock{header: out.Header, checkpoint: bytes.Clone(checkpoint)})
@@ -436,13 +504,16 @@ func (s *Store) loadCosigned() error {
 	if it.Last() && len(it.Key()) == 9 {
 		s.cosigned.Store(binary.BigEndian.Uint64(it.Key()[1:]) + 1)
 	}
-	return it.Error()
+	return corrupted(it.Error())
 }
 
 // Block returns the record of the block at height h.
 func (s *Store) Block(h uint64) (*ledger.Record, error) {
 	v, err := need(s.db, blockKey(h), "no block at height %d", h)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.waitSigned(h); err != nil {
 		return nil, err
 	}
 	var br blockRecord
@@ -502,7 +573,7 @@ func (s *Store) FindTx(id tx.ID) (TxLocation, error) {
 	loc.Height = binary.BigEndian.Uint64(v)
 	loc.Index = int(binary.BigEndian.Uint32(v[8:]))
 	loc.Leaf = binary.BigEndian.Uint64(v[12:])
-	return loc, nil
+	return loc, s.waitSigned(loc.Height)
 }
 
 // CountTxs counts the transaction index's entries, for fsck.
@@ -678,7 +749,7 @@ func (s *Store) ScanCosignatures(fn func(h uint64, lines []byte) (more bool, err
 			return err
 		}
 	}
-	return errors.Join(it.Error(), it.Close())
+	return corrupted(errors.Join(it.Error(), it.Close()))
 }
 
 // Get implements ledger.Reader on the latest committed state.
@@ -720,7 +791,7 @@ func getFrom(r reader, key []byte) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, corrupted(err)
 	}
 	defer closer.Close()
 	return bytes.Clone(v), true, nil
@@ -799,7 +870,9 @@ func (s *Snapshot) GetNode(path []byte) ([]byte, bool, error) {
 func (s *Snapshot) ReadHashes(ids []compact.NodeID) ([][]byte, error) { return readHashes(s.snap, ids) }
 
 // Head returns the height of the last block committed when the snapshot
-// was taken.
+// was taken. If the store keeps a signed-head record, it waits until the
+// record holds that block (a moment after its batch), so that nothing
+// read from a snapshot is ahead of the record.
 func (s *Snapshot) Head() (uint64, error) {
 	v, ok, err := getFrom(s.snap, headKey)
 	if err != nil {
@@ -808,7 +881,10 @@ func (s *Snapshot) Head() (uint64, error) {
 	if !ok || len(v) != 8 {
 		return 0, fmt.Errorf("store: no head")
 	}
-	return binary.BigEndian.Uint64(v), nil
+	h := binary.BigEndian.Uint64(v)
+	// The block's batch is in; its signed head may still be on its way
+	// to the record (KeepSignedHead).
+	return h, s.st.waitSigned(h)
 }
 
 // Header returns the header of the block at height h. A committed block's
@@ -870,7 +946,7 @@ func iterate(r iterReader, start, end []byte, fn func(k, v []byte) (bool, error)
 			return err
 		}
 	}
-	return errors.Join(it.Error(), it.Close())
+	return corrupted(errors.Join(it.Error(), it.Close()))
 }
 
 // ScanMapNodes calls fn for every stored node of the state map, in path
@@ -906,7 +982,7 @@ func (s *Store) scanRange(lo, hi []byte, fn func(k, v []byte) error) error {
 			return err
 		}
 	}
-	return errors.Join(it.Error(), it.Close())
+	return corrupted(errors.Join(it.Error(), it.Close()))
 }
 
 // ScanState calls fn for every state key and value in order: for fsck.
