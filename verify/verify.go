@@ -33,7 +33,7 @@ import (
 	"github.com/agora-ledger/agora/internal/smt"
 	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/tx"
-	"github.com/agora-ledger/agora/internal/witness"
+	"github.com/agora-ledger/agora/internal/witness/cosig"
 )
 
 // ErrInvalid means a proof, checkpoint or answer does not verify.
@@ -65,7 +65,7 @@ func OpenCheckpoint(signed []byte, p Policy) (*Checkpoint, error) {
 	}
 	var c *tlog.Checkpoint
 	if p.Quorum > 0 {
-		c, err = witness.VerifyCosigned(signed, v, p.Witnesses, p.Quorum)
+		c, err = cosig.VerifyCosigned(signed, v, p.Witnesses, p.Quorum)
 	} else {
 		c, err = tlog.Open(signed, v)
 	}
