@@ -55,10 +55,20 @@ type Policy struct {
 	// them must have cosigned (0: none needed).
 	Witnesses []string
 	Quorum    int
+	// Validators, if set, is the validator set of a network the caller
+	// trusts (its genesis's, or one learned since): a checkpoint must then
+	// be signed by validators holding more than two thirds of its voting
+	// power (NetworkCheckpoint), and LogKey and the witnesses are not
+	// used.
+	Validators []ledger.Validator
 }
 
 // OpenCheckpoint verifies a signed checkpoint under p and returns it.
 func OpenCheckpoint(signed []byte, p Policy) (*Checkpoint, error) {
+	if len(p.Validators) > 0 {
+		c, _, err := NetworkCheckpoint(signed, p.Validators)
+		return c, err
+	}
 	v, err := note.NewVerifier(p.LogKey)
 	if err != nil {
 		return nil, fmt.Errorf("%w: log key: %v", ErrInvalid, err)
