@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/tx"
 )
 
 // A proof alone says only that some keys have some values. An answer is
@@ -155,4 +156,70 @@ func matchPattern(pattern, path []string) (map[string]string, bool) {
 		}
 	}
 	return wild, len(pattern) == len(path)
+}
+
+// TxClaim is what an answer about a committed transaction shows beside
+// its proof (GET /v1/tx/{hash}?proof=1). A zero Hash, an empty string and
+// a nil slice are not shown, and not checked; the position (Height,
+// Index, LeafIndex) always is.
+type TxClaim struct {
+	Hash                  tx.ID
+	Height                uint64
+	Index                 int
+	LeafIndex             uint64
+	ChainID, Module, Type string
+	Body                  []byte
+	Signers               []tx.Signer
+}
+
+// CheckTx checks that claim shows what the log entry e, proven at leaf,
+// and the envelope (nil if the answer has none) say: a field that neither
+// proves, or that differs, is an error.
+func CheckTx(e *ledger.LogEntry, leaf uint64, envelope []byte, claim TxClaim) error {
+	bad := func(field string, shown, proven any) error {
+		return fmt.Errorf("%w: the answer shows %s %v, the proof %v", ErrInvalid, field, shown, proven)
+	}
+	switch {
+	case claim.Hash != (tx.ID{}) && claim.Hash != e.TxID:
+		return bad("hash", claim.Hash, e.TxID)
+	case claim.Height != e.Height:
+		return bad("height", claim.Height, e.Height)
+	case claim.Index != int(e.Index):
+		return bad("index", claim.Index, e.Index)
+	case claim.LeafIndex != leaf:
+		return bad("leaf index", claim.LeafIndex, leaf)
+	}
+	shows := claim.ChainID != "" || claim.Module != "" || claim.Type != "" || claim.Body != nil || claim.Signers != nil
+	if envelope == nil {
+		if shows {
+			return fmt.Errorf("%w: the answer shows the transaction's content without its envelope, which alone proves it", ErrInvalid)
+		}
+		return nil
+	}
+	_, t, err := tx.Decode(envelope)
+	if err != nil {
+		return fmt.Errorf("%w: envelope: %v", ErrInvalid, err)
+	}
+	switch {
+	case claim.ChainID != "" && claim.ChainID != t.ChainID:
+		return bad("chain", claim.ChainID, t.ChainID)
+	case claim.Module != "" && claim.Module != t.Module:
+		return bad("module", claim.Module, t.Module)
+	case claim.Type != "" && claim.Type != t.Type:
+		return bad("type", claim.Type, t.Type)
+	case claim.Body != nil && !bytes.Equal(claim.Body, t.Body):
+		return bad("body", fmt.Sprintf("%x", claim.Body), fmt.Sprintf("%x", t.Body))
+	}
+	if claim.Signers != nil {
+		if len(claim.Signers) != len(t.Signers) {
+			return bad("signers", len(claim.Signers), len(t.Signers))
+		}
+		for i, s := range claim.Signers {
+			if s.Key.Address() != t.Signers[i].Key.Address() || s.Sequence != t.Signers[i].Sequence {
+				return bad(fmt.Sprintf("signer %d", i+1), fmt.Sprintf("%s (sequence %d)", s.Key.Address(), s.Sequence),
+					fmt.Sprintf("%s (sequence %d)", t.Signers[i].Key.Address(), t.Signers[i].Sequence))
+			}
+		}
+	}
+	return nil
 }

@@ -138,3 +138,60 @@ func TestStateUnderValidators(t *testing.T) {
 		t.Fatalf("a proof signed by 30 of 40: %v", err)
 	}
 }
+
+func TestCheckTx(t *testing.T) {
+	key, err := tx.GenerateKey(tx.Ed25519, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := tx.GenerateKey(tx.Ed25519, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte{0xa0}
+	tt0 := &tx.Tx{Version: tx.Version, ChainID: "c", Module: "notary", Type: "anchor", Body: body,
+		Signers: []tx.Signer{{Key: key.Public(), Sequence: 4}}, ExpiryHeight: 9}
+	s, err := tx.Sign(tt0, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := s.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &ledger.LogEntry{Height: 7, Index: 2, TxID: s.ID()}
+	honest := TxClaim{Hash: s.ID(), Height: 7, Index: 2, LeafIndex: 30, ChainID: "c", Module: "notary", Type: "anchor",
+		Body: body, Signers: []tx.Signer{{Key: key.Public(), Sequence: 4}}}
+	with := func(f func(*TxClaim)) TxClaim { c := honest; f(&c); return c }
+	tests := []struct {
+		name     string
+		envelope []byte
+		claim    TxClaim
+		ok       bool
+	}{
+		{"honest", env, honest, true},
+		{"position only, no envelope", nil, TxClaim{Height: 7, Index: 2, LeafIndex: 30}, true},
+		{"another hash", env, with(func(c *TxClaim) { c.Hash = tx.ID{1} }), false},
+		{"another height", env, with(func(c *TxClaim) { c.Height = 8 }), false},
+		{"another index", env, with(func(c *TxClaim) { c.Index = 1 }), false},
+		{"another leaf", env, with(func(c *TxClaim) { c.LeafIndex = 31 }), false},
+		{"another module", env, with(func(c *TxClaim) { c.Module = "gov" }), false},
+		{"another type", env, with(func(c *TxClaim) { c.Type = "revoke" }), false},
+		{"another chain", env, with(func(c *TxClaim) { c.ChainID = "d" }), false},
+		{"another body", env, with(func(c *TxClaim) { c.Body = []byte{0xa1} }), false},
+		{"another signer", env, with(func(c *TxClaim) { c.Signers = []tx.Signer{{Key: other.Public(), Sequence: 4}} }), false},
+		{"another sequence", env, with(func(c *TxClaim) { c.Signers = []tx.Signer{{Key: key.Public(), Sequence: 5}} }), false},
+		{"content without an envelope", nil, honest, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckTx(e, 30, tt.envelope, tt.claim)
+			if tt.ok != (err == nil) {
+				t.Fatalf("CheckTx = %v, want ok %v", err, tt.ok)
+			}
+			if err != nil && !errors.Is(err, ErrInvalid) {
+				t.Fatalf("%v does not wrap ErrInvalid", err)
+			}
+		})
+	}
+}
