@@ -27,7 +27,7 @@ import (
 func didWatch(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("did watch", didUsage, stderr)
 	nodeURL := nodeFlag(fs)
-	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "the log key to check each answer against (env AGORA_LOG_KEY); without it the node is trusted")
+	tr := trustFlags(fs)
 	interval := fs.Duration("interval", 2*time.Second, "how often to poll")
 	once := fs.Bool("once", false, "print the history once and exit")
 	pos, err := parse(fs, args)
@@ -44,9 +44,9 @@ func didWatch(args []string, stdout, stderr io.Writer) error {
 	if *interval <= 0 {
 		return usageError("--interval must be positive")
 	}
-	var policy *verify.Policy
-	if *logKey != "" {
-		policy = &verify.Policy{LogKey: *logKey}
+	policy, err := tr.policy()
+	if err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
