@@ -26,6 +26,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -45,6 +46,28 @@ type Checkpoint struct {
 	// Height and StateRoot are from the checkpoint's agora/state line.
 	Height    uint64
 	StateRoot []byte
+	// Time is the block's time, from its agora/time line; zero if the
+	// checkpoint has none.
+	Time time.Time
+	// Signed is the signed note it was opened from.
+	Signed []byte
+}
+
+// newCheckpoint reads the state and time lines of c, opened from signed.
+func newCheckpoint(c *tlog.Checkpoint, signed []byte) (*Checkpoint, error) {
+	h, root, err := ledger.StateOf(c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	out := &Checkpoint{Checkpoint: c, Height: h, StateRoot: root, Signed: signed}
+	ms, ok, err := ledger.TimeOf(c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if ok {
+		out.Time = time.UnixMilli(ms).UTC()
+	}
+	return out, nil
 }
 
 // Policy says which checkpoints to trust.
@@ -82,11 +105,7 @@ func OpenCheckpoint(signed []byte, p Policy) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: checkpoint: %v", ErrInvalid, err)
 	}
-	h, root, err := ledger.StateOf(c)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	return &Checkpoint{Checkpoint: c, Height: h, StateRoot: root}, nil
+	return newCheckpoint(c, signed)
 }
 
 // InclusionProof shows that a log entry is in the log a checkpoint
