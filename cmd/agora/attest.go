@@ -87,8 +87,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	policy, err := tr.policy()
-	if err != nil {
+	if _, err := tr.policy(); err != nil {
 		return err
 	}
 	if len(pos) != 1 {
@@ -166,7 +165,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 			return submit("attest", &identity.Attest{Attester: *as, Subject: arg, Claim: *typ, Digest: d})
 		}
 		var atts []identity.Attestation
-		if _, err := moduleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, policy, &atts); err != nil {
+		if _, err := moduleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, tr, &atts); err != nil {
 			return err
 		}
 		for _, a := range atts {
@@ -183,7 +182,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 		return submit("revoke-attestation", &identity.RevokeAttestation{Attester: *as, Subject: arg, Claim: *typ})
 	case "list":
 		var atts []identity.Attestation
-		cp, err := moduleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, policy, &atts)
+		cp, err := moduleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, tr, &atts)
 		if err != nil {
 			return err
 		}
@@ -197,7 +196,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "score":
 		var sc identity.Score
-		cp, err := moduleQuery(ctx, c, identity.Module{}, "score", map[string]string{"did": arg}, policy, &sc)
+		cp, err := moduleQuery(ctx, c, identity.Module{}, "score", map[string]string{"did": arg}, tr, &sc)
 		if err != nil {
 			return err
 		}
@@ -238,7 +237,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		var v identity.VerificationStatus
-		cp, err := moduleQuery(ctx, c, identity.Module{}, "verification", map[string]string{"sha256": hex.EncodeToString(d)}, policy, &v)
+		cp, err := moduleQuery(ctx, c, identity.Module{}, "verification", map[string]string{"sha256": hex.EncodeToString(d)}, tr, &v)
 		if err != nil {
 			return err
 		}

@@ -249,6 +249,9 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 	var proven *verify.Checkpoint
 	if policy != nil {
 		r, gone, proven, err = provenResolution(context.Background(), client.New(*nodeURL), pos[0], q, *policy)
+		if err == nil {
+			err = acceptOrRefuse(tr.accept(context.Background(), client.New(*nodeURL), policy, proven))
+		}
 	} else {
 		r, gone, err = getResolution(context.Background(), client.New(*nodeURL), pos[0], q)
 	}

@@ -54,6 +54,9 @@ func didWatch(args []string, stdout, stderr io.Writer) error {
 	var seen []string // the events shown so far, as normalised JSON
 	for {
 		evs, cp, err := fetchHistory(ctx, c, did, policy)
+		if err == nil && cp != nil {
+			err = acceptOrRefuse(tr.accept(ctx, c, policy, cp))
+		}
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -76,7 +79,7 @@ func didWatch(args []string, stdout, stderr io.Writer) error {
 				}
 			}
 			if cp != nil && (len(evs) > len(seen) || *once) {
-				fmt.Fprintf(stdout, "     proven complete (%d events) against the checkpoint of %s at height %d\n", len(evs), cp.Origin, cp.Height)
+				fmt.Fprintf(stdout, "     proven complete (%d events) against the checkpoint of %s at height %d\n     as of %s (the checkpoint's block time)\n", len(evs), cp.Origin, cp.Height, timeOf(cp))
 			}
 			seen = evs
 		}

@@ -609,9 +609,9 @@ func govShow(args []string, stdout, stderr io.Writer) error {
 	list := single[what] != "" && what != "bylaws" && what != "board"
 	if policy != nil && list {
 		fmt.Fprintf(stderr, "note: a list cannot be proven complete; show each item with --log-key to prove it\n")
-		policy = nil
+		tr = nil
 	}
-	proven, err := moduleQuery(context.Background(), c, govModule(), qname, params, policy, &raw)
+	proven, err := moduleQuery(context.Background(), c, govModule(), qname, params, tr, &raw)
 	if err != nil {
 		return err
 	}

@@ -128,8 +128,7 @@ func nameResolve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	trusted, err := tr.policy()
-	if err != nil {
+	if _, err := tr.policy(); err != nil {
 		return err
 	}
 	if len(pos) != 1 {
@@ -139,7 +138,7 @@ func nameResolve(args []string, stdout, stderr io.Writer) error {
 		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 	}
 	var r identity.NameRecord
-	cp, err := moduleQuery(context.Background(), client.New(*nodeURL), identity.Module{}, "name", map[string]string{"name": pos[0]}, trusted, &r)
+	cp, err := moduleQuery(context.Background(), client.New(*nodeURL), identity.Module{}, "name", map[string]string{"name": pos[0]}, tr, &r)
 	if err != nil {
 		return err
 	}

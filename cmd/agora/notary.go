@@ -186,6 +186,9 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 	if policy != nil {
 		var rec *notary.Record
 		rec, proven, err = provenAnchor(ctx, c, sum, *policy)
+		if err == nil {
+			err = acceptOrRefuse(tr.accept(ctx, c, policy, proven))
+		}
 		if err == nil && rec != nil {
 			r = rec.JSON()
 		} else if err == nil {
@@ -197,12 +200,12 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 	if client.IsCode(err, "not_found") {
 		out := map[string]any{"anchored": false, "sha256": hex.EncodeToString(sum)}
 		if proven != nil {
-			out["proven_at_height"] = proven.Height
+			out["proven_at_height"], out["proven_at_time"] = proven.Height, proven.Time
 		}
 		if *asJSON {
 			printJSON(stdout, out)
 		} else if proven != nil {
-			fmt.Fprintf(stdout, "NOT anchored: %s (sha256 %x)\n  proven absent at height %d of %s\n", pos[0], sum, proven.Height, proven.Origin)
+			fmt.Fprintf(stdout, "NOT anchored: %s (sha256 %x)\n  proven absent at height %d of %s\n  as of   %s (the checkpoint's block time)\n", pos[0], sum, proven.Height, proven.Origin, timeOf(proven))
 		} else {
 			fmt.Fprintf(stdout, "NOT anchored: %s (sha256 %x)\n", pos[0], sum)
 		}
@@ -214,7 +217,7 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		out := map[string]any{"anchored": true, "record": r}
 		if proven != nil {
-			out["proven_at_height"] = proven.Height
+			out["proven_at_height"], out["proven_at_time"] = proven.Height, proven.Time
 		}
 		return printJSON(stdout, out)
 	}
@@ -231,7 +234,7 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  by      %s\n  time    %s\n  height  %d\n  tx      %s\n", who, r.Time.Format(time.RFC3339Nano), r.Height, r.TxHash)
 	if proven != nil {
-		fmt.Fprintf(stdout, "  proven  against the checkpoint of %s at height %d\n", proven.Origin, proven.Height)
+		fmt.Fprintf(stdout, "  proven  against the checkpoint of %s at height %d\n  as of   %s (the checkpoint's block time)\n", proven.Origin, proven.Height, timeOf(proven))
 	}
 	return nil
 }

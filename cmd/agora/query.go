@@ -281,8 +281,16 @@ func showArgs(fs *flag.FlagSet, args []string, synopsis string, lo, hi int) ([]s
 // policy it asks for a proof and accepts the node's answer (or its
 // refusal) only if verify.Answer does: the query, run again over the
 // proven values alone, gives the same; it then returns the checkpoint the
-// answer is proven against. Without one the node is trusted.
-func moduleQuery(ctx context.Context, c *client.Client, m ledger.Module, name string, params map[string]string, policy *verify.Policy, out any) (*verify.Checkpoint, error) {
+// answer is proven against, once tr accepts it as fresh. Without a policy
+// (tr nil, or no trust flags given) the node is trusted.
+func moduleQuery(ctx context.Context, c *client.Client, m ledger.Module, name string, params map[string]string, tr *trust, out any) (*verify.Checkpoint, error) {
+	var policy *verify.Policy
+	if tr != nil {
+		var err error
+		if policy, err = tr.policy(); err != nil {
+			return nil, err
+		}
+	}
 	var q ledger.Query
 	for _, qq := range m.Queries() {
 		if qq.Name == name {
@@ -315,6 +323,9 @@ func moduleQuery(ctx context.Context, c *client.Client, m ledger.Module, name st
 		return nil, notVerified(err)
 	}
 	cp, err := verify.Answer(m, q, func(n string) string { return params[n] }, a, *policy)
+	if err == nil {
+		err = tr.accept(ctx, c, policy, cp)
+	}
 	if err != nil {
 		return nil, notVerified(err)
 	}
@@ -324,6 +335,15 @@ func moduleQuery(ctx context.Context, c *client.Client, m ledger.Module, name st
 		return nil, doc.Error
 	}
 	return cp, json.Unmarshal(a.Value, out)
+}
+
+// acceptOrRefuse turns trust.accept's refusal into an answer that does
+// not verify.
+func acceptOrRefuse(err error) error {
+	if err != nil {
+		return notVerified(err)
+	}
+	return nil
 }
 
 // notVerified is the error of an answer that does not verify: exit

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/agora-ledger/agora/internal/api/wire"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -103,6 +105,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return out, nil
 	}
 	var report any
+	var proven *verify.Checkpoint // the checkpoint an answer is proven against
 	switch args[0] {
 	case "checkpoint":
 		in, err := files(1)
@@ -116,14 +119,14 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 			}
 			r := checkpointReport(c)
 			r["signed_by"] = validatorNames(by)
-			report = r
+			report, proven = r, c
 			break
 		}
 		c, err := verify.OpenCheckpoint(in[0], policy)
 		if err != nil {
 			return verifyFailed(err)
 		}
-		report = checkpointReport(c)
+		report, proven = checkpointReport(c), c
 	case "tx", "inclusion":
 		in, err := files(1)
 		if err != nil {
@@ -136,11 +139,11 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		if doc.TxCommit == nil || doc.Proof == nil {
 			return fmt.Errorf("%s has no \"proof\"\nhint: ask GET /v1/tx/HASH?proof=1, or submit with wait=commit", pos[0])
 		}
-		r, err := verifyTx(&doc, policy)
+		r, c, err := verifyTx(&doc, policy)
 		if err != nil {
 			return verifyFailed(err)
 		}
-		report = r
+		report, proven = r, c
 	case "consistency":
 		in, err := files(3)
 		if err != nil {
@@ -174,6 +177,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return verifyFailed(err)
 		}
+		proven = c
 		r := map[string]any{"verified": true, "query": m.Name() + "." + q.Name, "checkpoint": checkpointReport(c)}
 		if a.Refusal != "" {
 			r["refused"] = a.Refusal
@@ -196,6 +200,11 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		report = map[string]any{"conflicting": true, "signed_both": validatorNames(culprits)}
 	default:
 		return usageError("unknown verify command %q (want checkpoint, tx, consistency, state or conflict)", args[0])
+	}
+	if proven != nil {
+		if err := tr.accept(context.Background(), nil, &policy, proven); err != nil {
+			return verifyFailed(err)
+		}
 	}
 	if *asJSON {
 		return printJSON(stdout, report)
@@ -220,7 +229,15 @@ func verifyFailed(err error) error {
 func checkpointReport(c *verify.Checkpoint) map[string]any {
 	return map[string]any{"verified": true, "origin": c.Origin, "log_size": c.Size,
 		"log_root": base64.StdEncoding.EncodeToString(c.Hash), "height": c.Height,
-		"state_root": base64.StdEncoding.EncodeToString(c.StateRoot)}
+		"state_root": base64.StdEncoding.EncodeToString(c.StateRoot), "time": timeOf(c)}
+}
+
+// timeOf is a checkpoint's block time as a report shows it.
+func timeOf(c *verify.Checkpoint) string {
+	if c.Time.IsZero() {
+		return "unknown (the checkpoint carries no time)"
+	}
+	return c.Time.Format(time.RFC3339Nano)
 }
 
 // printReport prints a report as indented "key: value" lines, in a fixed
@@ -277,12 +294,12 @@ func readInput(path string) ([]byte, error) {
 // every field it shows that the proof and the envelope can show. It
 // reports only proven fields, and names those the answer shows that no
 // proof covers (the block's hash and time).
-func verifyTx(doc *wire.TxView, policy verify.Policy) (map[string]any, error) {
+func verifyTx(doc *wire.TxView, policy verify.Policy) (map[string]any, *verify.Checkpoint, error) {
 	var env []byte
 	if doc.Envelope != "" {
 		var err error
 		if env, err = base64.StdEncoding.DecodeString(doc.Envelope); err != nil {
-			return nil, fmt.Errorf("%w: envelope: %v", verify.ErrInvalid, err)
+			return nil, nil, fmt.Errorf("%w: envelope: %v", verify.ErrInvalid, err)
 		}
 	}
 	e, c, err := verify.Inclusion(doc.Proof, policy)
@@ -292,23 +309,23 @@ func verifyTx(doc *wire.TxView, policy verify.Policy) (map[string]any, error) {
 		err = verify.ResultOf(e, &doc.Result)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	claim := verify.TxClaim{Hash: doc.Hash, Height: doc.Height, Index: doc.Index, LeafIndex: doc.LeafIndex,
 		ChainID: doc.ChainID, Module: doc.Module, Type: doc.Type}
 	if doc.Body != "" {
 		if claim.Body, err = hex.DecodeString(doc.Body); err != nil {
-			return nil, fmt.Errorf("%w: body: %v", verify.ErrInvalid, err)
+			return nil, nil, fmt.Errorf("%w: body: %v", verify.ErrInvalid, err)
 		}
 	}
 	for _, s := range doc.Signers {
 		if s.Address != s.Key.Address() {
-			return nil, fmt.Errorf("%w: the answer shows signer %s with the key of %s", verify.ErrInvalid, s.Address, s.Key.Address())
+			return nil, nil, fmt.Errorf("%w: the answer shows signer %s with the key of %s", verify.ErrInvalid, s.Address, s.Key.Address())
 		}
 		claim.Signers = append(claim.Signers, tx.Signer{Key: s.Key, Sequence: s.Sequence})
 	}
 	if err := verify.CheckTx(e, doc.Proof.LeafIndex, env, claim); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r := map[string]any{"verified": true, "tx_hash": e.TxID, "height": e.Height, "index": e.Index,
 		"leaf_index": doc.Proof.LeafIndex, "result": doc.Result.Code, "envelope_checked": env != nil,
@@ -332,5 +349,5 @@ func verifyTx(doc *wire.TxView, policy verify.Policy) (map[string]any, error) {
 	if unproven != nil {
 		r["not_proven"] = strings.Join(unproven, ", ")
 	}
-	return r, nil
+	return r, c, nil
 }

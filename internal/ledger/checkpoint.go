@@ -27,9 +27,9 @@ func Origin(chainID string) string { return "agora.ledger/" + chainID }
 // after the block h heads.
 func (h *Header) Checkpoint() *tlog.Checkpoint {
 	return &tlog.Checkpoint{
-		Origin:     Origin(h.ChainID),
-		Size:       h.LogSize,
-		Hash:       h.LogRoot,
+		Origin: Origin(h.ChainID),
+		Size:   h.LogSize,
+		Hash:   h.LogRoot,
 		Extensions: []string{fmt.Sprintf("%s%d %s", StatePrefix, h.Height, base64.StdEncoding.EncodeToString(h.AppHash)),
 			fmt.Sprintf("%s%d", TimePrefix, h.Time)},
 	}
