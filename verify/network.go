@@ -113,9 +113,9 @@ func openByValidators(signed []byte, validators []ledger.Validator) (*Checkpoint
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	h, root, err := ledger.StateOf(c)
+	cp, err := newCheckpoint(c, signed)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, nil, err
 	}
 	signedBy := map[int]bool{}
 	for _, s := range n.Sigs {
@@ -130,5 +130,5 @@ func openByValidators(signed []byte, validators []ledger.Validator) (*Checkpoint
 			by = append(by, v)
 		}
 	}
-	return &Checkpoint{Checkpoint: c, Height: h, StateRoot: root}, by, nil
+	return cp, by, nil
 }

@@ -26,6 +26,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -33,7 +34,7 @@ import (
 	"github.com/agora-ledger/agora/internal/smt"
 	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/tx"
-	"github.com/agora-ledger/agora/internal/witness"
+	"github.com/agora-ledger/agora/internal/witness/cosig"
 )
 
 // ErrInvalid means a proof, checkpoint or answer does not verify.
@@ -45,6 +46,28 @@ type Checkpoint struct {
 	// Height and StateRoot are from the checkpoint's agora/state line.
 	Height    uint64
 	StateRoot []byte
+	// Time is the block's time, from its agora/time line; zero if the
+	// checkpoint has none.
+	Time time.Time
+	// Signed is the signed note it was opened from.
+	Signed []byte
+}
+
+// newCheckpoint reads the state and time lines of c, opened from signed.
+func newCheckpoint(c *tlog.Checkpoint, signed []byte) (*Checkpoint, error) {
+	h, root, err := ledger.StateOf(c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	out := &Checkpoint{Checkpoint: c, Height: h, StateRoot: root, Signed: signed}
+	ms, ok, err := ledger.TimeOf(c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if ok {
+		out.Time = time.UnixMilli(ms).UTC()
+	}
+	return out, nil
 }
 
 // Policy says which checkpoints to trust.
@@ -55,28 +78,34 @@ type Policy struct {
 	// them must have cosigned (0: none needed).
 	Witnesses []string
 	Quorum    int
+	// Validators, if set, is the validator set of a network the caller
+	// trusts (its genesis's, or one learned since): a checkpoint must then
+	// be signed by validators holding more than two thirds of its voting
+	// power (NetworkCheckpoint), and LogKey and the witnesses are not
+	// used.
+	Validators []ledger.Validator
 }
 
 // OpenCheckpoint verifies a signed checkpoint under p and returns it.
 func OpenCheckpoint(signed []byte, p Policy) (*Checkpoint, error) {
+	if len(p.Validators) > 0 {
+		c, _, err := NetworkCheckpoint(signed, p.Validators)
+		return c, err
+	}
 	v, err := note.NewVerifier(p.LogKey)
 	if err != nil {
 		return nil, fmt.Errorf("%w: log key: %v", ErrInvalid, err)
 	}
 	var c *tlog.Checkpoint
 	if p.Quorum > 0 {
-		c, err = witness.VerifyCosigned(signed, v, p.Witnesses, p.Quorum)
+		c, err = cosig.VerifyCosigned(signed, v, p.Witnesses, p.Quorum)
 	} else {
 		c, err = tlog.Open(signed, v)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: checkpoint: %v", ErrInvalid, err)
 	}
-	h, root, err := ledger.StateOf(c)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	return &Checkpoint{Checkpoint: c, Height: h, StateRoot: root}, nil
+	return newCheckpoint(c, signed)
 }
 
 // InclusionProof shows that a log entry is in the log a checkpoint

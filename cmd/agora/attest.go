@@ -81,10 +81,13 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 	claimFile := fs.String("claim-file", "", "the claim, as the contents of `FILE`")
 	saltHex := fs.String("salt", "", "the salt, in `HEX` (claim, anchor-id: default 32 random bytes)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "list, score, verify-id: the log key to check the answer against (env AGORA_LOG_KEY)")
+	tr := trustFlags(fs)
 	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
 	pos, err := parse(fs, args)
 	if err != nil {
+		return err
+	}
+	if _, err := tr.policy(); err != nil {
 		return err
 	}
 	if len(pos) != 1 {
@@ -162,7 +165,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 			return submit("attest", &identity.Attest{Attester: *as, Subject: arg, Claim: *typ, Digest: d})
 		}
 		var atts []identity.Attestation
-		if _, err := moduleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, *logKey, &atts); err != nil {
+		if _, err := moduleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, tr, &atts); err != nil {
 			return err
 		}
 		for _, a := range atts {
@@ -179,7 +182,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 		return submit("revoke-attestation", &identity.RevokeAttestation{Attester: *as, Subject: arg, Claim: *typ})
 	case "list":
 		var atts []identity.Attestation
-		cp, err := moduleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, *logKey, &atts)
+		cp, err := moduleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, tr, &atts)
 		if err != nil {
 			return err
 		}
@@ -193,7 +196,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "score":
 		var sc identity.Score
-		cp, err := moduleQuery(ctx, c, identity.Module{}, "score", map[string]string{"did": arg}, *logKey, &sc)
+		cp, err := moduleQuery(ctx, c, identity.Module{}, "score", map[string]string{"did": arg}, tr, &sc)
 		if err != nil {
 			return err
 		}
@@ -234,7 +237,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		var v identity.VerificationStatus
-		cp, err := moduleQuery(ctx, c, identity.Module{}, "verification", map[string]string{"sha256": hex.EncodeToString(d)}, *logKey, &v)
+		cp, err := moduleQuery(ctx, c, identity.Module{}, "verification", map[string]string{"sha256": hex.EncodeToString(d)}, tr, &v)
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -226,8 +225,12 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the resolution result as JSON")
 	vid := fs.String("version-id", "", "resolve version `N` (1 is the inception)")
 	vtime := fs.String("version-time", "", "resolve the document as it was at this RFC 3339 `TIME`")
-	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "the log key to check the answer against (env AGORA_LOG_KEY); without it the node is trusted")
+	tr := trustFlags(fs)
 	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	policy, err := tr.policy()
 	if err != nil {
 		return err
 	}
@@ -244,8 +247,11 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 	var r *identity.Resolution
 	var gone bool
 	var proven *verify.Checkpoint
-	if *logKey != "" {
-		r, gone, proven, err = provenResolution(context.Background(), client.New(*nodeURL), pos[0], q, verify.Policy{LogKey: *logKey})
+	if policy != nil {
+		r, gone, proven, err = provenResolution(context.Background(), client.New(*nodeURL), pos[0], q, *policy)
+		if err == nil {
+			err = acceptOrRefuse(tr.accept(context.Background(), client.New(*nodeURL), policy, proven))
+		}
 	} else {
 		r, gone, err = getResolution(context.Background(), client.New(*nodeURL), pos[0], q)
 	}

@@ -27,7 +27,7 @@ import (
 func didWatch(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("did watch", didUsage, stderr)
 	nodeURL := nodeFlag(fs)
-	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "the log key to check each answer against (env AGORA_LOG_KEY); without it the node is trusted")
+	tr := trustFlags(fs)
 	interval := fs.Duration("interval", 2*time.Second, "how often to poll")
 	once := fs.Bool("once", false, "print the history once and exit")
 	pos, err := parse(fs, args)
@@ -44,9 +44,9 @@ func didWatch(args []string, stdout, stderr io.Writer) error {
 	if *interval <= 0 {
 		return usageError("--interval must be positive")
 	}
-	var policy *verify.Policy
-	if *logKey != "" {
-		policy = &verify.Policy{LogKey: *logKey}
+	policy, err := tr.policy()
+	if err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -54,6 +54,9 @@ func didWatch(args []string, stdout, stderr io.Writer) error {
 	var seen []string // the events shown so far, as normalised JSON
 	for {
 		evs, cp, err := fetchHistory(ctx, c, did, policy)
+		if err == nil && cp != nil {
+			err = acceptOrRefuse(tr.accept(ctx, c, policy, cp))
+		}
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -76,7 +79,7 @@ func didWatch(args []string, stdout, stderr io.Writer) error {
 				}
 			}
 			if cp != nil && (len(evs) > len(seen) || *once) {
-				fmt.Fprintf(stdout, "     proven complete (%d events) against the checkpoint of %s at height %d\n", len(evs), cp.Origin, cp.Height)
+				fmt.Fprintf(stdout, "     proven complete (%d events) against the checkpoint of %s at height %d\n     as of %s (the checkpoint's block time)\n", len(evs), cp.Origin, cp.Height, timeOf(cp))
 			}
 			seen = evs
 		}

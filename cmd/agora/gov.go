@@ -575,8 +575,12 @@ func govShow(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("gov show", govUsage, stderr)
 	nodeURL := nodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "check the answer against a state proof under this log key (env AGORA_LOG_KEY)")
+	tr := trustFlags(fs)
 	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	policy, err := tr.policy()
 	if err != nil {
 		return err
 	}
@@ -603,12 +607,11 @@ func govShow(args []string, stdout, stderr io.Writer) error {
 	c := client.New(*nodeURL)
 	var raw json.RawMessage
 	list := single[what] != "" && what != "bylaws" && what != "board"
-	key := *logKey
-	if key != "" && list {
+	if policy != nil && list {
 		fmt.Fprintf(stderr, "note: a list cannot be proven complete; show each item with --log-key to prove it\n")
-		key = ""
+		tr = nil
 	}
-	proven, err := moduleQuery(context.Background(), c, govModule(), qname, params, key, &raw)
+	proven, err := moduleQuery(context.Background(), c, govModule(), qname, params, tr, &raw)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -124,9 +123,12 @@ func nameResolve(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("name resolve", nameUsage, stderr)
 	nodeURL := nodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print the record as JSON")
-	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "the log key to check the answer against (env AGORA_LOG_KEY); without it the node is trusted")
+	tr := trustFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
+		return err
+	}
+	if _, err := tr.policy(); err != nil {
 		return err
 	}
 	if len(pos) != 1 {
@@ -136,7 +138,7 @@ func nameResolve(args []string, stdout, stderr io.Writer) error {
 		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 	}
 	var r identity.NameRecord
-	cp, err := moduleQuery(context.Background(), client.New(*nodeURL), identity.Module{}, "name", map[string]string{"name": pos[0]}, *logKey, &r)
+	cp, err := moduleQuery(context.Background(), client.New(*nodeURL), identity.Module{}, "name", map[string]string{"name": pos[0]}, tr, &r)
 	if err != nil {
 		return err
 	}

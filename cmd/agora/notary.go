@@ -42,7 +42,7 @@ func setNotaryGenesis(g *ledger.Genesis, mode string, allowed []string) error {
 const notaryUsage = `
 Usage:
   agora notary anchor FILE --key NAME [--type MEDIA-TYPE] [--description TEXT]
-  agora notary verify FILE [--log-key KEY]
+  agora notary verify FILE [--log-key KEY | --validators FILE]
 
 anchor records FILE's SHA-256 on the ledger, signed by your key NAME, and
 waits until it is committed. The file itself never leaves this machine.
@@ -50,7 +50,8 @@ verify says whether, when and by whom FILE was anchored; it exits 0 only
 if it was. With --log-key (or AGORA_LOG_KEY) it trusts the node for
 nothing: it asks for a state proof and checks it, offline, against a
 checkpoint signed by that key, so both "anchored" and "not anchored" are
-proven.
+proven; on a network, --validators (or AGORA_VALIDATORS) names the
+validator set whose two thirds must have signed it instead.
 
 Examples:
   agora notary anchor contract.pdf --key alice --description "signed lease"
@@ -162,8 +163,12 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 	homeDir := homeFlag(fs)
 	nodeURL := nodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print the record as JSON")
-	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "the log key to check the answer against (env AGORA_LOG_KEY); without it the node is trusted")
+	tr := trustFlags(fs)
 	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	policy, err := tr.policy()
 	if err != nil {
 		return err
 	}
@@ -178,9 +183,12 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
 	var r notary.RecordJSON
 	var proven *verify.Checkpoint
-	if *logKey != "" {
+	if policy != nil {
 		var rec *notary.Record
-		rec, proven, err = provenAnchor(ctx, c, sum, verify.Policy{LogKey: *logKey})
+		rec, proven, err = provenAnchor(ctx, c, sum, *policy)
+		if err == nil {
+			err = acceptOrRefuse(tr.accept(ctx, c, policy, proven))
+		}
 		if err == nil && rec != nil {
 			r = rec.JSON()
 		} else if err == nil {
@@ -192,12 +200,12 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 	if client.IsCode(err, "not_found") {
 		out := map[string]any{"anchored": false, "sha256": hex.EncodeToString(sum)}
 		if proven != nil {
-			out["proven_at_height"] = proven.Height
+			out["proven_at_height"], out["proven_at_time"] = proven.Height, proven.Time
 		}
 		if *asJSON {
 			printJSON(stdout, out)
 		} else if proven != nil {
-			fmt.Fprintf(stdout, "NOT anchored: %s (sha256 %x)\n  proven absent at height %d of %s\n", pos[0], sum, proven.Height, proven.Origin)
+			fmt.Fprintf(stdout, "NOT anchored: %s (sha256 %x)\n  proven absent at height %d of %s\n  as of   %s (the checkpoint's block time)\n", pos[0], sum, proven.Height, proven.Origin, timeOf(proven))
 		} else {
 			fmt.Fprintf(stdout, "NOT anchored: %s (sha256 %x)\n", pos[0], sum)
 		}
@@ -209,12 +217,13 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		out := map[string]any{"anchored": true, "record": r}
 		if proven != nil {
-			out["proven_at_height"] = proven.Height
+			out["proven_at_height"], out["proven_at_time"] = proven.Height, proven.Time
 		}
 		return printJSON(stdout, out)
 	}
 	who := r.Owner
-	if a, err := c.Account(ctx, r.Owner); err == nil && a.Label != "" {
+	// An account's label is not proven: only an unproven answer shows it.
+	if a, err := c.Account(ctx, r.Owner); proven == nil && err == nil && a.Label != "" {
 		who += " (" + a.Label + ")"
 	} else if e, ok := home(*homeDir).keys().FindAddress(r.Owner); ok {
 		who += " (your key " + e.Name + ")"
@@ -225,7 +234,7 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  by      %s\n  time    %s\n  height  %d\n  tx      %s\n", who, r.Time.Format(time.RFC3339Nano), r.Height, r.TxHash)
 	if proven != nil {
-		fmt.Fprintf(stdout, "  proven  against the checkpoint of %s at height %d\n", proven.Origin, proven.Height)
+		fmt.Fprintf(stdout, "  proven  against the checkpoint of %s at height %d\n  as of   %s (the checkpoint's block time)\n", proven.Origin, proven.Height, timeOf(proven))
 	}
 	return nil
 }
@@ -262,7 +271,7 @@ func provenAnchor(ctx context.Context, c *client.Client, sum []byte, policy veri
 	}
 	vals, cp, err := verify.State(p, policy)
 	if err != nil {
-		return nil, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: %w", err)}
+		return nil, nil, notVerified(err)
 	}
 	key := "notary/a/" + hex.EncodeToString(sum)
 	val, ok := vals[key]

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -278,11 +277,20 @@ func showArgs(fs *flag.FlagSet, args []string, synopsis string, lo, hi int) ([]s
 	return pos, nil
 }
 
-// moduleQuery answers module m's query name with params into out. With a log key it asks for a proof, checks it, answers the
-// query again from the proven values alone, and accepts the node's
-// answer (or its refusal) only if both agree; it then returns the
-// checkpoint the answer is proven against.
-func moduleQuery(ctx context.Context, c *client.Client, m ledger.Module, name string, params map[string]string, logKey string, out any) (*verify.Checkpoint, error) {
+// moduleQuery answers module m's query name with params into out. With a
+// policy it asks for a proof and accepts the node's answer (or its
+// refusal) only if verify.Answer does: the query, run again over the
+// proven values alone, gives the same; it then returns the checkpoint the
+// answer is proven against, once tr accepts it as fresh. Without a policy
+// (tr nil, or no trust flags given) the node is trusted.
+func moduleQuery(ctx context.Context, c *client.Client, m ledger.Module, name string, params map[string]string, tr *trust, out any) (*verify.Checkpoint, error) {
+	var policy *verify.Policy
+	if tr != nil {
+		var err error
+		if policy, err = tr.policy(); err != nil {
+			return nil, err
+		}
+	}
 	var q ledger.Query
 	for _, qq := range m.Queries() {
 		if qq.Name == name {
@@ -293,7 +301,7 @@ func moduleQuery(ctx context.Context, c *client.Client, m ledger.Module, name st
 	for k, v := range params {
 		path = strings.Replace(path, "{"+k+"}", url.PathEscape(v), 1)
 	}
-	if logKey == "" {
+	if policy == nil {
 		return nil, c.Get(ctx, path, out)
 	}
 	status, body, err := c.GetRaw(ctx, path+"?proof=1")
@@ -301,49 +309,45 @@ func moduleQuery(ctx context.Context, c *client.Client, m ledger.Module, name st
 		return nil, err
 	}
 	var doc struct {
-		Value json.RawMessage    `json:"value"`
-		Proof *verify.StateProof `json:"proof"`
-		Error *struct {
-			client.Error
-			Proof *verify.StateProof `json:"proof"`
-		} `json:"error"`
+		Error *client.Error `json:"error"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("the node's answer (status %d) is not JSON: %w", status, err)
 	}
-	p := doc.Proof
+	a, err := verify.ParseAnswer(body)
+	if err != nil && doc.Error != nil {
+		doc.Error.Status = status
+		return nil, doc.Error // a refusal without a proof: not a query's answer
+	}
+	if err != nil {
+		return nil, notVerified(err)
+	}
+	cp, err := verify.Answer(m, q, func(n string) string { return params[n] }, a, *policy)
+	if err == nil {
+		err = tr.accept(ctx, c, policy, cp)
+	}
+	if err != nil {
+		return nil, notVerified(err)
+	}
 	if doc.Error != nil {
 		doc.Error.Status = status
-		if doc.Error.Proof == nil {
-			return nil, &doc.Error.Error
-		}
-		p = doc.Error.Proof
-	}
-	if p == nil {
-		return nil, errors.New("the node answered without a proof")
-	}
-	vals, cp, err := verify.State(p, verify.Policy{LogKey: logKey})
-	if err != nil {
-		return nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: %w", err)}
-	}
-	ans, qerr := q.Run(ledger.NewReadView(ledger.Proven(vals), m.Name(), nil), func(n string) string { return params[n] })
-	if doc.Error != nil {
-		if qerr == nil || ledger.Code(qerr) != doc.Error.Code {
-			return nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the node refused (%s), the proven state says %v", doc.Error.Code, qerr)}
-		}
 		doc.Error.Message += fmt.Sprintf(" (proven against the checkpoint of %s at height %d)", cp.Origin, cp.Height)
-		return nil, &doc.Error.Error
+		return nil, doc.Error
 	}
-	if qerr != nil {
-		return nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the proven state does not answer: %w", qerr)}
-	}
-	mine, err := json.Marshal(ans)
+	return cp, json.Unmarshal(a.Value, out)
+}
+
+// acceptOrRefuse turns trust.accept's refusal into an answer that does
+// not verify.
+func acceptOrRefuse(err error) error {
 	if err != nil {
-		return nil, err
+		return notVerified(err)
 	}
-	var a, b bytes.Buffer
-	if json.Compact(&a, mine) != nil || json.Compact(&b, doc.Value) != nil || a.String() != b.String() {
-		return nil, &exitError{code: 1, err: errors.New("NOT verified: the node's answer differs from the proven state's")}
-	}
-	return cp, json.Unmarshal(doc.Value, out)
+	return nil
+}
+
+// notVerified is the error of an answer that does not verify: exit
+// status 1.
+func notVerified(err error) error {
+	return &exitError{code: 1, err: fmt.Errorf("NOT verified: %w", err)}
 }

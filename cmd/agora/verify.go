@@ -1,8 +1,9 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,8 +11,11 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/agora-ledger/agora/internal/api/wire"
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/tx"
 	"github.com/agora-ledger/agora/verify"
 )
 
@@ -22,10 +26,7 @@ Usage:
                                             (GET /v1/tx/HASH?proof=1, or 'notary anchor --json')
   agora verify consistency OLD NEW PROOF    the log at checkpoint NEW extends the log at OLD
                                             (PROOF from GET /v1/proof/consistency?from=M&to=N)
-  agora verify state FILE                   a query's answer (any module query with proof=1)
-  agora verify checkpoint --validators SET FILE
-                                            a network's checkpoint: signed by validators with
-                                            more than two thirds of the voting power of SET
+  agora verify state --query PATH FILE      a query's answer (GET PATH?proof=1, any module query)
   agora verify conflict --validators SET A B
                                             two checkpoints that cannot both be true: names
                                             the validators of SET that signed both
@@ -37,18 +38,25 @@ with --log-key or AGORA_LOG_KEY. With --witness and --quorum the
 checkpoint must also be cosigned by that many of those witnesses. FILE
 may be - for standard input. Exit status 0 only if everything verifies.
 
+An answer verifies only if every field it shows is proven: 'verify tx'
+checks the hash, position, result and (with the envelope) the module,
+type, body and signers against the proof, and names what no proof covers
+(the block's hash and time); 'verify state' runs the query PATH names
+again over the proven state alone and demands the same answer.
+
 A network of validators (agora testnet) signs each checkpoint with every
-validator's note key. --validators names the validator set you trust: a
-genesis file (its "validators"), or a saved GET /v1/ledger/validators
-answer. With it, 'verify checkpoint' needs no log key, and
-'verify conflict' exits 0 only if it proves that some validators signed
-two conflicting checkpoints, and names them.
+validator's note key. --validators (or AGORA_VALIDATORS) names the
+validator set you trust: a genesis file (its "validators"), or a saved
+GET /v1/ledger/validators answer. With it every check needs signatures by
+validators with more than two thirds of the set's voting power, and no log
+key; 'verify checkpoint' names them, and 'verify conflict' exits 0 only if
+it proves that some validators signed two conflicting checkpoints.
 
 Examples:
   export AGORA_LOG_KEY=$(curl -s localhost:7780/v1/node/info | jq -r .log_key)
   curl -s localhost:7780/log/checkpoint > cp.txt && agora verify checkpoint cp.txt
   curl -s "localhost:7780/v1/tx/$HASH?proof=1" | agora verify tx -
-  curl -s "localhost:7780/v1/notary/anchors/$SUM?proof=1" | agora verify state -
+  curl -s "localhost:7780/v1/notary/anchors/$SUM?proof=1" | agora verify state --query /v1/notary/anchors/$SUM -
   curl -s localhost:26600/log/checkpoint | agora verify checkpoint --validators net/node0/genesis.json -
   agora verify conflict --validators net/node0/genesis.json cp-a.txt cp-b.txt
 `
@@ -63,33 +71,25 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	fs := newFlags("verify "+args[0], verifyUsage, stderr)
-	logKey := fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "the log's signed-note verifier key (env AGORA_LOG_KEY)")
-	var witnesses stringList
-	fs.Var(&witnesses, "witness", "a witness's cosigner verifier `KEY` (repeatable)")
-	quorum := fs.Int("quorum", 0, "how many of the --witness keys must have cosigned")
+	tr := trustFlags(fs)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	valFile := fs.String("validators", "", "a `FILE` with the validator set you trust (a genesis, or GET /v1/ledger/validators)")
+	query := fs.String("query", "", "verify state: the request `PATH` the answer is to, e.g. /v1/notary/anchors/SHA256")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
 	}
-	var validators []ledger.Validator
-	if *valFile != "" {
-		if validators, err = readValidators(*valFile); err != nil {
-			return err
-		}
-	}
-	network := validators != nil && (args[0] == "checkpoint" || args[0] == "conflict")
-	if args[0] == "conflict" && validators == nil {
+	if args[0] == "conflict" && *tr.validators == "" {
 		return usageError("verify conflict needs --validators: the validator set whose keys signed the checkpoints")
 	}
-	if *logKey == "" && !network {
-		return usageError("--log-key (or AGORA_LOG_KEY) is required: the key you trust to sign the log's checkpoints")
+	pp, err := tr.policy()
+	if err != nil {
+		return err
 	}
-	if *quorum > len(witnesses) {
-		return usageError("--quorum %d but only %d --witness keys", *quorum, len(witnesses))
+	if pp == nil {
+		return usageError("--log-key (or AGORA_LOG_KEY) or --validators (or AGORA_VALIDATORS) is required: whom you trust to sign the log's checkpoints")
 	}
-	policy := verify.Policy{LogKey: *logKey, Witnesses: witnesses, Quorum: *quorum}
+	policy := *pp
+	validators := policy.Validators
 	files := func(n int) ([][]byte, error) {
 		if len(pos) != n {
 			return nil, usageError("verify %s takes %d file(s)", args[0], n)
@@ -105,67 +105,45 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return out, nil
 	}
 	var report any
+	var proven *verify.Checkpoint // the checkpoint an answer is proven against
 	switch args[0] {
 	case "checkpoint":
 		in, err := files(1)
 		if err != nil {
 			return err
 		}
-		if network {
+		if validators != nil {
 			c, by, err := verify.NetworkCheckpoint(in[0], validators)
 			if err != nil {
 				return verifyFailed(err)
 			}
 			r := checkpointReport(c)
 			r["signed_by"] = validatorNames(by)
-			report = r
+			report, proven = r, c
 			break
 		}
 		c, err := verify.OpenCheckpoint(in[0], policy)
 		if err != nil {
 			return verifyFailed(err)
 		}
-		report = checkpointReport(c)
+		report, proven = checkpointReport(c), c
 	case "tx", "inclusion":
 		in, err := files(1)
 		if err != nil {
 			return err
 		}
-		var doc struct {
-			Envelope string                 `json:"envelope"`
-			Result   *ledger.Result         `json:"result"`
-			Proof    *verify.InclusionProof `json:"proof"`
-		}
+		var doc wire.TxView
 		if err := json.Unmarshal(in[0], &doc); err != nil {
 			return fmt.Errorf("%s: not a JSON answer with a proof: %w", pos[0], err)
 		}
-		if doc.Proof == nil {
+		if doc.TxCommit == nil || doc.Proof == nil {
 			return fmt.Errorf("%s has no \"proof\"\nhint: ask GET /v1/tx/HASH?proof=1, or submit with wait=commit", pos[0])
 		}
-		var e *ledger.LogEntry
-		var c *verify.Checkpoint
-		if doc.Envelope != "" {
-			env, derr := base64.StdEncoding.DecodeString(doc.Envelope)
-			if derr != nil {
-				return fmt.Errorf("%s: envelope: %w", pos[0], derr)
-			}
-			e, c, err = verify.Transaction(env, doc.Result, doc.Proof, policy)
-		} else {
-			e, c, err = verify.Inclusion(doc.Proof, policy)
-			if err == nil && doc.Result != nil {
-				err = verify.ResultOf(e, doc.Result)
-			}
-		}
+		r, c, err := verifyTx(&doc, policy)
 		if err != nil {
 			return verifyFailed(err)
 		}
-		r := map[string]any{"verified": true, "tx_hash": e.TxID, "height": e.Height, "index": e.Index,
-			"leaf_index": doc.Proof.LeafIndex, "envelope_checked": doc.Envelope != "", "result_checked": doc.Result != nil,
-			"checkpoint": checkpointReport(c)}
-		if doc.Result != nil {
-			r["result"] = doc.Result.Code
-		}
-		report = r
+		report, proven = r, c
 	case "consistency":
 		in, err := files(3)
 		if err != nil {
@@ -184,36 +162,29 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		var doc struct {
-			Proof *verify.StateProof `json:"proof"`
-			Error *struct {
-				Proof *verify.StateProof `json:"proof"`
-			} `json:"error"`
+		if *query == "" {
+			return usageError("verify state needs --query PATH: the request the answer is to (a proof alone does not say what it answers)")
 		}
-		if err := json.Unmarshal(in[0], &doc); err != nil {
-			return fmt.Errorf("%s: not a JSON answer with a proof: %w", pos[0], err)
+		m, q, arg, err := verify.FindQuery(modules(), *query)
+		if err != nil {
+			return usageError("--query: %v", err)
 		}
-		p := doc.Proof
-		if p == nil && doc.Error != nil {
-			p = doc.Error.Proof
+		a, err := verify.ParseAnswer(in[0])
+		if err != nil {
+			return verifyFailed(fmt.Errorf("%s: %w", pos[0], err))
 		}
-		if p == nil {
-			return fmt.Errorf("%s has no \"proof\"\nhint: ask the query with proof=1", pos[0])
-		}
-		vals, c, err := verify.State(p, policy)
+		c, err := verify.Answer(m, q, arg, a, policy)
 		if err != nil {
 			return verifyFailed(err)
 		}
-		keys := make([]string, 0, len(vals))
-		for k := range vals {
-			keys = append(keys, k)
+		proven = c
+		r := map[string]any{"verified": true, "query": m.Name() + "." + q.Name, "checkpoint": checkpointReport(c)}
+		if a.Refusal != "" {
+			r["refused"] = a.Refusal
+		} else {
+			r["answer"] = string(a.Value)
 		}
-		sort.Strings(keys)
-		var proven []map[string]any
-		for _, k := range keys {
-			proven = append(proven, map[string]any{"key": k, "present": vals[k] != nil, "value": vals[k]})
-		}
-		report = map[string]any{"verified": true, "keys": proven, "checkpoint": checkpointReport(c)}
+		report = r
 	case "conflict":
 		in, err := files(2)
 		if err != nil {
@@ -230,42 +201,16 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usageError("unknown verify command %q (want checkpoint, tx, consistency, state or conflict)", args[0])
 	}
+	if proven != nil {
+		if err := tr.accept(context.Background(), nil, &policy, proven); err != nil {
+			return verifyFailed(err)
+		}
+	}
 	if *asJSON {
 		return printJSON(stdout, report)
 	}
 	printReport(stdout, report, "")
 	return nil
-}
-
-// readValidators reads a validator set: a genesis's "validators", or a
-// GET /v1/ledger/validators answer (a list).
-func readValidators(path string) ([]ledger.Validator, error) {
-	b, err := readInput(path)
-	if err != nil {
-		return nil, err
-	}
-	var vs []ledger.Validator
-	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
-		err = json.Unmarshal(b, &vs)
-	} else {
-		var doc struct {
-			Validators []ledger.Validator `json:"validators"`
-		}
-		err = json.Unmarshal(b, &doc)
-		vs = doc.Validators
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(vs) == 0 {
-		return nil, fmt.Errorf("%s names no validators\nhint: give a network's genesis.json or a saved GET /v1/ledger/validators answer", path)
-	}
-	for i := range vs {
-		if err := vs[i].Validate(); err != nil {
-			return nil, fmt.Errorf("%s: validator %d: %w", path, i, err)
-		}
-	}
-	return vs, nil
 }
 
 // validatorNames lists the validators' names.
@@ -284,7 +229,15 @@ func verifyFailed(err error) error {
 func checkpointReport(c *verify.Checkpoint) map[string]any {
 	return map[string]any{"verified": true, "origin": c.Origin, "log_size": c.Size,
 		"log_root": base64.StdEncoding.EncodeToString(c.Hash), "height": c.Height,
-		"state_root": base64.StdEncoding.EncodeToString(c.StateRoot)}
+		"state_root": base64.StdEncoding.EncodeToString(c.StateRoot), "time": timeOf(c)}
+}
+
+// timeOf is a checkpoint's block time as a report shows it.
+func timeOf(c *verify.Checkpoint) string {
+	if c.Time.IsZero() {
+		return "unknown (the checkpoint carries no time)"
+	}
+	return c.Time.Format(time.RFC3339Nano)
 }
 
 // printReport prints a report as indented "key: value" lines, in a fixed
@@ -334,4 +287,67 @@ func readInput(path string) ([]byte, error) {
 		return nil, fmt.Errorf("no file %s", path)
 	}
 	return b, err
+}
+
+// verifyTx verifies a transaction answer (GET /v1/tx/HASH?proof=1, or a
+// submit's with wait=commit): its proof under policy, its result, and
+// every field it shows that the proof and the envelope can show. It
+// reports only proven fields, and names those the answer shows that no
+// proof covers (the block's hash and time).
+func verifyTx(doc *wire.TxView, policy verify.Policy) (map[string]any, *verify.Checkpoint, error) {
+	var env []byte
+	if doc.Envelope != "" {
+		var err error
+		if env, err = base64.StdEncoding.DecodeString(doc.Envelope); err != nil {
+			return nil, nil, fmt.Errorf("%w: envelope: %v", verify.ErrInvalid, err)
+		}
+	}
+	e, c, err := verify.Inclusion(doc.Proof, policy)
+	if err == nil && env != nil {
+		e, c, err = verify.Transaction(env, &doc.Result, doc.Proof, policy)
+	} else if err == nil {
+		err = verify.ResultOf(e, &doc.Result)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	claim := verify.TxClaim{Hash: doc.Hash, Height: doc.Height, Index: doc.Index, LeafIndex: doc.LeafIndex,
+		ChainID: doc.ChainID, Module: doc.Module, Type: doc.Type}
+	if doc.Body != "" {
+		if claim.Body, err = hex.DecodeString(doc.Body); err != nil {
+			return nil, nil, fmt.Errorf("%w: body: %v", verify.ErrInvalid, err)
+		}
+	}
+	for _, s := range doc.Signers {
+		if s.Address != s.Key.Address() {
+			return nil, nil, fmt.Errorf("%w: the answer shows signer %s with the key of %s", verify.ErrInvalid, s.Address, s.Key.Address())
+		}
+		claim.Signers = append(claim.Signers, tx.Signer{Key: s.Key, Sequence: s.Sequence})
+	}
+	if err := verify.CheckTx(e, doc.Proof.LeafIndex, env, claim); err != nil {
+		return nil, nil, err
+	}
+	r := map[string]any{"verified": true, "tx_hash": e.TxID, "height": e.Height, "index": e.Index,
+		"leaf_index": doc.Proof.LeafIndex, "result": doc.Result.Code, "envelope_checked": env != nil,
+		"checkpoint": checkpointReport(c)}
+	if env != nil {
+		_, t, _ := tx.Decode(env) // CheckTx decoded it
+		r["module"] = t.Module + "/" + t.Type
+		var signers []string
+		for _, s := range t.Signers {
+			signers = append(signers, fmt.Sprintf("%s (sequence %d)", s.Key.Address(), s.Sequence))
+		}
+		r["signers"] = strings.Join(signers, ", ")
+	}
+	var unproven []string
+	if doc.BlockHash != "" {
+		unproven = append(unproven, "block_hash")
+	}
+	if !doc.Time.IsZero() {
+		unproven = append(unproven, "time")
+	}
+	if unproven != nil {
+		r["not_proven"] = strings.Join(unproven, ", ")
+	}
+	return r, c, nil
 }

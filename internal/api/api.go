@@ -33,7 +33,6 @@ import (
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/smt"
 	"github.com/agora-ledger/agora/internal/tx"
-	"github.com/agora-ledger/agora/verify"
 )
 
 // Version is the software version reported by /v1/node/info.
@@ -158,19 +157,6 @@ func writeJSONAs(w http.ResponseWriter, status int, mediaType string, v any) {
 	json.NewEncoder(w).Encode(v) // compact: indenting costs a quarter of a proven answer
 }
 
-// Error is an API error as clients see it.
-type Error struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Hint    string `json:"hint,omitempty"`
-	// Proof, with proof=1 on a query that found nothing, proves the
-	// absence.
-	Proof *verify.StateProof `json:"proof,omitempty"`
-}
-
-func (e *Error) Error() string { return e.Message }
-
 var hints = map[string]string{
 	"bad_sequence":   "fetch next_sequence from GET /v1/accounts/{address} and sign again",
 	"expired":        "sign the transaction again with a later expiry",
@@ -251,34 +237,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeJSON(w, e.Status, map[string]*Error{"error": e})
-}
-
-// SubmitRequest is the JSON body of POST /v1/tx: the canonical envelope,
-// base64 (standard or URL alphabet, padding optional). A body of type
-// application/cbor is the raw envelope instead.
-type SubmitRequest struct {
-	Tx string `json:"tx"`
-}
-
-// SubmitResponse answers POST /v1/tx.
-type SubmitResponse struct {
-	Hash   tx.ID  `json:"hash"`
-	Status string `json:"status"` // "pending" or "committed"
-	*TxCommit
-}
-
-// TxCommit says where a transaction was committed and its result.
-type TxCommit struct {
-	Height    uint64        `json:"height"`
-	Index     int           `json:"index"`
-	LeafIndex uint64        `json:"leaf_index"`
-	BlockHash string        `json:"block_hash"`
-	Time      time.Time     `json:"time"`
-	Result    ledger.Result `json:"result"`
-	// Proof proves the transaction's log entry against a signed
-	// checkpoint: the commit block's on submit with wait=commit, the
-	// head's with proof=1 on GET /v1/tx/{hash}.
-	Proof *verify.InclusionProof `json:"proof,omitempty"`
 }
 
 func commitOf(c node.Committed) *TxCommit {
@@ -381,21 +339,6 @@ func (s *Server) submit(r *http.Request) (any, int, error) {
 	return resp, http.StatusOK, nil
 }
 
-// BatchRequest is the body of POST /v1/txs: many envelopes at once.
-type BatchRequest struct {
-	Txs []string `json:"txs"`
-}
-
-// BatchItem is one envelope's outcome in a BatchResponse: its hash, or an
-// error; an error does not stop the envelopes after it.
-type BatchItem struct {
-	Hash  *tx.ID `json:"hash,omitempty"`
-	Error *Error `json:"error,omitempty"`
-	// With wait=commit: the block height and the result code.
-	Height uint64 `json:"height,omitempty"`
-	Code   string `json:"code,omitempty"`
-}
-
 // MaxBatch bounds the envelopes in one POST /v1/txs.
 const MaxBatch = 10000
 
@@ -443,28 +386,6 @@ func (s *Server) submitBatch(r *http.Request) (any, int, error) {
 		item.Height = c.Height
 	}
 	return out, http.StatusOK, nil
-}
-
-// TxView is a transaction as GET /v1/tx/{hash} shows it.
-type TxView struct {
-	Hash         tx.ID        `json:"hash"`
-	Status       string       `json:"status"` // "pending" or "committed"
-	ChainID      string       `json:"chain_id"`
-	Module       string       `json:"module"`
-	Type         string       `json:"type"`
-	Signers      []SignerView `json:"signers"`
-	ExpiryHeight uint64       `json:"expiry_height,omitempty"`
-	ExpiryTime   *time.Time   `json:"expiry_time,omitempty"`
-	Body         string       `json:"body"` // hex of the canonical CBOR body
-	Envelope     string       `json:"envelope,omitempty"`
-	*TxCommit    `json:",omitempty"`
-}
-
-// SignerView is one signer of a transaction.
-type SignerView struct {
-	Address  string       `json:"address"`
-	Key      tx.PublicKey `json:"key"`
-	Sequence uint64       `json:"sequence"`
 }
 
 func viewTx(raw []byte) (*TxView, error) {
@@ -535,21 +456,6 @@ func (s *Server) getTx(r *http.Request) (any, int, error) {
 	return v, 0, nil
 }
 
-// BlockView is a block as GET /v1/blocks/{height} shows it.
-type BlockView struct {
-	Hash   string        `json:"hash"`
-	Header ledger.Header `json:"header"`
-	Txs    []BlockTx     `json:"txs"`
-}
-
-// BlockTx is one transaction in a BlockView.
-type BlockTx struct {
-	Hash   tx.ID         `json:"hash"`
-	Module string        `json:"module"`
-	Type   string        `json:"type"`
-	Result ledger.Result `json:"result"`
-}
-
 func (s *Server) getBlock(r *http.Request) (any, int, error) {
 	hs := r.PathValue("height")
 	var h uint64
@@ -578,17 +484,6 @@ func (s *Server) getBlock(r *http.Request) (any, int, error) {
 	return v, 0, nil
 }
 
-// AccountView is an account as GET /v1/accounts/{address} shows it.
-type AccountView struct {
-	Address string       `json:"address"`
-	Key     tx.PublicKey `json:"key"`
-	Label   string       `json:"label,omitempty"`
-	// Sequence is the committed next sequence; NextSequence counts the
-	// account's transactions waiting in the mempool too.
-	Sequence     uint64 `json:"sequence"`
-	NextSequence uint64 `json:"next_sequence"`
-}
-
 func (s *Server) getAccount(r *http.Request) (any, int, error) {
 	addr := strings.ToLower(r.PathValue("address")) // accounts are keyed by lower-case hex
 	if b, err := hex.DecodeString(addr); err != nil || len(b) != 20 {
@@ -607,34 +502,6 @@ func (s *Server) getAccount(r *http.Request) (any, int, error) {
 	}
 	return AccountView{Address: addr, Key: a.Key, Label: a.Label, Sequence: a.Sequence,
 		NextSequence: s.node.NextSequence(addr, a.Sequence)}, 0, nil
-}
-
-// Info answers GET /v1/node/info.
-type Info struct {
-	ChainID     string    `json:"chain_id"`
-	Version     string    `json:"version"`
-	GenesisHash string    `json:"genesis_hash"`
-	Height      uint64    `json:"height"`
-	BlockHash   string    `json:"block_hash"`
-	AppHash     string    `json:"app_hash"`
-	Time        time.Time `json:"time"`
-	Mempool     int       `json:"mempool"`
-	Modules     []string  `json:"modules"`
-	// LogOrigin names the log in its checkpoints; LogKey is the
-	// signed-note verifier key that signs them (pin it); LogSize and
-	// LogRoot are the log's at the head.
-	LogOrigin string `json:"log_origin"`
-	LogKey    string `json:"log_key,omitempty"`
-	LogSize   uint64 `json:"log_size"`
-	LogRoot   string `json:"log_root"`
-	// Witnesses are the cosigner verifier keys of the witnesses the node
-	// asks to cosign its checkpoints (pin those you trust). With them,
-	// WitnessedHeight and WitnessedLogSize are those of the newest
-	// checkpoint all of them have cosigned, which GET /log/checkpoint
-	// serves; both are absent until there is one.
-	Witnesses        []string `json:"witnesses,omitempty"`
-	WitnessedHeight  *uint64  `json:"witnessed_height,omitempty"`
-	WitnessedLogSize *uint64  `json:"witnessed_log_size,omitempty"`
 }
 
 func (s *Server) info(*http.Request) (any, int, error) {
@@ -665,13 +532,6 @@ func (s *Server) health(*http.Request) (any, int, error) {
 func wantProof(r *http.Request) bool {
 	p := r.URL.Query().Get("proof")
 	return p != "" && p != "0"
-}
-
-// Proven is a query's answer with proof=1: the value and the proof of
-// every state key the answer was computed from.
-type Proven struct {
-	Value any                `json:"value"`
-	Proof *verify.StateProof `json:"proof"`
 }
 
 func (s *Server) query(module string, q ledger.Query) handlerFunc {

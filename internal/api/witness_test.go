@@ -20,6 +20,7 @@ import (
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/witness"
+	"github.com/agora-ledger/agora/internal/witness/cosig"
 	"github.com/agora-ledger/agora/verify"
 )
 
@@ -179,7 +180,7 @@ func TestWitnessedCheckpoint(t *testing.T) {
 		{LogKey: vkey, Witnesses: []string{otherKey}, Quorum: 1},
 	} {
 		_, err := tn.checkpointUnder(t, p)
-		if !errors.Is(err, verify.ErrInvalid) || !strings.Contains(err.Error(), witness.ErrNoQuorum.Error()) {
+		if !errors.Is(err, verify.ErrInvalid) || !strings.Contains(err.Error(), cosig.ErrNoQuorum.Error()) {
 			t.Errorf("policy %+v: %v, want no quorum", p, err)
 		}
 	}
@@ -273,7 +274,7 @@ func TestWitnessRefusesFork(t *testing.T) {
 	if !strings.Contains(logs, "add-checkpoint: conflict") || !strings.Contains(logs, "consistency proof does not verify") {
 		t.Errorf("the witness did not log the conflict and the bad proof:\n%s", logs)
 	}
-	if _, err := b.checkpointUnder(t, one); err == nil || !strings.Contains(err.Error(), witness.ErrNoQuorum.Error()) {
+	if _, err := b.checkpointUnder(t, one); err == nil || !strings.Contains(err.Error(), cosig.ErrNoQuorum.Error()) {
 		t.Errorf("the forked node's /log/checkpoint: %v, want no quorum", err)
 	}
 	for h := uint64(0); h <= b.node.Head().Height; h++ {

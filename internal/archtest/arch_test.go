@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -123,6 +124,54 @@ func TestOnlyTheAdapterImportsCometBFT(t *testing.T) {
 				t.Errorf("%s imports %s; only %s may import CometBFT", p.ImportPath, imp, cometAdapter)
 			}
 		}
+	}
+}
+
+// clientRules are the packages a client links, each with what it must not
+// depend on: package verify checks answers offline and runs in a browser,
+// so it does no I/O; package client talks to a node without linking one.
+var clientRules = []struct {
+	pkg       string
+	forbidden []string
+}{
+	{module + "/verify", []string{"net/http", "os/exec", "github.com/cockroachdb/pebble*", "github.com/cometbft/",
+		module + "/internal/store", module + "/internal/node", module + "/internal/api", module + "/internal/cometbft",
+		module + "/internal/keystore", module + "/internal/client"}},
+	{module + "/internal/client", []string{"github.com/cockroachdb/pebble*", "github.com/cometbft/",
+		module + "/internal/store", module + "/internal/node", module + "/internal/cometbft"}},
+}
+
+// TestClientPackagesLinkNoNode holds clientRules, and package witness
+// (which serves HTTP and keeps files) out of verify: verify may use only
+// its pure part, witness/cosig.
+func TestClientPackagesLinkNoNode(t *testing.T) {
+	pkgs := listPackages(t)
+	for _, r := range clientRules {
+		p := pkgs[r.pkg]
+		if p == nil {
+			t.Fatalf("package %s does not exist; update clientRules", r.pkg)
+		}
+		for _, f := range r.forbidden {
+			if i := slices.IndexFunc(p.Deps, func(d string) bool { return matches(d, f) && d != module+"/internal/api/wire" }); i >= 0 {
+				t.Errorf("%s depends on %s (forbidden: %s); see go list -deps %s", p.ImportPath, p.Deps[i], f, p.ImportPath)
+			}
+		}
+	}
+	if slices.Contains(pkgs[module+"/verify"].Deps, module+"/internal/witness") {
+		t.Errorf("verify depends on internal/witness; use internal/witness/cosig")
+	}
+}
+
+// TestVerifyBuildsForWasm builds package verify for GOOS=js GOARCH=wasm,
+// as the browser console needs it.
+func TestVerifyBuildsForWasm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds for another platform")
+	}
+	cmd := exec.Command("go", "build", "-o", os.DevNull, module+"/verify")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("GOOS=js GOARCH=wasm go build ./verify: %v\n%s", err, out)
 	}
 }
 

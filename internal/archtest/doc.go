@@ -9,6 +9,9 @@
 //   - the core and the modules read no clock, draw no randomness and start
 //     no goroutines (internal/tx may use crypto/rand, to sign on the
 //     client side);
+//   - package verify does no I/O (no net/http, store, node, API or
+//     internal/witness) and builds for GOOS=js GOARCH=wasm; internal/client
+//     links no Pebble, store, node or CometBFT;
 //   - every package under internal/ and cmd/ has exactly one package doc
 //     comment.
 //

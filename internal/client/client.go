@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agora-ledger/agora/internal/api"
+	"github.com/agora-ledger/agora/internal/api/wire"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -78,7 +78,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	if resp.StatusCode >= 300 {
 		var e struct {
-			Error *api.Error `json:"error"`
+			Error *wire.Error `json:"error"`
 		}
 		if json.Unmarshal(b, &e) == nil && e.Error != nil {
 			return &Error{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message, Hint: e.Error.Hint}
@@ -98,15 +98,15 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 func (c *Client) Base() string { return c.base }
 
 // Info returns the node's information.
-func (c *Client) Info(ctx context.Context) (*api.Info, error) {
-	var v api.Info
+func (c *Client) Info(ctx context.Context) (*wire.Info, error) {
+	var v wire.Info
 	return &v, c.do(ctx, "GET", "/v1/node/info", nil, &v)
 }
 
 // Account returns an account; a key that never signed gets a not_found
 // error.
-func (c *Client) Account(ctx context.Context, addr string) (*api.AccountView, error) {
-	var v api.AccountView
+func (c *Client) Account(ctx context.Context, addr string) (*wire.AccountView, error) {
+	var v wire.AccountView
 	return &v, c.do(ctx, "GET", "/v1/accounts/"+addr, nil, &v)
 }
 
@@ -123,14 +123,14 @@ func (c *Client) NextSequence(ctx context.Context, key tx.PublicKey) (uint64, er
 }
 
 // Tx returns a transaction by hash.
-func (c *Client) Tx(ctx context.Context, id tx.ID) (*api.TxView, error) {
-	var v api.TxView
+func (c *Client) Tx(ctx context.Context, id tx.ID) (*wire.TxView, error) {
+	var v wire.TxView
 	return &v, c.do(ctx, "GET", "/v1/tx/"+id.String(), nil, &v)
 }
 
 // Block returns the block at height ("latest" for the head).
-func (c *Client) Block(ctx context.Context, height string) (*api.BlockView, error) {
-	var v api.BlockView
+func (c *Client) Block(ctx context.Context, height string) (*wire.BlockView, error) {
+	var v wire.BlockView
 	return &v, c.do(ctx, "GET", "/v1/blocks/"+height, nil, &v)
 }
 
@@ -157,33 +157,33 @@ func (c *Client) Get(ctx context.Context, path string, out any) error {
 
 // Submit submits a signed envelope; with wait it returns once the
 // transaction is committed.
-func (c *Client) Submit(ctx context.Context, raw []byte, wait bool) (*api.SubmitResponse, error) {
+func (c *Client) Submit(ctx context.Context, raw []byte, wait bool) (*wire.SubmitResponse, error) {
 	path := "/v1/tx"
 	if wait {
 		path += "?wait=commit"
 	}
-	var v api.SubmitResponse
-	return &v, c.do(ctx, "POST", path, api.SubmitRequest{Tx: base64.StdEncoding.EncodeToString(raw)}, &v)
+	var v wire.SubmitResponse
+	return &v, c.do(ctx, "POST", path, wire.SubmitRequest{Tx: base64.StdEncoding.EncodeToString(raw)}, &v)
 }
 
 // SubmitBatch submits many envelopes in one request.
-func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte) ([]api.BatchItem, error) {
+func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte) ([]wire.BatchItem, error) {
 	return c.submitBatch(ctx, raws, "/v1/txs")
 }
 
 // SubmitBatchWait submits many envelopes and returns once every admitted
 // one is committed, with its height and result code.
-func (c *Client) SubmitBatchWait(ctx context.Context, raws [][]byte) ([]api.BatchItem, error) {
+func (c *Client) SubmitBatchWait(ctx context.Context, raws [][]byte) ([]wire.BatchItem, error) {
 	return c.submitBatch(ctx, raws, "/v1/txs?wait=commit")
 }
 
-func (c *Client) submitBatch(ctx context.Context, raws [][]byte, path string) ([]api.BatchItem, error) {
-	req := api.BatchRequest{Txs: make([]string, len(raws))}
+func (c *Client) submitBatch(ctx context.Context, raws [][]byte, path string) ([]wire.BatchItem, error) {
+	req := wire.BatchRequest{Txs: make([]string, len(raws))}
 	for i, r := range raws {
 		req.Txs[i] = base64.StdEncoding.EncodeToString(r)
 	}
 	var v struct {
-		Results []api.BatchItem `json:"results"`
+		Results []wire.BatchItem `json:"results"`
 	}
 	if err := c.do(ctx, "POST", path, req, &v); err != nil {
 		return nil, err

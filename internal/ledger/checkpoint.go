@@ -14,6 +14,11 @@ import (
 // root: "agora/state <height> <base64 state root>". See docs/spec/log.md.
 const StatePrefix = "agora/state "
 
+// TimePrefix begins the checkpoint extension line that carries the
+// block's time, so that a client can tell how fresh a proof is:
+// "agora/time <Unix milliseconds>". See docs/spec/log.md.
+const TimePrefix = "agora/time "
+
 // Origin returns the log origin of a chain: the name in its checkpoints
 // and of the key that signs them.
 func Origin(chainID string) string { return "agora.ledger/" + chainID }
@@ -22,10 +27,11 @@ func Origin(chainID string) string { return "agora.ledger/" + chainID }
 // after the block h heads.
 func (h *Header) Checkpoint() *tlog.Checkpoint {
 	return &tlog.Checkpoint{
-		Origin:     Origin(h.ChainID),
-		Size:       h.LogSize,
-		Hash:       h.LogRoot,
-		Extensions: []string{fmt.Sprintf("%s%d %s", StatePrefix, h.Height, base64.StdEncoding.EncodeToString(h.AppHash))},
+		Origin: Origin(h.ChainID),
+		Size:   h.LogSize,
+		Hash:   h.LogRoot,
+		Extensions: []string{fmt.Sprintf("%s%d %s", StatePrefix, h.Height, base64.StdEncoding.EncodeToString(h.AppHash)),
+			fmt.Sprintf("%s%d", TimePrefix, h.Time)},
 	}
 }
 
@@ -52,4 +58,22 @@ func StateOf(c *tlog.Checkpoint) (height uint64, root []byte, err error) {
 		return height, root, nil
 	}
 	return 0, nil, fmt.Errorf("%w: checkpoint has no well-formed %q line", tx.ErrMalformed, strings.TrimSpace(StatePrefix))
+}
+
+// TimeOf reads the block time (Unix milliseconds) from a checkpoint's
+// agora/time line; ok is false if it has none (a checkpoint signed before
+// the line was added).
+func TimeOf(c *tlog.Checkpoint) (ms int64, ok bool, err error) {
+	for _, line := range c.Extensions {
+		rest, found := strings.CutPrefix(line, TimePrefix)
+		if !found {
+			continue
+		}
+		ms, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil || ms < 0 || strconv.FormatInt(ms, 10) != rest {
+			return 0, false, fmt.Errorf("%w: checkpoint has a malformed %q line", tx.ErrMalformed, strings.TrimSpace(TimePrefix))
+		}
+		return ms, true, nil
+	}
+	return 0, false, nil
 }

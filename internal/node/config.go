@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/tx"
-	"github.com/agora-ledger/agora/internal/witness"
+	"github.com/agora-ledger/agora/internal/witness/cosig"
 )
 
 // Config is the node's configuration, read from <home>/config.json. The
@@ -153,7 +153,7 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 			return fmt.Errorf("config: witnesses[%d].url %q: want http://host:port or https://host/prefix", i, w.URL)
 		}
-		v, err := witness.NewVerifier(w.Key)
+		v, err := cosig.NewVerifier(w.Key)
 		if err != nil {
 			return fmt.Errorf("config: witnesses[%d].key: %w", i, err)
 		}

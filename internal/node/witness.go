@@ -18,6 +18,7 @@ import (
 	"github.com/agora-ledger/agora/internal/store"
 	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/witness"
+	"github.com/agora-ledger/agora/internal/witness/cosig"
 )
 
 // Witnessed is the newest checkpoint that every configured witness has
@@ -122,7 +123,7 @@ func newCollector(ws []WitnessConfig, st *store.Store, log *slog.Logger, m *metr
 	c := &collector{st: st, log: log, m: m, head: head, heads: make(chan struct{}, 1),
 		client: &http.Client{Timeout: witnessTimeout}}
 	for _, w := range ws {
-		v, err := witness.NewVerifier(w.Key)
+		v, err := cosig.NewVerifier(w.Key)
 		if err != nil {
 			return nil, err
 		}

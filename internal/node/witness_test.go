@@ -23,6 +23,7 @@ import (
 	"github.com/agora-ledger/agora/internal/store"
 	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/witness"
+	"github.com/agora-ledger/agora/internal/witness/cosig"
 )
 
 // fastRetries shortens the collector's backoff for the test.
@@ -194,8 +195,8 @@ func (we *witnessedEnv) cosigned(h uint64, ws ...*testWitness) bool {
 	for _, w := range ws {
 		keys = append(keys, w.vkey)
 	}
-	_, err = witness.VerifyCosigned(append(signed, lines...), we.verifierOf(), keys, len(keys))
-	if err != nil && !errors.Is(err, witness.ErrNoQuorum) {
+	_, err = cosig.VerifyCosigned(append(signed, lines...), we.verifierOf(), keys, len(keys))
+	if err != nil && !errors.Is(err, cosig.ErrNoQuorum) {
 		we.t.Fatalf("checkpoint %d with its cosignatures does not verify: %v", h, err)
 	}
 	return err == nil

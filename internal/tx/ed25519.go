@@ -1,3 +1,5 @@
+//go:build !(js && wasm)
+
 package tx
 
 import (
@@ -21,7 +23,9 @@ var ed25519Rules = &ed25519.Options{Verify: ed25519.VerifyOptionsStdLib}
 // as fast as crypto/ed25519 on this project's machines (see
 // BenchmarkVerifyEd25519). Its cache of expanded public keys is not used:
 // it pays only for keys that sign again soon, and costs more than it
-// saves for a ledger's many occasional signers.
+// saves for a ledger's many occasional signers. A js/wasm build, where
+// curve25519-voi does not compile, verifies with crypto/ed25519 instead
+// (ed25519_wasm.go): the same rules, as the tests hold.
 func verifyEd25519(pub, msg, sig []byte) bool {
 	return len(pub) == ed25519.PublicKeySize && len(sig) == ed25519.SignatureSize &&
 		ed25519.VerifyWithOptions(pub, msg, sig, ed25519Rules)

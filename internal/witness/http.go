@@ -152,7 +152,7 @@ func (w *Witness) addCheckpoint(body []byte) ([]byte, error) {
 // Submit asks the witness whose add-checkpoint endpoint is url to cosign
 // signedCheckpoint, proving it extends the checkpoint of size oldSize. It
 // returns the witness's cosignature lines, to append to the checkpoint
-// after checking them (VerifyCosigned). If the witness knows another size,
+// after checking them (cosig.VerifyCosigned). If the witness knows another size,
 // the error is a *ConflictError with that size: get a proof from it and
 // submit again.
 func Submit(ctx context.Context, client *http.Client, url string, oldSize uint64, proof [][]byte, signedCheckpoint []byte) ([]byte, error) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/agora-ledger/agora/internal/witness"
+	"github.com/agora-ledger/agora/internal/witness/cosig"
 )
 
 // The example request body of C2SP tlog-witness.
@@ -107,12 +108,12 @@ func TestHTTP(t *testing.T) {
 
 	// A log's side: Submit, append the cosignature, verify.
 	msg := l.checkpoint(10)
-	cosig, err := witness.Submit(ctx, srv.Client(), url, 0, nil, msg)
+	line, err := witness.Submit(ctx, srv.Client(), url, 0, nil, msg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.checkCosignature(msg, cosig)
-	if _, err := witness.VerifyCosigned(append(msg, cosig...), l.verifier(), []string{e.w.VerifierKey()}, 1); err != nil {
+	e.checkCosignature(msg, line)
+	if _, err := cosig.VerifyCosigned(append(msg, line...), l.verifier(), []string{e.w.VerifierKey()}, 1); err != nil {
 		t.Fatal(err)
 	}
 	// Submit reports the size the witness knows.

@@ -2,15 +2,14 @@ package witness_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"errors"
-	"strings"
 	"testing"
 
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/agora-ledger/agora/internal/witness"
+	"github.com/agora-ledger/agora/internal/witness/cosig"
 )
 
 func TestVerifyCosigned(t *testing.T) {
@@ -61,11 +60,11 @@ func TestVerifyCosigned(t *testing.T) {
 		{"3 of 3", with(msg, cosigs[2], cosigs[1], cosigs[0]), 3, keys, true, nil},
 		{"formats' cosignature", with(msg, cosigs[0], formatsCosig), 2, keys, true, nil},
 		{"untrusted witness ignored", with(msg, cosigs[3], cosigs[0], cosigs[1]), 2, keys, true, nil},
-		{"2 of 3 short", with(msg, cosigs[0]), 2, keys, false, witness.ErrNoQuorum},
-		{"3 of 3 short", with(msg, cosigs[0], cosigs[1]), 3, keys, false, witness.ErrNoQuorum},
-		{"one witness twice", with(msg, cosigs[0], cosigs[0]), 2, keys, false, witness.ErrNoQuorum},
-		{"untrusted witness does not count", with(msg, cosigs[0], cosigs[3]), 2, keys, false, witness.ErrNoQuorum},
-		{"no cosignatures", msg, 1, keys, false, witness.ErrNoQuorum},
+		{"2 of 3 short", with(msg, cosigs[0]), 2, keys, false, cosig.ErrNoQuorum},
+		{"3 of 3 short", with(msg, cosigs[0], cosigs[1]), 3, keys, false, cosig.ErrNoQuorum},
+		{"one witness twice", with(msg, cosigs[0], cosigs[0]), 2, keys, false, cosig.ErrNoQuorum},
+		{"untrusted witness does not count", with(msg, cosigs[0], cosigs[3]), 2, keys, false, cosig.ErrNoQuorum},
+		{"no cosignatures", msg, 1, keys, false, cosig.ErrNoQuorum},
 		{"corrupt cosignature", with(msg, cosigs[0], corrupt, cosigs[2]), 2, keys, false, nil},
 		{"no log signature", onlyCosigned, 2, keys, false, nil},
 		{"cosignatures moved to another checkpoint", with(l.checkpoint(19), cosigs[0], cosigs[1]), 2, keys, false, nil},
@@ -76,7 +75,7 @@ func TestVerifyCosigned(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := witness.VerifyCosigned(tt.msg, l.verifier(), tt.keys, tt.quorum)
+			c, err := cosig.VerifyCosigned(tt.msg, l.verifier(), tt.keys, tt.quorum)
 			if tt.ok {
 				if err != nil {
 					t.Fatal(err)
@@ -92,7 +91,7 @@ func TestVerifyCosigned(t *testing.T) {
 			if tt.want != nil && !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want %v", err, tt.want)
 			}
-			if tt.want == nil && errors.Is(err, witness.ErrNoQuorum) {
+			if tt.want == nil && errors.Is(err, cosig.ErrNoQuorum) {
 				t.Fatalf("got %v, want a harder failure than ErrNoQuorum", err)
 			}
 		})
@@ -100,41 +99,7 @@ func TestVerifyCosigned(t *testing.T) {
 
 	// Another log's key does not open it.
 	other := newLogAt(t, "other.example/log", "other")
-	if _, err := witness.VerifyCosigned(with(msg, cosigs[0]), other.verifier(), keys, 1); err == nil {
+	if _, err := cosig.VerifyCosigned(with(msg, cosigs[0]), other.verifier(), keys, 1); err == nil {
 		t.Error("opened with another log's key")
-	}
-}
-
-func TestNewVerifier(t *testing.T) {
-	_, vkey, err := witness.GenerateKey(rand.Reader, "witness.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, logKey, err := note.GenerateKey(rand.Reader, "log.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	name, rest, _ := strings.Cut(vkey, "+")
-	_, key64, _ := strings.Cut(rest, "+")
-	tests := []struct {
-		name string
-		vkey string
-		ok   bool
-	}{
-		{"cosigner key", vkey, true},
-		{"log's note key", logKey, false},
-		{"wrong hash", name + "+00000000+" + key64, false},
-		{"not a key", "witness.example", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v, err := witness.NewVerifier(tt.vkey)
-			if (err == nil) != tt.ok {
-				t.Fatalf("NewVerifier(%q) = %v, want ok %v", tt.vkey, err, tt.ok)
-			}
-			if err == nil && v.Name() != name {
-				t.Errorf("name %q, want %q", v.Name(), name)
-			}
-		})
 	}
 }

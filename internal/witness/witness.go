@@ -29,7 +29,7 @@
 //
 // NewHandler serves POST /add-checkpoint with the tlog-witness request and
 // response bodies. Submit is the log's side of that call, and
-// VerifyCosigned is a client's: it accepts a checkpoint only if it
+// cosig.VerifyCosigned is a client's: it accepts a checkpoint only if it
 // carries the log's signature and cosignatures from a quorum of the
 // witnesses the client trusts.
 package witness

@@ -1,4 +1,9 @@
-package witness
+// Package cosig checks a transparency log's checkpoints against the
+// witnesses a client trusts: the log's signature, and C2SP
+// tlog-cosignature/v1 cosignatures from a quorum of the witnesses. It
+// does no I/O, so that package verify, and a browser, can use it; the
+// witness itself, which cosigns and serves HTTP, is package witness.
+package cosig
 
 import (
 	"errors"
@@ -25,12 +30,12 @@ var ErrNoQuorum = errors.New("not enough witness cosignatures")
 func NewVerifier(vkey string) (note.Verifier, error) {
 	v, err := fnote.NewVerifierForCosignatureV1(vkey)
 	if err != nil {
-		return nil, fmt.Errorf("witness: key %q: %w (want <name>+<hash>+<base64 key>, as 'agora witness init' prints)", vkey, err)
+		return nil, fmt.Errorf("cosig: key %q: %w (want <name>+<hash>+<base64 key>, as 'agora witness init' prints)", vkey, err)
 	}
 	_, rest, _ := strings.Cut(vkey, "+")
 	hash16, _, _ := strings.Cut(rest, "+")
 	if h, err := strconv.ParseUint(hash16, 16, 32); err != nil || uint32(h) != v.KeyHash() {
-		return nil, fmt.Errorf("witness: key %q: its hash is not the cosigner key's (%08x); is it a log's key rather than a witness's?", vkey, v.KeyHash())
+		return nil, fmt.Errorf("cosig: key %q: its hash is not the cosigner key's (%08x); is it a log's key rather than a witness's?", vkey, v.KeyHash())
 	}
 	return v, nil
 }
@@ -44,7 +49,7 @@ func NewVerifier(vkey string) (note.Verifier, error) {
 // checkpoint is valid but under-cosigned.
 func VerifyCosigned(signedCheckpoint []byte, logKey note.Verifier, witnessKeys []string, quorum int) (*tlog.Checkpoint, error) {
 	if quorum < 1 || quorum > len(witnessKeys) {
-		return nil, fmt.Errorf("witness: a quorum of %d out of %d witnesses is impossible", quorum, len(witnessKeys))
+		return nil, fmt.Errorf("cosig: a quorum of %d out of %d witnesses is impossible", quorum, len(witnessKeys))
 	}
 	verifiers := []note.Verifier{logKey}
 	type id struct {
@@ -55,18 +60,18 @@ func VerifyCosigned(signedCheckpoint []byte, logKey note.Verifier, witnessKeys [
 	for _, k := range witnessKeys {
 		v, err := fnote.NewVerifierForCosignatureV1(k)
 		if err != nil {
-			return nil, fmt.Errorf("witness: witness key %q: %w", k, err)
+			return nil, fmt.Errorf("cosig: witness key %q: %w", k, err)
 		}
 		wid := id{v.Name(), v.KeyHash()}
 		if witnesses[wid] || wid == (id{logKey.Name(), logKey.KeyHash()}) {
-			return nil, fmt.Errorf("witness: witness key %q is listed twice", k)
+			return nil, fmt.Errorf("cosig: witness key %q is listed twice", k)
 		}
 		witnesses[wid] = true
 		verifiers = append(verifiers, v)
 	}
 	n, err := note.Open(signedCheckpoint, note.VerifierList(verifiers...))
 	if err != nil {
-		return nil, fmt.Errorf("witness: open checkpoint: %w", err)
+		return nil, fmt.Errorf("cosig: open checkpoint: %w", err)
 	}
 	logSigned, cosigned := false, 0
 	for _, s := range n.Sigs {
@@ -78,17 +83,17 @@ func VerifyCosigned(signedCheckpoint []byte, logKey note.Verifier, witnessKeys [
 		}
 	}
 	if !logSigned {
-		return nil, fmt.Errorf("witness: checkpoint is not signed by the log %q", logKey.Name())
+		return nil, fmt.Errorf("cosig: checkpoint is not signed by the log %q", logKey.Name())
 	}
 	c, err := tlog.ParseCheckpoint([]byte(n.Text))
 	if err != nil {
 		return nil, err
 	}
 	if c.Origin != logKey.Name() {
-		return nil, fmt.Errorf("witness: checkpoint origin %q is not the log %q", c.Origin, logKey.Name())
+		return nil, fmt.Errorf("cosig: checkpoint origin %q is not the log %q", c.Origin, logKey.Name())
 	}
 	if cosigned < quorum {
-		return nil, fmt.Errorf("witness: %w: %d of the %d needed", ErrNoQuorum, cosigned, quorum)
+		return nil, fmt.Errorf("cosig: %w: %d of the %d needed", ErrNoQuorum, cosigned, quorum)
 	}
 	return c, nil
 }

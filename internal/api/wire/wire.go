@@ -1,0 +1,151 @@
+// Package wire defines the JSON bodies of Agora's HTTP API
+// (docs/api.md): what package api serves and package client reads. It
+// holds types only, so that a client need not link the node.
+package wire
+
+import (
+	"time"
+
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/verify"
+)
+
+// Error is an API error as clients see it.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+	// Proof, with proof=1 on a query that found nothing, proves the
+	// absence.
+	Proof *verify.StateProof `json:"proof,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// SubmitRequest is the JSON body of POST /v1/tx: the canonical envelope,
+// base64 (standard or URL alphabet, padding optional). A body of type
+// application/cbor is the raw envelope instead.
+type SubmitRequest struct {
+	Tx string `json:"tx"`
+}
+
+// SubmitResponse answers POST /v1/tx.
+type SubmitResponse struct {
+	Hash   tx.ID  `json:"hash"`
+	Status string `json:"status"` // "pending" or "committed"
+	*TxCommit
+}
+
+// TxCommit says where a transaction was committed and its result.
+type TxCommit struct {
+	Height    uint64        `json:"height"`
+	Index     int           `json:"index"`
+	LeafIndex uint64        `json:"leaf_index"`
+	BlockHash string        `json:"block_hash"`
+	Time      time.Time     `json:"time"`
+	Result    ledger.Result `json:"result"`
+	// Proof proves the transaction's log entry against a signed
+	// checkpoint: the commit block's on submit with wait=commit, the
+	// head's with proof=1 on GET /v1/tx/{hash}.
+	Proof *verify.InclusionProof `json:"proof,omitempty"`
+}
+
+// BatchRequest is the body of POST /v1/txs: many envelopes at once.
+type BatchRequest struct {
+	Txs []string `json:"txs"`
+}
+
+// BatchItem is one envelope's outcome in a BatchResponse: its hash, or an
+// error; an error does not stop the envelopes after it.
+type BatchItem struct {
+	Hash  *tx.ID `json:"hash,omitempty"`
+	Error *Error `json:"error,omitempty"`
+	// With wait=commit: the block height and the result code.
+	Height uint64 `json:"height,omitempty"`
+	Code   string `json:"code,omitempty"`
+}
+
+// TxView is a transaction as GET /v1/tx/{hash} shows it.
+type TxView struct {
+	Hash         tx.ID        `json:"hash"`
+	Status       string       `json:"status"` // "pending" or "committed"
+	ChainID      string       `json:"chain_id"`
+	Module       string       `json:"module"`
+	Type         string       `json:"type"`
+	Signers      []SignerView `json:"signers"`
+	ExpiryHeight uint64       `json:"expiry_height,omitempty"`
+	ExpiryTime   *time.Time   `json:"expiry_time,omitempty"`
+	Body         string       `json:"body"` // hex of the canonical CBOR body
+	Envelope     string       `json:"envelope,omitempty"`
+	*TxCommit    `json:",omitempty"`
+}
+
+// SignerView is one signer of a transaction.
+type SignerView struct {
+	Address  string       `json:"address"`
+	Key      tx.PublicKey `json:"key"`
+	Sequence uint64       `json:"sequence"`
+}
+
+// BlockView is a block as GET /v1/blocks/{height} shows it.
+type BlockView struct {
+	Hash   string        `json:"hash"`
+	Header ledger.Header `json:"header"`
+	Txs    []BlockTx     `json:"txs"`
+}
+
+// BlockTx is one transaction in a BlockView.
+type BlockTx struct {
+	Hash   tx.ID         `json:"hash"`
+	Module string        `json:"module"`
+	Type   string        `json:"type"`
+	Result ledger.Result `json:"result"`
+}
+
+// AccountView is an account as GET /v1/accounts/{address} shows it.
+type AccountView struct {
+	Address string       `json:"address"`
+	Key     tx.PublicKey `json:"key"`
+	Label   string       `json:"label,omitempty"`
+	// Sequence is the committed next sequence; NextSequence counts the
+	// account's transactions waiting in the mempool too.
+	Sequence     uint64 `json:"sequence"`
+	NextSequence uint64 `json:"next_sequence"`
+}
+
+// Info answers GET /v1/node/info.
+type Info struct {
+	ChainID     string    `json:"chain_id"`
+	Version     string    `json:"version"`
+	GenesisHash string    `json:"genesis_hash"`
+	Height      uint64    `json:"height"`
+	BlockHash   string    `json:"block_hash"`
+	AppHash     string    `json:"app_hash"`
+	Time        time.Time `json:"time"`
+	Mempool     int       `json:"mempool"`
+	Modules     []string  `json:"modules"`
+	// LogOrigin names the log in its checkpoints; LogKey is the
+	// signed-note verifier key that signs them (pin it); LogSize and
+	// LogRoot are the log's at the head.
+	LogOrigin string `json:"log_origin"`
+	LogKey    string `json:"log_key,omitempty"`
+	LogSize   uint64 `json:"log_size"`
+	LogRoot   string `json:"log_root"`
+	// Witnesses are the cosigner verifier keys of the witnesses the node
+	// asks to cosign its checkpoints (pin those you trust). With them,
+	// WitnessedHeight and WitnessedLogSize are those of the newest
+	// checkpoint all of them have cosigned, which GET /log/checkpoint
+	// serves; both are absent until there is one.
+	Witnesses        []string `json:"witnesses,omitempty"`
+	WitnessedHeight  *uint64  `json:"witnessed_height,omitempty"`
+	WitnessedLogSize *uint64  `json:"witnessed_log_size,omitempty"`
+}
+
+// Proven is a query's answer with proof=1: the value and the proof of
+// every state key the answer was computed from.
+type Proven struct {
+	Value any                `json:"value"`
+	Proof *verify.StateProof `json:"proof"`
+}
