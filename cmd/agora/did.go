@@ -205,10 +205,13 @@ func getResolution(ctx context.Context, c *client.Client, did string, q url.Valu
 	if err != nil {
 		return nil, false, err
 	}
-	if status == http.StatusOK || status == http.StatusGone {
-		var r identity.Resolution
-		if err := json.Unmarshal(b, &r); err == nil && r.Document != nil {
+	var r identity.Resolution
+	if err := json.Unmarshal(b, &r); err == nil {
+		if (status == http.StatusOK || status == http.StatusGone) && r.Document != nil {
 			return &r, status == http.StatusGone, nil
+		}
+		if md := r.ResolutionMetadata; md.Error != "" { // an error is a resolution result
+			return nil, false, &client.Error{Status: status, Code: md.Error, Message: md.ErrorMessage}
 		}
 	}
 	var e struct {
@@ -256,7 +259,10 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 		return printJSON(stdout, r)
 	}
 	d, md := r.Document, r.DocumentMetadata
-	fmt.Fprintf(stdout, "%s\n  version  %s\n  created  %s\n  updated  %s\n", d.ID, md.VersionID, md.Created, md.Updated)
+	fmt.Fprintf(stdout, "%s\n  version  %s\n  created  %s\n", d.ID, md.VersionID, md.Created)
+	if md.Updated != "" { // never updated at version 1
+		fmt.Fprintf(stdout, "  updated  %s\n", md.Updated)
+	}
 	if gone {
 		fmt.Fprintln(stdout, "  status   DEACTIVATED")
 	}

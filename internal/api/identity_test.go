@@ -58,8 +58,12 @@ func TestResolveDID(t *testing.T) {
 		{accept: "application/did+ld+json", contentType: "application/did+ld+json", document: true},
 		{accept: "text/html;q=0.9, application/did+json", contentType: "application/did+json", document: true},
 		{accept: "application/did+json;q=0.5, application/did+ld+json", contentType: "application/did+ld+json", document: true},
+		{accept: "application/did-resolution", contentType: "application/did-resolution"},
+		{accept: "application/did-resolution;charset=utf-8", contentType: "application/did-resolution"},
+		{accept: "application/did+json; charset=UTF-8", contentType: "application/did+json", document: true},
 		{accept: "text/html", status: http.StatusNotAcceptable},
 		{accept: "application/did+json;q=0", status: http.StatusNotAcceptable},
+		{accept: "application/did+json;charset=iso-8859-1", status: http.StatusNotAcceptable},
 	} {
 		req, _ := http.NewRequest("GET", tn.srv.URL+path, nil)
 		if c.accept != "" {
@@ -72,9 +76,13 @@ func TestResolveDID(t *testing.T) {
 		var body map[string]any
 		json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
+		if resp.Header.Get("Vary") != "Accept" {
+			t.Errorf("Accept %q: Vary %q, want Accept", c.accept, resp.Header.Get("Vary"))
+		}
 		if c.status != 0 {
-			if resp.StatusCode != c.status {
-				t.Errorf("Accept %q: status %d, want %d", c.accept, resp.StatusCode, c.status)
+			md, _ := body["didResolutionMetadata"].(map[string]any)
+			if resp.StatusCode != c.status || md["error"] != identity.RepresentationNotSupported || body["didDocument"] != nil {
+				t.Errorf("Accept %q: status %d %v, want %d with a representationNotSupported result", c.accept, resp.StatusCode, body, c.status)
 			}
 			continue
 		}
@@ -86,11 +94,26 @@ func TestResolveDID(t *testing.T) {
 		}
 	}
 
-	wantError(t, tn.get(t, "/1.0/identifiers/did:agora:nope"), http.StatusBadRequest, "invalid")
-	wantError(t, tn.get(t, "/1.0/identifiers/did:example:123"), http.StatusBadRequest, "invalid")
-	wantError(t, tn.get(t, "/1.0/identifiers/did:agora:"+strings.Repeat("a", 52)), http.StatusNotFound, "not_found")
-	wantError(t, tn.get(t, path+"?versionId=2"), http.StatusNotFound, "not_found")
-	wantError(t, tn.get(t, path+"?versionId=x"), http.StatusBadRequest, "invalid")
+	// Errors are resolution results with DID Resolution's codes and
+	// statuses.
+	for _, c := range []struct {
+		path, code string
+		status     int
+	}{
+		{path: "did:agora:nope", code: identity.InvalidDid, status: http.StatusBadRequest},
+		{path: "did:example_222", code: identity.InvalidDid, status: http.StatusBadRequest},
+		{path: "did:example:123", code: identity.MethodNotSupported, status: http.StatusNotImplemented},
+		{path: "did:example:123?proof=1", code: identity.MethodNotSupported, status: http.StatusNotImplemented},
+		{path: "did:agora:" + strings.Repeat("a", 52), code: identity.NotFound, status: http.StatusNotFound},
+		{path: did + "?versionId=2", code: identity.NotFound, status: http.StatusNotFound},
+		{path: did + "?versionId=x", code: identity.InvalidOptions, status: http.StatusBadRequest},
+	} {
+		res := decode[identity.Resolution](t, tn.get(t, "/1.0/identifiers/"+c.path), c.status)
+		if res.ResolutionMetadata.Error != c.code || res.ResolutionMetadata.ErrorMessage == "" || res.Document != nil ||
+			res.DocumentMetadata != (identity.DocumentMetadata{}) {
+			t.Errorf("%s: %+v, want a %s result", c.path, res, c.code)
+		}
+	}
 
 	// proof=1: the resolution is computed from point reads, each proven.
 	policy := verify.Policy{LogKey: tn.logKey}
