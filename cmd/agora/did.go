@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,9 +64,10 @@ for nothing: it checks a state proof against a checkpoint signed by that
 key and resolves the DID again from the proven state alone.
 
 watch prints the DID's events as they appear (first the ones so far),
-polling every --interval; --once prints them and exits. With --log-key
-each answer must come with a proof that the history is complete (the
-event count and every event); a proof that fails, or a history that
+polling every --interval; --once prints them and exits. history and
+watch read the history page by page (100 events a page). With --log-key
+each page must come with a proof that it is complete (the event count
+and every event of the page); a proof that fails, or a history that
 lost or changed an event it showed before, is an alert: watch exits 1.
 
 Recovery: guardians names up to 16 guardians (keystore names or public
@@ -390,8 +392,20 @@ func didHistory(args []string, stdout, stderr io.Writer) error {
 		return usageError("usage: agora did history DID")
 	}
 	var evs []json.RawMessage
-	if err := client.New(*nodeURL).Get(context.Background(), "/v1/identity/dids/"+url.PathEscape(pos[0])+"/history", &evs); err != nil {
-		return err
+	c := client.New(*nodeURL)
+	for from := uint64(1); from != 0; { // page by page
+		var page struct {
+			Events []json.RawMessage `json:"events"`
+			Next   uint64            `json:"next"`
+		}
+		path := "/v1/identity/dids/" + url.PathEscape(pos[0]) + "/history?from=" + strconv.FormatUint(from, 10)
+		if err := c.Get(context.Background(), path, &page); err != nil {
+			return err
+		}
+		if page.Next != 0 && page.Next <= from {
+			return fmt.Errorf("GET %s: the next page starts at %d", path, page.Next)
+		}
+		evs, from = append(evs, page.Events...), page.Next
 	}
 	if *asJSON {
 		return printJSON(stdout, evs)

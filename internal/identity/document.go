@@ -4,7 +4,6 @@ import (
 	"crypto/elliptic"
 	_ "embed"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -541,48 +540,6 @@ func Dereference(kv *ledger.KV, didURL, versionID, versionTime, service string) 
 	return nil, resolveErr(NotFound, ledger.ErrNotFound, "%s has no verification method #%s", did, fragment)
 }
 
-// HistoryEntry is an event as the history query serves it.
-type HistoryEntry struct {
-	Version uint64       `json:"version"`
-	Type    string       `json:"type"`
-	Body    any          `json:"body"`
-	Signer  tx.PublicKey `json:"signer"`
-	// Signers are all the signers of a multi-signer transaction.
-	Signers []tx.PublicKey `json:"signers,omitempty"`
-	TxHash  tx.ID          `json:"tx_hash"`
-	Height  uint64         `json:"height"`
-	Time    time.Time      `json:"time"`
-}
-
-// History returns the events of did, oldest first. It reads the state
-// (whose Version is the number of events) and then each event by its
-// number, with point reads only, so a state proof of the reads shows the
-// history complete: no event can be left out or added.
-func History(kv *ledger.KV, did string) ([]HistoryEntry, error) {
-	s, err := load(kv, did)
-	if err != nil {
-		return nil, err
-	}
-	out := []HistoryEntry{}
-	for v := uint64(1); v <= s.Version; v++ {
-		var ev Event
-		found, err := kv.GetValue(eventKey(s.ID, v), &ev)
-		if err != nil {
-			return nil, err
-		}
-		if !found || ev.Version != v {
-			return nil, fmt.Errorf("%w: %s lacks event %d", ledger.ErrStorage, did, v)
-		}
-		msg, err := decodeEvent(&ev)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ledger.ErrStorage, err)
-		}
-		out = append(out, HistoryEntry{Version: ev.Version, Type: ev.Type, Body: msg, Signer: ev.Signer, Signers: ev.Signers, TxHash: ev.TxID,
-			Height: ev.Height, Time: time.UnixMilli(ev.Time).UTC()})
-	}
-	return out, nil
-}
-
 // Queries implements ledger.Module.
 func (Module) Queries() []ledger.Query {
 	return []ledger.Query{{
@@ -612,9 +569,17 @@ func (Module) Queries() []ledger.Query {
 	}, {
 		Name:    "history",
 		Pattern: "GET /v1/identity/dids/{did}/history",
-		Summary: "Every event of a DID's history, oldest first, with its transaction, height and block time; with proof=1, proven complete.",
+		Summary: "A page of a DID's history, oldest first: each event with its transaction, height and block time, the event count and the next page's first version; with proof=1, the page proven complete.",
+		Params: []ledger.Param{
+			{Name: "from", Summary: "the version of the page's first event (default 1)"},
+			{Name: "limit", Summary: fmt.Sprintf("the most events in the page (default and at most %d)", HistoryPageSize)},
+		},
 		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
-			h, err := History(kv, arg("did"))
+			from, limit, err := PageArgs(arg("from"), arg("limit"))
+			if err != nil {
+				return nil, err
+			}
+			h, err := History(kv, arg("did"), from, limit)
 			if err != nil {
 				return nil, err // not a nil slice in an interface: that would be an answer served with the error's status
 			}
@@ -665,50 +630,4 @@ func (Module) Queries() []ledger.Query {
 			return v, nil
 		},
 	}}
-}
-
-// ProvenHistory answers the history query from proven values alone. A
-// verifier compares it with the node's answer: since the proof covers
-// the event count and every event, an answer that omits, adds or alters
-// an event differs.
-func ProvenHistory(vals map[string][]byte, did string) ([]HistoryEntry, error) {
-	return History(ledger.NewReadView(ledger.Proven(vals), Name, nil), did)
-}
-
-// VerifyHistory checks a node's history answer (the JSON list the history
-// query serves) against proven values, from verify.State: it is nil only
-// if the answer is exactly the history the proof shows, with no event
-// omitted, added, reordered or altered. Errors wrap ledger.ErrInvalid.
-func VerifyHistory(vals map[string][]byte, did string, answer []json.RawMessage) error {
-	mine, err := ProvenHistory(vals, did)
-	if err != nil {
-		return err
-	}
-	if len(answer) != len(mine) {
-		return fmt.Errorf("%w: the answer has %d events, the proven history %d", ledger.ErrInvalid, len(answer), len(mine))
-	}
-	for i := range mine {
-		b, err := json.Marshal(&mine[i])
-		if err != nil {
-			return err
-		}
-		if a, b := normalJSON(answer[i]), normalJSON(b); a == "" || a != b {
-			return fmt.Errorf("%w: event %d of the answer differs from the proven one", ledger.ErrInvalid, i+1)
-		}
-	}
-	return nil
-}
-
-// normalJSON re-encodes b so that equal values are equal strings; "" if b
-// is not JSON.
-func normalJSON(b []byte) string {
-	var v any
-	if json.Unmarshal(b, &v) != nil {
-		return ""
-	}
-	out, err := json.Marshal(v)
-	if err != nil {
-		return ""
-	}
-	return string(out)
 }

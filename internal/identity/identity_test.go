@@ -104,10 +104,11 @@ func TestLifecycle(t *testing.T) {
 
 	// The history replays to the stored state, and every event names its
 	// transaction, height and time.
-	hist, err := History(h.view(nil), did)
+	page, err := History(h.view(nil), did, 1, HistoryPageSize)
 	if err != nil {
 		t.Fatal(err)
 	}
+	hist := page.Events
 	wantTypes := "create add-key suspend reinstate revoke suspend rotate revoke rotate deactivate"
 	var types []string
 	for _, e := range hist {
