@@ -94,6 +94,21 @@ func TestResolveDID(t *testing.T) {
 		}
 	}
 
+	// The documents name Agora's context, which the node serves.
+	if !slices.Contains(r.Document.Context, identity.Context) {
+		t.Errorf("@context %v lacks %s", r.Document.Context, identity.Context)
+	}
+	cr := tn.get(t, "/ns/did/v1")
+	if cr.status != http.StatusOK || cr.header.Get("Content-Type") != "application/ld+json" || string(cr.body) != string(identity.ContextDocument) {
+		t.Errorf("GET /ns/did/v1: %d %q", cr.status, cr.header.Get("Content-Type"))
+	}
+
+	// A DID URL dereferences to the verification method.
+	vr := tn.get(t, path+"%23key-0-jwk")
+	if vm := decode[identity.Dereferencing](t, vr, http.StatusOK); vm.Content == nil || vm.Metadata.ContentType != identity.ContentType {
+		t.Errorf("GET %s%%23key-0-jwk: %s", path, vr.body)
+	}
+
 	// Errors are resolution results with DID Resolution's codes and
 	// statuses.
 	for _, c := range []struct {
