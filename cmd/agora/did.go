@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,9 +63,10 @@ for nothing: it checks a state proof against a checkpoint signed by that
 key and resolves the DID again from the proven state alone.
 
 watch prints the DID's events as they appear (first the ones so far),
-polling every --interval; --once prints them and exits. With --log-key
-each answer must come with a proof that the history is complete (the
-event count and every event); a proof that fails, or a history that
+polling every --interval; --once prints them and exits. history and
+watch read the history page by page (100 events a page). With --log-key
+each page must come with a proof that it is complete (the event count
+and every event of the page); a proof that fails, or a history that
 lost or changed an event it showed before, is an alert: watch exits 1.
 
 Recovery: guardians names up to 16 guardians (keystore names or public
@@ -204,10 +206,13 @@ func getResolution(ctx context.Context, c *client.Client, did string, q url.Valu
 	if err != nil {
 		return nil, false, err
 	}
-	if status == http.StatusOK || status == http.StatusGone {
-		var r identity.Resolution
-		if err := json.Unmarshal(b, &r); err == nil && r.Document != nil {
+	var r identity.Resolution
+	if err := json.Unmarshal(b, &r); err == nil {
+		if (status == http.StatusOK || status == http.StatusGone) && r.Document != nil {
 			return &r, status == http.StatusGone, nil
+		}
+		if md := r.ResolutionMetadata; md.Error != "" { // an error is a resolution result
+			return nil, false, &client.Error{Status: status, Code: md.Error, Message: md.ErrorMessage}
 		}
 	}
 	var e struct {
@@ -262,7 +267,10 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 		return printJSON(stdout, r)
 	}
 	d, md := r.Document, r.DocumentMetadata
-	fmt.Fprintf(stdout, "%s\n  version  %s\n  created  %s\n  updated  %s\n", d.ID, md.VersionID, md.Created, md.Updated)
+	fmt.Fprintf(stdout, "%s\n  version  %s\n  created  %s\n", d.ID, md.VersionID, md.Created)
+	if md.Updated != "" { // never updated at version 1
+		fmt.Fprintf(stdout, "  updated  %s\n", md.Updated)
+	}
 	if gone {
 		fmt.Fprintln(stdout, "  status   DEACTIVATED")
 	}
@@ -390,8 +398,20 @@ func didHistory(args []string, stdout, stderr io.Writer) error {
 		return usageError("usage: agora did history DID")
 	}
 	var evs []json.RawMessage
-	if err := client.New(*nodeURL).Get(context.Background(), "/v1/identity/dids/"+url.PathEscape(pos[0])+"/history", &evs); err != nil {
-		return err
+	c := client.New(*nodeURL)
+	for from := uint64(1); from != 0; { // page by page
+		var page struct {
+			Events []json.RawMessage `json:"events"`
+			Next   uint64            `json:"next"`
+		}
+		path := "/v1/identity/dids/" + url.PathEscape(pos[0]) + "/history?from=" + strconv.FormatUint(from, 10)
+		if err := c.Get(context.Background(), path, &page); err != nil {
+			return err
+		}
+		if page.Next != 0 && page.Next <= from {
+			return fmt.Errorf("GET %s: the next page starts at %d", path, page.Next)
+		}
+		evs, from = append(evs, page.Events...), page.Next
 	}
 	if *asJSON {
 		return printJSON(stdout, evs)

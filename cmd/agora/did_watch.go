@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -101,61 +102,88 @@ func isVerifyFailure(err error) bool {
 	return errors.As(err, &e)
 }
 
-// fetchHistory gets the history of did, each event as normalised JSON.
-// With a policy it asks for proof=1, checks the proof, answers the query
-// again from the proven values and requires the node's answer to be the
-// same: an event omitted, added or altered is an error (an *exitError).
+// fetchHistory gets the history of did, each event as normalised JSON,
+// following the history query's pages (fetchPage) from the first.
 func fetchHistory(ctx context.Context, c *client.Client, did string, policy *verify.Policy) ([]string, *verify.Checkpoint, error) {
-	path := "/v1/identity/dids/" + url.PathEscape(did) + "/history"
+	var all []string
+	var cp *verify.Checkpoint
+	for from := uint64(1); from != 0; {
+		evs, next, pcp, err := fetchPage(ctx, c, did, from, policy)
+		if err != nil {
+			return nil, nil, err
+		}
+		if next != 0 && next <= from {
+			return nil, nil, fmt.Errorf("the node's page from %d says the next starts at %d", from, next)
+		}
+		all, cp, from = append(all, evs...), pcp, next
+	}
+	return all, cp, nil
+}
+
+// fetchPage gets the page of did's history that starts at version from:
+// its events as normalised JSON and the version the next page starts at
+// (0 after the last). With a policy it asks for proof=1, checks the
+// proof, answers the query again from the proven values and requires the
+// node's page to be the same: an event omitted, added or altered, or a
+// count or next page that is not the proven one, is an error (an
+// *exitError).
+func fetchPage(ctx context.Context, c *client.Client, did string, from uint64, policy *verify.Policy) ([]string, uint64, *verify.Checkpoint, error) {
+	path := "/v1/identity/dids/" + url.PathEscape(did) + "/history?from=" + strconv.FormatUint(from, 10)
 	if policy != nil {
-		path += "?proof=1"
+		path += "&proof=1"
 	}
 	status, body, err := c.GetRaw(ctx, path)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	if status != http.StatusOK {
 		var e struct {
 			Error *api.Error `json:"error"`
 		}
 		if json.Unmarshal(body, &e) == nil && e.Error != nil {
-			return nil, nil, &client.Error{Status: status, Code: e.Error.Code, Message: e.Error.Message, Hint: e.Error.Hint}
+			return nil, 0, nil, &client.Error{Status: status, Code: e.Error.Code, Message: e.Error.Message, Hint: e.Error.Hint}
 		}
-		return nil, nil, fmt.Errorf("GET %s: status %d", path, status)
+		return nil, 0, nil, fmt.Errorf("GET %s: status %d", path, status)
+	}
+	var page struct {
+		Events []json.RawMessage `json:"events"`
+		Next   uint64            `json:"next"`
 	}
 	if policy == nil {
-		var evs []json.RawMessage
-		if err := json.Unmarshal(body, &evs); err != nil {
-			return nil, nil, fmt.Errorf("the node's answer is not a list of events: %w", err)
+		if err := json.Unmarshal(body, &page); err != nil {
+			return nil, 0, nil, fmt.Errorf("the node's answer is not a page of events: %w", err)
 		}
-		out, err := normalise(evs)
-		return out, nil, err
+		out, err := normalise(page.Events)
+		return out, page.Next, nil, err
 	}
 	var doc struct {
-		Value []json.RawMessage  `json:"value"`
+		Value json.RawMessage    `json:"value"`
 		Proof *verify.StateProof `json:"proof"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, nil, fmt.Errorf("the node's answer is not JSON: %w", err)
+		return nil, 0, nil, fmt.Errorf("the node's answer is not JSON: %w", err)
 	}
 	notVerified := func(format string, a ...any) error {
 		return &exitError{code: 1, err: fmt.Errorf("NOT verified: "+format, a...)}
 	}
 	if doc.Proof == nil {
-		return nil, nil, notVerified("the node answered without a proof")
+		return nil, 0, nil, notVerified("the node answered without a proof")
 	}
 	vals, cp, err := verify.State(doc.Proof, *policy)
 	if err != nil {
-		return nil, nil, notVerified("%v", err)
+		return nil, 0, nil, notVerified("%v", err)
 	}
-	if err := identity.VerifyHistory(vals, did, doc.Value); err != nil {
-		return nil, nil, notVerified("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+	if err := identity.VerifyHistory(vals, did, from, identity.HistoryPageSize, doc.Value); err != nil {
+		return nil, 0, nil, notVerified("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 	}
-	got, err := normalise(doc.Value)
+	if err := json.Unmarshal(doc.Value, &page); err != nil {
+		return nil, 0, nil, err
+	}
+	got, err := normalise(page.Events)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
-	return got, cp, nil
+	return got, page.Next, cp, nil
 }
 
 // normalise re-encodes each event so that equal events are equal strings.

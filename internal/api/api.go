@@ -85,8 +85,17 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/proof/consistency", s.handle(s.proofConsistency))
 	mux.Handle("GET /log/checkpoint", http.HandlerFunc(s.logCheckpoint))
 	mux.Handle("GET /log/tile/{path...}", http.HandlerFunc(s.logTile))
+	mux.Handle("GET /ns/did/v1", http.HandlerFunc(contextDocument))
 	for _, q := range s.queries() {
-		mux.Handle(q.Pattern, s.handle(s.query(q.namespace, q.Query)))
+		h := s.query(q.namespace, q.Query)
+		if q.Pattern == didResolutionPattern {
+			h = s.didResolver(q.namespace, q.Query)
+		}
+		var hh http.Handler = s.handle(h)
+		if len(q.MediaTypes) > 0 {
+			hh = varyAccept(hh)
+		}
+		mux.Handle(q.Pattern, hh)
 	}
 	mux.Handle("GET /{$}", http.HandlerFunc(s.index))
 	mux.Handle("/", s.handle(func(r *http.Request) (any, int, error) {
@@ -601,7 +610,8 @@ func (s *Server) query(module string, q ledger.Query) handlerFunc {
 // that the Accept header values prefer, or "" if they allow none. A range
 // matches a type of the same type/subtype whose parameters it lists with
 // the same values (so application/ld+json matches any profile of it);
-// q=0 excludes; among equal q, the client's order wins.
+// charset=utf-8 matches every type (all are UTF-8 JSON), another charset
+// none; q=0 excludes; among equal q, the client's order wins.
 func negotiate(accept []string, produces []string) string {
 	var ranges []string
 	for _, a := range accept {
@@ -615,6 +625,14 @@ func negotiate(accept []string, produces []string) string {
 		mt, params, err := mime.ParseMediaType(strings.TrimSpace(rg))
 		if err != nil {
 			continue
+		}
+		if cs, ok := params["charset"]; ok {
+			// Every answer is JSON, in UTF-8: charset=utf-8 asks for
+			// nothing more, and another charset cannot be served.
+			if !strings.EqualFold(cs, "utf-8") {
+				continue
+			}
+			delete(params, "charset")
 		}
 		q := 1.0
 		if qs, ok := params["q"]; ok {

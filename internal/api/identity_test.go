@@ -58,8 +58,12 @@ func TestResolveDID(t *testing.T) {
 		{accept: "application/did+ld+json", contentType: "application/did+ld+json", document: true},
 		{accept: "text/html;q=0.9, application/did+json", contentType: "application/did+json", document: true},
 		{accept: "application/did+json;q=0.5, application/did+ld+json", contentType: "application/did+ld+json", document: true},
+		{accept: "application/did-resolution", contentType: "application/did-resolution"},
+		{accept: "application/did-resolution;charset=utf-8", contentType: "application/did-resolution"},
+		{accept: "application/did+json; charset=UTF-8", contentType: "application/did+json", document: true},
 		{accept: "text/html", status: http.StatusNotAcceptable},
 		{accept: "application/did+json;q=0", status: http.StatusNotAcceptable},
+		{accept: "application/did+json;charset=iso-8859-1", status: http.StatusNotAcceptable},
 	} {
 		req, _ := http.NewRequest("GET", tn.srv.URL+path, nil)
 		if c.accept != "" {
@@ -72,9 +76,13 @@ func TestResolveDID(t *testing.T) {
 		var body map[string]any
 		json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
+		if resp.Header.Get("Vary") != "Accept" {
+			t.Errorf("Accept %q: Vary %q, want Accept", c.accept, resp.Header.Get("Vary"))
+		}
 		if c.status != 0 {
-			if resp.StatusCode != c.status {
-				t.Errorf("Accept %q: status %d, want %d", c.accept, resp.StatusCode, c.status)
+			md, _ := body["didResolutionMetadata"].(map[string]any)
+			if resp.StatusCode != c.status || md["error"] != identity.RepresentationNotSupported || body["didDocument"] != nil {
+				t.Errorf("Accept %q: status %d %v, want %d with a representationNotSupported result", c.accept, resp.StatusCode, body, c.status)
 			}
 			continue
 		}
@@ -86,11 +94,41 @@ func TestResolveDID(t *testing.T) {
 		}
 	}
 
-	wantError(t, tn.get(t, "/1.0/identifiers/did:agora:nope"), http.StatusBadRequest, "invalid")
-	wantError(t, tn.get(t, "/1.0/identifiers/did:example:123"), http.StatusBadRequest, "invalid")
-	wantError(t, tn.get(t, "/1.0/identifiers/did:agora:"+strings.Repeat("a", 52)), http.StatusNotFound, "not_found")
-	wantError(t, tn.get(t, path+"?versionId=2"), http.StatusNotFound, "not_found")
-	wantError(t, tn.get(t, path+"?versionId=x"), http.StatusBadRequest, "invalid")
+	// The documents name Agora's context, which the node serves.
+	if !slices.Contains(r.Document.Context, identity.Context) {
+		t.Errorf("@context %v lacks %s", r.Document.Context, identity.Context)
+	}
+	cr := tn.get(t, "/ns/did/v1")
+	if cr.status != http.StatusOK || cr.header.Get("Content-Type") != "application/ld+json" || string(cr.body) != string(identity.ContextDocument) {
+		t.Errorf("GET /ns/did/v1: %d %q", cr.status, cr.header.Get("Content-Type"))
+	}
+
+	// A DID URL dereferences to the verification method.
+	vr := tn.get(t, path+"%23key-0-jwk")
+	if vm := decode[identity.Dereferencing](t, vr, http.StatusOK); vm.Content == nil || vm.Metadata.ContentType != identity.ContentType {
+		t.Errorf("GET %s%%23key-0-jwk: %s", path, vr.body)
+	}
+
+	// Errors are resolution results with DID Resolution's codes and
+	// statuses.
+	for _, c := range []struct {
+		path, code string
+		status     int
+	}{
+		{path: "did:agora:nope", code: identity.InvalidDid, status: http.StatusBadRequest},
+		{path: "did:example_222", code: identity.InvalidDid, status: http.StatusBadRequest},
+		{path: "did:example:123", code: identity.MethodNotSupported, status: http.StatusNotImplemented},
+		{path: "did:example:123?proof=1", code: identity.MethodNotSupported, status: http.StatusNotImplemented},
+		{path: "did:agora:" + strings.Repeat("a", 52), code: identity.NotFound, status: http.StatusNotFound},
+		{path: did + "?versionId=2", code: identity.NotFound, status: http.StatusNotFound},
+		{path: did + "?versionId=x", code: identity.InvalidOptions, status: http.StatusBadRequest},
+	} {
+		res := decode[identity.Resolution](t, tn.get(t, "/1.0/identifiers/"+c.path), c.status)
+		if res.ResolutionMetadata.Error != c.code || res.ResolutionMetadata.ErrorMessage == "" || res.Document != nil ||
+			res.DocumentMetadata != (identity.DocumentMetadata{}) {
+			t.Errorf("%s: %+v, want a %s result", c.path, res, c.code)
+		}
+	}
 
 	// proof=1: the resolution is computed from point reads, each proven.
 	policy := verify.Policy{LogKey: tn.logKey}
@@ -126,10 +164,9 @@ func TestResolveDID(t *testing.T) {
 	}
 
 	// History: every event, and with proof=1 proven complete.
-	var hist []identity.HistoryEntry
 	hr := tn.get(t, "/v1/identity/dids/"+did+"/history")
-	if err := json.Unmarshal(decode[json.RawMessage](t, hr, http.StatusOK), &hist); err != nil || len(hist) != 1 || hist[0].Type != "create" {
-		t.Errorf("history %s (%v)", hr.body, err)
+	if hist := decode[identity.HistoryPage](t, hr, http.StatusOK); hist.Total != 1 || len(hist.Events) != 1 || hist.Events[0].Type != "create" || hist.Next != 0 {
+		t.Errorf("history %s", hr.body)
 	}
 	checkHistoryProof(t, tn, policy, did, 1)
 	wantError(t, tn.get(t, "/v1/identity/dids/did:agora:"+strings.Repeat("a", 52)+"/history"), http.StatusNotFound, "not_found")
@@ -172,29 +209,90 @@ func checkHistoryProof(t *testing.T, tn *testNode, policy verify.Policy, did str
 	if err != nil {
 		t.Fatalf("history proof: %v", err)
 	}
-	var answer []json.RawMessage
-	if err := json.Unmarshal(pv.Value, &answer); err != nil || len(answer) != n {
-		t.Fatalf("history of %d events, want %d (%v)", len(answer), n, err)
+	var page struct {
+		Events []json.RawMessage `json:"events"`
 	}
-	if err := identity.VerifyHistory(vals, did, answer); err != nil {
+	if err := json.Unmarshal(pv.Value, &page); err != nil || len(page.Events) != n {
+		t.Fatalf("history of %d events, want %d (%v)", len(page.Events), n, err)
+	}
+	const from, limit = 1, identity.HistoryPageSize
+	if err := identity.VerifyHistory(vals, did, from, limit, pv.Value); err != nil {
 		t.Fatalf("the node's history does not verify: %v", err)
 	}
-	if err := identity.VerifyHistory(vals, did, answer[:n-1]); err == nil {
+	withEvents := func(evs []json.RawMessage) json.RawMessage {
+		var v map[string]any
+		json.Unmarshal(pv.Value, &v)
+		v["events"] = evs
+		b, _ := json.Marshal(v)
+		return b
+	}
+	if err := identity.VerifyHistory(vals, did, from, limit, withEvents(page.Events[:n-1])); err == nil {
 		t.Error("an answer without its last event verifies")
 	}
-	if err := identity.VerifyHistory(vals, did, answer[1:]); err == nil {
+	if err := identity.VerifyHistory(vals, did, from, limit, withEvents(page.Events[1:])); err == nil {
 		t.Error("an answer without its first event verifies")
 	}
-	altered := slices.Clone(answer)
+	altered := slices.Clone(page.Events)
 	altered[0] = json.RawMessage(strings.Replace(string(altered[0]), `"create"`, `"deactivate"`, 1))
-	if err := identity.VerifyHistory(vals, did, altered); err == nil {
+	if err := identity.VerifyHistory(vals, did, from, limit, withEvents(altered)); err == nil {
 		t.Error("an altered answer verifies")
 	}
 	id, _ := identity.ParseDID(did)
 	delete(vals, fmt.Sprintf("identity/e/%s/%016x", id, n))
-	if _, err := identity.ProvenHistory(vals, did); err == nil {
+	if _, err := identity.ProvenHistory(vals, did, from, limit); err == nil {
 		t.Error("a proof without the last event shows a history")
 	}
+}
+
+// TestHistoryPaged: a long history is served in bounded pages, each
+// proven on its own with proof=1; following next gives every event once.
+func TestHistoryPaged(t *testing.T) {
+	tn := newTestNode(t, nodeOptions{})
+	ctrl, next, other := keyFor(t, "paged controller"), keyFor(t, "paged next"), keyFor(t, "paged other")
+	c := &identity.Create{Keys: []identity.KeySpec{{PublicKey: ctrl.Public(), Relationships: []string{identity.CapabilityInvocation}}},
+		Next: identity.Commitment(next.Public())}
+	did := c.DID()
+	raws := [][]byte{identityTx(t, ctrl, 0, "create", c),
+		identityTx(t, ctrl, 1, "add-key", &identity.AddKey{DID: did, Key: identity.KeySpec{PublicKey: other.Public(), Relationships: []string{identity.Authentication}}})}
+	for i := range identity.HistoryPageSize / 2 {
+		raws = append(raws, identityTx(t, ctrl, uint64(2+2*i), "suspend", &identity.SetStatus{DID: did, KeyID: "key-1"}),
+			identityTx(t, ctrl, uint64(3+2*i), "reinstate", &identity.SetStatus{DID: did, KeyID: "key-1"}))
+	}
+	for _, raw := range raws {
+		tn.commit(t, raw)
+	}
+	total := len(raws)
+	policy := verify.Policy{LogKey: tn.logKey}
+	seen := 0
+	for from := 1; from != 0; {
+		path := fmt.Sprintf("/v1/identity/dids/%s/history?proof=1&from=%d", did, from)
+		r := tn.get(t, path)
+		if len(r.body) > 256<<10 {
+			t.Errorf("%s: a %d-byte answer", path, len(r.body))
+		}
+		pv := decode[struct {
+			Value json.RawMessage   `json:"value"`
+			Proof verify.StateProof `json:"proof"`
+		}](t, r, http.StatusOK)
+		vals, _, err := verify.State(&pv.Proof, policy)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if err := identity.VerifyHistory(vals, did, uint64(from), identity.HistoryPageSize, pv.Value); err != nil {
+			t.Fatalf("%s does not verify: %v", path, err)
+		}
+		var page identity.HistoryPage
+		json.Unmarshal(pv.Value, &page)
+		if int(page.Total) != total || len(page.Events) == 0 || int(page.Events[0].Version) != seen+1 {
+			t.Fatalf("%s: total %d, %d events from %d", path, page.Total, len(page.Events), page.Events[0].Version)
+		}
+		seen += len(page.Events)
+		from = int(page.Next)
+	}
+	if seen != total {
+		t.Errorf("the pages hold %d events, want %d", seen, total)
+	}
+	wantError(t, tn.get(t, "/v1/identity/dids/"+did+"/history?limit=1000"), http.StatusBadRequest, "invalid")
 }
 
 // TestIdentityRegistriesProven checks that a name lookup, a confidence

@@ -1,8 +1,11 @@
 package api
 
 import (
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -13,6 +16,11 @@ type op struct {
 	method, path, summary string
 	query                 []ledger.Param
 	body                  string // request body description, if any
+	// produces are the media types of the 200 answer (default
+	// application/json); statuses the other answers that are not the
+	// Error response, by status.
+	produces []string
+	statuses map[string]string
 }
 
 // coreOps are the routes Handler registers besides module queries. A test
@@ -39,6 +47,7 @@ var coreOps = []op{
 	{method: "get", path: "/healthz", summary: "200 while the node commits blocks, 503 once it has stopped."},
 	{method: "get", path: "/metrics", summary: "Prometheus metrics."},
 	{method: "get", path: "/openapi.json", summary: "This document."},
+	{method: "get", path: "/ns/did/v1", summary: "Agora's JSON-LD context (application/ld+json), which DID documents name in their @context: it defines every term they use that the DID context does not."},
 }
 
 var wildcardRE = regexp.MustCompile(`\{([a-z0-9_]+)(\.\.\.)?\}`)
@@ -50,7 +59,15 @@ func (s *Server) document() map[string]any {
 	for _, q := range s.queries() {
 		method, path, _ := strings.Cut(q.Pattern, " ")
 		params := append([]ledger.Param{{Name: "proof", Summary: "\"1\" to answer {value, proof}: the proof of every state key read, against the head's signed checkpoint"}}, q.Params...)
-		ops = append(ops, op{method: strings.ToLower(method), path: path, summary: q.Summary, query: params})
+		o := op{method: strings.ToLower(method), path: path, summary: q.Summary, query: params, produces: q.MediaTypes}
+		if q.Pattern == didResolutionPattern {
+			o.statuses = map[string]string{}
+			for _, code := range slices.Sorted(maps.Keys(didStatus)) {
+				o.statuses[strconv.Itoa(didStatus[code])] += " " + code
+			}
+			o.statuses["410"] = " deactivated: the last document"
+		}
+		ops = append(ops, o)
 	}
 	errorRef := map[string]any{"$ref": "#/components/responses/Error"}
 	paths := map[string]any{}
@@ -62,13 +79,18 @@ func (s *Server) document() map[string]any {
 		for _, p := range o.query {
 			params = append(params, map[string]any{"name": p.Name, "in": "query", "description": p.Summary, "schema": map[string]any{"type": "string"}})
 		}
-		operation := map[string]any{
-			"summary": o.summary,
-			"responses": map[string]any{
-				"200":     map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{}}},
-				"default": errorRef,
-			},
+		content := map[string]any{}
+		for _, mt := range append([]string{"application/json"}, o.produces...) {
+			content[mt] = map[string]any{}
 		}
+		responses := map[string]any{
+			"200":     map[string]any{"description": "OK", "content": content},
+			"default": errorRef,
+		}
+		for status, codes := range o.statuses {
+			responses[status] = map[string]any{"description": "a DID resolution (or dereferencing) result:" + codes, "content": content}
+		}
+		operation := map[string]any{"summary": o.summary, "responses": responses}
 		if params != nil {
 			operation["parameters"] = params
 		}

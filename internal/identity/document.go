@@ -2,10 +2,13 @@ package identity
 
 import (
 	"crypto/elliptic"
+	_ "embed"
 	"encoding/base64"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -55,11 +58,14 @@ type JWK struct {
 	Y   string `json:"y,omitempty"`
 }
 
-// DocumentMetadata is the DID document metadata of DID Resolution.
+// DocumentMetadata is the DID document metadata of DID Resolution. It is
+// empty in the result of a resolution that failed.
 type DocumentMetadata struct {
-	Created     string `json:"created"`
-	Updated     string `json:"updated"`
-	VersionID   string `json:"versionId"`
+	Created string `json:"created,omitempty"`
+	// Updated is the time of the last event after the inception: absent
+	// at version 1, which was never updated (DID Core § 7.1.3).
+	Updated     string `json:"updated,omitempty"`
+	VersionID   string `json:"versionId,omitempty"`
 	Deactivated bool   `json:"deactivated,omitempty"`
 	// NextVersionID is set when an older version was asked for.
 	NextVersionID string `json:"nextVersionId,omitempty"`
@@ -81,27 +87,47 @@ type PendingRecovery struct {
 	Effective string `json:"effective"`
 }
 
-// ResolutionMetadata is the DID resolution metadata.
+// ResolutionMetadata is the DID resolution metadata. A successful
+// resolution (the resolve function of DID Core § 7.1) has none; a failed
+// one has Error, a keyword of DID Core § 7.1.2 or DID Resolution, and
+// ErrorMessage, the reason for people.
 type ResolutionMetadata struct {
-	ContentType string `json:"contentType"`
+	ContentType  string `json:"contentType,omitempty"`
+	Error        string `json:"error,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty"`
 }
 
-// Resolution is a DID resolution result.
+// Resolution is a DID resolution result. Document is nil in the result
+// of a resolution that failed.
 type Resolution struct {
-	Context            string             `json:"@context"`
+	Context            []string           `json:"@context"`
 	Document           *Document          `json:"didDocument"`
 	ResolutionMetadata ResolutionMetadata `json:"didResolutionMetadata"`
 	DocumentMetadata   DocumentMetadata   `json:"didDocumentMetadata"`
 }
 
-// Contexts of the documents.
-var Contexts = []string{
-	"https://www.w3.org/ns/did/v1",
-	"https://w3id.org/security/multikey/v1",
-	"https://w3id.org/security/suites/jws-2020/v1",
-}
+// Context is the IRI of Agora's JSON-LD context, which defines every term
+// of the documents and their metadata that the DID context does not:
+// the key types and key material (Multikey, JsonWebKey2020), revoked and
+// the agora* extensions. It is a name: every node serves the document
+// (ContextDocument) at GET /ns/did/v1, and a JSON-LD processor preloads it.
+const Context = "https://agora-ledger.github.io/ns/did/v1"
 
-// ContentType is the media type of the document in a resolution result.
+// ContextDocument is the JSON-LD context document named by Context.
+//
+//go:embed context-v1.jsonld
+var ContextDocument []byte
+
+// Contexts of the documents: the DID context and Agora's, which between
+// them define every term a document uses.
+var Contexts = []string{"https://www.w3.org/ns/did/v1", Context}
+
+// ResultContexts are the contexts of a resolution or dereferencing
+// result.
+var ResultContexts = []string{"https://w3id.org/did-resolution/v1", Context}
+
+// ContentType is the media type of the JSON-LD representation of a DID
+// document (DID Core § 6.3).
 const ContentType = "application/did+ld+json"
 
 func stamp(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339) }
@@ -154,26 +180,48 @@ func (s *State) Resolution() (*Resolution, error) {
 	if err != nil {
 		return nil, err
 	}
-	md := DocumentMetadata{Created: stamp(s.Created), Updated: stamp(s.Updated), VersionID: strconv.FormatUint(s.Version, 10),
-		Deactivated: s.Deactivated}
+	md := DocumentMetadata{Created: stamp(s.Created), VersionID: strconv.FormatUint(s.Version, 10), Deactivated: s.Deactivated}
+	if s.Version > 1 {
+		md.Updated = stamp(s.Updated)
+	}
 	if !s.Deactivated {
 		md.NextKeyCommitment = fmt.Sprintf("%x", s.Next)
 		if p := s.Pending; p != nil {
 			md.Recovery = &PendingRecovery{Key: p.Key, Proposed: stamp(p.Proposed), Effective: stamp(p.Effective)}
 		}
 	}
-	return &Resolution{Context: "https://w3id.org/did-resolution/v1", Document: d,
-		ResolutionMetadata: ResolutionMetadata{ContentType: ContentType}, DocumentMetadata: md}, nil
+	return &Resolution{Context: ResultContexts, Document: d, DocumentMetadata: md}, nil
 }
 
-// MediaTypes are the media types a resolution is served as: the
-// resolution result (the first two, the default), or the DID document
-// alone (the last two).
+// Media types of DID Resolution's HTTP(S) binding.
+const (
+	// ResolutionType is the media type of a DID resolution result.
+	ResolutionType = "application/did-resolution"
+	// DereferencingType is the media type of a DID URL dereferencing
+	// result.
+	DereferencingType = "application/did-url-dereferencing"
+	// JSONType is the media type of the DID document's plain JSON
+	// representation (DID Core § 6.2).
+	JSONType = "application/did+json"
+)
+
+// MediaTypes are the media types a resolution is served as: a result
+// (resolution, or dereferencing for a DID URL) in the first four, the
+// first being the default; the DID document (or the dereferenced
+// resource) alone in the last two.
 var MediaTypes = []string{
 	"application/json",
+	ResolutionType,
+	DereferencingType,
 	`application/ld+json;profile="https://w3id.org/did-resolution"`,
 	ContentType,
-	"application/did+json",
+	JSONType,
+}
+
+// IsRepresentation reports whether mediaType, one of MediaTypes, asks for
+// the document (or the dereferenced resource) alone, not a result.
+func IsRepresentation(mediaType string) bool {
+	return mediaType == ContentType || mediaType == JSONType
 }
 
 // Multicodec prefixes (unsigned varints) of public keys in Multikey.
@@ -242,38 +290,146 @@ func base58(b []byte) string {
 	return string(out)
 }
 
+// Error codes of DID resolution and DID URL dereferencing: DID Core
+// § 7.1.2 and § 7.2.2, and DID Resolution.
+const (
+	InvalidDid                 = "invalidDid"
+	InvalidDidURL              = "invalidDidUrl"
+	InvalidOptions             = "invalidOptions"
+	NotFound                   = "notFound"
+	MethodNotSupported         = "methodNotSupported"
+	RepresentationNotSupported = "representationNotSupported"
+	InternalError              = "internalError"
+)
+
+// ResolveError is a resolution or dereferencing error with its DID
+// Resolution error code. It wraps a ledger sentinel (ledger.ErrInvalid,
+// ledger.ErrNotFound), so ledger.Code gives Agora's code as well.
+type ResolveError struct {
+	Code string // InvalidDid, NotFound, ...
+	Err  error
+}
+
+func (e *ResolveError) Error() string { return e.Err.Error() }
+func (e *ResolveError) Unwrap() error { return e.Err }
+
+func resolveErr(code string, sentinel error, format string, a ...any) error {
+	return &ResolveError{Code: code, Err: fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, a...))}
+}
+
+// Message is err's reason for a result's errorMessage, without the codes
+// its error property already gives.
+func Message(err error) string {
+	m := strings.TrimPrefix(err.Error(), "identity: ")
+	for _, sentinel := range []error{ledger.ErrInvalid, ledger.ErrNotFound} {
+		m = strings.TrimPrefix(m, sentinel.Error()+": ")
+	}
+	return strings.TrimPrefix(m, ErrorCode(err)+": ")
+}
+
+// ErrorCode returns the DID Resolution error code of err: the code of a
+// ResolveError, notFound for another ledger.ErrNotFound, internalError
+// otherwise.
+func ErrorCode(err error) string {
+	var re *ResolveError
+	switch {
+	case errors.As(err, &re):
+		return re.Code
+	case errors.Is(err, ledger.ErrNotFound):
+		return NotFound
+	}
+	return InternalError
+}
+
+// Failed returns the resolution result of a resolution that failed with
+// code: no document, empty document metadata, and the error in the
+// resolution metadata.
+func Failed(code, message string) *Resolution {
+	return &Resolution{Context: ResultContexts, ResolutionMetadata: ResolutionMetadata{Error: code, ErrorMessage: message}}
+}
+
+// didSyntax is the DID syntax of DID Core § 3.1 (the method-specific id
+// may not end with ':'); didURLSyntax the DID URL syntax with an optional
+// fragment (Agora's DID URLs have no path, and their query travels as
+// the request's parameters).
+var (
+	idchars      = `(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})`
+	didSyntax    = regexp.MustCompile(`^did:([a-z0-9]+):((?:` + idchars + `*:)*` + idchars + `+)$`)
+	pchar        = `(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})`
+	fragmentPart = regexp.MustCompile(`^(?:` + pchar + `|[/?])*$`)
+)
+
+// ParseDIDURL splits a DID URL (a DID with an optional #fragment) into
+// the DID and the fragment, checking its syntax (DID Core § 3.2) and its
+// method. Errors are ResolveErrors: invalidDid, or invalidDidUrl for a
+// DID URL, with a syntax error; methodNotSupported for a DID of another
+// method; invalidDid for a did:agora DID whose id is malformed.
+func ParseDIDURL(s string) (did, fragment string, err error) {
+	did, fragment, isURL := strings.Cut(s, "#")
+	code := InvalidDid
+	if isURL {
+		code = InvalidDidURL
+	}
+	m := didSyntax.FindStringSubmatch(did)
+	if m == nil || (isURL && (fragment == "" || !fragmentPart.MatchString(fragment))) {
+		return "", "", resolveErr(code, ledger.ErrInvalid, "%q is not a DID%s (did:<method>:<id>, DID Core § 3)", s, map[bool]string{true: " URL"}[isURL])
+	}
+	if m[1] != Method {
+		return "", "", resolveErr(MethodNotSupported, ledger.ErrInvalid, "this resolver knows did:%s only, not did:%s", Method, m[1])
+	}
+	if _, err := ParseDID(did); err != nil {
+		return "", "", &ResolveError{Code: code, Err: err}
+	}
+	return did, fragment, nil
+}
+
 // Resolve answers a resolution of did as of versionID or versionTime
-// (RFC 3339), both optional, from point reads only. A deactivated DID's
-// result comes with an error wrapping ledger.ErrGone.
+// (an RFC 3339 time, compared to the second, as the metadata's times
+// are), both optional, from point reads only. A deactivated DID's result
+// comes with an error wrapping ledger.ErrGone. Other errors are
+// ResolveErrors.
 func Resolve(kv *ledger.KV, did, versionID, versionTime string) (*Resolution, error) {
+	if _, _, err := ParseDIDURL(did); err != nil {
+		return nil, err
+	}
+	if strings.Contains(did, "#") {
+		return nil, resolveErr(InvalidDid, ledger.ErrInvalid, "%q is a DID URL: dereference it", did)
+	}
 	s, err := load(kv, did)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return nil, &ResolveError{Code: NotFound, Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}
 	if versionID != "" && versionTime != "" {
-		return nil, fmt.Errorf("%w: give versionId or versionTime, not both", ledger.ErrInvalid)
+		return nil, resolveErr(InvalidOptions, ledger.ErrInvalid, "give versionId or versionTime, not both")
 	}
 	var want uint64
 	switch {
 	case versionID != "":
 		n, err := strconv.ParseUint(versionID, 10, 64)
 		if err != nil || n == 0 {
-			return nil, fmt.Errorf("%w: versionId %q is not a version number (1, 2, ...)", ledger.ErrInvalid, versionID)
+			return nil, resolveErr(InvalidOptions, ledger.ErrInvalid, "versionId %q is not a version number (1, 2, ...)", versionID)
 		}
 		if n > s.Version {
-			return nil, fmt.Errorf("identity: %w: %s has %d versions, not %d", ledger.ErrNotFound, did, s.Version, n)
+			return nil, resolveErr(NotFound, ledger.ErrNotFound, "%s has %d versions, not %d", did, s.Version, n)
 		}
 		want = n
 	case versionTime != "":
 		t, err := time.Parse(time.RFC3339, versionTime)
 		if err != nil {
-			return nil, fmt.Errorf("%w: versionTime %q is not an RFC 3339 time", ledger.ErrInvalid, versionTime)
+			return nil, resolveErr(InvalidOptions, ledger.ErrInvalid, "versionTime %q is not an RFC 3339 time", versionTime)
 		}
-		ms := t.UnixMilli()
-		if ms < s.Created {
-			return nil, fmt.Errorf("identity: %w: %s did not exist at %s", ledger.ErrNotFound, did, versionTime)
+		// The metadata's times are block times to the second: the
+		// version as of a second is the last one whose block time falls
+		// in it or before, so versionTime=created gives version 1 and
+		// versionTime=updated the version that says so.
+		last := t.Unix()*1000 + 999
+		if last < s.Created {
+			return nil, resolveErr(NotFound, ledger.ErrNotFound, "%s did not exist at %s", did, versionTime)
 		}
-		if ms < s.Updated {
+		if last < s.Updated {
 			// The last version at or before the time: replay until the
 			// next event is later.
 			var cur *State
@@ -286,15 +442,14 @@ func Resolve(kv *ledger.KV, did, versionID, versionTime string) (*Resolution, er
 				if !found {
 					return nil, fmt.Errorf("%w: %s lacks event %d", ledger.ErrStorage, did, v)
 				}
-				if ev.Time > ms {
+				if ev.Time > last {
 					break
 				}
 				if cur, err = replayOne(cur, ev); err != nil {
 					return nil, err
 				}
 			}
-			s, want = cur, 0
-			return finish(s, s.Version+1)
+			return finish(cur, cur.Version+1)
 		}
 	}
 	if want != 0 && want != s.Version {
@@ -321,46 +476,68 @@ func finish(s *State, next uint64) (*Resolution, error) {
 	return r, nil
 }
 
-// HistoryEntry is an event as the history query serves it.
-type HistoryEntry struct {
-	Version uint64       `json:"version"`
-	Type    string       `json:"type"`
-	Body    any          `json:"body"`
-	Signer  tx.PublicKey `json:"signer"`
-	// Signers are all the signers of a multi-signer transaction.
-	Signers []tx.PublicKey `json:"signers,omitempty"`
-	TxHash  tx.ID          `json:"tx_hash"`
-	Height  uint64         `json:"height"`
-	Time    time.Time      `json:"time"`
+// Dereferencing is a DID URL dereferencing result (DID Core § 7.2).
+// Content is the resource: a *Document or a *Resource; nil in the result
+// of a dereferencing that failed.
+type Dereferencing struct {
+	Context  []string           `json:"@context"`
+	Content  any                `json:"contentStream"`
+	Metadata ResolutionMetadata `json:"dereferencingMetadata"`
+	// ContentMetadata is the metadata of the document the resource is
+	// part of.
+	ContentMetadata DocumentMetadata `json:"contentMetadata"`
 }
 
-// History returns the events of did, oldest first. It reads the state
-// (whose Version is the number of events) and then each event by its
-// number, with point reads only, so a state proof of the reads shows the
-// history complete: no event can be left out or added.
-func History(kv *ledger.KV, did string) ([]HistoryEntry, error) {
-	s, err := load(kv, did)
+// Resource is a resource a DID URL dereferences to: a verification
+// method, with the contexts that define its terms.
+type Resource struct {
+	Context []string `json:"@context,omitempty"`
+	*VerificationMethod
+}
+
+// Dereferencing is the result of dereferencing the DID itself: the
+// document, in its JSON-LD representation.
+func (r *Resolution) Dereferencing() *Dereferencing {
+	return &Dereferencing{Context: ResultContexts, Content: r.Document, Metadata: ResolutionMetadata{ContentType: ContentType},
+		ContentMetadata: r.DocumentMetadata}
+}
+
+// FailedDereferencing returns the result of a dereferencing that failed
+// with code.
+func FailedDereferencing(code, message string) *Dereferencing {
+	return &Dereferencing{Context: ResultContexts, Metadata: ResolutionMetadata{Error: code, ErrorMessage: message}}
+}
+
+// Dereference dereferences a DID URL (DID Core § 7.2, DID Resolution):
+// didURL's #fragment selects a verification method of the document,
+// service, the DID URL's service parameter, a service, and a DID alone
+// its document. The document is
+// resolved as of versionID or versionTime, as Resolve does. A did:agora
+// document has no services, so a service parameter is notFound. As with
+// Resolve, the result of a deactivated DID comes with ledger.ErrGone,
+// and other errors are ResolveErrors.
+func Dereference(kv *ledger.KV, didURL, versionID, versionTime, service string) (*Dereferencing, error) {
+	did, fragment, err := ParseDIDURL(didURL)
 	if err != nil {
 		return nil, err
 	}
-	out := []HistoryEntry{}
-	for v := uint64(1); v <= s.Version; v++ {
-		var ev Event
-		found, err := kv.GetValue(eventKey(s.ID, v), &ev)
-		if err != nil {
-			return nil, err
-		}
-		if !found || ev.Version != v {
-			return nil, fmt.Errorf("%w: %s lacks event %d", ledger.ErrStorage, did, v)
-		}
-		msg, err := decodeEvent(&ev)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ledger.ErrStorage, err)
-		}
-		out = append(out, HistoryEntry{Version: ev.Version, Type: ev.Type, Body: msg, Signer: ev.Signer, Signers: ev.Signers, TxHash: ev.TxID,
-			Height: ev.Height, Time: time.UnixMilli(ev.Time).UTC()})
+	r, rerr := Resolve(kv, did, versionID, versionTime)
+	if r == nil {
+		return nil, rerr
 	}
-	return out, nil
+	if service != "" {
+		return nil, resolveErr(NotFound, ledger.ErrNotFound, "%s has no service %q: did:agora documents list no services", did, service)
+	}
+	if fragment == "" {
+		return r.Dereferencing(), rerr
+	}
+	for i := range r.Document.VerificationMethod {
+		if vm := &r.Document.VerificationMethod[i]; vm.ID == did+"#"+fragment {
+			return &Dereferencing{Context: ResultContexts, Content: &Resource{Context: Contexts, VerificationMethod: vm},
+				Metadata: ResolutionMetadata{ContentType: ContentType}, ContentMetadata: r.DocumentMetadata}, rerr
+		}
+	}
+	return nil, resolveErr(NotFound, ledger.ErrNotFound, "%s has no verification method #%s", did, fragment)
 }
 
 // Queries implements ledger.Module.
@@ -368,12 +545,20 @@ func (Module) Queries() []ledger.Query {
 	return []ledger.Query{{
 		Name:    "resolve",
 		Pattern: "GET /1.0/identifiers/{did}",
-		Summary: "Resolves a did:agora DID to its DID document and metadata (W3C DID Resolution); a deactivated DID answers 410 with its last document.",
+		Summary: "Resolves a did:agora DID to its DID document and metadata, or dereferences a DID URL (#fragment, percent-encoded as %23, or service=) (W3C DID Resolution, HTTP(S) binding); errors are resolution results with a DID Resolution error code; a deactivated DID answers 410 with its last document.",
 		Params: []ledger.Param{
 			{Name: "versionId", Summary: "the version (1, 2, ...: the count of events) to resolve"},
-			{Name: "versionTime", Summary: "resolve the document as it was at this RFC 3339 time"},
+			{Name: "versionTime", Summary: "resolve the document as it was at this RFC 3339 time (to the second)"},
+			{Name: "service", Summary: "the DID URL's service parameter: dereference to that service (did:agora documents have none: notFound)"},
 		},
 		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+			if did := arg("did"); strings.Contains(did, "#") || arg("service") != "" {
+				d, err := Dereference(kv, did, arg("versionId"), arg("versionTime"), arg("service"))
+				if d == nil {
+					return nil, err
+				}
+				return d, err
+			}
 			r, err := Resolve(kv, arg("did"), arg("versionId"), arg("versionTime"))
 			if r == nil {
 				return nil, err
@@ -381,18 +566,20 @@ func (Module) Queries() []ledger.Query {
 			return r, err
 		},
 		MediaTypes: MediaTypes,
-		Represent: func(ans any, mediaType string) any {
-			if r, ok := ans.(*Resolution); ok && (mediaType == ContentType || mediaType == "application/did+json") {
-				return r.Document
-			}
-			return ans
-		},
 	}, {
 		Name:    "history",
 		Pattern: "GET /v1/identity/dids/{did}/history",
-		Summary: "Every event of a DID's history, oldest first, with its transaction, height and block time; with proof=1, proven complete.",
+		Summary: "A page of a DID's history, oldest first: each event with its transaction, height and block time, the event count and the next page's first version; with proof=1, the page proven complete.",
+		Params: []ledger.Param{
+			{Name: "from", Summary: "the version of the page's first event (default 1)"},
+			{Name: "limit", Summary: fmt.Sprintf("the most events in the page (default and at most %d)", HistoryPageSize)},
+		},
 		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
-			h, err := History(kv, arg("did"))
+			from, limit, err := PageArgs(arg("from"), arg("limit"))
+			if err != nil {
+				return nil, err
+			}
+			h, err := History(kv, arg("did"), from, limit)
 			if err != nil {
 				return nil, err // not a nil slice in an interface: that would be an answer served with the error's status
 			}
@@ -443,50 +630,4 @@ func (Module) Queries() []ledger.Query {
 			return v, nil
 		},
 	}}
-}
-
-// ProvenHistory answers the history query from proven values alone. A
-// verifier compares it with the node's answer: since the proof covers
-// the event count and every event, an answer that omits, adds or alters
-// an event differs.
-func ProvenHistory(vals map[string][]byte, did string) ([]HistoryEntry, error) {
-	return History(ledger.NewReadView(ledger.Proven(vals), Name, nil), did)
-}
-
-// VerifyHistory checks a node's history answer (the JSON list the history
-// query serves) against proven values, from verify.State: it is nil only
-// if the answer is exactly the history the proof shows, with no event
-// omitted, added, reordered or altered. Errors wrap ledger.ErrInvalid.
-func VerifyHistory(vals map[string][]byte, did string, answer []json.RawMessage) error {
-	mine, err := ProvenHistory(vals, did)
-	if err != nil {
-		return err
-	}
-	if len(answer) != len(mine) {
-		return fmt.Errorf("%w: the answer has %d events, the proven history %d", ledger.ErrInvalid, len(answer), len(mine))
-	}
-	for i := range mine {
-		b, err := json.Marshal(&mine[i])
-		if err != nil {
-			return err
-		}
-		if a, b := normalJSON(answer[i]), normalJSON(b); a == "" || a != b {
-			return fmt.Errorf("%w: event %d of the answer differs from the proven one", ledger.ErrInvalid, i+1)
-		}
-	}
-	return nil
-}
-
-// normalJSON re-encodes b so that equal values are equal strings; "" if b
-// is not JSON.
-func normalJSON(b []byte) string {
-	var v any
-	if json.Unmarshal(b, &v) != nil {
-		return ""
-	}
-	out, err := json.Marshal(v)
-	if err != nil {
-		return ""
-	}
-	return string(out)
 }

@@ -162,8 +162,8 @@ func TestResolve(t *testing.T) {
 	}
 	st, _ := load(h.view(nil), did)
 	checkDocument(t, r.Document, st.Keys)
-	if r.ResolutionMetadata.ContentType != ContentType {
-		t.Errorf("contentType %q", r.ResolutionMetadata.ContentType)
+	if r.ResolutionMetadata != (ResolutionMetadata{}) {
+		t.Errorf("the resolve function's metadata has %+v, want nothing (DID Core § 7.1.2: no contentType)", r.ResolutionMetadata)
 	}
 	md := r.DocumentMetadata
 	if md.VersionID != "3" || md.Deactivated || md.Created != stamp(created) || md.Updated != stamp(rotated) || md.NextVersionID != "" {
@@ -212,18 +212,23 @@ func TestResolve(t *testing.T) {
 	for _, c := range []struct {
 		desc, did, vid, vt string
 		err                error
+		code               string
 	}{
-		{desc: "not a DID", did: "alice", err: ledger.ErrInvalid},
-		{desc: "another method", did: "did:web:example.com", err: ledger.ErrInvalid},
-		{desc: "unknown", did: "did:agora:" + strings.Repeat("a", 52), err: ledger.ErrNotFound},
-		{desc: "version 0", did: did, vid: "0", err: ledger.ErrInvalid},
-		{desc: "a version to come", did: did, vid: "4", err: ledger.ErrNotFound},
-		{desc: "both", did: did, vid: "1", vt: at, err: ledger.ErrInvalid},
-		{desc: "bad time", did: did, vt: "yesterday", err: ledger.ErrInvalid},
-		{desc: "before creation", did: did, vt: "2000-01-01T00:00:00Z", err: ledger.ErrNotFound},
+		{desc: "not a DID", did: "alice", err: ledger.ErrInvalid, code: InvalidDid},
+		{desc: "DID syntax, method with upper case", did: "did:Agora:x", err: ledger.ErrInvalid, code: InvalidDid},
+		{desc: "DID syntax, ends with a colon", did: "did:web:example.com:", err: ledger.ErrInvalid, code: InvalidDid},
+		{desc: "another method", did: "did:web:example.com", err: ledger.ErrInvalid, code: MethodNotSupported},
+		{desc: "did:agora with a malformed id", did: "did:agora:nope", err: ledger.ErrInvalid, code: InvalidDid},
+		{desc: "a DID URL", did: did + "#key-0", err: ledger.ErrInvalid, code: InvalidDid},
+		{desc: "unknown", did: "did:agora:" + strings.Repeat("a", 52), err: ledger.ErrNotFound, code: NotFound},
+		{desc: "version 0", did: did, vid: "0", err: ledger.ErrInvalid, code: InvalidOptions},
+		{desc: "a version to come", did: did, vid: "4", err: ledger.ErrNotFound, code: NotFound},
+		{desc: "both", did: did, vid: "1", vt: at, err: ledger.ErrInvalid, code: InvalidOptions},
+		{desc: "bad time", did: did, vt: "yesterday", err: ledger.ErrInvalid, code: InvalidOptions},
+		{desc: "before creation", did: did, vt: "2000-01-01T00:00:00Z", err: ledger.ErrNotFound, code: NotFound},
 	} {
-		if r, err := Resolve(h.view(nil), c.did, c.vid, c.vt); !errors.Is(err, c.err) || r != nil {
-			t.Errorf("%s: %v, want %v", c.desc, err, c.err)
+		if r, err := Resolve(h.view(nil), c.did, c.vid, c.vt); !errors.Is(err, c.err) || r != nil || ErrorCode(err) != c.code {
+			t.Errorf("%s: %v (%s), want %v (%s)", c.desc, err, ErrorCode(err), c.err, c.code)
 		}
 	}
 

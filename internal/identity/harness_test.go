@@ -33,13 +33,14 @@ func keyFor(t testing.TB, name string, alg tx.Alg) *tx.PrivateKey {
 type memState = ledgertest.State
 
 // ledgerH runs the identity module in a real executor, one transaction
-// per block, blocks a second apart.
+// per block, blocks a second apart (or tick apart, if set).
 type ledgerH struct {
 	t     testing.TB
 	e     *ledger.Executor
 	state memState
 	head  ledger.Header
 	seq   map[string]uint64
+	tick  time.Duration
 }
 
 func newLedger(t testing.TB) *ledgerH {
@@ -87,7 +88,12 @@ func startLedger(t testing.TB, e *ledger.Executor, g *ledger.Genesis) *ledgerH {
 }
 
 // now is the time of the next block.
-func (h *ledgerH) now() time.Time { return time.UnixMilli(h.head.Time).UTC().Add(time.Second) }
+func (h *ledgerH) now() time.Time {
+	if h.tick != 0 {
+		return time.UnixMilli(h.head.Time).UTC().Add(h.tick)
+	}
+	return time.UnixMilli(h.head.Time).UTC().Add(time.Second)
+}
 
 // do signs msg of type typ with key, applies it in a block of its own and
 // returns the result.

@@ -190,6 +190,10 @@ func (k *KeySpec) validate() error {
 	if err := k.PublicKey.Check(); err != nil {
 		return fmt.Errorf("%w: key %s: %v", ledger.ErrInvalid, k.PublicKey, err)
 	}
+	if k.PublicKey.Alg == tx.Ed25519 && slices.Contains(k.Relationships, KeyAgreement) {
+		// Ed25519 signs; key agreement needs a Diffie-Hellman key.
+		return fmt.Errorf("%w: an Ed25519 key cannot do keyAgreement: use a P-256 or secp256k1 key for it", ledger.ErrInvalid)
+	}
 	return validRelationships(k.Relationships)
 }
 

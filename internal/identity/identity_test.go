@@ -104,10 +104,11 @@ func TestLifecycle(t *testing.T) {
 
 	// The history replays to the stored state, and every event names its
 	// transaction, height and time.
-	hist, err := History(h.view(nil), did)
+	page, err := History(h.view(nil), did, 1, HistoryPageSize)
 	if err != nil {
 		t.Fatal(err)
 	}
+	hist := page.Events
 	wantTypes := "create add-key suspend reinstate revoke suspend rotate revoke rotate deactivate"
 	var types []string
 	for _, e := range hist {
@@ -176,7 +177,9 @@ func TestValidate(t *testing.T) {
 		{name: "create, unknown relationship", msg: &Create{Keys: []KeySpec{{PublicKey: k0, Relationships: []string{CapabilityInvocation, "owner"}}}, Next: Commitment(k1)}},
 		{name: "create, relationships out of order", msg: &Create{Keys: []KeySpec{{PublicKey: k0, Relationships: []string{CapabilityInvocation, Authentication}}}, Next: Commitment(k1)}},
 		{name: "create, bad key", msg: &Create{Keys: []KeySpec{{PublicKey: tx.PublicKey{Alg: tx.Ed25519, Key: []byte{1}}, Relationships: ctrl}}, Next: Commitment(k1)}},
-		{name: "add-key", msg: &AddKey{DID: did, Key: KeySpec{PublicKey: k1, Relationships: []string{KeyAgreement}}}, ok: true},
+		{name: "add-key", msg: &AddKey{DID: did, Key: KeySpec{PublicKey: k1, Relationships: []string{AssertionMethod}}}, ok: true},
+		{name: "add-key for keyAgreement", msg: &AddKey{DID: did, Key: KeySpec{PublicKey: keyFor(t, "ka", tx.P256).Public(), Relationships: []string{KeyAgreement}}}, ok: true},
+		{name: "add-key, Ed25519 for keyAgreement", msg: &AddKey{DID: did, Key: KeySpec{PublicKey: k1, Relationships: []string{AssertionMethod, KeyAgreement}}}},
 		{name: "add-key with capabilityInvocation", msg: &AddKey{DID: did, Key: KeySpec{PublicKey: k1, Relationships: ctrl}}},
 		{name: "add-key, no relationships", msg: &AddKey{DID: did, Key: KeySpec{PublicKey: k1}}},
 		{name: "add-key, bad DID", msg: &AddKey{DID: "did:web:example.com", Key: KeySpec{PublicKey: k1, Relationships: []string{KeyAgreement}}}},

@@ -88,10 +88,11 @@ func TestRecovery(t *testing.T) {
 	if k := st.Key("key-0"); k.CompromisedAt != k.Changed {
 		t.Errorf("the recovered-away controller is revoked at %d, changed at %d", k.CompromisedAt, k.Changed)
 	}
-	hist, err := History(h.view(nil), did)
+	page, err := History(h.view(nil), did, 1, HistoryPageSize)
 	if err != nil {
 		t.Fatal(err)
 	}
+	hist := page.Events
 	var types []string
 	for _, e := range hist {
 		types = append(types, e.Type)
