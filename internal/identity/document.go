@@ -442,7 +442,7 @@ func (Module) Queries() []ledger.Query {
 			}
 			return v, nil
 		},
-	}}
+	}, paramsQuery}
 }
 
 // ProvenHistory answers the history query from proven values alone. A
