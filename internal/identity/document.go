@@ -403,7 +403,7 @@ func (Module) Queries() []ledger.Query {
 		Pattern: "GET /v1/identity/names/{name}",
 		Summary: "The DID a name points at, its namespace, and the onboarding policy it was registered under; with proof=1, proven present or absent.",
 		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
-			r, err := LookupName(kv, arg("name"))
+			r, err := CheckName(kv, arg("name"))
 			if err != nil {
 				return nil, err
 			}

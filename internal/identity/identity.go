@@ -972,15 +972,23 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 			if err != nil {
 				return nil, err
 			}
-			if k.Status == Revoked {
-				return nil, fmt.Errorf("%w: %s#%s is already revoked", ledger.ErrConflict, s.DID(), k.ID)
-			}
 			when := m.CompromisedAt
 			if when == 0 {
 				when = at
 			}
 			if when > at {
 				return nil, fmt.Errorf("%w: the compromise time is after the block time: it must be now or in the past", ledger.ErrInvalid)
+			}
+			if k.Status == Revoked {
+				// A revoked key's compromise time may only be corrected:
+				// moved earlier, or set by the holder where the revocation
+				// was signed by a key compromised by then (a thief).
+				c, credible := s.compromisedAt(k, 0)
+				if credible && when >= c {
+					return nil, fmt.Errorf("%w: %s#%s is already revoked, compromised at %s (a correction may only move it earlier)", ledger.ErrConflict, s.DID(), k.ID, stamp(k.CompromisedAt))
+				}
+				k.CompromisedAt, k.RevokedBy = when, s.Controller
+				break
 			}
 			k.Status, k.Changed, k.CompromisedAt, k.RevokedBy = Revoked, at, when, s.Controller
 		case *SetStatus:
@@ -1260,12 +1268,12 @@ func initRecords(kv *ledger.KV, g *Genesis) error {
 		if index[sid] == nil {
 			subjects = append(subjects, sid)
 		}
-		index[sid] = append(index[sid], AttestationRef{Attester: a.Attester, Claim: a.Claim})
+		index[sid] = append(index[sid], AttestationRef{Attester: a.Attester, Claim: a.Claim, Accredited: a.Accredited})
 	}
 	for _, sid := range subjects { // in the genesis's order: deterministic
 		refs := index[sid]
 		slices.SortFunc(refs, compareRefs)
-		if len(refs) > MaxAttestations || len(slices.CompactFunc(slices.Clone(refs), func(a, b AttestationRef) bool { return compareRefs(a, b) == 0 })) != len(refs) {
+		if slotsUsed(refs, true) > MaxAttestations || slotsUsed(refs, false) > MaxAttestations || len(slices.CompactFunc(slices.Clone(refs), func(a, b AttestationRef) bool { return compareRefs(a, b) == 0 })) != len(refs) {
 			return fmt.Errorf("%w: identity genesis: the attestations about %s are more than %d or repeat one", ledger.ErrInvalid, Prefix+sid, MaxAttestations)
 		}
 		if err := kv.SetValue(indexKey(sid), refs); err != nil {

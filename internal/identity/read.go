@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -29,14 +30,14 @@ import (
 // compromised from the moment it was added. So nothing a key compromised
 // at T signed after T counts, nor anything signed by keys it added.
 type Standing struct {
-	DID   string `json:"did"`
-	KeyID string `json:"key_id,omitempty"` // "" if K is not a key of D
-	At    int64  `json:"at"`               // T, Unix ms
-	Acts  bool   `json:"acts"`
+	DID   string   `json:"did"`
+	KeyID string   `json:"key_id,omitempty"` // "" if K is not a key of D
+	At    gov.Time `json:"at"`               // T
+	Acts  bool     `json:"acts"`
 	// Compromised is true if K had been compromised at or before T;
 	// CompromisedAt is then when (Unix ms).
-	Compromised   bool  `json:"compromised,omitempty"`
-	CompromisedAt int64 `json:"compromised_at,omitempty"`
+	Compromised   bool     `json:"compromised,omitempty"`
+	CompromisedAt gov.Time `json:"compromised_at,omitempty"`
 	// Reason says, for people, why K does not act.
 	Reason string `json:"reason,omitempty"`
 }
@@ -54,7 +55,7 @@ func KeyStanding(kv *ledger.KV, did string, key tx.PublicKey, rel string, at tim
 			return s.standing(&s.Keys[i], rel, at.UnixMilli()), nil
 		}
 	}
-	return &Standing{DID: did, At: at.UnixMilli(), Reason: fmt.Sprintf("%s is not a key of %s", key, did)}, nil
+	return &Standing{DID: did, At: gov.Time(at.UnixMilli()), Reason: fmt.Sprintf("%s is not a key of %s", key, did)}, nil
 }
 
 // KeyIDStanding is KeyStanding for the key with id keyID (key-N), as
@@ -66,16 +67,16 @@ func KeyIDStanding(kv *ledger.KV, did, keyID, rel string, at time.Time) (*Standi
 	}
 	k := s.Key(keyID)
 	if k == nil {
-		return &Standing{DID: did, At: at.UnixMilli(), Reason: fmt.Sprintf("%s has no key %s", did, keyID)}, nil
+		return &Standing{DID: did, At: gov.Time(at.UnixMilli()), Reason: fmt.Sprintf("%s has no key %s", did, keyID)}, nil
 	}
 	return s.standing(k, rel, at.UnixMilli()), nil
 }
 
 // standing answers for the key k of s at t (Unix ms).
 func (s *State) standing(k *Key, rel string, t int64) *Standing {
-	st := &Standing{DID: s.DID(), KeyID: k.ID, At: t}
+	st := &Standing{DID: s.DID(), KeyID: k.ID, At: gov.Time(t)}
 	if c, ok := s.compromisedAt(k, 0); ok && c <= t {
-		st.Compromised, st.CompromisedAt = true, c
+		st.Compromised, st.CompromisedAt = true, gov.Time(c)
 		st.Reason = fmt.Sprintf("%s#%s was compromised at %s", s.DID(), k.ID, stamp(c))
 		return st
 	}
