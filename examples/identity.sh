@@ -81,6 +81,7 @@ echo " 1 s on a dev node, days on a real network; her next key could cancel it m
 for g in bob dave erin; do show agora keys new "guardian-$g"; done
 expect_output '^  pending  until ' agora did guardians "$did" --key carol.next \
 	--guardian guardian-bob --guardian guardian-dave --guardian guardian-erin --threshold 2 --delay 1h
+expect_output '^  set-guardians pending, effective ' agora did show "$did"
 show sleep 1.5
 expect_output '^  version +6$' agora did complete-change "$did" --key guardian-bob
 

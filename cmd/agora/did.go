@@ -305,6 +305,9 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 	if p := md.Recovery; p != nil {
 		fmt.Fprintf(stdout, "  recovery pending to %s, effective %s\n", p.Key, p.Effective)
 	}
+	if c := md.Change; c != nil {
+		fmt.Fprintf(stdout, "  %s pending, effective %s (the committed next key can cancel-change it)\n", c.Type, c.Effective)
+	}
 	if proven != nil {
 		fmt.Fprintf(stdout, "  proven   against the checkpoint of %s at height %d\n", proven.Origin, proven.Height)
 	}

@@ -68,6 +68,16 @@ type DocumentMetadata struct {
 	NextKeyCommitment string `json:"agoraNextKeyCommitment,omitempty"`
 	// Recovery is the pending recovery, if there is one.
 	Recovery *PendingRecovery `json:"agoraRecovery,omitempty"`
+	// Change is the pending change of guardians or deactivation, if
+	// there is one.
+	Change *PendingChange `json:"agoraChange,omitempty"`
+}
+
+// PendingChange describes a pending change in the metadata.
+type PendingChange struct {
+	Type      string `json:"type"` // set-guardians or deactivate
+	Proposed  string `json:"proposed"`
+	Effective string `json:"effective"`
 }
 
 // PendingRecovery describes a pending recovery in the metadata.
@@ -160,6 +170,9 @@ func (s *State) Resolution() (*Resolution, error) {
 		md.NextKeyCommitment = fmt.Sprintf("%x", s.Next)
 		if p := s.Pending; p != nil {
 			md.Recovery = &PendingRecovery{Key: p.Key, Proposed: stamp(p.Proposed), Effective: stamp(p.Effective)}
+		}
+		if c := s.Change; c != nil {
+			md.Change = &PendingChange{Type: c.Type, Proposed: stamp(c.Proposed), Effective: stamp(c.Effective)}
 		}
 	}
 	return &Resolution{Context: "https://w3id.org/did-resolution/v1", Document: d,

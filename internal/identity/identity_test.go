@@ -243,6 +243,8 @@ func FuzzDecode(f *testing.F) {
 		{"recover", &Recover{DID: did, Key: k1, Next: Commitment(k0)}},
 		{"cancel-recovery", &RecoveryStep{DID: did}},
 		{"complete-recovery", &RecoveryStep{DID: did}},
+		{"cancel-change", &ChangeStep{DID: did}},
+		{"complete-change", &ChangeStep{DID: did}},
 		{"register-name", &RegisterName{Name: "tokyo.exchange", DID: did}},
 		{"transfer-name", &TransferName{Name: "tokyo.exchange", To: did}},
 		{"release-name", &ReleaseName{Name: "tokyo.exchange"}},

@@ -163,6 +163,11 @@ func TestValidateRecovery(t *testing.T) {
 		{name: "recover, committed to itself", msg: &Recover{DID: did, Key: k1, Next: Commitment(k1)}},
 		{name: "recover, short commitment", msg: &Recover{DID: did, Key: k1, Next: []byte{1}}},
 		{name: "cancel-recovery, bad DID", msg: &RecoveryStep{DID: "did:agora:x"}},
+		{name: "complete-change", msg: &ChangeStep{DID: did, complete: true}, ok: true},
+		{name: "cancel-change, bad DID", msg: &ChangeStep{DID: "did:agora:x"}},
+		{name: "params", msg: &Params{MinRecoveryDelay: 1, MinChangeDelay: MaxRecoveryDelay}, ok: true},
+		{name: "params, no change delay", msg: &Params{MinRecoveryDelay: 60}},
+		{name: "params, recovery delay over a year", msg: &Params{MinRecoveryDelay: MaxRecoveryDelay + 1, MinChangeDelay: 60}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -67,6 +67,12 @@ func TestThreatStolenCurrentKey(t *testing.T) {
 		{desc: "the thief proposes his guardian again", keys: keys(c), typ: "set-guardians", msg: theirs, code: "ok"},
 		{desc: "his guardian cannot recover yet", keys: keys(thiefG), typ: "recover", msg: &Recover{DID: did, Key: thiefNew.Public(), Next: Commitment(anyone.Public())}, code: "unauthorized", reason: "is not a guardian"},
 		{desc: "he cannot complete the change before the delay", keys: keys(c), typ: "complete-change", msg: complete, code: "conflict", reason: "not before"},
+	})
+	// Resolution shows the pending change to whoever watches the DID.
+	if res, err := Resolve(h.view(nil), did, "", ""); err != nil || res.DocumentMetadata.Change == nil || res.DocumentMetadata.Change.Type != "set-guardians" {
+		t.Fatalf("the pending change in the metadata: %v %+v", err, res)
+	}
+	h.run([]step{
 		{desc: "the holder rotates with her next key: the thief's change lapses", keys: keys(n), typ: "rotate", msg: &Rotate{DID: did, Key: n.Public(), Next: Commitment(n2.Public())}, code: "ok"},
 		{desc: "nothing is left to complete", keys: keys(c), typ: "complete-change", msg: complete, code: "not_found", reason: "no pending change"},
 		{desc: "the stolen key cannot deactivate", keys: keys(c), typ: "deactivate", msg: &Deactivate{DID: did}, code: "unauthorized", reason: "not the controller"},
