@@ -16,8 +16,8 @@
 // (Revoke), "suspend" and "reinstate" (SetStatus), "deactivate"
 // (Deactivate), and for recovery "set-guardians" (SetGuardians),
 // "recover" (Recover), "cancel-recovery" and "complete-recovery"
-// (RecoveryStep). Every one that succeeds appends an Event to the DID's
-// history.
+// (RecoveryStep), "cancel-change" and "complete-change" (ChangeStep).
+// Every one that succeeds appends an Event to the DID's history.
 //
 // Beside the DIDs' own histories: "register-name" (RegisterName),
 // "transfer-name" and "release-name" for names; "attest" and
@@ -62,12 +62,25 @@
 // delay. A "recover" transaction signed by at least M distinct guardians
 // (and by no one else) proposes a new controller and next-key commitment;
 // it is pending until the block time passes its effective time (the
-// block time of the proposal plus the delay). Until then the controller,
-// or the key the last event committed to as the next one, may cancel it.
+// block time of the proposal plus the delay, at least the governed
+// Params.MinRecoveryDelay). Until then the controller, or the key the last
+// event committed to as the next one, may cancel it — unless the
+// controller rotated in less than the delay before the recovery (a thief
+// with a stolen next key): then only the controller it replaced may.
 // After it, anyone may complete it: the proposed key becomes the
 // controller, the old controller is revoked at that time, and the
 // commitment is replaced. The pending recovery is part of the State, so
 // resolution shows it.
+//
+// # Key compromise
+//
+// The controller alone cannot change the guardians or deactivate the DID:
+// signed by it alone, either is a pending Change that waits out the
+// governed Params.MinChangeDelay, which the committed next key cancels,
+// a rotation or completed recovery makes lapse, and a pending recovery
+// holds back. With the next key and a settled controller it is made at
+// once. KeyStanding (read.go) is the typed read every module asks: did a
+// key act for a DID at a time, and had it been compromised by then.
 //
 // # State
 //
