@@ -7,9 +7,10 @@
 # proves it against the log key, adds a signing key, rotates to the
 # pre-committed key (and shows a rotation with the wrong key refused),
 # revokes a key with a compromise time, resolves an old version, names
-# guardians, loses the keys and gets the DID back through its guardians
-# (a recovery cancelled by the current key, then one that completes after
-# the delay), watches the proven history, and deactivates the DID.
+# guardians (a change that waits out the governed delay), loses the keys
+# and gets the DID back through its guardians (a recovery cancelled by the
+# holder, then one that completes after the delay), watches the proven
+# history, and deactivates the DID.
 #
 # Run it from anywhere:
 #
@@ -18,7 +19,7 @@
 #
 # It exits non-zero, saying what went wrong, if any outcome differs from
 # the one described; cmd/agora's TestExamplesIdentity runs it in CI. It
-# takes about 15 seconds, most of it waiting for the recovery delay.
+# takes about 20 seconds, most of it waiting out the delays.
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -74,49 +75,64 @@ expect_output '^  #key-1 +active ' agora did show "$did" --version-id 2
 grep -Eq '^  #key-0 +active ' <<<"$last" || die "version 2 does not have key-0 active"
 expect_output '"versionId": ?"2"' curl -fsS "$AGORA_NODE/1.0/identifiers/$did?versionId=2"
 
-step "10. Name three guardians: any 2 of them can recover the DID, after 2s"
+step "10. Name three guardians: any 2 of them can recover the DID, after an hour"
+echo "(signed by the controller alone, a change of guardians waits out the governed change delay:"
+echo " 1 s on a dev node, days on a real network; her next key could cancel it meanwhile)"
 for g in bob dave erin; do show agora keys new "guardian-$g"; done
-expect_output '^  version +5$' agora did guardians "$did" --key carol.next \
-	--guardian guardian-bob --guardian guardian-dave --guardian guardian-erin --threshold 2 --delay 2s
+expect_output '^  pending  until ' agora did guardians "$did" --key carol.next \
+	--guardian guardian-bob --guardian guardian-dave --guardian guardian-erin --threshold 2 --delay 1h
+expect_output '^  set-guardians pending, effective ' agora did show "$did"
+show sleep 1.5
+expect_output '^  version +6$' agora did complete-change "$did" --key guardian-bob
 
 step "11. Carol thinks she lost her keys: two guardians start a recovery"
-expect_output '^  version +6$' agora did recover "$did" --guardian-key guardian-bob --guardian-key guardian-dave \
+expect_output '^  version +7$' agora did recover "$did" --guardian-key guardian-bob --guardian-key guardian-dave \
 	--new-key carol2 --next-key carol2.next
 expect_output "^  recovery pending to $(pubkey carol2), effective " agora did show "$did"
 
-step "12. Completing it before the delay is refused"
+step "12. Completing it before the delay (an hour) is refused"
 expect_fail 1 'takes effect at .*, not before' agora did complete-recovery "$did" --key guardian-bob
 
-step "13. She finds her keys after all: her current key cancels the recovery"
-expect_output '^  version +7$' agora did cancel-recovery "$did" --key carol.next
+step "13. She finds her keys after all, and cancels the recovery"
+echo "(her controller came in by the rotation of step 6, less than the delay before the recovery:"
+echo " a thief who rotated in with a stolen next key would look the same, so it may not cancel;"
+echo " the key that rotation replaced may)"
+expect_fail 1 'less than the recovery delay' agora did cancel-recovery "$did" --key carol.next
+expect_output '^  version +8$' agora did cancel-recovery "$did" --key carol
 agora did show "$did" | grep -q 'recovery pending' && die "the recovery is still pending after cancel-recovery"
 echo "(no recovery pending)"
 
-step "14. Now she really loses them, and the guardians recover the DID again"
+step "14. For this walkthrough, a 2 s delay: her next key co-signs, so the change is made at once"
+expect_output '^  version +9$' agora did guardians "$did" --key carol.next --with-next carol.next2 \
+	--guardian guardian-bob --guardian guardian-dave --guardian guardian-erin --threshold 2 --delay 2s
+
+step "15. Now she really loses her keys, and the guardians recover the DID again"
 mkdir "$work/lost"
 show mv "$AGORA_HOME"/keys/carol.json "$AGORA_HOME"/keys/carol.next.json "$AGORA_HOME"/keys/carol.next2.json "$work/lost/"
 expect_fail 1 'no such key "carol.next"' agora did cancel-recovery "$did" --key carol.next
-expect_output '^  version +8$' agora did recover "$did" --guardian-key guardian-erin --guardian-key guardian-bob \
+expect_output '^  version +10$' agora did recover "$did" --guardian-key guardian-erin --guardian-key guardian-bob \
 	--new-key carol3 --next-key carol3.next
 
-step "15. After the delay anyone can complete it; carol3 is the new controller"
+step "16. After the delay anyone can complete it; carol3 is the new controller"
 show sleep 2.5
-expect_output '^  version +9$' agora did complete-recovery "$did" --key guardian-dave
+expect_output '^  version +11$' agora did complete-recovery "$did" --key guardian-dave
 expect_output '^  #key-3 +active +z6Mk[1-9A-Za-z]+ authentication,capabilityInvocation$' agora did show "$did"
 grep -Eq '^  #key-2 +revoked ' <<<"$last" || die "the old controller key-2 is not revoked"
 pub=$(pubkey carol3)
 x=${pub#ed25519:}
 expect_output "\"x\": ?\"$x\"" curl -fsS -H 'Accept: application/did+json' "$AGORA_NODE/1.0/identifiers/$did"
 
-step "16. The whole history, proven complete against the log key"
-expect_output '^     proven complete \(9 events\) against the checkpoint of agora.ledger/agora-dev at height [0-9]+$' \
+step "17. The whole history, proven complete against the log key"
+expect_output '^     proven complete \(11 events\) against the checkpoint of agora.ledger/agora-dev at height [0-9]+$' \
 	agora did watch "$did" --once --log-key "$logkey"
-for ev in create add-key rotate revoke set-guardians recover cancel-recovery complete-recovery; do
+for ev in create add-key rotate revoke set-guardians complete-change recover cancel-recovery complete-recovery; do
 	grep -Eq "^ +[0-9]+ +$ev " <<<"$last" || die "the history has no $ev event"
 done
 
-step "17. Deactivate the DID: resolvers now get 410 Gone"
-expect_output '^  version +10$' agora did deactivate "$did" --key carol3
+step "18. Deactivate the DID (after the change delay): resolvers now get 410 Gone"
+expect_output '^  pending  until ' agora did deactivate "$did" --key carol3
+show sleep 1.5
+expect_output '^  version +13$' agora did complete-change "$did" --key guardian-dave
 echo_cmd curl -sS -o /dev/null -w '%{http_code}\n' "$AGORA_NODE/1.0/identifiers/$did"
 code=$(curl -sS -o /dev/null -w '%{http_code}' "$AGORA_NODE/1.0/identifiers/$did")
 echo "$code"

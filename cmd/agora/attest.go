@@ -164,7 +164,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 		if op == "claim" {
 			return submit("attest", &identity.Attest{Attester: *as, Subject: arg, Claim: *typ, Digest: d})
 		}
-		var atts []identity.Attestation
+		var atts []identity.AttestationStatus
 		if _, err := moduleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, tr, &atts); err != nil {
 			return err
 		}
@@ -172,6 +172,13 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 			if a.Attester == *as && a.Claim == *typ {
 				if !bytes.Equal(a.Digest, d) {
 					return &exitError{code: 1, err: fmt.Errorf("MISMATCH: %s attests %s about %s, but not this claim with this salt", *as, *typ, arg)}
+				}
+				if !a.Valid {
+					reason := "its key does not act for it"
+					if a.Standing != nil && a.Standing.Reason != "" {
+						reason = a.Standing.Reason
+					}
+					return &exitError{code: 1, err: fmt.Errorf("INVALID: %s attests %s about %s, but signed it when %s", *as, *typ, arg, reason)}
 				}
 				fmt.Fprintf(stdout, "valid: %s attests %s about %s (since %s, height %d)\n", *as, *typ, arg, stampMs(int64(a.Time)), a.Height)
 				return nil
@@ -245,7 +252,10 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 			return printJSON(stdout, &v)
 		}
 		status := "VALID"
-		if !v.Valid {
+		switch {
+		case v.KeyStanding != nil && !v.KeyStanding.Acts:
+			status = "NOT VALID: signed when " + v.KeyStanding.Reason
+		case !v.Valid:
 			status = "NOT VALID: the verifier is no longer accredited"
 		}
 		fmt.Fprintf(stdout, "%s\n  verified by  %s (%s)\n  verified at  %s (height %d)\n", status, v.Organisation, v.Verifier, stampMs(int64(v.Time)), v.Height)

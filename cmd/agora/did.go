@@ -31,13 +31,15 @@ Usage:
   agora did add-key DID --key CONTROLLER --new-key NAME --relationship REL[,REL...]
   agora did revoke DID --key CONTROLLER --key-id ID [--compromised-at RFC3339]
   agora did suspend|reinstate DID --key CONTROLLER --key-id ID
-  agora did deactivate DID --key CONTROLLER
+  agora did deactivate DID --key CONTROLLER [--with-next NEXT]
   agora did history DID [--json]
   agora did watch DID [--log-key KEY] [--interval 2s] [--once]
-  agora did guardians DID --key CONTROLLER --guardian NAME_OR_PUBKEY... --threshold M --delay DURATION
+  agora did guardians DID --key CONTROLLER --guardian NAME_OR_PUBKEY... --threshold M --delay DURATION [--with-next NEXT]
   agora did recover DID --guardian-key NAME... --new-key NAME --next-key NAME
-  agora did cancel-recovery DID --key CONTROLLER_OR_NEXT
+  agora did cancel-recovery DID --key CANCELLER
   agora did complete-recovery DID --key ANYNAME
+  agora did cancel-change DID --key CONTROLLER_OR_NEXT
+  agora did complete-change DID --key ANYNAME
 
 A did:agora DID is self-certifying: its id is the hash of its inception,
 which holds its first keys and a commitment to the next controller key.
@@ -58,7 +60,11 @@ relationships authentication, assertionMethod, keyAgreement or
 capabilityDelegation. revoke records a key's compromise (default: now);
 signatures by it after that time are invalid. Every change is signed by
 the controller and appended to the DID's history. deactivate ends the
-DID for good. show with --log-key (or AGORA_LOG_KEY) trusts the node
+DID for good: signed by the controller alone it is pending for the
+governed change delay (GET /v1/identity/params), then complete-change
+(signed by any key) makes it; the committed next key (cancel-change) or
+a rotation stops it. With --with-next NEXT, the committed next key
+co-signs and a controller in place for that delay makes it at once. show with --log-key (or AGORA_LOG_KEY) trusts the node
 for nothing: it checks a state proof against a checkpoint signed by that
 key and resolves the DID again from the proven state alone.
 
@@ -74,8 +80,11 @@ keys), how many must sign a recovery, and a delay. recover, signed by
 at least M guardians' keys, proposes --new-key as the controller with
 --next-key committed to next; it is pending (show lists it) until the
 delay has passed, and until then the controller or the committed next
-key can cancel-recovery. After it, complete-recovery (signed by any key)
-installs the new controller and revokes the old one.
+key can cancel-recovery (if the controller came in by a rotation less
+than the delay before the recovery, only the controller it replaced
+can). After it, complete-recovery (signed by any key) installs the new
+controller and revokes the old one. guardians waits, like deactivate,
+for complete-change (or --with-next).
 
 Examples:
   agora did create --key alice
@@ -109,10 +118,10 @@ func runDID(args []string, stdout, stderr io.Writer) error {
 		return didWatch(args[1:], stdout, stderr)
 	case "rotate", "add-key", "revoke", "suspend", "reinstate", "deactivate":
 		return didUpdate(args[0], args[1:], stdout, stderr)
-	case "guardians", "recover", "cancel-recovery", "complete-recovery":
+	case "guardians", "recover", "cancel-recovery", "complete-recovery", "cancel-change", "complete-change":
 		return didRecovery(args[0], args[1:], stdout, stderr)
 	}
-	return usageError("unknown did command %q (want create, show, rotate, add-key, revoke, suspend, reinstate, deactivate, history, watch, guardians, recover, cancel-recovery or complete-recovery)", args[0])
+	return usageError("unknown did command %q (want create, show, rotate, add-key, revoke, suspend, reinstate, deactivate, history, watch, guardians, recover, cancel-recovery, complete-recovery, cancel-change or complete-change)", args[0])
 }
 
 // ensureKey returns the keystore entry name, creating it with alg if it
@@ -310,6 +319,9 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 	if p := md.Recovery; p != nil {
 		fmt.Fprintf(stdout, "  recovery pending to %s, effective %s\n", p.Key, p.Effective)
 	}
+	if c := md.Change; c != nil {
+		fmt.Fprintf(stdout, "  %s pending, effective %s (the committed next key can cancel-change it)\n", c.Type, c.Effective)
+	}
 	if proven != nil {
 		fmt.Fprintf(stdout, "  proven   against the checkpoint of %s at height %d\n", proven.Origin, proven.Height)
 	}
@@ -459,6 +471,7 @@ func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
 	rel := fs.String("relationship", "", "add-key: verification relationships, comma-separated")
 	keyID := fs.String("key-id", "", "revoke, suspend, reinstate: the key's `ID` (key-N)")
 	compromised := fs.String("compromised-at", "", "revoke: when the key was compromised, RFC 3339 (default: now)")
+	withNext := fs.String("with-next", "", "deactivate: the committed next key `NAME` co-signs, so that a settled controller deactivates at once")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
 	pos, err := parse(fs, args)
@@ -515,7 +528,14 @@ func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
 	case "deactivate":
 		body = &identity.Deactivate{DID: did}
 	}
-	return submitDIDChange(*homeDir, *nodeURL, []string{*keyName}, op, did, body, *ttl, *asJSON, stdout, stderr)
+	signers := []string{*keyName}
+	if *withNext != "" {
+		if op != "deactivate" {
+			return usageError("--with-next is for deactivate (and guardians)")
+		}
+		signers = append(signers, *withNext)
+	}
+	return submitDIDChange(*homeDir, *nodeURL, signers, op, did, body, *ttl, *asJSON, stdout, stderr)
 }
 
 // submitDIDChange validates a change to a DID, signs it with the keys
@@ -531,14 +551,20 @@ func submitDIDChange(homeDir, nodeURL string, signers []string, op, did string, 
 	if asJSON {
 		return printJSON(stdout, res)
 	}
-	version := ""
+	version, pending := "", ""
 	for _, e := range res.Result.Events {
 		for _, a := range e.Attrs {
-			if a.Key == "version" {
+			switch a.Key {
+			case "version":
 				version = a.Value
+			case "pending_until":
+				pending = a.Value
 			}
 		}
 	}
 	fmt.Fprintf(stdout, "%s: %s\n  version  %s\n  height   %d\n  tx       %s\n", op, did, version, res.Height, res.Hash)
+	if pending != "" {
+		fmt.Fprintf(stdout, "  pending  until %s: then 'agora did complete-change %s --key ANYNAME'; the committed next key can cancel-change it\n", pending, did)
+	}
 	return nil
 }

@@ -9,12 +9,13 @@ import (
 )
 
 // didRecovery runs guardians, recover, cancel-recovery and
-// complete-recovery.
+// complete-recovery, and cancel-change and complete-change.
 func didRecovery(op string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("did "+op, didUsage, stderr)
 	homeDir := homeFlag(fs)
 	nodeURL := nodeFlag(fs)
-	keyName := fs.String("key", "", "the key `NAME` that signs: the controller (cancel-recovery: or the committed next key; complete-recovery: any key)")
+	keyName := fs.String("key", "", "the key `NAME` that signs: the controller (cancel-recovery, cancel-change: or the committed next key; complete-*: any key)")
+	withNext := fs.String("with-next", "", "guardians: the committed next key `NAME` co-signs, so that a settled controller's change is made at once")
 	var guardians, guardianKeys []string
 	fs.Func("guardian", "guardians: a guardian, as a key `NAME` or a public key (alg:base64url); repeat for each", func(s string) error {
 		guardians = append(guardians, s)
@@ -84,6 +85,14 @@ func didRecovery(op string, args []string, stdout, stderr io.Writer) error {
 	case "cancel-recovery", "complete-recovery":
 		// Both bodies are the DID alone; the type tells them apart.
 		body = &identity.RecoveryStep{DID: did}
+	case "cancel-change", "complete-change":
+		body = &identity.ChangeStep{DID: did}
+	}
+	if *withNext != "" {
+		if op != "guardians" {
+			return usageError("--with-next is for guardians (and deactivate)")
+		}
+		signers = append(signers, *withNext)
 	}
 	if op != "recover" && *keyName == "" {
 		return usageError("--key NAME is required: the key that signs")

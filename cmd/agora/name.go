@@ -137,7 +137,7 @@ func nameResolve(args []string, stdout, stderr io.Writer) error {
 	if _, err := identity.ParseName(pos[0]); err != nil {
 		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 	}
-	var r identity.NameRecord
+	var r identity.NameStatus
 	cp, err := moduleQuery(context.Background(), client.New(*nodeURL), identity.Module{}, "name", map[string]string{"name": pos[0]}, tr, &r)
 	if err != nil {
 		return err
@@ -152,6 +152,9 @@ func nameResolve(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%s -> %s\n  namespace   %s (%s)\n  registered  %s\n  updated     %s (height %d)\n",
 		r.Name, r.DID, r.Namespace, policy, stampMs(int64(r.Registered)), stampMs(int64(r.Updated)), r.Height)
 	printProven(stdout, cp)
+	if !r.Valid {
+		return &exitError{code: 1, err: fmt.Errorf("INVALID: %s does not stand: %s", r.Name, r.Reason)}
+	}
 	return nil
 }
 

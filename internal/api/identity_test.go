@@ -178,7 +178,22 @@ func TestResolveDID(t *testing.T) {
 	if res := decode[SubmitResponse](t, sr, http.StatusOK); res.Result.Code != "unauthorized" {
 		t.Fatalf("deactivate by the next key: %s", sr.body)
 	}
-	tn.commit(t, identityTx(t, ctrl, 1, "deactivate", &identity.Deactivate{DID: did}))
+	// The controller and the committed next key together deactivate at
+	// once (the controller alone only proposes it: docs/spec/did-agora.md).
+	body, err := tx.Marshal(&identity.Deactivate{DID: did})
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := tx.Sign(&tx.Tx{Version: tx.Version, ChainID: testChain, Module: identity.Name, Type: "deactivate", Body: body,
+		Signers: []tx.Signer{{Key: ctrl.Public(), Sequence: 1}, {Key: next.Public(), Sequence: 1}}, ExpiryHeight: 1 << 40}, ctrl, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := both.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn.commit(t, raw)
 	gone := decode[identity.Resolution](t, tn.get(t, path), http.StatusGone)
 	if !gone.DocumentMetadata.Deactivated || gone.DocumentMetadata.VersionID != "2" {
 		t.Errorf("deactivated: %+v", gone.DocumentMetadata)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"time"
 
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -27,8 +28,11 @@ const AttestersResource = "attesters"
 // Accredited is the value of an accreditation entry.
 const Accredited = "accredited"
 
-// MaxAttestations bounds the attestations about one subject. The subject
-// may revoke unwanted ones to make room.
+// MaxAttestations bounds the attestations about one subject by
+// unaccredited attesters, and separately those by accredited ones
+// (accredited when they attested), so that throwaway identities cannot
+// fill the slots an accredited attester needs. The subject may revoke
+// unwanted ones to make room.
 const MaxAttestations = 64
 
 // The confidence score, in thousandths (docs/spec/did-agora.md): each
@@ -117,6 +121,9 @@ type Attestation struct {
 	Time     gov.Time `cbor:"6,keyasint" json:"time"`
 	Height   uint64   `cbor:"7,keyasint" json:"height"`
 	TxID     tx.ID    `cbor:"8,keyasint" json:"tx_hash"`
+	// Accredited: the attester was accredited when it attested, so the
+	// attestation took one of the subject's accredited slots.
+	Accredited bool `cbor:"9,keyasint,omitempty" json:"accredited_slot,omitempty"`
 }
 
 // HexBytes is bytes: a byte string in CBOR, hex in JSON.
@@ -136,6 +143,20 @@ func (b *HexBytes) UnmarshalText(t []byte) error {
 type AttestationRef struct {
 	Attester string `cbor:"1,keyasint" json:"attester"`
 	Claim    string `cbor:"2,keyasint" json:"claim"`
+	// Accredited says the attester was accredited when it attested: the
+	// attestation took one of the accredited slots.
+	Accredited bool `cbor:"3,keyasint,omitempty" json:"accredited,omitempty"`
+}
+
+// slotsUsed counts the refs in index that took accredited slots, or not.
+func slotsUsed(index []AttestationRef, accredited bool) int {
+	n := 0
+	for _, r := range index {
+		if r.Accredited == accredited {
+			n++
+		}
+	}
+	return n
 }
 
 func attestationKey(subjectID, attesterID, claim string) []byte {
@@ -146,14 +167,14 @@ func attestationKey(subjectID, attesterID, claim string) []byte {
 // cover every attestation about it, so a list or score is provable.
 func indexKey(subjectID string) []byte { return []byte("ai/" + subjectID) }
 
-// signedBy returns the id of an active key of s among the signers that is
-// its controller or has one of rels; "" if none.
-func signedBy(ctx *ledger.Context, s *State, rels ...string) string {
-	for _, k := range s.Keys {
-		if k.Status != Active || !ctx.Signed(k.PublicKey) {
-			continue
-		}
-		if k.ID == s.Controller || slices.ContainsFunc(rels, func(r string) bool { return slices.Contains(k.Relationships, r) }) {
+// signedBy returns the id of a key of s among the signers that acts for
+// it in rel now (KeyStanding: the controller acts in every relationship;
+// a key added by a compromised key does not act); "" if none.
+func signedBy(ctx *ledger.Context, s *State, rel string) string {
+	now := ctx.Block.Time.UnixMilli()
+	for i := range s.Keys {
+		k := &s.Keys[i]
+		if ctx.Signed(k.PublicKey) && s.standing(k, rel, now).Acts {
 			return k.ID
 		}
 	}
@@ -213,11 +234,17 @@ func executeAttestation(ctx *ledger.Context, msg ledger.Msg) error {
 		if found {
 			return fmt.Errorf("%w: %s already attests %s about %s: revoke it first", ledger.ErrConflict, m.Attester, m.Claim, m.Subject)
 		}
-		if len(index) >= MaxAttestations {
-			return fmt.Errorf("%w: %s has %d attestations, the most a subject may have; it may revoke unwanted ones", ledger.ErrInvalid, m.Subject, MaxAttestations)
+		e, isEntry, err := gov.EntryIn(ctx.View(gov.Name), AttestersResource, m.Attester)
+		if err != nil {
+			return err
+		}
+		ref.Accredited = isEntry && e.Value == Accredited
+		if slotsUsed(index, ref.Accredited) >= MaxAttestations {
+			kind := map[bool]string{true: "accredited", false: "unaccredited"}[ref.Accredited]
+			return fmt.Errorf("%w: %s has %d attestations by %s attesters, the most a subject may have; it may revoke unwanted ones", ledger.ErrInvalid, m.Subject, MaxAttestations, kind)
 		}
 		a := Attestation{Attester: m.Attester, Subject: m.Subject, Claim: m.Claim, Digest: m.Digest, KeyID: keyID,
-			Time: gov.Time(ctx.Block.Time.UnixMilli()), Height: ctx.Block.Height, TxID: ctx.TxID}
+			Time: gov.Time(ctx.Block.Time.UnixMilli()), Height: ctx.Block.Height, TxID: ctx.TxID, Accredited: ref.Accredited}
 		if err := ctx.KV.SetValue(key, &a); err != nil {
 			return err
 		}
@@ -254,9 +281,19 @@ func compareRefs(a, b AttestationRef) int {
 	return bytes.Compare([]byte(a.Claim), []byte(b.Claim))
 }
 
+// AttestationStatus is an attestation and the standing, at the time it
+// was made, of the attester's key that signed it: an attestation signed
+// by a key compromised by then is not Valid, and counts for nothing.
+type AttestationStatus struct {
+	Attestation
+	Valid    bool      `json:"valid"`
+	Standing *Standing `json:"standing"`
+}
+
 // Attestations returns the attestations about did, by attester and claim
-// type, with point reads only: the subject's index, then each one.
-func Attestations(kv *ledger.KV, did string) ([]Attestation, error) {
+// type, each with the standing of the key that signed it, with point
+// reads only: the subject's index, then each one and its attester.
+func Attestations(kv *ledger.KV, did string) ([]AttestationStatus, error) {
 	if _, err := load(kv, did); err != nil {
 		return nil, err
 	}
@@ -265,7 +302,7 @@ func Attestations(kv *ledger.KV, did string) ([]Attestation, error) {
 	if _, err := kv.GetValue(indexKey(id), &index); err != nil {
 		return nil, err
 	}
-	out := []Attestation{}
+	out := []AttestationStatus{}
 	for _, r := range index {
 		aid, err := ParseDID(r.Attester)
 		if err != nil {
@@ -279,7 +316,11 @@ func Attestations(kv *ledger.KV, did string) ([]Attestation, error) {
 		if !found {
 			return nil, fmt.Errorf("%w: %s's index lists a missing attestation", ledger.ErrStorage, did)
 		}
-		out = append(out, a)
+		st, err := KeyIDStanding(kv, a.Attester, a.KeyID, AssertionMethod, time.UnixMilli(int64(a.Time)))
+		if err != nil {
+			return nil, fmt.Errorf("%w: attester %s: %v", ledger.ErrStorage, a.Attester, err)
+		}
+		out = append(out, AttestationStatus{Attestation: a, Valid: st.Acts, Standing: st})
 	}
 	return out, nil
 }
@@ -294,8 +335,11 @@ type Score struct {
 
 // AttesterWeight is one attester's part in a score.
 type AttesterWeight struct {
-	DID        string   `json:"did"`
-	Claims     []string `json:"claims"`
+	DID    string   `json:"did"`
+	Claims []string `json:"claims"`
+	// Discounted are its claims signed by a key compromised by then:
+	// they count for nothing.
+	Discounted []string `json:"discounted,omitempty"`
 	Accredited bool     `json:"accredited"`
 	// Deactivated attesters count for nothing.
 	Deactivated bool `json:"deactivated,omitempty"`
@@ -313,12 +357,16 @@ func ConfidenceScore(kv, gv *ledger.KV, did string) (*Score, error) {
 	}
 	sc := &Score{DID: did, Attesters: []AttesterWeight{}}
 	unaccredited := 0
-	for _, a := range atts { // sorted by attester
-		if n := len(sc.Attesters); n > 0 && sc.Attesters[n-1].DID == a.Attester {
-			sc.Attesters[n-1].Claims = append(sc.Attesters[n-1].Claims, a.Claim)
-			continue
+	for i := 0; i < len(atts); { // sorted by attester
+		a := atts[i]
+		p := AttesterWeight{DID: a.Attester, Claims: []string{}}
+		for ; i < len(atts) && atts[i].Attester == a.Attester; i++ {
+			if atts[i].Valid {
+				p.Claims = append(p.Claims, atts[i].Claim)
+			} else {
+				p.Discounted = append(p.Discounted, atts[i].Claim)
+			}
 		}
-		p := AttesterWeight{DID: a.Attester, Claims: []string{a.Claim}}
 		s, err := load(kv, a.Attester)
 		if err != nil {
 			return nil, fmt.Errorf("%w: attester %s: %v", ledger.ErrStorage, a.Attester, err)
@@ -331,6 +379,7 @@ func ConfidenceScore(kv, gv *ledger.KV, did string) (*Score, error) {
 		switch {
 		case s.Deactivated:
 			p.Deactivated = true
+		case len(p.Claims) == 0: // every claim signed by a compromised key
 		case p.Accredited:
 			p.Weight = AccreditedWeight
 		default:

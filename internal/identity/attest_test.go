@@ -80,9 +80,11 @@ func TestAttestations(t *testing.T) {
 		{desc: "the subject revokes an unwanted attestation", keys: keys(subj), typ: "revoke-attestation",
 			msg: &RevokeAttestation{Attester: friends[0], Subject: subject, Claim: "knows"}, code: "ok"},
 		{desc: "a friend deactivates", keys: keys(friendKeys[1]), typ: "deactivate", msg: &Deactivate{DID: friends[1]}, code: "ok"},
+		{desc: "the deactivation completes", keys: keys(mallory), typ: "complete-change", msg: &ChangeStep{DID: friends[1], complete: true}, code: "ok"},
 	})
 	score(AccreditedWeight + 4*UnaccreditedWeight) // four live friends left
 	h.must(friendKeys[2], "deactivate", &Deactivate{DID: friends[2]})
+	h.must(mallory, "complete-change", &ChangeStep{DID: friends[2], complete: true})
 	score(AccreditedWeight + 3*UnaccreditedWeight) // deactivated attesters count for nothing
 	h.roundTrip()
 }

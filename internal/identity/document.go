@@ -74,6 +74,16 @@ type DocumentMetadata struct {
 	NextKeyCommitment string `json:"agoraNextKeyCommitment,omitempty"`
 	// Recovery is the pending recovery, if there is one.
 	Recovery *PendingRecovery `json:"agoraRecovery,omitempty"`
+	// Change is the pending change of guardians or deactivation, if
+	// there is one.
+	Change *PendingChange `json:"agoraChange,omitempty"`
+}
+
+// PendingChange describes a pending change in the metadata.
+type PendingChange struct {
+	Type      string `json:"type"` // set-guardians or deactivate
+	Proposed  string `json:"proposed"`
+	Effective string `json:"effective"`
 }
 
 // PendingRecovery describes a pending recovery in the metadata.
@@ -188,6 +198,9 @@ func (s *State) Resolution() (*Resolution, error) {
 		md.NextKeyCommitment = fmt.Sprintf("%x", s.Next)
 		if p := s.Pending; p != nil {
 			md.Recovery = &PendingRecovery{Key: p.Key, Proposed: stamp(p.Proposed), Effective: stamp(p.Effective)}
+		}
+		if c := s.Change; c != nil {
+			md.Change = &PendingChange{Type: c.Type, Proposed: stamp(c.Proposed), Effective: stamp(c.Effective)}
 		}
 	}
 	return &Resolution{Context: ResultContexts, Document: d, DocumentMetadata: md}, nil
@@ -590,7 +603,7 @@ func (Module) Queries() []ledger.Query {
 		Pattern: "GET /v1/identity/names/{name}",
 		Summary: "The DID a name points at, its namespace, and the onboarding policy it was registered under; with proof=1, proven present or absent.",
 		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
-			r, err := LookupName(kv, arg("name"))
+			r, err := CheckName(kv, arg("name"))
 			if err != nil {
 				return nil, err
 			}
@@ -629,5 +642,5 @@ func (Module) Queries() []ledger.Query {
 			}
 			return v, nil
 		},
-	}}
+	}, paramsQuery}
 }

@@ -235,6 +235,7 @@ func TestResolve(t *testing.T) {
 	// Deactivated: the last document comes back with ErrGone, without
 	// relationships; earlier versions still resolve.
 	h.must(k1, "deactivate", &Deactivate{DID: did})
+	h.must(k1, "complete-change", &ChangeStep{DID: did, complete: true})
 	r, err = Resolve(h.view(nil), did, "", "")
 	if !errors.Is(err, ledger.ErrGone) || r == nil || !r.DocumentMetadata.Deactivated {
 		t.Fatalf("deactivated: %v %+v", err, r)

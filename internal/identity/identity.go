@@ -16,8 +16,8 @@
 // (Revoke), "suspend" and "reinstate" (SetStatus), "deactivate"
 // (Deactivate), and for recovery "set-guardians" (SetGuardians),
 // "recover" (Recover), "cancel-recovery" and "complete-recovery"
-// (RecoveryStep). Every one that succeeds appends an Event to the DID's
-// history.
+// (RecoveryStep), "cancel-change" and "complete-change" (ChangeStep).
+// Every one that succeeds appends an Event to the DID's history.
 //
 // Beside the DIDs' own histories: "register-name" (RegisterName),
 // "transfer-name" and "release-name" for names; "attest" and
@@ -62,12 +62,25 @@
 // delay. A "recover" transaction signed by at least M distinct guardians
 // (and by no one else) proposes a new controller and next-key commitment;
 // it is pending until the block time passes its effective time (the
-// block time of the proposal plus the delay). Until then the controller,
-// or the key the last event committed to as the next one, may cancel it.
+// block time of the proposal plus the delay, at least the governed
+// Params.MinRecoveryDelay). Until then the controller, or the key the last
+// event committed to as the next one, may cancel it — unless the
+// controller rotated in less than the delay before the recovery (a thief
+// with a stolen next key): then only the controller it replaced may.
 // After it, anyone may complete it: the proposed key becomes the
 // controller, the old controller is revoked at that time, and the
 // commitment is replaced. The pending recovery is part of the State, so
 // resolution shows it.
+//
+// # Key compromise
+//
+// The controller alone cannot change the guardians or deactivate the DID:
+// signed by it alone, either is a pending Change that waits out the
+// governed Params.MinChangeDelay, which the committed next key cancels,
+// a rotation or completed recovery makes lapse, and a pending recovery
+// holds back. With the next key and a settled controller it is made at
+// once. KeyStanding (read.go) is the typed read every module asks: did a
+// key act for a DID at a time, and had it been compromised by then.
 //
 // # State
 //
@@ -125,8 +138,9 @@ var Relationships = []string{Authentication, AssertionMethod, KeyAgreement, Capa
 // transaction has).
 const MaxGuardians = tx.MaxSigners
 
-// MinRecoveryDelay is the shortest recovery delay, in seconds. It is 1 in
-// this development version; governance will set it.
+// MinRecoveryDelay is the shortest recovery delay a message may state,
+// in seconds. The shortest a ledger accepts is its governed parameter
+// Params.MinRecoveryDelay, at least this.
 const MinRecoveryDelay = 1
 
 // MaxRecoveryDelay is the longest recovery delay, in seconds: a year.
@@ -146,6 +160,17 @@ type Recovery struct {
 	Next      []byte       `cbor:"2,keyasint"`
 	Effective int64        `cbor:"3,keyasint"` // block time, Unix ms, from which it may be completed
 	Proposed  int64        `cbor:"4,keyasint"` // block time, Unix ms
+}
+
+// Change is a pending change of guardians or a pending deactivation:
+// proposed by the controller alone, it takes effect only when completed
+// after its effective time, and the committed next key (or a rotation)
+// cancels it.
+type Change struct {
+	Type      string `cbor:"1,keyasint"` // "set-guardians" or "deactivate"
+	Body      []byte `cbor:"2,keyasint"` // the message's canonical CBOR
+	Proposed  int64  `cbor:"3,keyasint"` // block time, Unix ms
+	Effective int64  `cbor:"4,keyasint"` // block time, Unix ms, from which it may be completed
 }
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
@@ -458,8 +483,25 @@ func (r *RecoveryStep) Validate() error {
 	return err
 }
 
+// ChangeStep is the body of "cancel-change" (signed by the controller or
+// the committed next key) and "complete-change" (signed by anyone, once
+// the pending change's effective time has passed and no recovery is
+// pending).
+type ChangeStep struct {
+	DID string `cbor:"1,keyasint" json:"did"`
+
+	complete bool
+}
+
+// Validate checks the message without state.
+func (c *ChangeStep) Validate() error {
+	_, err := ParseDID(c.DID)
+	return err
+}
+
 // Deactivate is the body of a "deactivate" transaction: the end of the
-// DID, for good.
+// DID, for good. Like SetGuardians, the controller alone only proposes
+// it (a pending Change); with the committed next key it is at once.
 type Deactivate struct {
 	DID string `cbor:"1,keyasint" json:"did"`
 }
@@ -490,6 +532,12 @@ type Key struct {
 	Added         int64        `cbor:"5,keyasint" json:"added"`                    // block time, Unix ms
 	Changed       int64        `cbor:"6,keyasint,omitempty" json:"changed"`        // of the last status change
 	CompromisedAt int64        `cbor:"7,keyasint,omitempty" json:"compromised_at"` // revoked keys
+	// AddedBy is the key that signed the add-key that added it, and
+	// RevokedBy the key that signed its revocation (absent: the
+	// inception, a rotation or a recovery). KeyStanding discounts what a
+	// key compromised before the time did.
+	AddedBy   string `cbor:"8,keyasint,omitempty" json:"added_by,omitempty"`
+	RevokedBy string `cbor:"9,keyasint,omitempty" json:"revoked_by,omitempty"`
 }
 
 // State is a DID as of one version.
@@ -508,6 +556,8 @@ type State struct {
 	Threshold uint32         `cbor:"11,keyasint,omitempty"`
 	Delay     uint64         `cbor:"12,keyasint,omitempty"` // seconds
 	Pending   *Recovery      `cbor:"13,keyasint,omitempty"`
+	// Change is a pending change of guardians or deactivation.
+	Change *Change `cbor:"14,keyasint,omitempty"`
 }
 
 // DID returns the state's DID.
@@ -535,6 +585,10 @@ type Event struct {
 	// Signers are all the signers of a multi-signer transaction (a
 	// recovery), Signer first; absent for a single signer.
 	Signers []tx.PublicKey `cbor:"8,keyasint,omitempty" json:"signers,omitempty"`
+	// Wait is the governed delay, in seconds, the event was given when it
+	// executed (Params): a recovery's wait, or a change's. Replay reads it
+	// here, so a later change of the parameters does not change history.
+	Wait uint64 `cbor:"9,keyasint,omitempty" json:"wait,omitempty"`
 }
 
 // signers returns every signer of the event's transaction.
@@ -577,6 +631,10 @@ func (Module) Decode(typ string, body []byte) (ledger.Msg, error) {
 		m = &RecoveryStep{}
 	case "complete-recovery":
 		m = &RecoveryStep{complete: true}
+	case "cancel-change":
+		m = &ChangeStep{}
+	case "complete-change":
+		m = &ChangeStep{complete: true}
 	case "register-name":
 		m = &RegisterName{}
 	case "transfer-name":
@@ -627,6 +685,11 @@ func TypeOf(m ledger.Msg) string {
 			return "complete-recovery"
 		}
 		return "cancel-recovery"
+	case *ChangeStep:
+		if m.complete {
+			return "complete-change"
+		}
+		return "cancel-change"
 	case *RegisterName:
 		return "register-name"
 	case *TransferName:
@@ -666,6 +729,8 @@ func didOf(m ledger.Msg) string {
 	case *Recover:
 		return m.DID
 	case *RecoveryStep:
+		return m.DID
+	case *ChangeStep:
 		return m.DID
 	}
 	return ""
@@ -716,6 +781,9 @@ func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 	if len(ctx.Signers) > 1 {
 		ev.Signers = slices.Clone(ctx.Signers)
 	}
+	if ev.Wait, err = governedWait(ctx.KV, s, msg); err != nil {
+		return fmt.Errorf("identity: %w", err)
+	}
 	s, err = apply(s, &ev, msg)
 	if err != nil {
 		return fmt.Errorf("identity: %w", err)
@@ -726,8 +794,35 @@ func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 	if err := ctx.KV.SetValue(eventKey(s.ID, ev.Version), &ev); err != nil {
 		return err
 	}
-	ctx.Emit(typ, ledger.Attr{Key: "did", Value: s.DID()}, ledger.Attr{Key: "version", Value: fmt.Sprint(ev.Version)})
+	attrs := []ledger.Attr{{Key: "did", Value: s.DID()}, {Key: "version", Value: fmt.Sprint(ev.Version)}}
+	if c := s.Change; c != nil && c.Proposed == ev.Time && c.Type == typ {
+		attrs = append(attrs, ledger.Attr{Key: "pending_until", Value: stamp(c.Effective)})
+	}
+	ctx.Emit(typ, attrs...)
 	return nil
+}
+
+// governedWait returns the delay, in seconds, that the governed
+// parameters give msg: a recovery waits the DID's delay or the governed
+// minimum, whichever is longer; a change of guardians or a deactivation
+// the governed change delay. A delay shorter than the minimum is refused.
+func governedWait(kv *ledger.KV, s *State, msg ledger.Msg) (uint64, error) {
+	p, err := LoadParams(kv)
+	if err != nil {
+		return 0, err
+	}
+	switch m := msg.(type) {
+	case *Recover:
+		return max(s.Delay, p.MinRecoveryDelay), nil
+	case *SetGuardians:
+		if m.Delay < p.MinRecoveryDelay {
+			return 0, fmt.Errorf("%w: the recovery delay must be at least %d seconds, the governed minimum (identity params)", ledger.ErrInvalid, p.MinRecoveryDelay)
+		}
+		return p.MinChangeDelay, nil
+	case *Deactivate:
+		return p.MinChangeDelay, nil
+	}
+	return 0, nil
 }
 
 // load returns the current state of did: ledger.ErrInvalid for a
@@ -804,6 +899,7 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 		s.Keys = append(s.Keys, Key{ID: id, PublicKey: m.Key, Relationships: old.Relationships, Status: Active, Added: at})
 		s.Controller = id
 		s.Next = m.Next
+		s.Change = nil // a change the replaced controller proposed lapses
 	case *Recover:
 		if len(s.Guardians) == 0 {
 			return nil, fmt.Errorf("%w: %s has no guardians", ledger.ErrUnauthorized, s.DID())
@@ -823,16 +919,14 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 		if err := s.addable(m.Key); err != nil {
 			return nil, err
 		}
-		s.Pending = &Recovery{Key: m.Key, Next: m.Next, Effective: at + int64(s.Delay)*1000, Proposed: at}
+		s.Pending = &Recovery{Key: m.Key, Next: m.Next, Effective: at + int64(max(ev.Wait, s.Delay))*1000, Proposed: at}
 	case *RecoveryStep:
 		if s.Pending == nil {
 			return nil, fmt.Errorf("%w: %s has no pending recovery", ledger.ErrNotFound, s.DID())
 		}
 		if !m.complete {
-			if !bytes.Equal(Commitment(ev.Signer), s.Next) {
-				if err := s.authorize(ev.Signer); err != nil {
-					return nil, fmt.Errorf("%w (or the committed next key)", err)
-				}
+			if err := s.mayCancelRecovery(ev.Signer); err != nil {
+				return nil, err
 			}
 			s.Pending = nil
 			break
@@ -853,6 +947,33 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 		s.Controller = id
 		s.Next = p.Next
 		s.Pending = nil
+		s.Change = nil // a change the replaced controller proposed lapses
+	case *ChangeStep:
+		c := s.Change
+		if c == nil {
+			return nil, fmt.Errorf("%w: %s has no pending change", ledger.ErrNotFound, s.DID())
+		}
+		if !m.complete {
+			if !bytes.Equal(Commitment(ev.Signer), s.Next) {
+				if err := s.authorize(ev.Signer); err != nil {
+					return nil, fmt.Errorf("%w (or the committed next key)", err)
+				}
+			}
+			s.Change = nil
+			break
+		}
+		if at < c.Effective {
+			return nil, fmt.Errorf("%w: the %s of %s takes effect at %s, not before", ledger.ErrConflict, c.Type, s.DID(), stamp(c.Effective))
+		}
+		if s.Pending != nil {
+			return nil, fmt.Errorf("%w: %s has a pending recovery: the %s waits until it is cancelled, and lapses if it completes", ledger.ErrConflict, s.DID(), c.Type)
+		}
+		msg, err := Module{}.Decode(c.Type, c.Body)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the pending change of %s: %v", ledger.ErrStorage, s.DID(), err)
+		}
+		s.Change = nil
+		s.enact(msg)
 	default:
 		if err := s.authorize(ev.Signer); err != nil {
 			return nil, err
@@ -862,14 +983,11 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 			if err := s.addable(m.Key.PublicKey); err != nil {
 				return nil, err
 			}
-			s.Keys = append(s.Keys, Key{ID: KeyID(len(s.Keys)), PublicKey: m.Key.PublicKey, Relationships: m.Key.Relationships, Status: Active, Added: at})
+			s.Keys = append(s.Keys, Key{ID: KeyID(len(s.Keys)), PublicKey: m.Key.PublicKey, Relationships: m.Key.Relationships, Status: Active, Added: at, AddedBy: s.Controller})
 		case *Revoke:
 			k, err := s.keyForChange(m.KeyID)
 			if err != nil {
 				return nil, err
-			}
-			if k.Status == Revoked {
-				return nil, fmt.Errorf("%w: %s#%s is already revoked", ledger.ErrConflict, s.DID(), k.ID)
 			}
 			when := m.CompromisedAt
 			if when == 0 {
@@ -878,7 +996,18 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 			if when > at {
 				return nil, fmt.Errorf("%w: the compromise time is after the block time: it must be now or in the past", ledger.ErrInvalid)
 			}
-			k.Status, k.Changed, k.CompromisedAt = Revoked, at, when
+			if k.Status == Revoked {
+				// A revoked key's compromise time may only be corrected:
+				// moved earlier, or set by the holder where the revocation
+				// was signed by a key compromised by then (a thief).
+				c, credible := s.compromisedAt(k, 0)
+				if credible && when >= c {
+					return nil, fmt.Errorf("%w: %s#%s is already revoked, compromised at %s (a correction may only move it earlier)", ledger.ErrConflict, s.DID(), k.ID, stamp(k.CompromisedAt))
+				}
+				k.CompromisedAt, k.RevokedBy = when, s.Controller
+				break
+			}
+			k.Status, k.Changed, k.CompromisedAt, k.RevokedBy = Revoked, at, when, s.Controller
 		case *SetStatus:
 			k, err := s.keyForChange(m.KeyID)
 			if err != nil {
@@ -892,13 +1021,18 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 				return nil, fmt.Errorf("%w: %s#%s is %s, not %s", ledger.ErrConflict, s.DID(), k.ID, k.Status, from)
 			}
 			k.Status, k.Changed = to, at
-		case *Deactivate:
-			s.Deactivated = true
-		case *SetGuardians:
+		case *Deactivate, *SetGuardians:
 			if s.Pending != nil {
-				return nil, fmt.Errorf("%w: %s has a pending recovery: cancel it before changing the guardians", ledger.ErrConflict, s.DID())
+				return nil, fmt.Errorf("%w: %s has a pending recovery: cancel it first", ledger.ErrConflict, s.DID())
 			}
-			s.Guardians, s.Threshold, s.Delay = m.Guardians, m.Threshold, m.Delay
+			if s.Change != nil {
+				return nil, fmt.Errorf("%w: %s already has a pending %s (effective %s): complete or cancel it first", ledger.ErrConflict, s.DID(), s.Change.Type, stamp(s.Change.Effective))
+			}
+			if s.nextSigned(ev) && s.settled(at, ev.Wait) {
+				s.enact(m)
+				break
+			}
+			s.Change = &Change{Type: ev.Type, Body: ev.Body, Proposed: at, Effective: at + int64(ev.Wait)*1000}
 		default:
 			return nil, fmt.Errorf("%w %T", ledger.ErrUnknownType, msg)
 		}
@@ -908,6 +1042,79 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 	s.TxID = ev.TxID
 	ev.Version = s.Version
 	return &s, nil
+}
+
+// enact applies a change of guardians or a deactivation.
+func (s *State) enact(msg ledger.Msg) {
+	switch m := msg.(type) {
+	case *Deactivate:
+		s.Deactivated = true
+		s.Change, s.Pending = nil, nil
+	case *SetGuardians:
+		s.Guardians, s.Threshold, s.Delay = m.Guardians, m.Threshold, m.Delay
+	}
+}
+
+// nextSigned reports whether the key the last event committed to as next
+// is among the event's signers.
+func (s *State) nextSigned(ev *Event) bool {
+	return slices.ContainsFunc(ev.signers(), func(k tx.PublicKey) bool { return bytes.Equal(Commitment(k), s.Next) })
+}
+
+// controllers returns the indexes in s.Keys of every key that has been the
+// controller, oldest first: the keys with capabilityInvocation, which only
+// the inception, a rotation or a recovery gives.
+func (s *State) controllers() []int {
+	var out []int
+	for i, k := range s.Keys {
+		if slices.Contains(k.Relationships, CapabilityInvocation) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// settled reports whether the controller may act with the committed next
+// key at once at time at: it came with the inception, or has been the
+// controller for at least wait seconds. A thief who rotated in with a
+// stolen next key is not settled, so the holder's guardians have that long
+// to start a recovery before he can change them.
+func (s *State) settled(at int64, wait uint64) bool {
+	c := s.controllers()
+	return len(c) == 1 || at-s.Keys[c[len(c)-1]].Added >= int64(wait)*1000
+}
+
+// mayCancelRecovery checks that signer may cancel the pending recovery.
+// A controller that had been in place for the recovery's delay when it was
+// proposed (or came with the inception) may, and so may the committed next
+// key. A controller that came in less than the delay before it may not:
+// it may be a thief's, rotated in with a stolen next key, and the recovery
+// is the holder's answer. Then the key it replaced may: the latest earlier
+// controller that had held the DID for the delay, or the inception's,
+// unless it is revoked.
+func (s *State) mayCancelRecovery(signer tx.PublicKey) error {
+	p := s.Pending
+	delay := p.Effective - p.Proposed
+	c := s.controllers()
+	last := len(c) - 1
+	if last == 0 || p.Proposed-s.Keys[c[last]].Added >= delay {
+		if bytes.Equal(Commitment(signer), s.Next) {
+			return nil
+		}
+		if err := s.authorize(signer); err != nil {
+			return fmt.Errorf("%w (or the committed next key)", err)
+		}
+		return nil
+	}
+	i := last - 1
+	for i > 0 && s.Keys[c[i+1]].Added-s.Keys[c[i]].Added < delay {
+		i--
+	}
+	k := &s.Keys[c[i]]
+	if !signer.Equal(k.PublicKey) || k.Status == Revoked {
+		return fmt.Errorf("%w: %s's controller came in less than the recovery delay before the recovery, so only the controller it replaced (%s#%s, unless revoked) may cancel it", ledger.ErrUnauthorized, s.DID(), s.DID(), k.ID)
+	}
+	return nil
 }
 
 // authorize checks that signer is the DID's active controller.
@@ -986,7 +1193,9 @@ func replayOne(s *State, ev Event) (*State, error) {
 // Genesis is the module's genesis section: the DIDs' histories, each
 // replayed through the rules.
 type Genesis struct {
-	DIDs []GenesisDID `json:"dids,omitempty"`
+	// Params are the governed parameters; absent, DefaultParams.
+	Params *Params      `json:"params,omitempty"`
+	DIDs   []GenesisDID `json:"dids,omitempty"`
 	// Names, Attestations and Verifications are stored as they are, for
 	// a ledger exported and started again.
 	Names         []NameRecord   `json:"names,omitempty"`
@@ -1010,6 +1219,14 @@ func (Module) InitGenesis(kv *ledger.KV, raw json.RawMessage) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&g); err != nil {
 		return fmt.Errorf("%w: identity genesis: %v", ledger.ErrInvalid, err)
+	}
+	if g.Params != nil {
+		if err := g.Params.Validate(); err != nil {
+			return fmt.Errorf("identity genesis: %w", err)
+		}
+		if err := kv.SetValue(paramsKey, g.Params); err != nil {
+			return err
+		}
 	}
 	for _, d := range g.DIDs {
 		id, err := ParseDID(d.DID)
@@ -1068,12 +1285,12 @@ func initRecords(kv *ledger.KV, g *Genesis) error {
 		if index[sid] == nil {
 			subjects = append(subjects, sid)
 		}
-		index[sid] = append(index[sid], AttestationRef{Attester: a.Attester, Claim: a.Claim})
+		index[sid] = append(index[sid], AttestationRef{Attester: a.Attester, Claim: a.Claim, Accredited: a.Accredited})
 	}
 	for _, sid := range subjects { // in the genesis's order: deterministic
 		refs := index[sid]
 		slices.SortFunc(refs, compareRefs)
-		if len(refs) > MaxAttestations || len(slices.CompactFunc(slices.Clone(refs), func(a, b AttestationRef) bool { return compareRefs(a, b) == 0 })) != len(refs) {
+		if slotsUsed(refs, true) > MaxAttestations || slotsUsed(refs, false) > MaxAttestations || len(slices.CompactFunc(slices.Clone(refs), func(a, b AttestationRef) bool { return compareRefs(a, b) == 0 })) != len(refs) {
 			return fmt.Errorf("%w: identity genesis: the attestations about %s are more than %d or repeat one", ledger.ErrInvalid, Prefix+sid, MaxAttestations)
 		}
 		if err := kv.SetValue(indexKey(sid), refs); err != nil {
@@ -1140,6 +1357,12 @@ func (Module) ExportGenesis(kv *ledger.KV) (json.RawMessage, error) {
 	}
 	if err := exportRecords(kv, &g); err != nil {
 		return nil, err
+	}
+	var p Params
+	if found, err := kv.GetValue(paramsKey, &p); err != nil {
+		return nil, err
+	} else if found {
+		g.Params = &p
 	}
 	return json.Marshal(&g)
 }

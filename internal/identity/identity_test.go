@@ -69,7 +69,8 @@ func TestLifecycle(t *testing.T) {
 		{desc: "a revoked controller may not update", key: k1, typ: "deactivate", msg: &Deactivate{DID: did}, code: "unauthorized", reason: "is revoked"},
 		{desc: "rotate again, from a revoked controller", key: k2, typ: "rotate", msg: &Rotate{DID: did, Key: k2.Public(), Next: Commitment(k3.Public())}, code: "ok"},
 		{desc: "a second DID", key: mallory, typ: "create", msg: other, code: "ok"},
-		{desc: "deactivate", key: k2, typ: "deactivate", msg: &Deactivate{DID: did}, code: "ok"},
+		{desc: "deactivate: the controller alone proposes it", key: k2, typ: "deactivate", msg: &Deactivate{DID: did}, code: "ok"},
+		{desc: "anyone completes it after the change delay", key: mallory, typ: "complete-change", msg: &ChangeStep{DID: did, complete: true}, code: "ok"},
 		{desc: "update a deactivated DID", key: k2, typ: "add-key", msg: &AddKey{DID: did, Key: KeySpec{PublicKey: mallory.Public(), Relationships: []string{Authentication}}}, code: "gone", reason: "deactivated"},
 		{desc: "rotate a deactivated DID", key: k3, typ: "rotate", msg: &Rotate{DID: did, Key: k3.Public(), Next: Commitment(k0.Public())}, code: "gone", reason: "deactivated"},
 	}
@@ -85,7 +86,7 @@ func TestLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Version != 10 || !st.Deactivated || st.Controller != "key-3" {
+	if st.Version != 11 || !st.Deactivated || st.Controller != "key-3" {
 		t.Fatalf("final state: version %d deactivated %v controller %s", st.Version, st.Deactivated, st.Controller)
 	}
 	wantStatus := []string{Rotated, Revoked, Revoked, Active}
@@ -109,7 +110,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	hist := page.Events
-	wantTypes := "create add-key suspend reinstate revoke suspend rotate revoke rotate deactivate"
+	wantTypes := "create add-key suspend reinstate revoke suspend rotate revoke rotate deactivate complete-change"
 	var types []string
 	for _, e := range hist {
 		types = append(types, e.Type)
@@ -245,6 +246,8 @@ func FuzzDecode(f *testing.F) {
 		{"recover", &Recover{DID: did, Key: k1, Next: Commitment(k0)}},
 		{"cancel-recovery", &RecoveryStep{DID: did}},
 		{"complete-recovery", &RecoveryStep{DID: did}},
+		{"cancel-change", &ChangeStep{DID: did}},
+		{"complete-change", &ChangeStep{DID: did}},
 		{"register-name", &RegisterName{Name: "tokyo.exchange", DID: did}},
 		{"transfer-name", &TransferName{Name: "tokyo.exchange", To: did}},
 		{"release-name", &ReleaseName{Name: "tokyo.exchange"}},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -144,6 +145,47 @@ type NameRecord struct {
 	Updated    gov.Time `cbor:"7,keyasint" json:"updated"`
 	Height     uint64   `cbor:"8,keyasint" json:"height"`  // of the last change
 	TxID       tx.ID    `cbor:"9,keyasint" json:"tx_hash"` // of the last change
+	// Key is the DID's controller key that signed the registration (or
+	// the transfer to it); From and FromKey, for a transfer, the DID that
+	// gave the name away and its key that signed.
+	Key     string `cbor:"10,keyasint,omitempty" json:"key_id,omitempty"`
+	From    string `cbor:"11,keyasint,omitempty" json:"from,omitempty"`
+	FromKey string `cbor:"12,keyasint,omitempty" json:"from_key_id,omitempty"`
+}
+
+// NameStatus is a name's record and whether it stands: the keys that
+// registered or last transferred it acted for their DIDs then (neither
+// had been compromised by then). A name that does not stand points at a
+// DID its holder did not choose: resolvers must not follow it.
+type NameStatus struct {
+	NameRecord
+	Valid  bool   `json:"valid"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// CheckName returns the record of name and whether it stands, with point
+// reads only (the record, then the DIDs whose keys signed it).
+func CheckName(kv *ledger.KV, name string) (*NameStatus, error) {
+	r, err := LookupName(kv, name)
+	if err != nil {
+		return nil, err
+	}
+	ns := &NameStatus{NameRecord: *r, Valid: true}
+	at := time.UnixMilli(int64(r.Updated))
+	for _, k := range []struct{ did, key string }{{r.From, r.FromKey}, {r.DID, r.Key}} {
+		if k.key == "" {
+			continue
+		}
+		st, err := KeyIDStanding(kv, k.did, k.key, CapabilityInvocation, at)
+		if err != nil {
+			return nil, fmt.Errorf("%w: name %s: %v", ledger.ErrStorage, name, err)
+		}
+		if !st.Acts && st.Compromised {
+			ns.Valid, ns.Reason = false, "signed when "+st.Reason
+			break
+		}
+	}
+	return ns, nil
 }
 
 func nameKey(name string) []byte { return []byte("n/" + name) }
@@ -183,7 +225,19 @@ func controlledBy(ctx *ledger.Context, did string) (*State, error) {
 	if c.Status != Active {
 		return nil, fmt.Errorf("%w: the controller key %s#%s is %s: rotate to the pre-committed next key", ledger.ErrUnauthorized, did, c.ID, c.Status)
 	}
+	if st := s.standing(c, CapabilityInvocation, ctx.Block.Time.UnixMilli()); !st.Acts {
+		return nil, fmt.Errorf("%w: %s", ledger.ErrUnauthorized, st.Reason)
+	}
 	return s, nil
+}
+
+// controllerOf returns the id of did's controller key.
+func controllerOf(kv *ledger.KV, did string) (string, error) {
+	s, err := load(kv, did)
+	if err != nil {
+		return "", err
+	}
+	return s.Controller, nil
 }
 
 // onboard checks that the signers may give name to did under its
@@ -259,6 +313,9 @@ func executeName(ctx *ledger.Context, msg ledger.Msg) error {
 			return err
 		}
 		rec = NameRecord{Name: name, DID: m.DID, Namespace: ns, Policy: policy, Sponsor: sponsor, Registered: now}
+		if rec.Key, err = controllerOf(ctx.KV, m.DID); err != nil {
+			return err
+		}
 		ctx.Emit("name-registered", ledger.Attr{Key: "name", Value: name}, ledger.Attr{Key: "did", Value: m.DID})
 	case *TransferName:
 		if !held {
@@ -267,7 +324,8 @@ func executeName(ctx *ledger.Context, msg ledger.Msg) error {
 		if m.To == rec.DID {
 			return fmt.Errorf("%w: the name %s already points at %s", ledger.ErrConflict, name, m.To)
 		}
-		if _, err := controlledBy(ctx, rec.DID); err != nil {
+		hs, err := controlledBy(ctx, rec.DID)
+		if err != nil {
 			return fmt.Errorf("the holder must sign a transfer: %w", err)
 		}
 		ns, policy, sponsor, err := onboard(ctx, name, m.To)
@@ -276,6 +334,10 @@ func executeName(ctx *ledger.Context, msg ledger.Msg) error {
 		}
 		from := rec.DID
 		rec.DID, rec.Namespace, rec.Policy, rec.Sponsor = m.To, ns, policy, sponsor
+		rec.From, rec.FromKey = from, hs.Controller
+		if rec.Key, err = controllerOf(ctx.KV, m.To); err != nil {
+			return err
+		}
 		ctx.Emit("name-transferred", ledger.Attr{Key: "name", Value: name}, ledger.Attr{Key: "from", Value: from}, ledger.Attr{Key: "did", Value: m.To})
 	case *ReleaseName:
 		if !held {

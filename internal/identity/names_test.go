@@ -73,6 +73,7 @@ func TestNames(t *testing.T) {
 		{desc: "the released name is free: carol registers it", keys: keys(carol, tokyo), typ: "register-name",
 			msg: &RegisterName{Name: "tokyo.exchange", DID: carolDID}, code: "ok"},
 		{desc: "carol deactivates her DID", keys: keys(carol), typ: "deactivate", msg: &Deactivate{DID: carolDID}, code: "ok"},
+		{desc: "the deactivation completes", keys: keys(mallory), typ: "complete-change", msg: &ChangeStep{DID: carolDID, complete: true}, code: "ok"},
 		{desc: "a registration for a deactivated DID", keys: keys(carol, tokyo), typ: "register-name",
 			msg: &RegisterName{Name: "osaka.exchange", DID: carolDID}, code: "gone", reason: "deactivated"},
 		{desc: "anyone releases a deactivated DID's name", keys: keys(mallory), typ: "release-name", msg: &ReleaseName{Name: "tokyo.exchange"}, code: "ok"},

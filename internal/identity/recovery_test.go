@@ -42,7 +42,8 @@ func TestRecovery(t *testing.T) {
 	}{
 		{desc: "recover before there are guardians", keys: []*tx.PrivateKey{g1, g2}, typ: "recover", msg: recovery, code: "unauthorized", reason: "has no guardians"},
 		{desc: "set guardians: not the controller", keys: []*tx.PrivateKey{mallory}, typ: "set-guardians", msg: guardians, code: "unauthorized", reason: "not the controller"},
-		{desc: "set guardians", keys: []*tx.PrivateKey{k0}, typ: "set-guardians", msg: guardians, code: "ok"},
+		{desc: "set guardians: proposed", keys: []*tx.PrivateKey{k0}, typ: "set-guardians", msg: guardians, code: "ok"},
+		{desc: "set guardians: completed after the change delay", keys: []*tx.PrivateKey{anyone}, typ: "complete-change", msg: &ChangeStep{DID: did, complete: true}, code: "ok"},
 		{desc: "below the threshold", keys: []*tx.PrivateKey{g1}, typ: "recover", msg: recovery, code: "unauthorized", reason: "needs 2 of its 3 guardians, not 1"},
 		{desc: "a non-guardian signs", keys: []*tx.PrivateKey{g1, mallory}, typ: "recover", msg: recovery, code: "unauthorized", reason: "is not a guardian"},
 		{desc: "a non-guardian among enough guardians", keys: []*tx.PrivateKey{g1, g2, mallory}, typ: "recover", msg: recovery, code: "unauthorized", reason: "is not a guardian"},
@@ -97,11 +98,11 @@ func TestRecovery(t *testing.T) {
 	for _, e := range hist {
 		types = append(types, e.Type)
 	}
-	want := "create set-guardians recover cancel-recovery recover cancel-recovery recover add-key complete-recovery suspend rotate"
+	want := "create set-guardians complete-change recover cancel-recovery recover cancel-recovery recover add-key complete-recovery suspend rotate"
 	if got := strings.Join(types, " "); got != want {
 		t.Fatalf("history %s\nwant %s", got, want)
 	}
-	if n := len(hist[2].Signers); n != 2 {
+	if n := len(hist[3].Signers); n != 2 {
 		t.Errorf("the recovery event records %d signers, want 2", n)
 	}
 	// The history replays, including the multi-signer events.
@@ -118,6 +119,7 @@ func TestRecoveryMetadata(t *testing.T) {
 	g1, r1 := keyFor(t, "g1", tx.Ed25519), keyFor(t, "r1", tx.Ed25519)
 	did := h.create(k0, k1)
 	h.must(k0, "set-guardians", &SetGuardians{DID: did, Guardians: []tx.PublicKey{g1.Public()}, Threshold: 1, Delay: 60})
+	h.must(k0, "complete-change", &ChangeStep{DID: did, complete: true})
 	h.must(g1, "recover", &Recover{DID: did, Key: r1.Public(), Next: Commitment(k1.Public())})
 	res, err := Resolve(h.view(nil), did, "", "")
 	if err != nil {
@@ -127,12 +129,12 @@ func TestRecoveryMetadata(t *testing.T) {
 	if p == nil || !p.Key.Equal(r1.Public()) || p.Effective != stamp(h.head.Time+60_000) {
 		t.Fatalf("pending recovery %+v (block time %s)", p, stamp(h.head.Time))
 	}
-	old, err := Resolve(h.view(nil), did, "2", "")
+	old, err := Resolve(h.view(nil), did, "3", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if old.DocumentMetadata.Recovery != nil {
-		t.Errorf("version 2 shows a recovery")
+		t.Errorf("version 3 shows a recovery")
 	}
 }
 
@@ -162,6 +164,11 @@ func TestValidateRecovery(t *testing.T) {
 		{name: "recover, committed to itself", msg: &Recover{DID: did, Key: k1, Next: Commitment(k1)}},
 		{name: "recover, short commitment", msg: &Recover{DID: did, Key: k1, Next: []byte{1}}},
 		{name: "cancel-recovery, bad DID", msg: &RecoveryStep{DID: "did:agora:x"}},
+		{name: "complete-change", msg: &ChangeStep{DID: did, complete: true}, ok: true},
+		{name: "cancel-change, bad DID", msg: &ChangeStep{DID: "did:agora:x"}},
+		{name: "params", msg: &Params{MinRecoveryDelay: 1, MinChangeDelay: MaxRecoveryDelay}, ok: true},
+		{name: "params, no change delay", msg: &Params{MinRecoveryDelay: 60}},
+		{name: "params, recovery delay over a year", msg: &Params{MinRecoveryDelay: MaxRecoveryDelay + 1, MinChangeDelay: 60}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package identity
 import (
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -74,8 +75,12 @@ type VerificationStatus struct {
 	// it now.
 	Accredited      bool   `json:"accredited"`
 	OrganisationNow string `json:"organisation_now,omitempty"`
-	// Valid is true when the anchor exists and its verifier is still
-	// accredited.
+	// KeyStanding is the standing, when the anchor was made, of the
+	// verifier's key that signed it.
+	KeyStanding *Standing `json:"key_standing"`
+	// Valid is true when the anchor exists, its verifier is still
+	// accredited, and the key that signed it acted for the verifier then
+	// (it had not been compromised by then).
 	Valid bool `json:"valid"`
 }
 
@@ -160,5 +165,9 @@ func CheckVerification(kv, gv *ledger.KV, digestHex string) (*VerificationStatus
 	if err != nil {
 		return nil, err
 	}
-	return &VerificationStatus{Verification: v, Accredited: ok, OrganisationNow: org, Valid: ok}, nil
+	st, err := KeyIDStanding(kv, v.Verifier, v.KeyID, AssertionMethod, time.UnixMilli(int64(v.Time)))
+	if err != nil {
+		return nil, fmt.Errorf("%w: verifier %s: %v", ledger.ErrStorage, v.Verifier, err)
+	}
+	return &VerificationStatus{Verification: v, Accredited: ok, OrganisationNow: org, KeyStanding: st, Valid: ok && st.Acts}, nil
 }

@@ -1,0 +1,126 @@
+package identity
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/gov"
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+// The typed questions other modules ask the identity module. Each takes a
+// read-only view of the identity namespace (ctx.View(identity.Name) while
+// executing, the query's view when answering) and reads the DID's state
+// with one point read, so a state proof covers the answer.
+
+// Standing answers: does key K act for DID D in relationship R at time T,
+// and had K been revoked as compromised at or before T?
+//
+// A key acts for its DID at T if it was added at or before T, had R (or
+// capabilityInvocation: the controller acts in every relationship), was
+// not suspended, rotated out or revoked by T, the DID was not deactivated
+// by T, and it was not compromised by T.
+//
+// A key is compromised from the compromise time its revocation recorded,
+// unless that revocation was signed by a key itself compromised by then
+// (a thief backdating the holder's keys): then the key only stopped acting
+// when it was revoked. A key added by a key compromised by then is
+// compromised from the moment it was added. So nothing a key compromised
+// at T signed after T counts, nor anything signed by keys it added.
+type Standing struct {
+	DID   string   `json:"did"`
+	KeyID string   `json:"key_id,omitempty"` // "" if K is not a key of D
+	At    gov.Time `json:"at"`               // T
+	Acts  bool     `json:"acts"`
+	// Compromised is true if K had been compromised at or before T;
+	// CompromisedAt is then when (Unix ms).
+	Compromised   bool     `json:"compromised,omitempty"`
+	CompromisedAt gov.Time `json:"compromised_at,omitempty"`
+	// Reason says, for people, why K does not act.
+	Reason string `json:"reason,omitempty"`
+}
+
+// KeyStanding answers the question of Standing for the public key key.
+// rel "" asks about any relationship. ledger.ErrNotFound for an unknown
+// DID, ledger.ErrInvalid for a malformed one.
+func KeyStanding(kv *ledger.KV, did string, key tx.PublicKey, rel string, at time.Time) (*Standing, error) {
+	s, err := load(kv, did)
+	if err != nil {
+		return nil, err
+	}
+	for i := range s.Keys {
+		if s.Keys[i].PublicKey.Equal(key) {
+			return s.standing(&s.Keys[i], rel, at.UnixMilli()), nil
+		}
+	}
+	return &Standing{DID: did, At: gov.Time(at.UnixMilli()), Reason: fmt.Sprintf("%s is not a key of %s", key, did)}, nil
+}
+
+// KeyIDStanding is KeyStanding for the key with id keyID (key-N), as
+// records name the key that signed them.
+func KeyIDStanding(kv *ledger.KV, did, keyID, rel string, at time.Time) (*Standing, error) {
+	s, err := load(kv, did)
+	if err != nil {
+		return nil, err
+	}
+	k := s.Key(keyID)
+	if k == nil {
+		return &Standing{DID: did, At: gov.Time(at.UnixMilli()), Reason: fmt.Sprintf("%s has no key %s", did, keyID)}, nil
+	}
+	return s.standing(k, rel, at.UnixMilli()), nil
+}
+
+// standing answers for the key k of s at t (Unix ms).
+func (s *State) standing(k *Key, rel string, t int64) *Standing {
+	st := &Standing{DID: s.DID(), KeyID: k.ID, At: gov.Time(t)}
+	if c, ok := s.compromisedAt(k, 0); ok && c <= t {
+		st.Compromised, st.CompromisedAt = true, gov.Time(c)
+		st.Reason = fmt.Sprintf("%s#%s was compromised at %s", s.DID(), k.ID, stamp(c))
+		return st
+	}
+	switch {
+	case t < k.Added:
+		st.Reason = fmt.Sprintf("%s#%s was added at %s", s.DID(), k.ID, stamp(k.Added))
+	case rel != "" && !slices.Contains(k.Relationships, rel) && !slices.Contains(k.Relationships, CapabilityInvocation):
+		st.Reason = fmt.Sprintf("%s#%s is not for %s", s.DID(), k.ID, rel)
+	case k.Status != Active && t >= k.Changed:
+		st.Reason = fmt.Sprintf("%s#%s is %s since %s", s.DID(), k.ID, k.Status, stamp(k.Changed))
+	case s.Deactivated && t >= s.Updated:
+		st.Reason = fmt.Sprintf("%s was deactivated at %s", s.DID(), stamp(s.Updated))
+	default:
+		st.Acts = true
+	}
+	return st
+}
+
+// compromisedAt returns when k became compromised, if it did: the
+// compromise time of a revocation signed by a key not itself compromised
+// by then, or, if k was added by a key compromised by then, the moment it
+// was added; the earlier of the two. depth bounds the recursion (keys are
+// added and revoked only by earlier controllers, so it ends anyway).
+func (s *State) compromisedAt(k *Key, depth int) (int64, bool) {
+	if depth > MaxKeys {
+		return 0, false
+	}
+	var when int64
+	found := false
+	if k.Status == Revoked && k.CompromisedAt > 0 {
+		credible := true
+		if by := s.Key(k.RevokedBy); by != nil && by != k {
+			if c, ok := s.compromisedAt(by, depth+1); ok && c <= k.Changed {
+				credible = false
+			}
+		}
+		if credible {
+			when, found = k.CompromisedAt, true
+		}
+	}
+	if by := s.Key(k.AddedBy); by != nil && by != k {
+		if c, ok := s.compromisedAt(by, depth+1); ok && c <= k.Added && (!found || k.Added < when) {
+			when, found = k.Added, true
+		}
+	}
+	return when, found
+}
