@@ -172,7 +172,7 @@ func TestDIDTestSuite(t *testing.T) {
 	gc := &identity.Create{Keys: []identity.KeySpec{{PublicKey: extra.Public(), Relationships: []string{identity.CapabilityInvocation}}}, Next: identity.Commitment(next.Public())}
 	gone := gc.DID()
 	tn.commit(t, identityTx(t, extra, 0, "create", gc))
-	tn.commit(t, identityTx(t, extra, 1, "deactivate", &identity.Deactivate{DID: gone}))
+	tn.commit(t, deactivateTx(t, gone, extra, 1, next, 0))
 	unknown := "did:agora:" + strings.Repeat("a", 52)
 	methods := map[string]bool{} // the live document's fragments
 	for _, vm := range decode[identity.Resolution](t, tn.get(t, "/1.0/identifiers/"+live), http.StatusOK).Document.VerificationMethod {

@@ -25,6 +25,27 @@ func identityTx(t *testing.T, key *tx.PrivateKey, seq uint64, typ string, msg an
 		Signers: []tx.Signer{{Key: key.Public(), Sequence: seq}}, ExpiryHeight: 1 << 40}, key)
 }
 
+// deactivateTx is a "deactivate" signed by a DID's controller and its
+// committed next key, which deactivates at once (the controller alone only
+// proposes it: docs/spec/did-agora.md).
+func deactivateTx(t *testing.T, did string, ctrl *tx.PrivateKey, ctrlSeq uint64, next *tx.PrivateKey, nextSeq uint64) []byte {
+	t.Helper()
+	body, err := tx.Marshal(&identity.Deactivate{DID: did})
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := tx.Sign(&tx.Tx{Version: tx.Version, ChainID: testChain, Module: identity.Name, Type: "deactivate", Body: body,
+		Signers: []tx.Signer{{Key: ctrl.Public(), Sequence: ctrlSeq}, {Key: next.Public(), Sequence: nextSeq}}, ExpiryHeight: 1 << 40}, ctrl, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := both.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
 // TestResolveDID resolves a DID over HTTP: 200 with a DID Resolution
 // result, historical versions, 400 for a malformed DID, 404 for an unknown
 // one, 410 with the last document for a deactivated one, and proof=1
@@ -180,20 +201,7 @@ func TestResolveDID(t *testing.T) {
 	}
 	// The controller and the committed next key together deactivate at
 	// once (the controller alone only proposes it: docs/spec/did-agora.md).
-	body, err := tx.Marshal(&identity.Deactivate{DID: did})
-	if err != nil {
-		t.Fatal(err)
-	}
-	both, err := tx.Sign(&tx.Tx{Version: tx.Version, ChainID: testChain, Module: identity.Name, Type: "deactivate", Body: body,
-		Signers: []tx.Signer{{Key: ctrl.Public(), Sequence: 1}, {Key: next.Public(), Sequence: 1}}, ExpiryHeight: 1 << 40}, ctrl, next)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := both.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tn.commit(t, raw)
+	tn.commit(t, deactivateTx(t, did, ctrl, 1, next, 1))
 	gone := decode[identity.Resolution](t, tn.get(t, path), http.StatusGone)
 	if !gone.DocumentMetadata.Deactivated || gone.DocumentMetadata.VersionID != "2" {
 		t.Errorf("deactivated: %+v", gone.DocumentMetadata)
