@@ -39,6 +39,8 @@ The policy process:
   open-review N                                   the Secretariat opens public review
   object N --as COMMUNITY                         a community objects during public review
   revise N --key DIRECTOR --action NAME=JSON ...  revise a change returned for reconsideration
+  withdraw N --key DRAFTER                        its drafter withdraws a change before public review
+  cancel N --key DIRECTOR --key DIRECTOR ...      a majority of the voting directors cancel a change
 Independent review, emergencies, community powers:
   request-review N --as BODY                      an External Entity or a member asks for review
   assign-panel N --panelist NAME_OR_KEY ... --threshold K
@@ -47,7 +49,9 @@ Independent review, emergencies, community powers:
   emergency --action NAME=JSON ... --minutes TEXT --consulted COMMUNITY --advice-text TEXT
                                                   the emergency officer acts at once
   verify-emergency N --as BODY                    external verification, afterwards
-  petition reject|remove|recall [CHANGE|SEAT] --as COMMUNITY
+  petition reject|remove|recall|approve [CHANGE|SEAT] --as COMMUNITY
+                                                  remove names the seat's director, the person;
+                                                  approve ratifies a fundamental (Bylaws) change
   support N --as COMMUNITY                        support petition N
   appoint SEAT --as COMMUNITY --director NAME_OR_KEY
 Resources, reports, working groups:
@@ -396,7 +400,7 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 			}
 		} else {
 			if len(pos) < 1 || len(pos) > 2 {
-				return usageError("usage: agora gov petition reject CHANGE|remove SEAT|recall --as COMMUNITY --title T --text TEXT")
+				return usageError("usage: agora gov petition reject CHANGE|remove SEAT|recall|approve CHANGE --as COMMUNITY --title T --text TEXT")
 			}
 			m.Power = pos[0]
 			if len(pos) == 2 {
@@ -404,11 +408,36 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 					return err
 				}
 			}
-			if m.Power == gov.PowerReject {
+			switch m.Power {
+			case gov.PowerReject, gov.PowerApprove:
 				change = m.Target
+			case gov.PowerRemove:
+				// A remove petition names the person: the seat's director now.
+				var bd gov.Board
+				if err := c.Get(ctx, "/v1/gov/board", &bd); err != nil {
+					return err
+				}
+				if m.Target > uint64(len(bd.Seats)) || bd.Seats[m.Target-1].Director == nil {
+					return usageError("seat %d has no director to remove (agora gov show board)", m.Target)
+				}
+				m.Director = bd.Seats[m.Target-1].Director.Key
 			}
 		}
 		typ, msg, signAs = "petition", m, *f.as
+	case "withdraw", "cancel":
+		if err := want(1, op+" N --key DIRECTOR ... --title T --text TEXT"); err != nil {
+			return err
+		}
+		if change, err = num(pos[0], "change"); err != nil {
+			return err
+		}
+		d, err := docMsg(op + " statement")
+		if err != nil {
+			return err
+		}
+		if typ, msg = op, ledger.Msg(&gov.Withdraw{Change: change, Doc: d}); op == "cancel" {
+			msg = &gov.Cancel{Change: change, Doc: d}
+		}
 	case "appoint":
 		if err := want(1, "appoint SEAT --as COMMUNITY --director NAME"); err != nil {
 			return err
