@@ -204,7 +204,7 @@ func (s *machine) draft(m *Draft) error {
 			return err
 		}
 		if e.Status == EmergencyConfirmed {
-			return fmt.Errorf("%w: emergency %d is already confirmed", ledger.ErrConflict, e.ID)
+			return fmt.Errorf("%w: emergency %d is already confirmed (by change %d)", ledger.ErrConflict, e.ID, e.ConfirmedBy)
 		}
 	}
 	id, err := s.next(kindChange)
@@ -234,7 +234,7 @@ func (s *machine) revise(m *Revise) error {
 		return err
 	}
 	if c.Status != StatusReconsideration {
-		return fmt.Errorf("%w: change %d is %s; only a change returned for reconsideration is revised", ledger.ErrInvalid, c.ID, c.Status)
+		return fmt.Errorf("%w: change %d is %s; only a change returned for reconsideration is revised; draft a new change instead (agora gov draft)", ledger.ErrInvalid, c.ID, c.Status)
 	}
 	_, seat, st, err := s.signingDirector()
 	if err != nil {
@@ -263,7 +263,7 @@ func (s *machine) vote(m *CastVote) error {
 		return err
 	}
 	if c.Status != StatusVoting {
-		return fmt.Errorf("%w: change %d is %s, not in a vote", ledger.ErrInvalid, c.ID, c.Status)
+		return fmt.Errorf("%w: change %d is %s, not in a vote (agora gov timeline %d shows where it stands)", ledger.ErrInvalid, c.ID, c.Status, c.ID)
 	}
 	bd, seat, st, err := s.signingDirector()
 	if err != nil {
@@ -374,7 +374,7 @@ func (s *machine) comment(m *Comment) error {
 		return err
 	}
 	if c.Status != StatusVoting && c.Status != StatusReview {
-		return fmt.Errorf("%w: change %d is %s; comments are taken during the Board's vote and public review", ledger.ErrInvalid, c.ID, c.Status)
+		return fmt.Errorf("%w: change %d is %s; comments are taken during the Board's vote and public review; advice about it is still taken (agora gov advise --about \"change %d\")", ledger.ErrInvalid, c.ID, c.Status, c.ID)
 	}
 	var by string
 	if m.As == "board" {
@@ -430,13 +430,13 @@ func (s *machine) object(m *Object) error {
 		return err
 	}
 	if c.Status != StatusReview {
-		return fmt.Errorf("%w: change %d is %s; objections are taken during public review", ledger.ErrInvalid, c.ID, c.Status)
+		return fmt.Errorf("%w: change %d is %s; objections are taken during public review; a decision not yet executed can still be rejected by petition (agora gov petition reject %d)", ledger.ErrInvalid, c.ID, c.Status, c.ID)
 	}
 	if _, err := s.actAs(m.As, Direct, Indirect); err != nil {
 		return err
 	}
 	if slices.Contains(c.Objections, m.As) {
-		return fmt.Errorf("%w: %s has already objected to change %d", ledger.ErrConflict, m.As, c.ID)
+		return fmt.Errorf("%w: %s has already objected to change %d; one objection per community per review (comment to add to it)", ledger.ErrConflict, m.As, c.ID)
 	}
 	doc, err := s.record(&m.Doc, DocReview, m.As, fmt.Sprintf("change %d", c.ID), 0)
 	if err != nil {
@@ -459,7 +459,7 @@ func (s *machine) requestReview(m *RequestReview) error {
 		return fmt.Errorf("%w: change %d is %s; review is of a Board decision not yet executed", ledger.ErrInvalid, c.ID, c.Status)
 	}
 	if closes := c.Decided + Time(bl.ReviewWindow); s.now() > closes {
-		return fmt.Errorf("%w: the window for review of change %d closed at %s", ledger.ErrInvalid, c.ID, fmtTime(closes))
+		return fmt.Errorf("%w: the window for review of change %d closed at %s; the communities may still reject it by petition (agora gov petition reject %d)", ledger.ErrInvalid, c.ID, fmtTime(closes), c.ID)
 	}
 	b, err := s.body(m.As)
 	if err != nil {
@@ -529,7 +529,7 @@ func (s *machine) declare(m *Declare) error {
 		return err
 	}
 	if r.Status != ReviewPanel {
-		return fmt.Errorf("%w: review %d is %s; only an assigned panel declares", ledger.ErrInvalid, r.ID, r.Status)
+		return fmt.Errorf("%w: review %d is %s; only an assigned panel declares (agora gov show review %d)", ledger.ErrInvalid, r.ID, r.Status, r.ID)
 	}
 	n := 0
 	for _, p := range r.Panel {
@@ -651,7 +651,7 @@ func (s *machine) verifyEmergency(m *VerifyEmergency) error {
 		return err
 	}
 	if e.Verification != "" {
-		return fmt.Errorf("%w: emergency %d was verified by %s", ledger.ErrConflict, e.ID, e.Verifier)
+		return fmt.Errorf("%w: emergency %d was verified by %s; its report is %s (agora gov show document)", ledger.ErrConflict, e.ID, e.Verifier, e.Verification)
 	}
 	doc, err := s.record(&m.Report, DocReport, m.As, fmt.Sprintf("emergency %d", e.ID), 0)
 	if err != nil {
@@ -699,13 +699,13 @@ func (s *machine) petitionAct(m *PetitionMsg) error {
 			return err
 		}
 		if p.Status != PetitionOpen {
-			return fmt.Errorf("%w: petition %d is %s", ledger.ErrInvalid, p.ID, p.Status)
+			return fmt.Errorf("%w: petition %d is %s; open a new one to try again (agora gov petition)", ledger.ErrInvalid, p.ID, p.Status)
 		}
 		if s.now() >= p.Deadline {
-			return fmt.Errorf("%w: petition %d's window closed at %s", ledger.ErrInvalid, p.ID, fmtTime(p.Deadline))
+			return fmt.Errorf("%w: petition %d's window closed at %s; open a new one to try again (agora gov petition)", ledger.ErrInvalid, p.ID, fmtTime(p.Deadline))
 		}
 		if slices.Contains(p.Supporters, m.As) {
-			return fmt.Errorf("%w: %s already supports petition %d", ledger.ErrConflict, m.As, p.ID)
+			return fmt.Errorf("%w: %s already supports petition %d; other communities carry it (agora gov show petition %d)", ledger.ErrConflict, m.As, p.ID, p.ID)
 		}
 		if err := s.checkTarget(p); err != nil {
 			return err
@@ -822,18 +822,18 @@ func (s *machine) appoint(m *Appoint) error {
 		return err
 	}
 	if int(m.Seat) > len(bd.Seats) {
-		return fmt.Errorf("%w: the Board has %d seats", ledger.ErrNotFound, len(bd.Seats))
+		return fmt.Errorf("%w: the Board has %d seats (agora gov show board)", ledger.ErrNotFound, len(bd.Seats))
 	}
 	st := &bd.Seats[m.Seat-1]
 	if st.Body != m.As {
-		return fmt.Errorf("%w: seat %d belongs to %s", ledger.ErrUnauthorized, m.Seat, st.Body)
+		return fmt.Errorf("%w: seat %d belongs to %s, which appoints its director (agora gov show board)", ledger.ErrUnauthorized, m.Seat, st.Body)
 	}
 	if st.Director != nil {
 		return fmt.Errorf("%w: seat %d has a director (%s); the communities may remove one by petition", ledger.ErrConflict, m.Seat, st.Director.Name)
 	}
 	for i, o := range bd.Seats {
 		if o.Director != nil && o.Director.Key.Equal(*m.Director.Key) {
-			return fmt.Errorf("%w: %s already holds seat %d", ledger.ErrConflict, m.Director.Name, i+1)
+			return fmt.Errorf("%w: %s already holds seat %d; a director holds one seat, so appoint someone else", ledger.ErrConflict, m.Director.Name, i+1)
 		}
 	}
 	d := m.Director
@@ -900,7 +900,7 @@ func (s *machine) createGroup(m *CreateGroup) error {
 		return err
 	}
 	if found {
-		return fmt.Errorf("%w: working group %s exists", ledger.ErrConflict, m.ID)
+		return fmt.Errorf("%w: working group %s exists; choose another id (agora gov show groups)", ledger.ErrConflict, m.ID)
 	}
 	g := &Group{ID: m.ID, Theme: m.Theme, Director: m.Director, Members: m.Members,
 		Timeline: []Step{s.step("established", bl.Secretariat, "", "director "+m.Director.Name)}}

@@ -238,7 +238,7 @@ func (s *machine) actAs(id string, kinds ...string) (*Body, error) {
 		return nil, err
 	}
 	if n < int(b.Threshold) {
-		return nil, fmt.Errorf("%w: %s acts when %d of its %d members sign; the signers are %d of them", ledger.ErrUnauthorized, id, b.Threshold, len(b.Members), n)
+		return nil, fmt.Errorf("%w: %s acts when %d of its %d members sign; the signers are %d of them (agora gov show body %s lists them)", ledger.ErrUnauthorized, id, b.Threshold, len(b.Members), n, id)
 	}
 	return b, nil
 }
@@ -255,7 +255,7 @@ func (s *machine) memberOf(id string) (string, error) {
 		return "", err
 	}
 	if name == "" {
-		return "", fmt.Errorf("%w: no signer is a member of %s", ledger.ErrUnauthorized, id)
+		return "", fmt.Errorf("%w: no signer is a member of %s (agora gov show body %s lists them)", ledger.ErrUnauthorized, id, id)
 	}
 	return name, nil
 }
@@ -295,7 +295,7 @@ func (s *machine) director(bd *Board) (uint32, *Seat, error) {
 			return uint32(i + 1), &bd.Seats[i], nil
 		}
 	}
-	return 0, nil, fmt.Errorf("%w: no signer is a director on the Board", ledger.ErrUnauthorized)
+	return 0, nil, fmt.Errorf("%w: no signer is a director on the Board (agora gov show board lists them; sign with --key DIRECTOR)", ledger.ErrUnauthorized)
 }
 
 func directorName(seat uint32, st *Seat) string {
