@@ -296,3 +296,27 @@ func TestGenesisDefaults(t *testing.T) {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
 }
+
+// TestFundamentalNeedsApproval: a Bylaws change the Board passed and
+// public review let through is not ratified when too few communities
+// approve it within the petition window.
+func TestFundamentalNeedsApproval(t *testing.T) {
+	s := newStory(t)
+	bl, _ := s.view().bylaws()
+	nb := *bl
+	nb.Objections = 3
+	s.must("dir-identity", "draft", &Draft{Doc: doc("Bylaws v2: three objections"), Actions: []ledger.Action{action(t, s.e, "gov.set_bylaws", mustJSON(t, &nb))}})
+	for _, d := range []string{"dir-exchanges", "dir-custodians", "dir-identity"} {
+		s.must(d, "vote", &CastVote{Change: 1, Choice: "yes"})
+	}
+	s.must("secretariat", "open-review", &OpenReview{Change: 1})
+	s.wait(12)
+	s.must("alice", "petition", &PetitionMsg{Power: PowerApprove, Target: 1, As: "users", Doc: doc("Users approve")})
+	s.wait(20)
+	if c := s.change(1); c.Status != StatusNotApproved {
+		t.Fatalf("change 1 is %s, want %s", c.Status, StatusNotApproved)
+	}
+	if bl, _ := s.view().bylaws(); bl.Version != 1 || bl.Objections != 2 {
+		t.Fatalf("the Bylaws changed without the communities' approval: %+v", bl)
+	}
+}
