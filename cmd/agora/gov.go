@@ -63,9 +63,10 @@ Resources, reports, working groups:
   group agenda ID [ITEM] --status new|continued|done [--title T] [--progress P] [--schedule S] [--review R]
   group outcome ID --to COMMUNITY                 send an outcome to advisory review
 Reading:
-  show bylaws|board|bodies|resources|changes|groups|deadlines
-  show body|resource|document|change|emergency|review|petition|group ID
-  show entry RESOURCE KEY
+  show bylaws|board|history|bodies|resources|groups|deadlines
+  show changes|emergencies|petitions|reviews|documents   (provable with --log-key)
+  show body|resource|document|change|emergency|review|petition|group|tenure ID
+  show entry RESOURCE KEY                         with who set it: controller, change N or emergency M
   timeline N                                      a change's timeline
   actions                                         the executable actions and their JSON bodies
 With --log-key (or AGORA_LOG_KEY), show checks the node's answer against a state
