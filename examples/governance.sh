@@ -121,7 +121,7 @@ expect_fail 1 'declares with 2 of its 2 panelists' \
 	agora gov declare 1 uphold --key panelist-a --title "Upheld by one" --text "Not enough."
 expect_output 'change 2: executed' \
 	agora gov declare 1 uphold --key panelist-a --key panelist-b --title "Panel upholds" --text "The delegation stands."
-expect_output '"controller": "identity"' agora gov show resource names.jp
+expect_output '^  controller +identity$' agora gov show resource names.jp
 
 step "10. Emergency action: the ROLE suspends a compromised issuer at once, with minutes and advice"
 expect_output '^accredited$' entry_value issuers issuer-acme
@@ -132,12 +132,16 @@ show agora gov emergency --title "Suspend issuer-acme" \
 	--action 'gov.set_entry={"resource":"issuers","key":"issuer-acme","value":"suspended: key compromise"}' \
 	--minutes "Call at 09:00: the issuer's key leaked." --consulted users --advice-text "Users' advisory committee: suspend now."
 expect_output '^suspended: key compromise$' entry_value issuers issuer-acme
+# The entry says who set it and on what authority: an emergency, not yet ratified.
+expect_output '^  provenance +set by emergency 1, pending' agora gov show entry issuers issuer-acme
 echo "(unconfirmed, it lapses when the Bylaws' emergency period, 30 s, ends; meanwhile:)"
 
 step "11. The communities remove a director; the exchanges appoint another"
 show agora gov petition remove 1 --as custodians --title "Remove seat 1's director" --text "Lost the custodians' confidence."
 show agora gov support 1 --as users --title "Users agree" --text "Agreed."
 expect_output '^seat 1  exchanges +voting +\(vacant\)$' agora gov show board
+# The petition named the director, the person; the Board's history records it.
+expect_output 'removed by petition 1 of custodians, users' agora gov show history
 show agora keys new dir-exchanges-2
 show agora gov appoint 1 --as exchanges --director dir-exchanges-2
 expect_output '^seat 1  exchanges +voting +dir-exchanges-2$' agora gov show board
@@ -150,13 +154,15 @@ expect_output 'send-outcome: ok' \
 	agora gov group outcome security --to users --title "Custody baseline v1" --text "Keys in threshold custody; rotation yearly." --key telco-id
 outcome=$(curl -fsS "$AGORA_NODE/v1/gov/groups/security" | sed -n 's/.*"outcomes":\[{"document":"\([0-9a-f]*\)".*/\1/p')
 show agora gov advise --as users --about "$outcome" --title "Users review the baseline" --text "Fine by the users."
-expect_output '"advice": "[0-9a-f]{64}"' agora gov show group security
+expect_output '^  outcome +[0-9a-f]{64} to users; advice [0-9a-f]{64}$' agora gov show group security
 
 step "13. The emergency lapses unconfirmed: the issuer is accredited again; an auditor verifies it"
 await "issuer-acme" accredited entry_value issuers issuer-acme
-expect_output '"status": "lapsed"' agora gov show emergency 1
+expect_output '^  status +lapsed$' agora gov show emergency 1
+expect_output '^  provenance +set at genesis by identity$' agora gov show entry issuers issuer-acme
 show agora gov verify-emergency 1 --as auditors --title "External verification of emergency 1" --text "Minutes and consultation in order."
-expect_output '"verifier": "auditors"' agora gov show emergency 1
+expect_output '^  verified +auditors, report' agora gov show emergency 1
+show agora gov show emergencies
 
 step "Done: every step of the process ran on the ledger; 'agora gov timeline N' shows each change's story"
 show agora gov show changes

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +41,8 @@ The policy process:
   open-review N                                   the Secretariat opens public review
   object N --as COMMUNITY                         a community objects during public review
   revise N --key DIRECTOR --action NAME=JSON ...  revise a change returned for reconsideration
+  withdraw N --key DRAFTER                        its drafter withdraws a change before public review
+  cancel N --key DIRECTOR --key DIRECTOR ...      a majority of the voting directors cancel a change
 Independent review, emergencies, community powers:
   request-review N --as BODY                      an External Entity or a member asks for review
   assign-panel N --panelist NAME_OR_KEY ... --threshold K
@@ -47,7 +51,9 @@ Independent review, emergencies, community powers:
   emergency --action NAME=JSON ... --minutes TEXT --consulted COMMUNITY --advice-text TEXT
                                                   the emergency officer acts at once
   verify-emergency N --as BODY                    external verification, afterwards
-  petition reject|remove|recall [CHANGE|SEAT] --as COMMUNITY
+  petition reject|remove|recall|approve [CHANGE|SEAT] --as COMMUNITY
+                                                  remove names the seat's director, the person;
+                                                  approve ratifies a fundamental (Bylaws) change
   support N --as COMMUNITY                        support petition N
   appoint SEAT --as COMMUNITY --director NAME_OR_KEY
 Resources, reports, working groups:
@@ -57,9 +63,10 @@ Resources, reports, working groups:
   group agenda ID [ITEM] --status new|continued|done [--title T] [--progress P] [--schedule S] [--review R]
   group outcome ID --to COMMUNITY                 send an outcome to advisory review
 Reading:
-  show bylaws|board|bodies|resources|changes|groups|deadlines
-  show body|resource|document|change|emergency|review|petition|group ID
-  show entry RESOURCE KEY
+  show bylaws|board|history|bodies|resources|groups|deadlines
+  show changes|emergencies|petitions|reviews|documents   (provable with --log-key)
+  show body|resource|document|change|emergency|review|petition|group|tenure ID
+  show entry RESOURCE KEY                         with who set it: controller, change N or emergency M
   timeline N                                      a change's timeline
   actions                                         the executable actions and their JSON bodies
 With --log-key (or AGORA_LOG_KEY), show checks the node's answer against a state
@@ -396,7 +403,7 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 			}
 		} else {
 			if len(pos) < 1 || len(pos) > 2 {
-				return usageError("usage: agora gov petition reject CHANGE|remove SEAT|recall --as COMMUNITY --title T --text TEXT")
+				return usageError("usage: agora gov petition reject CHANGE|remove SEAT|recall|approve CHANGE --as COMMUNITY --title T --text TEXT")
 			}
 			m.Power = pos[0]
 			if len(pos) == 2 {
@@ -404,11 +411,36 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 					return err
 				}
 			}
-			if m.Power == gov.PowerReject {
+			switch m.Power {
+			case gov.PowerReject, gov.PowerApprove:
 				change = m.Target
+			case gov.PowerRemove:
+				// A remove petition names the person: the seat's director now.
+				var bd gov.Board
+				if err := c.Get(ctx, "/v1/gov/board", &bd); err != nil {
+					return err
+				}
+				if m.Target > uint64(len(bd.Seats)) || bd.Seats[m.Target-1].Director == nil {
+					return usageError("seat %d has no director to remove (agora gov show board)", m.Target)
+				}
+				m.Director = bd.Seats[m.Target-1].Director.Key
 			}
 		}
 		typ, msg, signAs = "petition", m, *f.as
+	case "withdraw", "cancel":
+		if err := want(1, op+" N --key DIRECTOR ... --title T --text TEXT"); err != nil {
+			return err
+		}
+		if change, err = num(pos[0], "change"); err != nil {
+			return err
+		}
+		d, err := docMsg(op + " statement")
+		if err != nil {
+			return err
+		}
+		if typ, msg = op, ledger.Msg(&gov.Withdraw{Change: change, Doc: d}); op == "cancel" {
+			msg = &gov.Cancel{Change: change, Doc: d}
+		}
 	case "appoint":
 		if err := want(1, "appoint SEAT --as COMMUNITY --director NAME"); err != nil {
 			return err
@@ -589,9 +621,10 @@ func govShow(args []string, stdout, stderr io.Writer) error {
 	}
 	what, ids := pos[0], pos[1:]
 	single := map[string]string{"bylaws": "bylaws", "board": "board", "bodies": "bodies", "resources": "resources",
-		"changes": "changes", "groups": "groups", "deadlines": "deadlines"}
+		"changes": "changes", "groups": "groups", "deadlines": "deadlines", "emergencies": "emergencies",
+		"petitions": "petitions", "reviews": "reviews", "documents": "documents", "history": "tenures"}
 	one := map[string]string{"body": "body", "resource": "resource", "document": "document", "change": "change",
-		"timeline": "change", "emergency": "emergency", "review": "review", "petition": "petition", "group": "group"}
+		"timeline": "change", "emergency": "emergency", "review": "review", "petition": "petition", "group": "group", "tenure": "tenure"}
 	var qname string
 	params := map[string]string{}
 	switch {
@@ -602,11 +635,12 @@ func govShow(args []string, stdout, stderr io.Writer) error {
 	case what == "entry" && len(ids) == 2:
 		qname, params["id"], params["key"] = "entry", ids[0], ids[1]
 	default:
-		return usageError("usage: agora gov show bylaws|board|bodies|resources|changes|groups|deadlines, or show body|resource|document|change|emergency|review|petition|group ID, or show entry RESOURCE KEY")
+		return usageError("usage: agora gov show bylaws|board|history|bodies|resources|changes|emergencies|petitions|reviews|documents|groups|deadlines, or show body|resource|document|change|emergency|review|petition|group|tenure ID, or show entry RESOURCE KEY")
 	}
 	c := client.New(*nodeURL)
 	var raw json.RawMessage
-	list := single[what] != "" && what != "bylaws" && what != "board"
+	// Lists of numbered records are read by point lookups: provable.
+	list := slices.Contains([]string{"bodies", "resources", "groups", "deadlines"}, what)
 	if policy != nil && list {
 		fmt.Fprintf(stderr, "note: a list cannot be proven complete; show each item with --log-key to prove it\n")
 		tr = nil
@@ -664,17 +698,7 @@ func printGov(w io.Writer, what string, raw json.RawMessage) error {
 				fmt.Fprintf(w, "  failure   %s\n", c.Failure)
 			}
 		}
-		fmt.Fprintln(w, "  timeline")
-		for _, st := range c.Timeline {
-			fmt.Fprintf(w, "    %s  h%-5d %s", time.UnixMilli(int64(st.Time)).UTC().Format("15:04:05"), st.Height, st.What)
-			if st.By != "" {
-				fmt.Fprintf(w, " by %s", st.By)
-			}
-			if st.Note != "" {
-				fmt.Fprintf(w, ": %s", st.Note)
-			}
-			fmt.Fprintln(w)
-		}
+		printSteps(w, c.Timeline)
 		return nil
 	case "board":
 		var b gov.Board
@@ -693,7 +717,7 @@ func printGov(w io.Writer, what string, raw json.RawMessage) error {
 			fmt.Fprintf(w, "seat %d  %-12s %-10s %s\n", i+1, st.Body, vote, d)
 		}
 		return nil
-	case "bodies", "resources", "changes", "groups":
+	case "bodies", "resources", "changes", "groups", "emergencies", "petitions", "reviews", "documents", "history":
 		var list []gov.Summary
 		if err := json.Unmarshal(raw, &list); err != nil {
 			return err
@@ -707,15 +731,210 @@ func printGov(w io.Writer, what string, raw json.RawMessage) error {
 		if err := json.Unmarshal(raw, &list); err != nil {
 			return err
 		}
-		kinds := map[string]string{"c": "change", "e": "emergency", "p": "petition"}
+		kinds := map[string]string{"c": "change", "e": "emergency", "p": "petition", "v": "review", "ev": "verification of emergency"}
 		for _, d := range list {
 			fmt.Fprintf(w, "%s  %s %d\n", time.UnixMilli(int64(d.Time)).UTC().Format(time.RFC3339), kinds[d.Kind], d.ID)
 		}
 		return nil
 	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return err
+	return printGovRecord(w, what, raw)
+}
+
+// printGovRecord prints one record of the process for people: its fields,
+// then its timeline.
+func printGovRecord(w io.Writer, what string, raw json.RawMessage) error {
+	row := func(label string, v any) {
+		if s := fmt.Sprint(v); s != "" && s != "0" && s != "[]" && s != "false" {
+			fmt.Fprintf(w, "  %-12s %s\n", label, s)
+		}
 	}
-	return printJSON(w, v)
+	at := func(t gov.Time) string {
+		if t == 0 {
+			return ""
+		}
+		return time.UnixMilli(int64(t)).UTC().Format(time.RFC3339)
+	}
+	var timeline []gov.Step
+	switch what {
+	case "bylaws":
+		var b gov.Bylaws
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "Bylaws version %d (document %s)\n", b.Version, b.Document)
+		var seats []string
+		for _, a := range b.Seats {
+			seats = append(seats, fmt.Sprintf("%s %d", a.Body, a.Seats))
+		}
+		row("seats", strings.Join(seats, ", "))
+		row("voting", fmt.Sprintf("%s; quorum %d‰, majority %d‰, supermajority %d‰", b.VotingPeriod, b.Quorum, b.Majority, b.Supermajority))
+		row("secretariat", fmt.Sprintf("%s opens public review within %s", b.Secretariat, b.SecretariatPeriod))
+		row("review", fmt.Sprintf("%s; %d objecting communities return a change", b.ReviewPeriod, b.Objections))
+		row("execution", fmt.Sprintf("%s after ratification", b.ExecutionDelay))
+		row("indep. review", fmt.Sprintf("requested within %s of the decision, declared within %s; %d per requester, %d per change", b.ReviewWindow, b.PanelPeriod, b.StaysPerRequester, b.StaysPerChange))
+		row("petitions", fmt.Sprintf("%s; reject %d, remove %d, recall %d, approve (fundamental changes) %d communities", b.PetitionWindow, b.Reject, b.Remove, b.Recall, b.Approve))
+		row("emergency", fmt.Sprintf("%s, lasts %s unconfirmed, verified within %s; scope %s", b.EmergencyOfficer, b.EmergencyPeriod, b.VerificationPeriod, strings.Join(b.EmergencyScope, ", ")))
+		row("offices", fmt.Sprintf("ROLE %s, Secretariat %s, Ombudsman %s", b.ROLE, b.Secretariat, b.Ombudsman))
+		return nil
+	case "body":
+		var b gov.Body
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s: %s (%s)\n", b.ID, b.Name, b.Kind)
+		row("rule", fmt.Sprintf("%d of its %d members", b.Threshold, len(b.Members)))
+		for _, m := range b.Members {
+			if m.Body != "" {
+				row("member", m.Name+" (body "+m.Body+")")
+			} else {
+				row("member", m.Name+" "+m.Key.String())
+			}
+		}
+		return nil
+	case "resource":
+		var r gov.Resource
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s: %s\n", r.ID, r.Name)
+		row("parent", r.Parent)
+		row("controller", r.Controller)
+		if r.Policy != "" {
+			row("policy", fmt.Sprintf("%s (version %d)", r.Policy, r.PolicyVersion))
+		}
+		return nil
+	case "entry":
+		var e gov.EntryJSON
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s = %s\n", e.Key, e.Value)
+		row("provenance", e.Provenance)
+		row("height", e.Height)
+		row("time", at(e.Time))
+		return nil
+	case "document":
+		var d gov.Document
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s %s: %s\n", d.Kind, d.ID, d.Title)
+		row("author", d.Author)
+		row("subject", d.Subject)
+		row("version", d.Version)
+		row("uri", d.URI)
+		if d.Inline {
+			row("text", fmt.Sprintf("in transaction %s", d.TxID))
+		}
+		row("recorded", fmt.Sprintf("height %d, %s", d.Height, at(d.Time)))
+		return nil
+	case "emergency":
+		var e gov.EmergencyJSON
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "emergency %d: %s\n", e.ID, e.Title)
+		row("status", e.Status)
+		if e.Status == gov.EmergencyInEffect {
+			row("lapses", at(e.Deadline))
+		}
+		row("confirmed by", e.ConfirmedBy)
+		row("officer", e.Officer)
+		for _, a := range e.Actions {
+			b, _ := json.Marshal(a.Body)
+			row("action", fmt.Sprintf("%s %s", a.Action, b))
+		}
+		row("changed", strings.Join(e.ChangedKeys, ", "))
+		row("kept", strings.Join(e.Kept, ", "))
+		row("minutes", e.Minutes)
+		row("consulted", e.Consulted+", advice "+e.Advice)
+		switch {
+		case e.Verification != "":
+			row("verified", e.Verifier+", report "+e.Verification)
+		case e.Overdue:
+			row("verified", fmt.Sprintf("overdue since %s: no new emergency until it is (agora gov verify-emergency %d)", at(e.VerifyBy), e.ID))
+		default:
+			row("verified", "due by "+at(e.VerifyBy))
+		}
+		timeline = e.Timeline
+	case "review":
+		var r gov.Review
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "review %d of change %d\n", r.ID, r.Change)
+		row("status", r.Status)
+		row("deadline", at(r.Deadline))
+		row("requester", r.Requester)
+		var panel []string
+		for _, p := range r.Panel {
+			panel = append(panel, p.Name)
+		}
+		if len(panel) > 0 {
+			row("panel", fmt.Sprintf("%s; %d declare", strings.Join(panel, ", "), r.Threshold))
+		}
+		row("declaration", r.Declaration)
+		timeline = r.Timeline
+	case "petition":
+		var p gov.Petition
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "petition %d: %s\n", p.ID, p.Power)
+		switch {
+		case p.Director != nil:
+			row("against", fmt.Sprintf("%s (seat %d)", p.Director.Name, p.Target))
+		case p.Target != 0:
+			row("change", p.Target)
+		}
+		row("status", fmt.Sprintf("%s, %d of %d communities: %s", p.Status, len(p.Supporters), p.Needed, strings.Join(p.Supporters, ", ")))
+		row("deadline", at(p.Deadline))
+		timeline = p.Timeline
+	case "tenure":
+		var t gov.Tenure
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "tenure %d: %s in seat %d (%s)\n", t.ID, t.Director.Name, t.Seat, t.Body)
+		row("from", cmp.Or(at(t.From), "genesis"))
+		row("to", at(t.To))
+		row("ended", t.Ended)
+		return nil
+	case "group":
+		var g gov.Group
+		if err := json.Unmarshal(raw, &g); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "working group %s: %s\n", g.ID, g.Theme)
+		row("director", g.Director.Name)
+		for i, it := range g.Agenda {
+			row(fmt.Sprintf("item %d", i+1), fmt.Sprintf("%s [%s] %s %s %s", it.Title, it.Status, it.Progress, it.Schedule, it.Review))
+		}
+		for _, o := range g.Outcomes {
+			row("outcome", fmt.Sprintf("%s to %s; advice %s", o.Document, o.To, cmp.Or(o.Advice, "pending")))
+		}
+		timeline = g.Timeline
+	default:
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		return printJSON(w, v)
+	}
+	printSteps(w, timeline)
+	return nil
+}
+
+func printSteps(w io.Writer, steps []gov.Step) {
+	fmt.Fprintln(w, "  timeline")
+	for _, st := range steps {
+		fmt.Fprintf(w, "    %s  h%-5d %s", time.UnixMilli(int64(st.Time)).UTC().Format("15:04:05"), st.Height, st.What)
+		if st.By != "" {
+			fmt.Fprintf(w, " by %s", st.By)
+		}
+		if st.Note != "" {
+			fmt.Fprintf(w, ": %s", st.Note)
+		}
+		fmt.Fprintln(w)
+	}
 }

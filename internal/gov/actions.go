@@ -3,6 +3,7 @@ package gov
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/agora-ledger/agora/internal/ledger"
 )
@@ -90,6 +91,9 @@ func (s *machine) setBylaws(b *Bylaws) error {
 	if err != nil {
 		return err
 	}
+	if err := s.retenure(bd, nb, b.Version); err != nil {
+		return err
+	}
 	if err := s.put(boardKey, nb); err != nil {
 		return err
 	}
@@ -124,10 +128,10 @@ func (s *machine) checkBylaws(b *Bylaws) error {
 // seats lays out the Board the Bylaws allocate, keeping the directors of
 // seats that remain (the k-th seat of a community stays its k-th seat).
 func (s *machine) seats(b *Bylaws, old *Board) (*Board, error) {
-	kept := map[string][]*Member{}
+	kept := map[string][]Seat{}
 	if old != nil {
 		for _, st := range old.Seats {
-			kept[st.Body] = append(kept[st.Body], st.Director)
+			kept[st.Body] = append(kept[st.Body], st)
 		}
 	}
 	nb := &Board{}
@@ -139,12 +143,43 @@ func (s *machine) seats(b *Bylaws, old *Board) (*Board, error) {
 		for k := 0; k < int(a.Seats); k++ {
 			st := Seat{Body: a.Body, Voting: body.Kind == Direct}
 			if k < len(kept[a.Body]) {
-				st.Director = kept[a.Body][k]
+				st.Director, st.Tenure = kept[a.Body][k].Director, kept[a.Body][k].Tenure
 			}
 			nb.Seats = append(nb.Seats, st)
 		}
 	}
 	return nb, nil
+}
+
+// retenure keeps the Board's history true across a reallocation: a
+// director whose seat went away, or moved, ends that tenure (and, moved,
+// starts one in the new seat).
+func (s *machine) retenure(old, nb *Board, version uint64) error {
+	if old == nil {
+		return nil
+	}
+	for i, st := range old.Seats {
+		if st.Tenure == 0 {
+			continue
+		}
+		j := slices.IndexFunc(nb.Seats, func(x Seat) bool { return x.Tenure == st.Tenure })
+		switch {
+		case j < 0:
+			if err := s.endTenure(st.Tenure, fmt.Sprintf("seat %d abolished by Bylaws version %d", i+1, version)); err != nil {
+				return err
+			}
+		case j != i:
+			if err := s.endTenure(st.Tenure, fmt.Sprintf("seat renumbered %d by Bylaws version %d", j+1, version)); err != nil {
+				return err
+			}
+			id, err := s.seat(uint32(j+1), &nb.Seats[j])
+			if err != nil {
+				return err
+			}
+			nb.Seats[j].Tenure = id
+		}
+	}
+	return nil
 }
 
 func (s *machine) setBody(b *Body) error {

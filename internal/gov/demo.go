@@ -57,6 +57,10 @@ func Demo(key func(name string) tx.PublicKey) *Genesis {
 			PetitionWindow: sec(20 * time.Second), Reject: 3, Remove: 2, Recall: 4,
 			EmergencyOfficer: "role", EmergencyPeriod: sec(30 * time.Second),
 			ROLE: "role", Secretariat: "secretariat", Ombudsman: "ombudsman",
+			SecretariatPeriod: sec(20 * time.Second), PanelPeriod: sec(40 * time.Second),
+			StaysPerRequester: 1, StaysPerChange: 3,
+			EmergencyScope:     []string{"gov.set_entry", "gov.set_policy", "ledger.set_params"},
+			VerificationPeriod: sec(60 * time.Second), Approve: 3,
 		},
 		Bodies: []Body{
 			body("exchanges", "Exchanges (VASPs)", Direct, 2, "exchange-tokyo", "exchange-seoul"),

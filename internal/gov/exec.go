@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -70,6 +71,10 @@ func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 		err = s.agenda(m)
 	case *SendOutcome:
 		err = s.sendOutcome(m)
+	case *Withdraw:
+		err = s.withdraw(m)
+	case *Cancel:
+		err = s.cancel(m)
 	default:
 		return fmt.Errorf("%w %T", ledger.ErrUnknownType, msg)
 	}
@@ -132,11 +137,18 @@ func (s *machine) advise(m *Advise) error {
 		return err
 	}
 	if outcomeOf != nil {
+		reviewed := false
 		for i := range outcomeOf.Outcomes {
 			o := &outcomeOf.Outcomes[i]
 			if o.Document == m.About && o.To == m.As {
-				o.Advice = id
+				o.Advice, reviewed = id, true
 			}
+		}
+		if !reviewed {
+			// Advice of a community the outcome was not sent to is
+			// advice, not the advisory review.
+			s.ctx.Emit("advice", ledger.Attr{Key: "document", Value: id}, ledger.Attr{Key: "by", Value: m.As})
+			return nil
 		}
 		outcomeOf.Timeline = s.appendStep(outcomeOf.Timeline, s.step("outcome reviewed", m.As, id, ""))
 		if err := s.put(groupKey(outcomeOf.ID), outcomeOf); err != nil {
@@ -192,7 +204,7 @@ func (s *machine) draft(m *Draft) error {
 			return err
 		}
 		if e.Status == EmergencyConfirmed {
-			return fmt.Errorf("%w: emergency %d is already confirmed", ledger.ErrConflict, e.ID)
+			return fmt.Errorf("%w: emergency %d is already confirmed (by change %d)", ledger.ErrConflict, e.ID, e.ConfirmedBy)
 		}
 	}
 	id, err := s.next(kindChange)
@@ -205,14 +217,13 @@ func (s *machine) draft(m *Draft) error {
 		return err
 	}
 	c := &Change{ID: id, Title: m.Doc.Title, Document: doc, Proposals: m.Proposals, Advice: m.Advice, Actions: m.Actions,
-		Confirms: m.Confirms, Supermajority: touchesBylaws(m.Actions), Status: StatusVoting, Round: 1,
-		Deadline: s.after(bl.VotingPeriod)}
+		Confirms: m.Confirms, Supermajority: touchesBylaws(m.Actions), Status: StatusVoting, Round: 1, Drafter: st.Director.Key}
+	s.reschedule(kindChange, id, &c.Deadline, s.after(bl.VotingPeriod))
 	note := fmt.Sprintf("%d actions; the Board votes until %s", len(m.Actions), fmtTime(c.Deadline))
 	if c.Supermajority {
 		note += "; it touches the Bylaws, so it needs a supermajority"
 	}
 	c.Timeline = []Step{s.step("drafted", by, doc, note)}
-	s.due(c.Deadline, kindChange, id)
 	return s.saveChange(c, true)
 }
 
@@ -223,7 +234,7 @@ func (s *machine) revise(m *Revise) error {
 		return err
 	}
 	if c.Status != StatusReconsideration {
-		return fmt.Errorf("%w: change %d is %s; only a change returned for reconsideration is revised", ledger.ErrInvalid, c.ID, c.Status)
+		return fmt.Errorf("%w: change %d is %s; only a change returned for reconsideration is revised; draft a new change instead (agora gov draft)", ledger.ErrInvalid, c.ID, c.Status)
 	}
 	_, seat, st, err := s.signingDirector()
 	if err != nil {
@@ -240,10 +251,9 @@ func (s *machine) revise(m *Revise) error {
 	c.Title, c.Document, c.Actions = m.Doc.Title, doc, m.Actions
 	c.Supermajority = touchesBylaws(m.Actions)
 	c.Round++
-	c.Votes, c.Objections, c.Status = nil, nil, StatusVoting
-	c.Deadline = s.after(bl.VotingPeriod)
+	c.Votes, c.Objections, c.Status, c.Drafter = nil, nil, StatusVoting, st.Director.Key
+	s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.VotingPeriod))
 	c.Timeline = s.appendStep(c.Timeline, s.step("revised", by, doc, fmt.Sprintf("round %d; the Board votes until %s", c.Round, fmtTime(c.Deadline))))
-	s.due(c.Deadline, kindChange, c.ID)
 	return s.saveChange(c, true)
 }
 
@@ -253,7 +263,7 @@ func (s *machine) vote(m *CastVote) error {
 		return err
 	}
 	if c.Status != StatusVoting {
-		return fmt.Errorf("%w: change %d is %s, not in a vote", ledger.ErrInvalid, c.ID, c.Status)
+		return fmt.Errorf("%w: change %d is %s, not in a vote (agora gov timeline %d shows where it stands)", ledger.ErrInvalid, c.ID, c.Status, c.ID)
 	}
 	bd, seat, st, err := s.signingDirector()
 	if err != nil {
@@ -262,14 +272,16 @@ func (s *machine) vote(m *CastVote) error {
 	if !st.Voting {
 		return fmt.Errorf("%w: seat %d (%s) is a non-voting seat: its director may comment but not vote", ledger.ErrUnauthorized, seat, st.Body)
 	}
-	for _, v := range c.Votes {
+	for _, v := range counted(bd, c.Votes) {
 		if v.Seat == seat {
-			return fmt.Errorf("%w: seat %d has already voted %s on change %d in round %d", ledger.ErrConflict, seat, v.Choice, c.ID, c.Round)
+			return fmt.Errorf("%w: seat %d has already voted %s on change %d in round %d; a vote is final", ledger.ErrConflict, seat, v.Choice, c.ID, c.Round)
 		}
 	}
-	c.Votes = append(c.Votes, Vote{Seat: seat, Director: st.Director.Name, Choice: m.Choice, Time: s.now()})
+	// A vote of the seat's unseated director gives way to its new one's.
+	c.Votes = slices.DeleteFunc(c.Votes, func(v Vote) bool { return v.Seat == seat })
+	c.Votes = append(c.Votes, Vote{Seat: seat, Director: st.Director.Name, Choice: m.Choice, Time: s.now(), Key: st.Director.Key})
 	c.Timeline = s.appendStep(c.Timeline, s.step("vote "+m.Choice, directorName(seat, st), "", ""))
-	if len(c.Votes) >= votingDirectors(bd) {
+	if len(counted(bd, c.Votes)) >= votingDirectors(bd) {
 		if err := s.tally(c); err != nil {
 			return err
 		}
@@ -318,8 +330,9 @@ func (s *machine) tally(c *Change) error {
 		return err
 	}
 	seated := votingDirectors(bd)
+	votes := counted(bd, c.Votes)
 	var yes, no, abstain int
-	for _, v := range c.Votes {
+	for _, v := range votes {
 		switch v.Choice {
 		case "yes":
 			yes++
@@ -334,9 +347,12 @@ func (s *machine) tally(c *Change) error {
 		need, needName = bl.Supermajority, "supermajority"
 	}
 	count := fmt.Sprintf("%d yes, %d no, %d abstain of %d voting directors", yes, no, abstain, seated)
-	c.Deadline = 0
+	if n := len(c.Votes) - len(votes); n > 0 {
+		count += fmt.Sprintf(" (%d votes of unseated directors do not count)", n)
+	}
+	s.reschedule(kindChange, c.ID, &c.Deadline, 0)
 	switch {
-	case seated == 0 || len(c.Votes)*1000 < int(bl.Quorum)*seated:
+	case seated == 0 || len(votes)*1000 < int(bl.Quorum)*seated:
 		c.Status = StatusRejected
 		c.Timeline = s.appendStep(c.Timeline, s.step("rejected", "board", "", fmt.Sprintf("no quorum: %s; the Bylaws need %d‰ to vote", count, bl.Quorum)))
 	case yes == 0 || yes*1000 < int(need)*(yes+no):
@@ -345,7 +361,8 @@ func (s *machine) tally(c *Change) error {
 	default:
 		c.Status = StatusApproved
 		c.Decided = s.now()
-		c.Timeline = s.appendStep(c.Timeline, s.step("approved", "board", "", fmt.Sprintf("%s (%s of %d‰); waiting for the Secretariat to open public review", count, needName, need)))
+		s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.SecretariatPeriod))
+		c.Timeline = s.appendStep(c.Timeline, s.step("approved", "board", "", fmt.Sprintf("%s (%s of %d‰); the Secretariat opens public review by %s, or it opens then", count, needName, need, fmtTime(c.Deadline))))
 	}
 	s.ctx.Emit("change", ledger.Attr{Key: "id", Value: fmt.Sprint(c.ID)}, ledger.Attr{Key: "status", Value: c.Status})
 	return nil
@@ -357,7 +374,7 @@ func (s *machine) comment(m *Comment) error {
 		return err
 	}
 	if c.Status != StatusVoting && c.Status != StatusReview {
-		return fmt.Errorf("%w: change %d is %s; comments are taken during the Board's vote and public review", ledger.ErrInvalid, c.ID, c.Status)
+		return fmt.Errorf("%w: change %d is %s; comments are taken during the Board's vote and public review; advice about it is still taken (agora gov advise --about \"change %d\")", ledger.ErrInvalid, c.ID, c.Status, c.ID)
 	}
 	var by string
 	if m.As == "board" {
@@ -388,15 +405,23 @@ func (s *machine) openReview(m *OpenReview) error {
 		return err
 	}
 	if c.Status != StatusApproved {
-		return fmt.Errorf("%w: change %d is %s; public review opens on a change the Board approved", ledger.ErrInvalid, c.ID, c.Status)
+		return fmt.Errorf("%w: change %d is %s; public review opens on a change the Board approved (agora gov timeline %d shows its steps)", ledger.ErrInvalid, c.ID, c.Status, c.ID)
 	}
+	if err := s.startReview(c, bl, bl.Secretariat, ""); err != nil {
+		return err
+	}
+	return s.saveChange(c, true)
+}
+
+// startReview opens c's public review: by the Secretariat, or by the
+// ledger when the Secretariat's deadline passed (note says so).
+func (s *machine) startReview(c *Change, bl *Bylaws, by, note string) error {
 	c.Status = StatusReview
 	c.Objections = nil
-	c.Deadline = s.after(bl.ReviewPeriod)
-	c.Timeline = s.appendStep(c.Timeline, s.step("public review opened", bl.Secretariat, "",
-		fmt.Sprintf("comments and objections until %s; %d communities objecting return it to the Board", fmtTime(c.Deadline), bl.Objections)))
-	s.due(c.Deadline, kindChange, c.ID)
-	return s.saveChange(c, true)
+	s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.ReviewPeriod))
+	c.Timeline = s.appendStep(c.Timeline, s.step("public review opened", by, "",
+		note+fmt.Sprintf("comments and objections until %s; %d communities objecting return it to the Board", fmtTime(c.Deadline), bl.Objections)))
+	return nil
 }
 
 func (s *machine) object(m *Object) error {
@@ -405,13 +430,13 @@ func (s *machine) object(m *Object) error {
 		return err
 	}
 	if c.Status != StatusReview {
-		return fmt.Errorf("%w: change %d is %s; objections are taken during public review", ledger.ErrInvalid, c.ID, c.Status)
+		return fmt.Errorf("%w: change %d is %s; objections are taken during public review; a decision not yet executed can still be rejected by petition (agora gov petition reject %d)", ledger.ErrInvalid, c.ID, c.Status, c.ID)
 	}
 	if _, err := s.actAs(m.As, Direct, Indirect); err != nil {
 		return err
 	}
 	if slices.Contains(c.Objections, m.As) {
-		return fmt.Errorf("%w: %s has already objected to change %d", ledger.ErrConflict, m.As, c.ID)
+		return fmt.Errorf("%w: %s has already objected to change %d; one objection per community per review (comment to add to it)", ledger.ErrConflict, m.As, c.ID)
 	}
 	doc, err := s.record(&m.Doc, DocReview, m.As, fmt.Sprintf("change %d", c.ID), 0)
 	if err != nil {
@@ -434,7 +459,7 @@ func (s *machine) requestReview(m *RequestReview) error {
 		return fmt.Errorf("%w: change %d is %s; review is of a Board decision not yet executed", ledger.ErrInvalid, c.ID, c.Status)
 	}
 	if closes := c.Decided + Time(bl.ReviewWindow); s.now() > closes {
-		return fmt.Errorf("%w: the window for review of change %d closed at %s", ledger.ErrInvalid, c.ID, fmtTime(closes))
+		return fmt.Errorf("%w: the window for review of change %d closed at %s; the communities may still reject it by petition (agora gov petition reject %d)", ledger.ErrInvalid, c.ID, fmtTime(closes), c.ID)
 	}
 	b, err := s.body(m.As)
 	if err != nil {
@@ -448,6 +473,12 @@ func (s *machine) requestReview(m *RequestReview) error {
 	} else if requester, err = s.memberOf(m.As); err != nil {
 		return err
 	}
+	if n := occurrences(c.Requesters, requester); n >= int(bl.StaysPerRequester) {
+		return fmt.Errorf("%w: %s has requested %d reviews of change %d, as many as the Bylaws allow one requester (stays_per_requester); follow them with agora gov show reviews", ledger.ErrConflict, requester, n, c.ID)
+	}
+	if len(c.Requesters) >= int(bl.StaysPerChange) {
+		return fmt.Errorf("%w: change %d has had %d review requests, as many as the Bylaws allow (stays_per_change); join a pending one or petition the communities (agora gov petition reject %d)", ledger.ErrConflict, c.ID, len(c.Requesters), c.ID)
+	}
 	id, err := s.next(kindReview)
 	if err != nil {
 		return err
@@ -456,9 +487,12 @@ func (s *machine) requestReview(m *RequestReview) error {
 	if err != nil {
 		return err
 	}
-	r := &Review{ID: id, Change: c.ID, Requester: requester, Request: doc, Status: ReviewRequested,
-		Timeline: []Step{s.step("requested", requester, doc, "execution of the change stays until the panel declares")}}
+	r := &Review{ID: id, Change: c.ID, Requester: requester, Request: doc, Status: ReviewRequested}
+	s.reschedule(kindReview, id, &r.Deadline, s.after(bl.PanelPeriod))
+	r.Timeline = []Step{s.step("requested", requester, doc, fmt.Sprintf(
+		"execution of the change stays until the panel declares; undeclared at %s, the review lapses and the decision stands", fmtTime(r.Deadline)))}
 	c.Reviews = append(c.Reviews, id)
+	c.Requesters = append(c.Requesters, requester)
 	c.Timeline = s.appendStep(c.Timeline, s.step(fmt.Sprintf("independent review %d requested", id), requester, doc, "execution stays while it is pending"))
 	s.ctx.Emit("review", ledger.Attr{Key: "id", Value: fmt.Sprint(id)}, ledger.Attr{Key: "change", Value: fmt.Sprint(c.ID)})
 	if err := s.put(numKey(kindReview, id), r); err != nil {
@@ -477,7 +511,7 @@ func (s *machine) assignPanel(m *AssignPanel) error {
 		return err
 	}
 	if r.Status != ReviewRequested {
-		return fmt.Errorf("%w: review %d is %s; a panel is assigned to a requested review", ledger.ErrInvalid, r.ID, r.Status)
+		return fmt.Errorf("%w: review %d is %s; a panel is assigned to a requested review (agora gov show review %d)", ledger.ErrInvalid, r.ID, r.Status, r.ID)
 	}
 	r.Panel, r.Threshold, r.Status = m.Panel, m.Threshold, ReviewPanel
 	names := make([]string, len(m.Panel))
@@ -495,7 +529,7 @@ func (s *machine) declare(m *Declare) error {
 		return err
 	}
 	if r.Status != ReviewPanel {
-		return fmt.Errorf("%w: review %d is %s; only an assigned panel declares", ledger.ErrInvalid, r.ID, r.Status)
+		return fmt.Errorf("%w: review %d is %s; only an assigned panel declares (agora gov show review %d)", ledger.ErrInvalid, r.ID, r.Status, r.ID)
 	}
 	n := 0
 	for _, p := range r.Panel {
@@ -515,6 +549,7 @@ func (s *machine) declare(m *Declare) error {
 		return err
 	}
 	r.Declaration = doc
+	s.reschedule(kindReview, r.ID, &r.Deadline, 0)
 	c.Reviews = slices.DeleteFunc(c.Reviews, func(id uint64) bool { return id == r.ID })
 	if m.Decision == "uphold" {
 		r.Status = ReviewUpheld
@@ -527,7 +562,8 @@ func (s *machine) declare(m *Declare) error {
 	} else {
 		r.Status = ReviewReturned
 		if !final(c.Status) {
-			c.Status, c.Deadline = StatusReconsideration, 0
+			c.Status = StatusReconsideration
+			s.reschedule(kindChange, c.ID, &c.Deadline, 0)
 		}
 		c.Timeline = s.appendStep(c.Timeline, s.step(fmt.Sprintf("review %d returned it to the Board", r.ID), "panel", doc, "a director revises it"))
 	}
@@ -541,7 +577,7 @@ func (s *machine) declare(m *Declare) error {
 
 func final(status string) bool {
 	switch status {
-	case StatusRejected, StatusExecuted, StatusFailed, StatusVetoed:
+	case StatusRejected, StatusExecuted, StatusFailed, StatusVetoed, StatusNotApproved, StatusWithdrawn, StatusCancelled:
 		return true
 	}
 	return false
@@ -552,8 +588,17 @@ func (s *machine) emergencyAct(m *Act) error {
 	if _, err := s.actAs(bl.EmergencyOfficer); err != nil {
 		return fmt.Errorf("only the emergency officer (%s) takes emergency action: %w", bl.EmergencyOfficer, err)
 	}
-	if touchesBylaws(m.Actions) {
-		return fmt.Errorf("%w: an emergency action may not change the Bylaws or the bodies; that takes the full process", ledger.ErrInvalid)
+	for _, a := range m.Actions {
+		if name := a.Name(); !slices.Contains(bl.EmergencyScope, name) || contains(outOfScope, name) {
+			return fmt.Errorf("%w: %s is outside the emergency scope the Bylaws set (%s); it takes the full process: agora gov draft", ledger.ErrInvalid, name, strings.Join(bl.EmergencyScope, ", "))
+		}
+	}
+	overdue, err := s.overdue()
+	if err != nil {
+		return err
+	}
+	if len(overdue) > 0 {
+		return fmt.Errorf("%w: emergency %d's external verification is overdue; no new emergency action until an External Entity or the Ombudsman records it (agora gov verify-emergency %d)", ledger.ErrInvalid, overdue[0], overdue[0])
 	}
 	adv, err := s.body(m.Consulted)
 	if err != nil {
@@ -579,11 +624,20 @@ func (s *machine) emergencyAct(m *Act) error {
 	if err != nil {
 		return err // nothing took effect; the transaction records why
 	}
-	e := &Emergency{ID: id, Title: m.Title, Officer: bl.EmergencyOfficer, Actions: m.Actions, Changes: changes,
-		Minutes: minutes, Consulted: m.Consulted, Advice: advice, Status: EmergencyInEffect, Deadline: s.after(bl.EmergencyPeriod)}
+	if changes, err = s.stamp(changes, 0, id, bl.EmergencyOfficer); err != nil {
+		return err
+	}
+	over, err := s.layers(changes)
+	if err != nil {
+		return err
+	}
+	e := &Emergency{ID: id, Title: m.Title, Officer: bl.EmergencyOfficer, Actions: m.Actions, Changes: changes, Over: over,
+		Minutes: minutes, Consulted: m.Consulted, Advice: advice, Status: EmergencyInEffect}
+	s.reschedule(kindEmergency, id, &e.Deadline, s.after(bl.EmergencyPeriod))
+	s.reschedule(kindVerify, id, &e.VerifyBy, s.after(bl.VerificationPeriod))
+	s.kv.Set(activeKey(id), nil)
 	e.Timeline = []Step{s.step("in effect", bl.EmergencyOfficer, minutes,
-		fmt.Sprintf("consulted %s; lapses at %s unless a ratified change confirms it", m.Consulted, fmtTime(e.Deadline)))}
-	s.due(e.Deadline, kindEmergency, id)
+		fmt.Sprintf("consulted %s; lapses at %s unless a ratified change confirms it; external verification due by %s", m.Consulted, fmtTime(e.Deadline), fmtTime(e.VerifyBy)))}
 	s.ctx.Emit("emergency", ledger.Attr{Key: "id", Value: fmt.Sprint(id)}, ledger.Attr{Key: "status", Value: e.Status})
 	return s.put(numKey(kindEmergency, id), e)
 }
@@ -597,13 +651,15 @@ func (s *machine) verifyEmergency(m *VerifyEmergency) error {
 		return err
 	}
 	if e.Verification != "" {
-		return fmt.Errorf("%w: emergency %d was verified by %s", ledger.ErrConflict, e.ID, e.Verifier)
+		return fmt.Errorf("%w: emergency %d was verified by %s; its report is %s (agora gov show document)", ledger.ErrConflict, e.ID, e.Verifier, e.Verification)
 	}
 	doc, err := s.record(&m.Report, DocReport, m.As, fmt.Sprintf("emergency %d", e.ID), 0)
 	if err != nil {
 		return err
 	}
 	e.Verification, e.Verifier = doc, m.As
+	s.reschedule(kindVerify, e.ID, &e.VerifyBy, 0)
+	s.kv.Delete(overdueKey(e.ID))
 	e.Timeline = s.appendStep(e.Timeline, s.step("externally verified", m.As, doc, m.Report.Title))
 	return s.put(numKey(kindEmergency, e.ID), e)
 }
@@ -615,31 +671,43 @@ func (s *machine) petitionAct(m *PetitionMsg) error {
 	}
 	var p *Petition
 	if m.Petition == 0 {
-		if err := s.checkTarget(m.Power, m.Target); err != nil {
-			return err
+		var against *Member
+		if m.Power == PowerRemove {
+			bd, err := s.board()
+			if err != nil {
+				return err
+			}
+			if m.Target > uint64(len(bd.Seats)) || bd.Seats[m.Target-1].Director == nil || !bd.Seats[m.Target-1].Director.Key.Equal(*m.Director) {
+				return fmt.Errorf("%w: the director named does not hold seat %d; a remove petition names the seat's director (agora gov show board)", ledger.ErrInvalid, m.Target)
+			}
+			d := *bd.Seats[m.Target-1].Director
+			against = &d
 		}
 		id, err := s.next(kindPetition)
 		if err != nil {
 			return err
 		}
-		need := map[string]uint32{PowerReject: bl.Reject, PowerRemove: bl.Remove, PowerRecall: bl.Recall}[m.Power]
-		p = &Petition{ID: id, Power: m.Power, Target: m.Target, Needed: need, Status: PetitionOpen, Deadline: s.after(bl.PetitionWindow)}
-		s.due(p.Deadline, kindPetition, id)
+		need := map[string]uint32{PowerReject: bl.Reject, PowerRemove: bl.Remove, PowerRecall: bl.Recall, PowerApprove: bl.Approve}[m.Power]
+		p = &Petition{ID: id, Power: m.Power, Target: m.Target, Director: against, Needed: need, Status: PetitionOpen}
+		if err := s.checkTarget(p); err != nil {
+			return err
+		}
+		s.reschedule(kindPetition, id, &p.Deadline, s.after(bl.PetitionWindow))
 	} else {
 		var err error
 		if p, err = s.petition(m.Petition); err != nil {
 			return err
 		}
 		if p.Status != PetitionOpen {
-			return fmt.Errorf("%w: petition %d is %s", ledger.ErrInvalid, p.ID, p.Status)
+			return fmt.Errorf("%w: petition %d is %s; open a new one to try again (agora gov petition)", ledger.ErrInvalid, p.ID, p.Status)
 		}
 		if s.now() >= p.Deadline {
-			return fmt.Errorf("%w: petition %d's window closed at %s", ledger.ErrInvalid, p.ID, fmtTime(p.Deadline))
+			return fmt.Errorf("%w: petition %d's window closed at %s; open a new one to try again (agora gov petition)", ledger.ErrInvalid, p.ID, fmtTime(p.Deadline))
 		}
 		if slices.Contains(p.Supporters, m.As) {
-			return fmt.Errorf("%w: %s already supports petition %d", ledger.ErrConflict, m.As, p.ID)
+			return fmt.Errorf("%w: %s already supports petition %d; other communities carry it (agora gov show petition %d)", ledger.ErrConflict, m.As, p.ID, p.ID)
 		}
-		if err := s.checkTarget(p.Power, p.Target); err != nil {
+		if err := s.checkTarget(p); err != nil {
 			return err
 		}
 	}
@@ -650,6 +718,7 @@ func (s *machine) petitionAct(m *PetitionMsg) error {
 	p.Supporters = append(p.Supporters, m.As)
 	p.Timeline = s.appendStep(p.Timeline, s.step("supported", m.As, doc, fmt.Sprintf("%d of %d communities needed by %s", len(p.Supporters), p.Needed, fmtTime(p.Deadline))))
 	if len(p.Supporters) >= int(p.Needed) {
+		s.reschedule(kindPetition, p.ID, &p.Deadline, 0)
 		if err := s.carry(p); err != nil {
 			return err
 		}
@@ -659,23 +728,31 @@ func (s *machine) petitionAct(m *PetitionMsg) error {
 }
 
 // checkTarget checks that a petition's target can still be acted on.
-func (s *machine) checkTarget(power string, target uint64) error {
-	switch power {
+func (s *machine) checkTarget(p *Petition) error {
+	switch p.Power {
 	case PowerReject:
-		c, err := s.change(target)
+		c, err := s.change(p.Target)
 		if err != nil {
 			return err
 		}
 		if final(c.Status) || c.Status == StatusVoting || c.Status == StatusReconsideration {
 			return fmt.Errorf("%w: change %d is %s; the communities reject a Board decision not yet executed", ledger.ErrInvalid, c.ID, c.Status)
 		}
+	case PowerApprove:
+		c, err := s.change(p.Target)
+		if err != nil {
+			return err
+		}
+		if c.Status != StatusApproval {
+			return fmt.Errorf("%w: change %d is %s; the communities approve a fundamental change awaiting their approval after public review", ledger.ErrInvalid, c.ID, c.Status)
+		}
 	case PowerRemove:
 		bd, err := s.board()
 		if err != nil {
 			return err
 		}
-		if target > uint64(len(bd.Seats)) || bd.Seats[target-1].Director == nil {
-			return fmt.Errorf("%w: seat %d has no director", ledger.ErrInvalid, target)
+		if seatOf(bd, *p.Director.Key) == 0 {
+			return fmt.Errorf("%w: %s, whom petition %d would remove, no longer sits on the Board; the petition is moot", ledger.ErrInvalid, p.Director.Name, p.ID)
 		}
 	}
 	return nil
@@ -690,8 +767,21 @@ func (s *machine) carry(p *Petition) error {
 		if err != nil {
 			return err
 		}
-		c.Status, c.Deadline = StatusVetoed, 0
+		c.Status = StatusVetoed
+		s.reschedule(kindChange, c.ID, &c.Deadline, 0)
 		c.Timeline = s.appendStep(c.Timeline, s.step("vetoed", "the communities", "", fmt.Sprintf("petition %d carried by %s", p.ID, strings.Join(p.Supporters, ", "))))
+		if err := s.put(numKey(kindChange, c.ID), c); err != nil {
+			return err
+		}
+	case PowerApprove:
+		c, err := s.change(p.Target)
+		if err != nil {
+			return err
+		}
+		c.Timeline = s.appendStep(c.Timeline, s.step("approval carried", "the communities", "", fmt.Sprintf("petition %d carried by %s", p.ID, strings.Join(p.Supporters, ", "))))
+		if err := s.ratify(c); err != nil {
+			return err
+		}
 		if err := s.put(numKey(kindChange, c.ID), c); err != nil {
 			return err
 		}
@@ -700,9 +790,19 @@ func (s *machine) carry(p *Petition) error {
 		if err != nil {
 			return err
 		}
+		why := fmt.Sprintf("recalled by petition %d of %s", p.ID, strings.Join(p.Supporters, ", "))
 		for i := range bd.Seats {
-			if p.Power == PowerRecall || uint64(i+1) == p.Target {
-				bd.Seats[i].Director = nil
+			if bd.Seats[i].Director == nil {
+				continue
+			}
+			if p.Power == PowerRemove {
+				if !bd.Seats[i].Director.Key.Equal(*p.Director.Key) {
+					continue
+				}
+				why = fmt.Sprintf("removed by petition %d of %s", p.ID, strings.Join(p.Supporters, ", "))
+			}
+			if err := s.unseat(bd, i+1, why); err != nil {
+				return err
 			}
 		}
 		if err := s.put(boardKey, bd); err != nil {
@@ -722,22 +822,25 @@ func (s *machine) appoint(m *Appoint) error {
 		return err
 	}
 	if int(m.Seat) > len(bd.Seats) {
-		return fmt.Errorf("%w: the Board has %d seats", ledger.ErrNotFound, len(bd.Seats))
+		return fmt.Errorf("%w: the Board has %d seats (agora gov show board)", ledger.ErrNotFound, len(bd.Seats))
 	}
 	st := &bd.Seats[m.Seat-1]
 	if st.Body != m.As {
-		return fmt.Errorf("%w: seat %d belongs to %s", ledger.ErrUnauthorized, m.Seat, st.Body)
+		return fmt.Errorf("%w: seat %d belongs to %s, which appoints its director (agora gov show board)", ledger.ErrUnauthorized, m.Seat, st.Body)
 	}
 	if st.Director != nil {
 		return fmt.Errorf("%w: seat %d has a director (%s); the communities may remove one by petition", ledger.ErrConflict, m.Seat, st.Director.Name)
 	}
 	for i, o := range bd.Seats {
 		if o.Director != nil && o.Director.Key.Equal(*m.Director.Key) {
-			return fmt.Errorf("%w: %s already holds seat %d", ledger.ErrConflict, m.Director.Name, i+1)
+			return fmt.Errorf("%w: %s already holds seat %d; a director holds one seat, so appoint someone else", ledger.ErrConflict, m.Director.Name, i+1)
 		}
 	}
 	d := m.Director
 	st.Director = &d
+	if st.Tenure, err = s.seat(m.Seat, st); err != nil {
+		return err
+	}
 	s.ctx.Emit("appointed", ledger.Attr{Key: "seat", Value: fmt.Sprint(m.Seat)}, ledger.Attr{Key: "director", Value: d.Name})
 	return s.put(boardKey, bd)
 }
@@ -797,7 +900,7 @@ func (s *machine) createGroup(m *CreateGroup) error {
 		return err
 	}
 	if found {
-		return fmt.Errorf("%w: working group %s exists", ledger.ErrConflict, m.ID)
+		return fmt.Errorf("%w: working group %s exists; choose another id (agora gov show groups)", ledger.ErrConflict, m.ID)
 	}
 	g := &Group{ID: m.ID, Theme: m.Theme, Director: m.Director, Members: m.Members,
 		Timeline: []Step{s.step("established", bl.Secretariat, "", "director "+m.Director.Name)}}
@@ -878,4 +981,90 @@ func (s *machine) appendStep(tl []Step, st Step) []Step {
 		tl = append(tl[:1], tl[len(tl)-MaxTimeline+1:]...)
 	}
 	return tl
+}
+
+func (s *machine) withdraw(m *Withdraw) error {
+	c, err := s.change(m.Change)
+	if err != nil {
+		return err
+	}
+	switch c.Status {
+	case StatusVoting, StatusApproved, StatusReconsideration:
+	default:
+		return fmt.Errorf("%w: change %d is %s; its drafter withdraws it before public review opens, the Board cancels it later (agora gov cancel %d)", ledger.ErrInvalid, c.ID, c.Status, c.ID)
+	}
+	bd, err := s.board()
+	if err != nil {
+		return err
+	}
+	if c.Drafter == nil || !s.ctx.Signed(*c.Drafter) {
+		return fmt.Errorf("%w: only change %d's drafter withdraws it; the Board may cancel it (agora gov cancel %d, signed by a majority of the voting directors)", ledger.ErrUnauthorized, c.ID, c.ID)
+	}
+	by := "its drafter"
+	if n := seatOf(bd, *c.Drafter); n > 0 {
+		by = directorName(uint32(n), &bd.Seats[n-1])
+	}
+	doc, err := s.record(&m.Doc, DocComment, by, fmt.Sprintf("change %d", c.ID), 0)
+	if err != nil {
+		return err
+	}
+	c.Status = StatusWithdrawn
+	s.reschedule(kindChange, c.ID, &c.Deadline, 0)
+	c.Timeline = s.appendStep(c.Timeline, s.step("withdrawn", by, doc, m.Doc.Title))
+	return s.saveChange(c, true)
+}
+
+func (s *machine) cancel(m *Cancel) error {
+	bl, _ := s.bylaws()
+	c, err := s.change(m.Change)
+	if err != nil {
+		return err
+	}
+	if final(c.Status) {
+		return fmt.Errorf("%w: change %d is %s, which is final (agora gov timeline %d)", ledger.ErrInvalid, c.ID, c.Status, c.ID)
+	}
+	bd, err := s.board()
+	if err != nil {
+		return err
+	}
+	var names []string
+	for i, st := range bd.Seats {
+		if st.Voting && st.Director != nil && s.ctx.Signed(*st.Director.Key) {
+			names = append(names, directorName(uint32(i+1), &bd.Seats[i]))
+		}
+	}
+	seated := votingDirectors(bd)
+	if len(names) == 0 || len(names)*1000 < int(bl.Majority)*seated {
+		return fmt.Errorf("%w: the Board cancels a change when a majority (%d‰) of its %d seated voting directors sign; %d signed (sign with --key for each)", ledger.ErrUnauthorized, bl.Majority, seated, len(names))
+	}
+	doc, err := s.record(&m.Doc, DocMinutes, "board", fmt.Sprintf("change %d", c.ID), 0)
+	if err != nil {
+		return err
+	}
+	c.Status = StatusCancelled
+	s.reschedule(kindChange, c.ID, &c.Deadline, 0)
+	c.Timeline = s.appendStep(c.Timeline, s.step("cancelled", "board", doc, strings.Join(names, ", ")))
+	return s.saveChange(c, true)
+}
+
+// overdue returns the emergency actions whose external verification is
+// overdue.
+func (s *machine) overdue() ([]uint64, error) {
+	var ids []uint64
+	err := s.kv.Iterate([]byte(overduePrefix), func(k, _ []byte) (bool, error) {
+		id, err := strconv.ParseUint(string(k), 16, 64)
+		ids = append(ids, id)
+		return err == nil, err
+	})
+	return ids, err
+}
+
+func occurrences(list []string, s string) int {
+	n := 0
+	for _, v := range list {
+		if v == s {
+			n++
+		}
+	}
+	return n
 }

@@ -39,7 +39,7 @@ type Record struct {
 	Value []byte `json:"value"`
 }
 
-var recordPrefixes = []string{"c/", "e/", "v/", "p/", "g/", "n/", "due/"}
+var recordPrefixes = []string{"c/", "e/", "v/", "p/", "g/", "n/", "due/", "h/", "dl/", activePrefix, overduePrefix}
 
 // InitGenesis implements ledger.Module. Without a section the ledger has
 // no governance: every governance message is refused.
@@ -75,6 +75,7 @@ func (Module) InitGenesis(kv *ledger.KV, raw json.RawMessage) error {
 			}
 		}
 	}
+	g.Bylaws.withDefaults()
 	if err := g.Bylaws.Validate(); err != nil {
 		return err
 	}
@@ -105,7 +106,12 @@ func (Module) InitGenesis(kv *ledger.KV, raw json.RawMessage) error {
 				return fmt.Errorf("%w: seat %d's director is not a key", ledger.ErrInvalid, i+1)
 			}
 		}
-		bd.Seats[i].Director = st.Director
+		bd.Seats[i].Director, bd.Seats[i].Tenure = st.Director, st.Tenure
+		if st.Director != nil && st.Tenure == 0 {
+			if bd.Seats[i].Tenure, err = s.seat(uint32(i+1), &bd.Seats[i]); err != nil {
+				return err
+			}
+		}
 	}
 	if err := s.put(boardKey, bd); err != nil {
 		return err
@@ -155,7 +161,11 @@ func (Module) InitGenesis(kv *ledger.KV, raw json.RawMessage) error {
 		if !validDigest(d.ID) || d.Kind == "" {
 			return fmt.Errorf("%w: genesis document %d needs an id (SHA-256) and a kind", ledger.ErrInvalid, i)
 		}
-		if err := s.put(docKey(d.ID), d); err != nil {
+		put := s.putDoc // numbered in the list of documents...
+		if len(g.Records) > 0 {
+			put = func(d *Document) error { return s.put(docKey(d.ID), d) } // ...unless the records hold the list
+		}
+		if err := put(d); err != nil {
 			return err
 		}
 	}

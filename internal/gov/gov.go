@@ -301,6 +301,72 @@ type Bylaws struct {
 	ROLE        string `cbor:"18,keyasint" json:"role"`
 	Secretariat string `cbor:"19,keyasint" json:"secretariat"`
 	Ombudsman   string `cbor:"20,keyasint" json:"ombudsman"`
+	// SecretariatPeriod is how long the Secretariat has to open public
+	// review of an approved change; when it passes, review opens without
+	// it.
+	SecretariatPeriod Duration `cbor:"21,keyasint" json:"secretariat_period"`
+	// PanelPeriod is how long an independent review may take, from the
+	// request to the panel's declaration; when it passes undeclared, the
+	// review lapses and the Board's decision stands.
+	PanelPeriod Duration `cbor:"22,keyasint" json:"panel_period"`
+	// StaysPerRequester and StaysPerChange bound the reviews (each of which
+	// stays execution) one requester, and all requesters together, may
+	// request of one change.
+	StaysPerRequester uint32 `cbor:"23,keyasint" json:"stays_per_requester"`
+	StaysPerChange    uint32 `cbor:"24,keyasint" json:"stays_per_change"`
+	// EmergencyScope lists the actions ("gov.set_entry") an emergency may
+	// take; never the Bylaws, the bodies or the validator set.
+	EmergencyScope []string `cbor:"25,keyasint" json:"emergency_scope"`
+	// VerificationPeriod is how long after an emergency action its
+	// external verification is due; while one is overdue, the officer
+	// takes no new emergency action.
+	VerificationPeriod Duration `cbor:"26,keyasint" json:"verification_period"`
+	// Approve is how many communities must approve a fundamental change
+	// (one to the Bylaws or the bodies) after public review for it to be
+	// ratified: the Empowered Community's approval action.
+	Approve uint32 `cbor:"27,keyasint" json:"approve"`
+}
+
+// Minimum periods: every deliberation must span several blocks (one a
+// second in the dev configuration) so that each party has blocks in
+// which to act; the execution delay, a pause, at least one block.
+const (
+	MinPeriod         = Duration(5 * time.Second / time.Millisecond)
+	MinExecutionDelay = Duration(time.Second / time.Millisecond)
+)
+
+// outOfScope are actions no emergency may take, whatever the Bylaws say:
+// the rules themselves and the validator set change only by the full
+// process.
+var outOfScope = []string{"gov.set_bylaws", "gov.set_body", "ledger.set_validator"}
+
+// DefaultEmergencyScope is the emergency scope a genesis without one gets.
+var DefaultEmergencyScope = []string{"gov.set_entry", "gov.set_policy", "ledger.set_params"}
+
+// withDefaults fills the Bylaws fields a genesis section written before
+// they existed leaves zero: each from a field it already has.
+func (b *Bylaws) withDefaults() {
+	if b.SecretariatPeriod == 0 {
+		b.SecretariatPeriod = b.VotingPeriod
+	}
+	if b.PanelPeriod == 0 {
+		b.PanelPeriod = b.ReviewWindow
+	}
+	if b.StaysPerRequester == 0 {
+		b.StaysPerRequester = 1
+	}
+	if b.StaysPerChange == 0 {
+		b.StaysPerChange = 3
+	}
+	if b.EmergencyScope == nil {
+		b.EmergencyScope = DefaultEmergencyScope
+	}
+	if b.VerificationPeriod == 0 {
+		b.VerificationPeriod = 2 * b.EmergencyPeriod
+	}
+	if b.Approve == 0 {
+		b.Approve = b.Reject
+	}
 }
 
 // Validate implements ledger.Msg: the checks that need no state.
@@ -324,9 +390,25 @@ func (b *Bylaws) Validate() error {
 		name string
 		d    Duration
 	}{{"voting_period", b.VotingPeriod}, {"review_period", b.ReviewPeriod}, {"execution_delay", b.ExecutionDelay},
-		{"review_window", b.ReviewWindow}, {"petition_window", b.PetitionWindow}, {"emergency_period", b.EmergencyPeriod}} {
-		if p.d == 0 || p.d > maxPeriod {
-			return fmt.Errorf("%w: %s must be between 1ms and 366 days", ledger.ErrInvalid, p.name)
+		{"review_window", b.ReviewWindow}, {"petition_window", b.PetitionWindow}, {"emergency_period", b.EmergencyPeriod},
+		{"secretariat_period", b.SecretariatPeriod}, {"panel_period", b.PanelPeriod}, {"verification_period", b.VerificationPeriod}} {
+		least := MinPeriod
+		if p.name == "execution_delay" {
+			least = MinExecutionDelay
+		}
+		if p.d < least || p.d > maxPeriod {
+			return fmt.Errorf("%w: %s is %s; it must be between %s and 366 days (docs/spec/governance.md, minimum periods)", ledger.ErrInvalid, p.name, p.d, least)
+		}
+	}
+	if len(b.EmergencyScope) > MaxActions {
+		return fmt.Errorf("%w: emergency_scope lists %d actions, at most %d", ledger.ErrInvalid, len(b.EmergencyScope), MaxActions)
+	}
+	for _, a := range b.EmergencyScope {
+		if target, typ, ok := strings.Cut(a, "."); !ok || target == "" || typ == "" {
+			return fmt.Errorf("%w: emergency_scope %q: name an action as TARGET.TYPE (agora gov actions lists them)", ledger.ErrInvalid, a)
+		}
+		if contains(outOfScope, a) {
+			return fmt.Errorf("%w: emergency_scope may not include %s: the Bylaws, the bodies and the validator set change only by the full process", ledger.ErrInvalid, a)
 		}
 	}
 	for _, p := range []struct {
@@ -343,9 +425,10 @@ func (b *Bylaws) Validate() error {
 	for _, p := range []struct {
 		name string
 		v    uint32
-	}{{"objections", b.Objections}, {"reject", b.Reject}, {"remove", b.Remove}, {"recall", b.Recall}} {
+	}{{"objections", b.Objections}, {"reject", b.Reject}, {"remove", b.Remove}, {"recall", b.Recall}, {"approve", b.Approve},
+		{"stays_per_requester", b.StaysPerRequester}, {"stays_per_change", b.StaysPerChange}} {
 		if p.v == 0 {
-			return fmt.Errorf("%w: %s must be at least 1 community", ledger.ErrInvalid, p.name)
+			return fmt.Errorf("%w: %s must be at least 1", ledger.ErrInvalid, p.name)
 		}
 	}
 	for _, r := range []struct{ name, id string }{{"emergency_officer", b.EmergencyOfficer}, {"role", b.ROLE}, {"secretariat", b.Secretariat}, {"ombudsman", b.Ombudsman}} {
@@ -363,6 +446,21 @@ type Seat struct {
 	Voting bool   `cbor:"2,keyasint" json:"voting"`
 	// Director is nil while the seat is vacant.
 	Director *Member `cbor:"3,keyasint,omitempty" json:"director,omitempty"`
+	// Tenure is the director's tenure record (GET /v1/gov/tenures/{id}).
+	Tenure uint64 `cbor:"4,keyasint,omitempty" json:"tenure,omitempty"`
+}
+
+// Tenure is one director's time in one seat: the Board's history.
+type Tenure struct {
+	ID       uint64 `cbor:"1,keyasint" json:"id"`
+	Seat     uint32 `cbor:"2,keyasint" json:"seat"`
+	Body     string `cbor:"3,keyasint" json:"body"`
+	Director Member `cbor:"4,keyasint" json:"director"`
+	// From is when the director took the seat (0: at genesis), To when
+	// the tenure ended (0: still seated), and Ended by what.
+	From  Time   `cbor:"5,keyasint,omitempty" json:"from,omitempty"`
+	To    Time   `cbor:"6,keyasint,omitempty" json:"to,omitempty"`
+	Ended string `cbor:"7,keyasint,omitempty" json:"ended,omitempty"`
 }
 
 // Board is the Board of Directors.
@@ -417,6 +515,11 @@ type Entry struct {
 	By     string `cbor:"3,keyasint" json:"by"`
 	Height uint64 `cbor:"4,keyasint" json:"height,omitempty"`
 	Time   Time   `cbor:"5,keyasint" json:"time,omitempty"`
+	// Provenance: the ratified change that set it, or the emergency
+	// action (whose record says whether it is in effect, confirmed or
+	// lapsed); both 0 when its controller set it.
+	Change    uint64 `cbor:"6,keyasint,omitempty" json:"change,omitempty"`
+	Emergency uint64 `cbor:"7,keyasint,omitempty" json:"emergency,omitempty"`
 }
 
 // Document kinds.

@@ -287,6 +287,10 @@ func describe(m ledger.Msg) string {
 		return fmt.Sprintf("group=%s item=%d status=%s %q", m.Group, m.Item, m.Status, m.Title+m.Progress)
 	case *SendOutcome:
 		return fmt.Sprintf("group=%s to=%s %q", m.Group, m.To, m.Doc.Title)
+	case *Withdraw:
+		return fmt.Sprintf("change=%d %q", m.Change, m.Doc.Title)
+	case *Cancel:
+		return fmt.Sprintf("change=%d %q", m.Change, m.Doc.Title)
 	}
 	return fmt.Sprintf("%T", m)
 }

@@ -115,14 +115,17 @@ type VerifyEmergency struct {
 }
 
 // Petition opens or supports a petition of the communities. Power is
-// "reject" (Target: a change), "remove" (Target: a seat) or "recall".
-// Petition 0 opens a new one.
+// "reject" (Target: a change), "remove" (Target: a seat, and Director:
+// the key of the director it is against), "recall", or "approve"
+// (Target: a fundamental change awaiting approval). Petition 0 opens a
+// new one.
 type PetitionMsg struct {
-	Petition uint64 `cbor:"1,keyasint,omitempty"`
-	Power    string `cbor:"2,keyasint,omitempty"`
-	Target   uint64 `cbor:"3,keyasint,omitempty"`
-	As       string `cbor:"4,keyasint"`
-	Doc      DocRef `cbor:"5,keyasint"`
+	Petition uint64        `cbor:"1,keyasint,omitempty"`
+	Power    string        `cbor:"2,keyasint,omitempty"`
+	Target   uint64        `cbor:"3,keyasint,omitempty"`
+	As       string        `cbor:"4,keyasint"`
+	Doc      DocRef        `cbor:"5,keyasint"`
+	Director *tx.PublicKey `cbor:"6,keyasint,omitempty"`
 }
 
 // Appoint is a community appointing the director of one of its vacant
@@ -179,6 +182,19 @@ type SendOutcome struct {
 	To    string `cbor:"3,keyasint"`
 }
 
+// Withdraw is a change's drafter withdrawing it before public review.
+type Withdraw struct {
+	Change uint64 `cbor:"1,keyasint"`
+	Doc    DocRef `cbor:"2,keyasint"`
+}
+
+// Cancel is the Board cancelling a change not yet executed: signed by a
+// majority of the seated voting directors.
+type Cancel struct {
+	Change uint64 `cbor:"1,keyasint"`
+	Doc    DocRef `cbor:"2,keyasint"`
+}
+
 // Decode implements ledger.Module.
 func (Module) Decode(typ string, body []byte) (ledger.Msg, error) {
 	var m ledger.Msg
@@ -223,6 +239,10 @@ func (Module) Decode(typ string, body []byte) (ledger.Msg, error) {
 		m = &Agenda{}
 	case "send-outcome":
 		m = &SendOutcome{}
+	case "withdraw":
+		m = &Withdraw{}
+	case "cancel":
+		m = &Cancel{}
 	default:
 		return nil, fmt.Errorf("%w %q", ledger.ErrUnknownType, typ)
 	}
@@ -447,18 +467,26 @@ func (m *PetitionMsg) Validate() error {
 	}
 	if m.Petition == 0 {
 		switch m.Power {
-		case PowerReject, PowerRemove:
+		case PowerReject, PowerRemove, PowerApprove:
 			if m.Target == 0 {
 				return invalid("a %s petition names its target", m.Power)
 			}
+			if (m.Director != nil) != (m.Power == PowerRemove) {
+				return invalid("a remove petition, and only it, names the director it is against (director: their key)")
+			}
+			if m.Director != nil {
+				if err := m.Director.Check(); err != nil {
+					return invalid("director: %v", err)
+				}
+			}
 		case PowerRecall:
-			if m.Target != 0 {
+			if m.Target != 0 || m.Director != nil {
 				return invalid("a recall petition has no target")
 			}
 		default:
-			return invalid("power %q: reject, remove or recall", m.Power)
+			return invalid("power %q: reject, remove, recall or approve", m.Power)
 		}
-	} else if m.Power != "" || m.Target != 0 {
+	} else if m.Power != "" || m.Target != 0 || m.Director != nil {
 		return invalid("supporting petition %d: give only the petition", m.Petition)
 	}
 	return m.Doc.validate("petition statement")
@@ -571,4 +599,20 @@ func (m *SendOutcome) Validate() error {
 		return invalid("to: name the advisory community")
 	}
 	return m.Doc.validate("outcome")
+}
+
+// Validate implements ledger.Msg.
+func (m *Withdraw) Validate() error {
+	if err := checkChange(m.Change); err != nil {
+		return err
+	}
+	return m.Doc.validate("withdrawal")
+}
+
+// Validate implements ledger.Msg.
+func (m *Cancel) Validate() error {
+	if err := checkChange(m.Change); err != nil {
+		return err
+	}
+	return m.Doc.validate("cancellation")
 }

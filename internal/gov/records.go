@@ -2,20 +2,25 @@ package gov
 
 import (
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/tx"
 )
 
 // Change statuses, in the order of the process.
 const (
-	StatusVoting          = "voting"          // the Board votes until Deadline
-	StatusApproved        = "approved"        // waiting for the Secretariat to open public review
-	StatusRejected        = "rejected"        // the Board's vote failed (final)
-	StatusReview          = "public-review"   // comments and objections until Deadline
-	StatusReconsideration = "reconsideration" // returned to the Board: a director revises it
-	StatusRatified        = "ratified"        // executes at Deadline
-	StatusStayed          = "stayed"          // due, but an independent review is pending
-	StatusExecuted        = "executed"        // its actions took effect (final)
-	StatusFailed          = "failed"          // its actions failed; Failure says why (final)
-	StatusVetoed          = "vetoed"          // the communities rejected it (final)
+	StatusVoting          = "voting"            // the Board votes until Deadline
+	StatusApproved        = "approved"          // the Secretariat opens public review by Deadline, or it opens then
+	StatusRejected        = "rejected"          // the Board's vote failed (final)
+	StatusReview          = "public-review"     // comments and objections until Deadline
+	StatusReconsideration = "reconsideration"   // returned to the Board: a director revises it
+	StatusRatified        = "ratified"          // executes at Deadline
+	StatusStayed          = "stayed"            // due, but an independent review is pending
+	StatusExecuted        = "executed"          // its actions took effect (final)
+	StatusFailed          = "failed"            // its actions failed; Failure says why (final)
+	StatusVetoed          = "vetoed"            // the communities rejected it (final)
+	StatusApproval        = "awaiting-approval" // a fundamental change: the communities approve it by Deadline
+	StatusNotApproved     = "not-approved"      // the communities did not approve it in time (final)
+	StatusWithdrawn       = "withdrawn"         // its drafter withdrew it (final)
+	StatusCancelled       = "cancelled"         // the Board cancelled it (final)
 )
 
 // Vote is a director's vote.
@@ -24,6 +29,9 @@ type Vote struct {
 	Director string `cbor:"2,keyasint" json:"director"`
 	Choice   string `cbor:"3,keyasint" json:"choice"`
 	Time     Time   `cbor:"4,keyasint" json:"time"`
+	// Key is the director's key: the vote counts while that key holds
+	// the seat.
+	Key *tx.PublicKey `cbor:"5,keyasint,omitempty" json:"key,omitempty"`
 }
 
 // Change is a Proposed change on its way through the process.
@@ -57,6 +65,12 @@ type Change struct {
 	Reviews  []uint64 `cbor:"17,keyasint,omitempty" json:"reviews,omitempty"`
 	Failure  string   `cbor:"18,keyasint,omitempty" json:"failure,omitempty"`
 	Timeline []Step   `cbor:"19,keyasint" json:"timeline"`
+	// Drafter is the key of the director who drafted (or last revised)
+	// it, who may withdraw it before public review.
+	Drafter *tx.PublicKey `cbor:"20,keyasint,omitempty" json:"drafter,omitempty"`
+	// Requesters are everyone who requested its independent review, in
+	// order (the Bylaws bound how many).
+	Requesters []string `cbor:"21,keyasint,omitempty" json:"requesters,omitempty"`
 }
 
 // Emergency statuses.
@@ -92,6 +106,20 @@ type Emergency struct {
 	// since.
 	Kept     []string `cbor:"14,keyasint,omitempty" json:"kept,omitempty"`
 	Timeline []Step   `cbor:"15,keyasint" json:"timeline"`
+	// VerifyBy is when its external verification is due; Overdue is set
+	// when that passed unverified.
+	VerifyBy Time `cbor:"16,keyasint,omitempty" json:"verify_by,omitempty"`
+	Overdue  bool `cbor:"17,keyasint,omitempty" json:"overdue,omitempty"`
+	// Over lists the keys whose value before this action another
+	// emergency action, still unconfirmed, had written: a lapse restores
+	// what was there before that one.
+	Over []Layer `cbor:"18,keyasint,omitempty" json:"over,omitempty"`
+}
+
+// Layer is a state key an emergency action changed over another's.
+type Layer struct {
+	Key       string `cbor:"1,keyasint" json:"key"`
+	Emergency uint64 `cbor:"2,keyasint" json:"emergency"`
 }
 
 // Review statuses.
@@ -100,6 +128,7 @@ const (
 	ReviewPanel     = "panel"     // the panel deliberates
 	ReviewUpheld    = "upheld"
 	ReviewReturned  = "returned"
+	ReviewLapsed    = "lapsed" // undeclared by Deadline: the decision stands
 )
 
 // Review is an independent review of a Board decision.
@@ -114,6 +143,8 @@ type Review struct {
 	// Declaration is the panel's declaration document.
 	Declaration string `cbor:"8,keyasint,omitempty" json:"declaration,omitempty"`
 	Timeline    []Step `cbor:"9,keyasint" json:"timeline"`
+	// Deadline is when the review lapses undeclared.
+	Deadline Time `cbor:"10,keyasint,omitempty" json:"deadline,omitempty"`
 }
 
 // Petition powers of the communities over the Board.
@@ -121,6 +152,9 @@ const (
 	PowerReject = "reject" // reject a Board decision (a change not yet executed)
 	PowerRemove = "remove" // remove the director of a seat
 	PowerRecall = "recall" // recall the whole Board
+	// PowerApprove approves a fundamental change (to the Bylaws or the
+	// bodies) after public review.
+	PowerApprove = "approve"
 )
 
 // Petition statuses.
@@ -134,13 +168,17 @@ const (
 type Petition struct {
 	ID    uint64 `cbor:"1,keyasint" json:"id"`
 	Power string `cbor:"2,keyasint" json:"power"`
-	// Target is the change (reject) or seat (remove); 0 for recall.
+	// Target is the change (reject, approve) or seat (remove); 0 for
+	// recall.
 	Target     uint64   `cbor:"3,keyasint,omitempty" json:"target,omitempty"`
 	Supporters []string `cbor:"4,keyasint" json:"supporters"`
 	Needed     uint32   `cbor:"5,keyasint" json:"needed"`
 	Status     string   `cbor:"6,keyasint" json:"status"`
 	Deadline   Time     `cbor:"7,keyasint" json:"deadline"`
 	Timeline   []Step   `cbor:"8,keyasint" json:"timeline"`
+	// Director is the person a remove petition is against: it removes
+	// that director, not whoever holds the seat.
+	Director *Member `cbor:"9,keyasint,omitempty" json:"director,omitempty"`
 }
 
 // Item is one agenda item of a working group (study figure 15).

@@ -43,6 +43,17 @@ const (
 	kindEmergency = "e"
 	kindReview    = "v"
 	kindPetition  = "p"
+	kindTenure    = "h"
+	kindDocument  = "dl" // the documents in the order recorded: "dl/<n>" holds the id
+	// kindVerify is the deadline of an emergency's external verification.
+	kindVerify = "ev"
+)
+
+// Indexes of emergencies: in effect ("ae/<n>"), and overdue for their
+// external verification ("ov/<n>").
+const (
+	activePrefix  = "ae/"
+	overduePrefix = "ov/"
 )
 
 func dueKey(t Time, kind string, id uint64) []byte {
@@ -104,6 +115,11 @@ func (s *machine) petition(id uint64) (*Petition, error) {
 	return &p, s.get(numKey(kindPetition, id), &p, fmt.Sprintf("petition %d", id))
 }
 
+func (s *machine) tenure(id uint64) (*Tenure, error) {
+	var t Tenure
+	return &t, s.get(numKey(kindTenure, id), &t, fmt.Sprintf("tenure %d", id))
+}
+
 func (s *machine) group(id string) (*Group, error) {
 	var g Group
 	return &g, s.get(groupKey(id), &g, "working group "+id)
@@ -129,6 +145,32 @@ func (s *machine) next(kind string) (uint64, error) {
 
 func (s *machine) due(t Time, kind string, id uint64) { s.kv.Set(dueKey(t, kind, id), nil) }
 
+// reschedule moves the deadline *at of record kind/id to t (0: none),
+// removing the old one from the index so that no stale deadline stays
+// listed.
+func (s *machine) reschedule(kind string, id uint64, at *Time, t Time) {
+	if *at != 0 {
+		s.kv.Delete(dueKey(*at, kind, id))
+	}
+	*at = t
+	if t != 0 {
+		s.due(t, kind, id)
+	}
+}
+
+// putDoc stores a document's record, numbering it in the list of
+// documents.
+func (s *machine) putDoc(d *Document) error {
+	n, err := s.next(kindDocument)
+	if err != nil {
+		return err
+	}
+	if err := s.kv.SetValue(numKey(kindDocument, n), d.ID); err != nil {
+		return err
+	}
+	return s.put(docKey(d.ID), d)
+}
+
 func (s *machine) after(d Duration) Time { return s.now() + Time(d) }
 
 // record stores a document carried by the transaction.
@@ -143,7 +185,7 @@ func (s *machine) record(ref *DocRef, kind, author, subject string, version uint
 	}
 	d := Document{ID: id, Kind: kind, Title: ref.Title, Author: author, URI: ref.URI, Inline: ref.Text != "",
 		Subject: subject, Version: version, TxID: s.ctx.TxID, Height: s.ctx.Block.Height, Time: s.now()}
-	return id, s.put(docKey(id), &d)
+	return id, s.putDoc(&d)
 }
 
 // signed counts the members of b whose part the signers play: key members
@@ -196,7 +238,7 @@ func (s *machine) actAs(id string, kinds ...string) (*Body, error) {
 		return nil, err
 	}
 	if n < int(b.Threshold) {
-		return nil, fmt.Errorf("%w: %s acts when %d of its %d members sign; the signers are %d of them", ledger.ErrUnauthorized, id, b.Threshold, len(b.Members), n)
+		return nil, fmt.Errorf("%w: %s acts when %d of its %d members sign; the signers are %d of them (agora gov show body %s lists them)", ledger.ErrUnauthorized, id, b.Threshold, len(b.Members), n, id)
 	}
 	return b, nil
 }
@@ -213,7 +255,7 @@ func (s *machine) memberOf(id string) (string, error) {
 		return "", err
 	}
 	if name == "" {
-		return "", fmt.Errorf("%w: no signer is a member of %s", ledger.ErrUnauthorized, id)
+		return "", fmt.Errorf("%w: no signer is a member of %s (agora gov show body %s lists them)", ledger.ErrUnauthorized, id, id)
 	}
 	return name, nil
 }
@@ -253,7 +295,7 @@ func (s *machine) director(bd *Board) (uint32, *Seat, error) {
 			return uint32(i + 1), &bd.Seats[i], nil
 		}
 	}
-	return 0, nil, fmt.Errorf("%w: no signer is a director on the Board", ledger.ErrUnauthorized)
+	return 0, nil, fmt.Errorf("%w: no signer is a director on the Board (agora gov show board lists them; sign with --key DIRECTOR)", ledger.ErrUnauthorized)
 }
 
 func directorName(seat uint32, st *Seat) string {

@@ -145,12 +145,16 @@ func TestReviewStaysExecution(t *testing.T) {
 		t.Fatal("a returned change executed")
 	}
 
-	// Review is requested within the window after the Board's decision.
+	// The Secretariat does not open public review: when its deadline
+	// passes, review opens without it, and the change goes on to execute.
 	s.must("dir-identity", "draft", &Draft{Doc: doc("Another policy for .jp"), Actions: []ledger.Action{policy}})
 	for _, d := range []string{"dir-exchanges", "dir-custodians", "dir-identity"} {
 		s.must(d, "vote", &CastVote{Change: 3, Choice: "yes"})
 	}
 	s.wait(60)
+	if c := s.showChange(3); c.Status != StatusExecuted || c.Timeline[5].By != "the ledger" {
+		t.Fatalf("change 3 is %s after the Secretariat's deadline; timeline %+v", c.Status, c.Timeline)
+	}
 	s.refused("invalid", "auditor", "request-review", &RequestReview{Change: 3, As: "auditors", Doc: doc("Past the window")})
 	s.golden("review.txt")
 }
@@ -231,8 +235,8 @@ func TestEmergencyLapses(t *testing.T) {
 // Board is recalled.
 func TestCommunityPowers(t *testing.T) {
 	s := newStory(t)
-	s.refused("unauthorized", "role-operator", "petition", &PetitionMsg{Power: PowerRemove, Target: 1, As: "role", Doc: doc("The ROLE is not a community")})
-	s.must("custodian-zurich", "petition", &PetitionMsg{Power: PowerRemove, Target: 1, As: "custodians", Doc: doc("Remove the exchanges' director")})
+	s.refused("unauthorized", "role-operator", "petition", &PetitionMsg{Power: PowerRemove, Target: 1, As: "role", Doc: doc("The ROLE is not a community"), Director: member("dir-exchanges").Key})
+	s.must("custodian-zurich", "petition", &PetitionMsg{Power: PowerRemove, Target: 1, As: "custodians", Doc: doc("Remove the exchanges' director"), Director: member("dir-exchanges").Key})
 	s.refused("conflict", "custodian-ny", "petition", &PetitionMsg{Petition: 1, As: "custodians", Doc: doc("Custodians again")})
 	s.must("alice", "petition", &PetitionMsg{Petition: 1, As: "users", Doc: doc("Users agree")})
 	bd, _ := s.view().board()
@@ -296,7 +300,9 @@ func TestCommunityPowers(t *testing.T) {
 
 // TestBylawsNeedSupermajority: a change to the Bylaws (the module's own
 // parameters: seats, periods, thresholds) fails with two of three votes
-// when the Bylaws ask for 667 thousandths... and passes with three.
+// when the Bylaws ask for 667 thousandths... and passes with three, then
+// waits for the communities' approval (the Empowered Community's power
+// over fundamental changes) before it is ratified.
 func TestBylawsNeedSupermajority(t *testing.T) {
 	s := newStory(t)
 	bl, _ := s.view().bylaws()
@@ -318,7 +324,18 @@ func TestBylawsNeedSupermajority(t *testing.T) {
 		s.must(d, "vote", &CastVote{Change: 2, Choice: "yes"})
 	}
 	s.must("secretariat", "open-review", &OpenReview{Change: 2})
-	s.wait(15)
+	s.wait(12) // public review ends: a fundamental change awaits the communities' approval
+	if c := s.change(2); c.Status != StatusApproval {
+		t.Fatalf("after review, the Bylaws change is %s, want %s", c.Status, StatusApproval)
+	}
+	s.refused("invalid", "alice", "petition", &PetitionMsg{Power: PowerApprove, Target: 1, As: "users", Doc: doc("Approve the rejected change")})
+	s.must("alice", "petition", &PetitionMsg{Power: PowerApprove, Target: 2, As: "users", Doc: doc("Users approve Bylaws v2")})
+	s.must("regulator", "petition", &PetitionMsg{Petition: 1, As: "governments", Doc: doc("Governments approve Bylaws v2")})
+	if bl, _ := s.view().bylaws(); bl.Version != 1 {
+		t.Fatal("the Bylaws changed before the communities approved them")
+	}
+	s.must("telco-id", "petition", &PetitionMsg{Petition: 1, As: "identity", Doc: doc("Identity deployers approve Bylaws v2")})
+	s.wait(3)
 	s.showChange(2)
 	bl, _ = s.view().bylaws()
 	bd, _ := s.view().board()

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,10 @@ func (Module) Tick(ctx *ledger.Context) error {
 			err = s.emergencyDue(it.id, it.at)
 		case kindPetition:
 			err = s.petitionDue(it.id, it.at)
+		case kindReview:
+			err = s.reviewDue(it.id, it.at)
+		case kindVerify:
+			err = s.verificationDue(it.id, it.at)
 		}
 		if err != nil {
 			return err
@@ -71,19 +76,38 @@ func (s *machine) changeDue(id uint64, at Time) error {
 	if c.Deadline != at {
 		return nil
 	}
+	c.Deadline = 0 // Tick removed it from the index
 	switch c.Status {
 	case StatusVoting:
 		if err := s.tally(c); err != nil {
 			return err
 		}
+	case StatusApproved:
+		bl, err := s.bylaws()
+		if err != nil {
+			return err
+		}
+		if err := s.startReview(c, bl, "the ledger", fmt.Sprintf("the Secretariat (%s) did not open it by its deadline; ", bl.Secretariat)); err != nil {
+			return err
+		}
+		s.ctx.Emit("change", ledger.Attr{Key: "id", Value: fmt.Sprint(c.ID)}, ledger.Attr{Key: "status", Value: c.Status})
+	case StatusApproval:
+		bl, err := s.bylaws()
+		if err != nil {
+			return err
+		}
+		c.Status = StatusNotApproved
+		c.Timeline = s.appendStep(c.Timeline, s.step("not approved", "the communities", "",
+			fmt.Sprintf("a fundamental change needs the approval of %d communities (petition approve %d) within the petition window", bl.Approve, c.ID)))
+		s.ctx.Emit("change", ledger.Attr{Key: "id", Value: fmt.Sprint(c.ID)}, ledger.Attr{Key: "status", Value: c.Status})
 	case StatusReview:
 		if err := s.endReview(c); err != nil {
 			return err
 		}
 	case StatusRatified:
 		if len(c.Reviews) > 0 {
-			c.Status, c.Deadline = StatusStayed, 0
-			c.Timeline = s.appendStep(c.Timeline, s.step("stayed", "", "", fmt.Sprintf("independent review %d is pending", c.Reviews[0])))
+			c.Status = StatusStayed
+			c.Timeline = s.appendStep(c.Timeline, s.step("stayed", "", "", fmt.Sprintf("independent review %d is pending; it lapses undeclared at its deadline", c.Reviews[0])))
 		} else if err := s.execute(c); err != nil {
 			return err
 		}
@@ -101,11 +125,31 @@ func (s *machine) endReview(c *Change) error {
 		return err
 	}
 	if len(c.Objections) >= int(bl.Objections) {
-		c.Status, c.Deadline = StatusReconsideration, 0
+		c.Status = StatusReconsideration
+		s.reschedule(kindChange, c.ID, &c.Deadline, 0)
 		c.Timeline = s.appendStep(c.Timeline, s.step("returned for reconsideration", "the Community", "",
 			fmt.Sprintf("objections from %s (%d; the Bylaws return a change at %d)", strings.Join(c.Objections, ", "), len(c.Objections), bl.Objections)))
 		s.ctx.Emit("change", ledger.Attr{Key: "id", Value: fmt.Sprint(c.ID)}, ledger.Attr{Key: "status", Value: c.Status})
 		return nil
+	}
+	if c.Supermajority {
+		// A fundamental change: the Empowered Community approves it.
+		c.Status = StatusApproval
+		s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.PetitionWindow))
+		c.Timeline = s.appendStep(c.Timeline, s.step("awaiting the communities' approval", "", "",
+			fmt.Sprintf("objections: %d; a fundamental change is ratified when %d communities approve it (agora gov petition approve %d) by %s", len(c.Objections), bl.Approve, c.ID, fmtTime(c.Deadline))))
+		s.ctx.Emit("change", ledger.Attr{Key: "id", Value: fmt.Sprint(c.ID)}, ledger.Attr{Key: "status", Value: c.Status})
+		return nil
+	}
+	return s.ratify(c)
+}
+
+// ratify makes the Ratified change document of c and schedules its
+// execution.
+func (s *machine) ratify(c *Change) error {
+	bl, err := s.bylaws()
+	if err != nil {
+		return err
 	}
 	// The Ratified change document commits to exactly what was ratified.
 	b, err := tx.Marshal(&ratifiedText{Change: c.ID, Round: c.Round, Title: c.Title, Document: c.Document, Actions: c.Actions})
@@ -116,15 +160,14 @@ func (s *machine) endReview(c *Change) error {
 	doc := hex.EncodeToString(sum[:])
 	d := Document{ID: doc, Kind: DocRatified, Title: c.Title, Author: "the Community", Subject: fmt.Sprintf("change %d", c.ID),
 		Version: uint64(c.Round), Height: s.ctx.Block.Height, Time: s.now()}
-	if err := s.put(docKey(doc), &d); err != nil {
+	if err := s.putDoc(&d); err != nil {
 		return err
 	}
 	c.Ratified = doc
 	c.Status = StatusRatified
-	c.Deadline = s.after(bl.ExecutionDelay)
+	s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.ExecutionDelay))
 	note := fmt.Sprintf("objections: %d (the Bylaws return a change at %d); executes at %s", len(c.Objections), bl.Objections, fmtTime(c.Deadline))
 	c.Timeline = s.appendStep(c.Timeline, s.step("ratified", "the Community", doc, note))
-	s.due(c.Deadline, kindChange, c.ID)
 	s.ctx.Emit("change", ledger.Attr{Key: "id", Value: fmt.Sprint(c.ID)}, ledger.Attr{Key: "status", Value: c.Status})
 	return nil
 }
@@ -141,17 +184,21 @@ type ratifiedText struct {
 // execute runs a ratified change's actions atomically; a failure is
 // recorded with its reason and changes nothing else.
 func (s *machine) execute(c *Change) error {
-	_, err := s.ctx.Enact(c.Actions)
+	s.reschedule(kindChange, c.ID, &c.Deadline, 0)
+	changes, err := s.ctx.Enact(c.Actions)
+	if err == nil {
+		_, err = s.stamp(changes, c.ID, 0, "the Community")
+	}
 	if err != nil {
 		if errorsIsStorage(err) {
 			return err
 		}
-		c.Status, c.Deadline, c.Failure = StatusFailed, 0, err.Error()
+		c.Status, c.Failure = StatusFailed, err.Error()
 		c.Timeline = s.appendStep(c.Timeline, s.step("execution failed", "the ledger", "", err.Error()))
 		s.ctx.Emit("change", ledger.Attr{Key: "id", Value: fmt.Sprint(c.ID)}, ledger.Attr{Key: "status", Value: c.Status})
 		return nil
 	}
-	c.Status, c.Deadline = StatusExecuted, 0
+	c.Status = StatusExecuted
 	names := make([]string, len(c.Actions))
 	for i := range c.Actions {
 		names[i] = c.Actions[i].Name()
@@ -165,6 +212,8 @@ func (s *machine) execute(c *Change) error {
 		}
 		if e.Status == EmergencyInEffect {
 			e.Status = EmergencyConfirmed
+			s.reschedule(kindEmergency, e.ID, &e.Deadline, 0)
+			s.kv.Delete(activeKey(e.ID))
 		}
 		e.ConfirmedBy = c.ID
 		e.Timeline = s.appendStep(e.Timeline, s.step("confirmed", "the Community", c.Ratified, fmt.Sprintf("by change %d", c.ID)))
@@ -185,10 +234,15 @@ func (s *machine) emergencyDue(id uint64, at Time) error {
 	if e.Status != EmergencyInEffect || e.Deadline != at {
 		return nil
 	}
-	kept, err := s.ctx.Revert(e.Changes)
+	base, err := s.baseline(e)
 	if err != nil {
 		return err
 	}
+	kept, err := s.ctx.Revert(base)
+	if err != nil {
+		return err
+	}
+	s.kv.Delete(activeKey(e.ID))
 	e.Status = EmergencyLapsed
 	note := "its changes are reverted"
 	for _, k := range kept {
@@ -202,6 +256,58 @@ func (s *machine) emergencyDue(id uint64, at Time) error {
 	return s.put(numKey(kindEmergency, id), e)
 }
 
+// verificationDue marks an emergency action whose external verification
+// is overdue: until it is recorded, the officer takes no new one.
+func (s *machine) verificationDue(id uint64, at Time) error {
+	e, err := s.emergency(id)
+	if err != nil {
+		return err
+	}
+	if e.Verification != "" || e.VerifyBy != at {
+		return nil
+	}
+	e.Overdue = true
+	s.kv.Set(overdueKey(id), nil)
+	e.Timeline = s.appendStep(e.Timeline, s.step("external verification overdue", "", "",
+		"no new emergency action until an External Entity or the Ombudsman records it (agora gov verify-emergency)"))
+	s.ctx.Emit("emergency", ledger.Attr{Key: "id", Value: fmt.Sprint(id)}, ledger.Attr{Key: "status", Value: "verification-overdue"})
+	return s.put(numKey(kindEmergency, id), e)
+}
+
+// reviewDue lapses an independent review its panel did not declare in
+// time: the Board's decision stands, and a change it stayed executes.
+func (s *machine) reviewDue(id uint64, at Time) error {
+	r, err := s.review(id)
+	if err != nil {
+		return err
+	}
+	if (r.Status != ReviewRequested && r.Status != ReviewPanel) || r.Deadline != at {
+		return nil
+	}
+	r.Status, r.Deadline = ReviewLapsed, 0
+	note := "no panel was assigned"
+	if len(r.Panel) > 0 {
+		note = "the panel did not declare"
+	}
+	r.Timeline = s.appendStep(r.Timeline, s.step("lapsed", "", "", note+" by the deadline; the Board's decision stands"))
+	c, err := s.change(r.Change)
+	if err != nil {
+		return err
+	}
+	c.Reviews = slices.DeleteFunc(c.Reviews, func(x uint64) bool { return x == id })
+	c.Timeline = s.appendStep(c.Timeline, s.step(fmt.Sprintf("review %d lapsed", id), "", "", note+" in time; the decision stands"))
+	if c.Status == StatusStayed && len(c.Reviews) == 0 {
+		if err := s.execute(c); err != nil {
+			return err
+		}
+	}
+	s.ctx.Emit("review", ledger.Attr{Key: "id", Value: fmt.Sprint(id)}, ledger.Attr{Key: "status", Value: r.Status})
+	if err := s.put(numKey(kindReview, id), r); err != nil {
+		return err
+	}
+	return s.saveChange(c, false)
+}
+
 func (s *machine) petitionDue(id uint64, at Time) error {
 	p, err := s.petition(id)
 	if err != nil {
@@ -210,7 +316,7 @@ func (s *machine) petitionDue(id uint64, at Time) error {
 	if p.Status != PetitionOpen || p.Deadline != at {
 		return nil
 	}
-	p.Status = PetitionExpired
+	p.Status, p.Deadline = PetitionExpired, 0
 	p.Timeline = s.appendStep(p.Timeline, s.step("expired", "", "", fmt.Sprintf("%d of %d communities", len(p.Supporters), p.Needed)))
 	return s.put(numKey(kindPetition, id), p)
 }
