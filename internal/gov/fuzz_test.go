@@ -29,7 +29,7 @@ func FuzzDecode(f *testing.F) {
 		{"request-review", &RequestReview{Change: 1, As: "auditors", Doc: d}},
 		{"assign-panel", &AssignPanel{Review: 1, Panel: []Member{member("p")}, Threshold: 1}},
 		{"declare", &Declare{Review: 1, Decision: "uphold", Doc: d}},
-		{"emergency", &Act{Title: "t", Actions: []ledger.Action{act}, Minutes: d, Consulted: "users", Advice: d}},
+		{"emergency", &Act{Title: "t", Actions: []ledger.Action{act}, Minutes: d, Consulted: "users", Advice: d.ID()}},
 		{"verify-emergency", &VerifyEmergency{Emergency: 1, As: "auditors", Report: d}},
 		{"petition", &PetitionMsg{Power: PowerRemove, Target: 1, As: "users", Doc: d}},
 		{"appoint", &Appoint{As: "users", Seat: 1, Director: member("d")}},
