@@ -106,8 +106,8 @@ func (s *machine) consultation(consulted, advice, subject string) (string, error
 		return "", err
 	}
 	if d.Kind != DocAdvice || d.Author != consulted {
-		return "", fmt.Errorf("%w: document %s is %s's %s, not advice given by %s; the consulted community gives its advice itself ('advise --about emergency')",
-			ledger.ErrUnauthorized, advice, d.Author, d.Kind, consulted)
+		return "", fmt.Errorf("%w: document %s (%s, by %s) is not advice given by %s; the consulted community gives its advice itself ('advise --about emergency')",
+			ledger.ErrUnauthorized, advice, d.Kind, d.Author, consulted)
 	}
 	if d.Subject != aboutEmergency {
 		return "", fmt.Errorf("%w: advice %s is about %s, not a pending emergency consultation", ledger.ErrConflict, advice, d.Subject)
