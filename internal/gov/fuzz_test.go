@@ -38,6 +38,7 @@ func FuzzDecode(f *testing.F) {
 		{"create-group", &CreateGroup{ID: "g", Theme: "t", Director: member("d")}},
 		{"agenda", &Agenda{Group: "g", Title: "t", Status: "new"}},
 		{"send-outcome", &SendOutcome{Group: "g", To: "users", Doc: d}},
+		{"set-members", &SetMembers{As: "users", Members: []Member{member("a"), {Name: "b", Body: "consumers"}}, Threshold: 2}},
 	} {
 		b, err := tx.Marshal(s.msg)
 		if err != nil {

@@ -23,11 +23,21 @@
 // clock, randomness, goroutines or map order, so replaying the blocks from
 // genesis reproduces every header, and so every root.
 //
+// # Pending actions
+//
+// The ledger's own transactions (module "ledger") let a principal that
+// acts by the approvals of several keys — a governance body, a custody
+// account — act over time: "propose" posts a module's message to be
+// executed as the principal, "approve" adds a member's approval, and the
+// approval that meets the principal's rule (the module's Consenter)
+// executes the message. pending.go describes them.
+//
 // # State layout
 //
 // Each module owns the namespace "<module>/". The ledger itself owns
 // "ledger/": "ledger/params" and "ledger/acct/<address>", an Account per
-// key that has signed or was named in genesis.
+// key that has signed or was named in genesis; "ledger/val/<key>", the
+// validators; and "ledger/pending…", the pending actions.
 package ledger
 
 import (
