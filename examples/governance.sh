@@ -13,7 +13,9 @@
 # ratification, and the ledger parameter really changing; then an
 # independent review that stays execution until its panel upholds it; an
 # emergency action that lapses unless confirmed, and its external
-# verification; the communities removing a director; a working group.
+# verification; the communities removing a director; a working group; a
+# community changing its own members and acting by its own rule, its
+# members approving from their own homes.
 #
 # Run it from anywhere:
 #
@@ -123,14 +125,20 @@ expect_output 'change 2: executed' \
 	agora gov declare 1 uphold --key panelist-a --key panelist-b --title "Panel upholds" --text "The delegation stands."
 expect_output '^  controller +identity$' agora gov show resource names.jp
 
-step "10. Emergency action: the ROLE suspends a compromised issuer at once, with minutes and advice"
+step "10. Emergency action: the ROLE consults the users, who advise themselves; the ROLE suspends a compromised issuer at once"
 expect_output '^accredited$' entry_value issuers issuer-acme
+expect_output 'gov/advice document=[0-9a-f]{64} by=users' \
+	agora gov advise --as users --about emergency --title "Users' advice on issuer-acme" --text "Users' advisory committee: suspend now."
+urgent=$(sed -n 's/.*document=\([0-9a-f]*\).*/\1/p' <<<"$last")
 expect_fail 1 'only the emergency officer' \
 	agora gov emergency --key secretariat --title "Suspend issuer-acme" --action 'gov.set_entry={"resource":"issuers","key":"issuer-acme","value":"suspended"}' \
-	--minutes "Call at 09:00." --consulted users --advice-text "Suspend now."
+	--minutes "Call at 09:00." --consulted users --advice "$urgent"
+expect_fail 1 'not advice given by governments' \
+	agora gov emergency --title "Suspend issuer-acme" --action 'gov.set_entry={"resource":"issuers","key":"issuer-acme","value":"suspended"}' \
+	--minutes "Call at 09:00." --consulted governments --advice "$urgent"
 show agora gov emergency --title "Suspend issuer-acme" \
 	--action 'gov.set_entry={"resource":"issuers","key":"issuer-acme","value":"suspended: key compromise"}' \
-	--minutes "Call at 09:00: the issuer's key leaked." --consulted users --advice-text "Users' advisory committee: suspend now."
+	--minutes "Call at 09:00: the issuer's key leaked." --consulted users --advice "$urgent"
 expect_output '^suspended: key compromise$' entry_value issuers issuer-acme
 # The entry says who set it and on what authority: an emergency, not yet ratified.
 expect_output '^  provenance +set by emergency 1, pending' agora gov show entry issuers issuer-acme
@@ -163,6 +171,30 @@ expect_output '^  provenance +set at genesis by identity$' agora gov show entry 
 show agora gov verify-emergency 1 --as auditors --title "External verification of emergency 1" --text "Minutes and consultation in order."
 expect_output '^  verified +auditors, report' agora gov show emergency 1
 show agora gov show emergencies
+
+step "14. A community acts by its own rule, its members on their own machines"
+# Two exchanges join with keys of their own, each in its own home (its own
+# machine): only their signatures travel.
+osaka=$work/osaka singapore=$work/singapore
+show agora keys new exchange-osaka --home "$osaka"
+show agora keys new exchange-singapore --home "$singapore"
+osaka_key=$(agora keys export-public exchange-osaka --home "$osaka")
+singapore_key=$(agora keys export-public exchange-singapore --home "$singapore")
+# The exchanges change their own membership by their own rule (2 of 2
+# today, both keys in this home): no Board vote, no supermajority.
+expect_output 'gov/members body=exchanges rule=2 of 3' \
+	agora gov set-members --as exchanges --member exchange-tokyo \
+	--member "exchange-osaka=$osaka_key" --member "exchange-singapore=$singapore_key" --threshold 2
+# Osaka alone is 1 of the 2 the rule needs: its proposal waits as a
+# pending action, which Singapore approves from its own home.
+expect_output 'approvals so far: 1' \
+	agora gov propose --as exchanges --home "$osaka" --resource names.exchange --title "Open onboarding" --text "Let any exchange register its name."
+pending=$(sed -n 's/^pending \([0-9]*\): exchanges acts.*/\1/p' <<<"$last")
+expect_output "^pending $pending +as exchanges +pending" agora gov pending --as exchanges
+expect_fail 1 'already approved' agora gov approve "$pending" --home "$osaka"
+expect_fail 1 'not a member of' agora gov approve "$pending" --key alice
+expect_output 'gov/proposal document=[0-9a-f]{64} by=exchanges' agora gov approve "$pending" --home "$singapore"
+expect_output 'executed' agora gov pending "$pending"
 
 step "Done: every step of the process ran on the ledger; 'agora gov timeline N' shows each change's story"
 show agora gov show changes

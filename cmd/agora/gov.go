@@ -25,9 +25,13 @@ const govUsage = `
 Usage: agora gov COMMAND [ARGS] [flags]
 
 Multi-stakeholder governance that the ledger executes (docs/spec/governance.md).
-A body acts when the signers meet its rule (k of its n members): name it with
---as, and sign with --key (repeatable) or let agora pick the body's members'
-keys from your keystore. Directors sign with their own --key. Documents are
+A body acts when its members meet its rule (k of its n members; a member may
+be another body, by its own rule): name it with --as, and sign with --key
+(repeatable) or let agora pick the members' keys from your keystore. If they
+meet the rule, the command acts at once; if not, it posts a pending action
+(or approves the same one already pending) that the other members approve
+from their own homes with 'agora gov approve ID'; the approval that meets the
+rule executes it. Directors sign with their own --key. Documents are
 given with --title and --text (kept in the transaction), --file, or --file
 with --uri (only the hash goes on the ledger).
 
@@ -48,14 +52,20 @@ Independent review, emergencies, community powers:
   assign-panel N --panelist NAME_OR_KEY ... --threshold K
                                                   the Secretariat assigns review N's panel
   declare N uphold|return --key PANELIST ...      the panel's declaration
-  emergency --action NAME=JSON ... --minutes TEXT --consulted COMMUNITY --advice-text TEXT
-                                                  the emergency officer acts at once
+  emergency --action NAME=JSON ... --minutes TEXT --consulted COMMUNITY --advice DOC
+                                                  the emergency officer acts at once, with the
+                                                  advice the community gave (advise --about emergency)
   verify-emergency N --as BODY                    external verification, afterwards
   petition reject|remove|recall|approve [CHANGE|SEAT] --as COMMUNITY
                                                   remove names the seat's director, the person;
                                                   approve ratifies a fundamental (Bylaws) change
   support N --as COMMUNITY                        support petition N
   appoint SEAT --as COMMUNITY --director NAME_OR_KEY
+  set-members --as COMMUNITY --member NAME_OR_KEY ... [--member-body BODY ...] --threshold K
+                                                  a community sets its own members and rule, by its rule
+Acting over time (when your keys alone do not meet the body's rule):
+  pending [ID] [--as BODY] [--all]                what waits for approvals; one with its approvals
+  approve ID [--key K]                            approve pending action ID as a member, from your home
 Resources, reports, working groups:
   set-entry RESOURCE KEY VALUE [--delete]         the resource's controller sets an entry
   report --as BODY --kind report|minutes [--subject S]
@@ -98,6 +108,10 @@ func runGov(args []string, stdout, stderr io.Writer) error {
 		return govShow(append([]string{"timeline"}, rest...), stdout, stderr)
 	case "actions":
 		return govActions(stdout)
+	case "pending":
+		return govPending(rest, stdout, stderr)
+	case "approve":
+		return govApprove(rest, stdout, stderr)
 	case "group":
 		if len(rest) == 0 {
 			return usageError("usage: agora gov group create|agenda|outcome ...")
@@ -112,14 +126,14 @@ type govFlags struct {
 	fs                                     *flag.FlagSet
 	home, node, as, title, text, file, uri *string
 	keys, actions, proposals, advice       stringList
-	panelists, members                     stringList
+	panelists, members, memberBodies       stringList
 	resource, about, consulted, minutes    *string
-	adviceText, kind, subject, theme       *string
+	kind, subject, theme                   *string
 	director, status, progress, schedule   *string
 	review, to                             *string
 	confirms, threshold                    *uint
 	del, asJSON                            *bool
-	ttl                                    *time.Duration
+	ttl, expiresIn                         *time.Duration
 }
 
 func newGovFlags(op string, stderr io.Writer) *govFlags {
@@ -133,14 +147,14 @@ func newGovFlags(op string, stderr io.Writer) *govFlags {
 	f.uri = fs.String("uri", "", "with --file: keep only the hash on the ledger; the text lives at `URI`")
 	fs.Var(&f.actions, "action", "an executable action `NAME=JSON` (repeatable; 'agora gov actions' lists them)")
 	fs.Var(&f.proposals, "proposal", "a Proposal `DOC` id the change consolidates (repeatable)")
-	fs.Var(&f.advice, "advice", "an Advice `DOC` id the change consolidates (repeatable)")
+	fs.Var(&f.advice, "advice", "draft: an Advice `DOC` id the change consolidates (repeatable); emergency: the consulted community's advice")
 	fs.Var(&f.panelists, "panelist", "a panelist: key `NAME` or public key (repeatable)")
-	fs.Var(&f.members, "member", "a working group member: key `NAME` (repeatable)")
+	fs.Var(&f.members, "member", "a working group's or community's member: key `NAME`, public key, or NAME=PUBLIC_KEY (repeatable)")
+	fs.Var(&f.memberBodies, "member-body", "set-members: a member that is a `BODY`, acting by its own rule (repeatable)")
 	f.resource = fs.String("resource", "", "propose: the resource `ID` (or bylaws) the proposal is about")
 	f.about = fs.String("about", "", "advise: the document id or \"change N\" the advice is about")
 	f.consulted = fs.String("consulted", "", "emergency: the advisory `COMMUNITY` consulted")
 	f.minutes = fs.String("minutes", "", "emergency: the minutes' text")
-	f.adviceText = fs.String("advice-text", "", "emergency: the consulted community's advice")
 	f.kind = fs.String("kind", "report", "report: report or minutes")
 	f.subject = fs.String("subject", "", "report: what it is about")
 	f.theme = fs.String("theme", "", "group create: the working group's theme")
@@ -151,10 +165,11 @@ func newGovFlags(op string, stderr io.Writer) *govFlags {
 	f.review = fs.String("review", "", "group agenda: the director's review")
 	f.to = fs.String("to", "", "group outcome: the advisory `COMMUNITY`")
 	f.confirms = fs.Uint("confirms", 0, "draft: the emergency `N` the change confirms")
-	f.threshold = fs.Uint("threshold", 0, "assign-panel: how many panelists declare")
+	f.threshold = fs.Uint("threshold", 0, "assign-panel: how many panelists declare; set-members: how many members act")
 	f.del = fs.Bool("delete", false, "set-entry: delete the entry")
 	f.asJSON = fs.Bool("json", false, "print the result as JSON")
 	f.ttl = fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
+	f.expiresIn = fs.Duration("expires-in", 72*time.Hour, "a pending action: how long, in block time, it waits for the other members' approvals")
 	return f
 }
 
@@ -197,8 +212,16 @@ func (f *govFlags) parseActions() ([]ledger.Action, error) {
 	return out, nil
 }
 
-// member resolves a key name in the keystore, or a public key.
+// member resolves a key name in the keystore, a public key, or NAME=KEY
+// (a public key under that name).
 func (f *govFlags) member(s string) (gov.Member, error) {
+	if name, key, ok := strings.Cut(s, "="); ok {
+		k, err := tx.ParsePublicKey(key)
+		if err != nil {
+			return gov.Member{}, usageError("%q: NAME=KEY wants a public key (alg:base64url) after the =", s)
+		}
+		return gov.Member{Name: name, Key: &k}, nil
+	}
 	if k, err := tx.ParsePublicKey(s); err == nil {
 		return gov.Member{Name: k.Address()[:12], Key: &k}, nil
 	}
@@ -365,8 +388,8 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if *f.title == "" || *f.minutes == "" || *f.adviceText == "" || *f.consulted == "" {
-			return usageError("emergency needs --title, --action, --minutes TEXT, --consulted COMMUNITY and --advice-text TEXT")
+		if *f.title == "" || *f.minutes == "" || len(f.advice) != 1 || *f.consulted == "" {
+			return usageError("emergency needs --title, --action, --minutes TEXT, --consulted COMMUNITY and --advice DOC\nhint: the consulted community gives its advice itself: agora gov advise --as COMMUNITY --about emergency --title T --text TEXT")
 		}
 		b, err := bylaws()
 		if err != nil {
@@ -374,7 +397,7 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 		}
 		typ, signAs = op, b.EmergencyOfficer
 		msg = &gov.Act{Title: *f.title, Actions: acts, Minutes: gov.NewDocRef("Minutes: "+*f.title, *f.minutes),
-			Consulted: *f.consulted, Advice: gov.NewDocRef("Advice of "+*f.consulted+": "+*f.title, *f.adviceText)}
+			Consulted: *f.consulted, Advice: f.advice[0]}
 	case "verify-emergency":
 		if err := want(1, "verify-emergency N --as BODY --title T --text TEXT"); err != nil {
 			return err
@@ -468,6 +491,22 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		typ, msg, signAs = op, &gov.SetEntry{Resource: pos[0], Key: pos[1], Value: pos[2], Delete: *f.del}, r.Controller
+	case "set-members":
+		if err := want(0, "set-members --as COMMUNITY --member NAME_OR_KEY ... [--member-body BODY ...] --threshold K"); err != nil {
+			return err
+		}
+		m := &gov.SetMembers{As: *f.as, Threshold: uint32(min(*f.threshold, 1<<31))}
+		for _, n := range f.members {
+			mm, err := f.member(n)
+			if err != nil {
+				return err
+			}
+			m.Members = append(m.Members, mm)
+		}
+		for _, b := range f.memberBodies {
+			m.Members = append(m.Members, gov.Member{Name: b, Body: b})
+		}
+		typ, msg, signAs = op, m, *f.as
 	case "report":
 		d, err := docMsg(*f.kind)
 		if err != nil {
@@ -524,12 +563,26 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 	}
 	signers := []string(f.keys)
-	if len(signers) == 0 {
-		if signAs == "" {
-			return usageError("--key NAME is required: the key that signs")
-		}
-		if signers, err = localMembers(ctx, c, *f.home, signAs); err != nil {
+	if len(signers) == 0 && signAs == "" {
+		return usageError("--key NAME is required: the key that signs")
+	}
+	if signAs != "" {
+		// A member who speaks for itself (a comment, a review request)
+		// needs no rule; anything else acts as the body, at once if the
+		// keys meet its rule, over time if not.
+		speaks := op == "comment" || op == "request-review"
+		a := &acting{ctx: ctx, c: c, ks: home(*f.home).keys(), given: signers}
+		met, err := a.meets(signAs, 1)
+		if err != nil {
 			return err
+		}
+		switch {
+		case len(a.names) == 0 && len(signers) == 0:
+			return fmt.Errorf("no key in your keystore is a member of %s\nhint: 'agora gov show body %s' lists its members; sign with --key NAME", signAs, signAs)
+		case len(a.names) > 0 && !met && !speaks:
+			return govPropose(ctx, c, f, signAs, typ, msg, a.names, stdout, stderr)
+		case len(signers) == 0:
+			signers = a.names
 		}
 	}
 	res, err := signAndSubmitAll(*f.home, *f.node, signers, gov.Name, typ, msg, *f.ttl, stderr)
@@ -539,16 +592,13 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 	if *f.asJSON {
 		return printJSON(stdout, res)
 	}
-	fmt.Fprintf(stdout, "%s: ok (height %d, tx %s)\n", typ, res.Height, res.Hash)
+	printResult(stdout, typ, res)
 	for _, e := range res.Result.Events {
-		var kv []string
 		for _, a := range e.Attrs {
-			kv = append(kv, a.Key+"="+a.Value)
 			if e.Type == "change" && a.Key == "id" && change == 0 {
 				change, _ = strconv.ParseUint(a.Value, 10, 64)
 			}
 		}
-		fmt.Fprintf(stdout, "  %s/%s %s\n", e.Module, e.Type, strings.Join(kv, " "))
 	}
 	if change != 0 {
 		var ch gov.ChangeJSON
@@ -564,32 +614,6 @@ func deadlineNote(t gov.Time) string {
 		return ""
 	}
 	return " until " + time.UnixMilli(int64(t)).UTC().Format(time.RFC3339)
-}
-
-// localMembers picks the keys in the keystore that are key members of
-// body id, as many as its rule needs.
-func localMembers(ctx context.Context, c *client.Client, homeDir, id string) ([]string, error) {
-	if id == "" {
-		return nil, usageError("--as BODY is required: the body that acts")
-	}
-	var b gov.Body
-	if err := c.Get(ctx, "/v1/gov/bodies/"+url.PathEscape(id), &b); err != nil {
-		return nil, err
-	}
-	ks := home(homeDir).keys()
-	var names []string
-	for _, m := range b.Members {
-		if m.Key == nil {
-			continue
-		}
-		if e, ok := ks.FindAddress(m.Key.Address()); ok {
-			names = append(names, e.Name)
-			if len(names) == int(b.Threshold) {
-				return names, nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("%s acts when %d of its %d members sign; your keystore holds %d of their keys\nhint: sign with --key NAME (repeatable), or gather the signatures of the other members", id, b.Threshold, len(b.Members), len(names))
 }
 
 func govActions(stdout io.Writer) error {

@@ -1047,7 +1047,7 @@ func TestOpenAPI(t *testing.T) {
 	mux := tn.srv.Config.Handler.(*http.ServeMux)
 	sample := strings.NewReplacer("{hash}", strings.Repeat("0", 64), "{height}", "1",
 		"{address}", strings.Repeat("0", 40), "{did}", "did:agora:"+strings.Repeat("a", 52), "{sha256}", strings.Repeat("0", 64), "{path}", "0/000.p/1",
-		"{name}", "tokyo.exchange")
+		"{name}", "tokyo.exchange", "{id}", "1")
 	for _, op := range got {
 		method, path, _ := strings.Cut(op, " ")
 		req := httptest.NewRequest(method, sample.Replace(path), nil)

@@ -47,7 +47,7 @@ func TestStackedEmergencies(t *testing.T) {
 		return action(t, s.e, "gov.set_entry", `{"resource":"issuers","key":"issuer-acme","value":"`+v+`"}`)
 	}
 	act := func(title, v string) *Act {
-		return &Act{Title: title, Actions: []ledger.Action{set(v)}, Minutes: doc("Minutes: " + title), Consulted: "users", Advice: doc("Advice: " + title)}
+		return &Act{Title: title, Actions: []ledger.Action{set(v)}, Minutes: doc("Minutes: " + title), Consulted: "users", Advice: s.advice("Advice: " + title)}
 	}
 	s.must("role-operator", "emergency", act("Suspend issuer-acme", "suspended"))
 	if e := s.entry(); e.Emergency != 1 || !strings.Contains(e.Provenance, "emergency 1, pending") {
@@ -190,7 +190,7 @@ func TestBoundedPowers(t *testing.T) {
 	// An emergency's scope: not the validator set; its verification is due.
 	val := ledger.Action{Target: ledger.Namespace, Type: "set_validator", Body: []byte{0xa0}}
 	em := func(title string, acts ...ledger.Action) *Act {
-		return &Act{Title: title, Actions: acts, Minutes: doc("Minutes: " + title), Consulted: "users", Advice: doc("Advice: " + title)}
+		return &Act{Title: title, Actions: acts, Minutes: doc("Minutes: " + title), Consulted: "users", Advice: s.advice("Advice: " + title)}
 	}
 	s.refused("invalid", "role-operator", "emergency", em("Add a validator", val))
 	s.must("role-operator", "emergency", em("Halve blocks", setParams(3500)...))
@@ -237,7 +237,7 @@ func TestVisibleProcess(t *testing.T) {
 	}
 
 	s.must("role-operator", "emergency", &Act{Title: "Suspend", Actions: []ledger.Action{action(t, s.e, "gov.set_entry", `{"resource":"issuers","key":"issuer-acme","value":"suspended"}`)},
-		Minutes: doc("Minutes"), Consulted: "users", Advice: doc("Advice")})
+		Minutes: doc("Minutes"), Consulted: "users", Advice: s.advice("Advice")})
 	s.must("alice", "petition", &PetitionMsg{Power: PowerRecall, As: "users", Doc: doc("Recall")})
 	s.must("auditor", "request-review", &RequestReview{Change: 1, As: "auditors", Doc: doc("Review please")})
 	for _, name := range []string{"emergencies", "petitions", "reviews", "documents", "changes", "tenures"} {
@@ -319,4 +319,20 @@ func TestFundamentalNeedsApproval(t *testing.T) {
 	if bl, _ := s.view().bylaws(); bl.Version != 1 || bl.Objections != 2 {
 		t.Fatalf("the Bylaws changed without the communities' approval: %+v", bl)
 	}
+}
+
+// advice is the users' advice about an emergency, recorded by the users
+// themselves (alice) the first time it is named: an emergency names the
+// consulted community's own advice by its id.
+func (s *story) advice(text string) string {
+	s.t.Helper()
+	d := doc(text)
+	if s.advised == nil {
+		s.advised = map[string]bool{}
+	}
+	if !s.advised[d.ID()] {
+		s.must("alice", "advise", &Advise{As: "users", About: "emergency", Doc: d})
+		s.advised[d.ID()] = true
+	}
+	return d.ID()
 }

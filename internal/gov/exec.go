@@ -75,6 +75,8 @@ func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 		err = s.withdraw(m)
 	case *Cancel:
 		err = s.cancel(m)
+	case *SetMembers:
+		err = s.setMembers(m)
 	default:
 		return fmt.Errorf("%w %T", ledger.ErrUnknownType, msg)
 	}
@@ -109,6 +111,7 @@ func (s *machine) advise(m *Advise) error {
 	}
 	var outcomeOf *Group
 	switch {
+	case m.About == aboutEmergency: // a consultation; the emergency action names it
 	case strings.HasPrefix(m.About, "change "):
 		var n uint64
 		if _, err := fmt.Sscanf(m.About, "change %d", &n); err != nil {
@@ -616,7 +619,7 @@ func (s *machine) emergencyAct(m *Act) error {
 	if err != nil {
 		return err
 	}
-	advice, err := s.record(&m.Advice, DocAdvice, m.Consulted, subject, 0)
+	advice, err := s.consultation(m.Consulted, m.Advice, subject)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func FuzzDecode(f *testing.F) {
 		{"request-review", &RequestReview{Change: 1, As: "auditors", Doc: d}},
 		{"assign-panel", &AssignPanel{Review: 1, Panel: []Member{member("p")}, Threshold: 1}},
 		{"declare", &Declare{Review: 1, Decision: "uphold", Doc: d}},
-		{"emergency", &Act{Title: "t", Actions: []ledger.Action{act}, Minutes: d, Consulted: "users", Advice: d}},
+		{"emergency", &Act{Title: "t", Actions: []ledger.Action{act}, Minutes: d, Consulted: "users", Advice: d.ID()}},
 		{"verify-emergency", &VerifyEmergency{Emergency: 1, As: "auditors", Report: d}},
 		{"petition", &PetitionMsg{Power: PowerRemove, Target: 1, As: "users", Doc: d, Director: member("d").Key}},
 		{"withdraw", &Withdraw{Change: 1, Doc: d}},
@@ -40,6 +40,7 @@ func FuzzDecode(f *testing.F) {
 		{"create-group", &CreateGroup{ID: "g", Theme: "t", Director: member("d")}},
 		{"agenda", &Agenda{Group: "g", Title: "t", Status: "new"}},
 		{"send-outcome", &SendOutcome{Group: "g", To: "users", Doc: d}},
+		{"set-members", &SetMembers{As: "users", Members: []Member{member("a"), {Name: "b", Body: "consumers"}}, Threshold: 2}},
 	} {
 		b, err := tx.Marshal(s.msg)
 		if err != nil {

@@ -7,8 +7,10 @@
 //
 // Every entity is a Body: a named set of members (keys, or other bodies —
 // the study's recursive structure) with a rule, k of its n members. A body
-// acts only in a transaction whose signers meet its rule. Bodies are of
-// one kind: resource-direct and resource-indirect stakeholder communities,
+// acts when its members meet its rule: together in one transaction, or
+// over time, each approving a pending action of the ledger from its own
+// machine (Module.Consent gives the ledger the rule). A community sets its
+// own members by its own rule ("set-members"). Bodies are of one kind: resource-direct and resource-indirect stakeholder communities,
 // the Resource Operating Legal Entity (ROLE), the Secretariat, the
 // Ombudsman, and External Entities. The Board of Directors is a list of
 // seats that the Bylaws allocate to communities: a resource-direct

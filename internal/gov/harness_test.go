@@ -50,6 +50,8 @@ type story struct {
 	seq   map[string]uint64
 	last  []byte // the last transaction, for a replay
 	out   bytes.Buffer
+	// advised holds the advice documents the users have given (advice).
+	advised map[string]bool
 }
 
 func newStory(t *testing.T) *story {
@@ -102,14 +104,14 @@ func (s *story) wait(n int) {
 	s.logf("... %ds pass (t=%s)", n, s.elapsed())
 }
 
-// sign builds a transaction of typ signed by the named keys.
-func (s *story) sign(signers []string, typ string, msg ledger.Msg) []byte {
+// sign builds a transaction of module's typ signed by the named keys.
+func (s *story) sign(signers []string, module, typ string, msg ledger.Msg) []byte {
 	s.t.Helper()
 	body, err := tx.Marshal(msg)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	x := &tx.Tx{Version: tx.Version, ChainID: testChain, Module: Name, Type: typ, Body: body, ExpiryHeight: s.head.Height + 10}
+	x := &tx.Tx{Version: tx.Version, ChainID: testChain, Module: module, Type: typ, Body: body, ExpiryHeight: s.head.Height + 10}
 	keys := make([]*tx.PrivateKey, len(signers))
 	for i, n := range signers {
 		keys[i] = keyFor(n)
@@ -132,8 +134,14 @@ func (s *story) sign(signers []string, typ string, msg ledger.Msg) []byte {
 // block's writes must be those of the same block without it.
 func (s *story) do(signers string, typ string, msg ledger.Msg) ledger.Result {
 	s.t.Helper()
+	return s.doIn(Name, signers, typ, msg)
+}
+
+// doIn is do for a message of module (the ledger's own pending actions).
+func (s *story) doIn(module, signers string, typ string, msg ledger.Msg) ledger.Result {
+	s.t.Helper()
 	names := strings.Split(signers, ",")
-	raw := s.sign(names, typ, msg)
+	raw := s.sign(names, module, typ, msg)
 	b := ledger.Block{ChainID: testChain, Height: s.head.Height + 1, Time: time.UnixMilli(s.head.Time).UTC().Add(time.Second)}
 	out, err := s.e.Apply(s.state, &s.head, b, [][]byte{raw}, false)
 	if err != nil {
@@ -244,6 +252,20 @@ func (s *story) params() ledger.Params {
 // describe summarises a message for the transcript.
 func describe(m ledger.Msg) string {
 	switch m := m.(type) {
+	case *ledger.ProposeAction:
+		inner, err := Module{}.Decode(m.Type, m.Body)
+		if err != nil {
+			return err.Error()
+		}
+		return fmt.Sprintf("as=%s ttl=%s: %s %s", m.Principal, time.Duration(m.TTL)*time.Millisecond, m.Type, describe(inner))
+	case *ledger.Approve:
+		return fmt.Sprintf("id=%d", m.ID)
+	case *SetMembers:
+		names := make([]string, len(m.Members))
+		for i, mb := range m.Members {
+			names[i] = mb.Name
+		}
+		return fmt.Sprintf("as=%s members=%s threshold=%d", m.As, strings.Join(names, ","), m.Threshold)
 	case *Propose:
 		return fmt.Sprintf("as=%s resource=%s %q", m.As, m.Resource, m.Doc.Title)
 	case *Advise:

@@ -20,7 +20,8 @@ type Propose struct {
 
 // Advise submits a resource-indirect community's Advice about a
 // proposal, a change or a working group's outcome (a document id or
-// "change N").
+// "change N"), or, About "emergency", its advice when the emergency
+// officer consults it.
 type Advise struct {
 	As    string `cbor:"1,keyasint"`
 	Doc   DocRef `cbor:"2,keyasint"`
@@ -100,10 +101,11 @@ type Act struct {
 	Title   string          `cbor:"1,keyasint"`
 	Actions []ledger.Action `cbor:"2,keyasint"`
 	Minutes DocRef          `cbor:"3,keyasint"`
-	// Consulted is the advisory community consulted, and Advice its
-	// advice.
+	// Consulted is the advisory community consulted, and Advice the id
+	// of the advice that community gave itself ("advise", about
+	// "emergency"): the officer cannot write it.
 	Consulted string `cbor:"4,keyasint"`
-	Advice    DocRef `cbor:"5,keyasint"`
+	Advice    string `cbor:"5,keyasint"`
 }
 
 // VerifyEmergency records the external verification of an emergency
@@ -195,6 +197,25 @@ type Cancel struct {
 	Doc    DocRef `cbor:"2,keyasint"`
 }
 
+// SetMembers is a community replacing its own members, its rule (k of
+// its n members) and its internal policy, by its own rule.
+type SetMembers struct {
+	As        string   `cbor:"1,keyasint"`
+	Members   []Member `cbor:"2,keyasint"`
+	Threshold uint32   `cbor:"3,keyasint"`
+	// Policy is the SHA-256 of the community's internal policy, if any.
+	Policy string `cbor:"4,keyasint,omitempty"`
+}
+
+// Validate implements ledger.Msg.
+func (m *SetMembers) Validate() error {
+	if err := checkAs(m.As); err != nil {
+		return err
+	}
+	b := Body{ID: m.As, Name: m.As, Kind: Direct, Members: m.Members, Threshold: m.Threshold, Policy: m.Policy}
+	return b.Validate()
+}
+
 // Decode implements ledger.Module.
 func (Module) Decode(typ string, body []byte) (ledger.Msg, error) {
 	var m ledger.Msg
@@ -243,6 +264,8 @@ func (Module) Decode(typ string, body []byte) (ledger.Msg, error) {
 		m = &Withdraw{}
 	case "cancel":
 		m = &Cancel{}
+	case "set-members":
+		m = &SetMembers{}
 	default:
 		return nil, fmt.Errorf("%w %q", ledger.ErrUnknownType, typ)
 	}
@@ -443,10 +466,10 @@ func (m *Act) Validate() error {
 	if err := checkAs(m.Consulted); err != nil {
 		return invalid("consulted: name the advisory community consulted")
 	}
-	if err := m.Minutes.validate("minutes"); err != nil {
-		return err
+	if !validDigest(m.Advice) {
+		return invalid("advice %q: name the document id of the advice the consulted community gave", m.Advice)
 	}
-	return m.Advice.validate("advice")
+	return m.Minutes.validate("minutes")
 }
 
 // Validate implements ledger.Msg.

@@ -227,6 +227,9 @@ func (s *machine) actAs(id string, kinds ...string) (*Body, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p := s.ctx.Principal; p != "" && p != id {
+		return nil, fmt.Errorf("%w: this pending action was approved as %s, not %s", ledger.ErrUnauthorized, p, id)
+	}
 	if len(kinds) > 0 && !contains(kinds, b.Kind) {
 		return nil, fmt.Errorf("%w: %s is a %s body; only a %s body may do this", ledger.ErrUnauthorized, id, b.Kind, strings.Join(kinds, " or "))
 	}

@@ -174,14 +174,15 @@ func TestEmergencyLapses(t *testing.T) {
 		return e.Value
 	}
 	suspend := action(t, s.e, "gov.set_entry", `{"resource":"issuers","key":"issuer-acme","value":"suspended: key compromise"}`)
+	s.must("alice", "advise", &Advise{As: "users", About: "emergency", Doc: doc("Users' advisory committee: suspend now")})
 	act := &Act{Title: "Suspend issuer-acme", Actions: []ledger.Action{suspend}, Minutes: doc("Minutes of the emergency call"),
-		Consulted: "users", Advice: doc("Users' advisory committee: suspend now")}
+		Consulted: "users", Advice: doc("Users' advisory committee: suspend now").ID()}
 	s.refused("unauthorized", "secretariat", "emergency", act)
 	bad := *act
-	bad.Consulted, bad.Minutes, bad.Advice = "exchanges", doc("Minutes 2"), doc("Advice 2")
+	bad.Consulted, bad.Minutes = "exchanges", doc("Minutes 2")
 	s.refused("invalid", "role-operator", "emergency", &bad)
 	grab := *act
-	grab.Minutes, grab.Advice = doc("Minutes 3"), doc("Advice 3")
+	grab.Minutes = doc("Minutes 3")
 	bl, _ := s.view().bylaws()
 	grab.Actions = []ledger.Action{action(t, s.e, "gov.set_bylaws", mustJSON(t, bl))}
 	s.refused("invalid", "role-operator", "emergency", &grab)
@@ -205,8 +206,9 @@ func TestEmergencyLapses(t *testing.T) {
 	}
 
 	// Confirmed in time, it stays.
+	s.must("regulator", "advise", &Advise{As: "governments", About: "emergency", Doc: doc("Governments: suspend")})
 	act2 := &Act{Title: "Suspend issuer-acme again", Actions: []ledger.Action{suspend}, Minutes: doc("Minutes, second call"),
-		Consulted: "governments", Advice: doc("Governments: suspend")}
+		Consulted: "governments", Advice: doc("Governments: suspend").ID()}
 	s.must("role-operator", "emergency", act2)
 	s.must("dir-identity", "draft", &Draft{Doc: doc("Confirm emergency 2"), Actions: []ledger.Action{suspend}, Confirms: 2})
 	for _, d := range []string{"dir-exchanges", "dir-custodians", "dir-identity"} {

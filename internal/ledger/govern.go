@@ -407,7 +407,7 @@ func validatorUpdates(writes []Write) ([]Validator, error) {
 // Queries are the ledger's own read-only questions, answered from its
 // namespace: the parameters and the validator set, both governed.
 func Queries() []Query {
-	return []Query{
+	return append([]Query{
 		{Name: "params", Pattern: "GET /v1/ledger/params", Summary: "The ledger parameters in force (changed only by ratified governance).",
 			Run: func(kv *KV, _ func(string) string) (any, error) {
 				var p Params
@@ -423,5 +423,5 @@ func Queries() []Query {
 					return kv.Iterate([]byte(validatorPrefix), fn)
 				})
 			}},
-	}
+	}, pendingQueries()...)
 }

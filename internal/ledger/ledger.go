@@ -24,11 +24,21 @@
 // clock, randomness, goroutines or map order, so replaying the blocks from
 // genesis reproduces every header, and so every root.
 //
+// # Pending actions
+//
+// The ledger's own transactions (module "ledger") let a principal that
+// acts by the approvals of several keys — a governance body, a custody
+// account — act over time: "propose" posts a module's message to be
+// executed as the principal, "approve" adds a member's approval, and the
+// approval that meets the principal's rule (the module's Consenter)
+// executes the message. pending.go describes them.
+//
 // # State layout
 //
 // Each module owns the namespace "<module>/". The ledger itself owns
 // "ledger/": "ledger/params" and "ledger/acct/<address>", an Account per
-// key that has signed or was named in genesis.
+// key that has signed or was named in genesis; "ledger/val/<key>", the
+// validators; and "ledger/pending…", the pending actions.
 package ledger
 
 import (
@@ -175,11 +185,14 @@ func (e *Executor) Check(raw []byte, verify bool) (*Checked, error) {
 	if t.ChainID != e.chainID {
 		return nil, fmt.Errorf("%w: transaction is for %q, this ledger is %q", ErrWrongChain, t.ChainID, e.chainID)
 	}
-	m := e.mods[t.Module]
-	if m == nil {
+	var msg Msg
+	if t.Module == Namespace { // the ledger's own transactions: pending actions
+		msg, err = e.decodeLedger(t.Type, t.Body)
+	} else if m := e.mods[t.Module]; m != nil {
+		msg, err = m.Decode(t.Type, t.Body)
+	} else {
 		return nil, fmt.Errorf("%w %q", ErrUnknownModule, t.Module)
 	}
-	msg, err := m.Decode(t.Type, t.Body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", t.Module, err)
 	}
@@ -425,7 +438,12 @@ func (e *Executor) applyTx(blk *overlay, b Block, raw []byte) (tx.ID, Result, er
 		module:  c.Tx.Module,
 		exec:    e,
 	}
-	err := e.mods[c.Tx.Module].Execute(ctx, c.Msg)
+	var err error
+	if c.Tx.Module == Namespace {
+		err = e.executeLedger(ctx, c.Msg)
+	} else {
+		err = e.mods[c.Tx.Module].Execute(ctx, c.Msg)
+	}
 	if errors.Is(err, ErrStorage) {
 		return tx.ID{}, Result{}, err
 	}
@@ -441,8 +459,12 @@ func (e *Executor) applyTx(blk *overlay, b Block, raw []byte) (tx.ID, Result, er
 	return c.ID, Result{Code: "ok", Events: ctx.events}, nil
 }
 
-// tick runs every Ticker module's Tick after a block's transactions.
+// tick expires the pending actions that are due, then runs every Ticker
+// module's Tick, after a block's transactions.
 func (e *Executor) tick(blk *overlay, b Block) error {
+	if err := e.expirePending(blk, b); err != nil {
+		return err
+	}
 	for _, name := range e.order {
 		t, ok := e.mods[name].(Ticker)
 		if !ok {
@@ -470,6 +492,9 @@ type Genesis struct {
 	// Validators are the founding validators of a network (package
 	// cometbft); the embedded node has none.
 	Validators []Validator `json:"validators,omitempty"`
+	// Pending are the pending actions of a ledger exported and started
+	// again, in id order.
+	Pending []Pending `json:"pending,omitempty"`
 	// Modules holds each module's genesis section by module name.
 	Modules map[string]json.RawMessage `json:"modules,omitempty"`
 }
@@ -546,6 +571,9 @@ func (e *Executor) InitGenesis(g *Genesis) (*Outcome, error) {
 		}
 		o.set(k, b)
 	}
+	if err := loadPending(&KV{o: o, prefix: []byte(Namespace + "/")}, g.Pending); err != nil {
+		return nil, err
+	}
 	for _, name := range e.order {
 		kv := &KV{o: o, prefix: []byte(name + "/")}
 		if err := e.mods[name].InitGenesis(kv, g.Modules[name]); err != nil {
@@ -594,6 +622,9 @@ func (e *Executor) ExportGenesis(r StateReader, t time.Time) (*Genesis, error) {
 		return nil, err
 	}
 	if g.Validators, err = Validators(r); err != nil {
+		return nil, err
+	}
+	if g.Pending, err = exportPending(NewReadView(r, Namespace, nil)); err != nil {
 		return nil, err
 	}
 	for _, name := range e.order {

@@ -86,6 +86,10 @@ type Context struct {
 	Block   Block
 	TxID    tx.ID
 	Signers []tx.PublicKey
+	// Principal is set when a pending action executes: the principal
+	// (a governance body) whose rule the approvals met, Signers being the
+	// approvers. It is empty for an ordinary transaction.
+	Principal string
 	// KV is the module's own namespace.
 	KV *KV
 
