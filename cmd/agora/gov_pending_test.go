@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
@@ -31,7 +32,7 @@ func TestActingThroughMemberBodies(t *testing.T) {
 		}
 		keys[n] = e.PublicKey
 	}
-	other := tx.PublicKey{Alg: tx.Ed25519, Key: make([]byte, 32)} // a member's key on another machine
+	other := tx.PublicKey{Alg: tx.Ed25519, Key: ed25519.NewKeyFromSeed(make([]byte, 32)).Public().(ed25519.PublicKey)} // a member's key on another machine
 	member := func(n string) gov.Member { k := keys[n]; return gov.Member{Name: n, Key: &k} }
 	bodies := map[string]gov.Body{
 		// users: 2 of alice and the consumers; the consumers: 1 of bob and

@@ -59,7 +59,7 @@ func Demo(key func(name string) tx.PublicKey) *Genesis {
 			ROLE: "role", Secretariat: "secretariat", Ombudsman: "ombudsman",
 			SecretariatPeriod: sec(20 * time.Second), PanelPeriod: sec(40 * time.Second),
 			StaysPerRequester: 1, StaysPerChange: 3,
-			EmergencyScope:     []string{"gov.set_entry", "gov.set_policy", "ledger.set_params"},
+			EmergencyScope:     []string{"gov.set_entry", "gov.set_policy", "ledger.set_params", "identity.set_params"},
 			VerificationPeriod: sec(60 * time.Second), Approve: 3,
 		},
 		Bodies: []Body{

@@ -343,7 +343,7 @@ const (
 var outOfScope = []string{"gov.set_bylaws", "gov.set_body", "ledger.set_validator"}
 
 // DefaultEmergencyScope is the emergency scope a genesis without one gets.
-var DefaultEmergencyScope = []string{"gov.set_entry", "gov.set_policy", "ledger.set_params"}
+var DefaultEmergencyScope = []string{"gov.set_entry", "gov.set_policy", "ledger.set_params", "identity.set_params"}
 
 // withDefaults fills the Bylaws fields a genesis section written before
 // they existed leaves zero: each from a field it already has.

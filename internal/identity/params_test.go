@@ -34,9 +34,11 @@ func TestParamsGoverned(t *testing.T) {
 	}
 	h.run([]step{
 		{desc: "guardians with a 60 s delay, under the default minimum", keys: keys(c, n), typ: "set-guardians", msg: guardians(60), code: "ok"},
+		{desc: "the users advise on an emergency", module: gov.Name, keys: keys(keyFor(t, "alice", tx.Ed25519)), typ: "advise",
+			msg: &gov.Advise{As: "users", About: "emergency", Doc: gov.NewDocRef("Advice", "a")}, code: "ok"},
 		{desc: "an emergency action raises the minimums", module: gov.Name, keys: keys(keyFor(t, "role-operator", tx.Ed25519)), typ: "emergency",
 			msg: &gov.Act{Title: "Raise the identity delays", Actions: []ledger.Action{raise}, Minutes: gov.NewDocRef("Minutes", "m"),
-				Consulted: "users", Advice: gov.NewDocRef("Advice", "a")}, code: "ok"},
+				Consulted: "users", Advice: gov.NewDocRef("Advice", "a").ID()}, code: "ok"},
 		{desc: "the holder may not choose less now", keys: keys(c, n), typ: "set-guardians", msg: guardians(3600), code: "invalid", reason: "at least 86400 seconds, the governed minimum"},
 		{desc: "a controller alone proposes a change for an hour", keys: keys(c), typ: "set-guardians", msg: guardians(86400), code: "ok"},
 		{desc: "which cannot complete sooner", keys: keys(c), typ: "complete-change", msg: &ChangeStep{DID: did, complete: true}, code: "conflict", reason: "not before"},

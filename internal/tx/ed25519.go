@@ -3,10 +3,6 @@
 package tx
 
 import (
-	"bytes"
-	"fmt"
-
-	"github.com/oasisprotocol/curve25519-voi/curve"
 	"github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 )
 
@@ -29,31 +25,4 @@ var ed25519Rules = &ed25519.Options{Verify: ed25519.VerifyOptionsStdLib}
 func verifyEd25519(pub, msg, sig []byte) bool {
 	return len(pub) == ed25519.PublicKeySize && len(sig) == ed25519.SignatureSize &&
 		ed25519.VerifyWithOptions(pub, msg, sig, ed25519Rules)
-}
-
-// checkEd25519Key refuses the 32 bytes b as an Ed25519 key unless they are
-// the canonical encoding of a point of the curve that is not of small
-// order. A small-order key (one of the eight points that the cofactor, 8,
-// takes to the identity) has signatures that anyone can make without a
-// private key: with R the identity and S = 0 the verification equation
-// holds for every message. A non-canonical encoding (y at or above the
-// field prime, or a sign bit on x = 0) would give one point two spellings
-// and so two addresses.
-func checkEd25519Key(b []byte) error {
-	var enc curve.CompressedEdwardsY
-	if _, err := enc.SetBytes(b); err != nil {
-		return fmt.Errorf("%w: ed25519 key is %d bytes, want 32", ErrMalformed, len(b))
-	}
-	var p curve.EdwardsPoint
-	if _, err := p.SetCompressedY(&enc); err != nil {
-		return fmt.Errorf("%w: ed25519 key is not a point on the curve", ErrMalformed)
-	}
-	if p.IsSmallOrder() {
-		return fmt.Errorf("%w: ed25519 key is a point of small order, whose signatures anyone can forge", ErrMalformed)
-	}
-	var again curve.CompressedEdwardsY
-	if !bytes.Equal(again.SetEdwardsPoint(&p)[:], b) {
-		return fmt.Errorf("%w: ed25519 key is not in canonical encoding", ErrMalformed)
-	}
-	return nil
 }
