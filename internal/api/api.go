@@ -339,7 +339,10 @@ func (s *Server) submit(r *http.Request) (any, int, error) {
 		return nil, 0, err
 	}
 	defer v.Close()
-	if resp.Proof, err = inclusionAt(v, c.Leaf, c.Height); err != nil {
+	// The proof carries the node's checkpoint as it is now, without
+	// waiting for the quorum's signatures: GET /v1/tx/{hash}?proof=1 has
+	// those (quorumCheckpoint).
+	if resp.Proof, err = inclusionAt(v, c.Leaf, c.Height, v.signedCheckpoint); err != nil {
 		var e *Error
 		if !errors.As(err, &e) { // a node without checkpoints answers without proofs
 			return nil, 0, err
@@ -458,7 +461,8 @@ func (s *Server) getTx(r *http.Request) (any, int, error) {
 			return nil, 0, err
 		}
 		defer lv.Close()
-		if v.Proof, err = inclusionAt(lv, c.Leaf, lv.head.Height); err != nil {
+		signed := func(h uint64) (string, error) { return s.quorumCheckpoint(r.Context(), lv, h) }
+		if v.Proof, err = inclusionAt(lv, c.Leaf, lv.head.Height, signed); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -590,7 +594,11 @@ func (s *Server) query(module string, q ledger.Query) handlerFunc {
 			return nil, 0, &Error{Status: 501, Code: "not_implemented",
 				Message: "this query reads a range of keys, which a state proof cannot show complete", Hint: "omit proof=1"}
 		}
-		p, err := stateProof(v, s.prover, &reads)
+		c, err := s.quorumCheckpoint(r.Context(), v, v.head.Height)
+		if err != nil {
+			return nil, 0, err
+		}
+		p, err := stateProof(v, s.prover, &reads, c)
 		if err != nil {
 			return nil, 0, err
 		}
