@@ -13,13 +13,17 @@ import (
 )
 
 // registry returns the ledger's modules, in genesis order: one entry wires
-// a module into the binary. Everything about modules derives from it: the
-// executor's modules (modules), the commands and the usage (commands,
-// usage), 'agora init --genesis MODULE=FILE', the dev and testnet
-// genesis (devGenesis), and the bench scenarios (scenarios). The
-// architecture tests (internal/archtest) read this file: every package
-// that implements ledger.Module must have an entry here, and every entry's
-// package is held to the rules of the deterministic core.
+// a module into the binary, and everything about modules derives from
+// it: the executor's modules (modules), the commands and the top-level
+// usage (allCommands), 'agora init --genesis MODULE=FILE' (genesisFiles),
+// the genesis of 'agora dev' and 'agora testnet init' (setDevGenesis),
+// and the scenarios of 'agora bench' (scenarios).
+//
+// internal/archtest reads this function's source: every package that
+// implements ledger.Module must be the package of one entry's module, and
+// every entry's must be such a package; each is held to the rules of the
+// deterministic core and reads other modules only through their read.go.
+// An entry's module is therefore one package's value, built in place.
 func registry() []moduleEntry {
 	return []moduleEntry{{
 		name:   identity.Name,
