@@ -28,27 +28,15 @@ import (
 
 	"github.com/agora-ledger/agora/internal/api"
 	"github.com/agora-ledger/agora/internal/cometbft"
-	"github.com/agora-ledger/agora/internal/gov"
-	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
-	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/store"
 	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
 var version = api.Version
-
-// modules returns the ledger's modules, in genesis order. Every module is
-// wired here.
-func modules() []ledger.Module {
-	mods := []ledger.Module{identity.Module{}, notary.Module{}}
-	g := gov.Module{}
-	g.Actions = ledger.NewActions(append(mods, g)...)
-	return append(mods, g)
-}
 
 // home is a node's or client's directory:
 //

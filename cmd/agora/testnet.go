@@ -20,7 +20,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/agora-ledger/agora/internal/cometbft"
-	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
@@ -120,23 +119,19 @@ func runTestnetInit(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	g := &ledger.Genesis{ChainID: *chainID, Time: time.Now().UTC().Truncate(time.Second), Params: ledger.DefaultParams()}
-	if err := setNotaryGenesis(g, "open", nil); err != nil {
-		return err
-	}
 	if *community == "demo" {
 		if err := os.MkdirAll(*clientHome, 0o700); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "creating (or reusing) the demo Community's %d keys in %s...\n", len(gov.DemoKeys), home(*clientHome).keys().Dir())
-		keys, err := ensureKeys(home(*clientHome), pass, gov.DemoKeys)
+		names := devKeyNames()
+		fmt.Fprintf(stderr, "creating (or reusing) the demo Community's %d keys in %s...\n", len(names), home(*clientHome).keys().Dir())
+		keys, err := ensureKeys(home(*clientHome), pass, names)
 		if err != nil {
 			return err
 		}
-		gg, err := json.Marshal(gov.Demo(func(name string) tx.PublicKey { return keys[name] }))
-		if err != nil {
+		if err := setDevGenesis(g, keys); err != nil {
 			return err
 		}
-		g.Modules[gov.Name] = gg
 	}
 	n := *validators + *fullNodes
 	homes := make([]home, n)
