@@ -43,7 +43,7 @@ func signAndSubmitAll(homeDir, nodeURL string, names []string, module, typ strin
 	var keys []*tx.PrivateKey
 	for _, name := range names {
 		if _, err := ks.Get(name); err != nil {
-			return nil, fmt.Errorf("%w\nhint: 'agora keys list --home %s' shows your keys", err, homeDir)
+			return nil, ledger.WithHint(err, fmt.Sprintf("'agora keys list --home %s' shows your keys", homeDir))
 		}
 		pass, err := passphrase(stderr, fmt.Sprintf("Passphrase for key %s: ", name), false)
 		if err != nil {
@@ -52,7 +52,7 @@ func signAndSubmitAll(homeDir, nodeURL string, names []string, module, typ strin
 		key, err := ks.Unlock(name, pass)
 		if errors.Is(err, keystore.ErrPassphrase) {
 			if _, ok := os.LookupEnv("AGORA_PASSPHRASE"); ok {
-				return nil, fmt.Errorf("%w\nhint: the passphrase was taken from AGORA_PASSPHRASE", err)
+				return nil, ledger.WithHint(err, "the passphrase was taken from AGORA_PASSPHRASE")
 			}
 		}
 		if err != nil {
@@ -257,7 +257,7 @@ func runAccount(args []string, stdout, stderr io.Writer) error {
 	if e, err := ks.Get(addr); err == nil {
 		addr = e.Address
 	} else if b, err := hex.DecodeString(addr); err != nil || len(b) != 20 {
-		return fmt.Errorf("%q is neither an address (40 hex digits) nor a key in %s\nhint: 'agora keys list' shows your keys", addr, ks.Dir())
+		return ledger.WithHint(fmt.Errorf("%q is neither an address (40 hex digits) nor a key in %s", addr, ks.Dir()), "'agora keys list' shows your keys")
 	}
 	a, err := client.New(*nodeURL).Account(context.Background(), addr)
 	if err != nil {
