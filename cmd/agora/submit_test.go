@@ -43,10 +43,15 @@ func TestSubmitSignsAgainWhenTheSequenceIsTaken(t *testing.T) {
 		desc    string
 		takes   int32 // how many submissions find their sequence taken
 		wantErr bool
+		// refuse: the proxy refuses the first submission with
+		// bad_sequence itself, as a node that has not yet applied the
+		// block that took the sequence would; the sequence stays.
+		refuse bool
 	}{
 		{desc: "taken once", takes: 1},
 		{desc: "taken twice", takes: 2},
 		{desc: "taken every time", takes: submitAttempts, wantErr: true},
+		{desc: "refused by a node that lags", refuse: true},
 	} {
 		t.Run(c.desc, func(t *testing.T) {
 			dir := t.TempDir()
@@ -63,7 +68,12 @@ func TestSubmitSignsAgainWhenTheSequenceIsTaken(t *testing.T) {
 			inner := startTestNode(t, e.PublicKey)
 			var takes atomic.Int32
 			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method == "POST" && r.URL.Path == "/v1/tx" && takes.Add(1) <= c.takes {
+				if r.Method == "POST" && r.URL.Path == "/v1/tx" && c.refuse && takes.Add(1) == 1 {
+					w.WriteHeader(http.StatusConflict)
+					w.Write([]byte(`{"error":{"code":"bad_sequence","message":"wrong sequence: signer must use sequence 1, transaction has 0"}}`))
+					return
+				}
+				if r.Method == "POST" && r.URL.Path == "/v1/tx" && !c.refuse && takes.Add(1) <= c.takes {
 					// Another transaction of alice's commits first.
 					cl := client.New(inner.URL)
 					sum := sha256.Sum256([]byte{byte(takes.Load())})
@@ -99,7 +109,11 @@ func TestSubmitSignsAgainWhenTheSequenceIsTaken(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 				}
 			}
-			if got := strings.Count(stderr.String(), "signed again"); got != int(min(c.takes, submitAttempts-1)) {
+			if c.refuse {
+				if want := "sequence 0 of alice was refused, and the node still reports it; signed again\n"; stderr.String() != want {
+					t.Errorf("stderr %q, want %q", stderr.String(), want)
+				}
+			} else if got := strings.Count(stderr.String(), "signed again"); got != int(min(c.takes, submitAttempts-1)) {
 				t.Errorf("signed again %d times, want %d:\n%s", got, min(c.takes, submitAttempts-1), stderr.String())
 			}
 			if got := takes.Load(); got > submitAttempts {
