@@ -141,11 +141,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintf(stderr, "agora %s: %v\n", args[0], ee.err)
+			printError(stderr, args[0], ee.err)
 		}
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "agora %s: %v\n", args[0], err)
+	printError(stderr, args[0], err)
 	return 1
 }
 

@@ -240,7 +240,7 @@ func runTestnetValidator(args []string, stdout, stderr io.Writer) error {
 	}
 	e, err := h.keys().Get(consensusKey)
 	if err != nil {
-		return fmt.Errorf("%w\nhint: 'agora testnet init' writes a network node's keys into its home's keystore", err)
+		return ledger.WithHint(err, "'agora testnet init' writes a network node's keys into its home's keystore")
 	}
 	pub := e.PublicKey.Key
 	noteKey, err := logVerifier(h, g.ChainID)
@@ -266,7 +266,7 @@ func testnetHomes(dir string) ([]string, error) {
 		return nil, err
 	}
 	if len(matches) == 0 {
-		return nil, fmt.Errorf("no network in %s\nhint: write one with 'agora testnet init --dir %s'", dir, dir)
+		return nil, ledger.WithHint(fmt.Errorf("no network in %s", dir), fmt.Sprintf("write one with 'agora testnet init --dir %s'", dir))
 	}
 	var homes []string
 	for _, m := range matches {

@@ -5,10 +5,10 @@
 // # Errors
 //
 // Every error is a JSON object {"error": {"code", "message", "hint"}}:
-// code is stable (see ledger.Codes, plus "not_acceptable", "busy",
-// "stopped", "timeout", "not_implemented"), message is written for people, hint (when present)
-// says what to do. statusOf is the one place that maps codes to HTTP
-// statuses.
+// code is stable, message is written for people, hint says what to do:
+// the one the error carries (ledger.WithHint), or its code's default. The
+// ledger's error table (ledger.ErrorCodes) gives every code its HTTP
+// status and default hint; toError is the one place that applies it.
 package api
 
 import (
@@ -166,78 +166,43 @@ func writeJSONAs(w http.ResponseWriter, status int, mediaType string, v any) {
 	json.NewEncoder(w).Encode(v) // compact: indenting costs a quarter of a proven answer
 }
 
-var hints = map[string]string{
-	"bad_sequence":   "fetch next_sequence from GET /v1/accounts/{address} and sign again",
-	"expired":        "sign the transaction again with a later expiry",
-	"wrong_chain":    "sign for the chain_id that GET /v1/node/info reports",
-	"bad_signature":  "sign the exact transaction bytes, prefixed with \"agora/tx/v1\\x00\", with each signer's key",
-	"malformed":      "see docs/spec/transactions.md for the envelope format",
-	"too_large":      "split the request; limits are in docs/spec/transactions.md",
-	"busy":           "the mempool is full: retry after a short wait",
-	"stopped":        "the node stopped committing: check its log",
-	"timeout":        "the transaction may still commit: check GET /v1/tx/{hash}",
-	"unknown_module": "GET /v1/node/info lists the modules",
-	"gone":           "it was ended for good (a deactivated DID): nothing can change it back",
-}
+// statusOf maps a stable code to its HTTP status: its row in the ledger's
+// error table.
+func statusOf(code string) int { return ledger.CodeInfo(code).Status }
 
-// statusOf maps a stable code to its HTTP status.
-func statusOf(code string) int {
-	switch code {
-	case "malformed", "invalid", "wrong_chain", "expired", "unknown_module", "unknown_type", "bad_signature":
-		return http.StatusBadRequest
-	case "unauthorized":
-		return http.StatusForbidden
-	case "not_found":
-		return http.StatusNotFound
-	case "conflict", "bad_sequence":
-		return http.StatusConflict
-	case "gone":
-		return http.StatusGone
-	case "too_large":
-		return http.StatusRequestEntityTooLarge
-	case "busy", "stopped":
-		return http.StatusServiceUnavailable
-	case "timeout":
-		return http.StatusGatewayTimeout
-	case "not_acceptable":
-		return http.StatusNotAcceptable
-	case "not_implemented":
-		return http.StatusNotImplemented
-	}
-	return http.StatusInternalServerError
-}
-
-// toError turns any error into the Error clients see.
+// toError turns any error into the Error clients see. The hint is the one
+// the error carries, or its code's default; an internal failure's message
+// and hint are the table's, since its own are for the node's log.
 func toError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		if e.Status == 0 {
 			e.Status = statusOf(e.Code)
 		}
+		if e.Hint == "" {
+			e.Hint = ledger.CodeInfo(e.Code).Hint
+		}
 		return e
 	}
 	var maxErr *http.MaxBytesError
 	code := ledger.Code(err)
-	switch {
-	case errors.As(err, &maxErr):
+	if errors.As(err, &maxErr) {
 		code = "too_large"
-	case errors.Is(err, node.ErrBusy):
-		code = "busy"
-	case errors.Is(err, node.ErrStopped):
-		code = "stopped"
-	case errors.Is(err, context.DeadlineExceeded):
-		code = "timeout"
 	}
-	msg := err.Error()
+	row := ledger.CodeInfo(code)
+	msg, hint := err.Error(), ledger.HintOf(err)
 	switch code {
 	case "internal", "storage":
-		msg = "internal error: see the node's log"
+		msg, hint = "internal error: see the node's log", ""
 	case "stopped":
 		// The reason the node stopped is an internal failure: it is in
 		// the node's log, not for clients.
-		msg = "the node stopped committing blocks"
+		msg, hint = "the node stopped committing blocks", ""
 	}
-	return &Error{Status: statusOf(code), Code: code, Message: msg, Hint: hints[code]}
+	if hint == "" {
+		hint = row.Hint
+	}
+	return &Error{Status: row.Status, Code: code, Message: msg, Hint: hint}
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -536,7 +501,7 @@ func (s *Server) info(*http.Request) (any, int, error) {
 
 func (s *Server) health(*http.Request) (any, int, error) {
 	if err := s.node.Err(); err != nil {
-		return nil, 0, &Error{Status: 503, Code: "stopped", Message: "the node stopped committing blocks", Hint: hints["stopped"]}
+		return nil, 0, &Error{Status: 503, Code: "stopped", Message: "the node stopped committing blocks"}
 	}
 	return map[string]any{"status": "ok", "height": s.node.Head().Height}, 0, nil
 }
