@@ -42,7 +42,7 @@ func (Module) Due(ctx *ledger.Context, key []byte) error {
 // reached it: the record's deadline is the one the scheduler ran.
 func (s *machine) due(at Time) bool { return at != 0 && at <= s.now() }
 
-// changeDue settles a change whose deadline at has come, unless the
+// changeDue settles a change whose deadline has come, unless the
 // deadline is stale (the change moved on since).
 func (s *machine) changeDue(id uint64) error {
 	c, err := s.change(id)
