@@ -11,6 +11,10 @@ import (
 	"github.com/agora-ledger/agora/verify"
 )
 
+// Schemas: the OpenAPI document (GET /openapi.json) describes these types
+// by reflection, as encoding/json writes them. A field's `enum` tag lists
+// the only values it takes.
+
 // Error is an API error as clients see it.
 type Error struct {
 	Status  int    `json:"-"`
@@ -34,7 +38,7 @@ type SubmitRequest struct {
 // SubmitResponse answers POST /v1/tx.
 type SubmitResponse struct {
 	Hash   tx.ID  `json:"hash"`
-	Status string `json:"status"` // "pending" or "committed"
+	Status string `json:"status" enum:"pending,committed"`
 	*TxCommit
 }
 
@@ -57,8 +61,17 @@ type BatchRequest struct {
 	Txs []string `json:"txs"`
 }
 
+// BatchResponse answers POST /v1/txs: one item per envelope, in order.
+type BatchResponse struct {
+	Results []BatchItem `json:"results"`
+}
+
 // BatchItem is one envelope's outcome in a BatchResponse: its hash, or an
-// error; an error does not stop the envelopes after it.
+// error; an error does not stop the envelopes after it. Without wait, an
+// item with a hash is admitted and pending. With wait=commit, an item
+// with a hash is committed (height and code), or also carries the error
+// that ended the wait: the transaction was dropped (its reason), or the
+// request timed out (timeout; it may still commit).
 type BatchItem struct {
 	Hash  *tx.ID `json:"hash,omitempty"`
 	Error *Error `json:"error,omitempty"`
@@ -67,10 +80,23 @@ type BatchItem struct {
 	Code   string `json:"code,omitempty"`
 }
 
-// TxView is a transaction as GET /v1/tx/{hash} shows it.
+// TxStatus is GET /v1/tx/{hash}'s answer for a transaction that is not
+// committed: pending in the mempool, or dropped from it (the node
+// remembers the last 10,000) with the error that dropped it, whose code
+// says why (expired, bad_sequence, ...). A dropped transaction changed
+// nothing; sign a new one.
+type TxStatus struct {
+	Hash   tx.ID  `json:"hash"`
+	Status string `json:"status" enum:"pending,dropped"`
+	Error  *Error `json:"error,omitempty"` // dropped only
+}
+
+// TxView is a committed transaction as GET /v1/tx/{hash} shows it. Its
+// hash and status are a TxStatus's, so a client may decode any answer of
+// that route as a TxView and read the status first.
 type TxView struct {
 	Hash         tx.ID        `json:"hash"`
-	Status       string       `json:"status"` // "pending" or "committed"
+	Status       string       `json:"status" enum:"committed"`
 	ChainID      string       `json:"chain_id"`
 	Module       string       `json:"module"`
 	Type         string       `json:"type"`
@@ -113,6 +139,12 @@ type AccountView struct {
 	// account's transactions waiting in the mempool too.
 	Sequence     uint64 `json:"sequence"`
 	NextSequence uint64 `json:"next_sequence"`
+}
+
+// Health answers GET /healthz while the node commits blocks.
+type Health struct {
+	Status string `json:"status" enum:"ok"`
+	Height uint64 `json:"height"`
 }
 
 // Info answers GET /v1/node/info.
