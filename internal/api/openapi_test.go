@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -25,6 +26,7 @@ import (
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/verify"
 )
 
 // docPattern is the document's form of a ServeMux pattern: OpenAPI has no
@@ -525,4 +527,60 @@ func TestSchemaOf(t *testing.T) {
 	if s.err == nil {
 		t.Error("a self-marshalling type without a schema: no error")
 	}
+}
+
+// TestSpecNamesFields checks that the spec's prose names every JSON field
+// of the bodies it documents (docs/spec/log.md section 7, the proofs;
+// docs/spec/transactions.md section 9.1, a submission's states), and
+// every status, so a field added to a wire type cannot go unsaid.
+func TestSpecNamesFields(t *testing.T) {
+	section := func(file, from, to string) string {
+		b, err := os.ReadFile("../../docs/spec/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, s, ok := strings.Cut(string(b), from)
+		if !ok {
+			t.Fatalf("%s has no %q", file, from)
+		}
+		s, _, _ = strings.Cut(s, to)
+		return s
+	}
+	proofs := section("log.md", "## 7. Proofs in the HTTP API", "\n## ")
+	states := section("transactions.md", "### 9.1 Following a submission", "\n## ")
+	for _, c := range []struct {
+		name   string
+		text   string
+		goType reflect.Type
+		quote  string // how the text writes a field name
+	}{
+		{"log.md 7", proofs, reflect.TypeFor[verify.InclusionProof](), "`%s`"},
+		{"log.md 7", proofs, reflect.TypeFor[InclusionResponse](), `"%s"`},
+		{"log.md 7", proofs, reflect.TypeFor[ConsistencyResponse](), `"%s"`},
+		{"log.md 7", proofs, reflect.TypeFor[verify.StateProof](), `"%s"`},
+		{"log.md 7", proofs, reflect.TypeFor[verify.KeyProof](), "`%s`"},
+		{"log.md 7", proofs, reflect.TypeFor[Proven](), `"%s"`},
+		{"transactions.md 9.1", states, reflect.TypeFor[TxStatus](), `"%s"`},
+		{"transactions.md 9.1", states, reflect.TypeFor[BatchItem](), `"%s"`},
+		{"transactions.md 9.1", states, reflect.TypeFor[BatchResponse](), `"%s"`},
+	} {
+		s := newSchemaSet()
+		s.of(c.goType)
+		def := s.defs[c.goType.Name()].(map[string]any)
+		for name, p := range def["properties"].(map[string]any) {
+			if !strings.Contains(c.text, fmt.Sprintf(c.quote, name)) {
+				t.Errorf("%s does not name %s's field %s", c.name, c.goType.Name(), fmt.Sprintf(c.quote, name))
+			}
+			for _, v := range asStringsOf(p.(map[string]any)["enum"]) {
+				if want := fmt.Sprintf(`"%s": "%s"`, name, v); !strings.Contains(c.text, want) {
+					t.Errorf("%s does not show %s", c.name, want)
+				}
+			}
+		}
+	}
+}
+
+func asStringsOf(v any) []string {
+	l, _ := v.([]string)
+	return l
 }
