@@ -584,3 +584,21 @@ func asStringsOf(v any) []string {
 	l, _ := v.([]string)
 	return l
 }
+
+// TestAPIDocListsRoutes checks that docs/api.md names every operation of
+// the document (as "`GET /path"), so the prose and the OpenAPI agree on
+// what exists.
+func TestAPIDocListsRoutes(t *testing.T) {
+	b, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := newTestNode(t, nodeOptions{idle: true})
+	for p, item := range readDoc(t, tn).Paths {
+		for method := range item {
+			if route := "`" + strings.ToUpper(method) + " " + p; !bytes.Contains(b, []byte(route)) {
+				t.Errorf("docs/api.md does not list %s`", route)
+			}
+		}
+	}
+}
