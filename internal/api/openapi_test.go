@@ -493,6 +493,7 @@ func TestSchemaOf(t *testing.T) {
 		Opt    uint64   `json:"opt,omitempty"`
 		List   []string `json:"list"`
 		Raw    []byte   `json:"raw,omitempty"`
+		Hex    string   `json:"hex" encoding:"hex"`
 		Skip   int      `json:"-"`
 		Any    any      `json:"any"`
 	}
@@ -512,8 +513,9 @@ func TestSchemaOf(t *testing.T) {
 		"opt":    map[string]any{"type": "integer", "minimum": 0},
 		"list":   map[string]any{"type": []string{"array", "null"}, "items": map[string]any{"type": "string"}},
 		"raw":    map[string]any{"type": "string", "contentEncoding": "base64"},
+		"hex":    map[string]any{"type": "string", "pattern": hexString},
 		"any":    map[string]any{},
-	}, "required": []string{"id", "status", "list", "any"}}
+	}, "required": []string{"id", "status", "list", "hex", "any"}}
 	if diff := cmp.Diff(wantDef, s.defs["outer"]); diff != "" {
 		t.Errorf("definition (-want +got):\n%s", diff)
 	}

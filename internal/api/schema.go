@@ -23,7 +23,8 @@ import (
 //   - a named struct is a component (#/components/schemas/<Name>);
 //   - a pointer, slice or map without omitempty may be null;
 //   - []byte is a base64 string; `any` is any value;
-//   - a field tagged `enum:"a,b"` takes only those values;
+//   - a field tagged `enum:"a,b"` takes only those values; a string
+//     tagged `encoding:"hex"` is lower-case hex, `encoding:"base64"` base64;
 //   - types with their own JSON or text form are in textSchemas; any other
 //     such type is an error, so a new one cannot be described wrongly.
 type schemaSet struct {
@@ -35,10 +36,13 @@ type schemaSet struct {
 // textSchemas describe the types that marshal themselves.
 var textSchemas = map[reflect.Type]map[string]any{
 	reflect.TypeFor[time.Time]():    {"type": "string", "format": "date-time"},
-	reflect.TypeFor[ledger.Hash]():  {"type": "string", "pattern": "^([0-9a-f]{2})*$", "description": "lower-case hex"},
+	reflect.TypeFor[ledger.Hash]():  {"type": "string", "pattern": hexString, "description": "lower-case hex"},
 	reflect.TypeFor[tx.ID]():        {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "a transaction ID: SHA-256 of its tx bytes, lower-case hex"},
 	reflect.TypeFor[tx.PublicKey](): {"type": "string", "pattern": "^[a-z0-9]+:[A-Za-z0-9_-]+$", "description": "a public key, <alg>:<unpadded base64url> (docs/spec/transactions.md section 6.3)"},
 }
+
+// hexString is the pattern of lower-case hex.
+const hexString = "^([0-9a-f]{2})*$"
 
 var (
 	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
@@ -140,6 +144,15 @@ func (s *schemaSet) fields(t reflect.Type, props map[string]any, required *[]str
 		sc := s.of(f.Type)
 		if e := f.Tag.Get("enum"); e != "" {
 			sc = map[string]any{"type": "string", "enum": strings.Split(e, ",")}
+		}
+		switch f.Tag.Get("encoding") {
+		case "hex":
+			sc = map[string]any{"type": "string", "pattern": hexString}
+		case "base64":
+			sc = map[string]any{"type": "string", "contentEncoding": "base64"}
+		case "":
+		default:
+			s.fail(fmt.Errorf("%v.%s: unknown encoding %q", t, f.Name, f.Tag.Get("encoding")))
 		}
 		if _, text := textSchemas[f.Type]; !omitempty && !text {
 			switch f.Type.Kind() {

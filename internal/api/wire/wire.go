@@ -13,7 +13,8 @@ import (
 
 // Schemas: the OpenAPI document (GET /openapi.json) describes these types
 // by reflection, as encoding/json writes them. A field's `enum` tag lists
-// the only values it takes.
+// the only values it takes; `encoding:"hex"` or `encoding:"base64"` says
+// how a string encodes bytes.
 
 // Error is an API error as clients see it.
 type Error struct {
@@ -47,7 +48,7 @@ type TxCommit struct {
 	Height    uint64        `json:"height"`
 	Index     int           `json:"index"`
 	LeafIndex uint64        `json:"leaf_index"`
-	BlockHash string        `json:"block_hash"`
+	BlockHash string        `json:"block_hash" encoding:"hex"`
 	Time      time.Time     `json:"time"`
 	Result    ledger.Result `json:"result"`
 	// Proof proves the transaction's log entry against a signed
@@ -103,21 +104,21 @@ type TxView struct {
 	Signers      []SignerView `json:"signers"`
 	ExpiryHeight uint64       `json:"expiry_height,omitempty"`
 	ExpiryTime   *time.Time   `json:"expiry_time,omitempty"`
-	Body         string       `json:"body"` // hex of the canonical CBOR body
-	Envelope     string       `json:"envelope,omitempty"`
+	Body         string       `json:"body" encoding:"hex"` // hex of the canonical CBOR body
+	Envelope     string       `json:"envelope,omitempty" encoding:"base64"`
 	*TxCommit    `json:",omitempty"`
 }
 
 // SignerView is one signer of a transaction.
 type SignerView struct {
-	Address  string       `json:"address"`
+	Address  string       `json:"address" encoding:"hex"`
 	Key      tx.PublicKey `json:"key"`
 	Sequence uint64       `json:"sequence"`
 }
 
 // BlockView is a block as GET /v1/blocks/{height} shows it.
 type BlockView struct {
-	Hash   string        `json:"hash"`
+	Hash   string        `json:"hash" encoding:"hex"`
 	Header ledger.Header `json:"header"`
 	Txs    []BlockTx     `json:"txs"`
 }
@@ -132,7 +133,7 @@ type BlockTx struct {
 
 // AccountView is an account as GET /v1/accounts/{address} shows it.
 type AccountView struct {
-	Address string       `json:"address"`
+	Address string       `json:"address" encoding:"hex"`
 	Key     tx.PublicKey `json:"key"`
 	Label   string       `json:"label,omitempty"`
 	// Sequence is the committed next sequence; NextSequence counts the
@@ -151,10 +152,10 @@ type Health struct {
 type Info struct {
 	ChainID     string    `json:"chain_id"`
 	Version     string    `json:"version"`
-	GenesisHash string    `json:"genesis_hash"`
+	GenesisHash string    `json:"genesis_hash" encoding:"hex"`
 	Height      uint64    `json:"height"`
-	BlockHash   string    `json:"block_hash"`
-	AppHash     string    `json:"app_hash"`
+	BlockHash   string    `json:"block_hash" encoding:"hex"`
+	AppHash     string    `json:"app_hash" encoding:"hex"`
 	Time        time.Time `json:"time"`
 	Mempool     int       `json:"mempool"`
 	Modules     []string  `json:"modules"`
@@ -164,7 +165,7 @@ type Info struct {
 	LogOrigin string `json:"log_origin"`
 	LogKey    string `json:"log_key,omitempty"`
 	LogSize   uint64 `json:"log_size"`
-	LogRoot   string `json:"log_root"`
+	LogRoot   string `json:"log_root" encoding:"hex"`
 	// Witnesses are the cosigner verifier keys of the witnesses the node
 	// asks to cosign its checkpoints (pin those you trust). With them,
 	// WitnessedHeight and WitnessedLogSize are those of the newest
