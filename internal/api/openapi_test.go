@@ -604,3 +604,47 @@ func TestAPIDocListsRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPIRefsResolve walks the whole document: every $ref names a
+// component it has, and every path wildcard is a required path parameter.
+func TestOpenAPIRefsResolve(t *testing.T) {
+	tn := newTestNode(t, nodeOptions{idle: true})
+	var doc map[string]any
+	if err := json.Unmarshal(tn.get(t, "/openapi.json").body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	components := doc["components"].(map[string]any)
+	var walk func(v any, at string)
+	walk = func(v any, at string) {
+		switch v := v.(type) {
+		case map[string]any:
+			if r, ok := v["$ref"].(string); ok {
+				kind, name, _ := strings.Cut(strings.TrimPrefix(r, "#/components/"), "/")
+				if _, ok := components[kind].(map[string]any)[name]; !ok {
+					t.Errorf("%s: $ref %q names no component", at, r)
+				}
+			}
+			for k, e := range v {
+				walk(e, at+"/"+k)
+			}
+		case []any:
+			for i, e := range v {
+				walk(e, fmt.Sprintf("%s/%d", at, i))
+			}
+		}
+	}
+	walk(doc, "#")
+	for p, item := range doc["paths"].(map[string]any) {
+		for method, op := range item.(map[string]any) {
+			params, _ := op.(map[string]any)["parameters"].([]any)
+			for _, m := range wildcardRE.FindAllStringSubmatch(p, -1) {
+				if !slices.ContainsFunc(params, func(pm any) bool {
+					pm2 := pm.(map[string]any)
+					return pm2["name"] == m[1] && pm2["in"] == "path" && pm2["required"] == true
+				}) {
+					t.Errorf("%s %s: no required path parameter %s", method, p, m[1])
+				}
+			}
+		}
+	}
+}
