@@ -144,14 +144,19 @@ func newTestNode(t *testing.T, opts nodeOptions) *testNode {
 	}
 	tn := &testNode{node: n, st: st, alice: alice, logKey: vkey, done: make(chan error, 1)}
 	if !opts.idle {
-		ctx, cancel := context.WithCancel(context.Background())
-		tn.cancel = cancel
-		go func() { tn.done <- n.Run(ctx) }()
-		t.Cleanup(func() { tn.stop(t) })
+		tn.start(t)
 	}
 	tn.srv = httptest.NewServer(New(n, cfg, genesisHash[:], vkey, log, reg).Handler())
 	t.Cleanup(tn.srv.Close)
 	return tn
+}
+
+// start starts block production (an idle node's, once).
+func (tn *testNode) start(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	tn.cancel = cancel
+	go func() { tn.done <- tn.node.Run(ctx) }()
+	t.Cleanup(func() { tn.stop(t) })
 }
 
 // stop stops block production and waits for Run to return.

@@ -133,16 +133,16 @@ func TestOpenAPIAnswers(t *testing.T) {
 	idle := newTestNode(t, nodeOptions{idle: true})
 	pending := decode[SubmitResponse](t, idle.submitJSON(t, anchorTx(t, idle.alice, 0, digest("pending")), ""), http.StatusAccepted)
 
-	// A transaction dropped from the mempool: it expires while it waits
-	// for its block, as the clock moves on.
+	// A transaction dropped from the mempool: admitted to an idle node,
+	// it has expired by the time the node makes blocks.
 	var now atomic.Int64
 	now.Store(fakeClock().UnixMilli())
-	dropper := newTestNode(t, nodeOptions{cfg: node.Config{BlockInterval: node.Duration(500 * time.Millisecond)},
-		clock: func() time.Time { return time.UnixMilli(now.Load()) }})
+	dropper := newTestNode(t, nodeOptions{idle: true, clock: func() time.Time { return time.UnixMilli(now.Load()) }})
 	expiring := newTx(t, dropper.alice, 0, digest("dropped"))
 	expiring.ExpiryHeight, expiring.ExpiryTime = 0, now.Load()+100
 	dropped := decode[SubmitResponse](t, dropper.submitJSON(t, sign(t, expiring, dropper.alice), ""), http.StatusAccepted)
 	now.Add(1000)
+	dropper.start(t)
 	if _, err := dropper.node.Wait(t.Context(), dropped.Hash); !errors.Is(err, ledger.ErrExpired) {
 		t.Fatalf("the expiring transaction: %v, want it dropped as expired", err)
 	}
