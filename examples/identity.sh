@@ -19,10 +19,15 @@
 #
 # It exits non-zero, saying what went wrong, if any outcome differs from
 # the one described; cmd/agora's TestExamplesIdentity runs it in CI. It
-# takes about 20 seconds, most of it waiting out the delays.
+# takes about 20 seconds, most of it waiting (for blocks) until the delays
+# have passed in block time.
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# effective_time prints the time at which the pending change or recovery
+# that the last 'agora did show' printed takes effect.
+effective_time() { sed -n 's/.* pending.*, effective \([0-9T:.-]*Z\).*/\1/p' <<<"$last" | head -n 1; }
 
 # pubkey NAME prints the public key of your key NAME, as alg:base64url.
 pubkey() { agora keys export-public "$1"; }
@@ -82,7 +87,7 @@ for g in bob dave erin; do show agora keys new "guardian-$g"; done
 expect_output '^  pending  until ' agora did guardians "$did" --key carol.next \
 	--guardian guardian-bob --guardian guardian-dave --guardian guardian-erin --threshold 2 --delay 1h
 expect_output '^  set-guardians pending, effective ' agora did show "$did"
-show sleep 1.5
+await_block_time "$(effective_time)"
 expect_output '^  version +6$' agora did complete-change "$did" --key guardian-bob
 
 step "11. Carol thinks she lost her keys: two guardians start a recovery"
@@ -114,7 +119,8 @@ expect_output '^  version +10$' agora did recover "$did" --guardian-key guardian
 	--new-key carol3 --next-key carol3.next
 
 step "16. After the delay anyone can complete it; carol3 is the new controller"
-show sleep 2.5
+expect_output '^  recovery pending to .*, effective ' agora did show "$did"
+await_block_time "$(effective_time)"
 expect_output '^  version +11$' agora did complete-recovery "$did" --key guardian-dave
 expect_output '^  #key-3 +active +z6Mk[1-9A-Za-z]+ authentication,capabilityInvocation$' agora did show "$did"
 grep -Eq '^  #key-2 +revoked ' <<<"$last" || die "the old controller key-2 is not revoked"
@@ -131,7 +137,8 @@ done
 
 step "18. Deactivate the DID (after the change delay): resolvers now get 410 Gone"
 expect_output '^  pending  until ' agora did deactivate "$did" --key carol3
-show sleep 1.5
+expect_output '^  deactivate pending, effective ' agora did show "$did"
+await_block_time "$(effective_time)"
 expect_output '^  version +13$' agora did complete-change "$did" --key guardian-dave
 echo_cmd curl -sS -o /dev/null -w '%{http_code}\n' "$AGORA_NODE/1.0/identifiers/$did"
 code=$(curl -sS -o /dev/null -w '%{http_code}' "$AGORA_NODE/1.0/identifiers/$did")

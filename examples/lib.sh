@@ -1,7 +1,7 @@
 # lib.sh: what the walkthroughs in this directory share. Source it after
 # `set -euo pipefail`; it builds agora (or uses $AGORA_BIN), makes a
 # temporary home removed on exit, and defines the helpers: step, show,
-# expect_fail, expect_output, start_node and stop_node.
+# expect_fail, expect_output, start_node, await_block_time and stop_node.
 example=$(basename "$0")
 
 die() {
@@ -106,6 +106,24 @@ start_node() {
 		sleep 0.1
 	done
 	die "no healthy node at $AGORA_NODE/healthz within 10s"
+}
+
+# await_block_time TIME: wait until the node's latest block is later than
+# TIME (RFC 3339), asking the node a bounded number of times. A delay the
+# ledger counts in block time has then passed for the next transaction,
+# however busy the machine.
+await_block_time() {
+	local want got= i
+	want=$(date -d "$1" +%s%3N) || die "not a time: '$1'"
+	printf '(waiting for a block after %s)\n' "$1"
+	for ((i = 0; i < 600; i++)); do
+		got=$(curl -fsS "$AGORA_NODE/v1/node/info" | sed -n 's/.*"time":"\([^"]*\)".*/\1/p')
+		if [[ -n $got ]] && (($(date -d "$got" +%s%3N) > want)); then
+			return
+		fi
+		sleep 0.1
+	done
+	die "no block after $1 in 600 tries (the latest at '$got')"
 }
 
 # stop_node stops the node: gently with TERM (it must exit 0), or with

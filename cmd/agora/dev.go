@@ -84,6 +84,8 @@ func runDev(args []string, stdout, stderr io.Writer) error {
   home             %s
   demo keys        exchange-tokyo, custodian-zurich, telco-id, regulator, alice
                    (passphrase from AGORA_PASSPHRASE, or "dev")
+                   for development only: their passphrase is no secret; never use them
+                   for anything of value
   log key          %s
                    (signs every checkpoint; 'agora verify' checks answers against it)
 
