@@ -27,6 +27,11 @@ var (
 	ErrSequence = errors.New("wrong sequence")
 	// ErrExpired: the transaction's expiry has passed. Sign it again.
 	ErrExpired = errors.New("expired")
+	// ErrOverQuota: no signer has standing and the free quota of
+	// transactions without standing is used (in this block, or for good
+	// when it is zero or smaller than the transaction). Wait for a later
+	// block, or have a key with standing sign too.
+	ErrOverQuota = errors.New("over quota")
 	// ErrWrongChain: the transaction names another chain.
 	ErrWrongChain = errors.New("wrong chain")
 	// ErrUnknownModule and ErrUnknownType: no module or message of that name.
@@ -55,6 +60,9 @@ var codes = []struct {
 	{ErrConflict, "conflict"},
 	{ErrGone, "gone"},
 	{ErrInvalid, "invalid"},
+	// Appended, so the codes before keep their places (the ABCI code
+	// numbers of package cometbft).
+	{ErrOverQuota, "over_quota"},
 }
 
 // Code returns the stable code for err: the first sentinel err wraps, in
