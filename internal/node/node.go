@@ -243,6 +243,9 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	if err := tx.Verify(c.Signed, c.Tx); err != nil {
 		return c.ID, err
 	}
+	if err := n.checkFree(c, params, n.nextBlock(head)); err != nil {
+		return c.ID, err
+	}
 
 	// Read the signers' committed sequences before taking the lock, so
 	// that concurrent submitters do not queue behind each other's store
@@ -293,6 +296,18 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	default:
 	}
 	return c.ID, nil
+}
+
+// checkFree refuses a transaction none of whose signers has standing if
+// the free quota of a block could never hold it (ledger.Params.CheckFree).
+func (n *Node) checkFree(c *ledger.Checked, params ledger.Params, b ledger.Block) error {
+	for _, s := range c.Tx.Signers {
+		ok, err := n.exec.HasStanding(n.store, s.Key, b.Time)
+		if err != nil || ok {
+			return err
+		}
+	}
+	return params.CheckFree(len(c.Raw))
 }
 
 // committedSequences reads the signers' committed next sequences.
@@ -497,19 +512,21 @@ func (n *Node) poolFull() bool {
 // produce cuts, applies and commits one block.
 func (n *Node) produce() error {
 	n.mu.Lock()
-	// Cut the batch to the block limits here: Apply would drop what
-	// exceeds them as if it were invalid, and the waiters would be told
-	// so, when those transactions only have to wait for the next block.
-	// Every transaction fits an empty block (MaxBlockBytes >= tx.MaxSize).
-	k, size := 0, uint64(0)
-	for k < len(n.pool) && uint64(k) < n.params.MaxBlockTxs && size+uint64(len(n.pool[k].Raw)) <= n.params.MaxBlockBytes {
-		size += uint64(len(n.pool[k].Raw))
-		k++
+	pool, head, params := n.pool, n.head, n.params
+	n.mu.Unlock()
+	// Only produce takes from the pool, and the state changes only when it
+	// commits, so the cut can read the store without holding the lock:
+	// Submit meanwhile only appends to n.pool.
+	b := n.nextBlock(head)
+	batch, held, err := n.cut(pool, params, b)
+	if err != nil {
+		return fmt.Errorf("cut block %d: %w", b.Height, err)
 	}
-	batch := n.pool[:k]
-	n.pool = n.pool[k:]
-	n.bytes -= int(size)
-	head := n.head
+	n.mu.Lock()
+	n.pool = append(held, n.pool[len(pool):]...)
+	for _, c := range batch {
+		n.bytes -= len(c.Raw)
+	}
 	n.mu.Unlock()
 
 	raws := make([][]byte, len(batch))
@@ -520,7 +537,6 @@ func (n *Node) produce() error {
 	}
 	n.block.Store(&checked)
 	defer n.block.Store(nil)
-	b := n.nextBlock(head)
 	start := time.Now()
 	out, err := n.exec.Apply(n.store, &head, b, raws, true)
 	if err != nil {
@@ -536,7 +552,7 @@ func (n *Node) produce() error {
 		return err
 	}
 	took := time.Since(start)
-	params, err := ledger.GetParams(n.store)
+	params, err = ledger.GetParams(n.store)
 	if err != nil {
 		return err
 	}
@@ -584,6 +600,48 @@ func (n *Node) produce() error {
 		n.log.Debug("committed block", "height", out.Header.Height, "txs", len(out.Txs), "dropped", len(out.Dropped))
 	}
 	return nil
+}
+
+// cut chooses, in pool order, the transactions of block b: within the
+// block limits and the free quota for signers without standing. Apply
+// would drop what exceeds them as if it were invalid, and the waiters
+// would be told so, when those transactions only have to wait for a later
+// block: cut holds them back, in order, with every later transaction of
+// their signers (whose sequences follow). Every transaction fits an empty
+// block (MaxBlockBytes >= tx.MaxSize).
+func (n *Node) cut(pool []*ledger.Checked, params ledger.Params, b ledger.Block) (batch, held []*ledger.Checked, err error) {
+	quota := n.exec.NewQuota(n.store, params, b.Time)
+	waiting := map[string]bool{} // signers with a transaction held back
+	size := uint64(0)
+	for i, c := range pool {
+		if uint64(len(batch)) >= params.MaxBlockTxs || size+uint64(len(c.Raw)) > params.MaxBlockBytes {
+			return batch, append(held, pool[i:]...), nil
+		}
+		wait := false
+		for _, s := range c.Tx.Signers {
+			wait = wait || waiting[s.Key.Address()]
+		}
+		if !wait {
+			err := quota.Take(c.Tx.Signers, len(c.Raw))
+			if errors.Is(err, ledger.ErrStorage) {
+				return nil, nil, err
+			}
+			// One that no block can hold any more (governance lowered the
+			// quota since it was admitted) goes in for Apply to drop, so
+			// that its waiters learn why.
+			wait = err != nil && params.CheckFree(len(c.Raw)) == nil
+		}
+		if wait {
+			for _, s := range c.Tx.Signers {
+				waiting[s.Key.Address()] = true
+			}
+			held = append(held, c)
+			continue
+		}
+		size += uint64(len(c.Raw))
+		batch = append(batch, c)
+	}
+	return batch, held, nil
 }
 
 // recheck rebuilds the pending sequences after transactions were dropped,
