@@ -363,6 +363,9 @@ func (a *App) admit(raw []byte) (tx.ID, error) {
 	if err := tx.Verify(c.Signed, c.Tx); err != nil {
 		return c.ID, err
 	}
+	if err := a.exec.CheckFree(a.store, params, c, a.nextBlock(head).Time); err != nil {
+		return c.ID, err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.stopped != nil {
@@ -415,7 +418,10 @@ func (a *App) takeSequences(c *ledger.Checked) error {
 }
 
 // recheck checks again, after a commit, a transaction still waiting: its
-// expiry and sequences. One that fails is dropped.
+// expiry, its sequences, and, if no signer has standing, that a block
+// could still hold it (governance may have lowered the free quota). One
+// that fails is dropped. One left out of the last block because the
+// block's free quota was used waits on.
 func (a *App) recheck(raw []byte) error {
 	sum := sha256.Sum256(raw)
 	a.mu.Lock()
@@ -426,7 +432,14 @@ func (a *App) recheck(raw []byte) error {
 		return err
 	}
 	head := a.Head()
-	err := ledger.CheckExpiry(p.c.Tx, a.nextBlock(head))
+	next := a.nextBlock(head)
+	err := ledger.CheckExpiry(p.c.Tx, next)
+	if err == nil {
+		var params ledger.Params
+		if params, err = ledger.GetParams(a.store); err == nil {
+			err = a.exec.CheckFree(a.store, params, p.c, next.Time)
+		}
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err == nil {
@@ -491,7 +504,9 @@ func txCost(b []byte) int64 { return int64(len(b)) + 8 }
 
 // PrepareProposal implements abci.Application: the signatures of the
 // previous checkpoint, then the mempool's transactions that are valid in
-// this block, within the block limits.
+// this block, within the block limits and the free quota for signers
+// without standing. What Apply leaves out stays in CometBFT's mempool,
+// and is proposed again after the recheck that follows the commit.
 func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	head := a.Head()
 	if uint64(req.Height) != head.Height+1 {

@@ -317,7 +317,7 @@ var sentinels = map[string]error{
 	"malformed": tx.ErrMalformed, "wrong_chain": ledger.ErrWrongChain, "expired": ledger.ErrExpired,
 	"bad_sequence": ledger.ErrSequence, "unknown_module": ledger.ErrUnknownModule, "unknown_type": ledger.ErrUnknownType,
 	"unauthorized": ledger.ErrUnauthorized, "not_found": ledger.ErrNotFound, "conflict": ledger.ErrConflict,
-	"gone": ledger.ErrGone, "invalid": ledger.ErrInvalid,
+	"gone": ledger.ErrGone, "invalid": ledger.ErrInvalid, "over_quota": ledger.ErrOverQuota,
 }
 
 // Wait implements api.Driver.

@@ -75,6 +75,20 @@ func (p Params) CheckFree(size int) error {
 	return nil
 }
 
+// CheckFree refuses, at admission, the transaction c if none of its
+// signers has standing in the state r at time at and no block under the
+// parameters p could hold it (Params.CheckFree). The error wraps
+// ErrOverQuota, or ErrStorage.
+func (e *Executor) CheckFree(r StateReader, p Params, c *Checked, at time.Time) error {
+	for _, s := range c.Tx.Signers {
+		ok, err := e.HasStanding(r, s.Key, at)
+		if err != nil || ok {
+			return err
+		}
+	}
+	return p.CheckFree(len(c.Raw))
+}
+
 // HasStanding reports whether key has standing in the state r at time at:
 // it is a validator's key, an account named with a label in genesis, or a
 // Stander module vouches for it, asked in registration order.

@@ -243,7 +243,7 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	if err := tx.Verify(c.Signed, c.Tx); err != nil {
 		return c.ID, err
 	}
-	if err := n.checkFree(c, params, n.nextBlock(head)); err != nil {
+	if err := n.exec.CheckFree(n.store, params, c, n.nextBlock(head).Time); err != nil {
 		return c.ID, err
 	}
 
@@ -296,18 +296,6 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	default:
 	}
 	return c.ID, nil
-}
-
-// checkFree refuses a transaction none of whose signers has standing if
-// the free quota of a block could never hold it (ledger.Params.CheckFree).
-func (n *Node) checkFree(c *ledger.Checked, params ledger.Params, b ledger.Block) error {
-	for _, s := range c.Tx.Signers {
-		ok, err := n.exec.HasStanding(n.store, s.Key, b.Time)
-		if err != nil || ok {
-			return err
-		}
-	}
-	return params.CheckFree(len(c.Raw))
 }
 
 // committedSequences reads the signers' committed next sequences.
