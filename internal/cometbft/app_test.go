@@ -219,14 +219,18 @@ func anchorBody(t testing.TB, doc string) []byte {
 	return body
 }
 
-func (h *harness) sign(x *tx.Tx) []byte {
-	s, err := tx.Sign(x, h.user)
+func (h *harness) sign(x *tx.Tx) []byte { return signWith(h.t, x, h.user) }
+
+// signWith returns x signed by k, encoded.
+func signWith(t testing.TB, x *tx.Tx, k *tx.PrivateKey) []byte {
+	t.Helper()
+	s, err := tx.Sign(x, k)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	raw, err := s.Encode()
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return raw
 }

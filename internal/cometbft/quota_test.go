@@ -20,16 +20,8 @@ func freshAnchor(t *testing.T, name, doc string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := tx.Sign(&tx.Tx{Version: tx.Version, ChainID: chain, Module: notary.Name, Type: "anchor", Body: anchorBody(t, doc),
+	return signWith(t, &tx.Tx{Version: tx.Version, ChainID: chain, Module: notary.Name, Type: "anchor", Body: anchorBody(t, doc),
 		Signers: []tx.Signer{{Key: k.Public()}}, ExpiryHeight: 1000}, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := s.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
 }
 
 // TestQuota shows a network's proposals within the free quota for keys
