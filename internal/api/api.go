@@ -178,6 +178,7 @@ var hints = map[string]string{
 	"timeout":        "the transaction may still commit: check GET /v1/tx/{hash}",
 	"unknown_module": "GET /v1/node/info lists the modules",
 	"gone":           "it was ended for good (a deactivated DID): nothing can change it back",
+	"over_quota":     "no signer has standing: create a DID for the key first, or have a key of a DID or a governance body member co-sign; see docs/spec/transactions.md section 8.3",
 }
 
 // statusOf maps a stable code to its HTTP status.
@@ -185,7 +186,7 @@ func statusOf(code string) int {
 	switch code {
 	case "malformed", "invalid", "wrong_chain", "expired", "unknown_module", "unknown_type", "bad_signature":
 		return http.StatusBadRequest
-	case "unauthorized":
+	case "unauthorized", "over_quota":
 		return http.StatusForbidden
 	case "not_found":
 		return http.StatusNotFound
