@@ -318,6 +318,7 @@ var sentinels = map[string]error{
 	"bad_sequence": ledger.ErrSequence, "unknown_module": ledger.ErrUnknownModule, "unknown_type": ledger.ErrUnknownType,
 	"unauthorized": ledger.ErrUnauthorized, "not_found": ledger.ErrNotFound, "conflict": ledger.ErrConflict,
 	"gone": ledger.ErrGone, "invalid": ledger.ErrInvalid, "over_quota": ledger.ErrOverQuota,
+	"busy": node.ErrBusy,
 }
 
 // Wait implements api.Driver.

@@ -3,11 +3,14 @@ package cometbft
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"testing"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -54,6 +57,26 @@ func TestQuota(t *testing.T) {
 		if res := h.checkTx(raw, abci.CheckTxType_Recheck); res.Code != 0 {
 			t.Errorf("recheck of a transaction left out for the quota: %s %s, want it kept", res.Codespace, res.Log)
 		}
+	}
+
+	// At most FreeBacklogBlocks blocks' worth of the free quota waits;
+	// beyond it CheckTx answers busy, and the place is given back when
+	// one leaves.
+	for i := 2; i < ledger.FreeBacklogBlocks; i++ { // two wait already
+		if res := h.checkTx(freshAnchor(t, fmt.Sprint("backlog ", i), "backlog"), abci.CheckTxType_New); res.Code != 0 {
+			t.Fatalf("CheckTx %d within the free backlog: %s", i, res.Log)
+		}
+	}
+	late := freshAnchor(t, "late", "late")
+	if res := h.checkTx(late, abci.CheckTxType_New); res.Codespace != "busy" {
+		t.Fatalf("CheckTx beyond the free backlog: %q %s, want busy", res.Codespace, res.Log)
+	}
+	if !errors.Is(&checkError{code: "busy"}, node.ErrBusy) {
+		t.Errorf("a busy CheckTx does not come back as node.ErrBusy")
+	}
+	h.block([][]byte{txs[1]}, abci.ExtendedCommitInfo{})
+	if res := h.checkTx(late, abci.CheckTxType_New); res.Code != 0 {
+		t.Errorf("CheckTx after one left the free backlog: %s", res.Log)
 	}
 
 	h = keysHarness(t, 4, 0)

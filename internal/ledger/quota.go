@@ -45,6 +45,19 @@ const (
 	DefaultFreeBlockBytes = 16 << 10
 )
 
+// FreeBacklogBlocks is how many blocks' worth of the free quota a
+// mempool lets wait (Params.FreeBacklog).
+const FreeBacklogBlocks = 64
+
+// FreeBacklog returns how many transactions whose signers all lack
+// standing a mempool lets wait, and of how many bytes together: what the
+// free quota takes out in FreeBacklogBlocks blocks. Beyond it admission
+// answers busy, so that such transactions, which leave only a few a block,
+// cannot crowd out the rest of the mempool.
+func (p Params) FreeBacklog() (txs, bytes uint64) {
+	return p.FreeTxs() * FreeBacklogBlocks, p.FreeBytes() * FreeBacklogBlocks
+}
+
 // FreeTxs returns how many transactions of a block may have only signers
 // without standing.
 func (p Params) FreeTxs() uint64 {
@@ -80,13 +93,24 @@ func (p Params) CheckFree(size int) error {
 // parameters p could hold it (Params.CheckFree). The error wraps
 // ErrOverQuota, or ErrStorage.
 func (e *Executor) CheckFree(r StateReader, p Params, c *Checked, at time.Time) error {
-	for _, s := range c.Tx.Signers {
-		ok, err := e.HasStanding(r, s.Key, at)
-		if err != nil || ok {
-			return err
-		}
+	ok, err := e.Standing(r, c.Tx.Signers, at)
+	if err != nil || ok {
+		return err
 	}
 	return p.CheckFree(len(c.Raw))
+}
+
+// Standing reports whether any of signers has standing in the state r at
+// time at: a transaction they sign is then not counted against the free
+// quota.
+func (e *Executor) Standing(r StateReader, signers []tx.Signer, at time.Time) (bool, error) {
+	for _, s := range signers {
+		ok, err := e.HasStanding(r, s.Key, at)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
 }
 
 // HasStanding reports whether key has standing in the state r at time at:

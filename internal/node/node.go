@@ -67,13 +67,18 @@ type Node struct {
 	cp    *Checkpointer
 	wit   *collector // nil without witnesses
 
-	mu      sync.Mutex
-	head    ledger.Header
-	params  ledger.Params
-	pool    []*ledger.Checked
-	bytes   int // the summed envelope sizes of pool
-	inPool  map[tx.ID]bool
-	pending map[string]uint64 // address -> next sequence counting the pool
+	mu     sync.Mutex
+	head   ledger.Header
+	params ledger.Params
+	pool   []*ledger.Checked
+	bytes  int // the summed envelope sizes of pool
+	// free holds, by SHA-256, the waiting transactions none of whose
+	// signers has standing, and freeBytes their summed sizes: at most
+	// the free backlog may wait (ledger.Params.FreeBacklog).
+	free      map[[32]byte]bool
+	freeBytes int
+	inPool    map[tx.ID]bool
+	pending   map[string]uint64 // address -> next sequence counting the pool
 	// block holds the checked transactions of the block being applied,
 	// by SHA-256 of the envelope, for the executor's Admitted hook; only
 	// produce writes it.
@@ -114,7 +119,7 @@ func New(cfg Config, st *store.Store, exec *ledger.Executor, log *slog.Logger, c
 	n := &Node{
 		exec: exec, store: st, log: log, clock: clock, cfg: cfg.WithDefaults(), m: newMetrics(reg), cp: cp,
 		head: rec.Header, params: params,
-		inPool: map[tx.ID]bool{}, pending: map[string]uint64{},
+		inPool: map[tx.ID]bool{}, pending: map[string]uint64{}, free: map[[32]byte]bool{},
 		waiters: map[tx.ID][]chan waitResult{}, dropped: map[tx.ID]error{}, wake: make(chan struct{}, 1),
 	}
 	n.m.Height.Set(float64(h))
@@ -243,8 +248,14 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	if err := tx.Verify(c.Signed, c.Tx); err != nil {
 		return c.ID, err
 	}
-	if err := n.exec.CheckFree(n.store, params, c, n.nextBlock(head).Time); err != nil {
+	standing, err := n.exec.Standing(n.store, c.Tx.Signers, n.nextBlock(head).Time)
+	if err != nil {
 		return c.ID, err
+	}
+	if !standing {
+		if err := params.CheckFree(len(raw)); err != nil {
+			return c.ID, err
+		}
 	}
 
 	// Read the signers' committed sequences before taking the lock, so
@@ -269,6 +280,9 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	if n.bytes+len(raw) > n.cfg.MempoolBytes {
 		return c.ID, fmt.Errorf("%w: mempool holds %d bytes of transactions", ErrBusy, n.bytes)
 	}
+	if maxTxs, maxBytes := params.FreeBacklog(); !standing && (uint64(len(n.free)) >= maxTxs || uint64(n.freeBytes+len(raw)) > maxBytes) {
+		return c.ID, fmt.Errorf("%w: %d transactions whose signers lack standing wait already, all the free quota takes in %d blocks", ErrBusy, len(n.free), ledger.FreeBacklogBlocks)
+	}
 	if n.head.Height != head.Height {
 		if committed, err = n.committedSequences(c.Tx.Signers); err != nil {
 			return c.ID, err
@@ -288,6 +302,10 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	}
 	n.pool = append(n.pool, c)
 	n.bytes += len(raw)
+	if !standing {
+		n.free[c.Sum] = true
+		n.freeBytes += len(raw)
+	}
 	n.inPool[c.ID] = true
 	delete(n.dropped, c.ID) // admitted again after an earlier drop
 	n.m.mempool.Set(float64(len(n.pool)))
@@ -296,6 +314,15 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	default:
 	}
 	return c.ID, nil
+}
+
+// unfree forgets c from the free backlog once it leaves the pool. n.mu
+// held.
+func (n *Node) unfree(c *ledger.Checked) {
+	if n.free[c.Sum] {
+		delete(n.free, c.Sum)
+		n.freeBytes -= len(c.Raw)
+	}
 }
 
 // committedSequences reads the signers' committed next sequences.
@@ -555,6 +582,7 @@ func (n *Node) produce() error {
 	}
 	idx := 0
 	for _, c := range batch {
+		n.unfree(c)
 		if err, ok := dropped[c.Sum]; ok {
 			n.drop(c, err)
 			continue
@@ -672,6 +700,7 @@ const maxDropped = 10000
 // was dropped and tells its waiters. n.mu held.
 func (n *Node) drop(c *ledger.Checked, err error) {
 	delete(n.inPool, c.ID)
+	n.unfree(c)
 	n.m.TxsRejected.WithLabelValues(ledger.Code(err)).Inc()
 	if _, ok := n.dropped[c.ID]; !ok {
 		if len(n.dropOrder) >= maxDropped {

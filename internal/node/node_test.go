@@ -700,3 +700,21 @@ func TestSubmitQuota(t *testing.T) {
 		t.Fatalf("mempool holds %d", e.n.MempoolSize())
 	}
 }
+
+// TestFreeBacklog shows at most FreeBacklogBlocks blocks' worth of the
+// free quota waiting, beyond which keys without standing are told busy
+// while the rest still get in, and the place given back once committed.
+func TestFreeBacklog(t *testing.T) {
+	one := uint64(1)
+	e := newEnv(t, Config{}, &ledger.Params{MaxBlockTxs: 100, MaxBlockBytes: 1 << 20, FreeBlockTxs: &one})
+	for i := range ledger.FreeBacklogBlocks {
+		e.submit(anchor(t, key(t, fmt.Sprint("fresh-", i)), 0, fmt.Sprint("doc ", i)))
+	}
+	late := anchor(t, key(t, "late"), 0, "late")
+	if _, err := e.n.Submit(late); !errors.Is(err, ErrBusy) {
+		t.Fatalf("beyond the free backlog: %v, want busy", err)
+	}
+	e.submit(anchor(t, key(t, "alice"), 0, "alice")) // not counted
+	e.produce()
+	e.submit(late)
+}
