@@ -9,11 +9,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
-	"github.com/agora-ledger/agora/internal/notary"
-	"github.com/agora-ledger/agora/internal/tx"
 )
 
 const devUsage = `
@@ -111,7 +108,7 @@ func writeDevHome(h home, pass string, stderr io.Writer) error {
 		return err
 	}
 	g := &ledger.Genesis{ChainID: devChainID, Time: time.Now().UTC().Truncate(time.Second), Params: ledger.DefaultParams()}
-	names := slices.Clone(gov.DemoKeys)
+	names := devKeyNames()
 	for _, id := range devIdentities {
 		if !slices.Contains(names, id.name) {
 			names = append(names, id.name)
@@ -125,15 +122,9 @@ func writeDevHome(h home, pass string, stderr io.Writer) error {
 	for _, id := range devIdentities {
 		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Label: id.name + " (" + id.role + ")", Key: keys[id.name]})
 	}
-	ng, err := json.Marshal(notary.Genesis{Policy: notary.Policy{Mode: "open"}})
-	if err != nil {
+	if err := setDevGenesis(g, keys); err != nil {
 		return err
 	}
-	gg, err := json.Marshal(gov.Demo(func(name string) tx.PublicKey { return keys[name] }))
-	if err != nil {
-		return err
-	}
-	g.Modules = map[string]json.RawMessage{notary.Name: ng, gov.Name: gg}
 	if err := writeGenesis(h, g); err != nil {
 		return err
 	}

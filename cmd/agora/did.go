@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agora-ledger/agora/internal/api"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/keystore"
@@ -175,7 +174,7 @@ func didCreate(args []string, stdout, stderr io.Writer) error {
 	}
 	ctrl, err := ks.Get(*keyName)
 	if err != nil {
-		return fmt.Errorf("%w\nhint: 'agora keys new %s' creates it", err, *keyName)
+		return ledger.WithHint(err, fmt.Sprintf("'agora keys new %s' creates it", *keyName))
 	}
 	if *nextName == "" {
 		*nextName = *keyName + ".next"
@@ -224,11 +223,8 @@ func getResolution(ctx context.Context, c *client.Client, did string, q url.Valu
 			return nil, false, &client.Error{Status: status, Code: md.Error, Message: md.ErrorMessage}
 		}
 	}
-	var e struct {
-		Error *api.Error `json:"error"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Error != nil {
-		return nil, false, &client.Error{Status: status, Code: e.Error.Code, Message: e.Error.Message, Hint: e.Error.Hint}
+	if err := client.ErrorOf(status, b); err != nil {
+		return nil, false, err
 	}
 	return nil, false, fmt.Errorf("GET %s: status %d", path, status)
 }
@@ -491,7 +487,7 @@ func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
 	ks := home(*homeDir).keys()
 	signer, err := ks.Get(*keyName)
 	if err != nil {
-		return fmt.Errorf("%w\nhint: 'agora keys list' shows your keys", err)
+		return ledger.WithHint(err, "'agora keys list' shows your keys")
 	}
 	var body interface{ Validate() error }
 	switch op {
@@ -510,7 +506,7 @@ func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
 		}
 		e, err := ks.Get(*newKey)
 		if err != nil {
-			return fmt.Errorf("%w\nhint: 'agora keys new %s' creates it", err, *newKey)
+			return ledger.WithHint(err, fmt.Sprintf("'agora keys new %s' creates it", *newKey))
 		}
 		body = &identity.AddKey{DID: did, Key: identity.KeySpec{PublicKey: e.PublicKey, Relationships: identity.SortRelationships(strings.Split(*rel, ","))}}
 	case "revoke":

@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/agora-ledger/agora/internal/api"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/verify"
@@ -137,11 +136,8 @@ func fetchPage(ctx context.Context, c *client.Client, did string, from uint64, p
 		return nil, 0, nil, err
 	}
 	if status != http.StatusOK {
-		var e struct {
-			Error *api.Error `json:"error"`
-		}
-		if json.Unmarshal(body, &e) == nil && e.Error != nil {
-			return nil, 0, nil, &client.Error{Status: status, Code: e.Error.Code, Message: e.Error.Message, Hint: e.Error.Hint}
+		if err := client.ErrorOf(status, body); err != nil {
+			return nil, 0, nil, err
 		}
 		return nil, 0, nil, fmt.Errorf("GET %s: status %d", path, status)
 	}

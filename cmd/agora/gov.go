@@ -205,7 +205,7 @@ func (f *govFlags) parseActions() ([]ledger.Action, error) {
 		}
 		a, err := acts.FromJSON(name, []byte(body))
 		if err != nil {
-			return nil, usageError("--action %s: %v\nhint: 'agora gov actions' shows each action's JSON body", name, strings.TrimPrefix(err.Error(), "invalid: "))
+			return nil, usageHint("'agora gov actions' shows each action's JSON body", "--action %s: %v", name, strings.TrimPrefix(err.Error(), "invalid: "))
 		}
 		out = append(out, a)
 	}
@@ -389,7 +389,8 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if *f.title == "" || *f.minutes == "" || len(f.advice) != 1 || *f.consulted == "" {
-			return usageError("emergency needs --title, --action, --minutes TEXT, --consulted COMMUNITY and --advice DOC\nhint: the consulted community gives its advice itself: agora gov advise --as COMMUNITY --about emergency --title T --text TEXT")
+			return usageHint("the consulted community gives its advice itself: agora gov advise --as COMMUNITY --about emergency --title T --text TEXT",
+				"emergency needs --title, --action, --minutes TEXT, --consulted COMMUNITY and --advice DOC")
 		}
 		b, err := bylaws()
 		if err != nil {
@@ -578,7 +579,8 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 		}
 		switch {
 		case len(a.names) == 0 && len(signers) == 0:
-			return fmt.Errorf("no key in your keystore is a member of %s\nhint: 'agora gov show body %s' lists its members; sign with --key NAME", signAs, signAs)
+			return ledger.WithHint(fmt.Errorf("no key in your keystore is a member of %s", signAs),
+				fmt.Sprintf("'agora gov show body %s' lists its members; sign with --key NAME", signAs))
 		case len(a.names) > 0 && !met && !speaks:
 			return govPropose(ctx, c, f, signAs, typ, msg, a.names, stdout, stderr)
 		case len(signers) == 0:

@@ -107,7 +107,8 @@ func approvePending(ctx context.Context, c *client.Client, homeDir, nodeURL stri
 		}
 	}
 	if len(fresh) == 0 {
-		return fmt.Errorf("pending action %d: %s already approved it\nhint: 'agora gov pending %d' shows who has; the other members approve from their own homes", p.ID, strings.Join(names, ", "), p.ID)
+		return ledger.WithHint(fmt.Errorf("pending action %d: %s already approved it", p.ID, strings.Join(names, ", ")),
+			fmt.Sprintf("'agora gov pending %d' shows who has; the other members approve from their own homes", p.ID))
 	}
 	res, err := signAndSubmitAll(homeDir, nodeURL, fresh, ledger.Namespace, "approve", &ledger.Approve{ID: p.ID}, ttl, stderr)
 	if err != nil {
@@ -194,7 +195,7 @@ func govApprove(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if names = a.names; len(names) == 0 {
-			return fmt.Errorf("no key in your keystore is a member of %s\nhint: 'agora gov show body %s' lists its members", p.Principal, p.Principal)
+			return ledger.WithHint(fmt.Errorf("no key in your keystore is a member of %s", p.Principal), fmt.Sprintf("'agora gov show body %s' lists its members", p.Principal))
 		}
 	}
 	return approvePending(ctx, c, *homeDir, *nodeURL, &p, names, *ttl, *asJSON, stdout, stderr)

@@ -28,27 +28,15 @@ import (
 
 	"github.com/agora-ledger/agora/internal/api"
 	"github.com/agora-ledger/agora/internal/cometbft"
-	"github.com/agora-ledger/agora/internal/gov"
-	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
-	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/store"
 	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
 var version = api.Version
-
-// modules returns the ledger's modules, in genesis order. Every module is
-// wired here.
-func modules() []ledger.Module {
-	mods := []ledger.Module{identity.Module{}, notary.Module{}}
-	g := gov.Module{}
-	g.Actions = ledger.NewActions(append(mods, g)...)
-	return append(mods, g)
-}
 
 // home is a node's or client's directory:
 //
@@ -127,7 +115,7 @@ func passphrase(stderr io.Writer, prompt string, confirm bool) (string, error) {
 func readGenesis(h home) (*ledger.Genesis, []byte, error) {
 	b, err := os.ReadFile(h.genesis())
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, fmt.Errorf("no genesis at %s\nhint: run 'agora init --home %s' or 'agora dev --home %s'", h.genesis(), h, h)
+		return nil, nil, ledger.WithHint(fmt.Errorf("no genesis at %s", h.genesis()), fmt.Sprintf("run 'agora init --home %s' or 'agora dev --home %s'", h, h))
 	}
 	if err != nil {
 		return nil, nil, err
@@ -161,7 +149,7 @@ func networkKeys(h home, pass string) (cometbft.Keys, error) {
 		name := key.name
 		k, err := h.keys().Unlock(name, pass)
 		if err != nil {
-			return keys, fmt.Errorf("%s key: %w\nhint: 'agora testnet init' writes a network node's keys into its home's keystore", name, err)
+			return keys, ledger.WithHint(fmt.Errorf("%s key: %w", name, err), "'agora testnet init' writes a network node's keys into its home's keystore")
 		}
 		priv, ok := k.Ed25519()
 		if !ok {
@@ -186,7 +174,7 @@ func ensureNodeKey(h home, pass string) (*keystore.Entry, error) {
 func logVerifier(h home, chainID string) (string, error) {
 	e, err := h.keys().Get(nodeKey)
 	if err != nil {
-		return "", fmt.Errorf("%w\nhint: the node's checkpoint key is made by 'agora init' or 'agora dev'", err)
+		return "", ledger.WithHint(err, "the node's checkpoint key is made by 'agora init' or 'agora dev'")
 	}
 	if e.PublicKey.Alg != tx.Ed25519 {
 		return "", fmt.Errorf("the node key must be ed25519, is %s", e.PublicKey.Alg)
@@ -235,13 +223,13 @@ func openLedger(h home, log *slog.Logger, cp *node.Checkpointer, keepHead bool) 
 	if err != nil {
 		// Pebble's lock file refuses a second opener with EAGAIN.
 		if !errors.Is(err, store.ErrCorrupt) && (errors.Is(err, syscall.EAGAIN) || strings.Contains(err.Error(), "lock")) {
-			err = fmt.Errorf("%w\nhint: another agora process is using %s; stop it first", err, h.data())
+			err = ledger.WithHint(err, fmt.Sprintf("another agora process is using %s; stop it first", h.data()))
 		}
 		return nil, nil, nil, nil, err
 	}
 	_, ok, err := st.Head()
 	if errors.Is(err, store.ErrFormat) {
-		err = fmt.Errorf("%s: %w\nhint: start a new ledger in another --home (agora dev --home DIR), or run the agora that wrote it", h.data(), err)
+		err = ledger.WithHint(fmt.Errorf("%s: %w", h.data(), err), "start a new ledger in another --home (agora dev --home DIR), or run the agora that wrote it")
 	}
 	if err != nil {
 		st.Close()
@@ -372,7 +360,7 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, p
 	ln, err := net.Listen("tcp", cfg.HTTP)
 	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("listen on %s: %w\nhint: choose another address with --http", cfg.HTTP, err)
+		return nil, ledger.WithHint(fmt.Errorf("listen on %s: %w", cfg.HTTP, err), "choose another address with --http")
 	}
 	srv := &http.Server{
 		Handler:           api.New(drv, cfg, gh, vkey, log, reg).Handler(),

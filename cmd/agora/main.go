@@ -11,39 +11,47 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
-const usage = `Agora: a ledger its stakeholders run and govern together.
+// coreCommands are the commands that are not a module's, in usage order:
+// those before the modules' commands, then those after (see commands).
+var coreCommands, coreCommandsAfter = []cliCommand{
+	{"dev", runDev, "dev", "run a single-node dev ledger with demo keys"},
+	{"init", runInit, "init", "write a genesis and configuration for a new ledger"},
+	{"start", runStart, "start", "run a node from a home directory (also: agora node start)"},
+	{"node", runNodeCmd, "node state-sync", "make a new network node join by state sync"},
+	{"fsck", runFsck, "fsck", "check a stopped node's store by replaying it"},
+	{"testnet", runTestnet, "testnet init|start", "write and run a local network of validators (CometBFT)"},
+	{"witness", runWitness, "witness init|run", "run a witness that cosigns logs' checkpoints"},
+	{"keys", runKeys, "keys new|list|show|export-public", "manage your keys (encrypted on this machine)"},
+}, []cliCommand{
+	{"tx", runTx, "tx show HASH", "show a transaction"},
+	{"block", runBlock, "block show [HEIGHT]", "show a block (default: the latest)"},
+	{"account", runAccount, "account show ADDR|NAME", "show an account's sequence and label"},
+	{"info", runInfo, "info", "show the node's chain, height and modules"},
+	{"verify", runVerify, "verify checkpoint|tx|consistency|state", "check a node's answer offline against its log key"},
+	{"bench", runBench, "bench", "measure throughput against this machine's ceiling"},
+	{"version", runVersion, "version", "print the version"},
+}
+
+// allCommands lists every command in usage order: the core commands, with
+// the registry's modules' commands between the node's and the client's.
+func allCommands() []cliCommand {
+	all := slices.Clone(coreCommands)
+	for _, e := range registry() {
+		all = append(all, e.commands...)
+	}
+	return append(all, coreCommandsAfter...)
+}
+
+const usageHead = `Agora: a ledger its stakeholders run and govern together.
 
 Usage:
-  agora dev                     run a single-node dev ledger with demo keys
-  agora init                    write a genesis and configuration for a new ledger
-  agora start                   run a node from a home directory (also: agora node start)
-  agora node state-sync         make a new network node join by state sync
-  agora fsck                    check a stopped node's store by replaying it
-  agora testnet init|start      write and run a local network of validators (CometBFT)
-  agora witness init|run        run a witness that cosigns logs' checkpoints
-  agora keys new|list|show|export-public
-                                manage your keys (encrypted on this machine)
-  agora notary anchor|verify    prove a file existed, and check such proofs
-  agora did create|show|rotate|add-key|revoke|suspend|reinstate|deactivate|history
-                                self-certifying identifiers (did:agora) and their keys
-  agora name register|transfer|release|resolve
-                                human-readable names for DIDs in governed namespaces
-  agora attest claim|check|revoke|list|score|anchor-id|verify-id|revoke-id
-                                attestations, confidence scores, ID-verification anchors
-  agora gov propose|advise|draft|vote|open-review|object|revise|emergency|petition|show|timeline|...
-                                multi-stakeholder governance that the ledger executes
-  agora tx show HASH            show a transaction
-  agora block show [HEIGHT]     show a block (default: the latest)
-  agora account show ADDR|NAME  show an account's sequence and label
-  agora info                    show the node's chain, height and modules
-  agora verify checkpoint|tx|consistency|state
-                                check a node's answer offline against its log key
-  agora bench                   measure throughput against this machine's ceiling
-  agora version                 print the version
+`
 
+const usageTail = `
 Environment:
   AGORA_HOME         home directory (keys, genesis, data); default ~/.agora
   AGORA_NODE         node API URL for client commands; default http://127.0.0.1:7780
@@ -56,6 +64,10 @@ Examples:
   agora notary anchor contract.pdf --key alice
   agora notary verify contract.pdf
 `
+
+// usage is the top-level usage: one line per command, the summary in a
+// column of its own, or on the next line when the command is long.
+var usage string
 
 // exitError carries an exit status; a plain error exits 1.
 type exitError struct {
@@ -80,28 +92,25 @@ type command func(args []string, stdout, stderr io.Writer) error
 var commands map[string]command
 
 func init() {
-	commands = map[string]command{
-		"dev":     runDev,
-		"init":    runInit,
-		"start":   runStart,
-		"node":    runNodeCmd,
-		"fsck":    runFsck,
-		"witness": runWitness,
-		"testnet": runTestnet,
-		"keys":    runKeys,
-		"notary":  runNotary,
-		"did":     runDID,
-		"name":    runName,
-		"attest":  runAttest,
-		"gov":     runGov,
-		"tx":      runTx,
-		"block":   runBlock,
-		"account": runAccount,
-		"info":    runInfo,
-		"bench":   runBench,
-		"verify":  runVerify,
-		"version": runVersion,
+	var b strings.Builder
+	b.WriteString(usageHead)
+	commands = map[string]command{}
+	for _, c := range allCommands() {
+		if commands[c.name] != nil {
+			panic("agora: two commands named " + c.name)
+		}
+		commands[c.name] = c.run
+		if c.usage == "" {
+			continue
+		}
+		if line := "  agora " + c.usage; len(line) < 32 {
+			fmt.Fprintf(&b, "%-32s%s\n", line, c.summary)
+		} else {
+			fmt.Fprintf(&b, "%s\n%32s%s\n", line, "", c.summary)
+		}
 	}
+	b.WriteString(usageTail)
+	usage = b.String()
 }
 
 func main() {
@@ -132,11 +141,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintf(stderr, "agora %s: %v\n", args[0], ee.err)
+			printError(stderr, args[0], ee.err)
 		}
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "agora %s: %v\n", args[0], err)
+	printError(stderr, args[0], err)
 	return 1
 }
 

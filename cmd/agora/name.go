@@ -108,7 +108,7 @@ func nameChange(op string, args []string, stdout, stderr io.Writer) error {
 	res, err := signAndSubmitAll(*homeDir, *nodeURL, signers, identity.Name, op+"-name", body, *ttl, stderr)
 	if err != nil {
 		if strings.Contains(err.Error(), "member-assisted") && *sponsor == "" {
-			err = fmt.Errorf("%w\nhint: ask a member of the namespace's community to co-sign with --sponsor-key", err)
+			err = ledger.WithHint(err, "ask a member of the namespace's community to co-sign with --sponsor-key")
 		}
 		return err
 	}

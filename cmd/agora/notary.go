@@ -136,16 +136,16 @@ func notaryAnchor(args []string, stdout, stderr io.Writer) error {
 	var prev notary.RecordJSON
 	err = client.New(*nodeURL).Get(context.Background(), "/v1/notary/anchors/"+hex.EncodeToString(sum), &prev)
 	if err == nil {
-		return fmt.Errorf("%s was already anchored at height %d by %s; nothing was submitted\nhint: 'agora notary verify %s' shows the anchor",
-			pos[0], prev.Height, prev.Owner, pos[0])
+		return ledger.WithHint(fmt.Errorf("%s was already anchored at height %d by %s; nothing was submitted", pos[0], prev.Height, prev.Owner),
+			fmt.Sprintf("'agora notary verify %s' shows the anchor", pos[0]))
 	}
 	if !client.IsCode(err, "not_found") {
 		return err
 	}
 	res, err := signAndSubmit(*homeDir, *nodeURL, *keyName, notary.Name, "anchor", body, *ttl, stderr)
 	if res != nil && res.TxCommit != nil && res.Result.Code == "conflict" {
-		return fmt.Errorf("%s: %s\n(transaction %s, committed at height %d without effect)\nhint: 'agora notary verify %s' shows the anchor",
-			pos[0], reason(res.Result), res.Hash, res.Height, pos[0])
+		return ledger.WithHint(fmt.Errorf("%s: %s\n(transaction %s, committed at height %d without effect)", pos[0], reason(res.Result), res.Hash, res.Height),
+			fmt.Sprintf("'agora notary verify %s' shows the anchor", pos[0]))
 	}
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +43,7 @@ func signAndSubmitAll(homeDir, nodeURL string, names []string, module, typ strin
 	var keys []*tx.PrivateKey
 	for _, name := range names {
 		if _, err := ks.Get(name); err != nil {
-			return nil, fmt.Errorf("%w\nhint: 'agora keys list --home %s' shows your keys", err, homeDir)
+			return nil, ledger.WithHint(err, fmt.Sprintf("'agora keys list --home %s' shows your keys", homeDir))
 		}
 		pass, err := passphrase(stderr, fmt.Sprintf("Passphrase for key %s: ", name), false)
 		if err != nil {
@@ -51,7 +52,7 @@ func signAndSubmitAll(homeDir, nodeURL string, names []string, module, typ strin
 		key, err := ks.Unlock(name, pass)
 		if errors.Is(err, keystore.ErrPassphrase) {
 			if _, ok := os.LookupEnv("AGORA_PASSPHRASE"); ok {
-				return nil, fmt.Errorf("%w\nhint: the passphrase was taken from AGORA_PASSPHRASE", err)
+				return nil, ledger.WithHint(err, "the passphrase was taken from AGORA_PASSPHRASE")
 			}
 		}
 		if err != nil {
@@ -59,13 +60,7 @@ func signAndSubmitAll(homeDir, nodeURL string, names []string, module, typ strin
 		}
 		keys = append(keys, key)
 	}
-	c := client.New(nodeURL)
-	ctx := context.Background()
-	raw, err := c.BuildMulti(ctx, keys, module, typ, body, ttl)
-	if err != nil {
-		return nil, err
-	}
-	res, err := c.Submit(ctx, raw, true)
+	res, err := submitFresh(context.Background(), client.New(nodeURL), keys, names, module, typ, body, ttl, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +68,65 @@ func signAndSubmitAll(homeDir, nodeURL string, names []string, module, typ strin
 		return res, fmt.Errorf("refused: %s (%s)\n(transaction %s, committed at height %d without effect)", reason(res.Result), res.Result.Code, res.Hash, res.Height)
 	}
 	return res, nil
+}
+
+// submitAttempts bounds how many times submitFresh signs one transaction.
+const submitAttempts = 3
+
+// submitFresh signs a transaction with keys (named names), each with the
+// next sequence the node reports, and submits it, waiting for the commit.
+// A refusal for a sequence (bad_sequence) means that another transaction
+// of a signer took it between the read and the submission, perhaps one
+// sent earlier through another node that committed only now; the refused
+// transaction never commits. So it reads the sequences again and signs
+// again, at most submitAttempts times in all, and says so on stderr.
+func submitFresh(ctx context.Context, c *client.Client, keys []*tx.PrivateKey, names []string, module, typ string, body any, ttl time.Duration, stderr io.Writer) (*api.SubmitResponse, error) {
+	var refused []uint64 // the sequences of the refused attempt
+	for attempt := 1; ; attempt++ {
+		raw, seqs, err := build(ctx, c, keys, module, typ, body, ttl)
+		if err == nil && refused != nil && slices.Equal(refused, seqs) {
+			// The node has not yet seen what took the sequence: give it
+			// a moment.
+			time.Sleep(time.Second)
+			raw, seqs, err = build(ctx, c, keys, module, typ, body, ttl)
+		}
+		if err != nil {
+			return nil, err
+		}
+		same := slices.Equal(refused, seqs)
+		for i, seq := range refused {
+			switch {
+			case seqs[i] != seq:
+				fmt.Fprintf(stderr, "sequence %d of %s was taken; signed again with %d\n", seq, names[i], seqs[i])
+			case same:
+				fmt.Fprintf(stderr, "sequence %d of %s was refused, and the node still reports it; signed again\n", seq, names[i])
+			}
+		}
+		res, err := c.Submit(ctx, raw, true)
+		if attempt < submitAttempts && client.IsCode(err, "bad_sequence") {
+			refused = seqs
+			continue
+		}
+		return res, err
+	}
+}
+
+// build signs a transaction with each key's next sequence, and returns it
+// with the sequences it carries.
+func build(ctx context.Context, c *client.Client, keys []*tx.PrivateKey, module, typ string, body any, ttl time.Duration) ([]byte, []uint64, error) {
+	raw, err := c.BuildMulti(ctx, keys, module, typ, body, ttl)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, t, err := tx.Decode(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	seqs := make([]uint64, len(t.Signers))
+	for i, s := range t.Signers {
+		seqs[i] = s.Sequence
+	}
+	return raw, seqs, nil
 }
 
 // reason returns why a transaction was refused, without the leading
@@ -203,7 +257,7 @@ func runAccount(args []string, stdout, stderr io.Writer) error {
 	if e, err := ks.Get(addr); err == nil {
 		addr = e.Address
 	} else if b, err := hex.DecodeString(addr); err != nil || len(b) != 20 {
-		return fmt.Errorf("%q is neither an address (40 hex digits) nor a key in %s\nhint: 'agora keys list' shows your keys", addr, ks.Dir())
+		return ledger.WithHint(fmt.Errorf("%q is neither an address (40 hex digits) nor a key in %s", addr, ks.Dir()), "'agora keys list' shows your keys")
 	}
 	a, err := client.New(*nodeURL).Account(context.Background(), addr)
 	if err != nil {

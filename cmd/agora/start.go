@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -12,28 +14,75 @@ import (
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/store"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
 const initUsage = `
-Usage: agora init --chain-id ID [--home DIR] [--key NAME]... [--notary open|allowlist] [--gov FILE]
+Usage: agora init --chain-id ID [--home DIR] [--key NAME]... [--genesis MODULE=FILE]... [--notary open|allowlist]
 
 Writes DIR/genesis.json and DIR/config.json for a new ledger. Each --key
 names a key in DIR/keys (see 'agora keys new') to list in the genesis as a
 labelled account; with --notary allowlist only those keys may anchor.
---gov FILE founds the ledger's governance: FILE is the genesis section of
-the gov module (the Bylaws, bodies, Board and resources; see
-docs/spec/governance.md); without it the ledger has no governance, and its
-parameters can never change. Edit the files before the first start if you
-like: the genesis is fixed once a node has started from it.
+--genesis MODULE=FILE takes FILE as the genesis section of the module
+MODULE ({modules}); a module without one starts from its
+defaults. --genesis gov=FILE founds the ledger's governance (the Bylaws,
+bodies, Board and resources; see docs/spec/governance.md); without it the
+ledger has no governance, and its parameters can never change. --gov FILE
+is short for --genesis gov=FILE. Edit the files before the first start if
+you like: the genesis is fixed once a node has started from it.
 
 Examples:
   agora keys new operator --home /srv/agora
   agora init --home /srv/agora --chain-id acme-1 --key operator
-  agora init --home /srv/agora --chain-id acme-1 --key operator --gov community.json
+  agora init --home /srv/agora --chain-id acme-1 --key operator --genesis gov=community.json
   agora start --home /srv/agora
 `
+
+// A genesisFile is a module's genesis section given to 'agora init'.
+type genesisFile struct {
+	path string
+	flag string // as given, for errors: "--genesis gov=FILE"
+}
+
+// genesisFiles reads init's --genesis MODULE=FILE flags, and --gov FILE,
+// by module name.
+func genesisFiles(sections []string, govFile string) (map[string]genesisFile, error) {
+	files := map[string]genesisFile{}
+	add := func(module, path, flag string) error {
+		if _, ok := findModule(module); !ok {
+			return usageError("%s: no module %q (the modules: %s)", flag, module, strings.Join(moduleNames(), ", "))
+		}
+		if _, dup := files[module]; dup {
+			return usageError("%s: a second genesis section for %s", flag, module)
+		}
+		files[module] = genesisFile{path: path, flag: flag}
+		return nil
+	}
+	for _, s := range sections {
+		module, path, ok := strings.Cut(s, "=")
+		if !ok || path == "" {
+			return nil, usageError("--genesis %q: want MODULE=FILE, e.g. gov=community.json", s)
+		}
+		if err := add(module, path, "--genesis "+s); err != nil {
+			return nil, err
+		}
+	}
+	if govFile != "" {
+		if err := add(gov.Name, govFile, "--gov "+govFile); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
 
 type stringList []string
 
@@ -41,11 +90,13 @@ func (s *stringList) String() string     { return fmt.Sprint(*s) }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func runInit(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("init", initUsage, stderr)
+	fs := newFlags("init", strings.Replace(initUsage, "{modules}", strings.Join(moduleNames(), ", "), 1), stderr)
 	homeDir := homeFlag(fs)
 	chainID := fs.String("chain-id", "", "chain id (letters, digits, '.', '_', '-')")
 	notaryMode := fs.String("notary", "open", "who may anchor: open, or allowlist (the --key accounts)")
-	govFile := fs.String("gov", "", "found the governance from the gov genesis section in `FILE`")
+	var sections stringList
+	fs.Var(&sections, "genesis", "take a module's genesis section from a file: `MODULE=FILE` (repeatable)")
+	govFile := fs.String("gov", "", "short for --genesis gov=`FILE`")
 	var keys stringList
 	fs.Var(&keys, "key", "a key `NAME` from the keystore to list as a genesis account (repeatable)")
 	if _, err := parse(fs, args); err != nil {
@@ -56,6 +107,13 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 	}
 	if *notaryMode != "open" && *notaryMode != "allowlist" {
 		return usageError("--notary %q: use open or allowlist", *notaryMode)
+	}
+	files, err := genesisFiles(sections, *govFile)
+	if err != nil {
+		return err
+	}
+	if _, ok := files[notary.Name]; ok && flagSet(fs, "notary") {
+		return usageError("--notary and --genesis notary=FILE: give one")
 	}
 	h := home(*homeDir)
 	if _, err := os.Stat(h.genesis()); err == nil {
@@ -74,20 +132,24 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 	if err := setNotaryGenesis(g, *notaryMode, allowed); err != nil {
 		return err
 	}
-	if *govFile != "" {
-		b, err := os.ReadFile(*govFile)
+	// Load each section now, so that a mistake shows here rather than at
+	// the first start.
+	exec, err := ledger.NewExecutor(g.ChainID, modules()...)
+	if err != nil {
+		return err
+	}
+	for _, name := range moduleNames() {
+		f, ok := files[name]
+		if !ok {
+			continue
+		}
+		b, err := os.ReadFile(f.path)
 		if err != nil {
 			return err
 		}
-		g.Modules[gov.Name] = b
-		// Load it now, so that a mistake shows here rather than at the
-		// first start.
-		exec, err := ledger.NewExecutor(g.ChainID, modules()...)
-		if err != nil {
-			return err
-		}
+		g.Modules[name] = b
 		if _, err := exec.InitGenesis(g); err != nil {
-			return fmt.Errorf("--gov %s: %w", *govFile, err)
+			return fmt.Errorf("%s: %w", f.flag, err)
 		}
 	}
 	if err := os.MkdirAll(string(h), 0o700); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/cometbft"
+	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 )
 
@@ -62,7 +63,8 @@ func runStateSync(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("%s has no %s: it is not a network node's home\nhint: 'agora testnet init --full-nodes 1' writes the home of a node that follows a network", h, cometbft.ConfigFile)
+		return ledger.WithHint(fmt.Errorf("%s has no %s: it is not a network node's home", h, cometbft.ConfigFile),
+			"'agora testnet init --full-nodes 1' writes the home of a node that follows a network")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -20,7 +20,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/agora-ledger/agora/internal/cometbft"
-	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
@@ -120,23 +119,19 @@ func runTestnetInit(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	g := &ledger.Genesis{ChainID: *chainID, Time: time.Now().UTC().Truncate(time.Second), Params: ledger.DefaultParams()}
-	if err := setNotaryGenesis(g, "open", nil); err != nil {
-		return err
-	}
 	if *community == "demo" {
 		if err := os.MkdirAll(*clientHome, 0o700); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "creating (or reusing) the demo Community's %d keys in %s...\n", len(gov.DemoKeys), home(*clientHome).keys().Dir())
-		keys, err := ensureKeys(home(*clientHome), pass, gov.DemoKeys)
+		names := devKeyNames()
+		fmt.Fprintf(stderr, "creating (or reusing) the demo Community's %d keys in %s...\n", len(names), home(*clientHome).keys().Dir())
+		keys, err := ensureKeys(home(*clientHome), pass, names)
 		if err != nil {
 			return err
 		}
-		gg, err := json.Marshal(gov.Demo(func(name string) tx.PublicKey { return keys[name] }))
-		if err != nil {
+		if err := setDevGenesis(g, keys); err != nil {
 			return err
 		}
-		g.Modules[gov.Name] = gg
 	}
 	n := *validators + *fullNodes
 	homes := make([]home, n)
@@ -245,7 +240,7 @@ func runTestnetValidator(args []string, stdout, stderr io.Writer) error {
 	}
 	e, err := h.keys().Get(consensusKey)
 	if err != nil {
-		return fmt.Errorf("%w\nhint: 'agora testnet init' writes a network node's keys into its home's keystore", err)
+		return ledger.WithHint(err, "'agora testnet init' writes a network node's keys into its home's keystore")
 	}
 	pub := e.PublicKey.Key
 	noteKey, err := logVerifier(h, g.ChainID)
@@ -271,7 +266,7 @@ func testnetHomes(dir string) ([]string, error) {
 		return nil, err
 	}
 	if len(matches) == 0 {
-		return nil, fmt.Errorf("no network in %s\nhint: write one with 'agora testnet init --dir %s'", dir, dir)
+		return nil, ledger.WithHint(fmt.Errorf("no network in %s", dir), fmt.Sprintf("write one with 'agora testnet init --dir %s'", dir))
 	}
 	var homes []string
 	for _, m := range matches {

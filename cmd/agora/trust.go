@@ -66,7 +66,8 @@ func (t *trust) accept(ctx context.Context, c *client.Client, p *verify.Policy, 
 	var seen *verify.Checkpoint
 	if b, err := os.ReadFile(path); err == nil {
 		if seen, err = verify.OpenCheckpoint(b, *p); err != nil {
-			return fmt.Errorf("%s: %w\nhint: the checkpoint this client accepted before no longer verifies; remove the file if you changed whom you trust", path, err)
+			return ledger.WithHint(fmt.Errorf("%s: %w", path, err),
+				"the checkpoint this client accepted before no longer verifies; remove the file if you changed whom you trust")
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -160,7 +161,7 @@ func readValidators(path string) ([]ledger.Validator, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(vs) == 0 {
-		return nil, fmt.Errorf("%s names no validators\nhint: give a network's genesis.json or a saved GET /v1/ledger/validators answer", path)
+		return nil, ledger.WithHint(fmt.Errorf("%s names no validators", path), "give a network's genesis.json or a saved GET /v1/ledger/validators answer")
 	}
 	for i := range vs {
 		if err := vs[i].Validate(); err != nil {

@@ -137,7 +137,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: not a JSON answer with a proof: %w", pos[0], err)
 		}
 		if doc.TxCommit == nil || doc.Proof == nil {
-			return fmt.Errorf("%s has no \"proof\"\nhint: ask GET /v1/tx/HASH?proof=1, or submit with wait=commit", pos[0])
+			return ledger.WithHint(fmt.Errorf("%s has no \"proof\"", pos[0]), "ask GET /v1/tx/HASH?proof=1, or submit with wait=commit")
 		}
 		r, c, err := verifyTx(&doc, policy)
 		if err != nil {

@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
 	"github.com/agora-ledger/agora/internal/witness"
 )
@@ -77,7 +78,7 @@ type witnessConfig struct {
 func (h witnessHome) read() (*witnessConfig, error) {
 	b, err := os.ReadFile(h.config())
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%s has no witness\nhint: run 'agora witness init --home %s' first", h.home, h.home)
+		return nil, ledger.WithHint(fmt.Errorf("%s has no witness", h.home), fmt.Sprintf("run 'agora witness init --home %s' first", h.home))
 	}
 	if err != nil {
 		return nil, err
@@ -152,7 +153,8 @@ func runWitnessInit(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return fmt.Errorf("%s already has a witness, %s, whose key is\n  %s\nhint: start it with 'agora witness run --home %s --log LOGKEY'", h.home, c.Name, vkey, h.home)
+		return ledger.WithHint(fmt.Errorf("%s already has a witness, %s, whose key is\n  %s", h.home, c.Name, vkey),
+			fmt.Sprintf("start it with 'agora witness run --home %s --log LOGKEY'", h.home))
 	}
 	// Refuse a bad name before asking for a passphrase.
 	if _, err := witness.VerifierKey(*name, make(ed25519.PublicKey, ed25519.PublicKeySize)); err != nil {
@@ -271,7 +273,7 @@ func runWitnessRun(args []string, stdout, stderr io.Writer) error {
 	log := newLogger(stderr, "info")
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w\nhint: choose another address with --listen", *listen, err)
+		return ledger.WithHint(fmt.Errorf("listen on %s: %w", *listen, err), "choose another address with --listen")
 	}
 	srv := &http.Server{
 		Handler:           witness.NewHandler(w, log),

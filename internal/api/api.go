@@ -5,10 +5,10 @@
 // # Errors
 //
 // Every error is a JSON object {"error": {"code", "message", "hint"}}:
-// code is stable (see ledger.Codes, plus "not_acceptable", "busy",
-// "stopped", "timeout", "not_implemented"), message is written for people, hint (when present)
-// says what to do. statusOf is the one place that maps codes to HTTP
-// statuses.
+// code is stable, message is written for people, hint says what to do:
+// the one the error carries (ledger.WithHint), or its code's default. The
+// ledger's error table (ledger.ErrorCodes) gives every code its HTTP
+// status and default hint; toError is the one place that applies it.
 package api
 
 import (
@@ -166,79 +166,43 @@ func writeJSONAs(w http.ResponseWriter, status int, mediaType string, v any) {
 	json.NewEncoder(w).Encode(v) // compact: indenting costs a quarter of a proven answer
 }
 
-var hints = map[string]string{
-	"bad_sequence":   "fetch next_sequence from GET /v1/accounts/{address} and sign again",
-	"expired":        "sign the transaction again with a later expiry",
-	"wrong_chain":    "sign for the chain_id that GET /v1/node/info reports",
-	"bad_signature":  "sign the exact transaction bytes, prefixed with \"agora/tx/v1\\x00\", with each signer's key",
-	"malformed":      "see docs/spec/transactions.md for the envelope format",
-	"too_large":      "split the request; limits are in docs/spec/transactions.md",
-	"busy":           "the mempool is full: retry after a short wait",
-	"stopped":        "the node stopped committing: check its log",
-	"timeout":        "the transaction may still commit: check GET /v1/tx/{hash}",
-	"unknown_module": "GET /v1/node/info lists the modules",
-	"gone":           "it was ended for good (a deactivated DID): nothing can change it back",
-	"over_quota":     "no signer has standing: create a DID for the key first, or have a key of a DID or a governance body member co-sign; see docs/spec/transactions.md section 8.3",
-}
+// statusOf maps a stable code to its HTTP status: its row in the ledger's
+// error table.
+func statusOf(code string) int { return ledger.CodeInfo(code).Status }
 
-// statusOf maps a stable code to its HTTP status.
-func statusOf(code string) int {
-	switch code {
-	case "malformed", "invalid", "wrong_chain", "expired", "unknown_module", "unknown_type", "bad_signature":
-		return http.StatusBadRequest
-	case "unauthorized", "over_quota":
-		return http.StatusForbidden
-	case "not_found":
-		return http.StatusNotFound
-	case "conflict", "bad_sequence":
-		return http.StatusConflict
-	case "gone":
-		return http.StatusGone
-	case "too_large":
-		return http.StatusRequestEntityTooLarge
-	case "busy", "stopped":
-		return http.StatusServiceUnavailable
-	case "timeout":
-		return http.StatusGatewayTimeout
-	case "not_acceptable":
-		return http.StatusNotAcceptable
-	case "not_implemented":
-		return http.StatusNotImplemented
-	}
-	return http.StatusInternalServerError
-}
-
-// toError turns any error into the Error clients see.
+// toError turns any error into the Error clients see. The hint is the one
+// the error carries, or its code's default; an internal failure's message
+// and hint are the table's, since its own are for the node's log.
 func toError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		if e.Status == 0 {
 			e.Status = statusOf(e.Code)
 		}
+		if e.Hint == "" {
+			e.Hint = ledger.CodeInfo(e.Code).Hint
+		}
 		return e
 	}
 	var maxErr *http.MaxBytesError
 	code := ledger.Code(err)
-	switch {
-	case errors.As(err, &maxErr):
+	if errors.As(err, &maxErr) {
 		code = "too_large"
-	case errors.Is(err, node.ErrBusy):
-		code = "busy"
-	case errors.Is(err, node.ErrStopped):
-		code = "stopped"
-	case errors.Is(err, context.DeadlineExceeded):
-		code = "timeout"
 	}
-	msg := err.Error()
+	row := ledger.CodeInfo(code)
+	msg, hint := err.Error(), ledger.HintOf(err)
 	switch code {
 	case "internal", "storage":
-		msg = "internal error: see the node's log"
+		msg, hint = "internal error: see the node's log", ""
 	case "stopped":
 		// The reason the node stopped is an internal failure: it is in
 		// the node's log, not for clients.
-		msg = "the node stopped committing blocks"
+		msg, hint = "the node stopped committing blocks", ""
 	}
-	return &Error{Status: statusOf(code), Code: code, Message: msg, Hint: hints[code]}
+	if hint == "" {
+		hint = row.Hint
+	}
+	return &Error{Status: row.Status, Code: code, Message: msg, Hint: hint}
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -340,7 +304,10 @@ func (s *Server) submit(r *http.Request) (any, int, error) {
 		return nil, 0, err
 	}
 	defer v.Close()
-	if resp.Proof, err = inclusionAt(v, c.Leaf, c.Height); err != nil {
+	// The proof carries the node's checkpoint as it is now, without
+	// waiting for the quorum's signatures: GET /v1/tx/{hash}?proof=1 has
+	// those (quorumCheckpoint).
+	if resp.Proof, err = inclusionAt(v, c.Leaf, c.Height, v.signedCheckpoint); err != nil {
 		var e *Error
 		if !errors.As(err, &e) { // a node without checkpoints answers without proofs
 			return nil, 0, err
@@ -459,7 +426,8 @@ func (s *Server) getTx(r *http.Request) (any, int, error) {
 			return nil, 0, err
 		}
 		defer lv.Close()
-		if v.Proof, err = inclusionAt(lv, c.Leaf, lv.head.Height); err != nil {
+		signed := func(h uint64) (string, error) { return s.quorumCheckpoint(r.Context(), lv, h) }
+		if v.Proof, err = inclusionAt(lv, c.Leaf, lv.head.Height, signed); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -533,7 +501,7 @@ func (s *Server) info(*http.Request) (any, int, error) {
 
 func (s *Server) health(*http.Request) (any, int, error) {
 	if err := s.node.Err(); err != nil {
-		return nil, 0, &Error{Status: 503, Code: "stopped", Message: "the node stopped committing blocks", Hint: hints["stopped"]}
+		return nil, 0, &Error{Status: 503, Code: "stopped", Message: "the node stopped committing blocks"}
 	}
 	return map[string]any{"status": "ok", "height": s.node.Head().Height}, 0, nil
 }
@@ -591,7 +559,11 @@ func (s *Server) query(module string, q ledger.Query) handlerFunc {
 			return nil, 0, &Error{Status: 501, Code: "not_implemented",
 				Message: "this query reads a range of keys, which a state proof cannot show complete", Hint: "omit proof=1"}
 		}
-		p, err := stateProof(v, s.prover, &reads)
+		c, err := s.quorumCheckpoint(r.Context(), v, v.head.Height)
+		if err != nil {
+			return nil, 0, err
+		}
+		p, err := stateProof(v, s.prover, &reads, c)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -1178,6 +1179,8 @@ func TestToError(t *testing.T) {
 		code   string
 		msg    string // the message, if not err.Error()
 		hint   bool
+		// wantHint, if set, is the hint.
+		wantHint string
 	}{
 		{desc: "storage", err: fmt.Errorf("notary: %w: pebble: %s: checksum mismatch", ledger.ErrStorage, secret), status: 500, code: "storage", msg: "internal error: see the node's log"},
 		{desc: "internal", err: fmt.Errorf("open %s: permission denied", secret), status: 500, code: "internal", msg: "internal error: see the node's log"},
@@ -1204,6 +1207,11 @@ func TestToError(t *testing.T) {
 		{desc: "timeout wrapped", err: fmt.Errorf("wait: %w", context.DeadlineExceeded), status: 504, code: "timeout", hint: true},
 		{desc: "api error", err: &Error{Status: 501, Code: "not_implemented", Message: "no proofs"}, status: 501, code: "not_implemented", msg: "no proofs"},
 		{desc: "api error without status", err: fmt.Errorf("x: %w", &Error{Code: "not_found", Message: "no such thing"}), status: 404, code: "not_found", msg: "no such thing"},
+		{desc: "a carried hint is the hint, not the message", err: fmt.Errorf("identity: %w", ledger.WithHint(fmt.Errorf("%w: no DID did:agora:x", ledger.ErrNotFound), "'agora did create' makes one")),
+			status: 404, code: "not_found", msg: "identity: not found: no DID did:agora:x", wantHint: "'agora did create' makes one"},
+		{desc: "an internal failure's carried hint stays in the log", err: ledger.WithHint(fmt.Errorf("%w: %s: checksum mismatch", ledger.ErrStorage, secret), "restore "+secret),
+			status: 500, code: "storage", msg: "internal error: see the node's log", wantHint: ledger.CodeInfo("storage").Hint},
+		{desc: "a code's default hint", err: fmt.Errorf("notary: %w: not listed", ledger.ErrUnauthorized), status: 403, code: "unauthorized", wantHint: ledger.CodeInfo("unauthorized").Hint},
 	} {
 		t.Run(c.desc, func(t *testing.T) {
 			e := toError(c.err)
@@ -1222,6 +1230,12 @@ func TestToError(t *testing.T) {
 			}
 			if c.hint && e.Hint == "" {
 				t.Errorf("no hint for %q", e.Code)
+			}
+			if c.wantHint != "" && e.Hint != c.wantHint {
+				t.Errorf("hint %q, want %q", e.Hint, c.wantHint)
+			}
+			if strings.Contains(e.Message, "hint:") {
+				t.Errorf("the message holds a hint: %q", e.Message)
 			}
 		})
 	}
@@ -1402,5 +1416,39 @@ func TestTruncatedBody(t *testing.T) {
 	}
 	if n := tn.node.MempoolSize(); n != 0 {
 		t.Errorf("mempool holds %d transactions, want 0", n)
+	}
+}
+
+// TestErrorDocs holds docs/api.md's table of errors to the ledger's error
+// table: every code is listed once, with its status.
+func TestErrorDocs(t *testing.T) {
+	b, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(b), "\n## Errors\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	documented := map[string]string{} // code: status
+	code := regexp.MustCompile("`([a-z_]+)`")
+	for line := range strings.Lines(section) {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 {
+			continue
+		}
+		for _, m := range code.FindAllStringSubmatch(cells[1], -1) {
+			if _, ok := documented[m[1]]; ok {
+				t.Errorf("docs/api.md lists %s twice", m[1])
+			}
+			documented[m[1]] = strings.TrimSpace(cells[2])
+		}
+	}
+	for _, c := range ledger.ErrorCodes() {
+		if got, want := documented[c.Code], strconv.Itoa(c.Status); got != want {
+			t.Errorf("docs/api.md: %s has status %q, want %s", c.Code, got, want)
+		}
+		delete(documented, c.Code)
+	}
+	for c := range documented {
+		t.Errorf("docs/api.md lists %s, which is no error code", c)
 	}
 }

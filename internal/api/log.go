@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
@@ -248,8 +250,8 @@ func (s *Server) proofConsistency(r *http.Request) (any, int, error) {
 }
 
 // inclusionAt proves leaf in the log as of the block at height, with that
-// block's checkpoint.
-func inclusionAt(v *view, leaf, height uint64) (*verify.InclusionProof, error) {
+// block's checkpoint as signed returns it.
+func inclusionAt(v *view, leaf, height uint64, signed func(h uint64) (string, error)) (*verify.InclusionProof, error) {
 	hdr := v.head
 	if height != v.head.Height {
 		var err error
@@ -265,19 +267,57 @@ func inclusionAt(v *view, leaf, height uint64) (*verify.InclusionProof, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := v.signedCheckpoint(height)
+	c, err := signed(height)
 	if err != nil {
 		return nil, err
 	}
 	return &verify.InclusionProof{LeafIndex: leaf, Entry: entry, Hashes: hashes, Checkpoint: c}, nil
 }
 
-// stateProof proves the keys a query read, at the view's head.
-func stateProof(v *view, pv *smt.Prover, reads *ledger.Reads) (*verify.StateProof, error) {
-	c, err := v.checkpoint()
-	if err != nil {
-		return nil, err
+// quorumWait bounds how long a proof waits for its checkpoint's
+// signatures (quorumCheckpoint): a network signs a block's checkpoint in
+// the next block, a second or so later.
+var quorumWait = 10 * time.Second
+
+// quorumCheckpoint returns the signed checkpoint of the block at height h
+// (at most v's head) with the signatures of the driver's trust quorum, as
+// a proof at h must carry for a client that trusts that quorum and not
+// the node. On a network the validators sign a block's checkpoint in the
+// next block, and configured witnesses cosign after the fact, so a proof
+// at the head would carry this node's signature alone, which a client
+// with --validators rightly refuses. It waits, at most quorumWait and
+// while ctx lasts, until the quorum has signed h or a later checkpoint,
+// then reads h's signatures from the store, where they are kept with the
+// checkpoint; v's snapshot, taken before, still holds the state at h. A
+// node without a quorum (no witnesses) answers with its own checkpoint at
+// once; one whose quorum does not sign in time answers with the
+// signatures it has, which the client judges.
+func (s *Server) quorumCheckpoint(ctx context.Context, v *view, h uint64) (string, error) {
+	if _, ok := s.node.Witnessed(); !ok || v.witnessed != nil && v.witnessed.Height >= h {
+		return v.signedCheckpoint(h)
 	}
+	ctx, cancel := context.WithTimeout(ctx, quorumWait)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if w, ok := s.node.Witnessed(); ok && w.Height >= h {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return v.signedCheckpoint(h)
+		case <-tick.C:
+		}
+	}
+	later := &view{Snapshot: s.node.Store().Snapshot()}
+	defer later.Close()
+	return later.signedCheckpoint(h)
+}
+
+// stateProof proves the keys a query read, at the view's head, with the
+// head's checkpoint c.
+func stateProof(v *view, pv *smt.Prover, reads *ledger.Reads, c string) (*verify.StateProof, error) {
 	p := &verify.StateProof{Checkpoint: c, Keys: []verify.KeyProof{}}
 	seen := map[string]bool{}
 	for i, k := range reads.Keys {

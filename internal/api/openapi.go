@@ -138,12 +138,10 @@ func (s *Server) document() map[string]any {
 // errorCodes lists every code an error response may carry.
 func errorCodes() []string {
 	var out []string
-	for _, c := range ledger.Codes() {
-		if c != "ok" {
-			out = append(out, c)
-		}
+	for _, c := range ledger.ErrorCodes() {
+		out = append(out, c.Code)
 	}
-	return append(out, "not_acceptable", "busy", "stopped", "timeout", "not_implemented")
+	return out
 }
 
 func (s *Server) openAPI(*http.Request) (any, int, error) { return s.document(), 0, nil }

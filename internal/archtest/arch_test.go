@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -19,11 +20,9 @@ import (
 
 const module = "github.com/agora-ledger/agora"
 
-// modules lists the module packages, under internal/. Each is held to the
-// rules of the deterministic core.
-var modules = []string{"gov", "identity", "notary"}
-
-// core lists the deterministic packages that are not modules.
+// core lists the deterministic packages that are not modules. The module
+// packages are found, not listed (modulePackages): every package that
+// implements ledger.Module is held to the same rules.
 var core = []string{"ledger", "smt", "tlog", "tx"}
 
 // forbiddenDeps are import paths, or prefixes ending in "/" or "*", that
@@ -80,17 +79,22 @@ func listPackages(t *testing.T) map[string]*pkg {
 	return pkgs
 }
 
+// deterministic returns the core packages and every module package.
 func deterministic(t *testing.T, pkgs map[string]*pkg) []*pkg {
 	t.Helper()
 	var out []*pkg
-	for _, name := range slices.Concat(core, modules) {
+	for _, name := range core {
 		p := pkgs[module+"/internal/"+name]
 		if p == nil {
-			t.Fatalf("package internal/%s does not exist; update the lists in arch_test.go", name)
+			t.Fatalf("package internal/%s does not exist; update core in arch_test.go", name)
 		}
 		out = append(out, p)
 	}
-	return out
+	mods := modulePackages(t, pkgs)
+	if len(mods) == 0 {
+		t.Fatal("no package implements ledger.Module: the module rules would cover nothing")
+	}
+	return append(out, mods...)
 }
 
 func matches(path, pattern string) bool {
@@ -184,48 +188,59 @@ var nondeterministic = []string{"Now", "Since", "Until", "After", "AfterFunc", "
 func TestDeterministicPackagesUseNoClockRandomnessOrGoroutines(t *testing.T) {
 	pkgs := listPackages(t)
 	for _, p := range deterministic(t, pkgs) {
-		for _, file := range p.GoFiles {
-			path := filepath.Join(p.Dir, file)
-			fset := token.NewFileSet()
-			f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The local names of package time in this file.
-			timeNames := map[string]bool{}
-			for _, imp := range f.Imports {
-				ip, _ := strconv.Unquote(imp.Path.Value)
-				switch ip {
-				case "math/rand", "math/rand/v2":
-					t.Errorf("%s imports %s", fset.Position(imp.Pos()), ip)
-				case "crypto/rand":
-					if p.ImportPath != module+"/internal/tx" {
-						t.Errorf("%s imports crypto/rand", fset.Position(imp.Pos()))
-					}
-				case "time":
-					name := "time"
-					if imp.Name != nil {
-						name = imp.Name.Name
-					}
-					if name == "." {
-						t.Errorf("%s dot-imports time", fset.Position(imp.Pos()))
-					}
-					timeNames[name] = true
-				}
-			}
-			ast.Inspect(f, func(n ast.Node) bool {
-				switch n := n.(type) {
-				case *ast.GoStmt:
-					t.Errorf("%s starts a goroutine", fset.Position(n.Pos()))
-				case *ast.SelectorExpr:
-					if id, ok := n.X.(*ast.Ident); ok && timeNames[id.Name] && slices.Contains(nondeterministic, n.Sel.Name) {
-						t.Errorf("%s calls time.%s", fset.Position(n.Pos()), n.Sel.Name)
-					}
-				}
-				return true
-			})
+		for _, v := range nondeterminism(t, p) {
+			t.Error(v)
 		}
 	}
+}
+
+// nondeterminism returns where the non-test files of p read the clock,
+// draw randomness or start a goroutine.
+func nondeterminism(t *testing.T, p *pkg) []string {
+	t.Helper()
+	var out []string
+	for _, file := range p.GoFiles {
+		path := filepath.Join(p.Dir, file)
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The local names of package time in this file.
+		timeNames := map[string]bool{}
+		for _, imp := range f.Imports {
+			ip, _ := strconv.Unquote(imp.Path.Value)
+			switch ip {
+			case "math/rand", "math/rand/v2":
+				out = append(out, fmt.Sprintf("%s imports %s", fset.Position(imp.Pos()), ip))
+			case "crypto/rand":
+				if p.ImportPath != module+"/internal/tx" {
+					out = append(out, fmt.Sprintf("%s imports crypto/rand", fset.Position(imp.Pos())))
+				}
+			case "time":
+				name := "time"
+				if imp.Name != nil {
+					name = imp.Name.Name
+				}
+				if name == "." {
+					out = append(out, fmt.Sprintf("%s dot-imports time", fset.Position(imp.Pos())))
+				}
+				timeNames[name] = true
+			}
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.GoStmt:
+				out = append(out, fmt.Sprintf("%s starts a goroutine", fset.Position(n.Pos())))
+			case *ast.SelectorExpr:
+				if id, ok := n.X.(*ast.Ident); ok && timeNames[id.Name] && slices.Contains(nondeterministic, n.Sel.Name) {
+					out = append(out, fmt.Sprintf("%s calls time.%s", fset.Position(n.Pos()), n.Sel.Name))
+				}
+			}
+			return true
+		})
+	}
+	return out
 }
 
 // TestOnePackageDoc checks that every package under internal/ and cmd/

@@ -13,8 +13,16 @@
 //     internal/witness) and builds for GOOS=js GOARCH=wasm; internal/client
 //     links no Pebble, store, node or CometBFT;
 //   - every package under internal/ and cmd/ has exactly one package doc
-//     comment.
+//     comment;
+//   - every module package (found, not listed: a package that implements
+//     ledger.Module) has an entry in the binary's registry,
+//     cmd/agora/registry.go, and every entry there is a module package;
+//     each is held to the rules of the core above, and uses another
+//     module package only through its read API: the exported declarations
+//     of its read.go, the types they mention, and its Name
+//     (modules_test.go).
 //
-// A new module package must be added to the modules list in
-// arch_test.go.
+// A new module needs no change here: it is found and held to the rules
+// from its first commit. testdata/probe is a module that breaks them, and
+// TestProbeModuleFailsTheRules shows it fails.
 package archtest

@@ -74,6 +74,8 @@ type Scenario struct {
 	Name   string
 	Module string
 	Type   string
+	// Summary says what the workload does, for 'agora bench -h'.
+	Summary string
 	// Body builds the body of the i-th transaction of a run, signed by
 	// signer (the worker's account key).
 	Body func(i uint64, signer tx.PublicKey) any
@@ -99,48 +101,69 @@ type Scenario struct {
 	Mix func(i uint64, signer tx.PublicKey) (module, typ string, body any)
 }
 
-// Scenarios are the named workloads. More arrive with their modules.
-var Scenarios = []Scenario{{
-	Name: "notary", Module: notary.Name, Type: "anchor",
-	Body: anchor,
-}, {
-	Name: "did-create", Module: identity.Name, Type: "create",
-	Body: didCreate,
-}, {
-	Name: "did-rotate", Module: identity.Name, Type: "rotate",
-	Chain: rotations,
-}, {
-	Name: "resolve", Module: identity.Name, Type: "create",
-	Body: didCreate,
-	Path: func(body any) string { return "/1.0/identifiers/" + body.(*identity.Create).DID() },
-}, {
-	Name: "resolve-proof", Module: identity.Name, Type: "create",
-	Body: didCreate,
-	Path: func(body any) string { return "/1.0/identifiers/" + body.(*identity.Create).DID() + "?proof=1" },
-}, {
-	Name: "mixed",
-	Mix: func(i uint64, signer tx.PublicKey) (string, string, any) {
-		if i%2 == 0 {
-			return notary.Name, "anchor", anchor(i, signer)
-		}
-		return identity.Name, "create", didCreate(i, signer)
-	},
-}, {
-	Name: "gov-vote", Module: gov.Name, Type: "vote",
-	Body: func(i uint64, _ tx.PublicKey) any {
-		return &gov.CastVote{Change: i&(1<<40-1) + 1, Choice: "yes"} // each worker votes on changes 1, 2, ...
-	},
-	Genesis: govGenesis,
-	Prepare: func(n int) (string, string, []any) {
-		params, _ := tx.Marshal(ptr(ledger.DefaultParams()))
-		bodies := make([]any, n)
-		for j := range n {
-			bodies[j] = &gov.Draft{Doc: gov.NewDocRef(fmt.Sprintf("bench change %d", j+1), fmt.Sprintf("bench change %d", j+1)),
-				Actions: []ledger.Action{{Target: ledger.Namespace, Type: "set_params", Body: params}}}
-		}
-		return gov.Name, "draft", bodies
-	},
-}}
+// The named workloads. Each module lists its own in the binary's module
+// registry (cmd/agora/registry.go), which is where 'agora bench' finds them.
+var (
+	Notary = Scenario{
+		Name: "notary", Module: notary.Name, Type: "anchor",
+		Summary: "each transaction anchors a new SHA-256 (notary/anchor)",
+		Body:    anchor,
+	}
+	DIDCreate = Scenario{
+		Name: "did-create", Module: identity.Name, Type: "create",
+		Summary: "each transaction creates a new did:agora DID, controlled by the worker's key (identity/create)",
+		Body:    didCreate,
+	}
+	DIDRotate = Scenario{
+		Name: "did-rotate", Module: identity.Name, Type: "rotate",
+		Summary: "each transaction rotates a DID's controller to the key its last event committed to, " +
+			"signed by that key and committing to a new one (identity/rotate); the DIDs (one per 63 rotations, " +
+			"a DID's most keys) are created before the clock",
+		Chain: rotations,
+	}
+	Resolve = Scenario{
+		Name: "resolve", Module: identity.Name, Type: "create",
+		Summary: "reads: commits --setup DIDs first, then --concurrency workers resolve them round robin with " +
+			"GET /1.0/identifiers/{did}, each over one keep-alive connection",
+		Body: didCreate,
+		Path: func(body any) string { return "/1.0/identifiers/" + body.(*identity.Create).DID() },
+	}
+	ResolveProof = Scenario{
+		Name: "resolve-proof", Module: identity.Name, Type: "create",
+		Summary: "the same reads with proof=1 (state proof and checkpoint)",
+		Body:    didCreate,
+		Path:    func(body any) string { return "/1.0/identifiers/" + body.(*identity.Create).DID() + "?proof=1" },
+	}
+	Mixed = Scenario{
+		Name:    "mixed",
+		Summary: "writes of two modules: every other transaction anchors a digest, the others create DIDs",
+		Mix: func(i uint64, signer tx.PublicKey) (string, string, any) {
+			if i%2 == 0 {
+				return notary.Name, "anchor", anchor(i, signer)
+			}
+			return identity.Name, "create", didCreate(i, signer)
+		},
+	}
+	GovVote = Scenario{
+		Name: "gov-vote", Module: gov.Name, Type: "vote",
+		Summary: "Board votes: the embedded node's genesis gives each worker a voting seat, the changes are " +
+			"drafted before the clock starts, and each worker votes on change 1, 2, ... (a vote closes when " +
+			"every seat has voted)",
+		Body: func(i uint64, _ tx.PublicKey) any {
+			return &gov.CastVote{Change: i&(1<<40-1) + 1, Choice: "yes"} // each worker votes on changes 1, 2, ...
+		},
+		Genesis: govGenesis,
+		Prepare: func(n int) (string, string, []any) {
+			params, _ := tx.Marshal(ptr(ledger.DefaultParams()))
+			bodies := make([]any, n)
+			for j := range n {
+				bodies[j] = &gov.Draft{Doc: gov.NewDocRef(fmt.Sprintf("bench change %d", j+1), fmt.Sprintf("bench change %d", j+1)),
+					Actions: []ledger.Action{{Target: ledger.Namespace, Type: "set_params", Body: params}}}
+			}
+			return gov.Name, "draft", bodies
+		},
+	}
+)
 
 func ptr[T any](v T) *T { return &v }
 
@@ -257,10 +280,10 @@ func rotations(chainID string, n int) (setup, run [][]byte, err error) {
 	return setup, run, nil
 }
 
-// FindScenario returns the scenario called name.
-func FindScenario(name string) (Scenario, error) {
+// FindScenario returns the scenario of scenarios called name.
+func FindScenario(scenarios []Scenario, name string) (Scenario, error) {
 	var names []string
-	for _, s := range Scenarios {
+	for _, s := range scenarios {
 		if s.Name == name {
 			return s, nil
 		}
@@ -777,7 +800,7 @@ func Preload(ctx context.Context, c *client.Client, n uint64, workers, batch int
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			g, err := newSigner(info.ChainID, Scenarios[0], uint64(w)<<40, nil)
+			g, err := newSigner(info.ChainID, Notary, uint64(w)<<40, nil)
 			if err != nil {
 				errs[w] = err
 				return

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/api/wire"
+	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -30,19 +31,36 @@ func New(base string) *Client {
 	return &Client{base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 60 * time.Second}}
 }
 
-// Error is an error answered by the node.
+// Error is an error answered by the node. Its text is the message and the
+// code; the hint the node gave is carried beside it (ledger.HintOf finds
+// it), and it unwraps to its code's sentinel, so that errors.Is(err,
+// ledger.ErrSequence) holds for a node's bad_sequence.
 type Error struct {
 	Status  int
 	Code    string
 	Message string
-	Hint    string
 }
 
-func (e *Error) Error() string {
-	if e.Hint != "" {
-		return fmt.Sprintf("%s (%s)\nhint: %s", e.Message, e.Code, e.Hint)
+func (e *Error) Error() string { return fmt.Sprintf("%s (%s)", e.Message, e.Code) }
+
+func (e *Error) Unwrap() error { return ledger.Sentinel(e.Code) }
+
+// ErrorOf returns the error a node answered with status and body: an
+// *Error, carrying the answer's hint; nil if body holds no error object.
+func ErrorOf(status int, body []byte) error {
+	var e struct {
+		Error *wire.Error `json:"error"`
 	}
-	return fmt.Sprintf("%s (%s)", e.Message, e.Code)
+	if json.Unmarshal(body, &e) != nil || e.Error == nil {
+		return nil
+	}
+	return ledger.WithHint(&Error{Status: status, Code: e.Error.Code, Message: e.Error.Message}, e.Error.Hint)
+}
+
+// unreachable is the error of a request that reached no node.
+func (c *Client) unreachable(err error) error {
+	return ledger.WithHint(fmt.Errorf("cannot reach the node at %s: %w", c.base, err),
+		"start one with 'agora dev', or point --node or AGORA_NODE at a running node")
 }
 
 // IsCode reports whether err is a node error with the given code.
@@ -69,7 +87,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach the node at %s: %w\nhint: start one with 'agora dev', or point --node or AGORA_NODE at a running node", c.base, err)
+		return c.unreachable(err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -77,11 +95,8 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return err
 	}
 	if resp.StatusCode >= 300 {
-		var e struct {
-			Error *wire.Error `json:"error"`
-		}
-		if json.Unmarshal(b, &e) == nil && e.Error != nil {
-			return &Error{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message, Hint: e.Error.Hint}
+		if err := ErrorOf(resp.StatusCode, b); err != nil {
+			return err
 		}
 		return &Error{Status: resp.StatusCode, Code: "http", Message: fmt.Sprintf("%s %s: %s", method, path, resp.Status)}
 	}
@@ -143,7 +158,7 @@ func (c *Client) GetRaw(ctx context.Context, path string) (int, []byte, error) {
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("cannot reach the node at %s: %w\nhint: start one with 'agora dev', or point --node or AGORA_NODE at a running node", c.base, err)
+		return 0, nil, c.unreachable(err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))

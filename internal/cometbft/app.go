@@ -330,9 +330,6 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	}
 	if err != nil {
 		code := ledger.Code(err)
-		if errors.Is(err, node.ErrBusy) { // the free backlog is full
-			code = "busy"
-		}
 		a.m.TxsRejected.WithLabelValues(code).Inc()
 		return &abci.ResponseCheckTx{Code: codeNumber(code), Codespace: code, Log: err.Error()}, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -167,9 +169,9 @@ func (c Config) Validate() error {
 }
 
 func (ss *StateSync) validate() error {
-	const hint = "\nhint: 'agora node state-sync --home HOME --rpc URL1,URL2' writes these from two of the network's RPC servers"
+	const hint = "'agora node state-sync --home HOME --rpc URL1,URL2' writes these from two of the network's RPC servers"
 	if len(ss.RPCServers) < 2 {
-		return fmt.Errorf("network config: state_sync.rpc_servers: give at least two CometBFT RPC servers" + hint)
+		return ledger.WithHint(errors.New("network config: state_sync.rpc_servers: give at least two CometBFT RPC servers"), hint)
 	}
 	for i, s := range ss.RPCServers {
 		if u, err := url.Parse(s); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "tcp") {
@@ -177,7 +179,7 @@ func (ss *StateSync) validate() error {
 		}
 	}
 	if h, err := hex.DecodeString(ss.TrustHash); ss.TrustHeight < 1 || err != nil || len(h) != 32 {
-		return fmt.Errorf("network config: state_sync: trust_height must be a block's height and trust_hash its hash, 64 hex digits" + hint)
+		return ledger.WithHint(errors.New("network config: state_sync: trust_height must be a block's height and trust_hash its hash, 64 hex digits"), hint)
 	}
 	if ss.TrustPeriod <= 0 {
 		return fmt.Errorf("network config: state_sync.trust_period must be positive")

@@ -11,6 +11,8 @@ import (
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
+
+	"github.com/agora-ledger/agora/internal/ledger"
 )
 
 // Keys are a network node's two CometBFT keys. They are kept in the
@@ -67,7 +69,8 @@ func signer(home string, key ed25519.PrivateKey) (*privval.FilePV, error) {
 	path := signStateFile(home)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no sign state for the consensus key at %s: refusing to start a validator that could sign twice\nhint: 'agora testnet init' writes it with the node's keys; restore it from a backup of this home", path)
+		return nil, ledger.WithHint(fmt.Errorf("no sign state for the consensus key at %s: refusing to start a validator that could sign twice", path),
+			"'agora testnet init' writes it with the node's keys; restore it from a backup of this home")
 	}
 	if err != nil {
 		return nil, err

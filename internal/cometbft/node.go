@@ -141,7 +141,7 @@ func cometConfig(home string, cfg Config) (*cmtcfg.Config, error) {
 // with the genesis time) comes after the genesis header.
 func GenesisDoc(g *ledger.Genesis) (*types.GenesisDoc, error) {
 	if len(g.Validators) == 0 {
-		return nil, fmt.Errorf("the genesis names no validators: it is not a network's\nhint: 'agora testnet init' writes a network's genesis")
+		return nil, ledger.WithHint(errors.New("the genesis names no validators: it is not a network's"), "'agora testnet init' writes a network's genesis")
 	}
 	params := types.DefaultConsensusParams()
 	params.ABCI.VoteExtensionsEnableHeight = 1
@@ -201,7 +201,8 @@ func (n *Node) why() error {
 	}
 	select {
 	case <-n.halted.done:
-		return fmt.Errorf("%w: %s\nhint: if the disk is full or read-only, make it writable and restart the node ('agora fsck' checks the store)", ErrHalted, n.halted.why)
+		return ledger.WithHint(fmt.Errorf("%w: %s", ErrHalted, n.halted.why),
+			"if the disk is full or read-only, make it writable and restart the node ('agora fsck' checks the store)")
 	default:
 		return nil
 	}
@@ -310,16 +311,7 @@ type checkError struct {
 
 func (e *checkError) Error() string { return e.msg }
 
-func (e *checkError) Unwrap() error { return sentinels[e.code] }
-
-var sentinels = map[string]error{
-	"storage": ledger.ErrStorage, "too_large": tx.ErrTooLarge, "bad_signature": tx.ErrBadSignature,
-	"malformed": tx.ErrMalformed, "wrong_chain": ledger.ErrWrongChain, "expired": ledger.ErrExpired,
-	"bad_sequence": ledger.ErrSequence, "unknown_module": ledger.ErrUnknownModule, "unknown_type": ledger.ErrUnknownType,
-	"unauthorized": ledger.ErrUnauthorized, "not_found": ledger.ErrNotFound, "conflict": ledger.ErrConflict,
-	"gone": ledger.ErrGone, "invalid": ledger.ErrInvalid, "over_quota": ledger.ErrOverQuota,
-	"busy": node.ErrBusy,
-}
+func (e *checkError) Unwrap() error { return ledger.Sentinel(e.code) }
 
 // Wait implements api.Driver.
 func (n *Node) Wait(ctx context.Context, id tx.ID) (node.Committed, error) {

@@ -3,10 +3,13 @@ package cometbft
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"github.com/agora-ledger/agora/internal/ledger"
 )
 
 // TrustBlock asks CometBFT RPC servers of a network for a block to begin
@@ -14,9 +17,9 @@ import (
 // which they must all report with the same hash. It returns a StateSync
 // that trusts that block.
 func TrustBlock(ctx context.Context, servers []string) (*StateSync, error) {
-	const hint = "\nhint: give the rpc addresses (\"http://host:port\") of two or more nodes of the network; their network.json's rpc field sets them"
+	const hint = "give the rpc addresses (\"http://host:port\") of two or more nodes of the network; their network.json's rpc field sets them"
 	if len(servers) < 2 {
-		return nil, fmt.Errorf("state sync needs at least two RPC servers, to check one against the other" + hint)
+		return nil, ledger.WithHint(errors.New("state sync needs at least two RPC servers, to check one against the other"), hint)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -25,11 +28,11 @@ func TrustBlock(ctx context.Context, servers []string) (*StateSync, error) {
 	for _, s := range servers {
 		c, err := rpchttp.New(s, "/websocket")
 		if err != nil {
-			return nil, fmt.Errorf("RPC server %s: %w"+hint, s, err)
+			return nil, ledger.WithHint(fmt.Errorf("RPC server %s: %w", s, err), hint)
 		}
 		res, err := c.Commit(ctx, nil)
 		if err != nil {
-			return nil, fmt.Errorf("RPC server %s: latest block: %w"+hint, s, err)
+			return nil, ledger.WithHint(fmt.Errorf("RPC server %s: latest block: %w", s, err), hint)
 		}
 		if h := res.Header.Height; height == 0 || h < height {
 			height = h
@@ -46,7 +49,8 @@ func TrustBlock(ctx context.Context, servers []string) (*StateSync, error) {
 		if hash == nil {
 			hash = got
 		} else if !bytes.Equal(got, hash) {
-			return nil, fmt.Errorf("RPC servers %s and %s disagree on block %d (%X, %X): do not trust them\nhint: find out which one is not of the network before joining it", servers[0], servers[i], height, hash, got)
+			return nil, ledger.WithHint(fmt.Errorf("RPC servers %s and %s disagree on block %d (%X, %X): do not trust them", servers[0], servers[i], height, hash, got),
+				"find out which one is not of the network before joining it")
 		}
 	}
 	return &StateSync{Enable: true, RPCServers: servers, TrustHeight: height, TrustHash: fmt.Sprintf("%X", hash)}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -474,6 +475,25 @@ func TestNetwork(t *testing.T) {
 	}
 	nw.client.want(t, 1, "verify", "conflict", "--validators", genesis, cpFile, cpFile)
 
+	t.Log("a proven answer verifies under the validator set; signed by one validator of four, it is refused")
+	sum := sha256.Sum256([]byte("three of four"))
+	_, answer, err := v[0].c.GetRaw(ctx, fmt.Sprintf("/v1/notary/anchors/%x?proof=1", sum))
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := fmt.Sprintf("/v1/notary/anchors/%x", sum)
+	answerFile := filepath.Join(t.TempDir(), "answer.json")
+	if err := os.WriteFile(answerFile, answer, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "verify state --validators", nw.client.ok(t, "verify", "state", "--query", query, "--validators", genesis, answerFile), "verified")
+	underFile := filepath.Join(t.TempDir(), "under-signed.json")
+	if err := os.WriteFile(underFile, underSign(t, answer), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = nw.client.want(t, 1, "verify", "state", "--query", query, "--validators", genesis, underFile)
+	mustContain(t, "verify state of an answer one validator signed", r.stderr, "two thirds")
+
 	_, metrics, err := v[0].c.GetRaw(ctx, "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -544,6 +564,33 @@ func TestNetwork(t *testing.T) {
 // forgeCheckpoint signs, with the checkpoint key of the validator whose
 // home is home, a checkpoint of the same log size and height as cp but
 // another root: the signature of a validator lying about the log.
+// underSign returns a proven answer ({"value", "proof": {"checkpoint"}})
+// whose checkpoint keeps only its first validator's signature: genuine,
+// but by a quarter of the voting power.
+func underSign(t *testing.T, answer []byte) []byte {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(answer, &doc); err != nil {
+		t.Fatal(err)
+	}
+	proof, _ := doc["proof"].(map[string]any)
+	cp, _ := proof["checkpoint"].(string)
+	text, sigs, ok := strings.Cut(cp, "\n\n")
+	if !ok {
+		t.Fatalf("the answer's checkpoint is not a signed note: %q", cp)
+	}
+	lines := strings.SplitAfter(sigs, "\n")
+	if len(lines) < 3 {
+		t.Fatalf("the network's checkpoint has %d signature lines, want at least 3", len(lines)-1)
+	}
+	proof["checkpoint"] = text + "\n\n" + lines[0]
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func forgeCheckpoint(t *testing.T, cp []byte, home string) []byte {
 	t.Helper()
 	text, _, ok := strings.Cut(string(cp), "\n\n")

@@ -221,7 +221,9 @@ func (s *machine) draft(m *Draft) error {
 	}
 	c := &Change{ID: id, Title: m.Doc.Title, Document: doc, Proposals: m.Proposals, Advice: m.Advice, Actions: m.Actions,
 		Confirms: m.Confirms, Supermajority: touchesBylaws(m.Actions), Status: StatusVoting, Round: 1, Drafter: st.Director.Key}
-	s.reschedule(kindChange, id, &c.Deadline, s.after(bl.VotingPeriod))
+	if err := s.reschedule(kindChange, id, &c.Deadline, s.after(bl.VotingPeriod)); err != nil {
+		return err
+	}
 	note := fmt.Sprintf("%d actions; the Board votes until %s", len(m.Actions), fmtTime(c.Deadline))
 	if c.Supermajority {
 		note += "; it touches the Bylaws, so it needs a supermajority"
@@ -255,7 +257,9 @@ func (s *machine) revise(m *Revise) error {
 	c.Supermajority = touchesBylaws(m.Actions)
 	c.Round++
 	c.Votes, c.Objections, c.Status, c.Drafter = nil, nil, StatusVoting, st.Director.Key
-	s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.VotingPeriod))
+	if err := s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.VotingPeriod)); err != nil {
+		return err
+	}
 	c.Timeline = s.appendStep(c.Timeline, s.step("revised", by, doc, fmt.Sprintf("round %d; the Board votes until %s", c.Round, fmtTime(c.Deadline))))
 	return s.saveChange(c, true)
 }
@@ -353,7 +357,9 @@ func (s *machine) tally(c *Change) error {
 	if n := len(c.Votes) - len(votes); n > 0 {
 		count += fmt.Sprintf(" (%d votes of unseated directors do not count)", n)
 	}
-	s.reschedule(kindChange, c.ID, &c.Deadline, 0)
+	if err := s.reschedule(kindChange, c.ID, &c.Deadline, 0); err != nil {
+		return err
+	}
 	switch {
 	case seated == 0 || len(votes)*1000 < int(bl.Quorum)*seated:
 		c.Status = StatusRejected
@@ -364,7 +370,9 @@ func (s *machine) tally(c *Change) error {
 	default:
 		c.Status = StatusApproved
 		c.Decided = s.now()
-		s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.SecretariatPeriod))
+		if err := s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.SecretariatPeriod)); err != nil {
+			return err
+		}
 		c.Timeline = s.appendStep(c.Timeline, s.step("approved", "board", "", fmt.Sprintf("%s (%s of %d‰); the Secretariat opens public review by %s, or it opens then", count, needName, need, fmtTime(c.Deadline))))
 	}
 	s.ctx.Emit("change", ledger.Attr{Key: "id", Value: fmt.Sprint(c.ID)}, ledger.Attr{Key: "status", Value: c.Status})
@@ -421,7 +429,9 @@ func (s *machine) openReview(m *OpenReview) error {
 func (s *machine) startReview(c *Change, bl *Bylaws, by, note string) error {
 	c.Status = StatusReview
 	c.Objections = nil
-	s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.ReviewPeriod))
+	if err := s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.ReviewPeriod)); err != nil {
+		return err
+	}
 	c.Timeline = s.appendStep(c.Timeline, s.step("public review opened", by, "",
 		note+fmt.Sprintf("comments and objections until %s; %d communities objecting return it to the Board", fmtTime(c.Deadline), bl.Objections)))
 	return nil
@@ -491,7 +501,9 @@ func (s *machine) requestReview(m *RequestReview) error {
 		return err
 	}
 	r := &Review{ID: id, Change: c.ID, Requester: requester, Request: doc, Status: ReviewRequested}
-	s.reschedule(kindReview, id, &r.Deadline, s.after(bl.PanelPeriod))
+	if err := s.reschedule(kindReview, id, &r.Deadline, s.after(bl.PanelPeriod)); err != nil {
+		return err
+	}
 	r.Timeline = []Step{s.step("requested", requester, doc, fmt.Sprintf(
 		"execution of the change stays until the panel declares; undeclared at %s, the review lapses and the decision stands", fmtTime(r.Deadline)))}
 	c.Reviews = append(c.Reviews, id)
@@ -552,7 +564,9 @@ func (s *machine) declare(m *Declare) error {
 		return err
 	}
 	r.Declaration = doc
-	s.reschedule(kindReview, r.ID, &r.Deadline, 0)
+	if err := s.reschedule(kindReview, r.ID, &r.Deadline, 0); err != nil {
+		return err
+	}
 	c.Reviews = slices.DeleteFunc(c.Reviews, func(id uint64) bool { return id == r.ID })
 	if m.Decision == "uphold" {
 		r.Status = ReviewUpheld
@@ -566,7 +580,9 @@ func (s *machine) declare(m *Declare) error {
 		r.Status = ReviewReturned
 		if !final(c.Status) {
 			c.Status = StatusReconsideration
-			s.reschedule(kindChange, c.ID, &c.Deadline, 0)
+			if err := s.reschedule(kindChange, c.ID, &c.Deadline, 0); err != nil {
+				return err
+			}
 		}
 		c.Timeline = s.appendStep(c.Timeline, s.step(fmt.Sprintf("review %d returned it to the Board", r.ID), "panel", doc, "a director revises it"))
 	}
@@ -636,8 +652,12 @@ func (s *machine) emergencyAct(m *Act) error {
 	}
 	e := &Emergency{ID: id, Title: m.Title, Officer: bl.EmergencyOfficer, Actions: m.Actions, Changes: changes, Over: over,
 		Minutes: minutes, Consulted: m.Consulted, Advice: advice, Status: EmergencyInEffect}
-	s.reschedule(kindEmergency, id, &e.Deadline, s.after(bl.EmergencyPeriod))
-	s.reschedule(kindVerify, id, &e.VerifyBy, s.after(bl.VerificationPeriod))
+	if err := s.reschedule(kindEmergency, id, &e.Deadline, s.after(bl.EmergencyPeriod)); err != nil {
+		return err
+	}
+	if err := s.reschedule(kindVerify, id, &e.VerifyBy, s.after(bl.VerificationPeriod)); err != nil {
+		return err
+	}
 	s.kv.Set(activeKey(id), nil)
 	e.Timeline = []Step{s.step("in effect", bl.EmergencyOfficer, minutes,
 		fmt.Sprintf("consulted %s; lapses at %s unless a ratified change confirms it; external verification due by %s", m.Consulted, fmtTime(e.Deadline), fmtTime(e.VerifyBy)))}
@@ -661,7 +681,9 @@ func (s *machine) verifyEmergency(m *VerifyEmergency) error {
 		return err
 	}
 	e.Verification, e.Verifier = doc, m.As
-	s.reschedule(kindVerify, e.ID, &e.VerifyBy, 0)
+	if err := s.reschedule(kindVerify, e.ID, &e.VerifyBy, 0); err != nil {
+		return err
+	}
 	s.kv.Delete(overdueKey(e.ID))
 	e.Timeline = s.appendStep(e.Timeline, s.step("externally verified", m.As, doc, m.Report.Title))
 	return s.put(numKey(kindEmergency, e.ID), e)
@@ -695,7 +717,9 @@ func (s *machine) petitionAct(m *PetitionMsg) error {
 		if err := s.checkTarget(p); err != nil {
 			return err
 		}
-		s.reschedule(kindPetition, id, &p.Deadline, s.after(bl.PetitionWindow))
+		if err := s.reschedule(kindPetition, id, &p.Deadline, s.after(bl.PetitionWindow)); err != nil {
+			return err
+		}
 	} else {
 		var err error
 		if p, err = s.petition(m.Petition); err != nil {
@@ -721,7 +745,9 @@ func (s *machine) petitionAct(m *PetitionMsg) error {
 	p.Supporters = append(p.Supporters, m.As)
 	p.Timeline = s.appendStep(p.Timeline, s.step("supported", m.As, doc, fmt.Sprintf("%d of %d communities needed by %s", len(p.Supporters), p.Needed, fmtTime(p.Deadline))))
 	if len(p.Supporters) >= int(p.Needed) {
-		s.reschedule(kindPetition, p.ID, &p.Deadline, 0)
+		if err := s.reschedule(kindPetition, p.ID, &p.Deadline, 0); err != nil {
+			return err
+		}
 		if err := s.carry(p); err != nil {
 			return err
 		}
@@ -771,7 +797,9 @@ func (s *machine) carry(p *Petition) error {
 			return err
 		}
 		c.Status = StatusVetoed
-		s.reschedule(kindChange, c.ID, &c.Deadline, 0)
+		if err := s.reschedule(kindChange, c.ID, &c.Deadline, 0); err != nil {
+			return err
+		}
 		c.Timeline = s.appendStep(c.Timeline, s.step("vetoed", "the communities", "", fmt.Sprintf("petition %d carried by %s", p.ID, strings.Join(p.Supporters, ", "))))
 		if err := s.put(numKey(kindChange, c.ID), c); err != nil {
 			return err
@@ -1012,7 +1040,9 @@ func (s *machine) withdraw(m *Withdraw) error {
 		return err
 	}
 	c.Status = StatusWithdrawn
-	s.reschedule(kindChange, c.ID, &c.Deadline, 0)
+	if err := s.reschedule(kindChange, c.ID, &c.Deadline, 0); err != nil {
+		return err
+	}
 	c.Timeline = s.appendStep(c.Timeline, s.step("withdrawn", by, doc, m.Doc.Title))
 	return s.saveChange(c, true)
 }
@@ -1045,7 +1075,9 @@ func (s *machine) cancel(m *Cancel) error {
 		return err
 	}
 	c.Status = StatusCancelled
-	s.reschedule(kindChange, c.ID, &c.Deadline, 0)
+	if err := s.reschedule(kindChange, c.ID, &c.Deadline, 0); err != nil {
+		return err
+	}
 	c.Timeline = s.appendStep(c.Timeline, s.step("cancelled", "board", doc, strings.Join(names, ", ")))
 	return s.saveChange(c, true)
 }

@@ -21,8 +21,9 @@ type Genesis struct {
 	Entries   []GenesisEntry `json:"entries,omitempty"`
 	Documents []Document     `json:"documents,omitempty"`
 	// Records are the process's records (changes, emergencies, reviews,
-	// petitions, working groups, counters, deadlines) as stored, for a
-	// ledger exported and started again.
+	// petitions, working groups, counters) as stored, for a ledger
+	// exported and started again; their deadlines are the ledger's
+	// scheduled entries (ledger.Genesis.Scheduled).
 	Records []Record `json:"records,omitempty"`
 }
 
@@ -39,7 +40,7 @@ type Record struct {
 	Value []byte `json:"value"`
 }
 
-var recordPrefixes = []string{"c/", "e/", "v/", "p/", "g/", "n/", "due/", "h/", "dl/", activePrefix, overduePrefix}
+var recordPrefixes = []string{"c/", "e/", "v/", "p/", "g/", "n/", "h/", "dl/", activePrefix, overduePrefix}
 
 // InitGenesis implements ledger.Module. Without a section the ledger has
 // no governance: every governance message is refused.

@@ -63,17 +63,20 @@
 //
 // # Time
 //
-// Every deadline is in block time. The module is a ledger.Ticker: after
-// each block it settles what fell due (votes closing, reviews ending,
-// changes executing, emergencies lapsing, petitions expiring), recording
-// each step in the object's timeline.
+// Every deadline is in block time and is an entry in the ledger's
+// scheduler, under the record's key ("c/<change>", "e/<emergency>",
+// "ev/<emergency>" for its external verification, "v/<review>",
+// "p/<petition>"). The module is a ledger.Scheduled: when the ledger runs
+// a deadline that fell due (a vote closing, a review ending, a change
+// executing, an emergency lapsing, a petition expiring) Due settles it,
+// recording each step in the object's timeline.
 //
 // # State
 //
 // "bylaws", "board", "b/<body>", "r/<resource>", "re/<resource>/<key>",
 // "d/<document>", "c/<change>", "e/<emergency>", "v/<review>",
-// "p/<petition>", "g/<group>", "n/<kind>" (counters), and
-// "due/<time>/<kind>/<id>", the index of deadlines the tick reads.
+// "p/<petition>", "g/<group>" and "n/<kind>" (counters); the deadlines
+// are in the ledger's namespace, "ledger/sched/…".
 package gov
 
 import (

@@ -260,13 +260,18 @@ func (m Module) Queries() []ledger.Query {
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) { return one(reader(kv).group(arg("id"))) }},
 		{Name: "deadlines", Pattern: "GET /v1/gov/deadlines", Summary: "Every pending deadline, soonest first.",
 			Run: func(kv *ledger.KV, _ func(string) string) (any, error) {
-				out := []Deadline{}
-				err := kv.Iterate([]byte("due/"), func(k, _ []byte) (bool, error) {
-					d, err := parseDue(k)
-					out = append(out, d)
-					return err == nil, err
-				})
-				return out, err
+				entries, err := ledger.ScheduleOf(kv.View(ledger.Namespace), Name)
+				if err != nil {
+					return nil, err
+				}
+				out := make([]Deadline, len(entries))
+				for i, en := range entries {
+					if out[i], err = parseDue(en.Key); err != nil {
+						return nil, err
+					}
+					out[i].Time = Time(en.Time)
+				}
+				return out, nil
 			}},
 	}
 }

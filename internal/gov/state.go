@@ -1,9 +1,9 @@
 package gov
 
 import (
-	"encoding/binary"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/agora-ledger/agora/internal/ledger"
 )
@@ -55,11 +55,6 @@ const (
 	activePrefix  = "ae/"
 	overduePrefix = "ov/"
 )
-
-func dueKey(t Time, kind string, id uint64) []byte {
-	k := binary.BigEndian.AppendUint64([]byte("due/"), uint64(t))
-	return fmt.Appendf(k, "/%s/%016x", kind, id)
-}
 
 func (s *machine) get(key []byte, v any, what string) error {
 	ok, err := s.kv.GetValue(key, v)
@@ -143,19 +138,16 @@ func (s *machine) next(kind string) (uint64, error) {
 	return n, s.kv.SetValue(k, n)
 }
 
-func (s *machine) due(t Time, kind string, id uint64) { s.kv.Set(dueKey(t, kind, id), nil) }
-
 // reschedule moves the deadline *at of record kind/id to t (0: none),
-// removing the old one from the index so that no stale deadline stays
+// in the record and in the ledger's scheduler, where the deadline is the
+// entry under the record's key (numKey), so that no stale deadline stays
 // listed.
-func (s *machine) reschedule(kind string, id uint64, at *Time, t Time) {
-	if *at != 0 {
-		s.kv.Delete(dueKey(*at, kind, id))
-	}
+func (s *machine) reschedule(kind string, id uint64, at *Time, t Time) error {
 	*at = t
-	if t != 0 {
-		s.due(t, kind, id)
+	if t == 0 {
+		return s.ctx.Cancel(numKey(kind, id))
 	}
+	return s.ctx.Schedule(time.UnixMilli(int64(t)), numKey(kind, id))
 }
 
 // putDoc stores a document's record, numbering it in the list of

@@ -2,7 +2,6 @@ package gov
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -14,69 +13,46 @@ import (
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
-// maxDuePerBlock bounds the deadlines one block settles; the rest wait
-// for the next block.
-const maxDuePerBlock = 64
-
-// Tick implements ledger.Ticker: it settles every deadline the block's
-// time has reached, oldest first.
-func (Module) Tick(ctx *ledger.Context) error {
-	s := newMachine(ctx)
-	type dueItem struct {
-		key  []byte
-		at   Time
-		kind string
-		id   uint64
-	}
-	var items []dueItem
-	now := s.now()
-	err := s.kv.Iterate([]byte("due/"), func(k, _ []byte) (bool, error) {
-		d, err := parseDue(k)
-		if err != nil {
-			return false, err
-		}
-		if d.Time > now || len(items) == maxDuePerBlock {
-			return false, nil
-		}
-		items = append(items, dueItem{key: append([]byte("due/"), k...), at: d.Time, kind: d.Kind, id: d.ID})
-		return true, nil
-	})
+// Due implements ledger.Scheduled: it settles the deadline of the record
+// key names (numKey: its kind and number), which the ledger runs once the
+// block's time has reached it. A record whose deadline moved on since is
+// left as it is.
+func (Module) Due(ctx *ledger.Context, key []byte) error {
+	d, err := parseDue(key)
 	if err != nil {
 		return err
 	}
-	for _, it := range items {
-		s.kv.Delete(it.key)
-		var err error
-		switch it.kind {
-		case kindChange:
-			err = s.changeDue(it.id, it.at)
-		case kindEmergency:
-			err = s.emergencyDue(it.id, it.at)
-		case kindPetition:
-			err = s.petitionDue(it.id, it.at)
-		case kindReview:
-			err = s.reviewDue(it.id, it.at)
-		case kindVerify:
-			err = s.verificationDue(it.id, it.at)
-		}
-		if err != nil {
-			return err
-		}
+	s := newMachine(ctx)
+	switch d.Kind {
+	case kindChange:
+		return s.changeDue(d.ID)
+	case kindEmergency:
+		return s.emergencyDue(d.ID)
+	case kindPetition:
+		return s.petitionDue(d.ID)
+	case kindReview:
+		return s.reviewDue(d.ID)
+	case kindVerify:
+		return s.verificationDue(d.ID)
 	}
-	return nil
+	return fmt.Errorf("%w: gov: no deadline of kind %q", ledger.ErrInvalid, d.Kind)
 }
 
-// changeDue settles a change whose deadline at has come, unless the
+// due reports whether deadline at is set and the block's time has
+// reached it: the record's deadline is the one the scheduler ran.
+func (s *machine) due(at Time) bool { return at != 0 && at <= s.now() }
+
+// changeDue settles a change whose deadline has come, unless the
 // deadline is stale (the change moved on since).
-func (s *machine) changeDue(id uint64, at Time) error {
+func (s *machine) changeDue(id uint64) error {
 	c, err := s.change(id)
 	if err != nil {
 		return err
 	}
-	if c.Deadline != at {
+	if !s.due(c.Deadline) {
 		return nil
 	}
-	c.Deadline = 0 // Tick removed it from the index
+	c.Deadline = 0 // the scheduler removed it
 	switch c.Status {
 	case StatusVoting:
 		if err := s.tally(c); err != nil {
@@ -126,7 +102,9 @@ func (s *machine) endReview(c *Change) error {
 	}
 	if len(c.Objections) >= int(bl.Objections) {
 		c.Status = StatusReconsideration
-		s.reschedule(kindChange, c.ID, &c.Deadline, 0)
+		if err := s.reschedule(kindChange, c.ID, &c.Deadline, 0); err != nil {
+			return err
+		}
 		c.Timeline = s.appendStep(c.Timeline, s.step("returned for reconsideration", "the Community", "",
 			fmt.Sprintf("objections from %s (%d; the Bylaws return a change at %d)", strings.Join(c.Objections, ", "), len(c.Objections), bl.Objections)))
 		s.ctx.Emit("change", ledger.Attr{Key: "id", Value: fmt.Sprint(c.ID)}, ledger.Attr{Key: "status", Value: c.Status})
@@ -135,7 +113,9 @@ func (s *machine) endReview(c *Change) error {
 	if c.Supermajority {
 		// A fundamental change: the Empowered Community approves it.
 		c.Status = StatusApproval
-		s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.PetitionWindow))
+		if err := s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.PetitionWindow)); err != nil {
+			return err
+		}
 		c.Timeline = s.appendStep(c.Timeline, s.step("awaiting the communities' approval", "", "",
 			fmt.Sprintf("objections: %d; a fundamental change is ratified when %d communities approve it (agora gov petition approve %d) by %s", len(c.Objections), bl.Approve, c.ID, fmtTime(c.Deadline))))
 		s.ctx.Emit("change", ledger.Attr{Key: "id", Value: fmt.Sprint(c.ID)}, ledger.Attr{Key: "status", Value: c.Status})
@@ -165,7 +145,9 @@ func (s *machine) ratify(c *Change) error {
 	}
 	c.Ratified = doc
 	c.Status = StatusRatified
-	s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.ExecutionDelay))
+	if err := s.reschedule(kindChange, c.ID, &c.Deadline, s.after(bl.ExecutionDelay)); err != nil {
+		return err
+	}
 	note := fmt.Sprintf("objections: %d (the Bylaws return a change at %d); executes at %s", len(c.Objections), bl.Objections, fmtTime(c.Deadline))
 	c.Timeline = s.appendStep(c.Timeline, s.step("ratified", "the Community", doc, note))
 	s.ctx.Emit("change", ledger.Attr{Key: "id", Value: fmt.Sprint(c.ID)}, ledger.Attr{Key: "status", Value: c.Status})
@@ -184,7 +166,9 @@ type ratifiedText struct {
 // execute runs a ratified change's actions atomically; a failure is
 // recorded with its reason and changes nothing else.
 func (s *machine) execute(c *Change) error {
-	s.reschedule(kindChange, c.ID, &c.Deadline, 0)
+	if err := s.reschedule(kindChange, c.ID, &c.Deadline, 0); err != nil {
+		return err
+	}
 	changes, err := s.ctx.Enact(c.Actions)
 	if err == nil {
 		_, err = s.stamp(changes, c.ID, 0, "the Community")
@@ -212,7 +196,9 @@ func (s *machine) execute(c *Change) error {
 		}
 		if e.Status == EmergencyInEffect {
 			e.Status = EmergencyConfirmed
-			s.reschedule(kindEmergency, e.ID, &e.Deadline, 0)
+			if err := s.reschedule(kindEmergency, e.ID, &e.Deadline, 0); err != nil {
+				return err
+			}
 			s.kv.Delete(activeKey(e.ID))
 		}
 		e.ConfirmedBy = c.ID
@@ -226,12 +212,12 @@ func (s *machine) execute(c *Change) error {
 
 // emergencyDue lapses an emergency action nobody confirmed: its changes
 // are reverted where nothing changed them since.
-func (s *machine) emergencyDue(id uint64, at Time) error {
+func (s *machine) emergencyDue(id uint64) error {
 	e, err := s.emergency(id)
 	if err != nil {
 		return err
 	}
-	if e.Status != EmergencyInEffect || e.Deadline != at {
+	if e.Status != EmergencyInEffect || !s.due(e.Deadline) {
 		return nil
 	}
 	base, err := s.baseline(e)
@@ -258,12 +244,12 @@ func (s *machine) emergencyDue(id uint64, at Time) error {
 
 // verificationDue marks an emergency action whose external verification
 // is overdue: until it is recorded, the officer takes no new one.
-func (s *machine) verificationDue(id uint64, at Time) error {
+func (s *machine) verificationDue(id uint64) error {
 	e, err := s.emergency(id)
 	if err != nil {
 		return err
 	}
-	if e.Verification != "" || e.VerifyBy != at {
+	if e.Verification != "" || !s.due(e.VerifyBy) {
 		return nil
 	}
 	e.Overdue = true
@@ -276,12 +262,12 @@ func (s *machine) verificationDue(id uint64, at Time) error {
 
 // reviewDue lapses an independent review its panel did not declare in
 // time: the Board's decision stands, and a change it stayed executes.
-func (s *machine) reviewDue(id uint64, at Time) error {
+func (s *machine) reviewDue(id uint64) error {
 	r, err := s.review(id)
 	if err != nil {
 		return err
 	}
-	if (r.Status != ReviewRequested && r.Status != ReviewPanel) || r.Deadline != at {
+	if (r.Status != ReviewRequested && r.Status != ReviewPanel) || !s.due(r.Deadline) {
 		return nil
 	}
 	r.Status, r.Deadline = ReviewLapsed, 0
@@ -308,12 +294,12 @@ func (s *machine) reviewDue(id uint64, at Time) error {
 	return s.saveChange(c, false)
 }
 
-func (s *machine) petitionDue(id uint64, at Time) error {
+func (s *machine) petitionDue(id uint64) error {
 	p, err := s.petition(id)
 	if err != nil {
 		return err
 	}
-	if p.Status != PetitionOpen || p.Deadline != at {
+	if p.Status != PetitionOpen || !s.due(p.Deadline) {
 		return nil
 	}
 	p.Status, p.Deadline = PetitionExpired, 0
@@ -321,18 +307,14 @@ func (s *machine) petitionDue(id uint64, at Time) error {
 	return s.put(numKey(kindPetition, id), p)
 }
 
-// parseDue parses a deadline key, without its "due/" prefix.
+// parseDue parses a deadline's key in the scheduler (numKey).
 func parseDue(k []byte) (Deadline, error) {
-	bad := fmt.Errorf("%w: gov: bad deadline key %q", ledger.ErrStorage, k)
-	if len(k) < 8+3+16 || k[8] != '/' {
-		return Deadline{}, bad
-	}
-	kind, num, ok := strings.Cut(string(k[9:]), "/")
+	kind, num, ok := strings.Cut(string(k), "/")
 	id, err := strconv.ParseUint(num, 16, 64)
-	if !ok || err != nil {
-		return Deadline{}, bad
+	if !ok || len(num) != 16 || err != nil {
+		return Deadline{}, fmt.Errorf("%w: gov: bad deadline key %q", ledger.ErrInvalid, k)
 	}
-	return Deadline{Time: Time(binary.BigEndian.Uint64(k[:8])), Kind: kind, ID: id}, nil
+	return Deadline{Kind: kind, ID: id}, nil
 }
 
 func fmtTime(t Time) string {

@@ -171,12 +171,8 @@ func indexKey(subjectID string) []byte { return []byte("ai/" + subjectID) }
 // it in rel now (KeyStanding: the controller acts in every relationship;
 // a key added by a compromised key does not act); "" if none.
 func signedBy(ctx *ledger.Context, s *State, rel string) string {
-	now := ctx.Block.Time.UnixMilli()
-	for i := range s.Keys {
-		k := &s.Keys[i]
-		if ctx.Signed(k.PublicKey) && s.standing(k, rel, now).Acts {
-			return k.ID
-		}
+	if st, _ := s.actingSigner(ctx, rel, ctx.Block.Time.UnixMilli()); st != nil {
+		return st.KeyID
 	}
 	return ""
 }

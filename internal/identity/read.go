@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -123,6 +124,83 @@ func (s *State) compromisedAt(k *Key, depth int) (int64, bool) {
 		}
 	}
 	return when, found
+}
+
+// ---- Acting for a DID: the authorisation every module asks of identity.
+
+// ErrCompromised marks a refusal because the key had been revoked as
+// compromised at or before the time asked about (Standing.Compromised).
+// It is wrapped beside ledger.ErrUnauthorized, whose code the refusal
+// keeps; a module that voids what such a key signed branches on it.
+var ErrCompromised = errors.New("compromised key")
+
+// ActsFor asks whether key acts for did in relationship rel ("" for any)
+// at the time at, as KeyStanding does, and answers with an error a module
+// can return as its refusal: nil and the key's standing if it acts;
+// otherwise an error wrapping ledger.ErrUnauthorized (and ErrCompromised
+// if the key had been compromised by then) whose text is the reason.
+// Errors wrap ledger.ErrNotFound for an unknown DID and ledger.ErrInvalid
+// for a malformed one. kv is a read-only view of the identity namespace.
+func ActsFor(kv *ledger.KV, did string, key tx.PublicKey, rel string, at time.Time) (*Standing, error) {
+	st, err := KeyStanding(kv, did, key, rel, at)
+	if err != nil {
+		return nil, err
+	}
+	return st, st.refusal()
+}
+
+// ActingSigner returns the standing of a key of did among the signers of
+// the transaction ctx executes that acts for did in rel ("" for any) at
+// the block's time: the one a module records as having authorised it. If
+// no signer is a key of did, or none of those acts, the error wraps
+// ledger.ErrUnauthorized (and ErrCompromised if the signers' keys were
+// compromised) and says why; an unknown DID wraps ledger.ErrNotFound.
+// It reads the identity namespace through ctx.View.
+func ActingSigner(ctx *ledger.Context, did, rel string) (*Standing, error) {
+	s, err := load(ctx.View(Name), did)
+	if err != nil {
+		return nil, err
+	}
+	acting, refused := s.actingSigner(ctx, rel, ctx.Block.Time.UnixMilli())
+	switch {
+	case acting != nil:
+		return acting, nil
+	case refused != nil:
+		return nil, refused.refusal()
+	}
+	return nil, fmt.Errorf("%w: no key of %s signed", ledger.ErrUnauthorized, did)
+}
+
+// actingSigner returns the standing at t of the first key of s among
+// ctx's signers that acts in rel, or else that of the first that signed
+// and does not.
+func (s *State) actingSigner(ctx *ledger.Context, rel string, t int64) (acting, refused *Standing) {
+	for i := range s.Keys {
+		k := &s.Keys[i]
+		if !ctx.Signed(k.PublicKey) {
+			continue
+		}
+		st := s.standing(k, rel, t)
+		if st.Acts {
+			return st, nil
+		}
+		if refused == nil {
+			refused = st
+		}
+	}
+	return nil, refused
+}
+
+// refusal is nil if the key acts, and otherwise the error that refuses
+// what it signed.
+func (st *Standing) refusal() error {
+	switch {
+	case st.Acts:
+		return nil
+	case st.Compromised:
+		return fmt.Errorf("%w: %w: %s", ledger.ErrUnauthorized, ErrCompromised, st.Reason)
+	}
+	return fmt.Errorf("%w: %s", ledger.ErrUnauthorized, st.Reason)
 }
 
 // keyIndexKey is the index entry saying that the key with address addr is

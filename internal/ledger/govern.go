@@ -244,16 +244,6 @@ func (c *Context) Revert(changes []Change) (kept [][]byte, err error) {
 	return kept, nil
 }
 
-// Ticker is implemented by a module with work that falls due at a block
-// time rather than in a transaction: a deadline passing. Tick runs after
-// each block's transactions, in module order, with ctx.Block the block and
-// no signers. Its writes join the block's; it records in its own state what
-// it did. An error other than ErrStorage discards its writes for the block
-// (it will tick again at the next one); an ErrStorage error fails the block.
-type Ticker interface {
-	Tick(ctx *Context) error
-}
-
 // The ledger's own governed resources: its parameters and, for a network
 // of validators, the validator set.
 
@@ -423,5 +413,5 @@ func Queries() []Query {
 					return kv.Iterate([]byte(validatorPrefix), fn)
 				})
 			}},
-	}, pendingQueries()...)
+	}, append(pendingQueries(), scheduleQueries()...)...)
 }

@@ -17,14 +17,16 @@ import (
 
 // govmod stands in for the governance module: its "enact" message enacts
 // the actions it carries (and then fails if asked to), its "revert"
-// message reverts the changes the last enact recorded, and its Tick
-// enacts the actions queued under "due" once the block time reaches them.
+// message reverts the changes the last enact recorded, and an enact with
+// In set schedules its actions that many milliseconds later instead: its
+// Due enacts them.
 type govmod struct{}
 
 type enactMsg struct {
 	Actions []ledger.Action `cbor:"1,keyasint"`
 	Fail    bool            `cbor:"2,keyasint,omitempty"`
 	Revert  bool            `cbor:"3,keyasint,omitempty"`
+	In      int64           `cbor:"4,keyasint,omitempty"`
 }
 
 func (m *enactMsg) Validate() error { return nil }
@@ -53,6 +55,12 @@ func (govmod) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 		ctx.KV.Set([]byte("kept"), bytes.Join(kept, []byte(",")))
 		return nil
 	}
+	if m.In != 0 {
+		if err := ctx.KV.SetValue([]byte("due"), m.Actions); err != nil {
+			return err
+		}
+		return ctx.Schedule(ctx.Block.Time.Add(time.Duration(m.In)*time.Millisecond), []byte("due"))
+	}
 	ctx.KV.Set([]byte("tried"), []byte("yes"))
 	changes, err := ctx.Enact(m.Actions)
 	if err != nil {
@@ -68,17 +76,13 @@ func (govmod) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 	return nil
 }
 
-func (govmod) Tick(ctx *ledger.Context) error {
-	var due struct {
-		At      int64           `cbor:"1,keyasint"`
-		Actions []ledger.Action `cbor:"2,keyasint"`
-	}
-	ok, err := ctx.KV.GetValue([]byte("due"), &due)
-	if err != nil || !ok || ctx.Block.Time.UnixMilli() < due.At {
+func (govmod) Due(ctx *ledger.Context, key []byte) error {
+	var actions []ledger.Action
+	if _, err := ctx.KV.GetValue(key, &actions); err != nil {
 		return err
 	}
-	ctx.KV.Delete([]byte("due"))
-	if _, err := ctx.Enact(due.Actions); err != nil {
+	ctx.KV.Delete(key)
+	if _, err := ctx.Enact(actions); err != nil {
 		ctx.KV.Set([]byte("failure"), []byte(err.Error()))
 	}
 	return nil
@@ -236,23 +240,18 @@ func TestEnact(t *testing.T) {
 			t.Fatalf("validators %+v %v", vals, err)
 		}
 	})
-	t.Run("tick", func(t *testing.T) {
-		due := struct {
-			At      int64           `cbor:"1,keyasint"`
-			Actions []ledger.Action `cbor:"2,keyasint"`
-		}{At: prev.Time + 2000, Actions: []ledger.Action{put("ticked", "yes", "")}}
-		b, err := tx.Marshal(&due)
-		if err != nil {
-			t.Fatal(err)
+	t.Run("scheduled", func(t *testing.T) {
+		block("gov", &enactMsg{Actions: []ledger.Action{put("ticked", "yes", "")}, In: 2000})
+		if _, ok := st["testmod/ticked"]; ok {
+			t.Fatal("enacted at once")
 		}
-		st["gov/due"] = b
 		block("testmod", &putMsg{Key: "z", Value: "1"}) // +1 s: not yet due
 		if _, ok := st["testmod/ticked"]; ok {
-			t.Fatal("ticked early")
+			t.Fatal("ran early")
 		}
 		block("testmod", &putMsg{Key: "z", Value: "2"}) // +2 s: due
 		if get("testmod/ticked") != "yes" {
-			t.Fatal("did not tick")
+			t.Fatal("did not run")
 		}
 		if _, ok := st["gov/due"]; ok {
 			t.Fatal("due item kept")

@@ -34,12 +34,24 @@
 // approval that meets the principal's rule (the module's Consenter)
 // executes the message. pending.go describes them.
 //
+// # The scheduler
+//
+// Work that falls due at a block time rather than in a transaction — a
+// vote closing, a pending action expiring — is scheduled with the ledger
+// (Context.Schedule, under a key of the module's own, and Context.Cancel).
+// After each block's transactions the executor runs what the block's time
+// has reached through the module's Scheduled.Due, soonest first, at most
+// MaxDuePerBlock a block for all modules together; a failing callback is
+// recorded with its entry and changes nothing else. scheduler.go
+// describes it.
+//
 // # State layout
 //
 // Each module owns the namespace "<module>/". The ledger itself owns
 // "ledger/": "ledger/params" and "ledger/acct/<address>", an Account per
 // key that has signed or was named in genesis; "ledger/val/<key>", the
-// validators; and "ledger/pending…", the pending actions.
+// validators; "ledger/pending…", the pending actions; and "ledger/sched/…",
+// the scheduler's entries.
 package ledger
 
 import (
@@ -365,7 +377,7 @@ func (e *Executor) Apply(r Reader, prev *Header, b Block, txs [][]byte, propose 
 		out.Txs = [][]byte{}
 		out.Results = []Result{}
 	}
-	if err := e.tick(blk, b); err != nil {
+	if err := e.runDue(blk, b); err != nil {
 		return nil, err
 	}
 	out.Writes = blk.sorted()
@@ -472,30 +484,6 @@ func (e *Executor) applyTx(blk *overlay, b Block, raw []byte, quota *Quota) (tx.
 	return c.ID, Result{Code: "ok", Events: ctx.events}, nil
 }
 
-// tick expires the pending actions that are due, then runs every Ticker
-// module's Tick, after a block's transactions.
-func (e *Executor) tick(blk *overlay, b Block) error {
-	if err := e.expirePending(blk, b); err != nil {
-		return err
-	}
-	for _, name := range e.order {
-		t, ok := e.mods[name].(Ticker)
-		if !ok {
-			continue
-		}
-		o := newOverlay(blk)
-		ctx := &Context{Block: b, KV: &KV{o: o, prefix: []byte(name + "/")}, o: o, module: name, exec: e}
-		err := t.Tick(ctx)
-		if errors.Is(err, ErrStorage) {
-			return err
-		}
-		if err == nil {
-			o.mergeInto(blk)
-		}
-	}
-	return nil
-}
-
 // Genesis is the initial state of a ledger.
 type Genesis struct {
 	ChainID  string           `json:"chain_id"`
@@ -508,6 +496,10 @@ type Genesis struct {
 	// Pending are the pending actions of a ledger exported and started
 	// again, in id order.
 	Pending []Pending `json:"pending,omitempty"`
+	// Scheduled are the scheduler's entries, due then failed, and
+	// ScheduleSeq the last sequence number it gave.
+	Scheduled   []Entry `json:"scheduled,omitempty"`
+	ScheduleSeq uint64  `json:"schedule_seq,omitempty"`
 	// Modules holds each module's genesis section by module name.
 	Modules map[string]json.RawMessage `json:"modules,omitempty"`
 }
@@ -584,7 +576,11 @@ func (e *Executor) InitGenesis(g *Genesis) (*Outcome, error) {
 		}
 		o.set(k, b)
 	}
-	if err := loadPending(&KV{o: o, prefix: []byte(Namespace + "/")}, g.Pending); err != nil {
+	lkv := &KV{o: o, prefix: []byte(Namespace + "/")}
+	if err := e.loadSchedule(lkv, g.Scheduled, g.ScheduleSeq); err != nil {
+		return nil, err
+	}
+	if err := loadPending(lkv, g.Pending); err != nil {
 		return nil, err
 	}
 	for _, name := range e.order {
@@ -637,7 +633,11 @@ func (e *Executor) ExportGenesis(r StateReader, t time.Time) (*Genesis, error) {
 	if g.Validators, err = Validators(r); err != nil {
 		return nil, err
 	}
-	if g.Pending, err = exportPending(NewReadView(r, Namespace, nil)); err != nil {
+	lkv := NewReadView(r, Namespace, nil)
+	if g.Pending, err = exportPending(lkv); err != nil {
+		return nil, err
+	}
+	if g.Scheduled, g.ScheduleSeq, err = exportSchedule(lkv); err != nil {
 		return nil, err
 	}
 	for _, name := range e.order {

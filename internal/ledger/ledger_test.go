@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,10 @@ func TestCode(t *testing.T) {
 		{name: "invalid block is not a code", err: ledger.ErrInvalidBlock, want: "internal"},
 		{name: "invalid block wrapping a sequence error", err: fmt.Errorf("%w: tx 0: %w", ledger.ErrInvalidBlock, ledger.ErrSequence), want: "bad_sequence"},
 		{name: "a real decode error", err: decodeErr(t), want: "malformed"},
+		{name: "ErrBusy", err: fmt.Errorf("%w: mempool holds 5 transactions", ledger.ErrBusy), want: "busy"},
+		{name: "ErrStopped wins over storage", err: fmt.Errorf("%w: %w", ledger.ErrStopped, ledger.ErrStorage), want: "stopped"},
+		{name: "deadline", err: fmt.Errorf("wait: %w", context.DeadlineExceeded), want: "timeout"},
+		{name: "a hint keeps the code", err: fmt.Errorf("x: %w", ledger.WithHint(fmt.Errorf("%w: want 3", ledger.ErrSequence), "sign again")), want: "bad_sequence"},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {

@@ -1,7 +1,7 @@
 package ledger
 
 import (
-	"encoding/binary"
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -24,9 +24,9 @@ import (
 //
 // They are the ledger's own transactions (module "ledger"): "propose"
 // (ProposeAction) and "approve" (Approve). State: "ledger/pending/<id>"
-// (a Pending, id in 16 hex digits), "ledger/pending-next" (the last id)
-// and "ledger/pending-due/<8-byte expiry><id>", the index the ledger's
-// tick reads after each block to expire what is due.
+// (a Pending, id in 16 hex digits) and "ledger/pending-next" (the last
+// id). An open action's expiry is the ledger's own entry in the scheduler
+// (scheduler.go), under the key "pending/<id>".
 
 // Consenter is implemented by a module whose principals act by the
 // approvals of several keys, given over time in pending actions.
@@ -58,7 +58,6 @@ const (
 const (
 	MaxPendingTTL  = 90 * 24 * time.Hour
 	MaxPendingBody = 32 << 10
-	maxExpiries    = 64 // pending actions one block expires; the rest wait
 )
 
 // ProposeAction posts a pending action: the message Type/Body of Module,
@@ -129,9 +128,14 @@ type Pending struct {
 
 func pendingKey(id uint64) []byte { return fmt.Appendf(nil, "pending/%016x", id) }
 
-func pendingDueKey(at int64, id uint64) []byte {
-	k := binary.BigEndian.AppendUint64([]byte("pending-due/"), uint64(at))
-	return fmt.Appendf(k, "%016x", id)
+// parsePendingKey parses a pendingKey.
+func parsePendingKey(k []byte) (uint64, bool) {
+	num, ok := bytes.CutPrefix(k, []byte("pending/"))
+	if !ok || len(num) != 16 {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(string(num), 16, 64)
+	return id, err == nil
 }
 
 var pendingNextKey = []byte("pending-next")
@@ -196,7 +200,9 @@ func (e *Executor) propose(ctx *Context, m *ProposeAction) error {
 	}
 	p := &Pending{ID: n, Module: m.Module, Principal: m.Principal, Type: m.Type, Body: m.Body, Status: PendingOpen,
 		Expires: ctx.Block.Time.UnixMilli() + int64(m.TTL)}
-	ctx.KV.Set(pendingDueKey(p.Expires, p.ID), nil)
+	if err := ctx.Schedule(time.UnixMilli(p.Expires), pendingKey(p.ID)); err != nil {
+		return err
+	}
 	return e.addApprovals(ctx, p)
 }
 
@@ -259,7 +265,9 @@ func (e *Executor) addApprovals(ctx *Context, p *Pending) error {
 	}
 	ctx.Emit("pending", attrs...)
 	if p.Status != PendingOpen {
-		ctx.KV.Delete(pendingDueKey(p.Expires, p.ID))
+		if err := ctx.Cancel(pendingKey(p.ID)); err != nil {
+			return err
+		}
 	}
 	return ctx.KV.SetValue(pendingKey(p.ID), p)
 }
@@ -296,52 +304,28 @@ func (e *Executor) executePending(ctx *Context, p *Pending, approvers []tx.Publi
 	return nil
 }
 
-// expirePending expires the pending actions whose expiry the block's time
-// has reached, oldest first, at most maxExpiries a block.
-func (e *Executor) expirePending(blk *overlay, b Block) error {
-	kv := &KV{o: blk, prefix: []byte(Namespace + "/")}
-	var due [][]byte
-	err := kv.Iterate([]byte("pending-due/"), func(k, _ []byte) (bool, error) {
-		if len(k) != 8+16 {
-			return false, fmt.Errorf("%w: bad pending expiry key %q", ErrStorage, k)
-		}
-		if int64(binary.BigEndian.Uint64(k[:8])) > b.Time.UnixMilli() || len(due) == maxExpiries {
-			return false, nil
-		}
-		due = append(due, append([]byte(nil), k...))
-		return true, nil
-	})
+// expirePending expires pending action id, the ledger's scheduled entry
+// at its expiry; ctx.KV is the ledger's namespace.
+func expirePending(ctx *Context, id uint64) error {
+	var p Pending
+	found, err := ctx.KV.GetValue(pendingKey(id), &p)
 	if err != nil {
 		return err
 	}
-	for _, k := range due {
-		kv.Delete(append([]byte("pending-due/"), k...))
-		id, err := strconv.ParseUint(string(k[8:]), 16, 64)
-		if err != nil {
-			return fmt.Errorf("%w: bad pending expiry key %q", ErrStorage, k)
-		}
-		var p Pending
-		if found, err := kv.GetValue(pendingKey(id), &p); err != nil || !found || p.Status != PendingOpen {
-			if err == nil && !found {
-				err = fmt.Errorf("%w: pending action %d is indexed but absent", ErrStorage, id)
-			}
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		p.Status, p.Closed = PendingExpired, b.Height
-		if err := kv.SetValue(pendingKey(id), &p); err != nil {
-			return err
-		}
+	if !found {
+		return fmt.Errorf("%w: pending action %d is scheduled but absent", ErrNotFound, id)
 	}
-	return nil
+	if p.Status != PendingOpen {
+		return nil
+	}
+	p.Status, p.Closed = PendingExpired, ctx.Block.Height
+	return ctx.KV.SetValue(pendingKey(id), &p)
 }
 
 func fmtMillis(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
 
-// loadPending stores the pending actions of a genesis, with their
-// counter and the expiry index of those still open.
+// loadPending stores the pending actions of a genesis with their counter;
+// the expiries of those still open are in the genesis's schedule.
 func loadPending(kv *KV, ps []Pending) error {
 	var last uint64
 	for i := range ps {
@@ -353,8 +337,15 @@ func loadPending(kv *KV, ps []Pending) error {
 		if err := kv.SetValue(pendingKey(p.ID), p); err != nil {
 			return err
 		}
-		if p.Status == PendingOpen {
-			kv.Set(pendingDueKey(p.Expires, p.ID), nil)
+		if p.Status != PendingOpen {
+			continue
+		}
+		_, ok, err := kv.Get(schedKeyOf(Namespace, pendingKey(p.ID)))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("genesis pending action %d is open, but its expiry is not in scheduled", p.ID)
 		}
 	}
 	if last == 0 {

@@ -27,11 +27,13 @@ import (
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
-// ErrBusy means the mempool is full: try again shortly.
-var ErrBusy = errors.New("busy")
+// ErrBusy means the mempool is full: try again shortly. It is
+// ledger.ErrBusy, whose row in the error table gives its code.
+var ErrBusy = ledger.ErrBusy
 
-// ErrStopped means the node has stopped and will commit nothing more.
-var ErrStopped = errors.New("node stopped")
+// ErrStopped means the node has stopped and will commit nothing more. It
+// is ledger.ErrStopped.
+var ErrStopped = ledger.ErrStopped
 
 // Committed is where and how a transaction was committed.
 type Committed struct {
@@ -210,19 +212,9 @@ func (n *Node) NextSequence(addr string, committed uint64) uint64 {
 func (n *Node) Submit(raw []byte) (tx.ID, error) {
 	id, err := n.submit(raw)
 	if err != nil {
-		n.m.TxsRejected.WithLabelValues(codeOf(err)).Inc()
+		n.m.TxsRejected.WithLabelValues(ledger.Code(err)).Inc()
 	}
 	return id, err
-}
-
-func codeOf(err error) string {
-	switch {
-	case errors.Is(err, ErrBusy):
-		return "busy"
-	case errors.Is(err, ErrStopped):
-		return "stopped"
-	}
-	return ledger.Code(err)
 }
 
 func (n *Node) submit(raw []byte) (tx.ID, error) {

@@ -326,7 +326,7 @@ func TestSubmitRefusals(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Submit() = %v, want %v", err, tt.wantErr)
 			}
-			if got := codeOf(err); got != tt.code {
+			if got := ledger.Code(err); got != tt.code {
 				t.Errorf("code %q, want %q", got, tt.code)
 			}
 			if e.n.MempoolSize() != before {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/store"
 )
 
@@ -238,7 +239,7 @@ func TestDamagedTable(t *testing.T) {
 	if readErr == nil {
 		_, readErr = st.Block(40)
 	}
-	if !errors.Is(readErr, store.ErrCorrupt) || !strings.Contains(readErr.Error(), "restore the home's data directory") || strings.Count(readErr.Error(), "\n") != 1 {
+	if !errors.Is(readErr, store.ErrCorrupt) || ledger.HintOf(readErr) != store.Recovery || strings.Contains(readErr.Error(), "\n") {
 		t.Fatalf("read of a damaged table: %v, want ErrCorrupt, one line of reason and the way to recover", readErr)
 	}
 	if err := st.Commit(stateOutcome(41, set("a", "41")), nil); !errors.Is(err, store.ErrCorrupt) {

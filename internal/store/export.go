@@ -72,7 +72,8 @@ func (s *Store) Import() (*Import, error) {
 		return nil, err
 	}
 	if ok && h > 0 {
-		return nil, fmt.Errorf("%w: it holds blocks up to %d, and a restore needs a store with only the genesis\nhint: state sync is for a new node; remove the home's data directory to start it afresh", ErrNotFresh, h)
+		return nil, ledger.WithHint(fmt.Errorf("%w: it holds blocks up to %d, and a restore needs a store with only the genesis", ErrNotFresh, h),
+			"state sync is for a new node; remove the home's data directory to start it afresh")
 	}
 	im := &Import{st: s}
 	if ok {

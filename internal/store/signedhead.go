@@ -206,16 +206,16 @@ func (s *Store) CheckSignedHead(path string, h SignedHead) error {
 	}
 	if !ok || head < h.Height {
 		if !ok {
-			return fmt.Errorf("%w: the store is empty, and this node signed block %d (%s)\nhint: %s", ErrLost, h.Height, path, Recovery)
+			return ledger.WithHint(fmt.Errorf("%w: the store is empty, and this node signed block %d (%s)", ErrLost, h.Height, path), Recovery)
 		}
-		return fmt.Errorf("%w: the store's head is block %d, and this node signed block %d (%s): blocks %d to %d are gone\nhint: %s", ErrLost, head, h.Height, path, head+1, h.Height, Recovery)
+		return ledger.WithHint(fmt.Errorf("%w: the store's head is block %d, and this node signed block %d (%s): blocks %d to %d are gone", ErrLost, head, h.Height, path, head+1, h.Height), Recovery)
 	}
 	hdr, err := s.Header(h.Height)
 	if err != nil {
 		return err
 	}
 	if got := hdr.Hash(); got != h.Hash {
-		return fmt.Errorf("%w: the store's block %d is %x, and this node signed block %x at that height (%s)\nhint: %s", ErrLost, h.Height, got[:8], h.Hash[:8], path, Recovery)
+		return ledger.WithHint(fmt.Errorf("%w: the store's block %d is %x, and this node signed block %x at that height (%s)", ErrLost, h.Height, got[:8], h.Hash[:8], path), Recovery)
 	}
 	return nil
 }

@@ -110,7 +110,7 @@ func corrupted(err error) error {
 	if err == nil || !pebble.IsCorruptionError(err) || errors.Is(err, ErrCorrupt) {
 		return err
 	}
-	return fmt.Errorf("%w (%s)\nhint: %s", ErrCorrupt, firstLine(err), Recovery)
+	return ledger.WithHint(fmt.Errorf("%w (%s)", ErrCorrupt, firstLine(err)), Recovery)
 }
 
 // firstLine is the first line of err's text: Pebble's corruption errors
@@ -180,7 +180,7 @@ func OpenFS(dir string, fs vfs.FS, log *slog.Logger) (*Store, error) {
 	// with Pebble's corruption error, which corrupted names.
 	opts.EventListener = &pebble.EventListener{DataCorruption: func(info pebble.DataCorruptionInfo) {
 		log.Error("pebble: on-disk corruption", "file", info.Path, "err", info.Details)
-		st.fail(fmt.Errorf("%w (%s: %s)\nhint: %s", ErrCorrupt, info.Path, firstLine(info.Details), Recovery))
+		st.fail(ledger.WithHint(fmt.Errorf("%w (%s: %s)", ErrCorrupt, info.Path, firstLine(info.Details)), Recovery))
 	}}
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/agora-ledger/agora/internal/bench"
+	"github.com/agora-ledger/agora/internal/gov"
+	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/notary"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+// registry returns the ledger's modules, in genesis order: one entry wires
+// a module into the binary, and everything about modules derives from
+// it: the executor's modules (modules), the commands and the top-level
+// usage (allCommands), 'agora init --genesis MODULE=FILE' (genesisFiles),
+// the genesis of 'agora dev' and 'agora testnet init' (setDevGenesis),
+// and the scenarios of 'agora bench' (scenarios).
+//
+// internal/archtest reads this function's source: every package that
+// implements ledger.Module must be the package of one entry's module, and
+// every entry's must be such a package; each is held to the rules of the
+// deterministic core and reads other modules only through their read.go.
+// An entry's module is therefore one package's value, built in place.
+func registry() []moduleEntry {
+	return []moduleEntry{{
+		name:   identity.Name,
+		module: func(*ledger.Actions) ledger.Module { return identity.Module{} },
+		commands: []cliCommand{
+			{"did", runDID, "did create|show|rotate|add-key|revoke|suspend|reinstate|deactivate|history",
+				"self-certifying identifiers (did:agora) and their keys"},
+			{"name", runName, "name register|transfer|release|resolve",
+				"human-readable names for DIDs in governed namespaces"},
+			{"attest", runAttest, "attest claim|check|revoke|list|score|anchor-id|verify-id|revoke-id",
+				"attestations, confidence scores, ID-verification anchors"},
+		},
+		bench: []bench.Scenario{bench.DIDCreate, bench.DIDRotate, bench.Resolve, bench.ResolveProof},
+	}, {
+		name:   notary.Name,
+		module: func(*ledger.Actions) ledger.Module { return notary.Module{} },
+		commands: []cliCommand{
+			{"notary", runNotary, "notary anchor|verify", "prove a file existed, and check such proofs"},
+		},
+		dev: func(func(string) tx.PublicKey) (any, error) {
+			return notary.Genesis{Policy: notary.Policy{Mode: "open"}}, nil
+		},
+		bench: []bench.Scenario{bench.Notary, bench.Mixed},
+	}, {
+		name: gov.Name,
+		// Governance executes the actions of every module.
+		module: func(acts *ledger.Actions) ledger.Module { return gov.Module{Actions: acts} },
+		commands: []cliCommand{
+			{"gov", runGov, "gov propose|advise|draft|vote|open-review|object|revise|emergency|petition|show|timeline|...",
+				"multi-stakeholder governance that the ledger executes"},
+		},
+		dev: func(key func(string) tx.PublicKey) (any, error) {
+			return gov.Demo(key), nil
+		},
+		devKeys: gov.DemoKeys,
+		bench:   []bench.Scenario{bench.GovVote},
+	}}
+}
+
+// A moduleEntry wires one module into the binary.
+type moduleEntry struct {
+	// name is the module's name (ledger.Module.Name), its genesis
+	// section's key and the MODULE of 'agora init --genesis'.
+	name string
+	// module returns the module; acts are the action types of all the
+	// registry's modules, for a module that executes governed actions.
+	module func(acts *ledger.Actions) ledger.Module
+	// commands are the module's CLI commands, in usage order.
+	commands []cliCommand
+	// dev, if set, returns the module's genesis section for the dev
+	// ledger and the demo network, given the public key of a demo key by
+	// name; devKeys are the names it asks for. A module without dev gets
+	// no section there (its InitGenesis default).
+	dev     func(key func(name string) tx.PublicKey) (any, error)
+	devKeys []string
+	// bench are the module's 'agora bench' scenarios, in --list order.
+	bench []bench.Scenario
+}
+
+// A cliCommand is one top-level command and its line in the usage.
+type cliCommand struct {
+	name    string  // the word after "agora"
+	run     command // runs it with the arguments after name
+	usage   string  // what follows "agora " in the usage; "" for no line
+	summary string  // what it does, for the usage
+}
+
+// modules returns the ledger's modules, in genesis order.
+func modules() []ledger.Module {
+	reg := registry()
+	mods := make([]ledger.Module, len(reg))
+	for i, e := range reg {
+		mods[i] = e.module(nil)
+	}
+	acts := ledger.NewActions(mods...)
+	for i, e := range reg {
+		mods[i] = e.module(acts)
+	}
+	return mods
+}
+
+// moduleNames lists the registry's module names, in genesis order.
+func moduleNames() []string {
+	reg := registry()
+	names := make([]string, len(reg))
+	for i, e := range reg {
+		names[i] = e.name
+	}
+	return names
+}
+
+// findModule returns the registry entry of the module called name.
+func findModule(name string) (moduleEntry, bool) {
+	for _, e := range registry() {
+		if e.name == name {
+			return e, true
+		}
+	}
+	return moduleEntry{}, false
+}
+
+// devKeyNames lists the demo keys the modules' dev sections ask for, in
+// registry order, each once.
+func devKeyNames() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, e := range registry() {
+		for _, n := range e.devKeys {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}
+
+// setDevGenesis writes every module's dev section into g, with the demo
+// keys keys (by name; devKeyNames lists those needed).
+func setDevGenesis(g *ledger.Genesis, keys map[string]tx.PublicKey) error {
+	key := func(name string) tx.PublicKey { return keys[name] }
+	for _, e := range registry() {
+		if e.dev == nil {
+			continue
+		}
+		sec, err := e.dev(key)
+		if err != nil {
+			return fmt.Errorf("%s dev genesis: %w", e.name, err)
+		}
+		if err := setSection(g, e.name, sec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setSection writes module's genesis section, sec encoded as JSON, into g.
+func setSection(g *ledger.Genesis, module string, sec any) error {
+	b, err := json.Marshal(sec)
+	if err != nil {
+		return fmt.Errorf("%s genesis: %w", module, err)
+	}
+	if g.Modules == nil {
+		g.Modules = map[string]json.RawMessage{}
+	}
+	g.Modules[module] = b
+	return nil
+}
+
+// scenarios lists the bench scenarios of every module, in registry order.
+func scenarios() []bench.Scenario {
+	var out []bench.Scenario
+	for _, e := range registry() {
+		out = append(out, e.bench...)
+	}
+	return out
+}
