@@ -369,14 +369,9 @@ func (a *App) admit(raw []byte) (tx.ID, error) {
 	if err := tx.Verify(c.Signed, c.Tx); err != nil {
 		return c.ID, err
 	}
-	standing, err := a.exec.Standing(a.store, c.Tx.Signers, a.nextBlock(head).Time)
+	standing, err := a.exec.CheckStanding(a.store, params, c, a.nextBlock(head).Time)
 	if err != nil {
 		return c.ID, err
-	}
-	if !standing {
-		if err := params.CheckFree(len(raw)); err != nil {
-			return c.ID, err
-		}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -456,7 +451,7 @@ func (a *App) recheck(raw []byte) error {
 	if err == nil {
 		var params ledger.Params
 		if params, err = ledger.GetParams(a.store); err == nil {
-			err = a.exec.CheckFree(a.store, params, p.c, next.Time)
+			_, err = a.exec.CheckStanding(a.store, params, p.c, next.Time)
 		}
 	}
 	a.mu.Lock()

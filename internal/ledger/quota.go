@@ -88,16 +88,15 @@ func (p Params) CheckFree(size int) error {
 	return nil
 }
 
-// CheckFree refuses, at admission, the transaction c if none of its
-// signers has standing in the state r at time at and no block under the
-// parameters p could hold it (Params.CheckFree). The error wraps
-// ErrOverQuota, or ErrStorage.
-func (e *Executor) CheckFree(r StateReader, p Params, c *Checked, at time.Time) error {
-	ok, err := e.Standing(r, c.Tx.Signers, at)
-	if err != nil || ok {
-		return err
+// CheckStanding is admission's question: it reports whether a signer of
+// c has standing in the state r at time at, and, if none has, refuses c
+// if no block under the parameters p could hold it (Params.CheckFree).
+// The error wraps ErrOverQuota, or ErrStorage.
+func (e *Executor) CheckStanding(r StateReader, p Params, c *Checked, at time.Time) (standing bool, err error) {
+	if standing, err = e.Standing(r, c.Tx.Signers, at); err != nil || standing {
+		return standing, err
 	}
-	return p.CheckFree(len(c.Raw))
+	return false, p.CheckFree(len(c.Raw))
 }
 
 // Standing reports whether any of signers has standing in the state r at

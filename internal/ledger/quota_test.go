@@ -28,13 +28,7 @@ func TestQuotaGoverned(t *testing.T) {
 	one := uint64(1)
 	g.Params.FreeBlockTxs = &one
 	g.Validators = []ledger.Validator{{Name: "org0", PubKey: val.Public().Key, Power: 10}}
-	gen, err := e.InitGenesis(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := memState{}
-	st.applyOutcome(gen)
-	prev := gen.Header
+	st, prev := initChain(t, e, g)
 	seqs := map[*tx.PrivateKey]uint64{}
 	put := func(k *tx.PrivateKey, module, typ string, body []byte) []byte {
 		raw := signTx(t, txSpec{signers: []*tx.PrivateKey{k}, seqs: []uint64{seqs[k]}, chain: testChain, module: module, typ: typ, body: body, expHeight: 1000})

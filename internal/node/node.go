@@ -240,14 +240,9 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	if err := tx.Verify(c.Signed, c.Tx); err != nil {
 		return c.ID, err
 	}
-	standing, err := n.exec.Standing(n.store, c.Tx.Signers, n.nextBlock(head).Time)
+	standing, err := n.exec.CheckStanding(n.store, params, c, n.nextBlock(head).Time)
 	if err != nil {
 		return c.ID, err
-	}
-	if !standing {
-		if err := params.CheckFree(len(raw)); err != nil {
-			return c.ID, err
-		}
 	}
 
 	// Read the signers' committed sequences before taking the lock, so
