@@ -327,9 +327,7 @@ func (s *Server) submitBatch(r *http.Request) (any, int, error) {
 	if len(req.Txs) > MaxBatch {
 		return nil, 0, &Error{Status: 413, Code: "too_large", Message: fmt.Sprintf("%d transactions in a batch, at most %d", len(req.Txs), MaxBatch)}
 	}
-	out := struct {
-		Results []BatchItem `json:"results"`
-	}{Results: make([]BatchItem, len(req.Txs))}
+	out := BatchResponse{Results: make([]BatchItem, len(req.Txs))}
 	wait := r.URL.Query().Get("wait")
 	if wait != "" && wait != "commit" && wait != "none" {
 		return nil, 0, &Error{Status: 400, Code: "invalid", Message: fmt.Sprintf("wait=%q: use wait=commit or omit it", wait)}
@@ -390,7 +388,7 @@ func (s *Server) getTx(r *http.Request) (any, int, error) {
 	c, err := s.node.Lookup(id)
 	if errors.Is(err, ledger.ErrNotFound) {
 		if s.node.Pending(id) {
-			return map[string]any{"hash": id, "status": "pending"}, 0, nil
+			return TxStatus{Hash: id, Status: "pending"}, 0, nil
 		}
 		// The node commits a block before it takes the block's
 		// transactions out of the mempool, so one that left the mempool
@@ -399,7 +397,7 @@ func (s *Server) getTx(r *http.Request) (any, int, error) {
 	}
 	if errors.Is(err, ledger.ErrNotFound) {
 		if derr := s.node.Dropped(id); derr != nil {
-			return map[string]any{"hash": id, "status": "dropped", "error": toError(derr)}, 0, nil
+			return TxStatus{Hash: id, Status: "dropped", Error: toError(derr)}, 0, nil
 		}
 		return nil, 0, &Error{Status: 404, Code: "not_found", Message: fmt.Sprintf("no transaction %s", id),
 			Hint: "it was never submitted, was refused, or was dropped from the mempool"}
@@ -503,7 +501,7 @@ func (s *Server) health(*http.Request) (any, int, error) {
 	if err := s.node.Err(); err != nil {
 		return nil, 0, &Error{Status: 503, Code: "stopped", Message: "the node stopped committing blocks"}
 	}
-	return map[string]any{"status": "ok", "height": s.node.Head().Height}, 0, nil
+	return Health{Status: "ok", Height: s.node.Head().Height}, 0, nil
 }
 
 // wantProof reports whether the request asks for a proof (proof=1).

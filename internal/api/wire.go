@@ -10,12 +10,15 @@ type (
 	SubmitResponse = wire.SubmitResponse
 	TxCommit       = wire.TxCommit
 	BatchRequest   = wire.BatchRequest
+	BatchResponse  = wire.BatchResponse
 	BatchItem      = wire.BatchItem
+	TxStatus       = wire.TxStatus
 	TxView         = wire.TxView
 	SignerView     = wire.SignerView
 	BlockView      = wire.BlockView
 	BlockTx        = wire.BlockTx
 	AccountView    = wire.AccountView
 	Info           = wire.Info
+	Health         = wire.Health
 	Proven         = wire.Proven
 )

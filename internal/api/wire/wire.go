@@ -11,6 +11,11 @@ import (
 	"github.com/agora-ledger/agora/verify"
 )
 
+// Schemas: the OpenAPI document (GET /openapi.json) describes these types
+// by reflection, as encoding/json writes them. A field's `enum` tag lists
+// the only values it takes; `encoding:"hex"` or `encoding:"base64"` says
+// how a string encodes bytes.
+
 // Error is an API error as clients see it.
 type Error struct {
 	Status  int    `json:"-"`
@@ -34,7 +39,7 @@ type SubmitRequest struct {
 // SubmitResponse answers POST /v1/tx.
 type SubmitResponse struct {
 	Hash   tx.ID  `json:"hash"`
-	Status string `json:"status"` // "pending" or "committed"
+	Status string `json:"status" enum:"pending,committed"`
 	*TxCommit
 }
 
@@ -43,7 +48,7 @@ type TxCommit struct {
 	Height    uint64        `json:"height"`
 	Index     int           `json:"index"`
 	LeafIndex uint64        `json:"leaf_index"`
-	BlockHash string        `json:"block_hash"`
+	BlockHash string        `json:"block_hash" encoding:"hex"`
 	Time      time.Time     `json:"time"`
 	Result    ledger.Result `json:"result"`
 	// Proof proves the transaction's log entry against a signed
@@ -57,8 +62,17 @@ type BatchRequest struct {
 	Txs []string `json:"txs"`
 }
 
+// BatchResponse answers POST /v1/txs: one item per envelope, in order.
+type BatchResponse struct {
+	Results []BatchItem `json:"results"`
+}
+
 // BatchItem is one envelope's outcome in a BatchResponse: its hash, or an
-// error; an error does not stop the envelopes after it.
+// error; an error does not stop the envelopes after it. Without wait, an
+// item with a hash is admitted and pending. With wait=commit, an item
+// with a hash is committed (height and code), or also carries the error
+// that ended the wait: the transaction was dropped (its reason), or the
+// request timed out (timeout; it may still commit).
 type BatchItem struct {
 	Hash  *tx.ID `json:"hash,omitempty"`
 	Error *Error `json:"error,omitempty"`
@@ -67,31 +81,44 @@ type BatchItem struct {
 	Code   string `json:"code,omitempty"`
 }
 
-// TxView is a transaction as GET /v1/tx/{hash} shows it.
+// TxStatus is GET /v1/tx/{hash}'s answer for a transaction that is not
+// committed: pending in the mempool, or dropped from it (the node
+// remembers the last 10,000) with the error that dropped it, whose code
+// says why (expired, bad_sequence, ...). A dropped transaction changed
+// nothing; sign a new one.
+type TxStatus struct {
+	Hash   tx.ID  `json:"hash"`
+	Status string `json:"status" enum:"pending,dropped"`
+	Error  *Error `json:"error,omitempty"` // dropped only
+}
+
+// TxView is a committed transaction as GET /v1/tx/{hash} shows it. Its
+// hash and status are a TxStatus's, so a client may decode any answer of
+// that route as a TxView and read the status first.
 type TxView struct {
 	Hash         tx.ID        `json:"hash"`
-	Status       string       `json:"status"` // "pending" or "committed"
+	Status       string       `json:"status" enum:"committed"`
 	ChainID      string       `json:"chain_id"`
 	Module       string       `json:"module"`
 	Type         string       `json:"type"`
 	Signers      []SignerView `json:"signers"`
 	ExpiryHeight uint64       `json:"expiry_height,omitempty"`
 	ExpiryTime   *time.Time   `json:"expiry_time,omitempty"`
-	Body         string       `json:"body"` // hex of the canonical CBOR body
-	Envelope     string       `json:"envelope,omitempty"`
+	Body         string       `json:"body" encoding:"hex"` // hex of the canonical CBOR body
+	Envelope     string       `json:"envelope,omitempty" encoding:"base64"`
 	*TxCommit    `json:",omitempty"`
 }
 
 // SignerView is one signer of a transaction.
 type SignerView struct {
-	Address  string       `json:"address"`
+	Address  string       `json:"address" encoding:"hex"`
 	Key      tx.PublicKey `json:"key"`
 	Sequence uint64       `json:"sequence"`
 }
 
 // BlockView is a block as GET /v1/blocks/{height} shows it.
 type BlockView struct {
-	Hash   string        `json:"hash"`
+	Hash   string        `json:"hash" encoding:"hex"`
 	Header ledger.Header `json:"header"`
 	Txs    []BlockTx     `json:"txs"`
 }
@@ -106,7 +133,7 @@ type BlockTx struct {
 
 // AccountView is an account as GET /v1/accounts/{address} shows it.
 type AccountView struct {
-	Address string       `json:"address"`
+	Address string       `json:"address" encoding:"hex"`
 	Key     tx.PublicKey `json:"key"`
 	Label   string       `json:"label,omitempty"`
 	// Sequence is the committed next sequence; NextSequence counts the
@@ -115,14 +142,20 @@ type AccountView struct {
 	NextSequence uint64 `json:"next_sequence"`
 }
 
+// Health answers GET /healthz while the node commits blocks.
+type Health struct {
+	Status string `json:"status" enum:"ok"`
+	Height uint64 `json:"height"`
+}
+
 // Info answers GET /v1/node/info.
 type Info struct {
 	ChainID     string    `json:"chain_id"`
 	Version     string    `json:"version"`
-	GenesisHash string    `json:"genesis_hash"`
+	GenesisHash string    `json:"genesis_hash" encoding:"hex"`
 	Height      uint64    `json:"height"`
-	BlockHash   string    `json:"block_hash"`
-	AppHash     string    `json:"app_hash"`
+	BlockHash   string    `json:"block_hash" encoding:"hex"`
+	AppHash     string    `json:"app_hash" encoding:"hex"`
 	Time        time.Time `json:"time"`
 	Mempool     int       `json:"mempool"`
 	Modules     []string  `json:"modules"`
@@ -132,7 +165,7 @@ type Info struct {
 	LogOrigin string `json:"log_origin"`
 	LogKey    string `json:"log_key,omitempty"`
 	LogSize   uint64 `json:"log_size"`
-	LogRoot   string `json:"log_root"`
+	LogRoot   string `json:"log_root" encoding:"hex"`
 	// Witnesses are the cosigner verifier keys of the witnesses the node
 	// asks to cosign its checkpoints (pin those you trust). With them,
 	// WitnessedHeight and WitnessedLogSize are those of the newest
