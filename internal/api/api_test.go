@@ -84,6 +84,8 @@ type nodeOptions struct {
 	// logSKey and logVKey are the log's signed-note key pair; a new one
 	// if empty.
 	logSKey, logVKey string
+	// params, if set, edits the genesis's ledger parameters.
+	params func(*ledger.Params)
 	// clock is the node's clock; fakeClock if nil.
 	clock func() time.Time
 }
@@ -114,6 +116,9 @@ func newTestNode(t *testing.T, opts nodeOptions) *testNode {
 	g := &ledger.Genesis{ChainID: testChain, Time: genesisTime, Params: ledger.DefaultParams(),
 		Accounts: []ledger.GenesisAccount{{Label: "alice (test)", Key: alice.Public()}},
 		Modules:  map[string]json.RawMessage{notary.Name: ng}}
+	if opts.params != nil {
+		opts.params(&g.Params)
+	}
 	st, err := store.Open(t.TempDir(), log)
 	if err != nil {
 		t.Fatal(err)
@@ -1144,6 +1149,7 @@ func TestStatusOf(t *testing.T) {
 		"unknown_module":  http.StatusBadRequest,
 		"unknown_type":    http.StatusBadRequest,
 		"unauthorized":    http.StatusForbidden,
+		"over_quota":      http.StatusForbidden,
 		"not_found":       http.StatusNotFound,
 		"conflict":        http.StatusConflict,
 		"gone":            http.StatusGone,
@@ -1202,6 +1208,7 @@ func TestToError(t *testing.T) {
 		{desc: "conflict", err: fmt.Errorf("%w: already anchored", ledger.ErrConflict), status: 409, code: "conflict"},
 		{desc: "invalid", err: fmt.Errorf("%w: media type", ledger.ErrInvalid), status: 400, code: "invalid"},
 		{desc: "gone", err: fmt.Errorf("identity: %w: did:agora:x was deactivated", ledger.ErrGone), status: 410, code: "gone"},
+		{desc: "over quota", err: fmt.Errorf("%w: no signer has standing", ledger.ErrOverQuota), status: 403, code: "over_quota", hint: true},
 		{desc: "busy", err: fmt.Errorf("%w: mempool holds 5 transactions", node.ErrBusy), status: 503, code: "busy", hint: true},
 		{desc: "stopped", err: node.ErrStopped, status: 503, code: "stopped", msg: "the node stopped committing blocks", hint: true},
 		{desc: "stopped by a storage failure", err: fmt.Errorf("%w: apply block 7: %v", node.ErrStopped, fmt.Errorf("%w: %s: input/output error", ledger.ErrStorage, secret)),
@@ -1250,7 +1257,7 @@ func TestToError(t *testing.T) {
 		found := false
 		for _, sentinel := range []error{ledger.ErrStorage, tx.ErrTooLarge, tx.ErrBadSignature, tx.ErrMalformed,
 			ledger.ErrWrongChain, ledger.ErrExpired, ledger.ErrSequence, ledger.ErrUnknownModule, ledger.ErrUnknownType,
-			ledger.ErrUnauthorized, ledger.ErrNotFound, ledger.ErrConflict, ledger.ErrGone, ledger.ErrInvalid} {
+			ledger.ErrUnauthorized, ledger.ErrNotFound, ledger.ErrConflict, ledger.ErrGone, ledger.ErrInvalid, ledger.ErrOverQuota} {
 			if e := toError(fmt.Errorf("x: %w", sentinel)); e.Code == code {
 				found = true
 				if e.Status != statusOf(code) {

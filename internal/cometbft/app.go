@@ -113,18 +113,21 @@ type App struct {
 
 	mu       sync.Mutex
 	head     ledger.Header
-	pending  map[string]uint64           // address -> next sequence counting the mempool
-	admitted map[[32]byte]*pooled        // the mempool's transactions, by SHA-256
-	inPool   map[tx.ID]bool              // the same, by ID
-	gen      uint64                      // commits so far, for pooled.gen
-	waiters  map[tx.ID][]chan waitResult // Wait's callers
-	dropped  map[tx.ID]error             // why recent transactions left the mempool
-	order    []tx.ID                     // dropped's keys, oldest first
-	signed   *node.Witnessed             // the newest network checkpoint
-	vals     map[string]ledger.Validator // validators in state by consensus address
-	stopped  error                       // why the app commits nothing more (node.ErrStopped)
-	failure  error                       // the store's failure (store.ErrFailed), once it has one
-	failed   chan struct{}               // closed with failure set
+	pending  map[string]uint64    // address -> next sequence counting the mempool
+	admitted map[[32]byte]*pooled // the mempool's transactions, by SHA-256
+	// freeTxs and freeBytes count the admitted transactions none of whose
+	// signers has standing, and their bytes (ledger.Params.FreeBacklog).
+	freeTxs, freeBytes uint64
+	inPool             map[tx.ID]bool              // the same, by ID
+	gen                uint64                      // commits so far, for pooled.gen
+	waiters            map[tx.ID][]chan waitResult // Wait's callers
+	dropped            map[tx.ID]error             // why recent transactions left the mempool
+	order              []tx.ID                     // dropped's keys, oldest first
+	signed             *node.Witnessed             // the newest network checkpoint
+	vals               map[string]ledger.Validator // validators in state by consensus address
+	stopped            error                       // why the app commits nothing more (node.ErrStopped)
+	failure            error                       // the store's failure (store.ErrFailed), once it has one
+	failed             chan struct{}               // closed with failure set
 
 	snaps     *snapshots // nil: none taken or served
 	restoring *restore   // the snapshot being restored by state sync
@@ -147,6 +150,9 @@ type proposal struct {
 type pooled struct {
 	c   *ledger.Checked
 	gen uint64
+	// free is set when none of c's signers has standing: it counts in
+	// the App's free backlog (ledger.Params.FreeBacklog).
+	free bool
 }
 
 type waitResult struct {
@@ -363,6 +369,10 @@ func (a *App) admit(raw []byte) (tx.ID, error) {
 	if err := tx.Verify(c.Signed, c.Tx); err != nil {
 		return c.ID, err
 	}
+	standing, err := a.exec.CheckStanding(a.store, params, c, a.nextBlock(head).Time)
+	if err != nil {
+		return c.ID, err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.stopped != nil {
@@ -370,6 +380,9 @@ func (a *App) admit(raw []byte) (tx.ID, error) {
 	}
 	if a.inPool[c.ID] {
 		return c.ID, fmt.Errorf("%w: transaction %s is already waiting in the mempool", ledger.ErrConflict, c.ID)
+	}
+	if maxTxs, maxBytes := params.FreeBacklog(); !standing && (a.freeTxs >= maxTxs || a.freeBytes+uint64(len(raw)) > maxBytes) {
+		return c.ID, fmt.Errorf("%w: %d transactions whose signers lack standing wait already, all the free quota takes in %d blocks", node.ErrBusy, a.freeTxs, ledger.FreeBacklogBlocks)
 	}
 	if err := a.takeSequences(c); err != nil {
 		// A committed transaction has used its signers' sequences, so
@@ -386,7 +399,11 @@ func (a *App) admit(raw []byte) (tx.ID, error) {
 		}
 		return c.ID, err
 	}
-	a.admitted[c.Sum] = &pooled{c: c, gen: a.gen}
+	a.admitted[c.Sum] = &pooled{c: c, gen: a.gen, free: !standing}
+	if !standing {
+		a.freeTxs++
+		a.freeBytes += uint64(len(raw))
+	}
 	a.inPool[c.ID] = true
 	delete(a.dropped, c.ID)
 	return c.ID, nil
@@ -415,7 +432,10 @@ func (a *App) takeSequences(c *ledger.Checked) error {
 }
 
 // recheck checks again, after a commit, a transaction still waiting: its
-// expiry and sequences. One that fails is dropped.
+// expiry, its sequences, and, if no signer has standing, that a block
+// could still hold it (governance may have lowered the free quota). One
+// that fails is dropped. One left out of the last block because the
+// block's free quota was used waits on.
 func (a *App) recheck(raw []byte) error {
 	sum := sha256.Sum256(raw)
 	a.mu.Lock()
@@ -426,7 +446,14 @@ func (a *App) recheck(raw []byte) error {
 		return err
 	}
 	head := a.Head()
-	err := ledger.CheckExpiry(p.c.Tx, a.nextBlock(head))
+	next := a.nextBlock(head)
+	err := ledger.CheckExpiry(p.c.Tx, next)
+	if err == nil {
+		var params ledger.Params
+		if params, err = ledger.GetParams(a.store); err == nil {
+			_, err = a.exec.CheckStanding(a.store, params, p.c, next.Time)
+		}
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err == nil {
@@ -450,7 +477,7 @@ const maxDropped = 10000
 // why, and tells its waiters. a.mu held.
 func (a *App) drop(c *ledger.Checked, err error) {
 	delete(a.inPool, c.ID)
-	delete(a.admitted, c.Sum)
+	a.forget(c.Sum)
 	if _, ok := a.dropped[c.ID]; !ok {
 		if len(a.order) >= maxDropped {
 			delete(a.dropped, a.order[0])
@@ -460,6 +487,16 @@ func (a *App) drop(c *ledger.Checked, err error) {
 	}
 	a.dropped[c.ID] = err
 	a.notify(c.ID, waitResult{err: err})
+}
+
+// forget removes the admitted transaction with SHA-256 sum, and its
+// place in the free backlog. a.mu held.
+func (a *App) forget(sum [32]byte) {
+	if p := a.admitted[sum]; p != nil && p.free {
+		a.freeTxs--
+		a.freeBytes -= uint64(len(p.c.Raw))
+	}
+	delete(a.admitted, sum)
 }
 
 // notify delivers a result to the waiters of id. a.mu held.
@@ -491,7 +528,9 @@ func txCost(b []byte) int64 { return int64(len(b)) + 8 }
 
 // PrepareProposal implements abci.Application: the signatures of the
 // previous checkpoint, then the mempool's transactions that are valid in
-// this block, within the block limits.
+// this block, within the block limits and the free quota for signers
+// without standing. What Apply leaves out stays in CometBFT's mempool,
+// and is proposed again after the recheck that follows the commit.
 func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	head := a.Head()
 	if uint64(req.Height) != head.Height+1 {
@@ -762,7 +801,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	a.m.Committed(out, took)
 	for sum, p := range a.admitted {
 		if p.gen < a.gen { // not rechecked after the previous commit: evicted
-			delete(a.admitted, sum)
+			a.forget(sum)
 			delete(a.inPool, p.c.ID)
 		}
 	}
@@ -770,7 +809,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	for idx, raw := range out.Txs {
 		id := out.IDs[idx]
 		delete(a.inPool, id)
-		delete(a.admitted, sha256.Sum256(raw))
+		a.forget(sha256.Sum256(raw))
 		leaf := out.Header.LogSize - uint64(len(out.Txs)) + uint64(idx)
 		a.notify(id, waitResult{c: node.Committed{Height: out.Header.Height, Index: idx, Leaf: leaf, Result: out.Results[idx], Header: out.Header}})
 	}

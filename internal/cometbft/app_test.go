@@ -219,14 +219,18 @@ func anchorBody(t testing.TB, doc string) []byte {
 	return body
 }
 
-func (h *harness) sign(x *tx.Tx) []byte {
-	s, err := tx.Sign(x, h.user)
+func (h *harness) sign(x *tx.Tx) []byte { return signWith(h.t, x, h.user) }
+
+// signWith returns x signed by k, encoded.
+func signWith(t testing.TB, x *tx.Tx, k *tx.PrivateKey) []byte {
+	t.Helper()
+	s, err := tx.Sign(x, k)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	raw, err := s.Encode()
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return raw
 }
@@ -679,17 +683,25 @@ func mustJSON(t *testing.T, v any) []byte {
 // does beside its consensus connection; with -race it checks the App's
 // locking.
 func TestCheckTxDuringBlocks(t *testing.T) {
-	h := newHarness(t, t.TempDir())
-	done := make(chan struct{})
-	admitted := make(chan []byte, 1000)
-	var mempool sync.RWMutex
-	var wg sync.WaitGroup
+	h := keysHarness(t, 4, 0)
+	var keys []*tx.PrivateKey
 	for w := range 4 {
 		seed := sha256.Sum256(fmt.Appendf(nil, "worker %d", w))
 		key, err := tx.NewPrivateKey(tx.Ed25519, seed[:])
 		if err != nil {
 			t.Fatal(err)
 		}
+		keys = append(keys, key)
+		// Named in genesis, the workers have standing: every block takes
+		// all that waits, however many (the free quota is TestQuota's).
+		h.g.Accounts = append(h.g.Accounts, ledger.GenesisAccount{Label: fmt.Sprint("worker-", w), Key: key.Public()})
+	}
+	h.open(t.TempDir())
+	done := make(chan struct{})
+	admitted := make(chan []byte, 1000)
+	var mempool sync.RWMutex
+	var wg sync.WaitGroup
+	for w, key := range keys {
 		wg.Go(func() {
 			for seq := uint64(0); seq < 50; seq++ {
 				x := &tx.Tx{Version: tx.Version, ChainID: chain, Module: notary.Name, Type: "anchor",

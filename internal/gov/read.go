@@ -2,6 +2,7 @@ package gov
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
@@ -73,4 +74,36 @@ func findKey(kv *ledger.KV, b *Body, key tx.PublicKey, depth int) (string, error
 		}
 	}
 	return "", nil
+}
+
+// Standing implements ledger.Stander: a key has standing if it is a key
+// member of a body or the key of a director in a seat of the Board. The
+// bodies are few and set only by governance, so the scan is short.
+func (Module) Standing(kv *ledger.KV, key tx.PublicKey, _ time.Time) (bool, error) {
+	found := false
+	err := kv.Iterate(bodyKey(""), func(_, v []byte) (bool, error) {
+		var b Body
+		if err := tx.Unmarshal(v, &b); err != nil {
+			return false, fmt.Errorf("%w: body: %v", ledger.ErrStorage, err)
+		}
+		for _, m := range b.Members {
+			if m.Key != nil && m.Key.Equal(key) {
+				found = true
+			}
+		}
+		return !found, nil
+	})
+	if err != nil || found {
+		return found, err
+	}
+	var bd Board
+	if _, err := kv.GetValue(boardKey, &bd); err != nil {
+		return false, err
+	}
+	for _, s := range bd.Seats {
+		if d := s.Director; d != nil && d.Key != nil && d.Key.Equal(key) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -88,7 +88,9 @@
 // (n in 16 hex digits, from 1) its n-th Event; "identity/n/<name>" a
 // NameRecord; "identity/a/<subject>/<attester>/<claim>" (ids) an
 // Attestation and "identity/ai/<subject>" the sorted list of them;
-// "identity/v/<hex digest>" a Verification. Replaying the events 1..n
+// "identity/v/<hex digest>" a Verification; "identity/k/<address>/<id>"
+// (empty) says that the key with that address is a key of the DID id, for
+// Standing (read.go). Replaying the events 1..n
 // through the same rules that executed them gives the State as of version
 // n, which is how historical resolution works with point reads only.
 package identity
@@ -784,6 +786,10 @@ func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 	if ev.Wait, err = governedWait(ctx.KV, s, msg); err != nil {
 		return fmt.Errorf("identity: %w", err)
 	}
+	known := 0
+	if s != nil {
+		known = len(s.Keys)
+	}
 	s, err = apply(s, &ev, msg)
 	if err != nil {
 		return fmt.Errorf("identity: %w", err)
@@ -791,6 +797,7 @@ func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 	if err := ctx.KV.SetValue(stateKey(s.ID), s); err != nil {
 		return err
 	}
+	indexKeys(ctx.KV, s, known) // keys are only ever appended
 	if err := ctx.KV.SetValue(eventKey(s.ID, ev.Version), &ev); err != nil {
 		return err
 	}
@@ -1256,6 +1263,7 @@ func (Module) InitGenesis(kv *ledger.KV, raw json.RawMessage) error {
 		if err := kv.SetValue(stateKey(id), s); err != nil {
 			return err
 		}
+		indexKeys(kv, s, 0)
 	}
 	return initRecords(kv, &g)
 }

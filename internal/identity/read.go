@@ -202,3 +202,42 @@ func (st *Standing) refusal() error {
 	}
 	return fmt.Errorf("%w: %s", ledger.ErrUnauthorized, st.Reason)
 }
+
+// keyIndexKey is the index entry saying that the key with address addr is
+// a key of the DID id.
+func keyIndexKey(addr, id string) []byte { return []byte("k/" + addr + "/" + id) }
+
+// indexKeys writes the index entries of s's keys from the from-th on.
+func indexKeys(kv *ledger.KV, s *State, from int) {
+	for _, k := range s.Keys[from:] {
+		kv.Set(keyIndexKey(k.PublicKey.Address(), s.ID), nil)
+	}
+}
+
+// Standing implements ledger.Stander: a key has standing if it acts, at
+// at, for a DID (in any relationship): a live DID holds it, and it is not
+// revoked, suspended, rotated out or compromised. A fresh key gains
+// standing by creating its DID; one that only ever held revoked keys has
+// none. The scan reads the DIDs the key was ever added to, in id order,
+// until one where it acts.
+func (Module) Standing(kv *ledger.KV, key tx.PublicKey, at time.Time) (bool, error) {
+	prefix := keyIndexKey(key.Address(), "")
+	var ids []string
+	err := kv.Iterate(prefix, func(k, _ []byte) (bool, error) {
+		ids = append(ids, string(k))
+		return true, nil
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		st, err := KeyStanding(kv, Prefix+id, key, "", at)
+		if err != nil {
+			return false, err
+		}
+		if st.Acts {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -28,6 +28,11 @@ var (
 	ErrSequence = errors.New("wrong sequence")
 	// ErrExpired: the transaction's expiry has passed. Sign it again.
 	ErrExpired = errors.New("expired")
+	// ErrOverQuota: no signer has standing and the free quota of
+	// transactions without standing is used (in this block, or for good
+	// when it is zero or smaller than the transaction). Wait for a later
+	// block, or have a key with standing sign too.
+	ErrOverQuota = errors.New("over quota")
 	// ErrWrongChain: the transaction names another chain.
 	ErrWrongChain = errors.New("wrong chain")
 	// ErrUnknownModule and ErrUnknownType: no module or message of that name.
@@ -85,6 +90,7 @@ var errorCodes = []ErrorCode{
 	{Code: "conflict", Err: ErrConflict, Status: 409, Result: true, Hint: "it collides with what is already in the ledger: read that first"},
 	{Code: "gone", Err: ErrGone, Status: 410, Result: true, Hint: "it was ended for good (a deactivated DID): nothing can change it back"},
 	{Code: "invalid", Err: ErrInvalid, Status: 400, Result: true, Hint: "fix the input: the same request is refused the same way"},
+	{Code: "over_quota", Err: ErrOverQuota, Status: 403, Result: true, Hint: "no signer has standing: create a DID for the key first, or have a key of a DID or a governance body member co-sign; see docs/spec/transactions.md section 8.4"},
 
 	{Code: "not_acceptable", Status: 406, Hint: "ask for a media type the route serves"},
 	{Code: "not_implemented", Status: 501, Hint: "the node does not do this"},

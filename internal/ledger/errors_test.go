@@ -14,7 +14,7 @@ import (
 func TestCodesKeepTheirPlaces(t *testing.T) {
 	want := []string{"ok", "storage", "too_large", "bad_signature", "malformed", "wrong_chain", "expired",
 		"bad_sequence", "unknown_module", "unknown_type", "unauthorized", "not_found", "conflict", "gone",
-		"invalid", "internal"}
+		"invalid", "over_quota", "internal"}
 	if got := ledger.Codes(); !slices.Equal(got, want) {
 		t.Errorf("Codes() = %v\nwant %v: add new result codes before \"internal\" only", got, want)
 	}

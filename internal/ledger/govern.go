@@ -248,7 +248,7 @@ func (c *Context) Revert(changes []Change) (kept [][]byte, err error) {
 // of validators, the validator set.
 
 var ledgerActions = []ActionType{
-	{Name: "set_params", Summary: "replace the ledger parameters (block limits)", New: func() Msg { return new(Params) }},
+	{Name: "set_params", Summary: "replace the ledger parameters (block limits, the free quota for keys without standing)", New: func() Msg { return new(Params) }},
 	{Name: "set_validator", Summary: "add a validator, change its power, or remove it with power 0", New: func() Msg { return new(Validator) }},
 }
 

@@ -137,13 +137,7 @@ func TestEnact(t *testing.T) {
 	}
 
 	g := testGenesis(t)
-	gen, err := e.InitGenesis(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := memState{}
-	st.applyOutcome(gen)
-	prev := gen.Header
+	st, prev := initChain(t, e, g)
 	alice := keyFor(t, "alice", tx.Ed25519)
 	seq := uint64(0)
 	block := func(module string, body any) *ledger.Outcome {

@@ -62,6 +62,13 @@ func (testmod) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 
 func (testmod) Queries() []ledger.Query { return nil }
 
+// Standing implements ledger.Stander: a key has standing once "stand/"
+// and its address is a key of the module (a stand-in for a DID).
+func (testmod) Standing(kv *ledger.KV, key tx.PublicKey, _ time.Time) (bool, error) {
+	_, ok, err := kv.Get([]byte("stand/" + key.Address()))
+	return ok, err
+}
+
 // Its genesis section is a JSON object of keys and values.
 func (testmod) InitGenesis(kv *ledger.KV, raw json.RawMessage) error {
 	if raw == nil {
@@ -105,6 +112,19 @@ func newExecutor(t testing.TB) *ledger.Executor {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// initChain loads g into e and returns the state and the header that
+// block 1 follows.
+func initChain(t testing.TB, e *ledger.Executor, g *ledger.Genesis) (memState, ledger.Header) {
+	t.Helper()
+	gen, err := e.InitGenesis(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memState{}
+	st.applyOutcome(gen)
+	return st, gen.Header
 }
 
 // keyFor derives a fixed key from a name: SHA-256("agora/ledger-test/" ||
@@ -277,6 +297,12 @@ func describeValue(key string, v []byte) string {
 			s := fmt.Sprintf("params max_block_txs=%d max_block_bytes=%d", p.MaxBlockTxs, p.MaxBlockBytes)
 			if p.MaxTxBytes != 0 {
 				s += fmt.Sprintf(" max_tx_bytes=%d", p.MaxTxBytes)
+			}
+			if p.FreeBlockTxs != nil {
+				s += fmt.Sprintf(" free_block_txs=%d", *p.FreeBlockTxs)
+			}
+			if p.FreeBlockBytes != nil {
+				s += fmt.Sprintf(" free_block_bytes=%d", *p.FreeBlockBytes)
 			}
 			return s
 		}

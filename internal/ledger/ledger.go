@@ -8,8 +8,9 @@
 // For each transaction Apply checks, in order: its size against the
 // governed max_tx_bytes (Params.CheckSize), the envelope decodes and
 // validates (package tx), the chain id, that a module decodes the body,
-// the signatures, the expiry against the block, and the signers' sequence
-// numbers. A transaction that fails any of these checks is not part of a
+// the signatures, the expiry against the block, the signers' sequence
+// numbers, and, if no signer has standing, that the block's free quota
+// has room (quota.go). A transaction that fails any of these checks is not part of a
 // valid block: when proposing, Apply drops it; when validating, the block
 // is refused. Otherwise the signers' sequence numbers advance and the
 // module executes the message: on success its writes join the block's, on
@@ -81,6 +82,14 @@ type Params struct {
 	// protocol's tx.MaxSize; zero leaves tx.MaxSize the bound. Admission
 	// refuses a larger transaction and a block holding one is invalid.
 	MaxTxBytes uint64 `cbor:"3,keyasint,omitempty" json:"max_tx_bytes,omitempty"`
+	// FreeBlockTxs and FreeBlockBytes, if set, bound the transactions of a
+	// block whose signers all lack standing (quota.go): at most
+	// FreeBlockTxs of them, of at most FreeBlockBytes bytes together; 0
+	// admits none. Unset, DefaultFreeBlockTxs and DefaultFreeBlockBytes
+	// apply. Admission refuses such a transaction that no block could
+	// hold; a block over the quota is invalid.
+	FreeBlockTxs   *uint64 `cbor:"4,keyasint,omitempty" json:"free_block_txs,omitempty"`
+	FreeBlockBytes *uint64 `cbor:"5,keyasint,omitempty" json:"free_block_bytes,omitempty"`
 }
 
 // minTxBytes is the least MaxTxBytes governance may set: room for a
@@ -332,6 +341,7 @@ func (e *Executor) Apply(r Reader, prev *Header, b Block, txs [][]byte, propose 
 		return nil, err
 	}
 	blk := newOverlay(r)
+	quota := e.NewQuota(r, params, b.Time)
 	out := &Outcome{}
 	var size uint64
 	for i, raw := range txs {
@@ -346,7 +356,7 @@ func (e *Executor) Apply(r Reader, prev *Header, b Block, txs [][]byte, propose 
 		var id tx.ID
 		var res Result
 		if err == nil {
-			id, res, err = e.applyTx(blk, b, raw)
+			id, res, err = e.applyTx(blk, b, raw, quota)
 		}
 		if errors.Is(err, ErrStorage) {
 			return nil, err
@@ -402,10 +412,10 @@ func (e *Executor) Apply(r Reader, prev *Header, b Block, txs [][]byte, propose 
 	return out, nil
 }
 
-// applyTx applies one transaction to blk. An error means the transaction
-// failed an inclusion check and blk is unchanged; otherwise the result
-// says whether the module accepted it.
-func (e *Executor) applyTx(blk *overlay, b Block, raw []byte) (tx.ID, Result, error) {
+// applyTx applies one transaction to blk, counting it against quota. An
+// error means the transaction failed an inclusion check and blk is
+// unchanged; otherwise the result says whether the module accepted it.
+func (e *Executor) applyTx(blk *overlay, b Block, raw []byte, quota *Quota) (tx.ID, Result, error) {
 	var c *Checked
 	if e.Admitted != nil {
 		c = e.Admitted(sha256.Sum256(raw))
@@ -429,6 +439,9 @@ func (e *Executor) applyTx(blk *overlay, b Block, raw []byte) (tx.ID, Result, er
 			return tx.ID{}, Result{}, fmt.Errorf("%w: signer %s has sequence %d, transaction says %d", ErrSequence, s.Key.Address(), a.Sequence, s.Sequence)
 		}
 		accts[i] = a
+	}
+	if err := quota.Take(c.Tx.Signers, len(raw)); err != nil {
+		return tx.ID{}, Result{}, err
 	}
 	keys := make([]tx.PublicKey, len(accts))
 	for i := range accts {

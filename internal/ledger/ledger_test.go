@@ -42,6 +42,7 @@ func TestCode(t *testing.T) {
 		{name: "ErrConflict", err: ledger.ErrConflict, want: "conflict"},
 		{name: "ErrGone", err: ledger.ErrGone, want: "gone"},
 		{name: "ErrInvalid", err: ledger.ErrInvalid, want: "invalid"},
+		{name: "ErrOverQuota", err: ledger.ErrOverQuota, want: "over_quota"},
 		{name: "wrapped once", err: fmt.Errorf("notary: %w: already anchored", ledger.ErrConflict), want: "conflict"},
 		{name: "wrapped twice", err: fmt.Errorf("couldn't submit: %w", fmt.Errorf("identity: %w", ledger.ErrUnauthorized)), want: "unauthorized"},
 		{name: "wrapped in a join", err: errors.Join(errors.New("context"), ledger.ErrExpired), want: "expired"},

@@ -32,7 +32,8 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 // Commands:
 //
 //	genesis [accounts=alice,bob,carol:p256] [notary=open|allowlist] [allow=alice,...]
-//	        [max_block_txs=N] [max_block_bytes=N] [max_tx_bytes=N] [time=RFC3339]
+//	        [max_block_txs=N] [max_block_bytes=N] [max_tx_bytes=N]
+//	        [free_block_txs=N] [free_block_bytes=N] [time=RFC3339]
 //	    starts a ledger from a genesis naming those accounts, and prints its state.
 //	tx SIGNERS MODULE TYPE [seq=N,...] [expiry_height=N] [expiry_time=RFC3339]
 //	        [chain=ID] [sig=corrupt|NAME] [label=L] [fields...]
@@ -42,7 +43,9 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 //	    sig=corrupt flips a bit of the first signature, sig=NAME makes NAME's
 //	    key sign in the first signer's place. Fields: notary anchor takes
 //	    doc=TEXT (anchors SHA-256 of TEXT) or sha=HEX, media= and desc=;
-//	    testmod put takes key=, value= (or pad=N for N bytes) and fail=REASON;
+//	    testmod put takes key= (where <NAME> stands for NAME's address: key
+//	    stand/<NAME> gives NAME standing), value= (or pad=N for N bytes) and
+//	    fail=REASON;
 //	    body=HEX sets the raw body.
 //	replay LABEL
 //	    stages again the exact bytes of an earlier transaction.
@@ -307,6 +310,12 @@ func (h *transcript) genesis(a *cmdArgs) []string {
 	g.Params.MaxBlockTxs = a.uint("max_block_txs", g.Params.MaxBlockTxs)
 	g.Params.MaxBlockBytes = a.uint("max_block_bytes", g.Params.MaxBlockBytes)
 	g.Params.MaxTxBytes = a.uint("max_tx_bytes", g.Params.MaxTxBytes)
+	for k, p := range map[string]**uint64{"free_block_txs": &g.Params.FreeBlockTxs, "free_block_bytes": &g.Params.FreeBlockBytes} {
+		if a.has(k) {
+			n := a.uint(k, 0)
+			*p = &n
+		}
+	}
 	for _, spec := range a.list("accounts") {
 		name, k := h.key(spec)
 		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Label: name, Key: k.Public()})
@@ -423,7 +432,12 @@ func (h *transcript) tx(a *cmdArgs) []string {
 		if n := a.uint("pad", 0); n > 0 {
 			value = strings.Repeat("x", int(n))
 		}
-		spec.body = putBody(h.t, a.get("key", ""), value, a.get("fail", ""))
+		key := a.get("key", "")
+		if pre, name, ok := strings.Cut(key, "<"); ok && strings.HasSuffix(name, ">") {
+			_, k := h.key(strings.TrimSuffix(name, ">"))
+			key = pre + k.Public().Address()
+		}
+		spec.body = putBody(h.t, key, value, a.get("fail", ""))
 	default:
 		spec.body = []byte{0xa0} // an empty map
 	}

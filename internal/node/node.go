@@ -69,13 +69,18 @@ type Node struct {
 	cp    *Checkpointer
 	wit   *collector // nil without witnesses
 
-	mu      sync.Mutex
-	head    ledger.Header
-	params  ledger.Params
-	pool    []*ledger.Checked
-	bytes   int // the summed envelope sizes of pool
-	inPool  map[tx.ID]bool
-	pending map[string]uint64 // address -> next sequence counting the pool
+	mu     sync.Mutex
+	head   ledger.Header
+	params ledger.Params
+	pool   []*ledger.Checked
+	bytes  int // the summed envelope sizes of pool
+	// free holds, by SHA-256, the waiting transactions none of whose
+	// signers has standing, and freeBytes their summed sizes: at most
+	// the free backlog may wait (ledger.Params.FreeBacklog).
+	free      map[[32]byte]bool
+	freeBytes int
+	inPool    map[tx.ID]bool
+	pending   map[string]uint64 // address -> next sequence counting the pool
 	// block holds the checked transactions of the block being applied,
 	// by SHA-256 of the envelope, for the executor's Admitted hook; only
 	// produce writes it.
@@ -116,7 +121,7 @@ func New(cfg Config, st *store.Store, exec *ledger.Executor, log *slog.Logger, c
 	n := &Node{
 		exec: exec, store: st, log: log, clock: clock, cfg: cfg.WithDefaults(), m: newMetrics(reg), cp: cp,
 		head: rec.Header, params: params,
-		inPool: map[tx.ID]bool{}, pending: map[string]uint64{},
+		inPool: map[tx.ID]bool{}, pending: map[string]uint64{}, free: map[[32]byte]bool{},
 		waiters: map[tx.ID][]chan waitResult{}, dropped: map[tx.ID]error{}, wake: make(chan struct{}, 1),
 	}
 	n.m.Height.Set(float64(h))
@@ -235,6 +240,10 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	if err := tx.Verify(c.Signed, c.Tx); err != nil {
 		return c.ID, err
 	}
+	standing, err := n.exec.CheckStanding(n.store, params, c, n.nextBlock(head).Time)
+	if err != nil {
+		return c.ID, err
+	}
 
 	// Read the signers' committed sequences before taking the lock, so
 	// that concurrent submitters do not queue behind each other's store
@@ -258,6 +267,9 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	if n.bytes+len(raw) > n.cfg.MempoolBytes {
 		return c.ID, fmt.Errorf("%w: mempool holds %d bytes of transactions", ErrBusy, n.bytes)
 	}
+	if maxTxs, maxBytes := params.FreeBacklog(); !standing && (uint64(len(n.free)) >= maxTxs || uint64(n.freeBytes+len(raw)) > maxBytes) {
+		return c.ID, fmt.Errorf("%w: %d transactions whose signers lack standing wait already, all the free quota takes in %d blocks", ErrBusy, len(n.free), ledger.FreeBacklogBlocks)
+	}
 	if n.head.Height != head.Height {
 		if committed, err = n.committedSequences(c.Tx.Signers); err != nil {
 			return c.ID, err
@@ -277,6 +289,10 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	}
 	n.pool = append(n.pool, c)
 	n.bytes += len(raw)
+	if !standing {
+		n.free[c.Sum] = true
+		n.freeBytes += len(raw)
+	}
 	n.inPool[c.ID] = true
 	delete(n.dropped, c.ID) // admitted again after an earlier drop
 	n.m.mempool.Set(float64(len(n.pool)))
@@ -285,6 +301,15 @@ func (n *Node) submit(raw []byte) (tx.ID, error) {
 	default:
 	}
 	return c.ID, nil
+}
+
+// unfree forgets c from the free backlog once it leaves the pool. n.mu
+// held.
+func (n *Node) unfree(c *ledger.Checked) {
+	if n.free[c.Sum] {
+		delete(n.free, c.Sum)
+		n.freeBytes -= len(c.Raw)
+	}
 }
 
 // committedSequences reads the signers' committed next sequences.
@@ -489,19 +514,21 @@ func (n *Node) poolFull() bool {
 // produce cuts, applies and commits one block.
 func (n *Node) produce() error {
 	n.mu.Lock()
-	// Cut the batch to the block limits here: Apply would drop what
-	// exceeds them as if it were invalid, and the waiters would be told
-	// so, when those transactions only have to wait for the next block.
-	// Every transaction fits an empty block (MaxBlockBytes >= tx.MaxSize).
-	k, size := 0, uint64(0)
-	for k < len(n.pool) && uint64(k) < n.params.MaxBlockTxs && size+uint64(len(n.pool[k].Raw)) <= n.params.MaxBlockBytes {
-		size += uint64(len(n.pool[k].Raw))
-		k++
+	pool, head, params := n.pool, n.head, n.params
+	n.mu.Unlock()
+	// Only produce takes from the pool, and the state changes only when it
+	// commits, so the cut can read the store without holding the lock:
+	// Submit meanwhile only appends to n.pool.
+	b := n.nextBlock(head)
+	batch, held, err := n.cut(pool, params, b)
+	if err != nil {
+		return fmt.Errorf("cut block %d: %w", b.Height, err)
 	}
-	batch := n.pool[:k]
-	n.pool = n.pool[k:]
-	n.bytes -= int(size)
-	head := n.head
+	n.mu.Lock()
+	n.pool = append(held, n.pool[len(pool):]...)
+	for _, c := range batch {
+		n.bytes -= len(c.Raw)
+	}
 	n.mu.Unlock()
 
 	raws := make([][]byte, len(batch))
@@ -512,7 +539,6 @@ func (n *Node) produce() error {
 	}
 	n.block.Store(&checked)
 	defer n.block.Store(nil)
-	b := n.nextBlock(head)
 	start := time.Now()
 	out, err := n.exec.Apply(n.store, &head, b, raws, true)
 	if err != nil {
@@ -528,7 +554,7 @@ func (n *Node) produce() error {
 		return err
 	}
 	took := time.Since(start)
-	params, err := ledger.GetParams(n.store)
+	params, err = ledger.GetParams(n.store)
 	if err != nil {
 		return err
 	}
@@ -543,6 +569,7 @@ func (n *Node) produce() error {
 	}
 	idx := 0
 	for _, c := range batch {
+		n.unfree(c)
 		if err, ok := dropped[c.Sum]; ok {
 			n.drop(c, err)
 			continue
@@ -576,6 +603,48 @@ func (n *Node) produce() error {
 		n.log.Debug("committed block", "height", out.Header.Height, "txs", len(out.Txs), "dropped", len(out.Dropped))
 	}
 	return nil
+}
+
+// cut chooses, in pool order, the transactions of block b: within the
+// block limits and the free quota for signers without standing. Apply
+// would drop what exceeds them as if it were invalid, and the waiters
+// would be told so, when those transactions only have to wait for a later
+// block: cut holds them back, in order, with every later transaction of
+// their signers (whose sequences follow). Every transaction fits an empty
+// block (MaxBlockBytes >= tx.MaxSize).
+func (n *Node) cut(pool []*ledger.Checked, params ledger.Params, b ledger.Block) (batch, held []*ledger.Checked, err error) {
+	quota := n.exec.NewQuota(n.store, params, b.Time)
+	waiting := map[string]bool{} // signers with a transaction held back
+	size := uint64(0)
+	for i, c := range pool {
+		if uint64(len(batch)) >= params.MaxBlockTxs || size+uint64(len(c.Raw)) > params.MaxBlockBytes {
+			return batch, append(held, pool[i:]...), nil
+		}
+		wait := false
+		for _, s := range c.Tx.Signers {
+			wait = wait || waiting[s.Key.Address()]
+		}
+		if !wait {
+			err := quota.Take(c.Tx.Signers, len(c.Raw))
+			if errors.Is(err, ledger.ErrStorage) {
+				return nil, nil, err
+			}
+			// One that no block can hold any more (governance lowered the
+			// quota since it was admitted) goes in for Apply to drop, so
+			// that its waiters learn why.
+			wait = err != nil && params.CheckFree(len(c.Raw)) == nil
+		}
+		if wait {
+			for _, s := range c.Tx.Signers {
+				waiting[s.Key.Address()] = true
+			}
+			held = append(held, c)
+			continue
+		}
+		size += uint64(len(c.Raw))
+		batch = append(batch, c)
+	}
+	return batch, held, nil
 }
 
 // recheck rebuilds the pending sequences after transactions were dropped,
@@ -618,6 +687,7 @@ const maxDropped = 10000
 // was dropped and tells its waiters. n.mu held.
 func (n *Node) drop(c *ledger.Checked, err error) {
 	delete(n.inPool, c.ID)
+	n.unfree(c)
 	n.m.TxsRejected.WithLabelValues(ledger.Code(err)).Inc()
 	if _, ok := n.dropped[c.ID]; !ok {
 		if len(n.dropOrder) >= maxDropped {

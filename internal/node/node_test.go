@@ -309,6 +309,13 @@ func TestSubmitRefusals(t *testing.T) {
 			setup: func(*env) []byte {
 				return blobTx(t, alice, 0, "big", 5000)
 			}, wantErr: tx.ErrTooLarge, code: "too_large"},
+		{name: "no standing, and no free quota", params: &ledger.Params{MaxBlockTxs: 100, MaxBlockBytes: 1 << 20, FreeBlockTxs: new(uint64)},
+			setup: func(*env) []byte {
+				return anchor(t, key(t, "fresh"), 0, "spam")
+			}, wantErr: ledger.ErrOverQuota, code: "over_quota"},
+		{name: "no standing, larger than the free quota", setup: func(*env) []byte {
+			return blobTx(t, key(t, "fresh"), 0, "big", ledger.DefaultFreeBlockBytes)
+		}, wantErr: ledger.ErrOverQuota, code: "over_quota"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -656,4 +663,58 @@ func TestMempoolBytes(t *testing.T) {
 	}
 	e.produce()
 	e.submit(anchor(t, alice, seq, fmt.Sprint("doc ", seq)))
+}
+
+// TestSubmitQuota shows fresh keys' transactions beyond a block's free
+// quota waiting for later blocks, in order, while keys named in genesis
+// are not counted.
+func TestSubmitQuota(t *testing.T) {
+	two := uint64(2)
+	e := newEnv(t, Config{}, &ledger.Params{MaxBlockTxs: 100, MaxBlockBytes: 1 << 20, FreeBlockTxs: &two})
+	alice, dave := key(t, "alice"), key(t, "dave")
+	var ids []tx.ID
+	for i := range 3 { // dave's three wait behind each other
+		ids = append(ids, e.submit(anchor(t, dave, uint64(i), fmt.Sprint("dave ", i))))
+	}
+	for i := range 3 {
+		ids = append(ids, e.submit(anchor(t, key(t, fmt.Sprint("fresh-", i)), 0, fmt.Sprint("fresh ", i))))
+	}
+	ids = append(ids, e.submit(anchor(t, alice, 0, "alice")))
+	committed := func() (n int) {
+		for _, id := range ids {
+			if _, err := e.n.Lookup(id); err == nil {
+				n++
+			} else if e.n.Dropped(id) != nil {
+				t.Fatalf("%s dropped: %v", id, e.n.Dropped(id))
+			}
+		}
+		return n
+	}
+	for i, want := range []int{3, 5, 7} { // two free a block, and alice's at once
+		e.produce()
+		if got := committed(); got != want {
+			t.Fatalf("after block %d: %d committed, want %d", i+1, got, want)
+		}
+	}
+	if e.n.MempoolSize() != 0 {
+		t.Fatalf("mempool holds %d", e.n.MempoolSize())
+	}
+}
+
+// TestFreeBacklog shows at most FreeBacklogBlocks blocks' worth of the
+// free quota waiting, beyond which keys without standing are told busy
+// while the rest still get in, and the place given back once committed.
+func TestFreeBacklog(t *testing.T) {
+	one := uint64(1)
+	e := newEnv(t, Config{}, &ledger.Params{MaxBlockTxs: 100, MaxBlockBytes: 1 << 20, FreeBlockTxs: &one})
+	for i := range ledger.FreeBacklogBlocks {
+		e.submit(anchor(t, key(t, fmt.Sprint("fresh-", i)), 0, fmt.Sprint("doc ", i)))
+	}
+	late := anchor(t, key(t, "late"), 0, "late")
+	if _, err := e.n.Submit(late); !errors.Is(err, ErrBusy) {
+		t.Fatalf("beyond the free backlog: %v, want busy", err)
+	}
+	e.submit(anchor(t, key(t, "alice"), 0, "alice")) // not counted
+	e.produce()
+	e.submit(late)
 }
