@@ -79,6 +79,8 @@ Reading:
   show entry RESOURCE KEY                         with who set it: controller, change N or emergency M
   timeline N                                      a change's timeline
   actions                                         the executable actions and their JSON bodies
+  types                                           the message types and their JSON bodies
+  send TYPE BODY.json --key NAME                  sign and submit any message from its JSON body
 With --log-key (or AGORA_LOG_KEY), show checks the node's answer against a state
 proof and answers from the proven state.
 

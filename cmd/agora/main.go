@@ -41,7 +41,7 @@ var coreCommands, coreCommandsAfter = []cliCommand{
 func allCommands() []cliCommand {
 	all := slices.Clone(coreCommands)
 	for _, e := range registry() {
-		all = append(all, e.commands...)
+		all = append(all, moduleCommands(e)...)
 	}
 	return append(all, coreCommandsAfter...)
 }

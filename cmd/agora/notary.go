@@ -43,6 +43,8 @@ const notaryUsage = `
 Usage:
   agora notary anchor FILE --key NAME [--type MEDIA-TYPE] [--description TEXT]
   agora notary verify FILE [--log-key KEY | --validators FILE]
+  agora notary types
+  agora notary send TYPE BODY.json --key NAME
 
 anchor records FILE's SHA-256 on the ledger, signed by your key NAME, and
 waits until it is committed. The file itself never leaves this machine.
@@ -52,6 +54,8 @@ nothing: it asks for a state proof and checks it, offline, against a
 checkpoint signed by that key, so both "anchored" and "not anchored" are
 proven; on a network, --validators (or AGORA_VALIDATORS) names the
 validator set whose two thirds must have signed it instead.
+types lists the notary's message types with an example JSON body; send
+signs and submits any of them from its JSON body in BODY.json.
 
 Examples:
   agora notary anchor contract.pdf --key alice --description "signed lease"
@@ -73,7 +77,7 @@ func runNotary(args []string, stdout, stderr io.Writer) error {
 	case "verify":
 		return notaryVerify(args[1:], stdout, stderr)
 	}
-	return usageError("unknown notary command %q (want anchor or verify)", args[0])
+	return usageError("unknown notary command %q (want anchor, verify, types or send)", args[0])
 }
 
 func fileDigest(path string) ([]byte, int64, error) {

@@ -15,7 +15,8 @@ import (
 // registry returns the ledger's modules, in genesis order: one entry wires
 // a module into the binary, and everything about modules derives from
 // it: the executor's modules (modules), the commands and the top-level
-// usage (allCommands), 'agora init --genesis MODULE=FILE' (genesisFiles),
+// usage (allCommands), with 'agora MODULE types|send' generated from the
+// module's message types (moduleCommands), 'agora init --genesis MODULE=FILE' (genesisFiles),
 // the genesis of 'agora dev' and 'agora testnet init' (setDevGenesis),
 // and the scenarios of 'agora bench' (scenarios).
 //

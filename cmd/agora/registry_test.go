@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -63,6 +64,45 @@ func TestCommandsDeriveFromRegistry(t *testing.T) {
 	}
 	if len(commands) != len(allCommands()) {
 		t.Errorf("%d commands in the map, %d listed", len(commands), len(allCommands()))
+	}
+}
+
+// TestEveryModuleSendsItsDeclaredTypes checks that every registered
+// module declares its message types and gets 'agora MODULE types' and
+// 'agora MODULE send' from them, whether or not it has a command of its
+// own named after it, and that each declared type decodes in its module.
+func TestEveryModuleSendsItsDeclaredTypes(t *testing.T) {
+	for _, e := range registry() {
+		t.Run(e.name, func(t *testing.T) {
+			d, ok := e.module(nil).(ledger.Declarer)
+			if !ok {
+				t.Fatal("the module declares no message types")
+			}
+			var out, errb strings.Builder
+			if code := run([]string{e.name, "types"}, &out, &errb); code != 0 {
+				t.Fatalf("agora %s types: exit %d: %s", e.name, code, errb.String())
+			}
+			var listed []string
+			for _, line := range strings.Split(out.String(), "\n") {
+				if line != "" && !strings.HasPrefix(line, " ") {
+					listed = append(listed, line)
+				}
+			}
+			var names []string
+			for _, mt := range d.MsgTypes() {
+				names = append(names, mt.Name)
+				if _, err := e.module(nil).Decode(mt.Name, nil); errors.Is(err, ledger.ErrUnknownType) {
+					t.Errorf("%s is declared but Decode does not know it: %v", mt.Name, err)
+				}
+			}
+			if !slices.Equal(listed, names) {
+				t.Errorf("agora %s types lists %v, want %v", e.name, listed, names)
+			}
+			errb.Reset()
+			if code := run([]string{e.name, "send", names[0], "nothing.json"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--key NAME is required") {
+				t.Errorf("agora %s send without --key: exit %d: %s", e.name, code, errb.String())
+			}
+		})
 	}
 }
 

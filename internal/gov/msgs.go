@@ -216,63 +216,39 @@ func (m *SetMembers) Validate() error {
 	return b.Validate()
 }
 
+// msgTypes are the governance message types, in the order of the spec.
+var msgTypes = []ledger.MsgType{
+	{Name: "propose", Summary: "a resource-direct community proposes a change to a resource or the bylaws", New: func() ledger.Msg { return &Propose{} }},
+	{Name: "advise", Summary: "a resource-indirect community advises on a proposal, change, outcome or emergency", New: func() ledger.Msg { return &Advise{} }},
+	{Name: "draft", Summary: "a director consolidates proposals and advice into a change with actions", New: func() ledger.Msg { return &Draft{} }},
+	{Name: "revise", Summary: "a director revises a change returned for reconsideration", New: func() ledger.Msg { return &Revise{} }},
+	{Name: "vote", Summary: "a director votes yes, no or abstain on a change", New: func() ledger.Msg { return &CastVote{} }},
+	{Name: "comment", Summary: "a member or director comments on a change in voting or review", New: func() ledger.Msg { return &Comment{} }},
+	{Name: "open-review", Summary: "the Secretariat opens an approved change's public review", New: func() ledger.Msg { return &OpenReview{} }},
+	{Name: "object", Summary: "a community objects to a change in public review", New: func() ledger.Msg { return &Object{} }},
+	{Name: "request-review", Summary: "a community asks for independent review of the Board's decision", New: func() ledger.Msg { return &RequestReview{} }},
+	{Name: "assign-panel", Summary: "the Secretariat assigns a review's panel", New: func() ledger.Msg { return &AssignPanel{} }},
+	{Name: "declare", Summary: "a review panel declares: uphold or return", New: func() ledger.Msg { return &Declare{} }},
+	{Name: "emergency", Summary: "the emergency officer takes an emergency action", New: func() ledger.Msg { return &Act{} }},
+	{Name: "verify-emergency", Summary: "an External Entity or the Ombudsman verifies an emergency action", New: func() ledger.Msg { return &VerifyEmergency{} }},
+	{Name: "petition", Summary: "a community opens or supports a petition (reject, remove, recall, approve)", New: func() ledger.Msg { return &PetitionMsg{} }},
+	{Name: "appoint", Summary: "a community appoints the director of one of its vacant seats", New: func() ledger.Msg { return &Appoint{} }},
+	{Name: "set-entry", Summary: "a resource's controller sets or removes one of its entries", New: func() ledger.Msg { return &SetEntry{} }},
+	{Name: "report", Summary: "the Secretariat or Ombudsman records a report or minutes", New: func() ledger.Msg { return &Report{} }},
+	{Name: "create-group", Summary: "the Secretariat establishes a working group", New: func() ledger.Msg { return &CreateGroup{} }},
+	{Name: "agenda", Summary: "a working group director adds or updates an agenda item", New: func() ledger.Msg { return &Agenda{} }},
+	{Name: "send-outcome", Summary: "a working group director sends an outcome to a body", New: func() ledger.Msg { return &SendOutcome{} }},
+	{Name: "withdraw", Summary: "a change's drafter withdraws it before public review", New: func() ledger.Msg { return &Withdraw{} }},
+	{Name: "cancel", Summary: "the Board cancels a change not yet executed", New: func() ledger.Msg { return &Cancel{} }},
+	{Name: "set-members", Summary: "a community replaces its own members and rule", New: func() ledger.Msg { return &SetMembers{} }},
+}
+
+// MsgTypes implements ledger.Declarer.
+func (Module) MsgTypes() []ledger.MsgType { return msgTypes }
+
 // Decode implements ledger.Module.
 func (Module) Decode(typ string, body []byte) (ledger.Msg, error) {
-	var m ledger.Msg
-	switch typ {
-	case "propose":
-		m = &Propose{}
-	case "advise":
-		m = &Advise{}
-	case "draft":
-		m = &Draft{}
-	case "revise":
-		m = &Revise{}
-	case "vote":
-		m = &CastVote{}
-	case "comment":
-		m = &Comment{}
-	case "open-review":
-		m = &OpenReview{}
-	case "object":
-		m = &Object{}
-	case "request-review":
-		m = &RequestReview{}
-	case "assign-panel":
-		m = &AssignPanel{}
-	case "declare":
-		m = &Declare{}
-	case "emergency":
-		m = &Act{}
-	case "verify-emergency":
-		m = &VerifyEmergency{}
-	case "petition":
-		m = &PetitionMsg{}
-	case "appoint":
-		m = &Appoint{}
-	case "set-entry":
-		m = &SetEntry{}
-	case "report":
-		m = &Report{}
-	case "create-group":
-		m = &CreateGroup{}
-	case "agenda":
-		m = &Agenda{}
-	case "send-outcome":
-		m = &SendOutcome{}
-	case "withdraw":
-		m = &Withdraw{}
-	case "cancel":
-		m = &Cancel{}
-	case "set-members":
-		m = &SetMembers{}
-	default:
-		return nil, fmt.Errorf("%w %q", ledger.ErrUnknownType, typ)
-	}
-	if err := tx.Unmarshal(body, m); err != nil {
-		return nil, fmt.Errorf("%s: %w", typ, err)
-	}
-	return m, m.Validate()
+	return ledger.DecodeMsg(msgTypes, typ, body)
 }
 
 func invalid(format string, args ...any) error {

@@ -101,6 +101,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -607,105 +608,60 @@ type Module struct{}
 // Name implements ledger.Module.
 func (Module) Name() string { return Name }
 
-// Decode implements ledger.Module.
-func (Module) Decode(typ string, body []byte) (ledger.Msg, error) {
-	var m ledger.Msg
-	switch typ {
-	case "create":
-		m = &Create{}
-	case "rotate":
-		m = &Rotate{}
-	case "add-key":
-		m = &AddKey{}
-	case "revoke":
-		m = &Revoke{}
-	case "suspend":
-		m = &SetStatus{}
-	case "reinstate":
-		m = &SetStatus{reinstate: true}
-	case "deactivate":
-		m = &Deactivate{}
-	case "set-guardians":
-		m = &SetGuardians{}
-	case "recover":
-		m = &Recover{}
-	case "cancel-recovery":
-		m = &RecoveryStep{}
-	case "complete-recovery":
-		m = &RecoveryStep{complete: true}
-	case "cancel-change":
-		m = &ChangeStep{}
-	case "complete-change":
-		m = &ChangeStep{complete: true}
-	case "register-name":
-		m = &RegisterName{}
-	case "transfer-name":
-		m = &TransferName{}
-	case "release-name":
-		m = &ReleaseName{}
-	case "attest":
-		m = &Attest{}
-	case "revoke-attestation":
-		m = &RevokeAttestation{}
-	case "anchor-verification":
-		m = &AnchorVerification{}
-	case "revoke-verification":
-		m = &RevokeVerification{}
-	default:
-		return nil, fmt.Errorf("%w %q", ledger.ErrUnknownType, typ)
-	}
-	if err := tx.Unmarshal(body, m); err != nil {
-		return nil, fmt.Errorf("%s: %w", typ, err)
-	}
-	return m, m.Validate()
+// msgTypes are the identity message types. Two types that share a struct
+// (suspend and reinstate, ...) differ by a flag that New sets.
+var msgTypes = []ledger.MsgType{
+	{Name: "create", Summary: "create a DID with its first keys", New: func() ledger.Msg { return &Create{} }},
+	{Name: "rotate", Summary: "replace a DID's keys", New: func() ledger.Msg { return &Rotate{} }},
+	{Name: "add-key", Summary: "add a key to a DID", New: func() ledger.Msg { return &AddKey{} }},
+	{Name: "revoke", Summary: "revoke one of a DID's keys", New: func() ledger.Msg { return &Revoke{} }},
+	{Name: "suspend", Summary: "suspend one of a DID's keys", New: func() ledger.Msg { return &SetStatus{} }},
+	{Name: "reinstate", Summary: "reinstate a suspended key", New: func() ledger.Msg { return &SetStatus{reinstate: true} }},
+	{Name: "deactivate", Summary: "deactivate a DID for good", New: func() ledger.Msg { return &Deactivate{} }},
+	{Name: "set-guardians", Summary: "set a DID's recovery guardians and their rule", New: func() ledger.Msg { return &SetGuardians{} }},
+	{Name: "recover", Summary: "guardians start replacing a DID's keys", New: func() ledger.Msg { return &Recover{} }},
+	{Name: "cancel-recovery", Summary: "cancel a pending recovery", New: func() ledger.Msg { return &RecoveryStep{} }},
+	{Name: "complete-recovery", Summary: "complete a recovery whose delay has passed", New: func() ledger.Msg { return &RecoveryStep{complete: true} }},
+	{Name: "cancel-change", Summary: "cancel a pending guardian change", New: func() ledger.Msg { return &ChangeStep{} }},
+	{Name: "complete-change", Summary: "complete a guardian change whose delay has passed", New: func() ledger.Msg { return &ChangeStep{complete: true} }},
+	{Name: "register-name", Summary: "register a name for a DID in a governed namespace", New: func() ledger.Msg { return &RegisterName{} }},
+	{Name: "transfer-name", Summary: "transfer a name to another DID", New: func() ledger.Msg { return &TransferName{} }},
+	{Name: "release-name", Summary: "release a name", New: func() ledger.Msg { return &ReleaseName{} }},
+	{Name: "attest", Summary: "record an attestation (a claim's hash) about a subject", New: func() ledger.Msg { return &Attest{} }},
+	{Name: "revoke-attestation", Summary: "revoke one's attestation", New: func() ledger.Msg { return &RevokeAttestation{} }},
+	{Name: "anchor-verification", Summary: "anchor an ID verification of a DID", New: func() ledger.Msg { return &AnchorVerification{} }},
+	{Name: "revoke-verification", Summary: "revoke an anchored ID verification", New: func() ledger.Msg { return &RevokeVerification{} }},
 }
 
-// TypeOf returns the message type of a decoded message.
+// MsgTypes implements ledger.Declarer.
+func (Module) MsgTypes() []ledger.MsgType { return msgTypes }
+
+// Decode implements ledger.Module.
+func (Module) Decode(typ string, body []byte) (ledger.Msg, error) {
+	return ledger.DecodeMsg(msgTypes, typ, body)
+}
+
+// flagged is implemented by a message struct that two types share; flag
+// tells them apart.
+type flagged interface{ flag() bool }
+
+func (s *SetStatus) flag() bool    { return s.reinstate }
+func (r *RecoveryStep) flag() bool { return r.complete }
+func (c *ChangeStep) flag() bool   { return c.complete }
+
+// TypeOf returns the message type of a decoded message: the first of
+// msgTypes whose New returns the same struct with the same flag; "" if
+// none does.
 func TypeOf(m ledger.Msg) string {
-	switch m := m.(type) {
-	case *Create:
-		return "create"
-	case *Rotate:
-		return "rotate"
-	case *AddKey:
-		return "add-key"
-	case *Revoke:
-		return "revoke"
-	case *SetStatus:
-		if m.reinstate {
-			return "reinstate"
+	for _, t := range msgTypes {
+		v := t.New()
+		if reflect.TypeOf(v) != reflect.TypeOf(m) {
+			continue
 		}
-		return "suspend"
-	case *Deactivate:
-		return "deactivate"
-	case *SetGuardians:
-		return "set-guardians"
-	case *Recover:
-		return "recover"
-	case *RecoveryStep:
-		if m.complete {
-			return "complete-recovery"
+		if f, ok := v.(flagged); ok && f.flag() != m.(flagged).flag() {
+			continue
 		}
-		return "cancel-recovery"
-	case *ChangeStep:
-		if m.complete {
-			return "complete-change"
-		}
-		return "cancel-change"
-	case *RegisterName:
-		return "register-name"
-	case *TransferName:
-		return "transfer-name"
-	case *ReleaseName:
-		return "release-name"
-	case *Attest:
-		return "attest"
-	case *RevokeAttestation:
-		return "revoke-attestation"
-	case *AnchorVerification:
-		return "anchor-verification"
-	case *RevokeVerification:
-		return "revoke-verification"
+		return t.Name
 	}
 	return ""
 }

@@ -331,3 +331,23 @@ func TestGenesisRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestTypeOfDeclaredTypes shows that TypeOf names every declared type's
+// message, those that share a struct included, and that Decode knows
+// each.
+func TestTypeOfDeclaredTypes(t *testing.T) {
+	for _, mt := range (Module{}).MsgTypes() {
+		t.Run(mt.Name, func(t *testing.T) {
+			if got := TypeOf(mt.New()); got != mt.Name {
+				t.Fatalf("TypeOf = %q", got)
+			}
+			b, err := tx.Marshal(mt.New())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := (Module{}).Decode(mt.Name, b); errors.Is(err, ledger.ErrUnknownType) {
+				t.Fatalf("Decode: %v", err)
+			}
+		})
+	}
+}

@@ -3,7 +3,6 @@ package ledger
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -45,14 +44,9 @@ type Governed interface {
 	ExecuteAction(ctx *Context, typ string, body Msg) error
 }
 
-// ActionType describes one action type of a governed module.
-type ActionType struct {
-	Name    string
-	Summary string
-	// New returns a pointer to a zero body, which decodes from canonical
-	// CBOR and from JSON.
-	New func() Msg
-}
+// ActionType describes one action type of a governed module: a name, a
+// summary and a zero body, as a module's message types are described.
+type ActionType = MsgType
 
 // Actions is the set of action types a ledger's modules accept, keyed by
 // "<target>.<type>". It decodes action bodies from CBOR for execution and
@@ -116,9 +110,7 @@ func (a *Actions) FromJSON(name string, body []byte) (Action, error) {
 		return Action{}, fmt.Errorf("%w: no action %q (have %s)", ErrInvalid, name, strings.Join(a.names, ", "))
 	}
 	v := t.New()
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := decodeJSON(body, v); err != nil {
 		return Action{}, fmt.Errorf("%w: action %s: %v", ErrInvalid, name, err)
 	}
 	if err := v.Validate(); err != nil {

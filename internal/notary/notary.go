@@ -123,17 +123,17 @@ type Module struct{}
 // Name implements ledger.Module.
 func (Module) Name() string { return Name }
 
+// msgTypes are the notary's message types.
+var msgTypes = []ledger.MsgType{
+	{Name: "anchor", Summary: "record a document's SHA-256, owned by the signer", New: func() ledger.Msg { return &Anchor{} }},
+}
+
+// MsgTypes implements ledger.Declarer.
+func (Module) MsgTypes() []ledger.MsgType { return msgTypes }
+
 // Decode implements ledger.Module.
 func (Module) Decode(typ string, body []byte) (ledger.Msg, error) {
-	switch typ {
-	case "anchor":
-		var a Anchor
-		if err := tx.Unmarshal(body, &a); err != nil {
-			return nil, fmt.Errorf("anchor: %w", err)
-		}
-		return &a, a.Validate()
-	}
-	return nil, fmt.Errorf("%w %q", ledger.ErrUnknownType, typ)
+	return ledger.DecodeMsg(msgTypes, typ, body)
 }
 
 func recordKey(sum []byte) []byte { return []byte("a/" + hex.EncodeToString(sum)) }
