@@ -220,13 +220,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		s.streamEvents(w, r, q)
 		return
 	}
-	// The server's deadlines are for ordinary answers; a long poll
+	// The server's write timeout is for ordinary answers; a long poll
 	// answers after its wait.
 	rc := http.NewResponseController(w)
-	if err := rc.SetReadDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		s.writeError(w, r, err)
-		return
-	}
 	if err := rc.SetWriteDeadline(time.Now().Add(q.wait + s.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		s.writeError(w, r, err)
 		return
@@ -292,13 +288,11 @@ func acceptsEventStream(r *http.Request) bool {
 // runs until the client goes or the driver stops.
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, q *eventQuery) {
 	rc := http.NewResponseController(w)
-	// The server's deadlines bound ordinary answers; a stream has none
-	// (the read deadline would cancel the request's context).
-	for _, set := range []func(time.Time) error{rc.SetReadDeadline, rc.SetWriteDeadline} {
-		if err := set(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			s.writeError(w, r, err)
-			return
-		}
+	// The server's write timeout bounds ordinary answers; a stream has
+	// none.
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		s.writeError(w, r, err)
+		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")

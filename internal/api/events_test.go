@@ -305,7 +305,9 @@ func TestEventsProof(t *testing.T) {
 		claim func(c *verify.EventClaim)
 		proof func(p *verify.EventProof)
 	}{
-		{desc: "an attribute changed", claim: func(c *verify.EventClaim) { c.Event.Attrs = []ledger.Attr{c.Event.Attrs[0], {Key: "owner", Value: "mallory"}} }},
+		{desc: "an attribute changed", claim: func(c *verify.EventClaim) {
+			c.Event.Attrs = []ledger.Attr{c.Event.Attrs[0], {Key: "owner", Value: "mallory"}}
+		}},
 		{desc: "an attribute changed in the proof's result too", claim: func(c *verify.EventClaim) { c.Event.Attrs[0].Value = "00" },
 			proof: func(p *verify.EventProof) { p.Result.Events[0].Attrs[0].Value = "00" }},
 		{desc: "another type", claim: func(c *verify.EventClaim) { c.Event.Type = "revoked" }},
@@ -338,5 +340,59 @@ func TestEventsProof(t *testing.T) {
 				t.Error("a forged event verified")
 			}
 		})
+	}
+}
+
+// TestEventsOutliveWriteTimeout: a long poll and a stream go on past the
+// server's write timeout, which would otherwise cut them, and still
+// answer the event of a block committed after it.
+func TestEventsOutliveWriteTimeout(t *testing.T) {
+	tn := newTestNode(t, nodeOptions{})
+	anchorEvents(t, tn, 0, "a")
+	head := tn.node.Head().Height
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv := httptest.NewUnstartedServer(New(tn.node, node.Config{}, nil, tn.logKey, log, prometheus.NewRegistry()).Handler())
+	srv.Config.WriteTimeout = time.Millisecond // over before any block commits
+	srv.Start()
+	defer srv.Close()
+	type answer struct {
+		sums []string
+		err  error
+	}
+	longPoll, stream := make(chan answer, 1), make(chan answer, 1)
+	go func() {
+		resp, err := srv.Client().Get(fmt.Sprintf("%s/v1/events?after=%d&wait=60s", srv.URL, head))
+		var v EventsView
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&v)
+			resp.Body.Close()
+		}
+		longPoll <- answer{sumsOf(v.Events), err}
+	}()
+	go func() {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/v1/events?after=%d", srv.URL, head), nil)
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			stream <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var e EventView
+				err := json.Unmarshal([]byte(data), &e)
+				stream <- answer{sumsOf([]EventView{e}), err}
+				return
+			}
+		}
+		stream <- answer{err: fmt.Errorf("the stream ended: %v", sc.Err())}
+	}()
+	want := anchorEvents(t, tn, 1, "b")
+	for what, ch := range map[string]chan answer{"long poll": longPoll, "stream": stream} {
+		if a := <-ch; a.err != nil || strings.Join(a.sums, ",") != want[0] {
+			t.Errorf("%s: %v, %v; want %v", what, a.sums, a.err, want)
+		}
 	}
 }
