@@ -302,7 +302,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, q *eventQu
 	}
 	ctx := r.Context()
 	lastWrite := time.Now()
-	for {
+	for ctx.Err() == nil { // a client gone while the stream catches up ends it too
 		v, err := s.look(q)
 		if err != nil {
 			s.log.Error("event stream failed", "err", err)
