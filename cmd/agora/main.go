@@ -27,6 +27,7 @@ var coreCommands, coreCommandsAfter = []cliCommand{
 	{"witness", runWitness, "witness init|run", "run a witness that cosigns logs' checkpoints"},
 	{"keys", runKeys, "keys new|list|show|export-public", "manage your keys (encrypted on this machine)"},
 }, []cliCommand{
+	{"events", runEvents, "events watch", "follow the ledger's events as blocks commit, proven"},
 	{"tx", runTx, "tx show HASH", "show a transaction"},
 	{"block", runBlock, "block show [HEIGHT]", "show a block (default: the latest)"},
 	{"account", runAccount, "account show ADDR|NAME", "show an account's sequence and label"},

@@ -81,6 +81,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /healthz", s.handle(s.health))
 	mux.Handle("GET /openapi.json", s.handle(s.openAPI))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
+	mux.Handle("GET /v1/events", http.HandlerFunc(s.events))
 	mux.Handle("GET /v1/proof/inclusion", s.handle(s.proofInclusion))
 	mux.Handle("GET /v1/proof/consistency", s.handle(s.proofConsistency))
 	mux.Handle("GET /log/checkpoint", http.HandlerFunc(s.logCheckpoint))

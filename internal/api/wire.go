@@ -21,4 +21,6 @@ type (
 	Info           = wire.Info
 	Health         = wire.Health
 	Proven         = wire.Proven
+	EventView      = wire.Event
+	EventsView     = wire.Events
 )

@@ -182,3 +182,39 @@ type Proven struct {
 	Value any                `json:"value"`
 	Proof *verify.StateProof `json:"proof"`
 }
+
+// Event is one event of the feed (GET /v1/events): the N-th event of the
+// result of transaction Tx, at Index in block Height and at leaf Leaf of
+// the log.
+type Event struct {
+	// Cursor is the event's position, "HEIGHT.INDEX.N": ask after it to
+	// go on from here.
+	Cursor string `json:"cursor"`
+	Height uint64 `json:"height"`
+	Index  int    `json:"index"`
+	N      int    `json:"n"`
+	// Time is the block's time; the event's proof does not cover it.
+	Time   time.Time `json:"time"`
+	Tx     tx.ID     `json:"tx"`
+	Leaf   uint64    `json:"leaf"`
+	Module string    `json:"module"`
+	Type   string    `json:"type"`
+	// Attrs are the event's attributes, in the order the module emitted
+	// them.
+	Attrs []ledger.Attr `json:"attrs,omitempty"`
+	// Proof, with proof=1, proves the event against the checkpoint GET
+	// /log/checkpoint serves (verify.Event checks it).
+	Proof *verify.EventProof `json:"proof,omitempty"`
+}
+
+// Events is an answer of the event feed.
+type Events struct {
+	Events []Event `json:"events"`
+	// Next is the cursor to ask after next: the last event's, or the end
+	// of the last block scanned (a bare height).
+	Next string `json:"next"`
+	// Head is the height the answer scanned to: the newest committed
+	// block, or with proof=1 the height of the checkpoint the proofs are
+	// against.
+	Head uint64 `json:"head"`
+}
