@@ -90,7 +90,7 @@ var errorCodes = []ErrorCode{
 	{Code: "conflict", Err: ErrConflict, Status: 409, Result: true, Hint: "it collides with what is already in the ledger: read that first"},
 	{Code: "gone", Err: ErrGone, Status: 410, Result: true, Hint: "it was ended for good (a deactivated DID): nothing can change it back"},
 	{Code: "invalid", Err: ErrInvalid, Status: 400, Result: true, Hint: "fix the input: the same request is refused the same way"},
-	{Code: "over_quota", Err: ErrOverQuota, Status: 403, Result: true, Hint: "no signer has standing: create a DID for the key first, or have a key of a DID or a governance body member co-sign; see docs/spec/transactions.md section 8.4"},
+	{Code: "over_quota", Err: ErrOverQuota, Status: 403, Result: true, Hint: "no signer has standing: create a DID for the key first, or have a key of a DID or a governance body member co-sign; see docs/spec/transactions.md section 8.6"},
 
 	{Code: "not_acceptable", Status: 406, Hint: "ask for a media type the route serves"},
 	{Code: "not_implemented", Status: 501, Hint: "the node does not do this"},
