@@ -3,27 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/mod/sumdb/note"
-
-	"github.com/agora-ledger/agora/internal/api"
 	"github.com/agora-ledger/agora/internal/client"
-	"github.com/agora-ledger/agora/internal/ledger"
-	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/notary"
-	"github.com/agora-ledger/agora/internal/store"
-	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -96,54 +86,13 @@ func TestEventsWatchRefusesForgeries(t *testing.T) {
 // URL and the log key.
 func anchoredNode(t *testing.T, names ...string) (string, string) {
 	t.Helper()
-	const chain = "agora-events-test"
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	exec, err := ledger.NewExecutor(chain, notary.Module{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	seed := sha256.Sum256([]byte("events test key"))
 	key, err := tx.NewPrivateKey(tx.Ed25519, seed[:])
 	if err != nil {
 		t.Fatal(err)
 	}
-	ng, _ := json.Marshal(notary.Genesis{Policy: notary.Policy{Mode: "open"}})
-	g := &ledger.Genesis{ChainID: chain, Time: time.Now().UTC().Truncate(time.Second), Params: ledger.DefaultParams(),
-		Accounts: []ledger.GenesisAccount{{Label: "anchorer", Key: key.Public()}}, Modules: map[string]json.RawMessage{notary.Name: ng}}
-	st, err := store.Open(t.TempDir(), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	skey, vkey, err := tlog.GenerateKey(rand.Reader, ledger.Origin(chain))
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp := &node.Checkpointer{Signer: signer}
-	if _, err := node.Init(st, exec, g, seed[:], cp); err != nil {
-		t.Fatal(err)
-	}
-	cfg := node.Config{BlockInterval: node.Duration(time.Millisecond), EmptyBlockInterval: node.Every(time.Hour)}
-	reg := prometheus.NewRegistry()
-	n, err := node.New(cfg, st, exec, log, time.Now, reg, cp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("node: %v", err)
-		}
-	})
-	srv := httptest.NewServer(api.New(n, cfg, seed[:], vkey, log, reg).Handler())
-	t.Cleanup(srv.Close)
+	srv, vkey := startTestNode(t, key.Public())
+	ctx := context.Background()
 	c := client.New(srv.URL)
 	for _, name := range names {
 		sum := sha256.Sum256([]byte(name))

@@ -65,7 +65,7 @@ func TestSubmitSignsAgainWhenTheSequenceIsTaken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inner := startTestNode(t, e.PublicKey)
+			inner, _ := startTestNode(t, e.PublicKey)
 			var takes atomic.Int32
 			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.Method == "POST" && r.URL.Path == "/v1/tx" && c.refuse && takes.Add(1) == 1 {
@@ -149,7 +149,9 @@ func forward(t *testing.T, w http.ResponseWriter, r *http.Request, base string) 
 
 // startTestNode runs an embedded node with an open notary and one genesis
 // account, key, behind the API on an httptest server.
-func startTestNode(t *testing.T, key tx.PublicKey) *httptest.Server {
+// startTestNode runs an in-process node (notary open, key an account) behind
+// an httptest server, and returns the server and the log's verifier key.
+func startTestNode(t *testing.T, key tx.PublicKey) (*httptest.Server, string) {
 	t.Helper()
 	const chain = "agora-submit-test"
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -198,5 +200,5 @@ func startTestNode(t *testing.T, key tx.PublicKey) *httptest.Server {
 			t.Errorf("node: %v", err)
 		}
 	})
-	return srv
+	return srv, vkey
 }
