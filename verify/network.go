@@ -87,7 +87,7 @@ func openByValidators(signed []byte, validators []ledger.Validator) (*Checkpoint
 		if v.NoteKey == "" {
 			continue
 		}
-		nv, err := note.NewVerifier(v.NoteKey)
+		nv, err := tlog.NewVerifier(v.NoteKey)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: validator %s: note key: %v", ErrInvalid, v.Name, err)
 		}

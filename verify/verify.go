@@ -28,8 +28,6 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
-
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/smt"
 	"github.com/agora-ledger/agora/internal/tlog"
@@ -92,7 +90,7 @@ func OpenCheckpoint(signed []byte, p Policy) (*Checkpoint, error) {
 		c, _, err := NetworkCheckpoint(signed, p.Validators)
 		return c, err
 	}
-	v, err := note.NewVerifier(p.LogKey)
+	v, err := tlog.NewVerifier(p.LogKey)
 	if err != nil {
 		return nil, fmt.Errorf("%w: log key: %v", ErrInvalid, err)
 	}

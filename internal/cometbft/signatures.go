@@ -9,6 +9,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/tlog"
 )
 
 // signaturesMagic begins the one CometBFT transaction that is not an
@@ -103,7 +104,7 @@ func newLineChecker(h *ledger.Header, vals []ledger.Validator) *lineChecker {
 		if v.NoteKey == "" {
 			continue
 		}
-		nv, err := note.NewVerifier(v.NoteKey)
+		nv, err := tlog.NewVerifier(v.NoteKey)
 		if err != nil || nv.Name() != ledger.Origin(h.ChainID) {
 			continue // Validate refuses a malformed key; a key for another log signs nothing here
 		}

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/mod/sumdb/note"
-
+	"github.com/agora-ledger/agora/internal/tlog"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -331,7 +330,7 @@ func (v *Validator) Validate() error {
 		return fmt.Errorf("%w: validator power %d above %d", ErrInvalid, v.Power, uint64(MaxValidatorPower))
 	}
 	if v.NoteKey != "" {
-		if _, err := note.NewVerifier(v.NoteKey); err != nil {
+		if _, err := tlog.NewVerifier(v.NoteKey); err != nil {
 			return fmt.Errorf("%w: validator note key: %v", ErrInvalid, err)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -279,6 +281,8 @@ func TestGenesisValidators(t *testing.T) {
 		{name: "no power", v: ledger.Validator{Name: "x", PubKey: validatorKey(t, "org0")}, want: "no power"},
 		{name: "no name", v: ledger.Validator{PubKey: validatorKey(t, "org0"), Power: 1}, want: "name"},
 		{name: "small-order key", v: ledger.Validator{Name: "x", PubKey: make([]byte, 32), Power: 1}, want: "small order"},
+		{name: "small-order note key", v: ledger.Validator{Name: "x", PubKey: validatorKey(t, "org0"), Power: 1,
+			NoteKey: smallOrderNoteKey(t)}, want: "small order"},
 		{name: "bad note key", v: ledger.Validator{Name: "x", PubKey: validatorKey(t, "org0"), Power: 1, NoteKey: "nope"}, want: "note key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -303,3 +307,16 @@ func validatorKey(t *testing.T, name string) []byte {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// smallOrderNoteKey is a well-formed note verifier key whose Ed25519 key
+// is the identity point, under which anyone can sign.
+func smallOrderNoteKey(t *testing.T) string {
+	t.Helper()
+	identity := make([]byte, 32)
+	identity[0] = 1
+	vkey, err := note.NewEd25519VerifierKey("x", identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vkey
+}

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/agora-ledger/agora/internal/tx"
 )
 
 // Checkpoint is the text of a C2SP tlog-checkpoint: the log's origin, the
@@ -197,4 +199,48 @@ func keyHash(name string, key ed25519.PublicKey) uint32 {
 	h.Write([]byte(name + "\n\x01"))
 	h.Write(key)
 	return binary.BigEndian.Uint32(h.Sum(nil))
+}
+
+// NewVerifier returns the signed-note verifier of vkey,
+// "<name>+<hash>+<base64(type || public key)>", as note.NewVerifier does,
+// and refuses an Ed25519 key that is not a canonical point of large
+// order (CheckVerifierKey): with a small-order key anyone can make
+// signatures that verify under it.
+func NewVerifier(vkey string) (note.Verifier, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckVerifierKey(vkey); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// CheckVerifierKey checks the public key inside a signed-note verifier key
+// "<name>+<hash>+<base64(type || public key)>" whose type is Ed25519
+// (0x01, a log's note key, or 0x04, a tlog-cosignature/v1 witness key):
+// it must be a canonically encoded point not of small order, as every
+// Ed25519 key Agora accepts (tx.PublicKey.Check). Keys of other types
+// (ML-DSA-44 witness keys) are left to their verifier. It does not check
+// the rest of the key's syntax; note.NewVerifier and cosig.NewVerifier
+// do.
+func CheckVerifierKey(vkey string) error {
+	_, rest, _ := strings.Cut(vkey, "+")
+	_, b64, ok := strings.Cut(rest, "+")
+	if !ok {
+		return fmt.Errorf("tlog: verifier key %q: want <name>+<hash>+<base64 key>", vkey)
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(raw) == 0 {
+		return fmt.Errorf("tlog: verifier key %q: its key is not base64", vkey)
+	}
+	const algEd25519, algCosignatureV1 = 0x01, 0x04
+	if raw[0] != algEd25519 && raw[0] != algCosignatureV1 {
+		return nil
+	}
+	if err := (tx.PublicKey{Alg: tx.Ed25519, Key: raw[1:]}).Check(); err != nil {
+		return fmt.Errorf("tlog: verifier key %q: %w", vkey, err)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"os"
@@ -353,4 +354,45 @@ func FuzzParseCheckpoint(f *testing.F) {
 			t.Fatalf("formats reads %q as %+v, %q; we read %+v", text, fc, rest, c)
 		}
 	})
+}
+
+// TestVerifierKeySmallOrder: a verifier key whose Ed25519 key is of small
+// order (anyone can sign as it) or not canonical is refused, whether a
+// log's note key (type 0x01) or a witness's cosignature key (0x04); a
+// real key is accepted.
+func TestVerifierKeySmallOrder(t *testing.T) {
+	for _, tc := range []struct {
+		desc string
+		key  string // hex
+	}{
+		{"the identity", "0100000000000000000000000000000000000000000000000000000000000000"},
+		{"order 2", "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"},
+		{"order 8", "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"},
+		{"not canonical (y = p + 1)", "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			key, err := hex.DecodeString(tc.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vkey, err := note.NewEd25519VerifierKey("example.com/log", key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tlog.NewVerifier(vkey); err == nil {
+				t.Fatalf("NewVerifier accepted %s", vkey)
+			}
+			cosig := "example.com/witness+00000000+" + b64(append([]byte{0x04}, key...))
+			if err := tlog.CheckVerifierKey(cosig); err == nil {
+				t.Fatalf("CheckVerifierKey accepted %s", cosig)
+			}
+		})
+	}
+	_, vkey, err := tlog.GenerateKey(rand.Reader, "example.com/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tlog.NewVerifier(vkey); err != nil {
+		t.Fatalf("a generated key: %v", err)
+	}
 }

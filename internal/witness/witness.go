@@ -119,7 +119,7 @@ func New(c *Cosigner, logs []Log, state State) (*Witness, error) {
 		}
 		var vs []note.Verifier
 		for _, k := range l.Keys {
-			v, err := note.NewVerifier(k)
+			v, err := tlog.NewVerifier(k)
 			if err != nil {
 				return nil, fmt.Errorf("witness: log %q: key %q: %w (want <name>+<hash>+<base64 key>)", l.Origin, k, err)
 			}

@@ -32,6 +32,9 @@ func NewVerifier(vkey string) (note.Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cosig: key %q: %w (want <name>+<hash>+<base64 key>, as 'agora witness init' prints)", vkey, err)
 	}
+	if err := tlog.CheckVerifierKey(vkey); err != nil {
+		return nil, fmt.Errorf("cosig: %w", err)
+	}
 	_, rest, _ := strings.Cut(vkey, "+")
 	hash16, _, _ := strings.Cut(rest, "+")
 	if h, err := strconv.ParseUint(hash16, 16, 32); err != nil || uint32(h) != v.KeyHash() {
@@ -58,9 +61,9 @@ func VerifyCosigned(signedCheckpoint []byte, logKey note.Verifier, witnessKeys [
 	}
 	witnesses := map[id]bool{}
 	for _, k := range witnessKeys {
-		v, err := fnote.NewVerifierForCosignatureV1(k)
+		v, err := NewVerifier(k)
 		if err != nil {
-			return nil, fmt.Errorf("cosig: witness key %q: %w", k, err)
+			return nil, err
 		}
 		wid := id{v.Name(), v.KeyHash()}
 		if witnesses[wid] || wid == (id{logKey.Name(), logKey.KeyHash()}) {

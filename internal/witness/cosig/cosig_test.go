@@ -2,6 +2,9 @@ package cosig_test
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -31,6 +34,7 @@ func TestNewVerifier(t *testing.T) {
 		{"log's note key", logKey, false},
 		{"wrong hash", name + "+00000000+" + key64, false},
 		{"not a key", "witness.example", false},
+		{"small-order key", smallOrderCosignerKey("witness.example"), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,4 +47,12 @@ func TestNewVerifier(t *testing.T) {
 			}
 		})
 	}
+}
+
+// smallOrderCosignerKey is a tlog-cosignature/v1 verifier key, with its
+// own hash, whose Ed25519 key is the identity point: anyone can sign as it.
+func smallOrderCosignerKey(name string) string {
+	key := append([]byte{0x04, 1}, make([]byte, 31)...)
+	h := sha256.Sum256(append([]byte(name+"\n"), key...))
+	return fmt.Sprintf("%s+%x+%s", name, h[:4], base64.StdEncoding.EncodeToString(key))
 }
