@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
 	"github.com/agora-ledger/agora/verify"
@@ -30,7 +32,9 @@ import (
 // that matches rarely still answers promptly: the answer then carries
 // fewer events (or none) and a Next cursor further on. With proof=1 the
 // feed runs only to the height of the checkpoint the proofs are against,
-// the one GET /log/checkpoint serves.
+// the one GET /log/checkpoint serves. The requests that hold their
+// connection, streams and long polls, are at most max_event_streams at
+// once (holdStream).
 
 const (
 	// maxEventBlocks bounds the blocks one look scans.
@@ -216,7 +220,16 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if acceptsEventStream(r) {
+	stream := acceptsEventStream(r)
+	if stream || q.wait > 0 {
+		release, err := s.holdStream()
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		defer release()
+	}
+	if stream {
 		s.streamEvents(w, r, q)
 		return
 	}
@@ -244,6 +257,43 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			panic(fmt.Sprintf("api: the feed's own cursor %q does not parse", v.Next)) // scanEvents writes it
 		}
 	}
+}
+
+// holdStream counts a request of the feed that holds its connection (a
+// stream, or a long poll) against max_event_streams, and refuses it with
+// too_many_streams beyond; release ends its count.
+func (s *Server) holdStream() (release func(), err error) {
+	if s.streams.Add(1) > s.maxStreams {
+		s.streams.Add(-1)
+		s.metrics.streamsRefused.Inc()
+		return nil, &Error{Code: "too_many_streams",
+			Message: fmt.Sprintf("the node holds %d event streams and long polls, as many as it allows", s.maxStreams)}
+	}
+	s.metrics.streams.Inc()
+	return func() {
+		s.streams.Add(-1)
+		s.metrics.streams.Dec()
+	}, nil
+}
+
+// apiMetrics are the API's own metrics, served by /metrics with the
+// driver's.
+type apiMetrics struct {
+	registry       *prometheus.Registry
+	streams        prometheus.Gauge
+	streamsRefused prometheus.Counter
+}
+
+func newAPIMetrics() apiMetrics {
+	m := apiMetrics{
+		registry: prometheus.NewRegistry(),
+		streams: prometheus.NewGauge(prometheus.GaugeOpts{Name: "agora_api_event_streams",
+			Help: "Requests of the event feed holding their connection: Server-Sent Events streams and long polls."}),
+		streamsRefused: prometheus.NewCounter(prometheus.CounterOpts{Name: "agora_api_event_streams_refused_total",
+			Help: "Requests of the event feed refused with too_many_streams (max_event_streams reached)."}),
+	}
+	m.registry.MustRegister(m.streams, m.streamsRefused)
+	return m
 }
 
 // caughtUp reports whether an answer scanned every block up to its head.

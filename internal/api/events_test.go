@@ -396,3 +396,77 @@ func TestEventsOutliveWriteTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsStreamLimit: with max_event_streams streams and long polls
+// open, another stream or long poll is refused with too_many_streams and
+// its hint, and counted in the metrics; a plain request holds nothing
+// and is served; once a stream ends, its place is free again.
+func TestEventsStreamLimit(t *testing.T) {
+	tn := newTestNode(t, nodeOptions{cfg: node.Config{MaxEventStreams: 1}})
+	anchorEvents(t, tn, 0, "a")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", tn.srv.URL+"/v1/events?after=0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	stream, err := tn.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	if stream.StatusCode != http.StatusOK {
+		t.Fatalf("the first stream: status %d", stream.StatusCode)
+	}
+	ask := func(path, accept string) (int, *Error) {
+		t.Helper()
+		req, err := http.NewRequest("GET", tn.srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", accept)
+		resp, err := tn.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Error *Error }
+		if resp.StatusCode != http.StatusOK {
+			json.NewDecoder(resp.Body).Decode(&body)
+		}
+		return resp.StatusCode, body.Error
+	}
+	for _, c := range []struct{ desc, path, accept string }{
+		{"a long poll", "/v1/events?after=0&wait=1s", "application/json"},
+		{"a second stream", "/v1/events?after=0", "text/event-stream"},
+	} {
+		t.Run(c.desc, func(t *testing.T) {
+			status, e := ask(c.path, c.accept)
+			if status != http.StatusServiceUnavailable || e == nil || e.Code != "too_many_streams" || !strings.Contains(e.Hint, "max_event_streams") {
+				t.Fatalf("status %d, error %+v; want 503 too_many_streams with a hint naming max_event_streams", status, e)
+			}
+		})
+	}
+	if status, e := ask("/v1/events?after=0", "application/json"); status != http.StatusOK {
+		t.Fatalf("a plain request: status %d, error %+v", status, e)
+	}
+	metrics := string(tn.get(t, "/metrics").body)
+	for _, want := range []string{"agora_api_event_streams 1\n", "agora_api_event_streams_refused_total 2\n"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics has no %q", want)
+		}
+	}
+
+	cancel()
+	stream.Body.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		status, e := ask("/v1/events?after=0&wait=1s", "application/json")
+		if status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10s after the stream ended a long poll is still refused: %d %+v", status, e)
+		}
+	}
+}
