@@ -222,7 +222,7 @@ func (w *watcher) show(ans *wire.Events, from string, max int) (int, error) {
 		if e.Proof == nil {
 			return 0, refuse("event %s came without a proof", e.Cursor)
 		}
-		c, err := verify.Event(&verify.EventClaim{Height: e.Height, Index: e.Index, N: e.N, Leaf: e.Leaf, Tx: e.Tx, Event: ev}, e.Proof, *w.policy)
+		c, err := verify.Event(&verify.EventClaim{Height: e.Height, Index: e.Index, N: e.N, Scheduled: e.Scheduled, Leaf: e.Leaf, Tx: e.Tx, Event: ev}, e.Proof, *w.policy)
 		if err != nil {
 			return 0, refuse("event %s: %v", e.Cursor, err)
 		}
@@ -286,7 +286,11 @@ func (w *watcher) print(e *wire.Event) error {
 		}
 		fmt.Fprintf(&b, " %s=%s", a.Key, v)
 	}
-	fmt.Fprintf(&b, " tx=%s\n", e.Tx)
+	if e.Tx != nil {
+		fmt.Fprintf(&b, " tx=%s\n", e.Tx)
+	} else {
+		b.WriteString(" scheduled\n")
+	}
 	_, err := io.WriteString(w.out, b.String())
 	return err
 }

@@ -118,6 +118,18 @@ func (c *Context) Emit(typ string, attrs ...Attr) {
 	c.events = append(c.events, Event{Type: typ, Attrs: attrs})
 }
 
+// emitted returns the events the context emitted, each naming its
+// module: an enacted action's its target, the others the module that
+// executed.
+func (c *Context) emitted() []Event {
+	for i := range c.events {
+		if c.events[i].Module == "" {
+			c.events[i].Module = c.module
+		}
+	}
+	return c.events
+}
+
 // View returns a read-only view of another module's namespace.
 func (c *Context) View(module string) *KV {
 	return &KV{o: c.o, prefix: []byte(module + "/"), readOnly: true}
