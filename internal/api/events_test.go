@@ -486,25 +486,7 @@ func TestEventsScheduled(t *testing.T) {
 	var now atomic.Int64
 	now.Store(fakeClock().UnixMilli())
 	tn := newTestNode(t, nodeOptions{gov: true, clock: func() time.Time { return time.UnixMilli(now.Load()) }})
-	send := func(name string, seq uint64, typ string, msg any) SubmitResponse {
-		t.Helper()
-		body, err := tx.Marshal(msg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		key := keyFor(t, name)
-		return tn.commit(t, sign(t, &tx.Tx{Version: tx.Version, ChainID: testChain, Module: gov.Name, Type: typ, Body: body,
-			Signers: []tx.Signer{{Key: key.Public(), Sequence: seq}}, ExpiryHeight: 1 << 40}, key))
-	}
-	advice := gov.NewDocRef("Users: suspend issuer-x", "suspend issuer-x now")
-	send("alice", 0, "advise", &gov.Advise{As: "users", Doc: advice, About: "emergency"})
-	entry, err := tx.Marshal(&gov.SetEntry{Resource: "issuers", Key: "issuer-x", Value: "suspended"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acted := send("role-operator", 0, "emergency", &gov.Act{Title: "Suspend issuer-x",
-		Actions: []ledger.Action{{Target: gov.Name, Type: "set_entry", Body: entry}},
-		Minutes: gov.NewDocRef("Minutes", "the ROLE suspends issuer-x"), Consulted: "users", Advice: advice.ID()})
+	acted := emergency(t, tn, "alice", 0)
 
 	now.Add((31 * time.Second).Milliseconds()) // past the demo's 30 s emergency period
 	lapsed := tn.commit(t, anchorTx(t, tn.alice, 1, digest("after the deadline")))
@@ -601,4 +583,20 @@ func TestEventsScheduled(t *testing.T) {
 	if _, err := node.Fsck(tn.st, tn.exec, tn.genesis, nil, nil); err != nil {
 		t.Fatalf("replay: %v", err)
 	}
+}
+
+// emergency has the demo Community's ROLE take emergency action 1, which
+// sets the entry issuer-x of the resource issuers and lapses after 30 s,
+// the users' member adviser (at sequence seq) advising it first.
+func emergency(t *testing.T, tn *testNode, adviser string, seq uint64) SubmitResponse {
+	t.Helper()
+	advice := gov.NewDocRef("Users: suspend issuer-x", "suspend issuer-x now")
+	tn.commit(t, msgTx(t, keyFor(t, adviser), seq, gov.Name, "advise", &gov.Advise{As: "users", Doc: advice, About: "emergency"}))
+	entry, err := tx.Marshal(&gov.SetEntry{Resource: "issuers", Key: "issuer-x", Value: "suspended"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tn.commit(t, msgTx(t, keyFor(t, "role-operator"), 0, gov.Name, "emergency", &gov.Act{Title: "Suspend issuer-x",
+		Actions: []ledger.Action{{Target: gov.Name, Type: "set_entry", Body: entry}},
+		Minutes: gov.NewDocRef("Minutes", "the ROLE suspends issuer-x"), Consulted: "users", Advice: advice.ID()}))
 }

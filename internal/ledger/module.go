@@ -59,6 +59,11 @@ type Query struct {
 	// together with an error asks for the answer to be served with the
 	// error's status (a deactivated DID's last document, with 410 Gone).
 	Run func(kv *KV, arg func(name string) string) (any, error)
+	// Answer is a value of the type Run answers, its zero value (such as
+	// RecordJSON{} or (*Document)(nil)); OneOf lists one of each when Run
+	// answers one of several types. The API describes the answer's JSON
+	// in its OpenAPI document by it, so every query sets it.
+	Answer any
 	// MediaTypes, if set, are the media types the answer can be served
 	// as, the first being the default; the API then negotiates with the
 	// request's Accept header and refuses one that allows none of them.
@@ -68,6 +73,10 @@ type Query struct {
 	// one of MediaTypes. Unset: ans as it is.
 	Represent func(ans any, mediaType string) any
 }
+
+// OneOf is the Answer of a query whose Run answers one of several types:
+// a value of each.
+type OneOf []any
 
 // Param documents one query parameter.
 type Param struct {

@@ -384,7 +384,10 @@ func scheduleQueries() []Query {
 						out = append(out, en)
 					}
 				}
-				return out, err
-			}},
+				if err != nil {
+					return nil, err
+				}
+				return out, nil
+			}, Answer: []Entry{}},
 	}
 }
