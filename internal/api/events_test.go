@@ -487,6 +487,9 @@ func TestEventsScheduled(t *testing.T) {
 	now.Store(fakeClock().UnixMilli())
 	tn := newTestNode(t, nodeOptions{gov: true, clock: func() time.Time { return time.UnixMilli(now.Load()) }})
 	acted := emergency(t, tn, "alice", 0)
+	if r := tn.get(t, "/v1/gov/resources/issuers/entries/issuer-x"); r.status != http.StatusOK {
+		t.Fatalf("the emergency action set no entry: %d %s", r.status, r.body)
+	}
 
 	now.Add((31 * time.Second).Milliseconds()) // past the demo's 30 s emergency period
 	lapsed := tn.commit(t, anchorTx(t, tn.alice, 1, digest("after the deadline")))
@@ -511,6 +514,7 @@ func TestEventsScheduled(t *testing.T) {
 	if first := v.Events[0]; first.Module != "notary" || first.Height != lapsed.Height || first.Index != 0 {
 		t.Errorf("the feed's first event is %s %s.%s, want the block's anchor before its scheduled work", first.Cursor, first.Module, first.Type)
 	}
+	wantError(t, tn.get(t, "/v1/gov/resources/issuers/entries/issuer-x"), http.StatusNotFound, "not_found") // the lapse reverted it
 	filtered := decode[EventsView](t, tn.get(t, fmt.Sprintf("/v1/events?after=%d&type=emergency&attr=status=lapsed", acted.Height)), http.StatusOK)
 	if len(filtered.Events) != 1 || filtered.Events[0].Cursor != ev.Cursor {
 		t.Errorf("the feed filtered to lapses shows %+v, want %s", filtered.Events, ev.Cursor)
