@@ -30,14 +30,16 @@ Usage:
 watch follows the ledger's event feed (GET /v1/events) and prints one line
 per event as its block commits: its cursor HEIGHT.INDEX.N (the N-th event
 of the INDEX-th transaction of block HEIGHT), MODULE.TYPE, its attributes
-and its transaction. --module, --type and --attr select events; --after
+and its transaction, or "scheduled" for the block's scheduled work (a vote
+closing, an emergency action lapsing), which comes after the block's
+transactions. --module, --type and --attr select events; --after
 starts after a cursor or a height (after=0: the whole history; default:
 from now on). It stops on Ctrl-C, after --count events, or after --timeout.
 
 With --log-key (or AGORA_LOG_KEY), or on a network --validators (or
 AGORA_VALIDATORS), it trusts the node for nothing: every event comes with
-a proof that its transaction's result, which the log records, holds it,
-checked offline; an event that does not verify, an event out of order, or
+a proof that its transaction's result, which the log records, holds it
+(for scheduled work, the result the block kept in state), checked offline; an event that does not verify, an event out of order, or
 a transaction shown with an event of it left out ends the watch with exit
 status 1. The proven feed runs up to the newest checkpoint your trust
 policy accepts, so it lags the head by the time that checkpoint takes.
@@ -222,7 +224,7 @@ func (w *watcher) show(ans *wire.Events, from string, max int) (int, error) {
 		if e.Proof == nil {
 			return 0, refuse("event %s came without a proof", e.Cursor)
 		}
-		c, err := verify.Event(&verify.EventClaim{Height: e.Height, Index: e.Index, N: e.N, Leaf: e.Leaf, Tx: e.Tx, Event: ev}, e.Proof, *w.policy)
+		c, err := verify.Event(&verify.EventClaim{Height: e.Height, Index: e.Index, N: e.N, Scheduled: e.Scheduled, Leaf: e.Leaf, Tx: e.Tx, Event: ev}, e.Proof, *w.policy)
 		if err != nil {
 			return 0, refuse("event %s: %v", e.Cursor, err)
 		}
@@ -286,7 +288,11 @@ func (w *watcher) print(e *wire.Event) error {
 		}
 		fmt.Fprintf(&b, " %s=%s", a.Key, v)
 	}
-	fmt.Fprintf(&b, " tx=%s\n", e.Tx)
+	if e.Tx != nil {
+		fmt.Fprintf(&b, " tx=%s\n", e.Tx)
+	} else {
+		b.WriteString(" scheduled\n")
+	}
 	_, err := io.WriteString(w.out, b.String())
 	return err
 }
