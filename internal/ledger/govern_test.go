@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -157,7 +158,7 @@ func TestEnact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.applyOutcome(out)
+		st.ApplyOutcome(out)
 		prev = out.Header
 		return out
 	}
@@ -261,8 +262,8 @@ func TestGenesisValidators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := memState{}
-	st.applyOutcome(gen)
+	st := ledgertest.State{}
+	st.ApplyOutcome(gen)
 	back, err := e.ExportGenesis(st, genesisTime)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -62,8 +63,8 @@ func TestPendingActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, head, seq := memState{}, out.Header, map[string]uint64{}
-	st.applyOutcome(out)
+	st, head, seq := ledgertest.State{}, out.Header, map[string]uint64{}
+	st.ApplyOutcome(out)
 	// apply makes a block a second after the last, of raws; with valid
 	// set it must be a valid block.
 	apply := func(valid bool, raws ...[]byte) (*ledger.Outcome, error) {
@@ -76,7 +77,7 @@ func TestPendingActions(t *testing.T) {
 			}
 			return nil, err
 		}
-		st.applyOutcome(o)
+		st.ApplyOutcome(o)
 		head = o.Header
 		return o, nil
 	}
@@ -169,9 +170,9 @@ func TestPendingActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st2 := memState{}
-	st2.applyOutcome(out2)
-	for _, k := range st.withoutLog().keys() {
+	st2 := ledgertest.State{}
+	st2.ApplyOutcome(out2)
+	for _, k := range st.WithoutLog().Keys() {
 		if k[:7] == "ledger/" && k[:12] != "ledger/acct/" {
 			if string(st[k]) != string(st2[k]) {
 				t.Errorf("%s differs after export and import", k)

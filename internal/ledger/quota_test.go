@@ -42,7 +42,7 @@ func TestQuotaGoverned(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.applyOutcome(out)
+		st.ApplyOutcome(out)
 		prev = out.Header
 		return out
 	}

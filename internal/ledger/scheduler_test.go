@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -71,7 +72,7 @@ func (clock) ExportGenesis(*ledger.KV) (json.RawMessage, error) { return nil, ni
 type schedChain struct {
 	t       *testing.T
 	e       *ledger.Executor
-	st      memState
+	st      ledgertest.State
 	prev    ledger.Header
 	seq     uint64
 	headers []ledger.Header
@@ -87,8 +88,8 @@ func newSchedChain(t *testing.T) *schedChain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &schedChain{t: t, e: e, st: memState{}, prev: gen.Header}
-	c.st.applyOutcome(gen)
+	c := &schedChain{t: t, e: e, st: ledgertest.State{}, prev: gen.Header}
+	c.st.ApplyOutcome(gen)
 	return c
 }
 
@@ -114,7 +115,7 @@ func (c *schedChain) block(msgs ...*atMsg) *ledger.Outcome {
 			c.t.Fatalf("block %d tx %d: %s %s", blk.Height, i, r.Code, r.Error)
 		}
 	}
-	c.st.applyOutcome(out)
+	c.st.ApplyOutcome(out)
 	c.prev = out.Header
 	c.headers = append(c.headers, out.Header)
 	return out
@@ -157,7 +158,7 @@ func TestSchedulerDueOrder(t *testing.T) {
 	if left := c.schedule(nil); len(left) != 0 {
 		t.Fatalf("entries left: %+v", left)
 	}
-	for _, k := range c.st.keys() {
+	for _, k := range c.st.Keys() {
 		if strings.HasPrefix(k, "ledger/sched/") && k != "ledger/sched/seq" {
 			t.Errorf("state key %q left after every entry ran", k)
 		}
@@ -254,9 +255,9 @@ func TestSchedulerFailureIsRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st2 := memState{}
-	st2.applyOutcome(out2)
-	for _, k := range c.st.keys() {
+	st2 := ledgertest.State{}
+	st2.ApplyOutcome(out2)
+	for _, k := range c.st.Keys() {
 		if strings.HasPrefix(k, "ledger/sched") && !bytes.Equal(c.st[k], st2[k]) {
 			t.Errorf("%q differs after export and import", k)
 		}
