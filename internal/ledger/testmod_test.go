@@ -126,7 +126,7 @@ func initChain(t testing.TB, e *ledger.Executor, g *ledger.Genesis) (ledgertest.
 // name) is the private key.
 func keyFor(t testing.TB, name string, alg tx.Alg) *tx.PrivateKey {
 	t.Helper()
-	return ledgertest.Key(t, keySeed, name, alg)
+	return ledgertest.Key(keySeed, name, alg)
 }
 
 const keySeed = "agora/ledger-test/"

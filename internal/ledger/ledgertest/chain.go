@@ -23,12 +23,12 @@ var GenesisTime = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Key derives a fixed key from a name: SHA-256(seed || name) is the private
 // key. Each module's tests have a seed of their own ("agora/gov-test/").
-func Key(t testing.TB, seed, name string, alg tx.Alg) *tx.PrivateKey {
-	t.Helper()
+// It panics if alg is not an algorithm of package tx.
+func Key(seed, name string, alg tx.Alg) *tx.PrivateKey {
 	s := sha256.Sum256([]byte(seed + name))
 	k, err := tx.NewPrivateKey(alg, s[:])
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	return k
 }

@@ -42,6 +42,13 @@
 //	do SIGNERS MODULE TYPE [fields...]
 //	    as tx, but commits the transaction in a block of its own, one
 //	    tick after the last, and prints its result and events.
+//	pend SIGNERS MODULE TYPE principal=P ttl=DURATION [fields...]
+//	    as do, but posts the message as a pending action of the ledger,
+//	    executed as principal P once its rule is met (the signers
+//	    approve it).
+//	export
+//	    exports the state to a genesis, loads it into a new executor and
+//	    prints whether it is the same state.
 //	replay LABEL
 //	    stages the exact bytes of an earlier transaction again.
 //	block [time=RFC3339] [validate]
@@ -54,7 +61,9 @@
 //	    prints the committed state.
 //	query MODULE NAME [arg=value...] [fields=a,b]
 //	    runs a query of the module (or the ledger's) and prints its answer
-//	    as JSON, or only the fields named.
+//	    as JSON, or only the fields named, and says so if it read by
+//	    iterating a range (a state proof covers point reads only). The
+//	    transcript fails if it returns an answer with an error.
 //
 // A module adds its own commands, message field types, placeholders and
 // state renderings through Ext.

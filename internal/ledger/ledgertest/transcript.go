@@ -191,7 +191,7 @@ func (r *Runner) Key(spec string) (string, *tx.PrivateKey) {
 			r.Fatalf("%v", err)
 		}
 	}
-	k := Key(r.T, r.ext.Seed, name, alg)
+	k := Key(r.ext.Seed, name, alg)
 	r.keys[name] = k
 	r.Name(k.Public().Address(), "<"+name+">")
 	return name, k
@@ -235,6 +235,7 @@ type Args struct {
 	Pos  []string
 	kv   map[string]string
 	used map[string]bool
+	pend bool // the message is posted as a pending action
 }
 
 // Get returns argument k, or def if it is absent.
@@ -393,6 +394,11 @@ func (r *Runner) run(line string) []string {
 		out = r.tx(a)
 	case "do":
 		out = r.do(a)
+	case "pend":
+		a.pend = true
+		out = r.do(a)
+	case "export":
+		out = r.export()
 	case "replay":
 		out = r.replay(a)
 	case "block":
@@ -490,10 +496,20 @@ func fmtMillis(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RF
 func (r *Runner) sign(a *Args) (label, summary string, raw []byte) {
 	r.needChain()
 	if len(a.Pos) != 3 {
-		r.Fatalf("usage: tx|do SIGNERS MODULE TYPE [args]")
+		r.Fatalf("usage: tx|do|pend SIGNERS MODULE TYPE [args]")
 	}
 	module, typ := a.Pos[1], a.Pos[2]
-	x := &tx.Tx{ChainID: a.Get("chain", r.Chain.Head.ChainID), Module: module, Type: typ,
+	body := r.body(a, module, typ)
+	if a.pend {
+		ttl, err := time.ParseDuration(a.Get("ttl", ""))
+		if err != nil {
+			r.Fatalf("ttl: %v", err)
+		}
+		body = Body(r.T, &ledger.ProposeAction{Module: module, Principal: r.Expand(a.Get("principal", "")), Type: typ, Body: body,
+			TTL: uint64(ttl / time.Millisecond)})
+		module, typ = ledger.Namespace, "propose"
+	}
+	x := &tx.Tx{ChainID: a.Get("chain", r.Chain.Head.ChainID), Module: module, Type: typ, Body: body,
 		ExpiryHeight: a.Uint("expiry_height", 0)}
 	if a.Has("expiry_time") {
 		x.ExpiryTime = a.Time("expiry_time", time.Time{}).UnixMilli()
@@ -521,7 +537,6 @@ func (r *Runner) sign(a *Args) (label, summary string, raw []byte) {
 			seqs = append(seqs, n)
 		}
 	}
-	x.Body = r.body(a, module, typ)
 	raw = r.Chain.Sign(x, keys, seqs)
 	switch sig := a.Get("sig", ""); sig {
 	case "":
@@ -728,6 +743,39 @@ func (r *Runner) do(a *Args) []string {
 	return r.result(label, out.Results[0])
 }
 
+// export exports the state to a genesis, loads it into a new executor
+// and prints whether the state is the same.
+func (r *Runner) export() []string {
+	r.needChain()
+	g, err := r.Chain.Exec.ExportGenesis(r.Chain.State, time.UnixMilli(r.Chain.Head.Time))
+	if err != nil {
+		return []string{"error: " + err.Error()}
+	}
+	e, err := ledger.NewExecutor(ChainID, r.ext.Modules()...)
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	back, err := StartChain(r.T, e, g)
+	if err != nil {
+		return []string{"error: loading the export: " + err.Error()}
+	}
+	var lines []string
+	for _, k := range r.Chain.State.Keys() {
+		if v, ok := back.State[k]; !ok || string(v) != string(r.Chain.State[k]) {
+			lines = append(lines, "differs: "+k)
+		}
+	}
+	for _, k := range back.State.Keys() {
+		if _, ok := r.Chain.State[k]; !ok {
+			lines = append(lines, "differs: "+k)
+		}
+	}
+	if lines == nil {
+		lines = []string{fmt.Sprintf("the export loads back as the same state (%d keys)", len(back.State.Keys()))}
+	}
+	return lines
+}
+
 func (r *Runner) result(label string, res ledger.Result) []string {
 	l := label + " " + res.Code
 	if res.Error != "" {
@@ -807,8 +855,8 @@ func (r *Runner) wait(a *Args) []string {
 	for range n {
 		r.Chain.Empty()
 	}
-	return []string{fmt.Sprintf("... %s pass (t=%s)", time.Duration(r.Chain.Head.Time-from)*time.Millisecond,
-		time.UnixMilli(r.Chain.Head.Time).Sub(r.Chain.Start))}
+	passed := time.Duration(r.Chain.Head.Time-from) * time.Millisecond
+	return []string{fmt.Sprintf("... %gs pass (t=%s)", passed.Seconds(), time.UnixMilli(r.Chain.Head.Time).Sub(r.Chain.Start))}
 }
 
 func (r *Runner) dumpState(prefix string) []string {
@@ -848,9 +896,17 @@ func (r *Runner) query(a *Args) []string {
 	if i < 0 {
 		r.Fatalf("module %s has no query %s", module, name)
 	}
-	ans, err := qs[i].Run(r.Chain.View(module, nil), func(k string) string { return r.Expand(a.Get(k, "")) })
+	var rec ledger.Reads
+	ans, err := qs[i].Run(r.Chain.View(module, &rec), func(k string) string { return r.Expand(a.Get(k, "")) })
 	if err != nil {
+		if ans != nil {
+			r.Fatalf("query %s: an answer with the error %v", name, err)
+		}
 		return []string{"error: " + err.Error()}
+	}
+	var note []string
+	if rec.Iterated {
+		note = []string{"(read by iterating a range, which a state proof does not cover)"}
 	}
 	b, err := json.Marshal(ans)
 	if err != nil {
@@ -858,7 +914,7 @@ func (r *Runner) query(a *Args) []string {
 	}
 	if fields == nil {
 		b, _ = json.MarshalIndent(ans, "", "  ")
-		return strings.Split(string(b), "\n")
+		return append(strings.Split(string(b), "\n"), note...)
 	}
 	var list []map[string]json.RawMessage
 	if json.Unmarshal(b, &list) != nil {
@@ -879,5 +935,5 @@ func (r *Runner) query(a *Args) []string {
 	if len(lines) == 0 {
 		lines = []string{"(none)"}
 	}
-	return lines
+	return append(lines, note...)
 }
