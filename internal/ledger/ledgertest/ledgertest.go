@@ -16,7 +16,9 @@
 // Run runs a package's testdata/*.txt: stories of commands, each followed
 // by "----" and the output it must produce, ending at a blank line; lines
 // starting with "#" are commentary. go test -update rewrites the expected
-// output, so a rule change shows as a readable diff. Values with spaces
+// output, so a rule change shows as a readable diff (the flag is this
+// package's: a test package that imports it defines no -update of its
+// own). Values with spaces
 // are double-quoted; JSON in braces or brackets is kept as written. In
 // the output, a key's address shows as <name>, a transaction's ID as
 // <label>, and whatever a module names with Runner.Name as its
