@@ -63,9 +63,9 @@
 //	    prints the committed state.
 //	query MODULE NAME [arg=value...] [fields=a,b]
 //	    runs a query of the module (or the ledger's) and prints its answer
-//	    as JSON, or only the fields named, and says so if it read by
-//	    iterating a range (a state proof covers point reads only). The
-//	    transcript fails if it returns an answer with an error.
+//	    as JSON, or only the fields named, then its error if it answers
+//	    with one, and says so if it read by iterating a range (a state
+//	    proof covers point reads only).
 //
 // A module adds its own commands, message field types, placeholders and
 // state renderings through Ext.

@@ -174,8 +174,8 @@ func (r *Runner) Name(s, placeholder string) {
 }
 
 // Key returns the key of a name, making one for a new name (Ed25519, or
-// the algorithm of "name:alg"), whose address the output shows as
-// <name>.
+// the algorithm of "name:alg"), whose address and key the output shows as
+// <name> (which arguments expand to the address).
 func (r *Runner) Key(spec string) (string, *tx.PrivateKey) {
 	name, algName, hasAlg := strings.Cut(spec, ":")
 	if k, ok := r.keys[name]; ok {
@@ -194,6 +194,7 @@ func (r *Runner) Key(spec string) (string, *tx.PrivateKey) {
 	k := Key(r.ext.Seed, name, alg)
 	r.keys[name] = k
 	r.Name(k.Public().Address(), "<"+name+">")
+	r.subst = append(r.subst, k.Public().String(), "<"+name+">") // the key as well as its address
 	return name, k
 }
 
@@ -659,7 +660,7 @@ func (r *Runner) setValue(v reflect.Value, s string) {
 		_, k := r.Key(s)
 		v.Set(reflect.ValueOf(k.Public()))
 	case t == bytesType:
-		b, err := hex.DecodeString(s)
+		b, err := hex.DecodeString(r.Expand(s))
 		if err != nil {
 			r.Fatalf("%s: %v", s, err)
 		}
@@ -898,15 +899,15 @@ func (r *Runner) query(a *Args) []string {
 	}
 	var rec ledger.Reads
 	ans, err := qs[i].Run(r.Chain.View(module, &rec), func(k string) string { return r.Expand(a.Get(k, "")) })
-	if err != nil {
-		if ans != nil {
-			r.Fatalf("query %s: an answer with the error %v", name, err)
-		}
-		return []string{"error: " + err.Error()}
-	}
 	var note []string
+	if err != nil {
+		if ans == nil {
+			return []string{"error: " + err.Error()}
+		}
+		note = append(note, "error: "+err.Error()) // an answer served with the error's status
+	}
 	if rec.Iterated {
-		note = []string{"(read by iterating a range, which a state proof does not cover)"}
+		note = append(note, "(read by iterating a range, which a state proof does not cover)")
 	}
 	b, err := json.Marshal(ans)
 	if err != nil {
