@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 )
 
 // TestGenesisDefaults: a genesis section written before the Bylaws had
@@ -30,13 +31,11 @@ func TestGenesisDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.InitGenesis(&ledger.Genesis{ChainID: testChain, Time: genesisTime, Params: ledger.DefaultParams(), Modules: map[string]json.RawMessage{Name: old}})
+	c, err := ledgertest.StartChain(t, e, ledgertest.Genesis(map[string]json.RawMessage{Name: old}))
 	if err != nil {
 		t.Fatalf("an older genesis section: %v", err)
 	}
-	st := memState{}
-	st.ApplyOutcome(out)
-	got, err := reader(ledger.NewReadView(st, Name, nil)).bylaws()
+	got, err := reader(c.View(Name, nil)).bylaws()
 	if err != nil {
 		t.Fatal(err)
 	}

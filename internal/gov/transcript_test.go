@@ -119,12 +119,7 @@ func prefix(p, s string) string {
 	return p + s
 }
 
-var (
-	testChain   = ledgertest.ChainID
-	genesisTime = ledgertest.GenesisTime
-)
-
-type memState = ledgertest.State
+const testChain = ledgertest.ChainID
 
 func pubFor(name string) tx.PublicKey { return ledgertest.Key(keySeed, name, tx.Ed25519).Public() }
 
