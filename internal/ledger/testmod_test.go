@@ -111,17 +111,6 @@ func newExecutor(t testing.TB) *ledger.Executor {
 	return e
 }
 
-// initChain loads g into e and returns the state and the header that
-// block 1 follows.
-func initChain(t testing.TB, e *ledger.Executor, g *ledger.Genesis) (ledgertest.State, ledger.Header) {
-	t.Helper()
-	c, err := ledgertest.StartChain(t, e, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.State, c.Head
-}
-
 // keyFor derives a fixed key from a name: SHA-256("agora/ledger-test/" ||
 // name) is the private key.
 func keyFor(t testing.TB, name string, alg tx.Alg) *tx.PrivateKey {
