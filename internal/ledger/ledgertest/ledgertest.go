@@ -18,11 +18,13 @@
 // starting with "#" are commentary. go test -update rewrites the expected
 // output, so a rule change shows as a readable diff (the flag is this
 // package's: a test package that imports it defines no -update of its
-// own). Values with spaces
-// are double-quoted; JSON in braces or brackets is kept as written. In
-// the output, a key's address shows as <name>, a transaction's ID as
-// <label>, and whatever a module names with Runner.Name as its
-// placeholder; arguments expand the same placeholders.
+// own). Values with spaces are double-quoted; JSON in braces or brackets
+// is kept as written. In the output, a named key (its address or the key
+// itself) shows as <name>, a transaction's ID as <label>, and whatever a
+// module names with Runner.Name as its placeholder; arguments expand the
+// same placeholders. A transaction committed by do or pend that is
+// refused must change nothing but its signers' sequences, or the
+// transcript fails.
 //
 //	genesis [accounts=alice,bob:p256] [time=RFC3339] [max_block_txs=N]
 //	        [max_block_bytes=N] [max_tx_bytes=N] [free_block_txs=N]
