@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -56,24 +57,24 @@ Examples:
 `
 
 func runAttest(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || isHelp(args[0]) {
+	if len(args) == 0 || cli.IsHelp(args[0]) {
 		fmt.Fprint(stderr, strings.TrimLeft(attestUsage, "\n"))
 		if len(args) > 0 {
 			return flag.ErrHelp
 		}
-		return &exitError{code: 2}
+		return &cli.ExitError{Code: 2}
 	}
 	switch args[0] {
 	case "claim", "check", "revoke", "list", "score", "anchor-id", "verify-id", "revoke-id":
 		return attest(args[0], args[1:], stdout, stderr)
 	}
-	return usageError("unknown attest command %q (want claim, check, revoke, list, score, anchor-id, verify-id or revoke-id)", args[0])
+	return cli.UsageError("unknown attest command %q (want claim, check, revoke, list, score, anchor-id, verify-id or revoke-id)", args[0])
 }
 
 func attest(op string, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("attest "+op, attestUsage, stderr)
-	homeDir := homeFlag(fs)
-	nodeURL := nodeFlag(fs)
+	fs := cli.NewFlags("attest "+op, attestUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
+	nodeURL := cli.NodeFlag(fs)
 	as := fs.String("as", "", "the attester's (or verifier's) `DID`")
 	keyName := fs.String("key", "", "the key `NAME` that signs")
 	typ := fs.String("type", "", "the claim's `TYPE` (employment, kyc.address, ...)")
@@ -81,31 +82,31 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 	claimFile := fs.String("claim-file", "", "the claim, as the contents of `FILE`")
 	saltHex := fs.String("salt", "", "the salt, in `HEX` (claim, anchor-id: default 32 random bytes)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	tr := trustFlags(fs)
+	tr := cli.TrustFlags(fs)
 	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
-	pos, err := parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if _, err := tr.policy(); err != nil {
+	if _, err := tr.Policy(); err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("usage: agora attest %s %s ...", op, map[bool]string{true: "FILE", false: "DID"}[strings.HasSuffix(op, "-id")])
+		return cli.UsageError("usage: agora attest %s %s ...", op, map[bool]string{true: "FILE", false: "DID"}[strings.HasSuffix(op, "-id")])
 	}
 	arg := pos[0]
 	ctx := context.Background()
 	c := client.New(*nodeURL)
 	salt, err := hex.DecodeString(*saltHex)
 	if err != nil {
-		return usageError("--salt %q is not hex", *saltHex)
+		return cli.UsageError("--salt %q is not hex", *saltHex)
 	}
 	needSalt := func(random bool) error {
 		if len(salt) > 0 {
 			return nil
 		}
 		if !random {
-			return usageError("--salt HEX is required: the salt the claim or file was hashed with")
+			return cli.UsageError("--salt HEX is required: the salt the claim or file was hashed with")
 		}
 		salt = make([]byte, 32)
 		_, err := rand.Read(salt)
@@ -114,27 +115,27 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 	claimBytes := func() ([]byte, error) {
 		switch {
 		case *claimFile != "" && *claim != "":
-			return nil, usageError("give the claim with --claim or --claim-file, not both")
+			return nil, cli.UsageError("give the claim with --claim or --claim-file, not both")
 		case *claimFile != "":
 			return os.ReadFile(*claimFile)
 		case *claim != "":
 			return []byte(*claim), nil
 		}
-		return nil, usageError("give the claim with --claim TEXT or --claim-file FILE")
+		return nil, cli.UsageError("give the claim with --claim TEXT or --claim-file FILE")
 	}
 	submit := func(typ string, body ledger.Msg) error {
 		if err := body.Validate(); err != nil {
-			return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+			return cli.UsageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 		}
 		if *keyName == "" {
-			return usageError("--key NAME is required: the key that signs")
+			return cli.UsageError("--key NAME is required: the key that signs")
 		}
-		res, err := signAndSubmit(*homeDir, *nodeURL, *keyName, identity.Name, typ, body, *ttl, stderr)
+		res, err := cli.SignAndSubmit(*homeDir, *nodeURL, *keyName, identity.Name, typ, body, *ttl, stderr)
 		if err != nil {
 			return err
 		}
 		if *asJSON {
-			return printJSON(stdout, map[string]any{"salt": hex.EncodeToString(salt), "tx": res})
+			return cli.PrintJSON(stdout, map[string]any{"salt": hex.EncodeToString(salt), "tx": res})
 		}
 		fmt.Fprintf(stdout, "%s: ok\n", typ)
 		if len(salt) > 0 {
@@ -165,36 +166,36 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 			return submit("attest", &identity.Attest{Attester: *as, Subject: arg, Claim: *typ, Digest: d})
 		}
 		var atts []identity.AttestationStatus
-		if _, err := moduleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, tr, &atts); err != nil {
+		if _, err := cli.ModuleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, tr, &atts); err != nil {
 			return err
 		}
 		for _, a := range atts {
 			if a.Attester == *as && a.Claim == *typ {
 				if !bytes.Equal(a.Digest, d) {
-					return &exitError{code: 1, err: fmt.Errorf("MISMATCH: %s attests %s about %s, but not this claim with this salt", *as, *typ, arg)}
+					return &cli.ExitError{Code: 1, Err: fmt.Errorf("MISMATCH: %s attests %s about %s, but not this claim with this salt", *as, *typ, arg)}
 				}
 				if !a.Valid {
 					reason := "its key does not act for it"
 					if a.Standing != nil && a.Standing.Reason != "" {
 						reason = a.Standing.Reason
 					}
-					return &exitError{code: 1, err: fmt.Errorf("INVALID: %s attests %s about %s, but signed it when %s", *as, *typ, arg, reason)}
+					return &cli.ExitError{Code: 1, Err: fmt.Errorf("INVALID: %s attests %s about %s, but signed it when %s", *as, *typ, arg, reason)}
 				}
 				fmt.Fprintf(stdout, "valid: %s attests %s about %s (since %s, height %d)\n", *as, *typ, arg, stampMs(int64(a.Time)), a.Height)
 				return nil
 			}
 		}
-		return &exitError{code: 1, err: fmt.Errorf("NOT attested: %s has no %s attestation about %s", *as, *typ, arg)}
+		return &cli.ExitError{Code: 1, Err: fmt.Errorf("NOT attested: %s has no %s attestation about %s", *as, *typ, arg)}
 	case "revoke":
 		return submit("revoke-attestation", &identity.RevokeAttestation{Attester: *as, Subject: arg, Claim: *typ})
 	case "list":
 		var atts []identity.Attestation
-		cp, err := moduleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, tr, &atts)
+		cp, err := cli.ModuleQuery(ctx, c, identity.Module{}, "attestations", map[string]string{"did": arg}, tr, &atts)
 		if err != nil {
 			return err
 		}
 		if *asJSON {
-			return printJSON(stdout, atts)
+			return cli.PrintJSON(stdout, atts)
 		}
 		for _, a := range atts {
 			fmt.Fprintf(stdout, "%-16s by %s  %s  digest %x\n", a.Claim, a.Attester, stampMs(int64(a.Time)), []byte(a.Digest))
@@ -203,12 +204,12 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "score":
 		var sc identity.Score
-		cp, err := moduleQuery(ctx, c, identity.Module{}, "score", map[string]string{"did": arg}, tr, &sc)
+		cp, err := cli.ModuleQuery(ctx, c, identity.Module{}, "score", map[string]string{"did": arg}, tr, &sc)
 		if err != nil {
 			return err
 		}
 		if *asJSON {
-			return printJSON(stdout, &sc)
+			return cli.PrintJSON(stdout, &sc)
 		}
 		fmt.Fprintf(stdout, "%s\n  score       %d/1000\n", sc.DID, sc.Score)
 		for _, a := range sc.Attesters {
@@ -244,12 +245,12 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		var v identity.VerificationStatus
-		cp, err := moduleQuery(ctx, c, identity.Module{}, "verification", map[string]string{"sha256": hex.EncodeToString(d)}, tr, &v)
+		cp, err := cli.ModuleQuery(ctx, c, identity.Module{}, "verification", map[string]string{"sha256": hex.EncodeToString(d)}, tr, &v)
 		if err != nil {
 			return err
 		}
 		if *asJSON {
-			return printJSON(stdout, &v)
+			return cli.PrintJSON(stdout, &v)
 		}
 		status := "VALID"
 		switch {
@@ -261,7 +262,7 @@ func attest(op string, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s\n  verified by  %s (%s)\n  verified at  %s (height %d)\n", status, v.Organisation, v.Verifier, stampMs(int64(v.Time)), v.Height)
 		printProven(stdout, cp)
 		if !v.Valid {
-			return &exitError{code: 1}
+			return &cli.ExitError{Code: 1}
 		}
 		return nil
 	}

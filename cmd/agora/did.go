@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/keystore"
@@ -99,12 +100,12 @@ Examples:
 `
 
 func runDID(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || isHelp(args[0]) {
+	if len(args) == 0 || cli.IsHelp(args[0]) {
 		fmt.Fprint(stderr, strings.TrimLeft(didUsage, "\n"))
 		if len(args) > 0 {
 			return flag.ErrHelp
 		}
-		return &exitError{code: 2}
+		return &cli.ExitError{Code: 2}
 	}
 	switch args[0] {
 	case "create":
@@ -120,7 +121,7 @@ func runDID(args []string, stdout, stderr io.Writer) error {
 	case "guardians", "recover", "cancel-recovery", "complete-recovery", "cancel-change", "complete-change":
 		return didRecovery(args[0], args[1:], stdout, stderr)
 	}
-	return usageError("unknown did command %q (want create, show, rotate, add-key, revoke, suspend, reinstate, deactivate, history, watch, guardians, recover, cancel-recovery, complete-recovery, cancel-change or complete-change)", args[0])
+	return cli.UsageError("unknown did command %q (want create, show, rotate, add-key, revoke, suspend, reinstate, deactivate, history, watch, guardians, recover, cancel-recovery, complete-recovery, cancel-change or complete-change)", args[0])
 }
 
 // ensureKey returns the keystore entry name, creating it with alg if it
@@ -130,9 +131,9 @@ func ensureKey(ks *keystore.Store, name string, alg tx.Alg, stderr io.Writer) (*
 		return e, false, nil
 	}
 	if err := keystore.CheckName(name); err != nil {
-		return nil, false, usageError("%v", err)
+		return nil, false, cli.UsageError("%v", err)
 	}
-	pass, err := passphrase(stderr, fmt.Sprintf("Passphrase for the new key %s: ", name), true)
+	pass, err := cli.Passphrase(stderr, fmt.Sprintf("Passphrase for the new key %s: ", name), true)
 	if err != nil {
 		return nil, false, err
 	}
@@ -141,36 +142,36 @@ func ensureKey(ks *keystore.Store, name string, alg tx.Alg, stderr io.Writer) (*
 }
 
 func didCreate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("did create", didUsage, stderr)
-	homeDir := homeFlag(fs)
-	nodeURL := nodeFlag(fs)
+	fs := cli.NewFlags("did create", didUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
+	nodeURL := cli.NodeFlag(fs)
 	keyName := fs.String("key", "", "the key `NAME` that becomes the controller")
 	nextName := fs.String("next-key", "", "the key `NAME` the next rotation must reveal (default: a new key NAME.next)")
 	pairwise := fs.String("pairwise", "", "create an unlinkable DID for one `RELATIONSHIP`, with new keys pairwise-RELATIONSHIP and its .next")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
-	pos, err := parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 {
-		return usageError("did create takes no arguments")
+		return cli.UsageError("did create takes no arguments")
 	}
 	ks := home(*homeDir).keys()
 	if *pairwise != "" {
 		if *keyName != "" || *nextName != "" {
-			return usageError("--pairwise makes its own new keys: it takes neither --key nor --next-key")
+			return cli.UsageError("--pairwise makes its own new keys: it takes neither --key nor --next-key")
 		}
 		*keyName = "pairwise-" + *pairwise
 		if _, err := ks.Get(*keyName); err == nil {
-			return usageError("you already have a key %s: a pairwise DID needs keys that have never been used (choose another RELATIONSHIP)", *keyName)
+			return cli.UsageError("you already have a key %s: a pairwise DID needs keys that have never been used (choose another RELATIONSHIP)", *keyName)
 		}
 		if _, _, err := ensureKey(ks, *keyName, tx.Ed25519, stderr); err != nil {
 			return err
 		}
 	}
 	if *keyName == "" {
-		return usageError("--key NAME is required: the key that controls the DID (see 'agora keys list')")
+		return cli.UsageError("--key NAME is required: the key that controls the DID (see 'agora keys list')")
 	}
 	ctrl, err := ks.Get(*keyName)
 	if err != nil {
@@ -186,14 +187,14 @@ func didCreate(args []string, stdout, stderr io.Writer) error {
 	body := &identity.Create{Keys: []identity.KeySpec{{PublicKey: ctrl.PublicKey,
 		Relationships: []string{identity.Authentication, identity.CapabilityInvocation}}}, Next: identity.Commitment(next.PublicKey)}
 	if err := body.Validate(); err != nil {
-		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+		return cli.UsageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 	}
-	res, err := signAndSubmit(*homeDir, *nodeURL, *keyName, identity.Name, "create", body, *ttl, stderr)
+	res, err := cli.SignAndSubmit(*homeDir, *nodeURL, *keyName, identity.Name, "create", body, *ttl, stderr)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return printJSON(stdout, map[string]any{"did": body.DID(), "next_key": next.Name, "tx": res})
+		return cli.PrintJSON(stdout, map[string]any{"did": body.DID(), "next_key": next.Name, "tx": res})
 	}
 	fmt.Fprintf(stdout, "created %s\n  controller  %s#key-0 (your key %s)\n  next key    %s", body.DID(), body.DID(), *keyName, next.Name)
 	if made {
@@ -230,22 +231,22 @@ func getResolution(ctx context.Context, c *client.Client, did string, q url.Valu
 }
 
 func didShow(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("did show", didUsage, stderr)
-	nodeURL := nodeFlag(fs)
+	fs := cli.NewFlags("did show", didUsage, stderr)
+	nodeURL := cli.NodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print the resolution result as JSON")
 	vid := fs.String("version-id", "", "resolve version `N` (1 is the inception)")
 	vtime := fs.String("version-time", "", "resolve the document as it was at this RFC 3339 `TIME`")
-	tr := trustFlags(fs)
-	pos, err := parse(fs, args)
+	tr := cli.TrustFlags(fs)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
-	policy, err := tr.policy()
+	policy, err := tr.Policy()
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("usage: agora did show DID")
+		return cli.UsageError("usage: agora did show DID")
 	}
 	q := url.Values{}
 	if *vid != "" {
@@ -260,7 +261,7 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 	if policy != nil {
 		r, gone, proven, err = provenResolution(context.Background(), client.New(*nodeURL), pos[0], q, *policy)
 		if err == nil {
-			err = acceptOrRefuse(tr.accept(context.Background(), client.New(*nodeURL), policy, proven))
+			err = cli.AcceptOrRefuse(tr.Accept(context.Background(), client.New(*nodeURL), policy, proven))
 		}
 	} else {
 		r, gone, err = getResolution(context.Background(), client.New(*nodeURL), pos[0], q)
@@ -269,7 +270,7 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		return printJSON(stdout, r)
+		return cli.PrintJSON(stdout, r)
 	}
 	d, md := r.Document, r.DocumentMetadata
 	fmt.Fprintf(stdout, "%s\n  version  %s\n  created  %s\n", d.ID, md.VersionID, md.Created)
@@ -322,7 +323,7 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  proven   against the checkpoint of %s at height %d\n", proven.Origin, proven.Height)
 	}
 	if gone {
-		return &exitError{code: 1}
+		return &cli.ExitError{Code: 1}
 	}
 	return nil
 }
@@ -360,7 +361,7 @@ func provenResolution(ctx context.Context, c *client.Client, did string, q url.V
 	}
 	vals, cp, err := verify.State(p, policy)
 	if err != nil {
-		return nil, false, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: %w", err)}
+		return nil, false, nil, &cli.ExitError{Code: 1, Err: fmt.Errorf("NOT verified: %w", err)}
 	}
 	var resolve ledger.Query
 	for _, qq := range (identity.Module{}).Queries() {
@@ -382,28 +383,28 @@ func provenResolution(ctx context.Context, c *client.Client, did string, q url.V
 	}
 	if qerr != nil && mine == nil {
 		if ledger.Code(qerr) != nodeCode {
-			return nil, false, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the proven state says %v, the node %q", qerr, nodeCode)}
+			return nil, false, nil, &cli.ExitError{Code: 1, Err: fmt.Errorf("NOT verified: the proven state says %v, the node %q", qerr, nodeCode)}
 		}
 		return nil, false, nil, &client.Error{Status: status, Code: doc.Error.Code, Message: doc.Error.Message + " (proven)"}
 	}
 	a, _ := json.Marshal(mine)
 	b, _ := json.Marshal(doc.Value)
 	if string(a) != string(b) || (qerr != nil) != (status == http.StatusGone) {
-		return nil, false, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the node's answer (status %d) differs from the proven state's", status)}
+		return nil, false, nil, &cli.ExitError{Code: 1, Err: fmt.Errorf("NOT verified: the node's answer (status %d) differs from the proven state's", status)}
 	}
 	return mine, status == http.StatusGone, cp, nil
 }
 
 func didHistory(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("did history", didUsage, stderr)
-	nodeURL := nodeFlag(fs)
+	fs := cli.NewFlags("did history", didUsage, stderr)
+	nodeURL := cli.NodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print the events as JSON")
-	pos, err := parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("usage: agora did history DID")
+		return cli.UsageError("usage: agora did history DID")
 	}
 	var evs []json.RawMessage
 	c := client.New(*nodeURL)
@@ -422,7 +423,7 @@ func didHistory(args []string, stdout, stderr io.Writer) error {
 		evs, from = append(evs, page.Events...), page.Next
 	}
 	if *asJSON {
-		return printJSON(stdout, evs)
+		return cli.PrintJSON(stdout, evs)
 	}
 	for _, raw := range evs {
 		if err := printEvent(stdout, raw); err != nil {
@@ -458,9 +459,9 @@ func keyIDArg(s string) string {
 }
 
 func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("did "+op, didUsage, stderr)
-	homeDir := homeFlag(fs)
-	nodeURL := nodeFlag(fs)
+	fs := cli.NewFlags("did "+op, didUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
+	nodeURL := cli.NodeFlag(fs)
 	keyName := fs.String("key", "", "the key `NAME` that signs: the controller (for rotate, the committed next key)")
 	nextName := fs.String("next-key", "", "rotate: the key `NAME` to commit to next (created if missing)")
 	newKey := fs.String("new-key", "", "add-key: the key `NAME` to register")
@@ -470,19 +471,19 @@ func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
 	withNext := fs.String("with-next", "", "deactivate: the committed next key `NAME` co-signs, so that a settled controller deactivates at once")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
-	pos, err := parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("usage: agora did %s DID --key NAME ...", op)
+		return cli.UsageError("usage: agora did %s DID --key NAME ...", op)
 	}
 	did := pos[0]
 	if _, err := identity.ParseDID(did); err != nil {
-		return usageError("%q is not a did:agora DID", did)
+		return cli.UsageError("%q is not a did:agora DID", did)
 	}
 	if *keyName == "" {
-		return usageError("--key NAME is required: the key that signs")
+		return cli.UsageError("--key NAME is required: the key that signs")
 	}
 	ks := home(*homeDir).keys()
 	signer, err := ks.Get(*keyName)
@@ -493,7 +494,7 @@ func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
 	switch op {
 	case "rotate":
 		if *nextName == "" {
-			return usageError("--next-key NAME is required: the key the following rotation must reveal")
+			return cli.UsageError("--next-key NAME is required: the key the following rotation must reveal")
 		}
 		next, _, err := ensureKey(ks, *nextName, signer.PublicKey.Alg, stderr)
 		if err != nil {
@@ -502,7 +503,7 @@ func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
 		body = &identity.Rotate{DID: did, Key: signer.PublicKey, Next: identity.Commitment(next.PublicKey)}
 	case "add-key":
 		if *newKey == "" || *rel == "" {
-			return usageError("--new-key NAME and --relationship REL are required")
+			return cli.UsageError("--new-key NAME and --relationship REL are required")
 		}
 		e, err := ks.Get(*newKey)
 		if err != nil {
@@ -514,7 +515,7 @@ func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
 		if *compromised != "" {
 			t, err := time.Parse(time.RFC3339, *compromised)
 			if err != nil {
-				return usageError("--compromised-at %q is not an RFC 3339 time", *compromised)
+				return cli.UsageError("--compromised-at %q is not an RFC 3339 time", *compromised)
 			}
 			at = t.UnixMilli()
 		}
@@ -527,7 +528,7 @@ func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
 	signers := []string{*keyName}
 	if *withNext != "" {
 		if op != "deactivate" {
-			return usageError("--with-next is for deactivate (and guardians)")
+			return cli.UsageError("--with-next is for deactivate (and guardians)")
 		}
 		signers = append(signers, *withNext)
 	}
@@ -538,14 +539,14 @@ func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
 // named signers, submits it, and prints the DID's new version.
 func submitDIDChange(homeDir, nodeURL string, signers []string, op, did string, body ledger.Msg, ttl time.Duration, asJSON bool, stdout, stderr io.Writer) error {
 	if err := body.Validate(); err != nil {
-		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+		return cli.UsageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 	}
-	res, err := signAndSubmitAll(homeDir, nodeURL, signers, identity.Name, op, body, ttl, stderr)
+	res, err := cli.SignAndSubmitAll(homeDir, nodeURL, signers, identity.Name, op, body, ttl, stderr)
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		return printJSON(stdout, res)
+		return cli.PrintJSON(stdout, res)
 	}
 	version, pending := "", ""
 	for _, e := range res.Result.Events {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -11,9 +12,9 @@ import (
 // didRecovery runs guardians, recover, cancel-recovery and
 // complete-recovery, and cancel-change and complete-change.
 func didRecovery(op string, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("did "+op, didUsage, stderr)
-	homeDir := homeFlag(fs)
-	nodeURL := nodeFlag(fs)
+	fs := cli.NewFlags("did "+op, didUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
+	nodeURL := cli.NodeFlag(fs)
 	keyName := fs.String("key", "", "the key `NAME` that signs: the controller (cancel-recovery, cancel-change: or the committed next key; complete-*: any key)")
 	withNext := fs.String("with-next", "", "guardians: the committed next key `NAME` co-signs, so that a settled controller's change is made at once")
 	var guardians, guardianKeys []string
@@ -31,16 +32,16 @@ func didRecovery(op string, args []string, stdout, stderr io.Writer) error {
 	nextName := fs.String("next-key", "", "recover: the key `NAME` the proposed controller's next rotation must reveal (created if missing)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
-	pos, err := parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("usage: agora did %s DID ...", op)
+		return cli.UsageError("usage: agora did %s DID ...", op)
 	}
 	did := pos[0]
 	if _, err := identity.ParseDID(did); err != nil {
-		return usageError("%q is not a did:agora DID", did)
+		return cli.UsageError("%q is not a did:agora DID", did)
 	}
 	ks := home(*homeDir).keys()
 	signers := []string{*keyName}
@@ -50,10 +51,10 @@ func didRecovery(op string, args []string, stdout, stderr io.Writer) error {
 	case "guardians":
 		typ = "set-guardians"
 		if len(guardians) == 0 || *threshold == 0 || *delay == 0 {
-			return usageError("--guardian NAME_OR_PUBKEY (one or more), --threshold M and --delay DURATION are required")
+			return cli.UsageError("--guardian NAME_OR_PUBKEY (one or more), --threshold M and --delay DURATION are required")
 		}
 		if *delay%time.Second != 0 {
-			return usageError("--delay %s is not a whole number of seconds", *delay)
+			return cli.UsageError("--delay %s is not a whole number of seconds", *delay)
 		}
 		g := &identity.SetGuardians{DID: did, Threshold: uint32(min(*threshold, 1<<31)), Delay: uint64(*delay / time.Second)}
 		for _, s := range guardians {
@@ -61,7 +62,7 @@ func didRecovery(op string, args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				e, kerr := ks.Get(s)
 				if kerr != nil {
-					return usageError("--guardian %q is neither a public key (alg:base64url) nor a key in your keystore", s)
+					return cli.UsageError("--guardian %q is neither a public key (alg:base64url) nor a key in your keystore", s)
 				}
 				k = e.PublicKey
 			}
@@ -70,7 +71,7 @@ func didRecovery(op string, args []string, stdout, stderr io.Writer) error {
 		body = g
 	case "recover":
 		if len(guardianKeys) == 0 || *newKey == "" || *nextName == "" {
-			return usageError("--guardian-key NAME (one per signing guardian), --new-key NAME and --next-key NAME are required")
+			return cli.UsageError("--guardian-key NAME (one per signing guardian), --new-key NAME and --next-key NAME are required")
 		}
 		signers = guardianKeys
 		nk, _, err := ensureKey(ks, *newKey, tx.Ed25519, stderr)
@@ -90,12 +91,12 @@ func didRecovery(op string, args []string, stdout, stderr io.Writer) error {
 	}
 	if *withNext != "" {
 		if op != "guardians" {
-			return usageError("--with-next is for guardians (and deactivate)")
+			return cli.UsageError("--with-next is for guardians (and deactivate)")
 		}
 		signers = append(signers, *withNext)
 	}
 	if op != "recover" && *keyName == "" {
-		return usageError("--key NAME is required: the key that signs")
+		return cli.UsageError("--key NAME is required: the key that signs")
 	}
 	return submitDIDChange(*homeDir, *nodeURL, signers, typ, did, body, *ttl, *asJSON, stdout, stderr)
 }

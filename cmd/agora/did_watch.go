@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/verify"
@@ -25,26 +26,26 @@ import (
 // that fails, or a history that lost or changed an event it showed
 // before, ends the watch with an error.
 func didWatch(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("did watch", didUsage, stderr)
-	nodeURL := nodeFlag(fs)
-	tr := trustFlags(fs)
+	fs := cli.NewFlags("did watch", didUsage, stderr)
+	nodeURL := cli.NodeFlag(fs)
+	tr := cli.TrustFlags(fs)
 	interval := fs.Duration("interval", 2*time.Second, "how often to poll")
 	once := fs.Bool("once", false, "print the history once and exit")
-	pos, err := parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("usage: agora did watch DID")
+		return cli.UsageError("usage: agora did watch DID")
 	}
 	did := pos[0]
 	if _, err := identity.ParseDID(did); err != nil {
-		return usageError("%q is not a did:agora DID", did)
+		return cli.UsageError("%q is not a did:agora DID", did)
 	}
 	if *interval <= 0 {
-		return usageError("--interval must be positive")
+		return cli.UsageError("--interval must be positive")
 	}
-	policy, err := tr.policy()
+	policy, err := tr.Policy()
 	if err != nil {
 		return err
 	}
@@ -55,7 +56,7 @@ func didWatch(args []string, stdout, stderr io.Writer) error {
 	for {
 		evs, cp, err := fetchHistory(ctx, c, did, policy)
 		if err == nil && cp != nil {
-			err = acceptOrRefuse(tr.accept(ctx, c, policy, cp))
+			err = cli.AcceptOrRefuse(tr.Accept(ctx, c, policy, cp))
 		}
 		switch {
 		case ctx.Err() != nil:
@@ -66,11 +67,11 @@ func didWatch(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "agora did watch: %v\n", err)
 		default:
 			if len(evs) < len(seen) {
-				return &exitError{code: 1, err: fmt.Errorf("ALERT: the history of %s shrank from %d to %d events", did, len(seen), len(evs))}
+				return &cli.ExitError{Code: 1, Err: fmt.Errorf("ALERT: the history of %s shrank from %d to %d events", did, len(seen), len(evs))}
 			}
 			for i := range seen {
 				if evs[i] != seen[i] {
-					return &exitError{code: 1, err: fmt.Errorf("ALERT: event %d of %s changed", i+1, did)}
+					return &cli.ExitError{Code: 1, Err: fmt.Errorf("ALERT: event %d of %s changed", i+1, did)}
 				}
 			}
 			for _, e := range evs[len(seen):] {
@@ -79,7 +80,7 @@ func didWatch(args []string, stdout, stderr io.Writer) error {
 				}
 			}
 			if cp != nil && (len(evs) > len(seen) || *once) {
-				fmt.Fprintf(stdout, "     proven complete (%d events) against the checkpoint of %s at height %d\n     as of %s (the checkpoint's block time)\n", len(evs), cp.Origin, cp.Height, timeOf(cp))
+				fmt.Fprintf(stdout, "     proven complete (%d events) against the checkpoint of %s at height %d\n     as of %s (the checkpoint's block time)\n", len(evs), cp.Origin, cp.Height, cli.TimeOf(cp))
 			}
 			seen = evs
 		}
@@ -97,7 +98,7 @@ func didWatch(args []string, stdout, stderr io.Writer) error {
 // isVerifyFailure reports whether err is fetchHistory's verdict that the
 // node's answer is not proven.
 func isVerifyFailure(err error) bool {
-	var e *exitError
+	var e *cli.ExitError
 	return errors.As(err, &e)
 }
 
@@ -125,7 +126,7 @@ func fetchHistory(ctx context.Context, c *client.Client, did string, policy *ver
 // proof, answers the query again from the proven values and requires the
 // node's page to be the same: an event omitted, added or altered, or a
 // count or next page that is not the proven one, is an error (an
-// *exitError).
+// *cli.ExitError).
 func fetchPage(ctx context.Context, c *client.Client, did string, from uint64, policy *verify.Policy) ([]string, uint64, *verify.Checkpoint, error) {
 	path := "/v1/identity/dids/" + url.PathEscape(did) + "/history?from=" + strconv.FormatUint(from, 10)
 	if policy != nil {
@@ -160,7 +161,7 @@ func fetchPage(ctx context.Context, c *client.Client, did string, from uint64, p
 		return nil, 0, nil, fmt.Errorf("the node's answer is not JSON: %w", err)
 	}
 	notVerified := func(format string, a ...any) error {
-		return &exitError{code: 1, err: fmt.Errorf("NOT verified: "+format, a...)}
+		return &cli.ExitError{Code: 1, Err: fmt.Errorf("NOT verified: "+format, a...)}
 	}
 	if doc.Proof == nil {
 		return nil, 0, nil, notVerified("the node answered without a proof")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -44,12 +45,12 @@ Examples:
 `
 
 func runName(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || isHelp(args[0]) {
+	if len(args) == 0 || cli.IsHelp(args[0]) {
 		fmt.Fprint(stderr, strings.TrimLeft(nameUsage, "\n"))
 		if len(args) > 0 {
 			return flag.ErrHelp
 		}
-		return &exitError{code: 2}
+		return &cli.ExitError{Code: 2}
 	}
 	switch args[0] {
 	case "register", "transfer", "release":
@@ -57,13 +58,13 @@ func runName(args []string, stdout, stderr io.Writer) error {
 	case "resolve":
 		return nameResolve(args[1:], stdout, stderr)
 	}
-	return usageError("unknown name command %q (want register, transfer, release or resolve)", args[0])
+	return cli.UsageError("unknown name command %q (want register, transfer, release or resolve)", args[0])
 }
 
 func nameChange(op string, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("name "+op, nameUsage, stderr)
-	homeDir := homeFlag(fs)
-	nodeURL := nodeFlag(fs)
+	fs := cli.NewFlags("name "+op, nameUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
+	nodeURL := cli.NodeFlag(fs)
 	did := fs.String("did", "", "register: the `DID` the name points at")
 	to := fs.String("to", "", "transfer: the `DID` the name passes to")
 	keyName := fs.String("key", "", "the key `NAME` of the DID's controller (transfer, release: the holder's)")
@@ -71,28 +72,28 @@ func nameChange(op string, args []string, stdout, stderr io.Writer) error {
 	sponsor := fs.String("sponsor-key", "", "register, transfer: a key `NAME` of a member of the namespace's community, in a member-assisted namespace")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
-	pos, err := parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("usage: agora name %s NAME ...", op)
+		return cli.UsageError("usage: agora name %s NAME ...", op)
 	}
 	name := pos[0]
 	if *keyName == "" {
-		return usageError("--key NAME is required: the key of the DID's controller")
+		return cli.UsageError("--key NAME is required: the key of the DID's controller")
 	}
 	signers := []string{*keyName}
 	var body ledger.Msg
 	switch op {
 	case "register":
 		if *did == "" {
-			return usageError("--did DID is required: the DID the name points at")
+			return cli.UsageError("--did DID is required: the DID the name points at")
 		}
 		body = &identity.RegisterName{Name: name, DID: *did}
 	case "transfer":
 		if *to == "" || *toKey == "" {
-			return usageError("--to DID and --to-key NAME (its controller's key) are required")
+			return cli.UsageError("--to DID and --to-key NAME (its controller's key) are required")
 		}
 		signers = append(signers, *toKey)
 		body = &identity.TransferName{Name: name, To: *to}
@@ -103,9 +104,9 @@ func nameChange(op string, args []string, stdout, stderr io.Writer) error {
 		signers = append(signers, *sponsor)
 	}
 	if err := body.Validate(); err != nil {
-		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+		return cli.UsageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 	}
-	res, err := signAndSubmitAll(*homeDir, *nodeURL, signers, identity.Name, op+"-name", body, *ttl, stderr)
+	res, err := cli.SignAndSubmitAll(*homeDir, *nodeURL, signers, identity.Name, op+"-name", body, *ttl, stderr)
 	if err != nil {
 		if strings.Contains(err.Error(), "member-assisted") && *sponsor == "" {
 			err = ledger.WithHint(err, "ask a member of the namespace's community to co-sign with --sponsor-key")
@@ -113,37 +114,37 @@ func nameChange(op string, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		return printJSON(stdout, res)
+		return cli.PrintJSON(stdout, res)
 	}
 	fmt.Fprintf(stdout, "%s: %s\n  height   %d\n  tx       %s\n", op, name, res.Height, res.Hash)
 	return nil
 }
 
 func nameResolve(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("name resolve", nameUsage, stderr)
-	nodeURL := nodeFlag(fs)
+	fs := cli.NewFlags("name resolve", nameUsage, stderr)
+	nodeURL := cli.NodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print the record as JSON")
-	tr := trustFlags(fs)
-	pos, err := parse(fs, args)
+	tr := cli.TrustFlags(fs)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if _, err := tr.policy(); err != nil {
+	if _, err := tr.Policy(); err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("usage: agora name resolve NAME")
+		return cli.UsageError("usage: agora name resolve NAME")
 	}
 	if _, err := identity.ParseName(pos[0]); err != nil {
-		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+		return cli.UsageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 	}
 	var r identity.NameStatus
-	cp, err := moduleQuery(context.Background(), client.New(*nodeURL), identity.Module{}, "name", map[string]string{"name": pos[0]}, tr, &r)
+	cp, err := cli.ModuleQuery(context.Background(), client.New(*nodeURL), identity.Module{}, "name", map[string]string{"name": pos[0]}, tr, &r)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return printJSON(stdout, &r)
+		return cli.PrintJSON(stdout, &r)
 	}
 	policy := r.Policy
 	if r.Sponsor != "" {
@@ -153,7 +154,7 @@ func nameResolve(args []string, stdout, stderr io.Writer) error {
 		r.Name, r.DID, r.Namespace, policy, stampMs(int64(r.Registered)), stampMs(int64(r.Updated)), r.Height)
 	printProven(stdout, cp)
 	if !r.Valid {
-		return &exitError{code: 1, err: fmt.Errorf("INVALID: %s does not stand: %s", r.Name, r.Reason)}
+		return &cli.ExitError{Code: 1, Err: fmt.Errorf("INVALID: %s does not stand: %s", r.Name, r.Reason)}
 	}
 	return nil
 }

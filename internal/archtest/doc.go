@@ -20,7 +20,11 @@
 //     each is held to the rules of the core above, and uses another
 //     module package only through its read API: the exported declarations
 //     of its read.go, the types they mention, and its Name
-//     (modules_test.go).
+//     (modules_test.go);
+//   - a module package depends on neither internal/cli nor a companion
+//     package (internal/X/Xcli, module X's commands); internal/cli depends
+//     on no module, companion or node-side package; a companion belongs
+//     to a module (cli_test.go).
 //
 // A new module needs no change here: it is found and held to the rules
 // from its first commit. testdata/probe is a module that breaks them, and

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -23,12 +23,12 @@ func TestPrintError(t *testing.T) {
 			want: "agora x: no such key \"bob\"\nhint: 'agora keys new bob' creates it\n"},
 		{desc: "wrapped", err: fmt.Errorf("sign: %w", ledger.WithHint(base, "'agora keys list' shows your keys")),
 			want: "agora x: sign: no such key \"bob\"\nhint: 'agora keys list' shows your keys\n"},
-		{desc: "a usage error", err: usageHint("'agora gov actions' lists them", "--action %s: unknown", "y"),
+		{desc: "a usage error", err: UsageHint("'agora gov actions' lists them", "--action %s: unknown", "y"),
 			want: "agora x: --action y: unknown\nhint: 'agora gov actions' lists them\n"},
 	} {
 		t.Run(c.desc, func(t *testing.T) {
 			var b bytes.Buffer
-			printError(&b, "x", c.err)
+			PrintError(&b, "x", c.err)
 			if b.String() != c.want {
 				t.Errorf("printed %q, want %q", b.String(), c.want)
 			}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -19,17 +19,17 @@ import (
 	"github.com/agora-ledger/agora/verify"
 )
 
-// trust holds the flags, shared by every command that checks a node's
+// Trust holds the flags, shared by every command that checks a node's
 // answers, that say whom the caller trusts to sign the log's checkpoints:
 // the log's key (--log-key, env AGORA_LOG_KEY), optionally with a quorum
 // of witnesses (--witness, --quorum); or a network's validator set
 // (--validators, env AGORA_VALIDATORS), of whose voting power more than
 // two thirds must have signed.
-type trust struct {
+type Trust struct {
 	fs         *flag.FlagSet
 	logKey     *string
 	validators *string
-	witnesses  stringList
+	witnesses  StringList
 	quorum     *int
 	maxAge     *time.Duration
 	now        func() time.Time
@@ -40,9 +40,9 @@ type trust struct {
 // node that stopped, or a replay.
 const defaultMaxAge = 10 * time.Minute
 
-// trustFlags defines the trust flags on fs.
-func trustFlags(fs *flag.FlagSet) *trust {
-	t := &trust{fs: fs, now: time.Now}
+// TrustFlags defines the trust flags on fs.
+func TrustFlags(fs *flag.FlagSet) *Trust {
+	t := &Trust{fs: fs, now: time.Now}
 	t.logKey = fs.String("log-key", os.Getenv("AGORA_LOG_KEY"), "the log's signed-note verifier `KEY` that signs its checkpoints (env AGORA_LOG_KEY)")
 	t.validators = fs.String("validators", os.Getenv("AGORA_VALIDATORS"), "a `FILE` with the network's validator set you trust: a genesis, or a saved GET /v1/ledger/validators (env AGORA_VALIDATORS); more than two thirds of its power must sign")
 	fs.Var(&t.witnesses, "witness", "with --log-key: a witness's cosigner verifier `KEY` (repeatable)")
@@ -51,14 +51,14 @@ func trustFlags(fs *flag.FlagSet) *trust {
 	return t
 }
 
-// accept applies the freshness rules to cp, a checkpoint verified under
+// Accept applies the freshness rules to cp, a checkpoint verified under
 // policy p: it must be at most --max-age old, and must not go back on the
 // last checkpoint of its log accepted before, kept in the home directory
 // (--home, or AGORA_HOME) as a witness keeps it. A newer one must extend
 // it: with a node to ask (c) accept fetches the consistency proof and
 // then keeps cp; offline (c nil) it keeps what it had, since it cannot
 // prove that cp extends it.
-func (t *trust) accept(ctx context.Context, c *client.Client, p *verify.Policy, cp *verify.Checkpoint) error {
+func (t *Trust) Accept(ctx context.Context, c *client.Client, p *verify.Policy, cp *verify.Checkpoint) error {
 	if err := verify.Fresh(cp, t.now(), *t.maxAge); err != nil {
 		return err
 	}
@@ -101,8 +101,8 @@ func (t *trust) accept(ctx context.Context, c *client.Client, p *verify.Policy, 
 // seenPath is the file that keeps the last checkpoint of origin accepted
 // under p: one per log and per whom the client trusts, so that two
 // ledgers with one chain id (a dev ledger made again) do not clash.
-func (t *trust) seenPath(p *verify.Policy, origin string) string {
-	dir := defaultHome()
+func (t *Trust) seenPath(p *verify.Policy, origin string) string {
+	dir := DefaultHome()
 	if f := t.fs.Lookup("home"); f != nil {
 		dir = f.Value.String()
 	}
@@ -115,15 +115,15 @@ func (t *trust) seenPath(p *verify.Policy, origin string) string {
 	return filepath.Join(dir, "checkpoints", name)
 }
 
-// policy returns the policy the flags name, or nil if they name no one:
+// Policy returns the policy the flags name, or nil if they name no one:
 // then the node is trusted.
-func (t *trust) policy() (*verify.Policy, error) {
+func (t *Trust) Policy() (*verify.Policy, error) {
 	if *t.quorum > len(t.witnesses) {
-		return nil, usageError("--quorum %d but only %d --witness keys", *t.quorum, len(t.witnesses))
+		return nil, UsageError("--quorum %d but only %d --witness keys", *t.quorum, len(t.witnesses))
 	}
 	if *t.validators != "" {
 		if len(t.witnesses) > 0 {
-			return nil, usageError("--witness goes with --log-key; a network's checkpoints are signed by its --validators")
+			return nil, UsageError("--witness goes with --log-key; a network's checkpoints are signed by its --validators")
 		}
 		vs, err := readValidators(*t.validators)
 		if err != nil {
@@ -133,7 +133,7 @@ func (t *trust) policy() (*verify.Policy, error) {
 	}
 	if *t.logKey == "" {
 		if len(t.witnesses) > 0 {
-			return nil, usageError("--witness needs --log-key: the witnesses cosign the log's own checkpoints")
+			return nil, UsageError("--witness needs --log-key: the witnesses cosign the log's own checkpoints")
 		}
 		return nil, nil
 	}
@@ -143,7 +143,7 @@ func (t *trust) policy() (*verify.Policy, error) {
 // readValidators reads a validator set: a genesis's "validators", or a
 // GET /v1/ledger/validators answer (a list).
 func readValidators(path string) ([]ledger.Validator, error) {
-	b, err := readInput(path)
+	b, err := ReadInput(path)
 	if err != nil {
 		return nil, err
 	}
@@ -170,3 +170,7 @@ func readValidators(path string) ([]ledger.Validator, error) {
 	}
 	return vs, nil
 }
+
+// ValidatorsFile is the --validators FILE given (or AGORA_VALIDATORS), ""
+// if none.
+func (t *Trust) ValidatorsFile() string { return *t.validators }

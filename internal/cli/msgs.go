@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -18,7 +18,7 @@ import (
 // (ledger.Declarer): 'agora MODULE types' and 'agora MODULE send'. They
 // are generated, so a module with no hand-written command still has
 // them; a module's own command named MODULE keeps its subcommands and
-// gains these two (see msgCommands).
+// gains these two (see ModuleCommands).
 
 const msgUsage = `
 Usage:
@@ -39,7 +39,7 @@ Examples:
 // msgCommands returns the command named after module: 'types' and 'send'
 // reach the generated commands, anything else run, the module's own
 // command (nil if it has none: then only the generated ones).
-func msgCommands(module string, types []ledger.MsgType, run command) command {
+func msgCommands(module string, types []ledger.MsgType, run RunFunc) RunFunc {
 	text := fmt.Sprintf(msgUsage, module, types[0].Name)
 	return func(args []string, stdout, stderr io.Writer) error {
 		if len(args) > 0 {
@@ -53,28 +53,28 @@ func msgCommands(module string, types []ledger.MsgType, run command) command {
 		if run != nil {
 			return run(args, stdout, stderr)
 		}
-		if len(args) == 0 || isHelp(args[0]) {
+		if len(args) == 0 || IsHelp(args[0]) {
 			fmt.Fprint(stderr, strings.TrimLeft(text, "\n"))
 			if len(args) > 0 {
 				return flag.ErrHelp
 			}
-			return &exitError{code: 2}
+			return &ExitError{Code: 2}
 		}
-		return usageError("unknown %s command %q (want types or send)", module, args[0])
+		return UsageError("unknown %s command %q (want types or send)", module, args[0])
 	}
 }
 
 // msgTypesCmd lists module's message types, in their declared order,
 // each with its summary and an example body (the zero message as JSON).
 func msgTypesCmd(module string, types []ledger.MsgType, text string, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags(module+" types", text, stderr)
+	fs := NewFlags(module+" types", text, stderr)
 	asJSON := fs.Bool("json", false, "print the types as JSON")
-	pos, err := parse(fs, args)
+	pos, err := Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 {
-		return usageError("usage: agora %s types", module)
+		return UsageError("usage: agora %s types", module)
 	}
 	type typeJSON struct {
 		Name    string     `json:"name"`
@@ -86,7 +86,7 @@ func msgTypesCmd(module string, types []ledger.MsgType, text string, args []stri
 		out[i] = typeJSON{t.Name, t.Summary, t.New()}
 	}
 	if *asJSON {
-		return printJSON(stdout, out)
+		return PrintJSON(stdout, out)
 	}
 	for _, t := range out {
 		example, err := json.Marshal(t.Body)
@@ -100,21 +100,21 @@ func msgTypesCmd(module string, types []ledger.MsgType, text string, args []stri
 
 // msgSend submits a message of module, built from its JSON form.
 func msgSend(module string, types []ledger.MsgType, text string, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags(module+" send", text, stderr)
-	homeDir, nodeURL := homeFlag(fs), nodeFlag(fs)
-	var keys stringList
+	fs := NewFlags(module+" send", text, stderr)
+	homeDir, nodeURL := HomeFlag(fs), NodeFlag(fs)
+	var keys StringList
 	fs.Var(&keys, "key", "a key `NAME` that signs (repeatable; at least one)")
 	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	pos, err := parse(fs, args)
+	pos, err := Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 {
-		return usageError("usage: agora %s send TYPE BODY.json --key NAME ('agora %s types' lists the types)", module, module)
+		return UsageError("usage: agora %s send TYPE BODY.json --key NAME ('agora %s types' lists the types)", module, module)
 	}
 	if len(keys) == 0 {
-		return usageError("--key NAME is required: the key that signs (see 'agora keys list')")
+		return UsageError("--key NAME is required: the key that signs (see 'agora keys list')")
 	}
 	typ, file := pos[0], pos[1]
 	var raw []byte
@@ -133,32 +133,33 @@ func msgSend(module string, types []ledger.MsgType, text string, args []string, 
 	if err != nil {
 		return ledger.WithHint(fmt.Errorf("%s: %w", file, err), fmt.Sprintf("'agora %s types' shows an example body of %s", module, typ))
 	}
-	res, err := signAndSubmitAll(*homeDir, *nodeURL, keys, module, typ, msg, *ttl, stderr)
+	res, err := SignAndSubmitAll(*homeDir, *nodeURL, keys, module, typ, msg, *ttl, stderr)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return printJSON(stdout, res)
+		return PrintJSON(stdout, res)
 	}
-	printResult(stdout, module+" "+typ, res)
+	PrintResult(stdout, module+" "+typ, res)
 	return nil
 }
 
-// moduleCommands returns e's commands with the generated ones: a command
-// named after the module gains 'types' and 'send'; a module without one
-// gets one that has only them.
-func moduleCommands(e moduleEntry) []cliCommand {
-	cmds := slices.Clone(e.commands)
-	d, ok := e.module(nil).(ledger.Declarer)
-	if !ok {
+// ModuleCommands returns the commands of the module called module, cmds
+// (its hand-written ones, in usage order), with those generated from its
+// declared message types: a command named after the module gains 'types'
+// and 'send'; a module without one gets one that has only them. A module
+// that declares no types (types empty) has only cmds.
+func ModuleCommands(module string, types []ledger.MsgType, cmds []Command) []Command {
+	cmds = slices.Clone(cmds)
+	if len(types) == 0 {
 		return cmds
 	}
 	for i, c := range cmds {
-		if c.name == e.name {
-			cmds[i].run = msgCommands(e.name, d.MsgTypes(), c.run)
+		if c.Name == module {
+			cmds[i].Run = msgCommands(module, types, c.Run)
 			return cmds
 		}
 	}
-	return append(cmds, cliCommand{e.name, msgCommands(e.name, d.MsgTypes(), nil), e.name + " types|send",
-		"list and send the " + e.name + " module's message types"})
+	return append(cmds, Command{Name: module, Run: msgCommands(module, types, nil), Usage: module + " types|send",
+		Summary: "list and send the " + module + " module's message types"})
 }

@@ -1,4 +1,8 @@
-package main
+// Package notarycli is the notary module's commands: 'agora notary
+// anchor' and 'agora notary verify'. cmd/agora's registry takes them from
+// Commands; 'agora notary types|send' are generated from the module's
+// message types (cli.ModuleCommands).
+package notarycli
 
 import (
 	"bytes"
@@ -16,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/notary"
@@ -23,20 +28,11 @@ import (
 	"github.com/agora-ledger/agora/verify"
 )
 
-func setNotaryGenesis(g *ledger.Genesis, mode string, allowed []string) error {
-	p := notary.Policy{Mode: mode}
-	if mode == "allowlist" {
-		p.Allowed = allowed
+// Commands returns the notary's commands, in usage order.
+func Commands() []cli.Command {
+	return []cli.Command{
+		{Name: notary.Name, Run: run, Usage: "notary anchor|verify", Summary: "prove a file existed, and check such proofs"},
 	}
-	b, err := json.Marshal(notary.Genesis{Policy: p})
-	if err != nil {
-		return err
-	}
-	if g.Modules == nil {
-		g.Modules = map[string]json.RawMessage{}
-	}
-	g.Modules[notary.Name] = b
-	return nil
 }
 
 const notaryUsage = `
@@ -63,13 +59,13 @@ Examples:
   agora notary verify contract.pdf --log-key "$(agora info --json | jq -r .log_key)"
 `
 
-func runNotary(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || isHelp(args[0]) {
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || cli.IsHelp(args[0]) {
 		fmt.Fprint(stderr, strings.TrimLeft(notaryUsage, "\n"))
 		if len(args) > 0 {
 			return flag.ErrHelp
 		}
-		return &exitError{code: 2}
+		return &cli.ExitError{Code: 2}
 	}
 	switch args[0] {
 	case "anchor":
@@ -77,7 +73,7 @@ func runNotary(args []string, stdout, stderr io.Writer) error {
 	case "verify":
 		return notaryVerify(args[1:], stdout, stderr)
 	}
-	return usageError("unknown notary command %q (want anchor, verify, types or send)", args[0])
+	return cli.UsageError("unknown notary command %q (want anchor, verify, types or send)", args[0])
 }
 
 func fileDigest(path string) ([]byte, int64, error) {
@@ -104,23 +100,23 @@ func mediaTypeOf(path string) string {
 }
 
 func notaryAnchor(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("notary anchor", notaryUsage, stderr)
-	homeDir := homeFlag(fs)
-	nodeURL := nodeFlag(fs)
+	fs := cli.NewFlags("notary anchor", notaryUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
+	nodeURL := cli.NodeFlag(fs)
 	keyName := fs.String("key", "", "the key `NAME` that signs the anchor")
 	mediaType := fs.String("type", "", "media type (default: from the file name)")
 	desc := fs.String("description", "", "a description, at most 1024 bytes")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
-	pos, err := parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("give exactly one FILE to anchor")
+		return cli.UsageError("give exactly one FILE to anchor")
 	}
 	if *keyName == "" {
-		return usageError("--key NAME is required: the key that signs the anchor (see 'agora keys list')")
+		return cli.UsageError("--key NAME is required: the key that signs the anchor (see 'agora keys list')")
 	}
 	sum, _, err := fileDigest(pos[0])
 	if err != nil {
@@ -132,7 +128,7 @@ func notaryAnchor(args []string, stdout, stderr io.Writer) error {
 	body := &notary.Anchor{SHA256: sum, MediaType: *mediaType, Description: *desc}
 	if err := body.Validate(); err != nil {
 		// Only the flags can be wrong here: --type or --description.
-		return usageError("%s", strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": "))
+		return cli.UsageError("%s", strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": "))
 	}
 	// Refuse a file that is already anchored before signing anything, so
 	// the attempt costs no transaction. (The ledger refuses it anyway if
@@ -146,16 +142,16 @@ func notaryAnchor(args []string, stdout, stderr io.Writer) error {
 	if !client.IsCode(err, "not_found") {
 		return err
 	}
-	res, err := signAndSubmit(*homeDir, *nodeURL, *keyName, notary.Name, "anchor", body, *ttl, stderr)
+	res, err := cli.SignAndSubmit(*homeDir, *nodeURL, *keyName, notary.Name, "anchor", body, *ttl, stderr)
 	if res != nil && res.TxCommit != nil && res.Result.Code == "conflict" {
-		return ledger.WithHint(fmt.Errorf("%s: %s\n(transaction %s, committed at height %d without effect)", pos[0], reason(res.Result), res.Hash, res.Height),
+		return ledger.WithHint(fmt.Errorf("%s: %s\n(transaction %s, committed at height %d without effect)", pos[0], cli.Reason(res.Result), res.Hash, res.Height),
 			fmt.Sprintf("'agora notary verify %s' shows the anchor", pos[0]))
 	}
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return printJSON(stdout, res)
+		return cli.PrintJSON(stdout, res)
 	}
 	fmt.Fprintf(stdout, "anchored %s\n  sha256  %x\n  type    %s\n  height  %d\n  time    %s\n  tx      %s\n",
 		pos[0], sum, *mediaType, res.Height, res.Time.Format(time.RFC3339Nano), res.Hash)
@@ -163,21 +159,21 @@ func notaryAnchor(args []string, stdout, stderr io.Writer) error {
 }
 
 func notaryVerify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("notary verify", notaryUsage, stderr)
-	homeDir := homeFlag(fs)
-	nodeURL := nodeFlag(fs)
+	fs := cli.NewFlags("notary verify", notaryUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
+	nodeURL := cli.NodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print the record as JSON")
-	tr := trustFlags(fs)
-	pos, err := parse(fs, args)
+	tr := cli.TrustFlags(fs)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
-	policy, err := tr.policy()
+	policy, err := tr.Policy()
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("give exactly one FILE to verify")
+		return cli.UsageError("give exactly one FILE to verify")
 	}
 	sum, _, err := fileDigest(pos[0])
 	if err != nil {
@@ -191,7 +187,7 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 		var rec *notary.Record
 		rec, proven, err = provenAnchor(ctx, c, sum, *policy)
 		if err == nil {
-			err = acceptOrRefuse(tr.accept(ctx, c, policy, proven))
+			err = cli.AcceptOrRefuse(tr.Accept(ctx, c, policy, proven))
 		}
 		if err == nil && rec != nil {
 			r = rec.JSON()
@@ -207,13 +203,13 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 			out["proven_at_height"], out["proven_at_time"] = proven.Height, proven.Time
 		}
 		if *asJSON {
-			printJSON(stdout, out)
+			cli.PrintJSON(stdout, out)
 		} else if proven != nil {
-			fmt.Fprintf(stdout, "NOT anchored: %s (sha256 %x)\n  proven absent at height %d of %s\n  as of   %s (the checkpoint's block time)\n", pos[0], sum, proven.Height, proven.Origin, timeOf(proven))
+			fmt.Fprintf(stdout, "NOT anchored: %s (sha256 %x)\n  proven absent at height %d of %s\n  as of   %s (the checkpoint's block time)\n", pos[0], sum, proven.Height, proven.Origin, cli.TimeOf(proven))
 		} else {
 			fmt.Fprintf(stdout, "NOT anchored: %s (sha256 %x)\n", pos[0], sum)
 		}
-		return &exitError{code: 1}
+		return &cli.ExitError{Code: 1}
 	}
 	if err != nil {
 		return err
@@ -223,13 +219,13 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 		if proven != nil {
 			out["proven_at_height"], out["proven_at_time"] = proven.Height, proven.Time
 		}
-		return printJSON(stdout, out)
+		return cli.PrintJSON(stdout, out)
 	}
 	who := r.Owner
 	// An account's label is not proven: only an unproven answer shows it.
 	if a, err := c.Account(ctx, r.Owner); proven == nil && err == nil && a.Label != "" {
 		who += " (" + a.Label + ")"
-	} else if e, ok := home(*homeDir).keys().FindAddress(r.Owner); ok {
+	} else if e, ok := cli.Keys(*homeDir).FindAddress(r.Owner); ok {
 		who += " (your key " + e.Name + ")"
 	}
 	fmt.Fprintf(stdout, "anchored: %s\n  sha256  %s\n  type    %s\n", pos[0], r.SHA256, r.MediaType)
@@ -238,7 +234,7 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  by      %s\n  time    %s\n  height  %d\n  tx      %s\n", who, r.Time.Format(time.RFC3339Nano), r.Height, r.TxHash)
 	if proven != nil {
-		fmt.Fprintf(stdout, "  proven  against the checkpoint of %s at height %d\n  as of   %s (the checkpoint's block time)\n", proven.Origin, proven.Height, timeOf(proven))
+		fmt.Fprintf(stdout, "  proven  against the checkpoint of %s at height %d\n  as of   %s (the checkpoint's block time)\n", proven.Origin, proven.Height, cli.TimeOf(proven))
 	}
 	return nil
 }
@@ -275,22 +271,22 @@ func provenAnchor(ctx context.Context, c *client.Client, sum []byte, policy veri
 	}
 	vals, cp, err := verify.State(p, policy)
 	if err != nil {
-		return nil, nil, notVerified(err)
+		return nil, nil, cli.NotVerified(err)
 	}
 	key := "notary/a/" + hex.EncodeToString(sum)
 	val, ok := vals[key]
 	if !ok {
-		return nil, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the proof does not cover %s", key)}
+		return nil, nil, &cli.ExitError{Code: 1, Err: fmt.Errorf("NOT verified: the proof does not cover %s", key)}
 	}
 	if (val == nil) != (status == http.StatusNotFound) {
-		return nil, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the node's answer (status %d) contradicts its proof", status)}
+		return nil, nil, &cli.ExitError{Code: 1, Err: fmt.Errorf("NOT verified: the node's answer (status %d) contradicts its proof", status)}
 	}
 	if val == nil {
 		return nil, cp, nil
 	}
 	var rec notary.Record
 	if err := tx.Unmarshal(val, &rec); err != nil || !bytes.Equal(rec.SHA256, sum) {
-		return nil, nil, &exitError{code: 1, err: fmt.Errorf("NOT verified: the proven record is not of this file (%v)", err)}
+		return nil, nil, &cli.ExitError{Code: 1, Err: fmt.Errorf("NOT verified: the proven record is not of this file (%v)", err)}
 	}
 	return &rec, cp, nil
 }
