@@ -89,21 +89,45 @@ func (s *Suite) NewDKG(rand io.Reader, session []byte, id Identifier, minSigners
 	if err != nil {
 		return nil, nil, err
 	}
+	pkg, err := s.commitPolynomial(rand, session, id, coeffs)
+	if err != nil {
+		zeroAll(coeffs)
+		return nil, nil, err
+	}
+	d := &DKG{suite: s, session: slices.Clone(session), id: id, minSigners: minSigners, maxSigners: maxSigners,
+		coeffs: coeffs, own: pkg}
+	return d, pkg, nil
+}
+
+// commitPolynomial is a dealer's round-one package: the commitments to
+// coeffs and the proof of knowledge of coeffs[0].
+func (s *Suite) commitPolynomial(rand io.Reader, session []byte, id Identifier, coeffs []scalar) (*Round1Package, error) {
 	pkg := &Round1Package{Dealer: id}
 	for _, c := range coeffs {
 		pkg.commitments = append(pkg.commitments, s.g.baseMul(c))
 	}
 	k, err := s.nonceGenerate(rand, coeffs[0])
 	if err != nil {
-		zeroAll(coeffs)
-		return nil, nil, err
+		return nil, err
 	}
+	defer k.zero()
 	pkg.proofR = s.g.baseMul(k)
 	pkg.proofZ = k.add(coeffs[0].mul(s.proofChallenge(session, id, pkg.commitments[0], pkg.proofR)))
-	k.zero()
-	d := &DKG{suite: s, session: slices.Clone(session), id: id, minSigners: minSigners, maxSigners: maxSigners,
-		coeffs: coeffs, own: pkg}
-	return d, pkg, nil
+	return pkg, nil
+}
+
+// dealShare is the dealer's signed share of its polynomial coeffs for
+// recipient, signed under coeffs[0].
+func (s *Suite) dealShare(rand io.Reader, session []byte, own *Round1Package, coeffs []scalar, recipient Identifier) (*Round2Package, error) {
+	r2 := &Round2Package{Dealer: own.Dealer, Recipient: recipient, share: s.evalPolynomial(coeffs, recipient)}
+	k, err := s.nonceGenerate(rand, coeffs[0])
+	if err != nil {
+		return nil, err
+	}
+	defer k.zero()
+	r2.sigR = s.g.baseMul(k)
+	r2.sigZ = k.add(coeffs[0].mul(s.shareChallenge(session, r2, own.commitments[0])))
+	return r2, nil
 }
 
 // proofChallenge is the challenge of the proof of knowledge: H(context ||
@@ -176,14 +200,10 @@ func (d *DKG) Round2(rand io.Reader, round1 []*Round1Package) ([]*Round2Package,
 		if p.Dealer == d.id {
 			continue
 		}
-		r2 := &Round2Package{Dealer: d.id, Recipient: p.Dealer, share: s.evalPolynomial(d.coeffs, p.Dealer)}
-		k, err := s.nonceGenerate(rand, d.coeffs[0])
+		r2, err := s.dealShare(rand, d.session, d.own, d.coeffs, p.Dealer)
 		if err != nil {
 			return nil, err
 		}
-		r2.sigR = s.g.baseMul(k)
-		r2.sigZ = k.add(d.coeffs[0].mul(s.shareChallenge(d.session, r2, d.own.commitments[0])))
-		k.zero()
 		out = append(out, r2)
 	}
 	return out, nil
@@ -210,7 +230,7 @@ func (p *Round1Package) equal(q *Round1Package) bool {
 // calls it on what it received, the ledger on what a complaint or a
 // dealer's public answer to one reveals.
 func (s *Suite) CheckDealing(session []byte, dealer *Round1Package, p *Round2Package) error {
-	if p.Dealer != dealer.Dealer || p.Recipient == 0 || p.Recipient == p.Dealer ||
+	if p.Dealer != dealer.Dealer || p.Recipient == 0 ||
 		p.share == nil || p.sigR == nil || p.sigZ == nil || len(dealer.commitments) == 0 {
 		return fmt.Errorf("%w: share of dealer %d for %d checked against dealer %d", ErrBadEvidence, p.Dealer, p.Recipient, dealer.Dealer)
 	}
@@ -260,25 +280,11 @@ func (d *DKG) Finish(round1 []*Round1Package, received []*Round2Package) (*KeyPa
 	if err != nil {
 		return nil, err
 	}
-	if len(received) != d.maxSigners-1 {
-		return nil, fmt.Errorf("%w: %d shares received, want %d", ErrParameters, len(received), d.maxSigners-1)
+	share, err := s.sumShares(d.session, d.id, d.id, round1, received)
+	if err != nil {
+		return nil, err
 	}
-	share := s.evalPolynomial(d.coeffs, d.id)
-	j := 0
-	for _, p := range round1 {
-		if p.Dealer == d.id {
-			continue
-		}
-		r := received[j]
-		j++
-		if r.Recipient != d.id {
-			return nil, fmt.Errorf("%w: share for %d", ErrParameters, r.Recipient)
-		}
-		if err := s.CheckDealing(d.session, p, r); err != nil {
-			return nil, err
-		}
-		share = share.add(r.share)
-	}
+	share = share.add(s.evalPolynomial(d.coeffs, d.id))
 	if !s.g.baseMul(share).equal(pub.verifyingShare(d.id)) {
 		return nil, fmt.Errorf("%w: own share does not match the public keys", ErrParameters)
 	}
@@ -297,6 +303,20 @@ func (s *Suite) DKGPublicKeys(session []byte, minSigners, maxSigners int, round1
 	if err := s.checkRound1List(session, minSigners, maxSigners, round1); err != nil {
 		return nil, err
 	}
+	return s.publicKeys(minSigners, ids(round1), round1)
+}
+
+func ids(round1 []*Round1Package) []Identifier {
+	var out []Identifier
+	for _, p := range round1 {
+		out = append(out, p.Dealer)
+	}
+	return out
+}
+
+// publicKeys sums the dealers' commitments and evaluates the sum at each
+// holder's identifier (holders ascending).
+func (s *Suite) publicKeys(minSigners int, holders []Identifier, round1 []*Round1Package) (*PublicKeyPackage, error) {
 	sum := make([]element, minSigners)
 	for k := range sum {
 		sum[k] = s.g.identity()
@@ -308,9 +328,37 @@ func (s *Suite) DKGPublicKeys(session []byte, minSigners, maxSigners int, round1
 		return nil, fmt.Errorf("%w: group key is the identity", ErrParameters)
 	}
 	pub := &PublicKeyPackage{suite: s, minSigners: minSigners, groupKey: sum[0]}
-	for _, p := range round1 {
-		pub.ids = append(pub.ids, p.Dealer)
-		pub.verifying = append(pub.verifying, s.evalCommitment(sum, p.Dealer))
+	for _, id := range holders {
+		pub.ids = append(pub.ids, id)
+		pub.verifying = append(pub.verifying, s.evalCommitment(sum, id))
 	}
 	return pub, nil
+}
+
+// sumShares checks the shares recipient received, one from each dealer of
+// round1 but skip, in the same order, and adds them up.
+func (s *Suite) sumShares(session []byte, recipient, skip Identifier, round1 []*Round1Package, received []*Round2Package) (scalar, error) {
+	sum := s.g.scalarFromUint(0)
+	j := 0
+	for _, p := range round1 {
+		if p.Dealer == skip {
+			continue
+		}
+		if j >= len(received) {
+			return nil, fmt.Errorf("%w: no share from dealer %d", ErrParameters, p.Dealer)
+		}
+		r := received[j]
+		j++
+		if r.Recipient != recipient {
+			return nil, fmt.Errorf("%w: share for %d given to %d", ErrParameters, r.Recipient, recipient)
+		}
+		if err := s.CheckDealing(session, p, r); err != nil {
+			return nil, err
+		}
+		sum = sum.add(r.share)
+	}
+	if j != len(received) {
+		return nil, fmt.Errorf("%w: %d shares received, want %d", ErrParameters, len(received), j)
+	}
+	return sum, nil
 }
