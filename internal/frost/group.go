@@ -29,6 +29,8 @@ type scalar interface {
 type element interface {
 	add(element) element
 	sub(element) element
+	// mul is variable time: the package multiplies only public elements by
+	// public scalars (secrets only ever multiply the generator, baseMul).
 	mul(scalar) element
 	equal(element) bool
 	isIdentity() bool
@@ -42,7 +44,11 @@ type group interface {
 	scalarFromUint(uint64) scalar
 	decodeScalar([]byte) (scalar, error)
 	decodeElement([]byte) (element, error)
+	// baseMul is k·G, constant time in k on Ed25519 (see the package doc
+	// for secp256k1).
 	baseMul(scalar) element
+	// mulSum is the sum of ks[i]·es[i], variable time: public values only.
+	mulSum(ks []scalar, es []element) element
 	identity() element
 	scalarLen() int
 	elementLen() int
@@ -123,7 +129,7 @@ func (a *edElement) sub(b element) element {
 
 func (a *edElement) mul(k scalar) element {
 	r := new(edElement)
-	r.p.ScalarMult(&k.(*edScalar).s, &a.p)
+	r.p.VarTimeDoubleScalarBaseMult(&k.(*edScalar).s, &a.p, edwards25519.NewScalar())
 	return r
 }
 
@@ -186,6 +192,18 @@ func (edGroup) decodeElement(b []byte) (element, error) {
 func (edGroup) baseMul(k scalar) element {
 	r := new(edElement)
 	r.p.ScalarBaseMult(&k.(*edScalar).s)
+	return r
+}
+
+func (edGroup) mulSum(ks []scalar, es []element) element {
+	ss := make([]*edwards25519.Scalar, len(ks))
+	ps := make([]*edwards25519.Point, len(es))
+	for i := range ks {
+		ss[i] = &ks[i].(*edScalar).s
+		ps[i] = &es[i].(*edElement).p
+	}
+	r := new(edElement)
+	r.p.VarTimeMultiScalarMult(ss, ps)
 	return r
 }
 
@@ -353,6 +371,15 @@ func (k1Group) baseMul(k scalar) element {
 	var r secp256k1.JacobianPoint
 	secp256k1.ScalarBaseMultNonConst(&k.(*k1Scalar).s, &r)
 	return k1Affine(&r)
+}
+
+func (k1Group) mulSum(ks []scalar, es []element) element {
+	var acc, t secp256k1.JacobianPoint
+	for i := range ks {
+		secp256k1.ScalarMultNonConst(&ks[i].(*k1Scalar).s, &es[i].(*k1Element).p, &t)
+		secp256k1.AddNonConst(&acc, &t, &acc)
+	}
+	return k1Affine(&acc)
 }
 
 func (k1Group) identity() element { return new(k1Element) }

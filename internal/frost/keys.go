@@ -175,13 +175,11 @@ func (s *Suite) evalPolynomial(coeffs []scalar, id Identifier) scalar {
 // commitments[k]·id^k, the verifying share a polynomial gives id.
 func (s *Suite) evalCommitment(commitments []element, id Identifier) element {
 	x := s.g.scalarFromUint(uint64(id))
-	pow := s.g.scalarFromUint(1)
-	acc := s.g.identity()
-	for _, c := range commitments {
-		acc = acc.add(c.mul(pow))
-		pow = pow.mul(x)
+	pows := []scalar{s.g.scalarFromUint(1)}
+	for len(pows) < len(commitments) {
+		pows = append(pows, pows[len(pows)-1].mul(x))
 	}
-	return acc
+	return s.g.mulSum(pows, commitments)
 }
 
 // lagrange is the Lagrange coefficient of id at 0 over the set ids (RFC

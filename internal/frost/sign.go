@@ -99,11 +99,13 @@ func (p *PublicKeyPackage) prepare(msg []byte, list []Commitments) (*signingSet,
 	}
 	prefix := concat(pk.bytes(), s.h4(msg), s.h5(enc))
 	r := s.g.identity()
+	var bindings []element
 	for _, c := range list {
-		rho := s.h1(concat(prefix, s.g.scalarFromUint(uint64(c.ID)).bytes()))
-		set.rho = append(set.rho, rho)
-		r = r.add(c.hiding).add(c.binding.mul(rho))
+		set.rho = append(set.rho, s.h1(concat(prefix, s.g.scalarFromUint(uint64(c.ID)).bytes())))
+		r = r.add(c.hiding)
+		bindings = append(bindings, c.binding)
 	}
+	r = r.add(s.g.mulSum(set.rho, bindings))
 	if r.isIdentity() {
 		return nil, fmt.Errorf("%w: group commitment is the identity", ErrParameters)
 	}
