@@ -1,9 +1,11 @@
 // Package frost implements FROST threshold Schnorr signatures (RFC 9591) for
 // the suites FROST(Ed25519, SHA-512) and FROST(secp256k1, SHA-256), a
-// BIP-340 (Taproot) variant of the secp256k1 suite, and key generation
-// either by a trusted dealer (RFC 9591 Appendix C) or by a Pedersen
-// distributed key generation with proofs of knowledge, where no one ever
-// holds the group secret.
+// BIP-340 (Taproot) variant of the secp256k1 suite with BIP-341 key
+// tweaking, and key generation either by a trusted dealer (RFC 9591
+// Appendix C) or by a Pedersen distributed key generation with proofs of
+// knowledge ([DKG]), where no one ever holds the group secret, and
+// [Resharing] of the group key to new holders, which is also the proactive
+// refresh of their shares.
 //
 // The package is deterministic: it reads no clock, starts no goroutines and
 // draws randomness only from the io.Reader its caller passes. Everything the
@@ -30,8 +32,10 @@
 // Secrets are signing shares, nonces and polynomial coefficients. Scalar
 // arithmetic on them (addition, multiplication, negation, polynomial
 // evaluation, reduction of hash outputs) is constant time in both groups:
-// edwards25519.Scalar and secp256k1.ModNScalar are. Ed25519 multiplies the
-// generator and points by secrets in constant time. The secp256k1 library
+// edwards25519.Scalar and secp256k1.ModNScalar are. Secrets only ever
+// multiply the generator, which Ed25519 does in constant time
+// (ScalarBaseMult); other points are multiplied by public scalars only, in
+// variable time. The secp256k1 library
 // offers only variable-time point multiplication (ScalarBaseMultNonConst),
 // so computing a commitment k·G on secp256k1 can leak timing about k; this
 // is the same exposure as the library's own ECDSA signing. Scalar inversion

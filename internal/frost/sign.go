@@ -43,6 +43,7 @@ func (k *KeyPackage) Commit(rand io.Reader) (*Nonces, Commitments, error) {
 	}
 	binding, err := s.nonceGenerate(rand, k.share)
 	if err != nil {
+		hiding.zero()
 		return nil, Commitments{}, err
 	}
 	c := Commitments{ID: k.id, hiding: s.g.baseMul(hiding), binding: s.g.baseMul(binding)}
@@ -116,20 +117,6 @@ func (p *PublicKeyPackage) prepare(msg []byte, list []Commitments) (*signingSet,
 	set.r = r
 	set.c = s.challenge(r, pk, msg)
 	return set, nil
-}
-
-// bindingFactorInput is rho_input for one identifier, for the vector tests.
-func (p *PublicKeyPackage) bindingFactor(msg []byte, list []Commitments, id Identifier) (scalar, error) {
-	set, err := p.prepare(msg, list)
-	if err != nil {
-		return nil, err
-	}
-	for i, x := range set.ids {
-		if x == id {
-			return set.rho[i], nil
-		}
-	}
-	return nil, ErrParameters
 }
 
 // Sign is round two (RFC 9591 section 5.2): the participant's share of the

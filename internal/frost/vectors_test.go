@@ -195,3 +195,17 @@ func TestRFC9591Vectors(t *testing.T) {
 		})
 	}
 }
+
+// bindingFactor is the binding factor of id, for the vector tests.
+func (p *PublicKeyPackage) bindingFactor(msg []byte, list []Commitments, id Identifier) (scalar, error) {
+	set, err := p.prepare(msg, list)
+	if err != nil {
+		return nil, err
+	}
+	for i, x := range set.ids {
+		if x == id {
+			return set.rho[i], nil
+		}
+	}
+	return nil, ErrParameters
+}
