@@ -2,7 +2,10 @@ package frost
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -97,5 +100,33 @@ func TestTapTweakSigning(t *testing.T) {
 	_, tpub, _ := Secp256k1Taproot.Deal(rnd, 2, 3)
 	if _, err := tpub.TapTweak([]byte{1, 2, 3}); !errors.Is(err, ErrParameters) {
 		t.Fatalf("3-byte Merkle root: %v", err)
+	}
+}
+
+// TestBIP340Vectors runs the BIP-340 suite's Verify, which the ledger calls
+// on Taproot signatures, over BIP-340's official vectors, the failures
+// included (keys and R off the curve, s or x above their bounds, odd R,
+// wrong messages).
+func TestBIP340Vectors(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "bip340-test-vectors.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 2 {
+		t.Fatal("no vectors")
+	}
+	for _, row := range rows[1:] {
+		t.Run(row[0], func(t *testing.T) {
+			want := row[6] == "TRUE"
+			err := Secp256k1Taproot.Verify(unhex(t, row[2]), unhex(t, row[4]), unhex(t, row[5]))
+			if (err == nil) != want {
+				t.Fatalf("%s: Verify = %v, want valid = %v", row[7], err, want)
+			}
+		})
 	}
 }
