@@ -3,10 +3,13 @@ package frost
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 )
 
 // bip341Vectors are the scriptPubKey cases of BIP-341's
@@ -108,6 +111,60 @@ func TestTapTweakSigning(t *testing.T) {
 // included (keys and R off the curve, s or x above their bounds, odd R,
 // wrong messages).
 func TestBIP340Vectors(t *testing.T) {
+	for _, row := range readBIP340Vectors(t)[1:] {
+		t.Run(row[0], func(t *testing.T) {
+			want := row[6] == "TRUE"
+			err := Secp256k1Taproot.Verify(unhex(t, row[2]), unhex(t, row[4]), unhex(t, row[5]))
+			if (err == nil) != want {
+				t.Fatalf("%s: Verify = %v, want valid = %v", row[7], err, want)
+			}
+		})
+	}
+}
+
+// FuzzVerifyMatchesBIP340 holds the BIP-340 suite's Verify to btcec's
+// BIP-340 verifier on every key, 32-byte message and signature.
+func FuzzVerifyMatchesBIP340(f *testing.F) {
+	rnd := testRand(12)
+	msg := []byte("thirty-two bytes of message hash")
+	keys, pub, err := Secp256k1Taproot.Deal(rnd, 2, 2)
+	if err != nil {
+		f.Fatal(err)
+	}
+	sig, _, _ := signWith(f, rnd, pub, keys, msg)
+	f.Add(pub.GroupKey(), msg, sig)
+	for _, row := range readBIP340Vectors(f)[1:] {
+		var fields [3][]byte
+		for i, col := range []int{2, 4, 5} {
+			b, err := hex.DecodeString(row[col])
+			if err != nil {
+				f.Fatal(err)
+			}
+			fields[i] = b
+		}
+		f.Add(fields[0], fields[1], fields[2])
+	}
+	f.Fuzz(func(t *testing.T, key, msg, sig []byte) {
+		if len(key) != 32 || len(msg) != 32 || len(sig) != 64 {
+			return
+		}
+		ours := Secp256k1Taproot.Verify(key, msg, sig) == nil
+		theirs := false
+		if pk, err := schnorr.ParsePubKey(key); err == nil {
+			if s, err := schnorr.ParseSignature(sig); err == nil {
+				theirs = s.Verify(msg, pk)
+			}
+		}
+		if ours != theirs {
+			t.Fatalf("key %x msg %x sig %x: ours %v, btcec %v", key, msg, sig, ours, theirs)
+		}
+	})
+}
+
+// readBIP340Vectors reads BIP-340's vectors: a header, then index, secret
+// key, public key, aux_rand, message, signature, result, comment.
+func readBIP340Vectors(t testing.TB) [][]string {
+	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", "bip340-test-vectors.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -120,13 +177,5 @@ func TestBIP340Vectors(t *testing.T) {
 	if len(rows) < 2 {
 		t.Fatal("no vectors")
 	}
-	for _, row := range rows[1:] {
-		t.Run(row[0], func(t *testing.T) {
-			want := row[6] == "TRUE"
-			err := Secp256k1Taproot.Verify(unhex(t, row[2]), unhex(t, row[4]), unhex(t, row[5]))
-			if (err == nil) != want {
-				t.Fatalf("%s: Verify = %v, want valid = %v", row[7], err, want)
-			}
-		})
-	}
+	return rows
 }
