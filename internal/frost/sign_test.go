@@ -256,3 +256,28 @@ func TestWideReduction(t *testing.T) {
 		}
 	}
 }
+
+// TestEd25519VerifyAcceptsStdlib: the Ed25519 suite's Verify accepts what
+// crypto/ed25519 signs, so the ledger can check any Ed25519 signature with
+// it, and refuses it on another message or key.
+func TestEd25519VerifyAcceptsStdlib(t *testing.T) {
+	rnd := testRand(13)
+	for i := range 20 {
+		pub, priv, err := ed25519.GenerateKey(rnd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := []byte(fmt.Sprintf("message %d", i))
+		sig := ed25519.Sign(priv, msg)
+		if err := Ed25519.Verify(pub, msg, sig); err != nil {
+			t.Fatalf("stdlib signature %d: %v", i, err)
+		}
+		if err := Ed25519.Verify(pub, msg[1:], sig); !errors.Is(err, ErrInvalidSignature) {
+			t.Fatalf("signature %d on another message: %v", i, err)
+		}
+		other, _, _ := ed25519.GenerateKey(rnd)
+		if err := Ed25519.Verify(other, msg, sig); !errors.Is(err, ErrInvalidSignature) {
+			t.Fatalf("signature %d under another key: %v", i, err)
+		}
+	}
+}
