@@ -124,7 +124,10 @@ func (p *PublicKeyPackage) prepare(msg []byte, list []Commitments) (*signingSet,
 // by identifier, its own among them, as it sent them). It consumes nonces,
 // whatever the outcome.
 func (k *KeyPackage) Sign(nonces *Nonces, msg []byte, list []Commitments) (SignatureShare, error) {
-	if nonces == nil || nonces.used {
+	// A copy of a Nonces value shares its scalars, which the first Sign
+	// zeroes: refuse zero nonces too, or the share would be λ·s·c and give
+	// away the signing share.
+	if nonces == nil || nonces.used || nonces.hiding.isZero() || nonces.binding.isZero() {
 		return SignatureShare{}, ErrNonceUsed
 	}
 	defer func() {

@@ -152,6 +152,15 @@ func TestNonceIsConsumed(t *testing.T) {
 			if _, err := keys[0].Sign(n1, []byte("b"), list); !errors.Is(err, ErrNonceUsed) {
 				t.Fatalf("second use of the nonces: %v, want ErrNonceUsed", err)
 			}
+			// A copy of used nonces is refused too: its scalars were zeroed.
+			n2, c2b, _ := keys[0].Commit(rnd)
+			copied := *n2
+			if _, err := keys[0].Sign(n2, []byte("a"), []Commitments{c2b, c2}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := keys[0].Sign(&copied, []byte("b"), []Commitments{c2b, c2}); !errors.Is(err, ErrNonceUsed) {
+				t.Fatalf("copy of used nonces: %v, want ErrNonceUsed", err)
+			}
 			// A failed Sign consumes the nonces too.
 			n3, c3, _ := keys[0].Commit(rnd)
 			if _, err := keys[0].Sign(n3, []byte("a"), []Commitments{c2, c3}); !errors.Is(err, ErrParameters) {
