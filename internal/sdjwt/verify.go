@@ -58,7 +58,8 @@ type Verified struct {
 	// Claims is the processed payload: disclosed claims in place, digests, "_sd" and
 	// "_sd_alg" removed (Section 7.1). Numbers are json.Number.
 	Claims map[string]any
-	// Disclosed lists the Disclosures and where each one sits, in payload order.
+	// Disclosed lists the Disclosures and where each one sits, in a fixed order: at each
+	// level the plain members' (by name) before the "_sd" array's (by digest order).
 	Disclosed []DisclosedClaim
 	// Holder is the "cnf" key the KB-JWT verified with; nil without key binding.
 	Holder *jose.JSONWebKey
