@@ -262,6 +262,20 @@ func Digest(s string) string {
 	return base64.RawURLEncoding.EncodeToString(h[:])
 }
 
+// intOf reads an integer claim: a json.Number without fraction, or a Go int.
+func intOf(v any) (int64, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		i, err := x.Int64()
+		return i, err == nil
+	case int:
+		return int64(x), true
+	case int64:
+		return x, true
+	}
+	return 0, false
+}
+
 // numberOf is json.Number's int64, for claims such as exp and iat.
 func numberOf(v any) (int64, bool) {
 	n, ok := v.(json.Number)

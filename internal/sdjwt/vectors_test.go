@@ -54,12 +54,22 @@ type settings struct {
 		Verifier string `yaml:"verifier"`
 	} `yaml:"identifiers"`
 	KeySettings struct {
+		IssuerKey  map[string]any   `yaml:"issuer_key"`
 		IssuerKeys []map[string]any `yaml:"issuer_keys"`
 		HolderKey  map[string]any   `yaml:"holder_key"`
 	} `yaml:"key_settings"`
 	Nonce string `yaml:"key_binding_nonce"`
 	Iat   int64  `yaml:"iat"`
 	Exp   int64  `yaml:"exp"`
+}
+
+// keys returns the issuer's and the holder's private keys.
+func (st settings) keys(t testing.TB) (issuer, holder *jose.JSONWebKey) {
+	ik := st.KeySettings.IssuerKey
+	if ik == nil {
+		ik = st.KeySettings.IssuerKeys[0]
+	}
+	return jwkFrom(t, ik), jwkFrom(t, st.KeySettings.HolderKey)
 }
 
 func readYAML(t testing.TB, path string, v any) {
@@ -285,6 +295,7 @@ type exampleSet struct {
 	dir      string
 	settings settings
 	typ      string // the generator's default typ
+	vc       bool   // issue with IssueVC, verify with VerifyVC
 }
 
 // TestRFC9901Examples reproduces and verifies every example of RFC 9901 (compact
@@ -298,17 +309,20 @@ func TestRFC9901Examples(t *testing.T) {
 	runExamples(t, set)
 }
 
+// TestSDJWTVCExamples does the same with the SD-JWT VC draft's examples, through
+// IssueVC and VerifyVC.
+func TestSDJWTVCExamples(t *testing.T) {
+	set := exampleSet{dir: vectorDir(t, "sd-jwt-vc/draft-18-examples"), typ: VCType, vc: true}
+	readYAML(t, filepath.Join(set.dir, "settings.yml"), &set.settings)
+	runExamples(t, set)
+}
+
 func runExamples(t *testing.T, set exampleSet) {
 	eachCase(t, set.dir, func(t *testing.T, name, dir string) {
 		if strings.HasPrefix(name, "json_serialization") {
 			// Section 8's JWS JSON serialization is not implemented (see
 			// docs/spec/sd-jwt.md); only the compact serialization is.
 			t.Skip("JWS JSON serialization is out of scope")
-		}
-		if !exists(filepath.Join(dir, "specification.yml")) {
-			// sd-jwt-vc's example 02 is a presentation only, with no generator input;
-			// its verification is checked by TestVerifyExamplePresentations.
-			t.Skip("no generator input")
 		}
 		runExample(t, set, dir)
 	})
@@ -343,8 +357,9 @@ func runExample(t *testing.T, set exampleSet, dir string) {
 		readJSON(t, p, &vds)
 		salts = saltsOf(t, vds)
 	} else {
-		// address_only_structured_one_open prints the payload only: its salts are
-		// unknown, so the payload is compared with every digest masked.
+		// address_only_structured_one_open and sd-jwt-vc's 02 do not print their
+		// Disclosures: their salts are unknown, so the payload is compared with every
+		// digest masked and the holder's bytes are not compared.
 		salts = rand.NewChaCha8([32]byte{})
 	}
 
@@ -361,22 +376,30 @@ func runExample(t *testing.T, set exampleSet, dir string) {
 		}
 		claims = append(claims, m)
 	}
-	issuerKey := jwkFrom(t, st.KeySettings.IssuerKeys[0])
-	holderKey := jwkFrom(t, st.KeySettings.HolderKey)
+	issuerKey, holderKey := st.keys(t)
 	opt := Issuance{
-		Key:  jose.SigningKey{Algorithm: jose.ES256, Key: issuerKey.Key},
-		Type: set.typ,
-		Rand: salts,
+		Key:    jose.SigningKey{Algorithm: jose.ES256, Key: issuerKey.Key},
+		Type:   set.typ,
+		Rand:   salts,
+		Header: map[jose.HeaderKey]any{},
 	}
-	if typ, ok := s.ExtraHeader["typ"].(string); ok {
-		opt.Type = typ
+	for k, v := range s.ExtraHeader {
+		if k == "typ" {
+			opt.Type = v.(string)
+			continue
+		}
+		opt.Header[jose.HeaderKey(k)] = v
 	}
 	if s.KeyBinding {
 		opt.Holder = holderKey
 	}
 	// Decoy digests are hashes of salts the document does not print, so they cannot be
 	// replayed: issue without them and drop them from the example's payload instead.
-	issued, err := Issue(claims, opt)
+	issue := Issue
+	if set.vc {
+		issue = IssueVC
+	}
+	issued, err := issue(claims, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,78 +408,31 @@ func runExample(t *testing.T, set exampleSet, dir string) {
 	}
 
 	// Disclosures: byte for byte, in the document's order.
-	var want []string
+	var all []string
 	for _, d := range vds {
-		want = append(want, d.Disclosure)
+		all = append(all, d.Disclosure)
 		if Digest(d.Disclosure) != d.SHA256 {
 			t.Errorf("digest of %s: got %s, document says %s", d.Disclosure, Digest(d.Disclosure), d.SHA256)
 		}
 	}
-	if diff := cmp.Diff(want, issued.Disclosures); vds != nil && diff != "" {
+	if diff := cmp.Diff(all, issued.Disclosures); vds != nil && diff != "" {
 		t.Errorf("disclosures (-document +ours):\n%s", diff)
 	}
-
-	// Payload: byte for byte with the example's JWS payload, or (for the examples that
-	// print only the payload) equal as JSON.
-	var exampleJWT string
-	for _, f := range []string{"sd_jwt_issuance.txt", "sd_jwt_presentation.txt"} {
-		if p := filepath.Join(dir, f); exists(p) {
-			exampleJWT = strings.Split(readText(t, p), "~")[0]
-			break
-		}
-	}
-	var drop map[string]bool
-	if p := filepath.Join(dir, "decoy_digests.json"); exists(p) {
-		var decoys []string
-		readJSON(t, p, &decoys)
-		drop = map[string]bool{}
-		for _, d := range decoys {
-			drop[d] = true
-		}
-	}
-	ours := payloadBytes(t, issued.JWT)
-	if exampleJWT != "" {
-		theirs, err := ParseObject(payloadBytes(t, exampleJWT))
-		if err != nil {
-			t.Fatal(err)
-		}
-		theirsBytes, err := encode(stripDigests(theirs, drop))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(ours, theirsBytes) {
-			t.Errorf("payload differs:\nours     %s\ndocument %s", ours, theirsBytes)
-		}
-	} else {
-		var theirs any
-		readJSON(t, filepath.Join(dir, "sd_jwt_payload.json"), &theirs)
-		oursV, _ := decodeValue(ours)
-		if vds == nil {
-			theirs, oursV = maskDigests(theirs), maskDigests(oursV)
-		}
-		if diff := cmp.Diff(theirs, oursV); diff != "" {
-			t.Errorf("payload (-document +ours):\n%s", diff)
-		}
-	}
+	checkPayload(t, dir, payloadBytes(t, issued.JWT), vds == nil)
 	if !exists(filepath.Join(dir, "sd_jwt_presentation.txt")) {
 		return
 	}
-
-	// The holder: present the document's own SD-JWT and get its presentation.
 	presentation := readText(t, filepath.Join(dir, "sd_jwt_presentation.txt"))
 	pt, err := Parse(presentation)
 	if err != nil {
 		t.Fatal(err)
 	}
-	documentIssued := Token{JWT: pt.JWT, Disclosures: want}
 	var b *Binding
-	var kbPayload []byte
 	if pt.KeyBinding != "" {
-		kbPayload = payloadBytes(t, pt.KeyBinding)
 		var kb struct {
 			Iat int64 `json:"iat"`
 		}
-		if err := json.Unmarshal(kbPayload, &kb); err != nil {
+		if err := json.Unmarshal(payloadBytes(t, pt.KeyBinding), &kb); err != nil {
 			t.Fatal(err)
 		}
 		b = &Binding{
@@ -465,36 +441,107 @@ func runExample(t *testing.T, set exampleSet, dir string) {
 			IssuedAt: time.Unix(kb.Iat, 0),
 		}
 	}
-	presented, err := Present(documentIssued, keepTree(s.HolderDisclosed), b)
+	presentations := []struct{ who, text string }{{"document", presentation}}
+	ours, err := Present(issued, keepTree(s.HolderDisclosed), b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := presented.sdJWT(), pt.sdJWT(); got != want {
-		t.Errorf("presentation differs:\nours     %s\ndocument %s", got, want)
-	}
-	if b != nil {
-		if got := payloadBytes(t, presented.KeyBinding); !bytes.Equal(got, kbPayload) {
-			t.Errorf("KB-JWT payload differs:\nours     %s\ndocument %s", got, kbPayload)
-		}
+	presentations = append(presentations, struct{ who, text string }{"ours", ours.String()})
+	if vds != nil {
+		checkHolder(t, Token{JWT: pt.JWT, Disclosures: all}, pt, keepTree(s.HolderDisclosed), b)
 	}
 
 	// The verifier: the document's presentation, and ours, give verified_contents.json.
 	var verified any
 	readJSON(t, filepath.Join(dir, "verified_contents.json"), &verified)
 	issuerPub := issuerKey.Public()
-	for _, p := range []struct{ who, text string }{{"document", presentation}, {"ours", presented.String()}} {
+	for _, p := range presentations {
 		v := Verification{IssuerKey: StaticKey(&issuerPub), Type: opt.Type, Now: time.Unix(st.Iat, 0)}
 		if b != nil {
 			v.Now = b.IssuedAt.Add(time.Minute)
 			v.KeyBinding = &KeyBindingPolicy{Audience: b.Audience, Nonce: b.Nonce, MaxAge: 5 * time.Minute}
 		}
-		got, err := Verify(p.text, v)
-		if err != nil {
+		var got *Verified
+		if set.vc {
+			vc, err := VerifyVC(p.text, v)
+			if err != nil {
+				t.Fatalf("%s presentation: %v", p.who, err)
+			}
+			got = vc.Verified
+		} else if got, err = Verify(p.text, v); err != nil {
 			t.Fatalf("%s presentation: %v", p.who, err)
 		}
 		if diff := cmp.Diff(verified, any(got.Claims)); diff != "" {
 			t.Errorf("%s presentation: verified claims (-document +ours):\n%s", p.who, diff)
 		}
+	}
+}
+
+// checkPayload compares our payload with the example's: byte for byte with its JWS
+// payload (decoys removed), as JSON where only sd_jwt_payload.json is printed, and with
+// digests masked where the salts are unknown.
+func checkPayload(t *testing.T, dir string, ours []byte, masked bool) {
+	var exampleJWT string
+	for _, f := range []string{"sd_jwt_issuance.txt", "sd_jwt_presentation.txt"} {
+		if p := filepath.Join(dir, f); exists(p) {
+			exampleJWT = strings.Split(readText(t, p), "~")[0]
+			break
+		}
+	}
+	var theirs []byte
+	if exampleJWT != "" {
+		theirs = payloadBytes(t, exampleJWT)
+	} else {
+		theirs = []byte(readText(t, filepath.Join(dir, "sd_jwt_payload.json")))
+	}
+	if masked || exampleJWT == "" {
+		a, _ := decodeValue(theirs)
+		b, _ := decodeValue(ours)
+		if masked {
+			a, b = maskDigests(a), maskDigests(b)
+		}
+		if diff := cmp.Diff(a, b); diff != "" {
+			t.Errorf("payload (-document +ours):\n%s", diff)
+		}
+		return
+	}
+	drop := map[string]bool{}
+	if p := filepath.Join(dir, "decoy_digests.json"); exists(p) {
+		var decoys []string
+		readJSON(t, p, &decoys)
+		for _, d := range decoys {
+			drop[d] = true
+		}
+	}
+	o, err := ParseObject(theirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := encode(stripDigests(o, drop))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ours, want) {
+		t.Errorf("payload differs:\nours     %s\ndocument %s", ours, want)
+	}
+}
+
+// checkHolder presents the example's own SD-JWT and compares with its presentation:
+// the same text up to the KB-JWT, whose payload must match byte for byte (ES256
+// signatures are randomized, so the KB-JWT's signature cannot).
+func checkHolder(t *testing.T, issued, want Token, keep func(Path) bool, b *Binding) {
+	got, err := Present(issued, keep, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.sdJWT() != want.sdJWT() {
+		t.Errorf("presentation differs:\nours     %s\ndocument %s", got.sdJWT(), want.sdJWT())
+	}
+	if b == nil {
+		return
+	}
+	if g, w := payloadBytes(t, got.KeyBinding), payloadBytes(t, want.KeyBinding); !bytes.Equal(g, w) {
+		t.Errorf("KB-JWT payload differs:\nours     %s\ndocument %s", g, w)
 	}
 }
 
