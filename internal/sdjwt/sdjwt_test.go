@@ -387,3 +387,28 @@ func FuzzDecodeDisclosure(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseObject: an ordered object re-encodes to JSON that parses to the same object,
+// and encoding is stable from then on.
+func FuzzParseObject(f *testing.F) {
+	f.Add([]byte(`{"a": [1, {"b": null}], "c": "\u00fc"}`))
+	f.Add(payloadOf(issueSample(f).JWT))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		o, err := ParseObject(data)
+		if err != nil {
+			return
+		}
+		enc, err := encode(o)
+		if err != nil {
+			return // e.g. a string that is not UTF-8
+		}
+		again, err := ParseObject(enc)
+		if err != nil {
+			t.Fatalf("%s: re-parsing %s: %v", data, enc, err)
+		}
+		enc2, err := encode(again)
+		if err != nil || string(enc2) != string(enc) {
+			t.Fatalf("%s: encodes to %s, then %s", data, enc, enc2)
+		}
+	})
+}
