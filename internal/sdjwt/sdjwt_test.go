@@ -412,3 +412,24 @@ func FuzzParseObject(f *testing.F) {
 		}
 	})
 }
+
+func TestParseJSONRefuses(t *testing.T) {
+	for _, tc := range []struct{ desc, in string }{
+		{"not JSON", `eyJ.eyJ.sig~`},
+		{"no signature", `{"payload":"e30","protected":"e30"}`},
+		{"both forms", `{"payload":"e30","protected":"e30","signature":"c2ln","signatures":[{"protected":"e30","signature":"c2ln"}]}`},
+		{"disclosures on the second signature", `{"payload":"e30","signatures":[{"protected":"e30","signature":"c2ln"},{"protected":"e30","signature":"c2ln","header":{"disclosures":["WyJhIiwgMV0"]}}]}`},
+		{"a tilde in a disclosure", `{"payload":"e30","protected":"e30","signature":"c2ln","header":{"disclosures":["a~b"]}}`},
+		{"an empty disclosure", `{"payload":"e30","protected":"e30","signature":"c2ln","header":{"disclosures":[""]}}`},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			if _, err := ParseJSON([]byte(tc.in)); !errors.Is(err, ErrMalformed) {
+				t.Fatalf("err = %v, want ErrMalformed", err)
+			}
+		})
+	}
+	tok, err := ParseJSON([]byte(`{"payload":"e30","protected":"e30","signature":"c2ln","header":{"disclosures":["WyJhIiwgMV0"],"kb_jwt":"a.b.c"}}`))
+	if err != nil || tok.String() != "e30.e30.c2ln~WyJhIiwgMV0~a.b.c" {
+		t.Fatalf("flattened: %q, %v", tok.String(), err)
+	}
+}
