@@ -21,6 +21,10 @@ func TestExamplesTestnet(t *testing.T) { runExample(t, "testnet.sh") }
 // TestExamplesNames keeps the walkthrough in examples/names.sh working.
 func TestExamplesNames(t *testing.T) { runExample(t, "names.sh") }
 
+// TestExamplesAssets keeps the walkthrough in examples/assets.sh, Lithopia's
+// oracle-triggered parcel, working.
+func TestExamplesAssets(t *testing.T) { runExample(t, "assets.sh") }
+
 // runExample runs the walkthrough examples/script against a freshly built
 // agora. The script checks every outcome itself and exits non-zero if one
 // differs.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/agora-ledger/agora/internal/asset"
+	"github.com/agora-ledger/agora/internal/asset/assetcli"
 	"github.com/agora-ledger/agora/internal/bench"
 	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/gov"
@@ -51,10 +53,19 @@ func registry() []moduleEntry {
 				Summary: "multi-stakeholder governance that the ledger executes"},
 		},
 		dev: func(key func(string) tx.PublicKey) (any, error) {
-			return gov.Demo(key), nil
+			g := gov.Demo(key)
+			// The registry of accredited data providers that the asset
+			// module reads, empty: governance accredits them.
+			g.Resources = append(g.Resources, gov.Resource{ID: asset.ProvidersResource, Parent: gov.RootResource,
+				Name: "Accredited data providers (oracles)", Controller: "identity"})
+			return g, nil
 		},
 		devKeys: gov.DemoKeys,
 		bench:   []bench.Scenario{bench.GovVote},
+	}, {
+		name:     asset.Name,
+		module:   func(*ledger.Actions) ledger.Module { return asset.Module{} },
+		commands: assetcli.Commands(),
 	}}
 }
 
