@@ -166,8 +166,9 @@ func FormatMicro(v int64) string {
 // mean radius 6,371,008.8 m, on which a micro-degree of latitude is
 // 111.195 mm, and an equirectangular projection at the mean latitude of
 // the two points, whose cosine comes from a table of whole degrees
-// interpolated linearly. docs/spec/assets.md gives the error bound;
-// TestWithinAgreesWithHaversine checks it.
+// interpolated linearly. docs/spec/assets.md ("The distance test") gives
+// the error bound against the haversine distance on the same sphere;
+// TestWithinAgreesWithHaversine checks it over a million points.
 const mmPerMicroDegree1000 = 111_195 // 111.195 mm, times 1000
 
 // cosTable holds cos(d°) × 1,000,000 rounded, for d = 0..90.
@@ -196,8 +197,13 @@ func cosMicro(lat int64) int64 {
 	return cosTable[i] + (cosTable[i+1]-cosTable[i])*f/1_000_000
 }
 
-// DistanceWithin reports whether p is within radius metres of c.
+// DistanceWithin reports whether p is within radius metres of c. A
+// radius above MaxRadius (which no valid Condition has) reports false:
+// the integer squares below are sized for MaxRadius.
 func DistanceWithin(c, p Point, radius uint32) bool {
+	if radius > MaxRadius {
+		return false
+	}
 	dLat := p.Lat - c.Lat
 	dLon := p.Lon - c.Lon
 	if dLon > 180_000_000 {
@@ -213,6 +219,6 @@ func DistanceWithin(c, p Point, radius uint32) bool {
 	if dy > r || dy < -r || dx > r || dx < -r {
 		return false
 	}
-	// Now |dx|, |dy| ≤ r ≤ 1e8 mm: the squares cannot overflow.
+	// Now |dx|, |dy| ≤ r ≤ 1e8 mm (MaxRadius): the squares cannot overflow.
 	return dx*dx+dy*dy <= r*r
 }
