@@ -1,6 +1,7 @@
 package asset
 
 import (
+	"encoding/hex"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -136,5 +137,20 @@ func TestCosMicro(t *testing.T) {
 		if got := float64(cosMicro(lat)) / 1e6; math.Abs(got-want) > 40e-6 {
 			t.Fatalf("cosMicro(%d) = %.6f, cos = %.6f", lat, got, want)
 		}
+	}
+}
+
+// TestObservationSigningBytes pins the bytes a provider signs, as
+// docs/spec/assets.md gives them: a provider's signer written from the
+// spec must produce exactly these.
+func TestObservationSigningBytes(t *testing.T) {
+	o := Observation{Chain: "agora-dev", Type: "marker", Place: Point{Lat: 50_087_600, Lon: 14_420_800}, Time: 1_767_225_600_000, Value: 95}
+	const want = "61676f72612f6f62736572766174696f6e2f763100a5016961676f72612d64657602666d61726b657203a2011a02fc46b0021a00dc0b40041b0000019b76daa80005185f"
+	if got := hex.EncodeToString(o.SigningBytes()); got != want {
+		t.Errorf("signing bytes:\n got %s\nwant %s", got, want)
+	}
+	d := o.Digest()
+	if got := hex.EncodeToString(d[:]); got != "9e861e8ef5c7b6011969454a4e836074b552aceda362800bd751dbbdea5f24bc" {
+		t.Errorf("digest %s", got)
 	}
 }

@@ -62,6 +62,9 @@ func testGenesis(key func(string) tx.PublicKey, g *ledger.Genesis) error {
 //	        [corrupt=PROVIDER] [obschain=ID]
 //	    the observation is signed by each provider named, with the key of
 //	    its own name or of KEYNAME; corrupt flips a bit of one signature.
+//	do SIGNER gov set-entry resource=R key=PROVIDER keyof=KEYNAME
+//	    sets a registry entry to the public key of KEYNAME (accredits or
+//	    re-keys a provider).
 func TestTranscripts(t *testing.T) {
 	ledgertest.Run(t, ledgertest.Ext{
 		Seed:    keySeed,
@@ -78,6 +81,10 @@ func TestTranscripts(t *testing.T) {
 				r.Fill(c, a)
 				r.Name(c.DID(), "<did:"+a.Pos[0]+">")
 				return ledgertest.Body(r.T, c), true
+			case module == gov.Name && typ == "set-entry" && a.Has("keyof"):
+				// The registry of providers holds public keys as text.
+				_, k := r.Key(a.Get("keyof", ""))
+				return ledgertest.Body(r.T, &gov.SetEntry{Resource: a.Get("resource", ""), Key: a.Get("key", ""), Value: k.Public().String()}), true
 			case module == Name && typ == "add-rule":
 				return ledgertest.Body(r.T, ruleArgs(r, a)), true
 			case module == Name && typ == "submit":
