@@ -15,7 +15,7 @@ import (
 // sat-c accredited) where alice owns parcel-7 and its rule 1 wants all
 // three providers, so that no submission fires it: every op is the same
 // aggregation, the signatures counted and a pending record written.
-func benchChain(b *testing.B) (*ledgertest.Chain, *tx.PrivateKey, func(string) *tx.PrivateKey) {
+func benchChain(b testing.TB) (*ledgertest.Chain, *tx.PrivateKey, func(string) *tx.PrivateKey) {
 	key := func(n string) *tx.PrivateKey { return ledgertest.Key(keySeed, n, tx.Ed25519) }
 	g := ledgertest.Genesis(map[string]json.RawMessage{})
 	if err := testGenesis(func(n string) tx.PublicKey { return key(n).Public() }, g); err != nil {
