@@ -1,0 +1,90 @@
+// The other side of the cross-check (main.go runs it): reads Agora's presentations on
+// stdin, verifies them with the OpenWallet Foundation's sd-jwt-js, then issues and
+// presents an SD-JWT VC of its own for Agora to verify, and prints the results as JSON.
+import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
+import { ES256, digest, generateSalt } from '@sd-jwt/crypto-nodejs';
+import { compactVerify, importJWK } from 'jose';
+
+const input = JSON.parse(await new Promise((resolve) => {
+  let s = '';
+  process.stdin.on('data', (d) => { s += d; });
+  process.stdin.on('end', () => resolve(s));
+}));
+
+// A verifier for one public JWK: ES256 through crypto-nodejs, EdDSA through jose.
+async function verifierFor(jwk) {
+  if (jwk.kty === 'OKP') {
+    const key = await importJWK(jwk, 'EdDSA');
+    return async (data, sig) => {
+      try {
+        await compactVerify(`${data}.${sig}`, key, { algorithms: ['EdDSA'] });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+  }
+  return ES256.getVerifier(jwk);
+}
+
+function verifierInstance(issuerVerifier, statusListToken) {
+  return new SDJwtVcInstance({
+    hasher: digest,
+    verifier: issuerVerifier,
+    kbVerifier: async (data, sig, payload) => (await verifierFor(payload.cnf.jwk))(data, sig),
+    statusListFetcher: async (uri) => {
+      if (uri !== input.statusListURI) throw new Error(`unexpected status list ${uri}`);
+      return statusListToken;
+    },
+  });
+}
+
+const out = { verified: [] };
+for (const p of input.presentations) {
+  const v = verifierInstance(await verifierFor(p.issuerJwk), p.statusListToken);
+  try {
+    const r = await v.verify(p.presentation, { keyBindingNonce: input.nonce, currentDate: input.now });
+    if (r.kb.payload.aud !== input.aud) throw new Error(`KB-JWT aud ${r.kb.payload.aud}`);
+    if (r.header.typ !== 'dc+sd-jwt') throw new Error(`typ ${r.header.typ}`);
+    out.verified.push({ name: p.name, ok: true, claims: r.payload });
+  } catch (e) {
+    out.verified.push({ name: p.name, ok: false, error: String(e.message ?? e) });
+  }
+}
+
+// Theirs: ES256 issuer and holder keys, claims like Agora's.
+const issuer = await ES256.generateKeyPair();
+const holder = await ES256.generateKeyPair();
+const sdjwt = new SDJwtVcInstance({
+  hasher: digest,
+  saltGenerator: generateSalt,
+  signer: await ES256.getSigner(issuer.privateKey),
+  signAlg: ES256.alg,
+  kbSigner: await ES256.getSigner(holder.privateKey),
+  kbSignAlg: ES256.alg,
+});
+const issued = await sdjwt.issue(
+  {
+    iss: 'https://sd-jwt-js.example',
+    iat: input.now,
+    vct: 'https://credentials.example/membership',
+    cnf: { jwk: holder.publicKey },
+    member_name: 'Ada',
+    address: { locality: 'London', country: 'GB' },
+    roles: ['board', 'audit'],
+  },
+  {
+    _sd: ['member_name', 'address', 'roles'],
+    address: { _sd: ['locality', 'country'] },
+    roles: { _sd: [0, 1] },
+  },
+);
+out.theirs = {
+  issuerJwk: issuer.publicKey,
+  presentation: await sdjwt.present(
+    issued,
+    { member_name: true, address: { locality: true }, roles: { 1: true } },
+    { kb: { payload: { aud: input.aud, nonce: input.nonce, iat: input.now } } },
+  ),
+};
+process.stdout.write(JSON.stringify(out));
