@@ -6,6 +6,8 @@ import (
 
 	"github.com/agora-ledger/agora/internal/bench"
 	"github.com/agora-ledger/agora/internal/cli"
+	"github.com/agora-ledger/agora/internal/credential"
+	"github.com/agora-ledger/agora/internal/credential/credentialcli"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -61,6 +63,10 @@ func registry() []moduleEntry {
 		},
 		devKeys: gov.DemoKeys,
 		bench:   []bench.Scenario{bench.GovVote},
+	}, {
+		name:     credential.Name,
+		module:   func(*ledger.Actions) ledger.Module { return credential.Module{} },
+		commands: credentialcli.Commands(),
 	}}
 }
 
