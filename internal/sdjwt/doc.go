@@ -18,6 +18,7 @@
 // when it wants holder binding, a [KeyBindingPolicy]. The result holds the processed
 // claims. Errors wrap one of the Err values of this package.
 //
-// The JWS layer is go-jose; algorithms EdDSA (Ed25519) and ES256. docs/spec/sd-jwt.md
+// The JWS layer is go-jose; algorithms EdDSA (Ed25519), ES256 and ES256K (secp256k1,
+// plugged into go-jose as an opaque signer and verifier). docs/spec/sd-jwt.md
 // states what is implemented and every choice made where the RFC leaves one.
 package sdjwt

@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/go-jose/go-jose/v4"
 )
 
@@ -21,7 +22,7 @@ const saltBytes = 16
 // Issuance says how to issue an SD-JWT.
 type Issuance struct {
 	// Key signs the Issuer-signed JWT: ed25519.PrivateKey with EdDSA, *ecdsa.PrivateKey
-	// with ES256, or a jose.OpaqueSigner.
+	// with ES256, *secp256k1.PrivateKey with ES256K, or a jose.OpaqueSigner.
 	Key jose.SigningKey
 	// Type is the JWS "typ" header, e.g. "dc+sd-jwt" (SD-JWT VC) or "example+sd-jwt".
 	// Empty leaves "typ" out.
@@ -29,7 +30,8 @@ type Issuance struct {
 	// Header holds further protected header parameters, e.g. "kid".
 	Header map[jose.HeaderKey]any
 	// Holder, if set, becomes the "cnf" claim ({"jwk": Holder}) that Key Binding checks
-	// against (RFC 7800). Only its public part is written.
+	// against (RFC 7800). Only its public part is written. Its Key may be a
+	// *secp256k1.PublicKey, which go-jose cannot represent but this package can.
 	Holder *jose.JSONWebKey
 	// MinDecoys and MaxDecoys bound the number of decoy digests added to the "_sd" array
 	// of every object of the payload (RFC 9901 Section 4.2.5): each object gets a number
@@ -90,7 +92,7 @@ func sign(key jose.SigningKey, typ string, header map[jose.HeaderKey]any, payloa
 	for k, v := range header {
 		so = so.WithHeader(k, v)
 	}
-	signer, err := jose.NewSigner(key, so)
+	signer, err := jose.NewSigner(joseSigningKey(key), so)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrSign, err)
 	}
@@ -103,6 +105,12 @@ func sign(key jose.SigningKey, typ string, header map[jose.HeaderKey]any, payloa
 
 // publicJWK returns k's public part as an Object in go-jose's member order.
 func publicJWK(k *jose.JSONWebKey) (Object, error) {
+	switch x := k.Key.(type) {
+	case *secp256k1.PublicKey:
+		return secp256k1JWK(x), nil
+	case *secp256k1.PrivateKey:
+		return secp256k1JWK(x.PubKey()), nil
+	}
 	pub := k.Public()
 	if !pub.Valid() {
 		return nil, fmt.Errorf("%w: holder key is not a valid public key", ErrClaims)

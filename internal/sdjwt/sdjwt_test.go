@@ -387,3 +387,49 @@ func FuzzDecodeDisclosure(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseObject: an ordered object re-encodes to JSON that parses to the same object,
+// and encoding is stable from then on.
+func FuzzParseObject(f *testing.F) {
+	f.Add([]byte(`{"a": [1, {"b": null}], "c": "\u00fc"}`))
+	f.Add(payloadOf(issueSample(f).JWT))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		o, err := ParseObject(data)
+		if err != nil {
+			return
+		}
+		enc, err := encode(o)
+		if err != nil {
+			return // e.g. a string that is not UTF-8
+		}
+		again, err := ParseObject(enc)
+		if err != nil {
+			t.Fatalf("%s: re-parsing %s: %v", data, enc, err)
+		}
+		enc2, err := encode(again)
+		if err != nil || string(enc2) != string(enc) {
+			t.Fatalf("%s: encodes to %s, then %s", data, enc, enc2)
+		}
+	})
+}
+
+func TestParseJSONRefuses(t *testing.T) {
+	for _, tc := range []struct{ desc, in string }{
+		{"not JSON", `eyJ.eyJ.sig~`},
+		{"no signature", `{"payload":"e30","protected":"e30"}`},
+		{"both forms", `{"payload":"e30","protected":"e30","signature":"c2ln","signatures":[{"protected":"e30","signature":"c2ln"}]}`},
+		{"disclosures on the second signature", `{"payload":"e30","signatures":[{"protected":"e30","signature":"c2ln"},{"protected":"e30","signature":"c2ln","header":{"disclosures":["WyJhIiwgMV0"]}}]}`},
+		{"a tilde in a disclosure", `{"payload":"e30","protected":"e30","signature":"c2ln","header":{"disclosures":["a~b"]}}`},
+		{"an empty disclosure", `{"payload":"e30","protected":"e30","signature":"c2ln","header":{"disclosures":[""]}}`},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			if _, err := ParseJSON([]byte(tc.in)); !errors.Is(err, ErrMalformed) {
+				t.Fatalf("err = %v, want ErrMalformed", err)
+			}
+		})
+	}
+	tok, err := ParseJSON([]byte(`{"payload":"e30","protected":"e30","signature":"c2ln","header":{"disclosures":["WyJhIiwgMV0"],"kb_jwt":"a.b.c"}}`))
+	if err != nil || tok.String() != "e30.e30.c2ln~WyJhIiwgMV0~a.b.c" {
+		t.Fatalf("flattened: %q, %v", tok.String(), err)
+	}
+}

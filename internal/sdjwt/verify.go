@@ -9,11 +9,12 @@ import (
 )
 
 // DefaultAlgorithms are the JWS algorithms a Verification accepts unless told otherwise.
-var DefaultAlgorithms = []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256}
+var DefaultAlgorithms = []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256, ES256K}
 
 // KeyFunc returns the issuer's public key for an Issuer-signed JWT, given its protected
 // header and its payload, both not yet verified (so that "kid" or "iss" can pick the
-// key). The key is a crypto public key or a *jose.JSONWebKey.
+// key). The key is a crypto public key (ed25519.PublicKey, *ecdsa.PublicKey,
+// *secp256k1.PublicKey) or a *jose.JSONWebKey.
 type KeyFunc func(header jose.Header, claims map[string]any) (any, error)
 
 // StaticKey is a KeyFunc that always returns key.
@@ -140,7 +141,7 @@ func verifyJWS(jwt, typ string, algs []jose.SignatureAlgorithm, keyOf KeyFunc) (
 	if err != nil {
 		return jose.Header{}, nil, fmt.Errorf("%w: no key: %v", ErrSignature, err)
 	}
-	raw, err := jws.Verify(key)
+	raw, err := jws.Verify(joseVerificationKey(key))
 	if err != nil {
 		return jose.Header{}, nil, fmt.Errorf("%w: %v", ErrSignature, err)
 	}
@@ -186,15 +187,11 @@ func verifyKeyBinding(t Token, claims map[string]any, algs []jose.SignatureAlgor
 	if cnf == nil || cnf["jwk"] == nil {
 		return nil, fmt.Errorf("%w: the SD-JWT has no cnf.jwk to bind to", ErrKeyBinding)
 	}
-	raw, err := json.Marshal(cnf["jwk"])
+	jwk, err := cnfKey(cnf["jwk"])
 	if err != nil {
 		return nil, fmt.Errorf("%w: cnf.jwk: %v", ErrKeyBinding, err)
 	}
-	var jwk jose.JSONWebKey
-	if err := jwk.UnmarshalJSON(raw); err != nil || !jwk.IsPublic() {
-		return nil, fmt.Errorf("%w: cnf.jwk is not a public JWK", ErrKeyBinding)
-	}
-	_, kb, err := verifyJWS(t.KeyBinding, KeyBindingType, algs, StaticKey(&jwk))
+	_, kb, err := verifyJWS(t.KeyBinding, KeyBindingType, algs, StaticKey(jwk))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrKeyBinding, err)
 	}
@@ -217,6 +214,29 @@ func verifyKeyBinding(t Token, claims map[string]any, algs []jose.SignatureAlgor
 	}
 	if want := Digest(t.sdJWT()); kb["sd_hash"] != want {
 		return nil, fmt.Errorf("%w: sd_hash does not match the presentation", ErrKeyBinding)
+	}
+	return jwk, nil
+}
+
+// cnfKey reads a cnf.jwk: a secp256k1 key by this package, any other by go-jose.
+func cnfKey(v any) (*jose.JSONWebKey, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	if pub, ok, err := parseSecp256k1JWK(m); ok {
+		if err != nil {
+			return nil, err
+		}
+		return &jose.JSONWebKey{Key: pub, Algorithm: string(ES256K)}, nil
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON(raw); err != nil || !jwk.IsPublic() {
+		return nil, fmt.Errorf("not a public JWK")
 	}
 	return &jwk, nil
 }

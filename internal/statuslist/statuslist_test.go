@@ -413,3 +413,47 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeCBOR: decoding never panics, and what decodes re-encodes to the same entries.
+func FuzzDecodeCBOR(f *testing.F) {
+	for _, v := range loadVectors(f)[:2] {
+		b, _ := hex.DecodeString(v.CBORHex)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := DecodeCBOR(b)
+		if err != nil {
+			return
+		}
+		c, err := l.EncodeCBOR()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := DecodeCBOR(c)
+		if err != nil || !bytes.Equal(back.Bytes(), l.Bytes()) || back.Bits() != l.Bits() {
+			t.Fatalf("round trip of %x: %v", b, err)
+		}
+	})
+}
+
+// FuzzDecodeBitstring: decoding never panics, and what decodes re-encodes to the same bits.
+func FuzzDecodeBitstring(f *testing.F) {
+	ok, _ := NewBitstring(0, 1)
+	enc, _ := ok.Encode()
+	f.Add(enc, 1)
+	f.Add(enc, 2)
+	f.Fuzz(func(t *testing.T, s string, size int) {
+		b, err := DecodeBitstring(s, size)
+		if err != nil {
+			return
+		}
+		e, err := b.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := DecodeBitstring(e, size)
+		if err != nil || !bytes.Equal(back.data, b.data) {
+			t.Fatalf("round trip: %v", err)
+		}
+	})
+}

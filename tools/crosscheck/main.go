@@ -1,6 +1,7 @@
 // Command crosscheck checks Agora's SD-JWT VCs against an independent implementation,
 // the OpenWallet Foundation's sd-jwt-js (@sd-jwt/sd-jwt-vc with @sd-jwt/crypto-nodejs
-// and jose): it verifies presentations Agora issued (Ed25519 and ES256, recursive and
+// and jose, and node's crypto for ES256K): it verifies presentations Agora issued
+// (Ed25519, ES256 and ES256K, recursive and
 // array disclosures, Key Binding, a status list entry read from Agora's statuslist+jwt
 // token, a revoked entry that must be refused) with sd-jwt-js, and a presentation
 // sd-jwt-js issued with Agora's verifier, and requires both sides to agree on every
@@ -15,6 +16,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -25,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/go-jose/go-jose/v4"
 	"github.com/google/go-cmp/cmp"
 
@@ -69,10 +72,7 @@ type result struct {
 		Claims map[string]any `json:"claims"`
 		Error  string         `json:"error"`
 	} `json:"verified"`
-	Theirs struct {
-		IssuerJWK    json.RawMessage `json:"issuerJwk"`
-		Presentation string          `json:"presentation"`
-	} `json:"theirs"`
+	Theirs []theirs `json:"theirs"`
 }
 
 func run(dir string) error {
@@ -82,6 +82,10 @@ func run(dir string) error {
 	_, edHolder, _ := ed25519.GenerateKey(rand.Reader)
 	ecIssuer, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ecHolder, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k1Issuer, _ := secp256k1.GeneratePrivateKey()
+	k1Holder, _ := secp256k1.GeneratePrivateKey()
+	// One key signs every status list token, whatever signed the credential.
+	_, statusKey, _ := ed25519.GenerateKey(rand.Reader)
 
 	var ps []*presentation
 	for _, c := range []struct {
@@ -98,9 +102,10 @@ func run(dir string) error {
 			s := p.String()
 			return s == "/address/locality" || s == "/roles/1"
 		}, ""},
+		{"es256k, everything disclosed", sdjwt.ES256K, k1Issuer, k1Holder, 8, sdjwt.Everything, ""},
 		{"ed25519, revoked", jose.EdDSA, edIssuer, edHolder, revokedIdx, sdjwt.Everything, "Status is not valid"},
 	} {
-		p, err := agoraPresentation(c.name, c.alg, c.issuer, c.holder, c.idx, c.keep, nonce, now)
+		p, err := agoraPresentation(c.name, c.alg, c.issuer, c.holder, statusKey, c.idx, c.keep, nonce, now)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
@@ -136,6 +141,7 @@ func run(dir string) error {
 
 	in, err := json.Marshal(map[string]any{
 		"presentations": ps, "nonce": nonce, "aud": aud, "now": now.Unix(), "statusListURI": statusURI,
+		"statusJwk": publicJWK(statusKey),
 	})
 	if err != nil {
 		return err
@@ -172,18 +178,23 @@ func run(dir string) error {
 		}
 		fmt.Printf("agora → sd-jwt-js: %-30s ok=%v %s\n", p.Name, v.OK, v.Error)
 	}
-	if err := checkTheirs(r, nonce, now); err != nil {
-		errs = append(errs, err)
-	} else {
-		fmt.Println("sd-jwt-js → agora: es256, some disclosed          ok=true")
+	if len(r.Theirs) != 2 {
+		errs = append(errs, fmt.Errorf("sd-jwt-js issued %d presentations, not 2", len(r.Theirs)))
+	}
+	for _, t := range r.Theirs {
+		err := checkTheirs(t, nonce, now)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		fmt.Printf("sd-jwt-js → agora: %-30s ok=%v\n", strings.ToLower(t.Alg)+", some disclosed", err == nil)
 	}
 	return errors.Join(errs...)
 }
 
 // agoraPresentation issues an SD-JWT VC, its status list token, and a presentation with
 // Key Binding, and records what Agora's own verifier makes of it.
-func agoraPresentation(name string, alg jose.SignatureAlgorithm, issuer, holder any, idx int64,
-	keep func(sdjwt.Path) bool, nonce string, now time.Time) (*presentation, error) {
+func agoraPresentation(name string, alg jose.SignatureAlgorithm, issuer, holder any, statusKey ed25519.PrivateKey,
+	idx int64, keep func(sdjwt.Path) bool, nonce string, now time.Time) (*presentation, error) {
 	issuerKey := jose.SigningKey{Algorithm: alg, Key: issuer}
 	holderPub := &jose.JSONWebKey{Key: publicOf(holder)}
 	claims := sdjwt.Object{
@@ -221,11 +232,7 @@ func agoraPresentation(name string, alg jose.SignatureAlgorithm, issuer, holder 
 	}
 	token, err := statuslist.SignToken(statuslist.Token{
 		Subject: statusURI, IssuedAt: now, Expires: now.Add(time.Hour), TTL: time.Hour, List: list,
-	}, issuerKey, "")
-	if err != nil {
-		return nil, err
-	}
-	jwk, err := (&jose.JSONWebKey{Key: publicOf(issuer)}).MarshalJSON()
+	}, jose.SigningKey{Algorithm: jose.EdDSA, Key: statusKey}, "")
 	if err != nil {
 		return nil, err
 	}
@@ -236,21 +243,28 @@ func agoraPresentation(name string, alg jose.SignatureAlgorithm, issuer, holder 
 	if err != nil {
 		return nil, fmt.Errorf("agora refuses its own presentation: %w", err)
 	}
-	return &presentation{Name: name, Presentation: pres.String(), IssuerJWK: jwk, StatusListToken: token, claims: normalize(vc.Claims)}, nil
+	return &presentation{Name: name, Presentation: pres.String(), IssuerJWK: publicJWK(issuer), StatusListToken: token, claims: normalize(vc.Claims)}, nil
 }
 
-// checkTheirs verifies sd-jwt-js's presentation with Agora.
-func checkTheirs(r result, nonce string, now time.Time) error {
-	var issuer jose.JSONWebKey
-	if err := issuer.UnmarshalJSON(r.Theirs.IssuerJWK); err != nil {
-		return fmt.Errorf("sd-jwt-js's issuer key: %w", err)
+// theirs is a presentation sd-jwt-js issued.
+type theirs struct {
+	Alg          string          `json:"alg"`
+	IssuerJWK    json.RawMessage `json:"issuerJwk"`
+	Presentation string          `json:"presentation"`
+}
+
+// checkTheirs verifies one of sd-jwt-js's presentations with Agora.
+func checkTheirs(t theirs, nonce string, now time.Time) error {
+	issuer, err := parseJWK(t.IssuerJWK)
+	if err != nil {
+		return fmt.Errorf("sd-jwt-js's %s issuer key: %w", t.Alg, err)
 	}
-	vc, err := sdjwt.VerifyVC(r.Theirs.Presentation, sdjwt.Verification{
-		IssuerKey: sdjwt.StaticKey(&issuer), Now: now,
+	vc, err := sdjwt.VerifyVC(t.Presentation, sdjwt.Verification{
+		IssuerKey: sdjwt.StaticKey(issuer), Now: now,
 		KeyBinding: &sdjwt.KeyBindingPolicy{Audience: aud, Nonce: nonce, MaxAge: time.Minute},
 	})
 	if err != nil {
-		return fmt.Errorf("agora refuses sd-jwt-js's presentation: %w", err)
+		return fmt.Errorf("agora refuses sd-jwt-js's %s presentation: %w", t.Alg, err)
 	}
 	got := normalize(vc.Claims)
 	delete(got, "cnf")
@@ -259,9 +273,27 @@ func checkTheirs(r result, nonce string, now time.Time) error {
 		"member_name": "Ada", "address": map[string]any{"locality": "London"}, "roles": []any{"audit"},
 	})
 	if diff := cmp.Diff(want, got); diff != "" {
-		return fmt.Errorf("sd-jwt-js's presentation: claims differ (-want +agora):\n%s", diff)
+		return fmt.Errorf("sd-jwt-js's %s presentation: claims differ (-want +agora):\n%s", t.Alg, diff)
 	}
 	return nil
+}
+
+// parseJWK reads a public JWK: secp256k1 by hand, any other by go-jose.
+func parseJWK(raw json.RawMessage) (any, error) {
+	var m map[string]string
+	if err := json.Unmarshal(raw, &m); err == nil && m["crv"] == "secp256k1" {
+		x, errX := base64.RawURLEncoding.DecodeString(m["x"])
+		y, errY := base64.RawURLEncoding.DecodeString(m["y"])
+		if errX != nil || errY != nil {
+			return nil, fmt.Errorf("secp256k1 JWK: bad x or y")
+		}
+		return secp256k1.ParsePubKey(append(append([]byte{4}, x...), y...))
+	}
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON(raw); err != nil {
+		return nil, err
+	}
+	return &jwk, nil
 }
 
 func publicOf(k any) any {
@@ -270,8 +302,28 @@ func publicOf(k any) any {
 		return k.Public()
 	case *ecdsa.PrivateKey:
 		return &k.PublicKey
+	case *secp256k1.PrivateKey:
+		return k.PubKey()
 	}
 	panic(fmt.Sprintf("crosscheck: key type %T", k))
+}
+
+// publicJWK is the public JWK of a private key; go-jose has no secp256k1 JWK, so that
+// one is written here (RFC 8812 Section 3.1).
+func publicJWK(k any) json.RawMessage {
+	if k1, ok := k.(*secp256k1.PrivateKey); ok {
+		b := k1.PubKey().SerializeUncompressed()
+		j, _ := json.Marshal(map[string]string{
+			"kty": "EC", "crv": "secp256k1",
+			"x": base64.RawURLEncoding.EncodeToString(b[1:33]), "y": base64.RawURLEncoding.EncodeToString(b[33:]),
+		})
+		return j
+	}
+	j, err := (&jose.JSONWebKey{Key: publicOf(k)}).MarshalJSON()
+	if err != nil {
+		panic(err)
+	}
+	return j
 }
 
 // normalize makes claims from either side comparable: JSON, numbers as float64.

@@ -1,4 +1,4 @@
-package main
+package identitycli
 
 import (
 	"context"
@@ -160,18 +160,15 @@ func fetchPage(ctx context.Context, c *client.Client, did string, from uint64, p
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, 0, nil, fmt.Errorf("the node's answer is not JSON: %w", err)
 	}
-	notVerified := func(format string, a ...any) error {
-		return &cli.ExitError{Code: 1, Err: fmt.Errorf("NOT verified: "+format, a...)}
-	}
 	if doc.Proof == nil {
-		return nil, 0, nil, notVerified("the node answered without a proof")
+		return nil, 0, nil, cli.NotVerified(errors.New("the node answered without a proof"))
 	}
 	vals, cp, err := verify.State(doc.Proof, *policy)
 	if err != nil {
-		return nil, 0, nil, notVerified("%v", err)
+		return nil, 0, nil, cli.NotVerified(err)
 	}
 	if err := identity.VerifyHistory(vals, did, from, identity.HistoryPageSize, doc.Value); err != nil {
-		return nil, 0, nil, notVerified("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+		return nil, 0, nil, cli.NotVerified(errors.New(strings.TrimPrefix(err.Error(), "invalid: ")))
 	}
 	if err := json.Unmarshal(doc.Value, &page); err != nil {
 		return nil, 0, nil, err

@@ -1,4 +1,4 @@
-package main
+package identitycli
 
 import (
 	"context"
@@ -157,7 +157,7 @@ func didCreate(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 0 {
 		return cli.UsageError("did create takes no arguments")
 	}
-	ks := home(*homeDir).keys()
+	ks := cli.Keys(*homeDir)
 	if *pairwise != "" {
 		if *keyName != "" || *nextName != "" {
 			return cli.UsageError("--pairwise makes its own new keys: it takes neither --key nor --next-key")
@@ -361,7 +361,7 @@ func provenResolution(ctx context.Context, c *client.Client, did string, q url.V
 	}
 	vals, cp, err := verify.State(p, policy)
 	if err != nil {
-		return nil, false, nil, &cli.ExitError{Code: 1, Err: fmt.Errorf("NOT verified: %w", err)}
+		return nil, false, nil, cli.NotVerified(err)
 	}
 	var resolve ledger.Query
 	for _, qq := range (identity.Module{}).Queries() {
@@ -485,7 +485,7 @@ func didUpdate(op string, args []string, stdout, stderr io.Writer) error {
 	if *keyName == "" {
 		return cli.UsageError("--key NAME is required: the key that signs")
 	}
-	ks := home(*homeDir).keys()
+	ks := cli.Keys(*homeDir)
 	signer, err := ks.Get(*keyName)
 	if err != nil {
 		return ledger.WithHint(err, "'agora keys list' shows your keys")

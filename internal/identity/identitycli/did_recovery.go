@@ -1,4 +1,4 @@
-package main
+package identitycli
 
 import (
 	"io"
@@ -43,7 +43,7 @@ func didRecovery(op string, args []string, stdout, stderr io.Writer) error {
 	if _, err := identity.ParseDID(did); err != nil {
 		return cli.UsageError("%q is not a did:agora DID", did)
 	}
-	ks := home(*homeDir).keys()
+	ks := cli.Keys(*homeDir)
 	signers := []string{*keyName}
 	typ := op
 	var body interface{ Validate() error }
