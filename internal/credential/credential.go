@@ -399,10 +399,16 @@ func setStatus(ctx *ledger.Context, m *SetStatus) error {
 		return err
 	}
 	cur := e.StatusAt(ctx.Block.Time.UnixMilli())
+	packed, err := bitsOf(ctx.KV, l, m.Index)
+	if err != nil {
+		return err
+	}
 	switch {
 	case cur == Revoked:
 		return fmt.Errorf("%w: entry %d of %s is revoked for good", ledger.ErrConflict, m.Index, l.ID)
-	case cur == m.Status:
+	case cur == m.Status && packed == cur:
+		// When they differ, a void change (its key compromised) set the
+		// packed list: setting the status again repairs it.
 		return fmt.Errorf("%w: entry %d of %s is already %s", ledger.ErrConflict, m.Index, l.ID, StatusName(cur))
 	case len(e.Changes) >= MaxChanges:
 		return fmt.Errorf("%w: entry %d of %s changed %d times, the most", ledger.ErrConflict, m.Index, l.ID, MaxChanges)
@@ -442,6 +448,16 @@ func setBits(kv *ledger.KV, l *List, i uint32, s uint8) error {
 	}
 	kv.Set(pageKey(l.ID, page), p)
 	return nil
+}
+
+// bitsOf returns the status entry i of l's pages holds.
+func bitsOf(kv *ledger.KV, l *List, i uint32) (uint8, error) {
+	bit := uint64(i) * uint64(l.Bits)
+	p, err := pageIn(kv, l.ID, uint32(bit/8/PageBytes))
+	if err != nil {
+		return 0, err
+	}
+	return p[(bit/8)%PageBytes] >> (bit % 8) & (1<<l.Bits - 1), nil
 }
 
 // pageIn returns page n of list id (PageBytes bytes, zero if absent).
