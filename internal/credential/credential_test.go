@@ -173,3 +173,24 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestInScope holds an accreditation's vct prefixes to their boundaries:
+// a scope of urn:x:kyc covers its versions, not a longer name.
+func TestInScope(t *testing.T) {
+	for _, tt := range []struct {
+		scope, vct string
+		want       bool
+	}{
+		{"urn:x:kyc", "urn:x:kyc", true},
+		{"urn:x:kyc", "urn:x:kyc:v1", true},
+		{"urn:x:kyc", "urn:x:kycx", false},
+		{"urn:x:", "urn:x:anything", true},
+		{"https://x.example/vct", "https://x.example/vct/kyc", true},
+		{"https://x.example/vct", "https://x.example/vct-evil", false},
+		{"urn:x:kyc", "urn:x:ky", false},
+	} {
+		if got := InScope([]string{"urn:y:other", tt.scope}, tt.vct); got != tt.want {
+			t.Errorf("InScope(%q, %q) = %v, want %v", tt.scope, tt.vct, got, tt.want)
+		}
+	}
+}

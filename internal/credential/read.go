@@ -108,10 +108,13 @@ func Accreditation(gv *ledger.KV, did string) (*Accredited, error) {
 	return a, nil
 }
 
-// InScope reports whether vct starts with one of the prefixes of scope.
+// InScope reports whether vct is one of the prefixes of scope or
+// extends one at a boundary: urn:x:kyc covers urn:x:kyc and urn:x:kyc:v1,
+// not urn:x:kycx.
 func InScope(scope []string, vct string) bool {
 	for _, p := range scope {
-		if strings.HasPrefix(vct, p) {
+		rest, ok := strings.CutPrefix(vct, p)
+		if ok && (rest == "" || strings.HasSuffix(p, ":") || strings.HasSuffix(p, "/") || rest[0] == ':' || rest[0] == '/') {
 			return true
 		}
 	}
