@@ -114,7 +114,7 @@ type testIssuer struct {
 
 // newIssuer starts a chain of the demo Community, creates a DID whose
 // controller also asserts, and accredits it for every vct under urn:.
-func newIssuer(t *testing.T) (*ledgertest.Chain, testIssuer) {
+func newIssuer(t testing.TB) (*ledgertest.Chain, testIssuer) {
 	t.Helper()
 	key := func(name string) *tx.PrivateKey { return ledgertest.Key(keySeed, name, tx.Ed25519) }
 	gj, err := json.Marshal(gov.Demo(func(name string) tx.PublicKey { return key(name).Public() }))
