@@ -156,6 +156,22 @@ func allocate(ctx context.Context, c *client.Client, k *tx.PrivateKey, keyName, 
 	}
 }
 
+// keyID returns the DID URL of key, an assertionMethod key of issuer
+// (SD-JWT VC: an issuer that is a DID names its key by a DID URL in kid),
+// as the ledger's check of the credential about to be signed says.
+func keyID(ctx context.Context, c *client.Client, key tx.PublicKey, issuer, vct, list string, idx uint32, now time.Time) (string, error) {
+	var chk credential.Check
+	params := map[string]string{"iss": issuer, "key": key.String(), "iat": fmt.Sprint(now.Unix()), "vct": vct,
+		"status_uri": credential.StatusURI(list), "idx": fmt.Sprint(idx)}
+	if _, err := cli.ModuleQuery(ctx, c, credential.Module{}, "check", params, nil, &chk); err != nil {
+		return "", err
+	}
+	if st := chk.KeyAtIssue; st == nil || !st.Acts {
+		return "", fmt.Errorf("your key does not sign for %s: %s", issuer, strings.Join(chk.Reasons, "; "))
+	}
+	return issuer + "#" + chk.KeyAtIssue.KeyID, nil
+}
+
 func issue(args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("vc issue", usage, stderr)
 	homeDir := cli.HomeFlag(fs)
@@ -205,7 +221,11 @@ func issue(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	now := time.Now()
-	tok, err := issueVC(priv, *issuer, *vct, *subject, *list, idx, holder, claims, now, now.Add(*validFor))
+	kid, err := keyID(ctx, c, k.Public(), *issuer, *vct, *list, idx, now)
+	if err != nil {
+		return err
+	}
+	tok, err := issueVC(priv, kid, *issuer, *vct, *subject, *list, idx, holder, claims, now, now.Add(*validFor))
 	if err != nil {
 		return err
 	}

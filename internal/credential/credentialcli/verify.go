@@ -155,6 +155,8 @@ func judge(r *report, chk *credential.Check, vc *sdjwt.VC, iat int64) {
 		r.add("issuer key", false, "%s", strings.Join(chk.Reasons, "; "))
 	case !chk.KeyNow.Acts:
 		r.add("issuer key", false, "%s#%s acted when issued (%s) but not now: %s", st.DID, st.KeyID, at, chk.KeyNow.Reason)
+	case vc.Header.KeyID != "" && vc.Header.KeyID != st.DID+"#"+st.KeyID:
+		r.add("issuer key", false, "the header's kid %s is not the signing key, %s#%s", vc.Header.KeyID, st.DID, st.KeyID)
 	default:
 		r.add("issuer key", true, "%s#%s, an assertionMethod key, when issued (%s) and now", st.DID, st.KeyID, at)
 	}

@@ -39,9 +39,9 @@ func sdClaims(raw []byte) (sdjwt.Object, error) {
 }
 
 // issueVC signs the SD-JWT VC: the issuer's public key travels in the
-// header ("jwk"), and the verifier proves from the ledger that it acts
-// for iss.
-func issueVC(priv ed25519.PrivateKey, iss, vct, sub, list string, idx uint32, holder *jose.JSONWebKey,
+// header ("jwk") beside its DID URL ("kid"), and the verifier proves from
+// the ledger that it acts for iss.
+func issueVC(priv ed25519.PrivateKey, kid, iss, vct, sub, list string, idx uint32, holder *jose.JSONWebKey,
 	claims sdjwt.Object, iat, exp time.Time) (string, error) {
 	all := sdjwt.Object{{Name: "iss", Value: iss}, {Name: "sub", Value: sub}, {Name: "vct", Value: vct},
 		{Name: "iat", Value: iat.Unix()}, {Name: "exp", Value: exp.Unix()},
@@ -50,7 +50,7 @@ func issueVC(priv ed25519.PrivateKey, iss, vct, sub, list string, idx uint32, ho
 	pub := &jose.JSONWebKey{Key: priv.Public()}
 	tok, err := sdjwt.IssueVC(all, sdjwt.Issuance{
 		Key:    jose.SigningKey{Algorithm: jose.EdDSA, Key: priv},
-		Header: map[jose.HeaderKey]any{"jwk": pub},
+		Header: map[jose.HeaderKey]any{"jwk": pub, "kid": kid},
 		Holder: holder,
 		Rand:   rand.Reader,
 	})
