@@ -21,6 +21,7 @@ import (
 	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/credential"
+	"github.com/agora-ledger/agora/internal/sdjwt"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -35,7 +36,7 @@ func Commands() []cli.Command {
 const usage = `
 Usage:
   agora vc issue --as ISSUER_DID --key NAME --type VCT --list LIST --subject DID
-                 --holder-key KEY --claims FILE [--valid-for DURATION] [--out FILE]
+                 --holder-key KEY --claims FILE [--valid-for DURATION] [--format FORM] [--out FILE]
   agora vc store FILE --name NAME
   agora vc list
   agora vc show NAME
@@ -49,7 +50,11 @@ signed by your key NAME, an assertionMethod key of ISSUER_DID, bound
 (cnf) to the holder's public key KEY (one of the holder DID's
 authentication keys) and points at a fresh entry of your status list
 LIST, which it first allocates on the ledger. The issuer must be
-accredited (the governance registry "issuers") for VCT.
+accredited (the governance registry "issuers") for VCT. --format
+vc+sd-jwt issues the same credential in the W3C form (VC Data Model 2.0
+secured with SD-JWT: VCT its second type, the claims disclosable in
+credentialSubject, its status a BitstringStatusListEntry); store,
+present and verify take either form.
 store keeps a credential in your wallet (the home's credentials folder);
 list and show read it. present discloses only the claims named and binds
 the presentation to the verifier's audience and nonce with the holder's
@@ -133,24 +138,25 @@ func keyOfJWK(j *jose.JSONWebKey) (tx.PublicKey, error) {
 }
 
 // allocate takes the next entry of list for issuer, signed by k, and
-// returns its index: it reads the list's next free entry and allocates
-// it, reading again if another allocation took it first.
-func allocate(ctx context.Context, c *client.Client, k *tx.PrivateKey, keyName, issuer, list string, stderr io.Writer) (uint32, error) {
+// returns its index and the list's bits an entry: it reads the list's
+// next free entry and allocates it, reading again if another allocation
+// took it first.
+func allocate(ctx context.Context, c *client.Client, k *tx.PrivateKey, keyName, issuer, list string, stderr io.Writer) (uint32, uint8, error) {
 	for attempt := 1; ; attempt++ {
 		var l credential.List
 		if _, err := cli.ModuleQuery(ctx, c, credential.Module{}, "list", map[string]string{"id": list}, nil, &l); err != nil {
-			return 0, fmt.Errorf("status list %s: %w", list, err)
+			return 0, 0, fmt.Errorf("status list %s: %w", list, err)
 		}
 		msg := &credential.Allocate{Issuer: issuer, List: list, Index: l.Next, Count: 1}
 		res, err := cli.SubmitFresh(ctx, c, []*tx.PrivateKey{k}, []string{keyName}, credential.Name, "allocate", msg, 5*time.Minute, stderr)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if res.Result.OK() {
-			return l.Next, nil
+			return l.Next, l.Bits, nil
 		}
 		if res.Result.Code != "conflict" || attempt == cli.SubmitAttempts || !strings.Contains(res.Result.Error, "next free entry") {
-			return 0, fmt.Errorf("allocating an entry of %s: %s (%s)", list, cli.Reason(res.Result), res.Result.Code)
+			return 0, 0, fmt.Errorf("allocating an entry of %s: %s (%s)", list, cli.Reason(res.Result), res.Result.Code)
 		}
 		fmt.Fprintf(stderr, "entry %d of %s was taken meanwhile; allocating again\n", l.Next, list)
 	}
@@ -184,6 +190,7 @@ func issue(args []string, stdout, stderr io.Writer) error {
 	holderKey := fs.String("holder-key", "", "the holder's public `KEY` the credential is bound to")
 	claimsFile := fs.String("claims", "", "a JSON object of the claims (`FILE`, - for stdin)")
 	validFor := fs.Duration("valid-for", 365*24*time.Hour, "how long the credential is valid")
+	format := fs.String("format", "dc+sd-jwt", "the credential's `FORM`: dc+sd-jwt (SD-JWT VC) or vc+sd-jwt (W3C VC Data Model 2.0 secured with SD-JWT)")
 	out := fs.String("out", "", "write the credential to `FILE` (default: stdout)")
 	if _, err := cli.Parse(fs, args); err != nil {
 		return err
@@ -193,6 +200,9 @@ func issue(args []string, stdout, stderr io.Writer) error {
 		if f.v == "" {
 			return cli.UsageError("%s is required (see 'agora vc -h')", f.name)
 		}
+	}
+	if *format != sdjwt.VCType && *format != w3cTyp {
+		return cli.UsageError("--format %q: dc+sd-jwt or vc+sd-jwt", *format)
 	}
 	hk, err := tx.ParsePublicKey(*holderKey)
 	if err != nil {
@@ -216,7 +226,7 @@ func issue(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	c := client.New(*nodeURL)
-	idx, err := allocate(ctx, c, k, *keyName, *issuer, *list, stderr)
+	idx, bits, err := allocate(ctx, c, k, *keyName, *issuer, *list, stderr)
 	if err != nil {
 		return err
 	}
@@ -225,7 +235,14 @@ func issue(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tok, err := issueVC(priv, kid, *issuer, *vct, *subject, *list, idx, holder, claims, now, now.Add(*validFor))
+	issueForm := issueVC
+	if *format == w3cTyp {
+		issueForm = func(priv ed25519.PrivateKey, kid, iss, vct, sub, list string, idx uint32, holder *jose.JSONWebKey,
+			claims sdjwt.Object, iat, exp time.Time) (string, error) {
+			return issueW3C(priv, kid, iss, vct, sub, list, bits, idx, holder, claims, iat, exp)
+		}
+	}
+	tok, err := issueForm(priv, kid, *issuer, *vct, *subject, *list, idx, holder, claims, now, now.Add(*validFor))
 	if err != nil {
 		return err
 	}

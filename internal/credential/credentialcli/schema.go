@@ -28,10 +28,10 @@ func checkSchema(schema string, disclosed []sdjwt.DisclosedClaim) error {
 		return fmt.Errorf("the type's schema: %v", err)
 	}
 	for _, d := range disclosed {
-		if len(d.Path) != 1 {
+		name, ok := claimName(d.Path)
+		if !ok {
 			continue
 		}
-		name := d.Disclosure.Name
 		p, ok := s.Properties[name]
 		if !ok {
 			if s.AdditionalProperties != nil && !*s.AdditionalProperties {

@@ -88,17 +88,18 @@ func verifyCmd(args []string, stdout, stderr io.Writer) error {
 // presentation that fails a check is a report that says which.
 func verifyPresentation(ctx context.Context, c *client.Client, tr *cli.Trust, pres, aud, nonce string, maxKB time.Duration, now time.Time) (*report, error) {
 	r := &report{}
-	vc, err := sdjwt.VerifyVC(pres, sdjwt.Verification{
+	v := sdjwt.Verification{
 		IssuerKey:  headerKey,
 		Now:        now,
 		Leeway:     time.Minute,
 		KeyBinding: &sdjwt.KeyBindingPolicy{Audience: aud, Nonce: nonce, MaxAge: maxKB},
-	})
+	}
+	vc, sub, iat, err := verifySD(pres, v)
 	if err != nil {
 		r.add("signatures", false, "%v", err)
 		return r, nil
 	}
-	r.add("signatures", true, "the issuer's JWT, %d disclosure(s), and the key-binding JWT for %s (nonce %s)", len(vc.Disclosed), aud, nonce)
+	r.add("signatures", true, "the issuer's JWT (%s), %d disclosure(s), and the key-binding JWT for %s (nonce %s)", typOf(pres), len(vc.Disclosed), aud, nonce)
 	issuerKey, err := keyOfJWK(vc.Header.JSONWebKey)
 	if err != nil {
 		r.add("issuer key", false, "%v", err)
@@ -109,10 +110,8 @@ func verifyPresentation(ctx context.Context, c *client.Client, tr *cli.Trust, pr
 		r.add("binding", false, "the cnf key: %v", err)
 		return r, nil
 	}
-	sub, _ := vc.Claims["sub"].(string)
-	iat, err := vc.Claims["iat"].(json.Number).Int64()
-	if err != nil || vc.Status == nil || vc.Issuer == "" || sub == "" {
-		r.add("claims", false, "an Agora credential has iss, sub, iat and a status reference")
+	if vc.Status == nil || vc.Issuer == "" || sub == "" || iat == 0 {
+		r.add("claims", false, "an Agora credential has an issuer, a subject, an issuance time and a status reference")
 		return r, nil
 	}
 	var chk credential.Check
@@ -141,6 +140,28 @@ func verifyPresentation(ctx context.Context, c *client.Client, tr *cli.Trust, pr
 		}
 	}
 	return r, nil
+}
+
+// verifySD verifies an SD-JWT VC or a W3C credential secured with SD-JWT,
+// by its typ, and returns it with its subject and issuance time (Unix
+// seconds; 0 if it has none).
+func verifySD(pres string, v sdjwt.Verification) (*sdjwt.VC, string, int64, error) {
+	if typOf(pres) == w3cTyp {
+		v.Type = w3cTyp
+		ver, err := sdjwt.Verify(pres, v)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		return w3cVC(ver)
+	}
+	vc, err := sdjwt.VerifyVC(pres, v)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	sub, _ := vc.Claims["sub"].(string)
+	n, _ := vc.Claims["iat"].(json.Number)
+	iat, _ := n.Int64()
+	return vc, sub, iat, nil
 }
 
 // judge adds the steps that rest on the ledger's answer.

@@ -88,6 +88,38 @@ type held struct {
 	SDJWT       string         `json:"sd_jwt"`
 }
 
+// vct, issuer and subject read the payload of either form (the W3C
+// form's payload claims are plain, only the subject's claims disclosable).
+func (h *held) vct() string {
+	if v, ok := h.Payload["vct"].(string); ok {
+		return v
+	}
+	types, _ := h.Payload["type"].([]any)
+	for _, t := range types {
+		if s, ok := t.(string); ok && s != "VerifiableCredential" {
+			return s
+		}
+	}
+	return ""
+}
+
+func (h *held) issuer() string {
+	if v, ok := h.Payload["iss"].(string); ok {
+		return v
+	}
+	v, _ := h.Payload["issuer"].(string)
+	return v
+}
+
+func (h *held) subject() string {
+	if v, ok := h.Payload["sub"].(string); ok {
+		return v
+	}
+	s, _ := h.Payload[subjectKey].(map[string]any)
+	v, _ := s["id"].(string)
+	return v
+}
+
 func readHeld(home, name string) (*held, error) {
 	path, err := walletPath(home, name)
 	if err != nil {
@@ -153,7 +185,7 @@ func store(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s is not an SD-JWT: %w", pos[0], err)
 	}
 	// Verify the issuer's signature before keeping it.
-	if _, err := sdjwt.VerifyVC(s, sdjwt.Verification{IssuerKey: headerKey, Now: time.Now(), Leeway: time.Minute}); err != nil {
+	if _, _, _, err := verifySD(s, sdjwt.Verification{IssuerKey: headerKey, Now: time.Now(), Leeway: time.Minute}); err != nil {
 		return fmt.Errorf("%s does not verify: %w", pos[0], err)
 	}
 	path, err := walletPath(*homeDir, *name)
@@ -166,7 +198,7 @@ func store(args []string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "stored %s: %v from %v\n", *name, h.Payload["vct"], h.Payload["iss"])
+	fmt.Fprintf(stdout, "stored %s: %s from %s\n", *name, h.vct(), h.issuer())
 	return nil
 }
 
@@ -187,7 +219,7 @@ func list(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "%-16s (unreadable: %v)\n", name, err)
 			continue
 		}
-		fmt.Fprintf(stdout, "%-16s %v  from %v\n", name, h.Payload["vct"], h.Payload["iss"])
+		fmt.Fprintf(stdout, "%-16s %s  from %s\n", name, h.vct(), h.issuer())
 	}
 	return nil
 }
@@ -211,13 +243,17 @@ func show(args []string, stdout, stderr io.Writer) error {
 		return cli.PrintJSON(stdout, h)
 	}
 	p := h.Payload
-	fmt.Fprintf(stdout, "%s\n  type     %v\n  issuer   %v\n  subject  %v\n", h.Name, p["vct"], p["iss"], p["sub"])
+	fmt.Fprintf(stdout, "%s\n  type     %s\n  issuer   %s\n  subject  %s\n  form     %s\n", h.Name, h.vct(), h.issuer(), h.subject(), typOf(h.SDJWT))
 	for _, k := range []string{"iat", "exp"} {
 		if n, ok := p[k].(float64); ok {
 			fmt.Fprintf(stdout, "  %-8s %s\n", k, time.Unix(int64(n), 0).UTC().Format(time.RFC3339))
 		}
 	}
-	if st, err := json.Marshal(p["status"]); err == nil {
+	status := p["status"]
+	if status == nil {
+		status = p["credentialStatus"]
+	}
+	if st, err := json.Marshal(status); err == nil {
 		fmt.Fprintf(stdout, "  status   %s\n", st)
 	}
 	fmt.Fprintf(stdout, "  claims   %s (each disclosed only when presented)\n", strings.Join(h.Disclosable, ", "))
@@ -273,8 +309,8 @@ func present(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	pres, err := sdjwt.Present(tok, func(p sdjwt.Path) bool {
-		n, ok := p[0].(string)
-		return len(p) == 1 && ok && want[n]
+		n, ok := claimName(p)
+		return ok && want[n]
 	}, &sdjwt.Binding{Key: jose.SigningKey{Algorithm: jose.EdDSA, Key: priv}, Audience: *audience, Nonce: *nonce, IssuedAt: time.Now()})
 	if err != nil {
 		return err
