@@ -152,6 +152,9 @@ func verifySD(pres string, v sdjwt.Verification) (*sdjwt.VC, string, int64, erro
 		if err != nil {
 			return nil, "", 0, err
 		}
+		if err := w3cValid(ver.Claims, v.Now, v.Leeway); err != nil {
+			return nil, "", 0, err
+		}
 		return w3cVC(ver)
 	}
 	vc, err := sdjwt.VerifyVC(pres, v)

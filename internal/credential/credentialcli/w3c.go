@@ -128,3 +128,28 @@ func claimName(p sdjwt.Path) (string, bool) {
 	n, ok := p[0].(string)
 	return n, ok && len(p) == 1
 }
+
+// w3cValid checks a W3C credential's validity period at now, within
+// leeway: validFrom not after it, validUntil, if any, not before it (the
+// JWT's nbf and exp, which sdjwt checks, need not be there).
+func w3cValid(c map[string]any, now time.Time, leeway time.Duration) error {
+	for _, f := range []struct {
+		claim  string
+		future bool // the claim must not be after now
+	}{{"validFrom", true}, {"validUntil", false}} {
+		s, ok := c[f.claim].(string)
+		if !ok {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s %q is not a date-time", f.claim, s)
+		case f.future && t.After(now.Add(leeway)):
+			return fmt.Errorf("not valid before %s (validFrom)", s)
+		case !f.future && now.After(t.Add(leeway)):
+			return fmt.Errorf("expired at %s (validUntil)", s)
+		}
+	}
+	return nil
+}

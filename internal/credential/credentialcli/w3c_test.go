@@ -66,3 +66,26 @@ func TestW3CRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestW3CValid checks the validity period at a time.
+func TestW3CValid(t *testing.T) {
+	c := map[string]any{"validFrom": "2026-01-01T00:00:00Z", "validUntil": "2026-02-01T00:00:00Z"}
+	for _, tt := range []struct {
+		at   string
+		want string
+	}{
+		{"2026-01-15T00:00:00Z", ""},
+		{"2025-12-31T23:59:30Z", ""}, // within the leeway
+		{"2025-12-31T00:00:00Z", "not valid before"},
+		{"2026-02-02T00:00:00Z", "expired at"},
+	} {
+		now, _ := time.Parse(time.RFC3339, tt.at)
+		err := w3cValid(c, now, time.Minute)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("at %s: %v, want %q", tt.at, err, tt.want)
+		}
+	}
+	if err := w3cValid(map[string]any{"validUntil": "soon"}, time.Now(), 0); err == nil {
+		t.Error("a validUntil that is no date-time passed")
+	}
+}
