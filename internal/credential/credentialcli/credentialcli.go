@@ -28,7 +28,7 @@ import (
 // Commands returns the credential module's commands, in usage order.
 func Commands() []cli.Command {
 	return []cli.Command{
-		{Name: "vc", Run: run, Usage: "vc issue|store|list|show|present|verify|status",
+		{Name: "vc", Run: run, Usage: "vc issue|store|list|show|present|verify|status|statuslist",
 			Summary: "verifiable credentials (SD-JWT VC): issue, hold, present, verify offline"},
 	}
 }
@@ -43,6 +43,7 @@ Usage:
   agora vc present NAME --key NAME --disclose CLAIM,... --audience A --nonce N [--out FILE]
   agora vc verify FILE --audience A --nonce N [--log-key KEY | --validators FILE] [--json]
   agora vc status LIST INDEX [--at TIME] [--log-key KEY | --validators FILE] [--json]
+  agora vc statuslist LIST [--form token|bitstring] [--log-key KEY | --validators FILE]
 
 issue makes an SD-JWT VC (dc+sd-jwt) of type VCT about the holder DID:
 every claim of the JSON object in FILE is selectively disclosable; it is
@@ -67,7 +68,10 @@ node for nothing: every ledger fact comes with a state proof checked
 offline. It exits 0 only if every step passed.
 status shows an entry's status now or at an earlier TIME, with every
 change and who signed it (a change signed by a key compromised by then is
-void), proven with the trust flags.
+void), proven with the trust flags. statuslist prints a whole list, as the
+claims of a Token Status List token or as a W3C Bitstring Status List
+credential, proven the same way (the proof stands for the issuer's
+signature).
 The ledger's side (register-type, create-list, set-status) is
 'agora credential send'; 'agora credential types' lists the bodies.
 
@@ -89,11 +93,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	cmds := map[string]func([]string, io.Writer, io.Writer) error{
 		"issue": issue, "store": store, "list": list, "show": show, "present": present, "verify": verifyCmd, "status": statusCmd,
+		"statuslist": statusListCmd,
 	}
 	if f, ok := cmds[args[0]]; ok {
 		return f(args[1:], stdout, stderr)
 	}
-	return cli.UsageError("unknown vc command %q (want issue, store, list, show, present, verify or status)", args[0])
+	return cli.UsageError("unknown vc command %q (want issue, store, list, show, present, verify, status or statuslist)", args[0])
 }
 
 // unlock returns the Ed25519 private key NAME of the home's keystore.

@@ -264,3 +264,32 @@ func statusCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+func statusListCmd(args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("vc statuslist", usage, stderr)
+	nodeURL := cli.NodeFlag(fs)
+	form := fs.String("form", "token", "the list's `FORM`: token (Token Status List claims) or bitstring (W3C Bitstring Status List credential)")
+	tr := cli.TrustFlags(fs)
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *form != "token" && *form != "bitstring" {
+		return cli.UsageError("give the status LIST, and --form token or bitstring")
+	}
+	var answer any = &credential.TokenClaims{}
+	if *form == "bitstring" {
+		answer = &credential.BitstringCredential{}
+	}
+	cp, err := cli.ModuleQuery(context.Background(), client.New(*nodeURL), credential.Module{}, *form, map[string]string{"id": pos[0]}, tr, answer)
+	if err != nil {
+		return err
+	}
+	if err := cli.PrintJSON(stdout, answer); err != nil {
+		return err
+	}
+	if cp != nil {
+		fmt.Fprintf(stderr, "proven against the checkpoint of %s at height %d, as of %s\n", cp.Origin, cp.Height, cli.TimeOf(cp))
+	}
+	return nil
+}
