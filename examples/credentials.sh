@@ -10,7 +10,8 @@
 # her country; that exchange verifies it offline against the log key.
 # Then the credential is suspended (refused), reinstated (accepted),
 # revoked (the same presentation refused for good), and its status at an
-# earlier time is asked, proven.
+# earlier time is asked, proven. Last, the W3C form of the credential, and
+# the whole status list as a Bitstring Status List credential.
 #
 # Run it from anywhere:
 #
@@ -88,5 +89,16 @@ step "12. Was it valid when it was suspended? The history answers, proven"
 expect_output ': revoked$' agora vc status kyc-1 0 --log-key "$logkey"
 expect_output ": suspended\$" agora vc status kyc-1 0 --at "$suspended" --log-key "$logkey"
 grep -q '^  proven against the checkpoint' <<<"$last" || die "the status at $suspended was not proven"
+
+step "13. The same credential in the W3C form (VC Data Model 2.0 secured with SD-JWT)"
+show agora vc issue --format vc+sd-jwt --as "$issuer" --key exchange-tokyo --type urn:agora:vct:kyc:v1 --list kyc-1 \
+	--subject "$alice" --holder-key "$alicekey" --claims claims.json --out alice-w3c.sdjwt
+expect_output '^stored kyc-w3c' agora vc store alice-w3c.sdjwt --name kyc-w3c
+show agora vc present kyc-w3c --key alice --disclose age_over_18 --audience exchange-seoul --nonce n-2 --out pres-w3c.txt
+expect_output '^VERIFIED: disclosed \{"age_over_18":true\}$' \
+	agora vc verify pres-w3c.txt --audience exchange-seoul --nonce n-2 --log-key "$logkey"
+
+step "14. The whole status list, as a W3C Bitstring Status List credential, proven"
+expect_output '"BitstringStatusListCredential"' agora vc statuslist kyc-1 --form bitstring --log-key "$logkey"
 
 step "Done"
