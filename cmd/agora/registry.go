@@ -5,10 +5,14 @@ import (
 	"fmt"
 
 	"github.com/agora-ledger/agora/internal/bench"
+	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/gov"
+	"github.com/agora-ledger/agora/internal/gov/govweb"
 	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/internal/identity/identityweb"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/notary"
+	"github.com/agora-ledger/agora/internal/notary/notaryweb"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -37,7 +41,8 @@ func registry() []moduleEntry {
 			{"attest", runAttest, "attest claim|check|revoke|list|score|anchor-id|verify-id|revoke-id",
 				"attestations, confidence scores, ID-verification anchors"},
 		},
-		bench: []bench.Scenario{bench.DIDCreate, bench.DIDRotate, bench.Resolve, bench.ResolveProof},
+		bench:   []bench.Scenario{bench.DIDCreate, bench.DIDRotate, bench.Resolve, bench.ResolveProof},
+		console: identityweb.Section(),
 	}, {
 		name:   notary.Name,
 		module: func(*ledger.Actions) ledger.Module { return notary.Module{} },
@@ -47,7 +52,8 @@ func registry() []moduleEntry {
 		dev: func(func(string) tx.PublicKey) (any, error) {
 			return notary.Genesis{Policy: notary.Policy{Mode: "open"}}, nil
 		},
-		bench: []bench.Scenario{bench.Notary, bench.Mixed},
+		bench:   []bench.Scenario{bench.Notary, bench.Mixed},
+		console: notaryweb.Section(),
 	}, {
 		name: gov.Name,
 		// Governance executes the actions of every module.
@@ -61,6 +67,7 @@ func registry() []moduleEntry {
 		},
 		devKeys: gov.DemoKeys,
 		bench:   []bench.Scenario{bench.GovVote},
+		console: govweb.Section(),
 	}}
 }
 
@@ -82,6 +89,9 @@ type moduleEntry struct {
 	devKeys []string
 	// bench are the module's 'agora bench' scenarios, in --list order.
 	bench []bench.Scenario
+	// console is the module's part of the web console: its pages, its
+	// navigation entry and its search.
+	console console.Section
 }
 
 // A cliCommand is one top-level command and its line in the usage.
@@ -172,6 +182,16 @@ func setSection(g *ledger.Genesis, module string, sec any) error {
 	}
 	g.Modules[module] = b
 	return nil
+}
+
+// consoleSections lists the modules' parts of the console, in registry
+// order.
+func consoleSections() []console.Section {
+	var out []console.Section
+	for _, e := range registry() {
+		out = append(out, e.console)
+	}
+	return out
 }
 
 // scenarios lists the bench scenarios of every module, in registry order.

@@ -32,6 +32,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
@@ -88,6 +89,8 @@ type nodeOptions struct {
 	params func(*ledger.Params)
 	// clock is the node's clock; fakeClock if nil.
 	clock func() time.Time
+	// sections are the modules' parts of the console.
+	sections []console.Section
 }
 
 // newTestNode starts a node over a new store in t.TempDir. Unless the
@@ -152,7 +155,7 @@ func newTestNode(t *testing.T, opts nodeOptions) *testNode {
 	if !opts.idle {
 		tn.start(t)
 	}
-	tn.srv = httptest.NewServer(New(n, cfg, genesisHash[:], vkey, log, reg).Handler())
+	tn.srv = httptest.NewServer(New(n, cfg, genesisHash[:], vkey, log, reg, opts.sections...).Handler())
 	t.Cleanup(tn.srv.Close)
 	return tn
 }

@@ -1,0 +1,153 @@
+package api
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/agora-ledger/agora/internal/console"
+	"github.com/agora-ledger/agora/internal/console/consoletest"
+	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/internal/identity/identityweb"
+	"github.com/agora-ledger/agora/internal/notary/notaryweb"
+)
+
+// inlineScriptRE finds a script element without a src: the CSP refuses
+// inline scripts, so a page must have none.
+var inlineScriptRE = regexp.MustCompile(`<script(?:\s+[^>]*)?>[^<]`)
+
+// TestConsolePages renders every page of the console (the console's own,
+// identity's and the notary's) over a node with a DID and an anchor: each
+// answers HTML with the strict CSP and no inline script, and every check
+// on it verifies with the in-browser checks (package check) against the
+// node's proofs, and finds the digest the page was rendered from.
+func TestConsolePages(t *testing.T) {
+	tn := newTestNode(t, nodeOptions{sections: []console.Section{identityweb.Section(), notaryweb.Section()}})
+	ctrl, next := keyFor(t, "console controller"), keyFor(t, "console next")
+	c := &identity.Create{Keys: []identity.KeySpec{{PublicKey: ctrl.Public(), Relationships: []string{identity.Authentication, identity.CapabilityInvocation}}},
+		Next: identity.Commitment(next.Public())}
+	did := c.DID()
+	created := tn.commit(t, identityTx(t, ctrl, 0, "create", c))
+	anchored := tn.commit(t, anchorTx(t, tn.alice, 0, digest("console file")))
+	sum := hex.EncodeToString(digest("console file"))
+	absent := hex.EncodeToString(digest("never anchored"))
+	trust := consoletest.Trust(tn.logKey)
+
+	for _, pc := range []struct {
+		desc, path string
+		status     int
+		checks     int // at least
+	}{
+		{desc: "home", path: "/", status: 200, checks: 1},
+		{desc: "search form", path: "/search", status: 200},
+		{desc: "block", path: fmt.Sprintf("/block/%d", created.Height), status: 200, checks: 1},
+		{desc: "transaction", path: "/tx/" + created.Hash.String(), status: 200, checks: 1},
+		{desc: "log", path: "/log", status: 200, checks: 1},
+		{desc: "glossary", path: "/glossary", status: 200},
+		{desc: "DID", path: "/did/" + did, status: 200, checks: 2},
+		{desc: "anchor", path: "/anchor/" + sum, status: 200, checks: 1},
+		{desc: "absent anchor", path: "/anchor/" + absent, status: 200, checks: 1},
+		{desc: "unknown DID", path: "/did/did:agora:" + strings.Repeat("a", 52), status: 404},
+		{desc: "bad height", path: "/block/x", status: 400},
+		{desc: "no such block", path: "/block/999999", status: 404},
+		{desc: "unknown transaction", path: "/tx/" + strings.Repeat("ab", 32), status: 404},
+	} {
+		t.Run(pc.desc, func(t *testing.T) {
+			r := tn.get(t, pc.path)
+			if r.status != pc.status {
+				t.Fatalf("GET %s: %d, want %d\n%s", pc.path, r.status, pc.status, r.body)
+			}
+			if ct := r.header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if csp := r.header.Get("Content-Security-Policy"); csp != console.CSP || strings.Contains(csp, "unsafe-inline") {
+				t.Errorf("CSP %q", csp)
+			}
+			if m := inlineScriptRE.Find(r.body); m != nil {
+				t.Errorf("an inline script: %s", m)
+			}
+			found := consoletest.Checks(r.body)
+			if len(found) < pc.checks {
+				t.Errorf("%d checks, want at least %d", len(found), pc.checks)
+			}
+			for _, c := range found {
+				if rep := consoletest.Run(t, tn.srv.URL, c, trust, fakeClock().UnixMilli(), nil); !rep.OK {
+					t.Errorf("check %s %s: %s", c.Kind, c.Path, rep.Error)
+				}
+			}
+		})
+	}
+
+	// The search box finds each kind of thing.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, sc := range []struct{ q, want string }{
+		{did, "/did/" + did},
+		{created.Hash.String(), "/tx/" + created.Hash.String()},
+		{fmt.Sprint(anchored.Height), fmt.Sprintf("/block/%d", anchored.Height)},
+		{sum, "/anchor/" + sum},
+	} {
+		res, err := noFollow.Get(tn.srv.URL + "/search?q=" + sc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != sc.want {
+			t.Errorf("search %q: %d to %q, want %q", sc.q, res.StatusCode, loc, sc.want)
+		}
+	}
+	if r := tn.get(t, "/search?q=nothing-like-this"); r.status != 200 || !strings.Contains(string(r.body), "Nothing on this ledger matches") {
+		t.Errorf("a search that finds nothing: %d\n%s", r.status, r.body)
+	}
+}
+
+// TestConsoleChecksRefuseTampering tampers with one proven answer of each
+// kind the console checks, as a proxy between the node and the reader
+// could: every check refuses it.
+func TestConsoleChecksRefuseTampering(t *testing.T) {
+	tn := newTestNode(t, nodeOptions{})
+	committed := tn.commit(t, anchorTx(t, tn.alice, 0, digest("tampered file")))
+	sum := hex.EncodeToString(digest("tampered file"))
+	trust := consoletest.Trust(tn.logKey)
+	anchor := "/v1/notary/anchors/" + sum
+	page := console.Digest(tn.get(t, anchor).body)
+	tx, at := "/v1/tx/"+committed.Hash.String(), fmt.Sprintf("%d/%d", committed.Height, committed.Index)
+	for _, c := range []struct {
+		desc, kind, path, claim string
+		tamper                  func(string) string
+		want                    bool
+	}{
+		{desc: "genuine answer", kind: "answer", path: anchor, claim: page, want: true},
+		{desc: "another media type", kind: "answer", path: anchor, claim: page,
+			tamper: func(s string) string {
+				return strings.Replace(s, `"media_type":"text/plain"`, `"media_type":"text/html"`, 1)
+			}},
+		{desc: "a page rendered from another answer", kind: "answer", path: anchor, claim: console.Digest([]byte(`{}`))},
+		{desc: "genuine absence", kind: "answer", path: "/v1/notary/anchors/" + hex.EncodeToString(digest("other")), claim: "", want: true},
+		{desc: "a record shown as absent", kind: "answer", path: anchor, claim: ""},
+		{desc: "genuine transaction", kind: "tx", path: tx, claim: at, want: true},
+		{desc: "another result", kind: "tx", path: tx, claim: at,
+			tamper: func(s string) string { return strings.Replace(s, `"code":"ok"`, `"code":"unauthorized"`, 1) }},
+		{desc: "another block", kind: "tx", path: tx, claim: fmt.Sprintf("%d/%d", committed.Height+1, committed.Index)},
+		{desc: "genuine checkpoint", kind: "checkpoint", path: "/log/checkpoint", want: true},
+		{desc: "another size", kind: "checkpoint", path: "/log/checkpoint",
+			tamper: func(s string) string {
+				lines := strings.SplitN(s, "\n", 3)
+				return lines[0] + "\n9999\n" + lines[2]
+			}},
+	} {
+		t.Run(c.desc, func(t *testing.T) {
+			rep := consoletest.Run(t, tn.srv.URL, console.Check{Kind: c.kind, Path: c.path, Digest: c.claim}, trust, fakeClock().UnixMilli(), c.tamper)
+			if rep.OK != c.want {
+				t.Errorf("ok %v (%s), want %v", rep.OK, rep.Error, c.want)
+			}
+		})
+	}
+	// Another log key: nothing verifies.
+	rep := consoletest.Run(t, tn.srv.URL, console.Check{Kind: "checkpoint", Path: "/log/checkpoint"}, consoletest.Trust(otherLogKey(t)), fakeClock().UnixMilli(), nil)
+	if rep.OK {
+		t.Error("a checkpoint verified under another log key")
+	}
+}

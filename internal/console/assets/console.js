@@ -1,0 +1,213 @@
+// The console's one script. The pages read fully without it; with it,
+// times are shown in the reader's time zone, identifiers can be copied,
+// the home page's throughput is live, a file dropped on the search page
+// is looked up by its digest, and every fact that carries a check is
+// checked here, in the browser, by the verify package compiled to
+// WebAssembly (verify.wasm).
+"use strict";
+
+(function () {
+  const fmt = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "numeric",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short",
+  });
+
+  function localTime(t) {
+    const d = new Date(t.getAttribute("datetime"));
+    if (isNaN(d)) return;
+    t.title = t.textContent; // the UTC form
+    t.textContent = fmt.format(d);
+  }
+
+  function timeElement(iso) {
+    const t = document.createElement("time");
+    t.setAttribute("datetime", iso);
+    t.textContent = iso;
+    localTime(t);
+    return t;
+  }
+
+  function copyButtons() {
+    for (const b of document.querySelectorAll("button.copy")) {
+      b.hidden = false;
+      b.setAttribute("aria-label", "Copy " + b.dataset.copy);
+      b.addEventListener("click", async () => {
+        try {
+          await navigator.clipboard.writeText(b.dataset.copy);
+          b.textContent = "Copied";
+        } catch (e) {
+          b.textContent = "Copy failed";
+        }
+        setTimeout(() => { b.textContent = "Copy"; }, 2000);
+      });
+    }
+  }
+
+  // The verifier, loaded once.
+  let verifier = null;
+  function loadVerifier() {
+    if (!verifier) {
+      verifier = new Promise((resolve, reject) => {
+        globalThis.agoraVerifyReady = () => resolve(globalThis.agoraVerify);
+        const go = new Go();
+        WebAssembly.instantiateStreaming(fetch("/assets/verify.wasm"), go.importObject)
+          .then((r) => go.run(r.instance))
+          .catch(reject);
+      });
+    }
+    return verifier;
+  }
+
+  // trust returns what the browser trusts: the ledger's key as it was on
+  // the reader's first visit to this ledger (kept in localStorage), and
+  // whether the node now serves another.
+  function trust() {
+    const chain = document.querySelector('meta[name="agora-chain"]').content;
+    const served = document.querySelector('meta[name="agora-log-key"]').content;
+    const slot = "agora-log-key:" + chain;
+    let pinned = null;
+    try { pinned = localStorage.getItem(slot); } catch (e) { /* storage off */ }
+    if (!pinned && served) {
+      try { localStorage.setItem(slot, served); } catch (e) { /* storage off */ }
+      pinned = served;
+    }
+    return { key: pinned, changed: pinned && served && pinned !== served };
+  }
+
+  function say(box, cls, parts) {
+    box.classList.remove("busy", "ok", "bad");
+    box.classList.add(cls);
+    const p = document.createElement("p");
+    for (const part of parts) p.append(part);
+    box.replaceChildren(p);
+  }
+
+  function strong(s) {
+    const e = document.createElement("strong");
+    e.textContent = s;
+    return e;
+  }
+
+  function fail(box, what, why) {
+    say(box, "bad", [strong("The check failed. "),
+      "Your browser could not confirm " + what + ": " + why + ". " +
+      "This means that this node, or something between it and you, shows something the ledger's signed checkpoint does not say. " +
+      "Do not rely on it; ask another node."]);
+    box.dataset.result = "failed";
+  }
+
+  async function runCheck(box, v, t) {
+    const what = box.dataset.what;
+    if (!t.key) return fail(box, what, "this node states no key to check against");
+    if (t.changed) return fail(box, what, "the ledger's key is not the one your browser saw on your first visit");
+    const trustJSON = JSON.stringify({ log_key: t.key });
+    const kind = box.dataset.kind;
+    const path = box.dataset.path;
+    const url = kind === "checkpoint" ? path : path + (path.includes("?") ? "&" : "?") + "proof=1";
+    let body;
+    try {
+      body = await (await fetch(url)).text();
+    } catch (e) {
+      return fail(box, what, "the proof could not be fetched");
+    }
+    let r;
+    if (kind === "answer") {
+      r = JSON.parse(v.answer(path, body, trustJSON, Date.now()));
+      if (r.ok && r.digest && r.digest !== box.dataset.digest) {
+        return fail(box, what, "the page shows something other than what is proven");
+      }
+    } else if (kind === "tx") {
+      const [height, index] = box.dataset.digest.split("/");
+      const claim = { hash: path.split("/").pop(), height: Number(height), index: Number(index) };
+      r = JSON.parse(v.tx(body, trustJSON, JSON.stringify(claim), Date.now()));
+    } else {
+      r = JSON.parse(v.checkpoint(body, trustJSON, Date.now()));
+    }
+    if (!r.ok) {
+      if (r.stale) return fail(box, what, "the newest checkpoint this node shows is more than ten minutes old, so the page may show the past");
+      return fail(box, what, r.error);
+    }
+    const subject = kind === "checkpoint" ? "This checkpoint is " : kind === "tx" ? "This transaction is in the ledger's log as of " : "This record is in the ledger's state at ";
+    const parts = [strong("Checked in your browser. "), subject + "block " + r.height.toLocaleString("en") +
+      ", " + (r.signers || "signed") + " (the key your browser has trusted since your first visit)"];
+    if (r.time) parts.push(", made ", timeElement(r.time));
+    parts.push(". What was checked: " + what + ".");
+    say(box, "ok", parts);
+    box.dataset.result = "checked";
+  }
+
+  async function checks() {
+    const boxes = document.querySelectorAll(".check");
+    if (!boxes.length) return;
+    for (const b of boxes) {
+      say(b, "busy", [strong("Checking… "), "your browser is checking " + b.dataset.what + "."]);
+    }
+    let v;
+    try {
+      v = await loadVerifier();
+    } catch (e) {
+      for (const b of boxes) fail(b, b.dataset.what, "the verifier did not load");
+      return;
+    }
+    const t = trust();
+    for (const b of boxes) {
+      try {
+        await runCheck(b, v, t);
+      } catch (e) {
+        fail(b, b.dataset.what, String(e));
+      }
+    }
+  }
+
+  // The home page's throughput: transactions committed per second, from
+  // the log's growth between two looks at the node.
+  function throughput() {
+    const out = document.getElementById("throughput");
+    if (!out) return;
+    let size = Number(out.dataset.logSize);
+    let at = Date.now();
+    setInterval(async () => {
+      try {
+        const info = await (await fetch("/v1/node/info")).json();
+        const now = Date.now();
+        const rate = (info.log_size - size) / ((now - at) / 1000);
+        size = info.log_size;
+        at = now;
+        out.textContent = rate.toFixed(1) + " transactions a second";
+      } catch (e) { /* the next look may answer */ }
+    }, 3000);
+  }
+
+  // The search page's file box: the file's SHA-256, computed here, is
+  // searched for; the file is not sent.
+  function dropZone() {
+    const zone = document.getElementById("drop");
+    if (!zone) return;
+    const input = document.getElementById("file");
+    input.hidden = false;
+    for (const e of zone.querySelectorAll(".nojs")) e.hidden = true;
+    async function lookUp(file) {
+      const v = await loadVerifier();
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      location.href = "/search?q=" + v.sha256(bytes);
+    }
+    input.addEventListener("change", () => { if (input.files.length) lookUp(input.files[0]); });
+    zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+    zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+    zone.addEventListener("drop", (e) => {
+      e.preventDefault();
+      zone.classList.remove("over");
+      if (e.dataTransfer.files.length) lookUp(e.dataTransfer.files[0]);
+    });
+  }
+
+  function start() {
+    for (const t of document.querySelectorAll("time[datetime]")) localTime(t);
+    copyButtons();
+    throughput();
+    dropZone();
+    checks();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
