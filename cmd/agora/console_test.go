@@ -278,7 +278,7 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Fatalf("%s: %v", p, err)
 		}
 		for _, r := range b.results(t) {
-			if !strings.HasPrefix(r, "checked: Checked in your browser.") {
+			if !strings.HasPrefix(r, "checked: ✓ Checked in your browser: ") {
 				t.Errorf("%s: a check %s", p, r)
 			}
 		}
@@ -367,7 +367,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := b.results(t)
-	if len(res) != 1 || !strings.HasPrefix(res[0], "failed: The check failed.") {
+	if len(res) != 1 || !strings.HasPrefix(res[0], "failed: ✗ The check failed.") {
 		t.Errorf("through the tampering proxy, the checks are %q, want one that failed", res)
 	}
 	visible, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { const b = document.querySelector(".check.bad"); return !!b && b.offsetHeight > 0 && getComputedStyle(b).display !== "none"; })()`))

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/agora-ledger/agora/internal/console"
+	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -69,6 +70,17 @@ func (l *consoleLedger) Account(addr string) (AccountView, error) {
 	}
 	v, err := l.s.account(addr)
 	return v, asAPIError(err)
+}
+
+func (l *consoleLedger) Describe(module, typ string) string {
+	for _, m := range l.s.node.Executor().Modules() {
+		if d, ok := m.(ledger.Declarer); ok && m.Name() == module {
+			if t, ok := ledger.FindMsgType(d.MsgTypes(), typ); ok {
+				return t.Summary
+			}
+		}
+	}
+	return ""
 }
 
 func (l *consoleLedger) Checkpoint() (string, error) {

@@ -64,6 +64,9 @@ type Ledger interface {
 	// "/v1/gov/changes/3"), as the API would without proof=1, encoded
 	// as JSON.
 	Query(path string) (json.RawMessage, error)
+	// Describe says what a module's message type does, in words: its
+	// declared summary ("create a DID with its first keys"), or "".
+	Describe(module, typ string) string
 	// Checkpoint is GET /log/checkpoint's answer: the signed note with
 	// its cosignature lines.
 	Checkpoint() (string, error)

@@ -133,3 +133,42 @@ func TestVerifierIsFresh(t *testing.T) {
 		t.Error("assets/wasm_exec.js is not this Go's: run go generate ./internal/console")
 	}
 }
+
+func TestInWords(t *testing.T) {
+	for _, c := range []struct{ desc, in, want string }{
+		{desc: "seconds", in: "30s", want: "30 seconds"},
+		{desc: "one minute", in: "1m0s", want: "1 minute"},
+		{desc: "mixed", in: "26h1m5s", want: "1 day 2 hours 1 minute 5 seconds"},
+		{desc: "not a duration", in: "soon", want: "soon"},
+	} {
+		if got := InWords(c.in); got != c.want {
+			t.Errorf("%s: InWords(%q) = %q, want %q", c.desc, c.in, got, c.want)
+		}
+	}
+}
+
+func TestTextWritesTimesAsWhen(t *testing.T) {
+	got := string(Text("the Board votes until 2026-12-05T18:11:42.78Z <now>"))
+	want := "the Board votes until " + string(When("2026-12-05T18:11:42.78Z")) + " &lt;now&gt;"
+	if got != want {
+		t.Errorf("Text = %s, want %s", got, want)
+	}
+}
+
+func TestValue(t *testing.T) {
+	for _, c := range []struct {
+		desc string
+		v    any
+		want string
+	}{
+		{desc: "a whole number from JSON", v: float64(16777216), want: "16,777,216"},
+		{desc: "a fraction", v: 0.5, want: "0.5"},
+		{desc: "a string", v: "open", want: "open"},
+		{desc: "nothing", v: nil, want: "none"},
+		{desc: "a list", v: []any{"a", float64(1)}, want: `["a",1]`},
+	} {
+		if got := Value(c.v); got != c.want {
+			t.Errorf("%s: Value(%v) = %q, want %q", c.desc, c.v, got, c.want)
+		}
+	}
+}

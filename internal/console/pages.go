@@ -131,9 +131,13 @@ func block(l Ledger, r *http.Request) (*View, error) {
 		Height uint64
 		Head   uint64
 		Block  wire.BlockView
+		What   []string
 		Time   time.Time
 		Checks []Check
 	}{Height: h, Head: inf.Height, Block: b, Time: time.UnixMilli(b.Header.Time).UTC()}
+	for _, t := range b.Txs {
+		d.What = append(d.What, What(l, t.Module, t.Type))
+	}
 	for i, t := range b.Txs {
 		if i == maxChecks {
 			break
@@ -169,9 +173,10 @@ func transaction(l Ledger, r *http.Request) (*View, error) {
 		d := struct {
 			Status  *wire.TxStatus
 			View    *wire.TxView
+			What    string
 			Signers []signer
 			Check   Check
-		}{View: t, Check: txCheck(hash, t.Height, t.Index)}
+		}{View: t, What: What(l, t.Module, t.Type), Check: txCheck(hash, t.Height, t.Index)}
 		for _, s := range t.Signers {
 			d.Signers = append(d.Signers, signer{SignerView: s, Label: labelOf(l, s.Address)})
 		}
@@ -179,6 +184,15 @@ func transaction(l Ledger, r *http.Request) (*View, error) {
 		return &View{Title: "Transaction " + hash[:8] + "…", Template: txPage, Data: d}, nil
 	}
 	return nil, fmt.Errorf("console: unexpected transaction answer %T", ans)
+}
+
+// What says what a transaction of a module's type does, in words:
+// "identity: create a DID with its first keys".
+func What(l Ledger, module, typ string) string {
+	if s := l.Describe(module, typ); s != "" {
+		return module + ": " + s
+	}
+	return module + ": " + typ
 }
 
 type signer struct {

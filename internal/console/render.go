@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -41,18 +43,21 @@ func ParseWith(funcs template.FuncMap, fsys fs.FS, patterns ...string) *template
 
 // Funcs are the functions every template may call.
 var Funcs = template.FuncMap{
-	"when":   When,
-	"did":    DID,
-	"short":  Short,
-	"num":    Num,
-	"share":  Share,
-	"check":  CheckHTML,
-	"txlink": TxLink,
-	"path":   url.PathEscape,
-	"hex":    func(b []byte) string { return hex.EncodeToString(b) },
-	"prev":   func(h uint64) uint64 { return h - 1 },
-	"next":   func(h uint64) uint64 { return h + 1 },
-	"anchor": func(s string) string { return strings.ToLower(strings.NewReplacer(" ", "-", ",", "").Replace(s)) },
+	"when":     When,
+	"did":      DID,
+	"short":    Short,
+	"num":      Num,
+	"share":    Share,
+	"check":    CheckHTML,
+	"txlink":   TxLink,
+	"path":     url.PathEscape,
+	"hex":      func(b []byte) string { return hex.EncodeToString(b) },
+	"prev":     func(h uint64) uint64 { return h - 1 },
+	"next":     func(h uint64) uint64 { return h + 1 },
+	"text":     Text,
+	"value":    Value,
+	"duration": InWords,
+	"anchor":   func(s string) string { return strings.ToLower(strings.NewReplacer(" ", "-", ",", "").Replace(s)) },
 }
 
 // When writes a time as a <time> element: ISO 8601 in UTC, which the
@@ -147,6 +152,71 @@ func Num(v any) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// rfc3339 finds times in a module's text (a timeline's note).
+var rfc3339 = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z`)
+
+// Text writes a module's text with the times in it as When writes them,
+// so that the page has one time format.
+func Text(s string) template.HTML {
+	var b strings.Builder
+	last := 0
+	for _, m := range rfc3339.FindAllStringIndex(s, -1) {
+		b.WriteString(template.HTMLEscapeString(s[last:m[0]]))
+		b.WriteString(string(When(s[m[0]:m[1]])))
+		last = m[1]
+	}
+	b.WriteString(template.HTMLEscapeString(s[last:]))
+	return template.HTML(b.String())
+}
+
+// Value writes a value decoded from JSON for a reader: a whole number
+// with separators, a string as it is, anything else as JSON.
+func Value(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		if x == float64(int64(x)) {
+			return Num(x)
+		}
+	case nil:
+		return "none"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// InWords writes a duration ("1m30s", or a value whose String is one) in
+// words: "1 minute 30 seconds".
+func InWords(v any) string {
+	s := fmt.Sprint(v)
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return s
+	}
+	var parts []string
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		if n := d / u.d; n > 0 {
+			d -= n * u.d
+			if n == 1 {
+				parts = append(parts, "1 "+u.name)
+			} else {
+				parts = append(parts, fmt.Sprintf("%d %ss", n, u.name))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return s
+	}
+	return strings.Join(parts, " ")
 }
 
 // integer is v as a whole number, of any integer or float type (JSON's

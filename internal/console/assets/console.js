@@ -89,7 +89,7 @@
   }
 
   function fail(box, what, why) {
-    say(box, "bad", [strong("The check failed. "),
+    say(box, "bad", [strong("✗ The check failed. "),
       "Your browser could not confirm " + what + ": " + why + ". " +
       "This means that this node, or something between it and you, shows something the ledger's signed checkpoint does not say. " +
       "Do not rely on it; ask another node."]);
@@ -127,11 +127,16 @@
       if (r.stale) return fail(box, what, "the newest checkpoint this node shows is more than ten minutes old, so the page may show the past");
       return fail(box, what, r.error);
     }
-    const subject = kind === "checkpoint" ? "This checkpoint is " : kind === "tx" ? "This transaction is in the ledger's log as of " : "This record is in the ledger's state at ";
-    const parts = [strong("Checked in your browser. "), subject + "block " + r.height.toLocaleString("en") +
-      ", " + (r.signers || "signed") + " (the key your browser has trusted since your first visit)"];
+    const link = document.createElement("a");
+    link.href = "/glossary#checked-in-your-browser";
+    link.textContent = "Checked in your browser";
+    const block = "block " + r.height.toLocaleString("en");
+    const fact = kind === "checkpoint" ? "It is the ledger's checkpoint at " + block
+      : kind === "tx" ? "It is in the ledger's log as of " + block
+      : "It is in the ledger's state at " + block;
+    const parts = [strong("✓ "), link, ": " + what + ". " + fact + ", " + (r.signers || "signed")];
     if (r.time) parts.push(", made ", timeElement(r.time));
-    parts.push(". What was checked: " + what + ".");
+    parts.push(".");
     say(box, "ok", parts);
     box.dataset.result = "checked";
   }

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/agora-ledger/agora/internal/api/wire"
 	"github.com/agora-ledger/agora/internal/console"
@@ -32,7 +33,48 @@ var (
 	bodyPage     = console.ParseWith(funcs, templates, "templates/body.html", "templates/parts.html")
 )
 
-var funcs = template.FuncMap{"words": words}
+var funcs = template.FuncMap{
+	"words":  words,
+	"kind":   kindWords,
+	"fields": fields,
+	"period": func(d gov.Duration) string { return console.InWords(time.Duration(d) * time.Millisecond) },
+}
+
+// kinds says what each kind of body is, in words.
+var kinds = map[string]string{
+	"resource-direct":   "a community of those who run the ledger",
+	"resource-indirect": "a community of those the ledger serves",
+	"role":              "the legal entity that operates the ledger",
+	"secretariat":       "the Secretariat, which runs the process",
+	"ombudsman":         "the Ombudsman",
+	"external":          "an outside party",
+}
+
+// fields writes an action's body: its fields in name order, each value
+// for a reader.
+func fields(body any) string {
+	m, ok := body.(map[string]any)
+	if !ok {
+		return console.Value(body)
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = strings.ReplaceAll(k, "_", " ") + ": " + console.Value(m[k])
+	}
+	return strings.Join(parts, "; ")
+}
+
+func kindWords(kind string) string {
+	if w, ok := kinds[kind]; ok {
+		return w
+	}
+	return kind
+}
 
 // Section is the governance module's console section.
 func Section() console.Section {

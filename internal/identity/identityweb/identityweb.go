@@ -73,6 +73,7 @@ type didData struct {
 	Meta       identity.DocumentMetadata
 	Keys       []key
 	History    identity.HistoryPage
+	What       []string // each event of History, in words
 	Checks     []console.Check
 	Recovering *identity.PendingRecovery
 	Changing   *identity.PendingChange
@@ -90,6 +91,13 @@ func did(l console.Ledger, r *http.Request) (*console.View, error) {
 	}
 	data := didData{DID: d, Doc: rr.Document, Meta: rr.DocumentMetadata, History: hist, Checks: []console.Check{doc, histCheck},
 		Recovering: rr.DocumentMetadata.Recovery, Changing: rr.DocumentMetadata.Change}
+	for _, e := range hist.Events {
+		what := l.Describe(identity.Name, e.Type)
+		if what == "" {
+			what = e.Type
+		}
+		data.What = append(data.What, what)
+	}
 	if rr.Document != nil {
 		data.Keys = keysOf(rr.Document)
 	}
