@@ -265,9 +265,38 @@ func (b *browser) results(t *testing.T) []string {
 	return res
 }
 
+// axeScript is axe-core, installed by npm ci --prefix tools/axe.
+const axeScript = "../../tools/axe/node_modules/axe-core/axe.min.js"
+
+// accessibility runs axe-core on the page for WCAG 2.1 A and AA and
+// returns its violations. Without axe-core installed it says so and
+// returns none, unless CI is set (then it fails: .ci/run installs it).
+func (b *browser) accessibility(t *testing.T) []string {
+	t.Helper()
+	src, err := os.ReadFile(axeScript)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("axe-core is not installed (npm ci --prefix tools/axe): %v", err)
+		}
+		t.Log("axe-core is not installed (npm ci --prefix tools/axe): accessibility not checked")
+		return nil
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[chromedp.Void](string(src))); err != nil {
+		t.Fatalf("loading axe-core: %v", err)
+	}
+	const run = `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+		.then(r => r.violations.map(v => v.id + " (" + v.impact + "): " + v.help + " at " + v.nodes.map(n => n.target.join(" ")).join(", ")))`
+	found, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](run, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("running axe-core: %v", err)
+	}
+	return found
+}
+
 // TestConsoleInBrowser loads every main page of a dev node's console in
-// headless Chromium: no console error, no failed request, and every check
-// on the page passes in the browser. A reader finds a DID, a governance
+// headless Chromium: no console error, no failed request, every check on
+// the page passes in the browser, and axe-core finds no WCAG 2.1 AA
+// violation. A reader finds a DID, a governance
 // change and a transaction from the search box, each checked. Through a
 // proxy that tampers with one proven answer, the page flags it.
 func TestConsoleInBrowser(t *testing.T) {
@@ -281,6 +310,9 @@ func TestConsoleInBrowser(t *testing.T) {
 			if !strings.HasPrefix(r, "checked: ✓ Checked in your browser: ") {
 				t.Errorf("%s: a check %s", p, r)
 			}
+		}
+		for _, v := range b.accessibility(t) {
+			t.Errorf("%s: WCAG 2.1 AA: %s", p, v)
 		}
 		if *screenshots != "" {
 			png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
@@ -376,6 +408,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	if !visible {
 		t.Error("the failed check is not visible on the page")
+	}
+	for _, v := range b.accessibility(t) {
+		t.Errorf("the tampered page: WCAG 2.1 AA: %s", v)
 	}
 	if *screenshots != "" {
 		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
