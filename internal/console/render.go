@@ -278,6 +278,9 @@ type page struct {
 	Query    string
 	ChainID  string
 	LogKey   string
+	// Validators is a network's validator set as JSON, "" for none: the
+	// browser trusts it, as it trusts LogKey, from the first visit on.
+	Validators string
 	Height   uint64
 	Data     any
 	Status   int
@@ -298,6 +301,12 @@ func (c *Console) render(f func(Ledger, *http.Request) (*View, error)) http.Hand
 		p := &page{Nav: c.nav(), Query: r.URL.Query().Get("q")}
 		if inf, err := c.ledger.Info(); err == nil {
 			p.ChainID, p.LogKey, p.Height = inf.ChainID, inf.LogKey, inf.Height
+		}
+		if raw, err := c.ledger.Query("/v1/ledger/validators"); err == nil {
+			var vs []json.RawMessage
+			if json.Unmarshal(raw, &vs) == nil && len(vs) > 0 {
+				p.Validators = string(raw)
+			}
 		}
 		v, err := f(c.ledger, r)
 		var redirect *Redirect

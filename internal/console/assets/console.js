@@ -58,20 +58,32 @@
     return verifier;
   }
 
-  // trust returns what the browser trusts: the ledger's key as it was on
-  // the reader's first visit to this ledger (kept in localStorage), and
-  // whether the node now serves another.
-  function trust() {
-    const chain = document.querySelector('meta[name="agora-chain"]').content;
-    const served = document.querySelector('meta[name="agora-log-key"]').content;
-    const slot = "agora-log-key:" + chain;
-    let pinned = null;
-    try { pinned = localStorage.getItem(slot); } catch (e) { /* storage off */ }
-    if (!pinned && served) {
+  // trust returns what the browser trusts: a network's validator set, or
+  // else the ledger's key, as the node stated it on the reader's first
+  // visit to this ledger (kept in localStorage), and whether the node now
+  // states another.
+  function pinned(slot, served) {
+    let kept = null;
+    try { kept = localStorage.getItem(slot); } catch (e) { /* storage off */ }
+    if (!kept && served) {
       try { localStorage.setItem(slot, served); } catch (e) { /* storage off */ }
-      pinned = served;
+      kept = served;
     }
-    return { key: pinned, changed: pinned && served && pinned !== served };
+    return { kept: kept, changed: !!(kept && served && kept !== served) };
+  }
+
+  function trust() {
+    const meta = (name) => document.querySelector('meta[name="' + name + '"]').content;
+    const chain = meta("agora-chain");
+    const vs = pinned("agora-validators:" + chain, meta("agora-validators"));
+    if (vs.kept) {
+      // A set governance changed since is no alarm: the set kept still
+      // vouches for checkpoints while more than two thirds of its power
+      // signs them, as a light client follows a network.
+      return { json: JSON.stringify({ validators: JSON.parse(vs.kept) }), changed: false, what: "validator set" };
+    }
+    const key = pinned("agora-log-key:" + chain, meta("agora-log-key"));
+    return { json: key.kept ? JSON.stringify({ log_key: key.kept }) : null, changed: key.changed, what: "key" };
   }
 
   function say(box, cls, parts) {
@@ -98,9 +110,9 @@
 
   async function runCheck(box, v, t) {
     const what = box.dataset.what;
-    if (!t.key) return fail(box, what, "this node states no key to check against");
-    if (t.changed) return fail(box, what, "the ledger's key is not the one your browser saw on your first visit");
-    const trustJSON = JSON.stringify({ log_key: t.key });
+    if (!t.json) return fail(box, what, "this node states no key to check against");
+    if (t.changed) return fail(box, what, "the ledger's " + t.what + " is not the one your browser saw on your first visit");
+    const trustJSON = t.json;
     const kind = box.dataset.kind;
     const path = box.dataset.path;
     const url = kind === "checkpoint" ? path : path + (path.includes("?") ? "&" : "?") + "proof=1";
