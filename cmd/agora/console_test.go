@@ -35,6 +35,7 @@ type consoleLedger struct {
 	url, logKey   string
 	did           string
 	anchorTx, sum string
+	file          string // the anchored file
 	change        string // the change's title
 }
 
@@ -84,6 +85,7 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 	if err := os.WriteFile(file, []byte("Minutes of the Board's meeting."), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	l.file = file
 	out := agora("notary", "anchor", file, "--key", "holder")
 	l.anchorTx = regexp.MustCompile(`(?m)^\s*tx\s+([0-9a-f]{64})`).FindStringSubmatch(out)[1]
 	l.sum = regexp.MustCompile(`[0-9a-f]{64}`).FindString(agora("notary", "verify", file))
@@ -243,6 +245,18 @@ func (b *browser) take() []string {
 	return p
 }
 
+// leave waits until the tab has left the page at url (a form's answer
+// is a redirect, or the script navigates) and returns where it is; asking
+// while it navigates may fail, so it asks again.
+func (b *browser) leave(url string) string {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if loc, err := chromedp.Run(b.ctx, chromedp.Location()); err == nil && loc != url {
+			return loc
+		}
+	}
+	return url
+}
+
 // checksScript waits for every check of a page to end; checkResults lists
 // their results ("checked" or "failed").
 const (
@@ -344,16 +358,7 @@ func TestConsoleInBrowser(t *testing.T) {
 			chromedp.Submit(chromedp.ID("q"))); err != nil {
 			t.Fatalf("searching for %s: %v", c.desc, err)
 		}
-		// The search answers with a redirect: wait until the browser
-		// has left the home page (asking while it navigates may fail).
-		var at string
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if loc, err := chromedp.Run(b.ctx, chromedp.Location()); err == nil && loc != l.url+"/" {
-				at = loc
-				break
-			}
-		}
-		if at != l.url+c.page {
+		if at := b.leave(l.url + "/"); at != l.url+c.page {
 			t.Errorf("searching for %s led to %s, want %s", c.desc, at, c.page)
 		}
 		res := b.results(t)
@@ -368,6 +373,24 @@ func TestConsoleInBrowser(t *testing.T) {
 		for _, pr := range b.take() {
 			t.Errorf("searching for %s: %s", c.desc, pr)
 		}
+	}
+
+	// A file chosen on the search page is looked up by its digest, which
+	// the browser computes.
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(l.url+"/search"), chromedp.WaitVisible(chromedp.ID("file")),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{l.file})); err != nil {
+		t.Fatalf("choosing a file: %v", err)
+	}
+	if at := b.leave(l.url + "/search"); at != l.url+"/anchor/"+l.sum {
+		t.Errorf("choosing the anchored file led to %s, want its record /anchor/%s", at, l.sum)
+	}
+	for _, r := range b.results(t) {
+		if !strings.HasPrefix(r, "checked: ") {
+			t.Errorf("the chosen file's record: a check %s", r)
+		}
+	}
+	for _, pr := range b.take() {
+		t.Errorf("choosing a file: %s", pr)
 	}
 
 	// A proxy that changes the anchored file's media type in the proven
