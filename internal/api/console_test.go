@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -12,7 +13,9 @@ import (
 	"github.com/agora-ledger/agora/internal/console/consoletest"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/identity/identityweb"
+	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/notary/notaryweb"
+	"github.com/agora-ledger/agora/internal/witness"
 )
 
 // inlineScriptRE finds a script element without a src: the CSP refuses
@@ -149,5 +152,35 @@ func TestConsoleChecksRefuseTampering(t *testing.T) {
 	rep := consoletest.Run(t, tn.srv.URL, console.Check{Kind: "checkpoint", Path: "/log/checkpoint"}, consoletest.Trust(otherLogKey(t)), fakeClock().UnixMilli(), nil)
 	if rep.OK {
 		t.Error("a checkpoint verified under another log key")
+	}
+}
+
+// TestConsoleLogPageWitnessed shows the log page of a node with a
+// witness: its check demands the witness's cosignature, and passes once
+// the checkpoint /log/checkpoint serves carries it, saying so; against a
+// witness that never cosigned, it fails.
+func TestConsoleLogPageWitnessed(t *testing.T) {
+	skey, vkey := logKeys(t)
+	tw := newTestWitness(t, "witness.test", vkey)
+	ws := tw.serve(t)
+	tn := newTestNode(t, nodeOptions{cfg: node.Config{Witnesses: []node.WitnessConfig{ws.config(tw)}}, logSKey: skey, logVKey: vkey})
+	tn.commit(t, anchorTx(t, tn.alice, 0, digest("witnessed")))
+	waitUntil(t, "a witnessed checkpoint", func() bool { _, ok := tn.node.Witnessed(); return ok })
+
+	checks := consoletest.Checks(tn.get(t, "/log").body)
+	if len(checks) != 1 || len(checks[0].Witnesses) != 1 || checks[0].Witnesses[0] != tw.key {
+		t.Fatalf("the log page's checks %+v, want one demanding %s", checks, tw.key)
+	}
+	rep := consoletest.Run(t, tn.srv.URL, checks[0], consoletest.Trust(vkey), fakeClock().UnixMilli(), nil)
+	if !rep.OK || rep.Signers != "signed by the ledger's key and cosigned by the witness" {
+		t.Errorf("the witnessed checkpoint: %+v", rep)
+	}
+	_, otherKey, err := witness.GenerateKey(rand.Reader, "other.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks[0].Witnesses = append(checks[0].Witnesses, otherKey)
+	if rep := consoletest.Run(t, tn.srv.URL, checks[0], consoletest.Trust(vkey), fakeClock().UnixMilli(), nil); rep.OK {
+		t.Errorf("a checkpoint passed demanding a witness that never cosigned: %+v", rep)
 	}
 }

@@ -118,6 +118,9 @@ type Term struct {
 // "checkpoint" (the log's newest checkpoint).
 type Check struct {
 	Kind, Path, Digest, What string
+	// Witnesses, on a checkpoint's check, are the verifier keys of the
+	// witnesses that must all have cosigned it.
+	Witnesses []string
 }
 
 // Answer is a query's answer as a page shows it: the value decoded from

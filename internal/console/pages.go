@@ -233,7 +233,7 @@ func checkpoint(l Ledger, _ *http.Request) (*View, error) {
 		Witnesses  []string
 		Check      Check
 	}{Text: text, Witnesses: inf.Witnesses,
-		Check: Check{Kind: "checkpoint", Path: "/log/checkpoint", What: "this checkpoint's signatures"}}
+		Check: Check{Kind: "checkpoint", Path: "/log/checkpoint", What: "this checkpoint's signatures", Witnesses: inf.Witnesses}}
 	lines := strings.Split(body, "\n")
 	if len(lines) >= 3 {
 		d.Origin, d.Size, d.Root = lines[0], lines[1], lines[2]

@@ -266,26 +266,26 @@ func Share(permille any) string {
 // JavaScript it says that nothing was checked.
 func CheckHTML(c Check) template.HTML {
 	e := template.HTMLEscapeString
-	return template.HTML(fmt.Sprintf(`<div class="check" role="status" data-kind="%s" data-path="%s" data-digest="%s" data-what="%s">`+
+	return template.HTML(fmt.Sprintf(`<div class="check" role="status" data-kind="%s" data-path="%s" data-digest="%s" data-witnesses="%s" data-what="%s">`+
 		`<p><strong>Not checked.</strong> With JavaScript on, your browser checks %s against the ledger's signed checkpoint.</p></div>`,
-		e(c.Kind), e(c.Path), e(c.Digest), e(c.What), e(c.What)))
+		e(c.Kind), e(c.Path), e(c.Digest), e(strings.Join(c.Witnesses, " ")), e(c.What), e(c.What)))
 }
 
 // page is what the layout renders.
 type page struct {
-	Title    string
-	Nav      []navEntry
-	Query    string
-	ChainID  string
-	LogKey   string
+	Title   string
+	Nav     []navEntry
+	Query   string
+	ChainID string
+	LogKey  string
 	// Validators is a network's validator set as JSON, "" for none: the
 	// browser trusts it, as it trusts LogKey, from the first visit on.
 	Validators string
-	Height   uint64
-	Data     any
-	Status   int
-	Problem  *problem
-	Template *template.Template
+	Height     uint64
+	Data       any
+	Status     int
+	Problem    *problem
+	Template   *template.Template
 }
 
 type navEntry struct{ Text, Path string }

@@ -112,7 +112,12 @@
     const what = box.dataset.what;
     if (!t.json) return fail(box, what, "this node states no key to check against");
     if (t.changed) return fail(box, what, "the ledger's " + t.what + " is not the one your browser saw on your first visit");
-    const trustJSON = t.json;
+    let trustJSON = t.json;
+    if (box.dataset.witnesses) {
+      const tr = JSON.parse(trustJSON);
+      tr.witnesses = box.dataset.witnesses.split(" ");
+      trustJSON = JSON.stringify(tr);
+    }
     const kind = box.dataset.kind;
     const path = box.dataset.path;
     const url = kind === "checkpoint" ? path : path + (path.includes("?") ? "&" : "?") + "proof=1";

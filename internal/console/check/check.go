@@ -33,6 +33,9 @@ const MaxAge = 10 * time.Minute
 type Trust struct {
 	LogKey     string             `json:"log_key,omitempty"`
 	Validators []ledger.Validator `json:"validators,omitempty"`
+	// Witnesses, with LogKey, are the verifier keys of witnesses that
+	// must all have cosigned the checkpoint.
+	Witnesses []string `json:"witnesses,omitempty"`
 }
 
 // Report is the outcome of a check.
@@ -69,7 +72,7 @@ func policyOf(trust string) (verify.Policy, error) {
 	if t.LogKey == "" && len(t.Validators) == 0 {
 		return verify.Policy{}, errors.New("nothing to trust: no log key and no validators")
 	}
-	return verify.Policy{LogKey: t.LogKey, Validators: t.Validators}, nil
+	return verify.Policy{LogKey: t.LogKey, Validators: t.Validators, Witnesses: t.Witnesses, Quorum: len(t.Witnesses)}, nil
 }
 
 // report is the report of a check that ended with c and err.
@@ -97,7 +100,12 @@ func report(c *verify.Checkpoint, p verify.Policy, now int64, err error) string 
 // signers says who signed c under p: "the ledger's key", or "3 of 4
 // validators".
 func signers(c *verify.Checkpoint, p verify.Policy) string {
-	if len(p.Validators) == 0 {
+	switch {
+	case len(p.Validators) == 0 && p.Quorum == 1:
+		return "signed by the ledger's key and cosigned by the witness"
+	case len(p.Validators) == 0 && p.Quorum > 1:
+		return fmt.Sprintf("signed by the ledger's key and cosigned by all %d witnesses", p.Quorum)
+	case len(p.Validators) == 0:
 		return "signed by the ledger's key"
 	}
 	_, by, err := verify.NetworkCheckpoint(c.Signed, p.Validators)

@@ -19,14 +19,14 @@ import (
 )
 
 // checkRE finds a page's checks (console.CheckHTML).
-var checkRE = regexp.MustCompile(`<div class="check" role="status" data-kind="([^"]*)" data-path="([^"]*)" data-digest="([^"]*)"`)
+var checkRE = regexp.MustCompile(`<div class="check" role="status" data-kind="([^"]*)" data-path="([^"]*)" data-digest="([^"]*)" data-witnesses="([^"]*)"`)
 
 // Checks returns the checks on a page.
 func Checks(page []byte) []console.Check {
 	var out []console.Check
 	for _, m := range checkRE.FindAllSubmatch(page, -1) {
 		out = append(out, console.Check{Kind: html.UnescapeString(string(m[1])), Path: html.UnescapeString(string(m[2])),
-			Digest: html.UnescapeString(string(m[3]))})
+			Digest: html.UnescapeString(string(m[3])), Witnesses: strings.Fields(html.UnescapeString(string(m[4])))})
 	}
 	return out
 }
@@ -67,6 +67,13 @@ func Run(t testing.TB, base string, c console.Check, trust string, now int64, ta
 		claim, _ := json.Marshal(cl)
 		out = check.Tx([]byte(body), trust, string(claim), now)
 	case "checkpoint":
+		if len(c.Witnesses) > 0 { // as the page's script adds them
+			var tr check.Trust
+			json.Unmarshal([]byte(trust), &tr)
+			tr.Witnesses = c.Witnesses
+			b, _ := json.Marshal(tr)
+			trust = string(b)
+		}
 		out = check.Checkpoint([]byte(body), trust, now)
 	default:
 		t.Fatalf("unknown check kind %q", c.Kind)

@@ -11,8 +11,8 @@
 //	checkpoint(text, trust, nowMs)    a signed checkpoint
 //	sha256(bytes)                     a Uint8Array's SHA-256, in hex
 //
-// trust is {"log_key": KEY} or {"validators": [...]}, the validator set
-// of a network's genesis; claim is {"hash", "height", "index"}, what the
+// trust is {"log_key": KEY}, with "witnesses": [KEY...] that must all
+// have cosigned, or {"validators": [...]}, a network's validator set; claim is {"hash", "height", "index"}, what the
 // page shows. Each check answers a verify.Report as JSON.
 package main
 
