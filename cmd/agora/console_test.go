@@ -33,7 +33,7 @@ import (
 // thing the console shows: a governance change, a DID, an anchored file.
 type consoleLedger struct {
 	url, logKey   string
-	did           string
+	did, name     string
 	anchorTx, sum string
 	file          string // the anchored file
 	change        string // the change's title
@@ -81,6 +81,8 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 	agora("keys", "new", "holder")
 	agora("keys", "new", "holder-next")
 	l.did = regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(agora("did", "create", "--key", "holder", "--next-key", "holder-next"))
+	l.name = "holder.exchange"
+	agora("name", "register", l.name, "--did", l.did, "--key", "holder", "--sponsor-key", "exchange-tokyo")
 	file := filepath.Join(t.TempDir(), "minutes.txt")
 	if err := os.WriteFile(file, []byte("Minutes of the Board's meeting."), 0o600); err != nil {
 		t.Fatal(err)
@@ -112,7 +114,7 @@ func getJSON(t *testing.T, url string, v any) {
 // pages are the console's main pages on l.
 func (l *consoleLedger) pages() []string {
 	return []string{"/", "/search", "/block/1", "/tx/" + l.anchorTx, "/log", "/glossary", "/gov", "/gov/changes/1",
-		"/gov/bodies/exchanges", "/did/" + l.did, "/anchor/" + l.sum}
+		"/gov/bodies/exchanges", "/did/" + l.did, "/name/" + l.name, "/anchor/" + l.sum}
 }
 
 // TestConsoleServesEveryModule renders the console of a dev node, whose
@@ -142,6 +144,7 @@ func TestConsoleServesEveryModule(t *testing.T) {
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, c := range []struct{ q, want string }{
 		{l.did, "/did/" + l.did},
+		{l.name, "/name/" + l.name},
 		{"change 1", "/gov/changes/1"},
 		{"block size", "/gov/changes/1"},
 		{l.anchorTx, "/tx/" + l.anchorTx},
@@ -334,7 +337,7 @@ func TestConsoleInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			name := strings.Trim(strings.NewReplacer("/", "-", ":", "-").Replace(p), "-")
-			if strings.HasPrefix(name, "did") || strings.HasPrefix(name, "tx") || strings.HasPrefix(name, "anchor") {
+			if strings.HasPrefix(name, "did") || strings.HasPrefix(name, "tx") || strings.HasPrefix(name, "anchor") || strings.HasPrefix(name, "name") {
 				name, _, _ = strings.Cut(name, "-")
 			}
 			if name == "" {

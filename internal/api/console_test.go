@@ -54,6 +54,7 @@ func TestConsolePages(t *testing.T) {
 		{desc: "anchor", path: "/anchor/" + sum, status: 200, checks: 1},
 		{desc: "absent anchor", path: "/anchor/" + absent, status: 200, checks: 1},
 		{desc: "unknown DID", path: "/did/did:agora:" + strings.Repeat("a", 52), status: 404},
+		{desc: "unknown name", path: "/name/nobody.exchange", status: 404},
 		{desc: "bad height", path: "/block/x", status: 400},
 		{desc: "no such block", path: "/block/999999", status: 404},
 		{desc: "unknown transaction", path: "/tx/" + strings.Repeat("ab", 32), status: 404},

@@ -160,12 +160,12 @@ func refers(doc *identity.Document, rel, id string) bool {
 
 func name(l console.Ledger, r *http.Request) (*console.View, error) {
 	n := strings.ToLower(r.PathValue("name"))
-	rec, c, err := console.AskFor[identity.NameRecord](l, "/v1/identity/names/"+url.PathEscape(n), "this name's record")
+	rec, c, err := console.AskFor[identity.NameStatus](l, "/v1/identity/names/"+url.PathEscape(n), "this name's record")
 	if err != nil {
 		return nil, err
 	}
 	return &console.View{Title: "The name " + n, Template: namePage, Data: struct {
-		Record identity.NameRecord
+		Record identity.NameStatus
 		Check  console.Check
 	}{rec, c}}, nil
 }
