@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	cdpnet "github.com/chromedp/cdproto/network"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -395,6 +396,27 @@ func TestConsoleInBrowser(t *testing.T) {
 	for _, pr := range b.take() {
 		t.Errorf("choosing a file: %s", pr)
 	}
+
+	// With JavaScript off, the page reads in full, in UTC, and says that
+	// nothing was checked.
+	nojs, cancel := chromedp.NewContext(b.ctx)
+	defer cancel()
+	if _, err := chromedp.Call(nojs, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(nojs, chromedp.Navigate(l.url+"/did/"+l.did)); err != nil {
+		t.Fatal(err)
+	}
+	text, err := chromedp.Run(nojs, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Its keys", "key-0", "Not checked. With JavaScript on, your browser checks this identity's document", " UTC"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("with JavaScript off, the DID page lacks %q:\n%s", want, text)
+		}
+	}
+	b.take()
 
 	// A proxy that changes the anchored file's media type in the proven
 	// answer, and only there: the page shows the genuine record, and its

@@ -117,7 +117,7 @@ func TestConsoleChecksRefuseTampering(t *testing.T) {
 	trust := consoletest.Trust(tn.logKey)
 	anchor := "/v1/notary/anchors/" + sum
 	page := console.Digest(tn.get(t, anchor).body)
-	tx, at := "/v1/tx/"+committed.Hash.String(), fmt.Sprintf("%d/%d", committed.Height, committed.Index)
+	tx, at := "/v1/tx/"+committed.Hash.String(), fmt.Sprintf("%d/%d/ok", committed.Height, committed.Index)
 	for _, c := range []struct {
 		desc, kind, path, claim string
 		tamper                  func(string) string
@@ -134,7 +134,8 @@ func TestConsoleChecksRefuseTampering(t *testing.T) {
 		{desc: "genuine transaction", kind: "tx", path: tx, claim: at, want: true},
 		{desc: "another result", kind: "tx", path: tx, claim: at,
 			tamper: func(s string) string { return strings.Replace(s, `"code":"ok"`, `"code":"unauthorized"`, 1) }},
-		{desc: "another block", kind: "tx", path: tx, claim: fmt.Sprintf("%d/%d", committed.Height+1, committed.Index)},
+		{desc: "another block", kind: "tx", path: tx, claim: fmt.Sprintf("%d/%d/ok", committed.Height+1, committed.Index)},
+		{desc: "a page showing another outcome", kind: "tx", path: tx, claim: fmt.Sprintf("%d/%d/unauthorized", committed.Height, committed.Index)},
 		{desc: "genuine checkpoint", kind: "checkpoint", path: "/log/checkpoint", want: true},
 		{desc: "another size", kind: "checkpoint", path: "/log/checkpoint",
 			tamper: func(s string) string {

@@ -134,8 +134,8 @@
         return fail(box, what, "the page shows something other than what is proven");
       }
     } else if (kind === "tx") {
-      const [height, index] = box.dataset.digest.split("/");
-      const claim = { hash: path.split("/").pop(), height: Number(height), index: Number(index) };
+      const [height, index, code] = box.dataset.digest.split("/");
+      const claim = { hash: path.split("/").pop(), height: Number(height), index: Number(index), code: code };
       r = JSON.parse(v.tx(body, trustJSON, JSON.stringify(claim), Date.now()));
     } else {
       r = JSON.parse(v.checkpoint(body, trustJSON, Date.now()));

@@ -154,12 +154,14 @@ type Claim struct {
 	Hash   string `json:"hash"`
 	Height uint64 `json:"height"`
 	Index  int    `json:"index"`
+	// Code is the result code the page shows ("ok": accepted).
+	Code string `json:"code"`
 }
 
 // Tx checks body, GET /v1/tx/{hash}?proof=1's answer, under trust at
 // now: the envelope and the result are those the log entry records, the
 // entry is in the log the checkpoint signs, and the transaction is the
-// claim's, at the claim's height and index.
+// claim's, at the claim's height and index, with the claim's result code.
 func Tx(body []byte, trust, claim string, now int64) string {
 	p, err := policyOf(trust)
 	if err != nil {
@@ -199,8 +201,13 @@ func Tx(body []byte, trust, claim string, now int64) string {
 		err = verify.CheckTx(e, ans.Proof.LeafIndex, env, verify.TxClaim{Hash: id, Height: cl.Height, Index: cl.Index,
 			LeafIndex: ans.LeafIndex, ChainID: ans.ChainID, Module: ans.Module, Type: ans.Type})
 	}
-	if err == nil && (ans.Height != cl.Height || ans.Index != cl.Index) {
-		err = fmt.Errorf("%w: the page shows block %d position %d, the answer %d position %d", verify.ErrInvalid, cl.Height, cl.Index, ans.Height, ans.Index)
+	switch {
+	case err != nil:
+	case ans.Height != cl.Height || ans.Index != cl.Index:
+		err = fmt.Errorf("%w: the page shows block %d position %d, the proof %d position %d", verify.ErrInvalid, cl.Height, cl.Index, ans.Height, ans.Index)
+	case ans.Result.Code != cl.Code:
+		// verify.Transaction proved the answer's result.
+		err = fmt.Errorf("%w: the page shows the outcome %q, the proof %q", verify.ErrInvalid, cl.Code, ans.Result.Code)
 	}
 	return report(c, p, now, err)
 }

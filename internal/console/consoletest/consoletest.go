@@ -60,9 +60,14 @@ func Run(t testing.TB, base string, c console.Check, trust string, now int64, ta
 		out = check.Answer(c.Path, []byte(body), trust, now)
 	case "tx":
 		var cl check.Claim
-		if _, err := fmt.Sscanf(c.Digest, "%d/%d", &cl.Height, &cl.Index); err != nil {
+		parts := strings.Split(c.Digest, "/")
+		if len(parts) != 3 {
+			t.Fatalf("check %s: %q is not HEIGHT/INDEX/CODE", c.Path, c.Digest)
+		}
+		if _, err := fmt.Sscanf(parts[0]+" "+parts[1], "%d %d", &cl.Height, &cl.Index); err != nil {
 			t.Fatalf("check %s: position %q: %v", c.Path, c.Digest, err)
 		}
+		cl.Code = parts[2]
 		cl.Hash = c.Path[strings.LastIndex(c.Path, "/")+1:]
 		claim, _ := json.Marshal(cl)
 		out = check.Tx([]byte(body), trust, string(claim), now)
