@@ -172,3 +172,21 @@ func TestValue(t *testing.T) {
 		}
 	}
 }
+
+func TestThroughput(t *testing.T) {
+	for _, c := range []struct {
+		desc string
+		n    int
+		span time.Duration
+		want string
+	}{
+		{desc: "busy", n: 30, span: 2 * time.Second, want: "15.0 transactions a second"},
+		{desc: "quiet", n: 1, span: 10 * time.Second, want: "0.1 transactions a second"},
+		{desc: "none", n: 0, span: time.Second, want: "no transactions lately"},
+		{desc: "one block", n: 5, span: 0, want: "no transactions lately"},
+	} {
+		if got := throughput(c.n, c.span); got != c.want {
+			t.Errorf("%s: throughput(%d, %s) = %q, want %q", c.desc, c.n, c.span, got, c.want)
+		}
+	}
+}

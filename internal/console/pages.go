@@ -55,25 +55,22 @@ func (c *Console) home(l Ledger, _ *http.Request) (*View, error) {
 		Throughput string
 		Checkpoint Check
 	}{Info: inf, Checkpoint: Check{Kind: "checkpoint", Path: "/log/checkpoint", What: "the ledger's newest signed checkpoint"}}
-	var first, last time.Time
-	for h := inf.Height; h+recentBlocks > inf.Height; h-- {
-		b, err := l.Block(h)
+	for i := range uint64(recentBlocks) {
+		if i > inf.Height {
+			break
+		}
+		b, err := l.Block(inf.Height - i)
 		if err != nil {
 			return nil, err
 		}
-		t := time.UnixMilli(b.Header.Time).UTC()
-		d.Blocks = append(d.Blocks, blockRow{h, t, len(b.Txs), b.Hash})
-		if last.IsZero() {
-			last = t
-		}
-		first = t
-		if h > 0 && h+1 < inf.Height+recentBlocks {
-			d.Txs += len(b.Txs)
-		}
-		if h == 0 {
-			break
-		}
+		d.Blocks = append(d.Blocks, blockRow{inf.Height - i, time.UnixMilli(b.Header.Time).UTC(), len(b.Txs), b.Hash})
 	}
+	// The throughput over the blocks listed: the transactions of all but
+	// the oldest, over the time from the oldest to the newest.
+	for _, b := range d.Blocks[:len(d.Blocks)-1] {
+		d.Txs += b.Txs
+	}
+	last, first := d.Blocks[0].Time, d.Blocks[len(d.Blocks)-1].Time
 	d.Throughput = throughput(d.Txs, last.Sub(first))
 	return &View{Title: "The ledger", Template: homePage, Data: d}, nil
 }
