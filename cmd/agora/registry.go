@@ -22,7 +22,8 @@ import (
 // usage (allCommands), with 'agora MODULE types|send' generated from the
 // module's message types (moduleCommands), 'agora init --genesis MODULE=FILE' (genesisFiles),
 // the genesis of 'agora dev' and 'agora testnet init' (setDevGenesis),
-// and the scenarios of 'agora bench' (scenarios).
+// the scenarios of 'agora bench' (scenarios) and the console's sections
+// (consoleSections).
 //
 // internal/archtest reads this function's source: every package that
 // implements ledger.Module must be the package of one entry's module, and

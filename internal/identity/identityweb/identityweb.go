@@ -5,6 +5,7 @@ package identityweb
 
 import (
 	"embed"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,7 +18,7 @@ import (
 var templates embed.FS
 
 var (
-	didPage  = console.Parse(templates, "templates/did.html")
+	didPage  = console.ParseWith(template.FuncMap{"change": changeWords}, templates, "templates/did.html")
 	namePage = console.Parse(templates, "templates/name.html")
 )
 
@@ -64,6 +65,7 @@ var relationships = []struct{ rel, words string }{
 // key is one key of a DID document, in words.
 type key struct {
 	ID, Kind, Status string
+	Revoked          string // when, if it was revoked
 	May              []string
 }
 
@@ -121,7 +123,7 @@ func keysOf(doc *identity.Document) []key {
 		}
 		switch {
 		case vm.Revoked != "":
-			k.Status = "revoked " + vm.Revoked
+			k.Status, k.Revoked = "revoked", vm.Revoked
 		case vm.Status != "":
 			k.Status = vm.Status
 		}
@@ -156,6 +158,19 @@ func refers(doc *identity.Document, rel, id string) bool {
 		}
 	}
 	return false
+}
+
+// changes says what a pending change of a DID does, by its type.
+var changes = map[string]string{
+	"set-guardians": "new guardians",
+	"deactivate":    "deactivation, for good",
+}
+
+func changeWords(typ string) string {
+	if w, ok := changes[typ]; ok {
+		return w
+	}
+	return typ
 }
 
 func name(l console.Ledger, r *http.Request) (*console.View, error) {
