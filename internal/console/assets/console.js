@@ -108,6 +108,17 @@
     box.dataset.result = "failed";
   }
 
+  // changed marks a check whose fact the ledger changed after the page
+  // was made: the proof is of a later block, where it reads otherwise.
+  // That is no failure, and nothing checked: checks reloads the page once.
+  function changed(box, what, made, now) {
+    say(box, "busy", [strong("⟳ Changed since this page was made. "),
+      what[0].toUpperCase() + what.slice(1) + " changed after block " + made.toLocaleString("en") +
+      ", when this page was made; the ledger is at block " + now.toLocaleString("en") +
+      " now. Reload the page to see it as it is now, and check it."]);
+    box.dataset.changed = "yes";
+  }
+
   async function runCheck(box, v, t) {
     const what = box.dataset.what;
     if (!t.json) return fail(box, what, "this node states no key to check against");
@@ -130,7 +141,9 @@
     let r;
     if (kind === "answer") {
       r = JSON.parse(v.answer(path, body, trustJSON, Date.now()));
-      if (r.ok && r.digest && r.digest !== box.dataset.digest) {
+      if (r.ok && (r.digest || "") !== box.dataset.digest) {
+        const made = Number(document.querySelector('meta[name="agora-height"]').content);
+        if (r.height > made) return changed(box, what, made, r.height);
         return fail(box, what, "the page shows something other than what is proven");
       }
     } else if (kind === "tx") {
@@ -179,6 +192,19 @@
         fail(b, b.dataset.what, String(e));
       }
     }
+    // A page made just before the ledger changed what it shows is made
+    // again, once; if it changes again meanwhile, the reader is told.
+    const slot = "agora-reloaded:" + location.href;
+    const stale = [...boxes].filter((b) => b.dataset.changed);
+    let reloaded = false;
+    try { reloaded = sessionStorage.getItem(slot) !== null; } catch (e) { reloaded = true; }
+    if (stale.length && !reloaded) {
+      try { sessionStorage.setItem(slot, "1"); } catch (e) { /* storage off */ }
+      location.reload();
+      return;
+    }
+    try { sessionStorage.removeItem(slot); } catch (e) { /* storage off */ }
+    for (const b of stale) b.dataset.result = "changed";
   }
 
   // The home page's throughput: transactions committed per second, from
