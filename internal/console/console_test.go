@@ -190,3 +190,17 @@ func TestThroughput(t *testing.T) {
 		}
 	}
 }
+
+func TestAttr(t *testing.T) {
+	sum := strings.Repeat("ab", 32)
+	for _, c := range []struct{ desc, key, value, want string }{
+		{desc: "a DID", key: "did", value: "did:agora:6z6ka7zfksblnacujwvr472ic4jkmdqnktsxa6plcrs6wne7lygq", want: `href="/did/did:agora:6z6ka7zfksblnacujwvr472ic4jkmdqnktsxa6plcrs6wne7lygq"`},
+		{desc: "a file's digest", key: "sha256", value: sum, want: `<a href="/anchor/` + sum + `">`},
+		{desc: "a transaction", key: "tx", value: sum, want: `<a href="/tx/` + sum + `"`},
+		{desc: "text", key: "title", value: "<b>", want: "&lt;b&gt;"},
+	} {
+		if got := string(Attr(c.key, c.value)); !strings.Contains(got, c.want) {
+			t.Errorf("%s: Attr = %s, lacks %s", c.desc, got, c.want)
+		}
+	}
+}

@@ -55,6 +55,7 @@ var Funcs = template.FuncMap{
 	"prev":     func(h uint64) uint64 { return h - 1 },
 	"next":     func(h uint64) uint64 { return h + 1 },
 	"text":     Text,
+	"attr":     Attr,
 	"value":    Value,
 	"duration": InWords,
 	"anchor":   func(s string) string { return strings.ToLower(strings.NewReplacer(" ", "-", ",", "").Replace(s)) },
@@ -169,6 +170,21 @@ func Text(s string) template.HTML {
 	}
 	b.WriteString(template.HTMLEscapeString(s[last:]))
 	return template.HTML(b.String())
+}
+
+// Attr writes the value of an event's attribute: a DID as DID writes
+// it, a file's digest linked to its record, a transaction's hash to the
+// transaction, anything else as Text.
+func Attr(key, value string) template.HTML {
+	switch {
+	case strings.HasPrefix(value, "did:agora:"):
+		return DID(value)
+	case len(value) == 64 && key == "sha256":
+		return template.HTML(`<a href="/anchor/` + template.HTMLEscapeString(value) + `">` + string(Short(value)) + `</a>`)
+	case len(value) == 64 && (key == "tx" || strings.HasSuffix(key, "_tx")):
+		return TxLink(value)
+	}
+	return Text(value)
 }
 
 // Value writes a value decoded from JSON for a reader: a whole number
