@@ -147,9 +147,9 @@ func TestInWords(t *testing.T) {
 	}
 }
 
-func TestTextWritesTimesAsWhen(t *testing.T) {
-	got := string(Text("the Board votes until 2026-12-05T18:11:42.78Z <now>"))
-	want := "the Board votes until " + string(When("2026-12-05T18:11:42.78Z")) + " &lt;now&gt;"
+func TestTextWritesTimesAsWhenAndThresholdsInWords(t *testing.T) {
+	got := string(Text("the Board votes until 2026-12-05T18:11:42.78Z <now>; the Bylaws need 500‰ to vote"))
+	want := "the Board votes until " + string(When("2026-12-05T18:11:42.78Z")) + " &lt;now&gt;; the Bylaws need at least half to vote"
 	if got != want {
 		t.Errorf("Text = %s, want %s", got, want)
 	}

@@ -158,9 +158,16 @@ func Num(v any) string {
 // rfc3339 finds times in a module's text (a timeline's note).
 var rfc3339 = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z`)
 
+// permille finds thresholds in thousandths in a module's text.
+var permille = regexp.MustCompile(`(\d+)‰`)
+
 // Text writes a module's text with the times in it as When writes them,
-// so that the page has one time format.
+// so that the page has one time format, and its thresholds in words.
 func Text(s string) template.HTML {
+	s = permille.ReplaceAllStringFunc(s, func(m string) string {
+		n, _ := strconv.Atoi(strings.TrimSuffix(m, "‰"))
+		return Share(n)
+	})
 	var b strings.Builder
 	last := 0
 	for _, m := range rfc3339.FindAllStringIndex(s, -1) {
