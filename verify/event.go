@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"slices"
@@ -12,50 +13,99 @@ import (
 )
 
 // EventProof proves an event of the feed (GET /v1/events?proof=1): the
-// whole result of the transaction that emitted it, and the inclusion of
-// the transaction's log entry, which records the result's hash.
+// whole result that holds it, and where that result is recorded. A
+// transaction's event comes with the inclusion of the transaction's log
+// entry, which records the result's hash; an event of a block's scheduled
+// work (EventClaim.Scheduled) with the state proof of the key under which
+// the block kept that work's result (ledger.DueEventsKey).
 type EventProof struct {
-	Result    ledger.Result  `json:"result"`
-	Inclusion InclusionProof `json:"inclusion"`
+	Result    ledger.Result   `json:"result"`
+	Inclusion *InclusionProof `json:"inclusion,omitempty"`
+	State     *StateProof     `json:"state,omitempty"`
 }
 
 // EventClaim is an event as an answer shows it: the N-th event of the
-// result of transaction Tx, at Index in block Height and at leaf Leaf.
+// result at Index in block Height, that of transaction Tx at leaf Leaf,
+// or, Scheduled set, that of the block's scheduled work, which has no
+// transaction and no leaf (its Index is the block's transaction count).
 type EventClaim struct {
-	Height uint64
-	Index  int
-	N      int
-	Leaf   uint64
-	Tx     tx.ID
-	Event  ledger.Event
+	Height    uint64
+	Index     int
+	N         int
+	Scheduled bool
+	Leaf      *uint64
+	Tx        *tx.ID
+	Event     ledger.Event
 }
 
-// Event verifies that p proves the event claimed, exactly: the log entry
-// is included in a log trusted under policy, it is the entry of the
-// claimed transaction at the claimed height, index and leaf, it records
-// the hash of p's result, and that result's N-th event is the claimed
-// event, module, type and every attribute in order. It returns the
-// checkpoint the proof is against, whose height says how fresh the answer
-// is.
+// Event verifies that p proves the event claimed, exactly, and returns
+// the checkpoint the proof is against, whose height says how fresh the
+// answer is. For a transaction's event: the log entry is included in a
+// log trusted under policy, it is the entry of the claimed transaction at
+// the claimed height, index and leaf, and it records the hash of p's
+// result. For an event of scheduled work: the state proof, trusted under
+// policy, shows that the state holds p's result under the key of the
+// claimed height and index. Then, for both: that result's N-th event is
+// the claimed event, module, type and every attribute in order.
 func Event(claim *EventClaim, p *EventProof, policy Policy) (*Checkpoint, error) {
-	e, c, err := Inclusion(&p.Inclusion, policy)
+	var c *Checkpoint
+	var err error
+	if claim.Scheduled {
+		c, err = scheduledResult(claim, p, policy)
+	} else {
+		c, err = transactionResult(claim, p, policy)
+	}
 	if err != nil {
-		return nil, err
-	}
-	if e.Height != claim.Height || int(e.Index) != claim.Index || e.TxID != claim.Tx || p.Inclusion.LeafIndex != claim.Leaf {
-		return nil, fmt.Errorf("%w: the log entry is of transaction %s at %d.%d (leaf %d), not %s at %d.%d (leaf %d)",
-			ErrInvalid, e.TxID, e.Height, e.Index, p.Inclusion.LeafIndex, claim.Tx, claim.Height, claim.Index, claim.Leaf)
-	}
-	if err := ResultOf(e, &p.Result); err != nil {
 		return nil, err
 	}
 	evs := p.Result.Events
 	if claim.N < 0 || claim.N >= len(evs) {
-		return nil, fmt.Errorf("%w: the transaction emitted %d events, not an event %d", ErrInvalid, len(evs), claim.N)
+		return nil, fmt.Errorf("%w: the result holds %d events, not an event %d", ErrInvalid, len(evs), claim.N)
 	}
 	got := evs[claim.N]
 	if got.Module != claim.Event.Module || got.Type != claim.Event.Type || !slices.Equal(got.Attrs, claim.Event.Attrs) {
-		return nil, fmt.Errorf("%w: the transaction's event %d is %s.%s %v, not the event shown", ErrInvalid, claim.N, got.Module, got.Type, got.Attrs)
+		return nil, fmt.Errorf("%w: the result's event %d is %s.%s %v, not the event shown", ErrInvalid, claim.N, got.Module, got.Type, got.Attrs)
+	}
+	return c, nil
+}
+
+// transactionResult checks that p proves the result of the transaction
+// claimed, by its log entry.
+func transactionResult(claim *EventClaim, p *EventProof, policy Policy) (*Checkpoint, error) {
+	if claim.Tx == nil || claim.Leaf == nil || p.Inclusion == nil || p.State != nil {
+		return nil, fmt.Errorf("%w: a transaction's event names its transaction and leaf, and is proven by its log entry's inclusion", ErrInvalid)
+	}
+	e, c, err := Inclusion(p.Inclusion, policy)
+	if err != nil {
+		return nil, err
+	}
+	if e.Height != claim.Height || int(e.Index) != claim.Index || e.TxID != *claim.Tx || p.Inclusion.LeafIndex != *claim.Leaf {
+		return nil, fmt.Errorf("%w: the log entry is of transaction %s at %d.%d (leaf %d), not %s at %d.%d (leaf %d)",
+			ErrInvalid, e.TxID, e.Height, e.Index, p.Inclusion.LeafIndex, claim.Tx, claim.Height, claim.Index, *claim.Leaf)
+	}
+	return c, ResultOf(e, &p.Result)
+}
+
+// scheduledResult checks that p proves the result of the scheduled work
+// of the block claimed, by the state key the block kept it under.
+func scheduledResult(claim *EventClaim, p *EventProof, policy Policy) (*Checkpoint, error) {
+	if claim.Tx != nil || claim.Leaf != nil || p.State == nil || p.Inclusion != nil {
+		return nil, fmt.Errorf("%w: an event of scheduled work has no transaction or leaf, and is proven by the state", ErrInvalid)
+	}
+	key := ledger.DueEventsKey(claim.Height, claim.Index)
+	if len(p.State.Keys) != 1 || !bytes.Equal(p.State.Keys[0].Key, key) {
+		return nil, fmt.Errorf("%w: the state proof is not of the key of block %d's scheduled work at index %d", ErrInvalid, claim.Height, claim.Index)
+	}
+	vals, c, err := State(p.State, policy)
+	if err != nil {
+		return nil, err
+	}
+	rb, err := tx.Marshal(&p.Result)
+	if err != nil {
+		return nil, err
+	}
+	if v := vals[string(key)]; v == nil || !bytes.Equal(v, rb) {
+		return nil, fmt.Errorf("%w: block %d kept another result of its scheduled work at index %d, or none", ErrInvalid, claim.Height, claim.Index)
 	}
 	return c, nil
 }

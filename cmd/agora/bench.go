@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/bench"
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
@@ -107,7 +108,7 @@ func wrap(s string, indent, width int) string {
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", benchUsage(), stderr)
+	fs := cli.NewFlags("bench", benchUsage(), stderr)
 	scenario := fs.String("scenario", "notary", "workload to run")
 	duration := fs.Duration("duration", 10*time.Second, "how long to submit")
 	nodeURL := fs.String("node", "", "node to measure (default: an embedded node in a temporary home)")
@@ -124,7 +125,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	every := fs.Duration("every", 0, "report a sample every `D`")
 	list := fs.Bool("list", false, "list the scenarios' names and exit")
 	pathsOut := fs.String("paths", "", "read scenarios: write the paths read, one a line, to `FILE` (for an outside load generator such as wrk)")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *list {
@@ -146,10 +147,10 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	sc, err := bench.FindScenario(scenarios(), *scenario)
 	if err != nil {
-		return usageError("%v", err)
+		return cli.UsageError("%v", err)
 	}
 	if *duration <= 0 || *concurrency < 1 || *batch < 1 {
-		return usageError("--duration, --concurrency and --batch must be positive")
+		return cli.UsageError("--duration, --concurrency and --batch must be positive")
 	}
 	progress := func(format string, a ...any) {
 		if !*quiet {
@@ -165,10 +166,10 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	target := *nodeURL
 	embedded := target == ""
 	if sc.Genesis != nil && !embedded {
-		return usageError("scenario %s sets up its own ledger: run it without --node", sc.Name)
+		return cli.UsageError("scenario %s sets up its own ledger: run it without --node", sc.Name)
 	}
 	if sc.Genesis != nil && *concurrency > 63 {
-		return usageError("scenario %s gives each worker a Board seat: at most 63 workers", sc.Name)
+		return cli.UsageError("scenario %s gives each worker a Board seat: at most 63 workers", sc.Name)
 	}
 	var workerKeys []*tx.PrivateKey
 	var setupKey *tx.PrivateKey
@@ -304,7 +305,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *asJSON {
-		if perr := printJSON(stdout, rep); perr != nil {
+		if perr := cli.PrintJSON(stdout, rep); perr != nil {
 			return perr
 		}
 	} else {
@@ -342,7 +343,7 @@ func benchRate(ctx context.Context, s string, c *client.Client, sc bench.Scenari
 	pct, isPct := strings.CutSuffix(s, "%")
 	v, err := strconv.ParseFloat(pct, 64)
 	if err != nil || v <= 0 || (isPct && v > 100) {
-		return 0, usageError("--rate %q: want tx/s (5000) or a share of the capacity (80%%)", s)
+		return 0, cli.UsageError("--rate %q: want tx/s (5000) or a share of the capacity (80%%)", s)
 	}
 	if !isPct {
 		return v, nil

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 )
@@ -39,10 +40,10 @@ var devIdentities = []struct{ name, role string }{
 const devChainID = "agora-dev"
 
 func runDev(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("dev", devUsage, stderr)
-	homeDir := homeFlag(fs)
+	fs := cli.NewFlags("dev", devUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
 	httpAddr := fs.String("http", "127.0.0.1:7780", "API and console listen address")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	h := home(*homeDir)

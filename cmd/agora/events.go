@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/api/wire"
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/verify"
@@ -30,14 +31,16 @@ Usage:
 watch follows the ledger's event feed (GET /v1/events) and prints one line
 per event as its block commits: its cursor HEIGHT.INDEX.N (the N-th event
 of the INDEX-th transaction of block HEIGHT), MODULE.TYPE, its attributes
-and its transaction. --module, --type and --attr select events; --after
+and its transaction, or "scheduled" for the block's scheduled work (a vote
+closing, an emergency action lapsing), which comes after the block's
+transactions. --module, --type and --attr select events; --after
 starts after a cursor or a height (after=0: the whole history; default:
 from now on). It stops on Ctrl-C, after --count events, or after --timeout.
 
 With --log-key (or AGORA_LOG_KEY), or on a network --validators (or
 AGORA_VALIDATORS), it trusts the node for nothing: every event comes with
-a proof that its transaction's result, which the log records, holds it,
-checked offline; an event that does not verify, an event out of order, or
+a proof that its transaction's result, which the log records, holds it
+(for scheduled work, the result the block kept in state), checked offline; an event that does not verify, an event out of order, or
 a transaction shown with an event of it left out ends the watch with exit
 status 1. The proven feed runs up to the newest checkpoint your trust
 policy accepts, so it lags the head by the time that checkpoint takes.
@@ -49,15 +52,15 @@ Examples:
 `
 
 func runEvents(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || isHelp(args[0]) {
+	if len(args) == 0 || cli.IsHelp(args[0]) {
 		fmt.Fprint(stderr, strings.TrimLeft(eventsUsage, "\n"))
 		if len(args) > 0 {
 			return flag.ErrHelp
 		}
-		return &exitError{code: 2}
+		return &cli.ExitError{Code: 2}
 	}
 	if args[0] != "watch" {
-		return usageError("unknown events command %q (want watch)", args[0])
+		return cli.UsageError("unknown events command %q (want watch)", args[0])
 	}
 	return eventsWatch(args[1:], stdout, stderr)
 }
@@ -66,24 +69,24 @@ func runEvents(args []string, stdout, stderr io.Writer) error {
 const eventsPoll = "30s"
 
 func eventsWatch(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("events watch", eventsUsage, stderr)
-	nodeURL := nodeFlag(fs)
-	homeFlag(fs) // where --log-key's accepted checkpoints are kept
-	tr := trustFlags(fs)
+	fs := cli.NewFlags("events watch", eventsUsage, stderr)
+	nodeURL := cli.NodeFlag(fs)
+	cli.HomeFlag(fs) // where --log-key's accepted checkpoints are kept
+	tr := cli.TrustFlags(fs)
 	module := fs.String("module", "", "only this module's events")
 	typ := fs.String("type", "", "only events of this type")
-	var attrs stringList
+	var attrs cli.StringList
 	fs.Var(&attrs, "attr", "only events with attribute `KEY=VALUE` (repeatable; all must match)")
 	after := fs.String("after", "", "start after this `CURSOR` or height (default: from now on)")
 	count := fs.Int("count", 0, "stop after this many events (0: never)")
 	timeout := fs.Duration("timeout", 0, "stop after this long; exit 1 if --count events were not seen (0: never)")
 	asJSON := fs.Bool("json", false, "print each event as one line of JSON")
-	pos, err := parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 {
-		return usageError("events watch takes no arguments, only flags")
+		return cli.UsageError("events watch takes no arguments, only flags")
 	}
 	q := url.Values{"wait": {eventsPoll}}
 	filter := verify.EventFilter{Module: *module, Type: *typ}
@@ -96,20 +99,20 @@ func eventsWatch(args []string, stdout, stderr io.Writer) error {
 	for _, a := range attrs {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok || k == "" {
-			return usageError("--attr %q is not KEY=VALUE", a)
+			return cli.UsageError("--attr %q is not KEY=VALUE", a)
 		}
 		filter.Attrs = append(filter.Attrs, ledger.Attr{Key: k, Value: v})
 		q.Add("attr", a)
 	}
 	if *after != "" {
 		if _, err := verify.ParseCursor(*after); err != nil {
-			return usageError("--after: %v", err)
+			return cli.UsageError("--after: %v", err)
 		}
 	}
 	if *count < 0 || *timeout < 0 {
-		return usageError("--count and --timeout must not be negative")
+		return cli.UsageError("--count and --timeout must not be negative")
 	}
-	policy, err := tr.policy()
+	policy, err := tr.Policy()
 	if err != nil {
 		return err
 	}
@@ -133,7 +136,7 @@ func eventsWatch(args []string, stdout, stderr io.Writer) error {
 		switch {
 		case ctx.Err() != nil:
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) && *count > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("saw %d of %d events in %s", seen, *count, *timeout)}
+				return &cli.ExitError{Code: 1, Err: fmt.Errorf("saw %d of %d events in %s", seen, *count, *timeout)}
 			}
 			return nil
 		case err != nil && (isVerifyFailure(err) || client.IsCode(err, "invalid")):
@@ -159,7 +162,7 @@ func eventsWatch(args []string, stdout, stderr io.Writer) error {
 // watcher fetches, checks and prints answers of the event feed.
 type watcher struct {
 	c      *client.Client
-	tr     *trust
+	tr     *cli.Trust
 	policy *verify.Policy
 	filter verify.EventFilter
 	out    io.Writer
@@ -192,7 +195,7 @@ func (w *watcher) fetch(ctx context.Context, path string) (*wire.Events, error) 
 // many it printed.
 func (w *watcher) show(ans *wire.Events, from string, max int) (int, error) {
 	refuse := func(format string, a ...any) error {
-		return notVerified(fmt.Errorf(format, a...))
+		return cli.NotVerified(fmt.Errorf(format, a...))
 	}
 	prev := verify.Cursor{End: true} // before everything: block 0 has no events
 	if from != "" {
@@ -222,7 +225,7 @@ func (w *watcher) show(ans *wire.Events, from string, max int) (int, error) {
 		if e.Proof == nil {
 			return 0, refuse("event %s came without a proof", e.Cursor)
 		}
-		c, err := verify.Event(&verify.EventClaim{Height: e.Height, Index: e.Index, N: e.N, Leaf: e.Leaf, Tx: e.Tx, Event: ev}, e.Proof, *w.policy)
+		c, err := verify.Event(&verify.EventClaim{Height: e.Height, Index: e.Index, N: e.N, Scheduled: e.Scheduled, Leaf: e.Leaf, Tx: e.Tx, Event: ev}, e.Proof, *w.policy)
 		if err != nil {
 			return 0, refuse("event %s: %v", e.Cursor, err)
 		}
@@ -248,7 +251,7 @@ func (w *watcher) show(ans *wire.Events, from string, max int) (int, error) {
 		}
 	}
 	if cp != nil && cp.Height > w.accepted {
-		if err := acceptOrRefuse(w.tr.accept(context.Background(), w.c, w.policy, cp)); err != nil {
+		if err := cli.AcceptOrRefuse(w.tr.Accept(context.Background(), w.c, w.policy, cp)); err != nil {
 			return 0, err
 		}
 		w.accepted = cp.Height
@@ -286,7 +289,11 @@ func (w *watcher) print(e *wire.Event) error {
 		}
 		fmt.Fprintf(&b, " %s=%s", a.Key, v)
 	}
-	fmt.Fprintf(&b, " tx=%s\n", e.Tx)
+	if e.Tx != nil {
+		fmt.Fprintf(&b, " tx=%s\n", e.Tx)
+	} else {
+		b.WriteString(" scheduled\n")
+	}
 	_, err := io.WriteString(w.out, b.String())
 	return err
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -95,12 +96,12 @@ Examples:
 `
 
 func runGov(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || isHelp(args[0]) {
+	if len(args) == 0 || cli.IsHelp(args[0]) {
 		fmt.Fprint(stderr, strings.TrimLeft(govUsage, "\n"))
 		if len(args) > 0 {
 			return flag.ErrHelp
 		}
-		return &exitError{code: 2}
+		return &cli.ExitError{Code: 2}
 	}
 	op, rest := args[0], args[1:]
 	switch op {
@@ -116,7 +117,7 @@ func runGov(args []string, stdout, stderr io.Writer) error {
 		return govApprove(rest, stdout, stderr)
 	case "group":
 		if len(rest) == 0 {
-			return usageError("usage: agora gov group create|agenda|outcome ...")
+			return cli.UsageError("usage: agora gov group create|agenda|outcome ...")
 		}
 		op, rest = "group "+rest[0], rest[1:]
 	}
@@ -127,8 +128,8 @@ func runGov(args []string, stdout, stderr io.Writer) error {
 type govFlags struct {
 	fs                                     *flag.FlagSet
 	home, node, as, title, text, file, uri *string
-	keys, actions, proposals, advice       stringList
-	panelists, members, memberBodies       stringList
+	keys, actions, proposals, advice       cli.StringList
+	panelists, members, memberBodies       cli.StringList
 	resource, about, consulted, minutes    *string
 	kind, subject, theme                   *string
 	director, status, progress, schedule   *string
@@ -139,8 +140,8 @@ type govFlags struct {
 }
 
 func newGovFlags(op string, stderr io.Writer) *govFlags {
-	fs := newFlags("gov "+op, govUsage, stderr)
-	f := &govFlags{fs: fs, home: homeFlag(fs), node: nodeFlag(fs)}
+	fs := cli.NewFlags("gov "+op, govUsage, stderr)
+	f := &govFlags{fs: fs, home: cli.HomeFlag(fs), node: cli.NodeFlag(fs)}
 	f.as = fs.String("as", "", "the `BODY` that acts")
 	fs.Var(&f.keys, "key", "a key `NAME` that signs (repeatable); default: your keys among the body's members")
 	f.title = fs.String("title", "", "the document's title")
@@ -178,7 +179,7 @@ func newGovFlags(op string, stderr io.Writer) *govFlags {
 // doc builds the document the flags give; what names it in errors.
 func (f *govFlags) doc(what string) (gov.DocRef, error) {
 	if *f.title == "" {
-		return gov.DocRef{}, usageError("--title is required: the %s's title", what)
+		return gov.DocRef{}, cli.UsageError("--title is required: the %s's title", what)
 	}
 	switch {
 	case *f.file != "":
@@ -194,7 +195,7 @@ func (f *govFlags) doc(what string) (gov.DocRef, error) {
 	case *f.text != "":
 		return gov.NewDocRef(*f.title, *f.text), nil
 	}
-	return gov.DocRef{}, usageError("give the %s's text with --text or --file", what)
+	return gov.DocRef{}, cli.UsageError("give the %s's text with --text or --file", what)
 }
 
 func (f *govFlags) parseActions() ([]ledger.Action, error) {
@@ -203,11 +204,11 @@ func (f *govFlags) parseActions() ([]ledger.Action, error) {
 	for _, s := range f.actions {
 		name, body, ok := strings.Cut(s, "=")
 		if !ok {
-			return nil, usageError("--action %q: want NAME=JSON, e.g. ledger.set_params={\"max_block_txs\":5000,\"max_block_bytes\":16777216}", s)
+			return nil, cli.UsageError("--action %q: want NAME=JSON, e.g. ledger.set_params={\"max_block_txs\":5000,\"max_block_bytes\":16777216}", s)
 		}
 		a, err := acts.FromJSON(name, []byte(body))
 		if err != nil {
-			return nil, usageHint("'agora gov actions' shows each action's JSON body", "--action %s: %v", name, strings.TrimPrefix(err.Error(), "invalid: "))
+			return nil, cli.UsageHint("'agora gov actions' shows each action's JSON body", "--action %s: %v", name, strings.TrimPrefix(err.Error(), "invalid: "))
 		}
 		out = append(out, a)
 	}
@@ -220,7 +221,7 @@ func (f *govFlags) member(s string) (gov.Member, error) {
 	if name, key, ok := strings.Cut(s, "="); ok {
 		k, err := tx.ParsePublicKey(key)
 		if err != nil {
-			return gov.Member{}, usageError("%q: NAME=KEY wants a public key (alg:base64url) after the =", s)
+			return gov.Member{}, cli.UsageError("%q: NAME=KEY wants a public key (alg:base64url) after the =", s)
 		}
 		return gov.Member{Name: name, Key: &k}, nil
 	}
@@ -229,7 +230,7 @@ func (f *govFlags) member(s string) (gov.Member, error) {
 	}
 	e, err := home(*f.home).keys().Get(s)
 	if err != nil {
-		return gov.Member{}, usageError("%q is neither a public key (alg:base64url) nor a key in your keystore", s)
+		return gov.Member{}, cli.UsageError("%q is neither a public key (alg:base64url) nor a key in your keystore", s)
 	}
 	k := e.PublicKey
 	return gov.Member{Name: s, Key: &k}, nil
@@ -238,7 +239,7 @@ func (f *govFlags) member(s string) (gov.Member, error) {
 func num(s, what string) (uint64, error) {
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil || n == 0 {
-		return 0, usageError("%q is not a %s number (from 1)", s, what)
+		return 0, cli.UsageError("%q is not a %s number (from 1)", s, what)
 	}
 	return n, nil
 }
@@ -246,13 +247,13 @@ func num(s, what string) (uint64, error) {
 // govSubmit builds, signs and submits the message of one command.
 func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 	f := newGovFlags(op, stderr)
-	pos, err := parse(f.fs, args)
+	pos, err := cli.Parse(f.fs, args)
 	if err != nil {
 		return err
 	}
 	want := func(n int, synopsis string) error {
 		if len(pos) != n {
-			return usageError("usage: agora gov %s", synopsis)
+			return cli.UsageError("usage: agora gov %s", synopsis)
 		}
 		return nil
 	}
@@ -391,7 +392,7 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if *f.title == "" || *f.minutes == "" || len(f.advice) != 1 || *f.consulted == "" {
-			return usageHint("the consulted community gives its advice itself: agora gov advise --as COMMUNITY --about emergency --title T --text TEXT",
+			return cli.UsageHint("the consulted community gives its advice itself: agora gov advise --as COMMUNITY --about emergency --title T --text TEXT",
 				"emergency needs --title, --action, --minutes TEXT, --consulted COMMUNITY and --advice DOC")
 		}
 		b, err := bylaws()
@@ -429,7 +430,7 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 			}
 		} else {
 			if len(pos) < 1 || len(pos) > 2 {
-				return usageError("usage: agora gov petition reject CHANGE|remove SEAT|recall|approve CHANGE --as COMMUNITY --title T --text TEXT")
+				return cli.UsageError("usage: agora gov petition reject CHANGE|remove SEAT|recall|approve CHANGE --as COMMUNITY --title T --text TEXT")
 			}
 			m.Power = pos[0]
 			if len(pos) == 2 {
@@ -447,7 +448,7 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 					return err
 				}
 				if m.Target > uint64(len(bd.Seats)) || bd.Seats[m.Target-1].Director == nil {
-					return usageError("seat %d has no director to remove (agora gov show board)", m.Target)
+					return cli.UsageError("seat %d has no director to remove (agora gov show board)", m.Target)
 				}
 				m.Director = bd.Seats[m.Target-1].Director.Key
 			}
@@ -539,7 +540,7 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 		typ, msg, signAs = "create-group", m, b.Secretariat
 	case "group agenda":
 		if len(pos) < 1 || len(pos) > 2 {
-			return usageError("usage: agora gov group agenda ID [ITEM] --status S ...")
+			return cli.UsageError("usage: agora gov group agenda ID [ITEM] --status S ...")
 		}
 		m := &gov.Agenda{Group: pos[0], Title: *f.title, Status: *f.status, Progress: *f.progress, Schedule: *f.schedule, Review: *f.review}
 		if len(pos) == 2 {
@@ -560,14 +561,14 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 		}
 		typ, msg = "send-outcome", &gov.SendOutcome{Group: pos[0], To: *f.to, Doc: d}
 	default:
-		return usageError("unknown gov command %q\nRun 'agora gov help' for the commands.", op)
+		return cli.UsageError("unknown gov command %q\nRun 'agora gov help' for the commands.", op)
 	}
 	if err := msg.Validate(); err != nil {
-		return usageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
+		return cli.UsageError("%s", strings.TrimPrefix(err.Error(), "invalid: "))
 	}
 	signers := []string(f.keys)
 	if len(signers) == 0 && signAs == "" {
-		return usageError("--key NAME is required: the key that signs")
+		return cli.UsageError("--key NAME is required: the key that signs")
 	}
 	if signAs != "" {
 		// A member who speaks for itself (a comment, a review request)
@@ -589,14 +590,14 @@ func govSubmit(op string, args []string, stdout, stderr io.Writer) error {
 			signers = a.names
 		}
 	}
-	res, err := signAndSubmitAll(*f.home, *f.node, signers, gov.Name, typ, msg, *f.ttl, stderr)
+	res, err := cli.SignAndSubmitAll(*f.home, *f.node, signers, gov.Name, typ, msg, *f.ttl, stderr)
 	if err != nil {
 		return err
 	}
 	if *f.asJSON {
-		return printJSON(stdout, res)
+		return cli.PrintJSON(stdout, res)
 	}
-	printResult(stdout, typ, res)
+	cli.PrintResult(stdout, typ, res)
 	for _, e := range res.Result.Events {
 		for _, a := range e.Attrs {
 			if e.Type == "change" && a.Key == "id" && change == 0 {
@@ -632,20 +633,20 @@ func govActions(stdout io.Writer) error {
 
 // govShow answers a governance query, proven when a log key is given.
 func govShow(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("gov show", govUsage, stderr)
-	nodeURL := nodeFlag(fs)
+	fs := cli.NewFlags("gov show", govUsage, stderr)
+	nodeURL := cli.NodeFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	tr := trustFlags(fs)
-	pos, err := parse(fs, args)
+	tr := cli.TrustFlags(fs)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
-	policy, err := tr.policy()
+	policy, err := tr.Policy()
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		return usageError("usage: agora gov show WHAT [ID]")
+		return cli.UsageError("usage: agora gov show WHAT [ID]")
 	}
 	what, ids := pos[0], pos[1:]
 	single := map[string]string{"bylaws": "bylaws", "board": "board", "bodies": "bodies", "resources": "resources",
@@ -663,7 +664,7 @@ func govShow(args []string, stdout, stderr io.Writer) error {
 	case what == "entry" && len(ids) == 2:
 		qname, params["id"], params["key"] = "entry", ids[0], ids[1]
 	default:
-		return usageError("usage: agora gov show bylaws|board|history|bodies|resources|changes|emergencies|petitions|reviews|documents|groups|deadlines, or show body|resource|document|change|emergency|review|petition|group|tenure ID, or show entry RESOURCE KEY")
+		return cli.UsageError("usage: agora gov show bylaws|board|history|bodies|resources|changes|emergencies|petitions|reviews|documents|groups|deadlines, or show body|resource|document|change|emergency|review|petition|group|tenure ID, or show entry RESOURCE KEY")
 	}
 	c := client.New(*nodeURL)
 	var raw json.RawMessage
@@ -673,7 +674,7 @@ func govShow(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "note: a list cannot be proven complete; show each item with --log-key to prove it\n")
 		tr = nil
 	}
-	proven, err := moduleQuery(context.Background(), c, govModule(), qname, params, tr, &raw)
+	proven, err := cli.ModuleQuery(context.Background(), c, govModule(), qname, params, tr, &raw)
 	if err != nil {
 		return err
 	}
@@ -682,7 +683,7 @@ func govShow(args []string, stdout, stderr io.Writer) error {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return err
 		}
-		return printJSON(stdout, v)
+		return cli.PrintJSON(stdout, v)
 	}
 	if err := printGov(stdout, what, raw); err != nil {
 		return err
@@ -947,7 +948,7 @@ func printGovRecord(w io.Writer, what string, raw json.RawMessage) error {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return err
 		}
-		return printJSON(w, v)
+		return cli.PrintJSON(w, v)
 	}
 	printSteps(w, timeline)
 	return nil

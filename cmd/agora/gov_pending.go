@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/api"
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/keystore"
@@ -86,7 +87,7 @@ func govPropose(ctx context.Context, c *client.Client, f *govFlags, as, typ stri
 		}
 	}
 	m := &ledger.ProposeAction{Module: gov.Name, Principal: as, Type: typ, Body: body, TTL: uint64(*f.expiresIn / time.Millisecond)}
-	res, err := signAndSubmitAll(*f.home, *f.node, names, ledger.Namespace, "propose", m, *f.ttl, stderr)
+	res, err := cli.SignAndSubmitAll(*f.home, *f.node, names, ledger.Namespace, "propose", m, *f.ttl, stderr)
 	if err != nil {
 		return err
 	}
@@ -110,7 +111,7 @@ func approvePending(ctx context.Context, c *client.Client, homeDir, nodeURL stri
 		return ledger.WithHint(fmt.Errorf("pending action %d: %s already approved it", p.ID, strings.Join(names, ", ")),
 			fmt.Sprintf("'agora gov pending %d' shows who has; the other members approve from their own homes", p.ID))
 	}
-	res, err := signAndSubmitAll(homeDir, nodeURL, fresh, ledger.Namespace, "approve", &ledger.Approve{ID: p.ID}, ttl, stderr)
+	res, err := cli.SignAndSubmitAll(homeDir, nodeURL, fresh, ledger.Namespace, "approve", &ledger.Approve{ID: p.ID}, ttl, stderr)
 	if err != nil {
 		return err
 	}
@@ -121,9 +122,9 @@ func approvePending(ctx context.Context, c *client.Client, homeDir, nodeURL stri
 // pending action: still waiting, executed, or failed (an error).
 func reportPending(ctx context.Context, c *client.Client, res *api.SubmitResponse, asJSON bool, stdout io.Writer) error {
 	if asJSON {
-		return printJSON(stdout, res)
+		return cli.PrintJSON(stdout, res)
 	}
-	printResult(stdout, "pending", res)
+	cli.PrintResult(stdout, "pending", res)
 	var p ledger.Pending
 	for _, e := range res.Result.Events {
 		if e.Module == ledger.Namespace && e.Type == "pending" {
@@ -153,31 +154,19 @@ func reportPending(ctx context.Context, c *client.Client, res *api.SubmitRespons
 	return nil
 }
 
-// printResult prints a committed transaction and its events.
-func printResult(w io.Writer, typ string, res *api.SubmitResponse) {
-	fmt.Fprintf(w, "%s: ok (height %d, tx %s)\n", typ, res.Height, res.Hash)
-	for _, e := range res.Result.Events {
-		var kv []string
-		for _, a := range e.Attrs {
-			kv = append(kv, a.Key+"="+a.Value)
-		}
-		fmt.Fprintf(w, "  %s/%s %s\n", e.Module, e.Type, strings.Join(kv, " "))
-	}
-}
-
 func govApprove(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("gov approve", govUsage, stderr)
-	homeDir, nodeURL := homeFlag(fs), nodeFlag(fs)
-	var keys stringList
+	fs := cli.NewFlags("gov approve", govUsage, stderr)
+	homeDir, nodeURL := cli.HomeFlag(fs), cli.NodeFlag(fs)
+	var keys cli.StringList
 	fs.Var(&keys, "key", "a key `NAME` that approves (repeatable); default: your keys among the body's members")
 	ttl := fs.Duration("ttl", 5*time.Minute, "how long the signed transaction stays valid")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	pos, err := parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("usage: agora gov approve ID [--key NAME]")
+		return cli.UsageError("usage: agora gov approve ID [--key NAME]")
 	}
 	id, err := num(pos[0], "pending action")
 	if err != nil {
@@ -202,13 +191,13 @@ func govApprove(args []string, stdout, stderr io.Writer) error {
 }
 
 func govPending(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("gov pending", govUsage, stderr)
-	nodeURL := nodeFlag(fs)
-	homeDir := homeFlag(fs)
+	fs := cli.NewFlags("gov pending", govUsage, stderr)
+	nodeURL := cli.NodeFlag(fs)
+	homeDir := cli.HomeFlag(fs)
 	as := fs.String("as", "", "only the actions of this `BODY`")
 	all := fs.Bool("all", false, "also those executed, failed or expired")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -223,7 +212,7 @@ func govPending(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if *asJSON {
-			return printJSON(stdout, &p)
+			return cli.PrintJSON(stdout, &p)
 		}
 		printPending(stdout, &p)
 		// Name approvers as the body names its members, else as your
@@ -252,7 +241,7 @@ func govPending(args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	} else if len(pos) > 1 {
-		return usageError("usage: agora gov pending [ID] [--as BODY] [--all]")
+		return cli.UsageError("usage: agora gov pending [ID] [--as BODY] [--all]")
 	}
 	q := url.Values{}
 	if *as != "" {
@@ -266,7 +255,7 @@ func govPending(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		return printJSON(stdout, list)
+		return cli.PrintJSON(stdout, list)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(stdout, "no pending actions")

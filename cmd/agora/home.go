@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,9 +23,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/term"
 
 	"github.com/agora-ledger/agora/internal/api"
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/cometbft"
 	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -52,65 +51,8 @@ func (h home) data() string    { return filepath.Join(string(h), "data") }
 
 // signedHead is the embedded node's signed-head record, kept apart from
 // the store in data (store.KeepSignedHead).
-func (h home) signedHead() string { return filepath.Join(string(h), "signed-head") }
-func (h home) keys() *keystore.Store {
-	return keystore.Open(filepath.Join(string(h), "keys"))
-}
-
-func defaultHome() string {
-	if h := os.Getenv("AGORA_HOME"); h != "" {
-		return h
-	}
-	dir, err := os.UserHomeDir()
-	if err != nil {
-		return ".agora"
-	}
-	return filepath.Join(dir, ".agora")
-}
-
-func defaultNode() string {
-	if n := os.Getenv("AGORA_NODE"); n != "" {
-		return n
-	}
-	return "http://127.0.0.1:7780"
-}
-
-func homeFlag(fs *flag.FlagSet) *string {
-	return fs.String("home", defaultHome(), "home directory (env AGORA_HOME)")
-}
-
-func nodeFlag(fs *flag.FlagSet) *string {
-	return fs.String("node", defaultNode(), "node API URL (env AGORA_NODE)")
-}
-
-// passphrase returns AGORA_PASSPHRASE or asks on the terminal.
-func passphrase(stderr io.Writer, prompt string, confirm bool) (string, error) {
-	if p, ok := os.LookupEnv("AGORA_PASSPHRASE"); ok {
-		return p, nil
-	}
-	fd := int(os.Stdin.Fd())
-	if !term.IsTerminal(fd) {
-		return "", errors.New("no passphrase: set AGORA_PASSPHRASE, or run from a terminal to be asked")
-	}
-	fmt.Fprint(stderr, prompt)
-	p, err := term.ReadPassword(fd)
-	fmt.Fprintln(stderr)
-	if err != nil {
-		return "", err
-	}
-	if confirm {
-		fmt.Fprint(stderr, "Repeat passphrase: ")
-		again, err := term.ReadPassword(fd)
-		fmt.Fprintln(stderr)
-		if err != nil {
-			return "", err
-		}
-		if string(again) != string(p) {
-			return "", errors.New("the passphrases differ")
-		}
-	}
-	return string(p), nil
-}
+func (h home) signedHead() string    { return filepath.Join(string(h), "signed-head") }
+func (h home) keys() *keystore.Store { return cli.Keys(string(h)) }
 
 func readGenesis(h home) (*ledger.Genesis, []byte, error) {
 	b, err := os.ReadFile(h.genesis())

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -33,25 +34,25 @@ Examples:
 `
 
 func runKeys(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || isHelp(args[0]) {
+	if len(args) == 0 || cli.IsHelp(args[0]) {
 		fmt.Fprint(stderr, strings.TrimLeft(keysUsage, "\n"))
 		if len(args) > 0 {
 			return flag.ErrHelp
 		}
-		return &exitError{code: 2}
+		return &cli.ExitError{Code: 2}
 	}
-	fs := newFlags("keys "+args[0], keysUsage, stderr)
-	homeDir := homeFlag(fs)
+	fs := cli.NewFlags("keys "+args[0], keysUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
 	alg := fs.String("alg", "ed25519", "key algorithm: ed25519, p256 or secp256k1")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parse(fs, args[1:])
+	pos, err := cli.Parse(fs, args[1:])
 	if err != nil {
 		return err
 	}
 	ks := home(*homeDir).keys()
 	one := func() (string, error) {
 		if len(pos) != 1 {
-			return "", usageError("give exactly one key NAME")
+			return "", cli.UsageError("give exactly one key NAME")
 		}
 		return pos[0], nil
 	}
@@ -63,16 +64,16 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 		}
 		a, err := tx.ParseAlg(*alg)
 		if err != nil {
-			return usageError("--alg %q: use ed25519, p256 or secp256k1", *alg)
+			return cli.UsageError("--alg %q: use ed25519, p256 or secp256k1", *alg)
 		}
 		// Refuse a bad or taken name before asking for a passphrase.
 		if err := keystore.CheckName(name); err != nil {
-			return usageError("%v", err)
+			return cli.UsageError("%v", err)
 		}
 		if _, err := ks.Get(name); err == nil {
 			return fmt.Errorf("%w: %q (in %s)", keystore.ErrExists, name, ks.Dir())
 		}
-		pass, err := passphrase(stderr, "Passphrase for the new key: ", true)
+		pass, err := cli.Passphrase(stderr, "Passphrase for the new key: ", true)
 		if err != nil {
 			return err
 		}
@@ -81,13 +82,13 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if *asJSON {
-			return printJSON(stdout, keyView(e.Name, e.PublicKey, e.Address, e.Created))
+			return cli.PrintJSON(stdout, keyView(e.Name, e.PublicKey, e.Address, e.Created))
 		}
 		fmt.Fprintf(stdout, "created key %s\n  address     %s\n  public key  %s\n  stored in   %s\n", e.Name, e.Address, e.PublicKey, ks.Dir())
 		return nil
 	case "list":
 		if len(pos) != 0 {
-			return usageError("list takes no arguments")
+			return cli.UsageError("list takes no arguments")
 		}
 		es, err := ks.List()
 		if err != nil {
@@ -98,7 +99,7 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 			for _, e := range es {
 				out = append(out, keyView(e.Name, e.PublicKey, e.Address, e.Created))
 			}
-			return printJSON(stdout, out)
+			return cli.PrintJSON(stdout, out)
 		}
 		if len(es) == 0 {
 			fmt.Fprintf(stdout, "no keys in %s\ncreate one with: agora keys new NAME\n", ks.Dir())
@@ -120,7 +121,7 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if *asJSON {
-			return printJSON(stdout, keyView(e.Name, e.PublicKey, e.Address, e.Created))
+			return cli.PrintJSON(stdout, keyView(e.Name, e.PublicKey, e.Address, e.Created))
 		}
 		if args[0] == "export-public" {
 			fmt.Fprintln(stdout, e.PublicKey)
@@ -130,7 +131,7 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 			e.Name, e.PublicKey.Alg, e.Address, e.PublicKey, e.Created.Format(time.RFC3339))
 		return nil
 	}
-	return usageError("unknown keys command %q (want new, list, show or export-public)", args[0])
+	return cli.UsageError("unknown keys command %q (want new, list, show or export-public)", args[0])
 }
 
 func keyView(name string, pub tx.PublicKey, addr string, created time.Time) map[string]any {

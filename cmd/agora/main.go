@@ -13,33 +13,35 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/agora-ledger/agora/internal/cli"
 )
 
 // coreCommands are the commands that are not a module's, in usage order:
 // those before the modules' commands, then those after (see commands).
-var coreCommands, coreCommandsAfter = []cliCommand{
-	{"dev", runDev, "dev", "run a single-node dev ledger with demo keys"},
-	{"init", runInit, "init", "write a genesis and configuration for a new ledger"},
-	{"start", runStart, "start", "run a node from a home directory (also: agora node start)"},
-	{"node", runNodeCmd, "node state-sync", "make a new network node join by state sync"},
-	{"fsck", runFsck, "fsck", "check a stopped node's store by replaying it"},
-	{"testnet", runTestnet, "testnet init|start", "write and run a local network of validators (CometBFT)"},
-	{"witness", runWitness, "witness init|run", "run a witness that cosigns logs' checkpoints"},
-	{"keys", runKeys, "keys new|list|show|export-public", "manage your keys (encrypted on this machine)"},
-}, []cliCommand{
-	{"events", runEvents, "events watch", "follow the ledger's events as blocks commit, proven"},
-	{"tx", runTx, "tx show HASH", "show a transaction"},
-	{"block", runBlock, "block show [HEIGHT]", "show a block (default: the latest)"},
-	{"account", runAccount, "account show ADDR|NAME", "show an account's sequence and label"},
-	{"info", runInfo, "info", "show the node's chain, height and modules"},
-	{"verify", runVerify, "verify checkpoint|tx|consistency|state", "check a node's answer offline against its log key"},
-	{"bench", runBench, "bench", "measure throughput against this machine's ceiling"},
-	{"version", runVersion, "version", "print the version"},
+var coreCommands, coreCommandsAfter = []cli.Command{
+	{Name: "dev", Run: runDev, Usage: "dev", Summary: "run a single-node dev ledger with demo keys"},
+	{Name: "init", Run: runInit, Usage: "init", Summary: "write a genesis and configuration for a new ledger"},
+	{Name: "start", Run: runStart, Usage: "start", Summary: "run a node from a home directory (also: agora node start)"},
+	{Name: "node", Run: runNodeCmd, Usage: "node state-sync", Summary: "make a new network node join by state sync"},
+	{Name: "fsck", Run: runFsck, Usage: "fsck", Summary: "check a stopped node's store by replaying it"},
+	{Name: "testnet", Run: runTestnet, Usage: "testnet init|start", Summary: "write and run a local network of validators (CometBFT)"},
+	{Name: "witness", Run: runWitness, Usage: "witness init|run", Summary: "run a witness that cosigns logs' checkpoints"},
+	{Name: "keys", Run: runKeys, Usage: "keys new|list|show|export-public", Summary: "manage your keys (encrypted on this machine)"},
+}, []cli.Command{
+	{Name: "events", Run: runEvents, Usage: "events watch", Summary: "follow the ledger's events as blocks commit, proven"},
+	{Name: "tx", Run: runTx, Usage: "tx show HASH", Summary: "show a transaction"},
+	{Name: "block", Run: runBlock, Usage: "block show [HEIGHT]", Summary: "show a block (default: the latest)"},
+	{Name: "account", Run: runAccount, Usage: "account show ADDR|NAME", Summary: "show an account's sequence and label"},
+	{Name: "info", Run: runInfo, Usage: "info", Summary: "show the node's chain, height and modules"},
+	{Name: "verify", Run: runVerify, Usage: "verify checkpoint|tx|consistency|state", Summary: "check a node's answer offline against its log key"},
+	{Name: "bench", Run: runBench, Usage: "bench", Summary: "measure throughput against this machine's ceiling"},
+	{Name: "version", Run: runVersion, Usage: "version", Summary: "print the version"},
 }
 
 // allCommands lists every command in usage order: the core commands, with
 // the registry's modules' commands between the node's and the client's.
-func allCommands() []cliCommand {
+func allCommands() []cli.Command {
 	all := slices.Clone(coreCommands)
 	for _, e := range registry() {
 		all = append(all, moduleCommands(e)...)
@@ -70,44 +72,24 @@ Examples:
 // column of its own, or on the next line when the command is long.
 var usage string
 
-// exitError carries an exit status; a plain error exits 1.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit status %d", e.code)
-	}
-	return e.err.Error()
-}
-
-// usageError is an error in how the command was called: exit status 2.
-func usageError(format string, a ...any) error {
-	return &exitError{code: 2, err: fmt.Errorf(format, a...)}
-}
-
-type command func(args []string, stdout, stderr io.Writer) error
-
-var commands map[string]command
+var commands map[string]cli.RunFunc
 
 func init() {
 	var b strings.Builder
 	b.WriteString(usageHead)
-	commands = map[string]command{}
+	commands = map[string]cli.RunFunc{}
 	for _, c := range allCommands() {
-		if commands[c.name] != nil {
-			panic("agora: two commands named " + c.name)
+		if commands[c.Name] != nil {
+			panic("agora: two commands named " + c.Name)
 		}
-		commands[c.name] = c.run
-		if c.usage == "" {
+		commands[c.Name] = c.Run
+		if c.Usage == "" {
 			continue
 		}
-		if line := "  agora " + c.usage; len(line) < 32 {
-			fmt.Fprintf(&b, "%-32s%s\n", line, c.summary)
+		if line := "  agora " + c.Usage; len(line) < 32 {
+			fmt.Fprintf(&b, "%-32s%s\n", line, c.Summary)
 		} else {
-			fmt.Fprintf(&b, "%s\n%32s%s\n", line, "", c.summary)
+			fmt.Fprintf(&b, "%s\n%32s%s\n", line, "", c.Summary)
 		}
 	}
 	b.WriteString(usageTail)
@@ -123,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	if isHelp(args[0]) {
+	if cli.IsHelp(args[0]) {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
@@ -139,52 +121,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	var ee *exitError
+	var ee *cli.ExitError
 	if errors.As(err, &ee) {
-		if ee.err != nil && ee.err.Error() != "" {
-			printError(stderr, args[0], ee.err)
+		if ee.Err != nil && ee.Err.Error() != "" {
+			cli.PrintError(stderr, args[0], ee.Err)
 		}
-		return ee.code
+		return ee.Code
 	}
-	printError(stderr, args[0], err)
+	cli.PrintError(stderr, args[0], err)
 	return 1
-}
-
-// isHelp reports whether arg asks for help rather than naming a command.
-func isHelp(arg string) bool {
-	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
-}
-
-// newFlags returns a FlagSet for a subcommand with its usage text.
-func newFlags(name, text string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, strings.TrimLeft(text, "\n"))
-		fmt.Fprintln(stderr, "\nFlags:")
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parse parses flags, allowing them before and after positional arguments,
-// and returns the positional arguments.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, &exitError{code: 2, err: errors.New("")}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) error {
@@ -193,7 +138,7 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 }
 
 func runNodeCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && isHelp(args[0]) {
+	if len(args) > 0 && cli.IsHelp(args[0]) {
 		return runStart([]string{"-h"}, stdout, stderr)
 	}
 	switch {
@@ -202,5 +147,5 @@ func runNodeCmd(args []string, stdout, stderr io.Writer) error {
 	case len(args) > 0 && args[0] == "state-sync":
 		return runStateSync(args[1:], stdout, stderr)
 	}
-	return usageError("usage: agora node start [--home DIR], or agora node state-sync --home DIR --rpc URL1,URL2")
+	return cli.UsageError("usage: agora node start [--home DIR], or agora node state-sync --home DIR --rpc URL1,URL2")
 }

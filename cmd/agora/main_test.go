@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,9 +26,10 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestScript runs the CLI transcripts in testdata/script. Each script runs
-// in its own $WORK with a clean environment; a script that needs a node
-// starts one in the background with
+// TestScript runs the CLI transcripts in testdata/script, and each
+// registry module's own in internal/MODULE/testdata/script (scriptDirs).
+// Each script runs in its own $WORK with a clean environment; a script
+// that needs a node starts one in the background with
 //
 //	freeport ADDR
 //	exec agora dev --home $WORK/home --http $ADDR &node&
@@ -36,17 +38,41 @@ func TestMain(m *testing.M) {
 // and testscript interrupts it when the script ends, passes or fails.
 func TestScript(t *testing.T) {
 	t.Parallel()
-	testscript.Run(t, testscript.Params{
-		Dir:           "testdata/script",
-		UpdateScripts: *update,
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"capture":  cmdCapture,
-			"exits":    cmdExits,
-			"freeport": cmdFreeport,
-			"sleep":    cmdSleep,
-			"waitnode": cmdWaitnode,
-		},
-	})
+	for _, d := range scriptDirs(t) {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			testscript.Run(t, testscript.Params{
+				Dir:           d.dir,
+				UpdateScripts: *update,
+				Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+					"capture":  cmdCapture,
+					"exits":    cmdExits,
+					"freeport": cmdFreeport,
+					"sleep":    cmdSleep,
+					"waitnode": cmdWaitnode,
+				},
+			})
+		})
+	}
+}
+
+// scriptDirs returns the directories of CLI transcripts, each with the
+// name of its subtest: cmd/agora's testdata/script ("agora"), then
+// internal/MODULE/testdata/script of every registry module that has one
+// (MODULE), so that a module's transcripts live in its own package's
+// directory.
+func scriptDirs(t *testing.T) []struct{ name, dir string } {
+	dirs := []struct{ name, dir string }{{"agora", filepath.Join("testdata", "script")}}
+	for _, name := range moduleNames() {
+		dir := filepath.Join("..", "..", "internal", name, "testdata", "script")
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, struct{ name, dir string }{name, dir})
+	}
+	return dirs
 }
 
 // cmdExits runs a command and checks its exit status:

@@ -5,13 +5,16 @@ import (
 	"fmt"
 
 	"github.com/agora-ledger/agora/internal/bench"
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/gov/govweb"
 	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/internal/identity/identitycli"
 	"github.com/agora-ledger/agora/internal/identity/identityweb"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/notary"
+	"github.com/agora-ledger/agora/internal/notary/notarycli"
 	"github.com/agora-ledger/agora/internal/notary/notaryweb"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -32,24 +35,15 @@ import (
 // An entry's module is therefore one package's value, built in place.
 func registry() []moduleEntry {
 	return []moduleEntry{{
-		name:   identity.Name,
-		module: func(*ledger.Actions) ledger.Module { return identity.Module{} },
-		commands: []cliCommand{
-			{"did", runDID, "did create|show|rotate|add-key|revoke|suspend|reinstate|deactivate|history",
-				"self-certifying identifiers (did:agora) and their keys"},
-			{"name", runName, "name register|transfer|release|resolve",
-				"human-readable names for DIDs in governed namespaces"},
-			{"attest", runAttest, "attest claim|check|revoke|list|score|anchor-id|verify-id|revoke-id",
-				"attestations, confidence scores, ID-verification anchors"},
-		},
-		bench:   []bench.Scenario{bench.DIDCreate, bench.DIDRotate, bench.Resolve, bench.ResolveProof},
-		console: identityweb.Section(),
+		name:     identity.Name,
+		module:   func(*ledger.Actions) ledger.Module { return identity.Module{} },
+		commands: identitycli.Commands(),
+		bench:    []bench.Scenario{bench.DIDCreate, bench.DIDRotate, bench.Resolve, bench.ResolveProof},
+		console:  identityweb.Section(),
 	}, {
-		name:   notary.Name,
-		module: func(*ledger.Actions) ledger.Module { return notary.Module{} },
-		commands: []cliCommand{
-			{"notary", runNotary, "notary anchor|verify", "prove a file existed, and check such proofs"},
-		},
+		name:     notary.Name,
+		module:   func(*ledger.Actions) ledger.Module { return notary.Module{} },
+		commands: notarycli.Commands(),
 		dev: func(func(string) tx.PublicKey) (any, error) {
 			return notary.Genesis{Policy: notary.Policy{Mode: "open"}}, nil
 		},
@@ -59,9 +53,9 @@ func registry() []moduleEntry {
 		name: gov.Name,
 		// Governance executes the actions of every module.
 		module: func(acts *ledger.Actions) ledger.Module { return gov.Module{Actions: acts} },
-		commands: []cliCommand{
-			{"gov", runGov, "gov propose|advise|draft|vote|open-review|object|revise|emergency|petition|show|timeline|...",
-				"multi-stakeholder governance that the ledger executes"},
+		commands: []cli.Command{
+			{Name: "gov", Run: runGov, Usage: "gov propose|advise|draft|vote|open-review|object|revise|emergency|petition|show|timeline|...",
+				Summary: "multi-stakeholder governance that the ledger executes"},
 		},
 		dev: func(key func(string) tx.PublicKey) (any, error) {
 			return gov.Demo(key), nil
@@ -80,8 +74,9 @@ type moduleEntry struct {
 	// module returns the module; acts are the action types of all the
 	// registry's modules, for a module that executes governed actions.
 	module func(acts *ledger.Actions) ledger.Module
-	// commands are the module's CLI commands, in usage order.
-	commands []cliCommand
+	// commands are the module's CLI commands, in usage order, from its
+	// companion package internal/MODULE/MODULEcli.
+	commands []cli.Command
 	// dev, if set, returns the module's genesis section for the dev
 	// ledger and the demo network, given the public key of a demo key by
 	// name; devKeys are the names it asks for. A module without dev gets
@@ -93,14 +88,6 @@ type moduleEntry struct {
 	// console is the module's part of the web console: its pages, its
 	// navigation entry and its search.
 	console console.Section
-}
-
-// A cliCommand is one top-level command and its line in the usage.
-type cliCommand struct {
-	name    string  // the word after "agora"
-	run     command // runs it with the arguments after name
-	usage   string  // what follows "agora " in the usage; "" for no line
-	summary string  // what it does, for the usage
 }
 
 // modules returns the ledger's modules, in genesis order.
@@ -202,4 +189,14 @@ func scenarios() []bench.Scenario {
 		out = append(out, e.bench...)
 	}
 	return out
+}
+
+// moduleCommands returns e's commands with those generated from its
+// declared message types (cli.ModuleCommands).
+func moduleCommands(e moduleEntry) []cli.Command {
+	var types []ledger.MsgType
+	if d, ok := e.module(nil).(ledger.Declarer); ok {
+		types = d.MsgTypes()
+	}
+	return cli.ModuleCommands(e.name, types, e.commands)
 }

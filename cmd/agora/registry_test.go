@@ -54,11 +54,11 @@ func TestCommandsDeriveFromRegistry(t *testing.T) {
 			t.Errorf("module %s has no commands", e.name)
 		}
 		for _, c := range e.commands {
-			if commands[c.name] == nil {
-				t.Errorf("command %s of module %s is not in the command map", c.name, e.name)
+			if commands[c.Name] == nil {
+				t.Errorf("command %s of module %s is not in the command map", c.Name, e.name)
 			}
-			if n := strings.Count(usage, "\n  agora "+c.usage); n != 1 {
-				t.Errorf("the usage has %d lines for %q, want 1", n, c.usage)
+			if n := strings.Count(usage, "\n  agora "+c.Usage); n != 1 {
+				t.Errorf("the usage has %d lines for %q, want 1", n, c.Usage)
 			}
 		}
 	}

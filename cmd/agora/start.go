@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
@@ -52,10 +53,10 @@ func genesisFiles(sections []string, govFile string) (map[string]genesisFile, er
 	files := map[string]genesisFile{}
 	add := func(module, path, flag string) error {
 		if _, ok := findModule(module); !ok {
-			return usageError("%s: no module %q (the modules: %s)", flag, module, strings.Join(moduleNames(), ", "))
+			return cli.UsageError("%s: no module %q (the modules: %s)", flag, module, strings.Join(moduleNames(), ", "))
 		}
 		if _, dup := files[module]; dup {
-			return usageError("%s: a second genesis section for %s", flag, module)
+			return cli.UsageError("%s: a second genesis section for %s", flag, module)
 		}
 		files[module] = genesisFile{path: path, flag: flag}
 		return nil
@@ -63,7 +64,7 @@ func genesisFiles(sections []string, govFile string) (map[string]genesisFile, er
 	for _, s := range sections {
 		module, path, ok := strings.Cut(s, "=")
 		if !ok || path == "" {
-			return nil, usageError("--genesis %q: want MODULE=FILE, e.g. gov=community.json", s)
+			return nil, cli.UsageError("--genesis %q: want MODULE=FILE, e.g. gov=community.json", s)
 		}
 		if err := add(module, path, "--genesis "+s); err != nil {
 			return nil, err
@@ -84,36 +85,31 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-type stringList []string
-
-func (s *stringList) String() string     { return fmt.Sprint(*s) }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
 func runInit(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("init", strings.Replace(initUsage, "{modules}", strings.Join(moduleNames(), ", "), 1), stderr)
-	homeDir := homeFlag(fs)
+	fs := cli.NewFlags("init", strings.Replace(initUsage, "{modules}", strings.Join(moduleNames(), ", "), 1), stderr)
+	homeDir := cli.HomeFlag(fs)
 	chainID := fs.String("chain-id", "", "chain id (letters, digits, '.', '_', '-')")
 	notaryMode := fs.String("notary", "open", "who may anchor: open, or allowlist (the --key accounts)")
-	var sections stringList
+	var sections cli.StringList
 	fs.Var(&sections, "genesis", "take a module's genesis section from a file: `MODULE=FILE` (repeatable)")
 	govFile := fs.String("gov", "", "short for --genesis gov=`FILE`")
-	var keys stringList
+	var keys cli.StringList
 	fs.Var(&keys, "key", "a key `NAME` from the keystore to list as a genesis account (repeatable)")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if !tx.ValidChainID(*chainID) {
-		return usageError("--chain-id %q: give 1-64 letters, digits, '.', '_' or '-'", *chainID)
+		return cli.UsageError("--chain-id %q: give 1-64 letters, digits, '.', '_' or '-'", *chainID)
 	}
 	if *notaryMode != "open" && *notaryMode != "allowlist" {
-		return usageError("--notary %q: use open or allowlist", *notaryMode)
+		return cli.UsageError("--notary %q: use open or allowlist", *notaryMode)
 	}
 	files, err := genesisFiles(sections, *govFile)
 	if err != nil {
 		return err
 	}
 	if _, ok := files[notary.Name]; ok && flagSet(fs, "notary") {
-		return usageError("--notary and --genesis notary=FILE: give one")
+		return cli.UsageError("--notary and --genesis notary=FILE: give one")
 	}
 	h := home(*homeDir)
 	if _, err := os.Stat(h.genesis()); err == nil {
@@ -156,7 +152,7 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if _, err := h.keys().Get(nodeKey); err != nil {
-		pass, err := passphrase(stderr, "Passphrase for the node's checkpoint key: ", true)
+		pass, err := cli.Passphrase(stderr, "Passphrase for the node's checkpoint key: ", true)
 		if err != nil {
 			return err
 		}
@@ -195,10 +191,10 @@ Examples:
 `
 
 func runStart(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("start", startUsage, stderr)
-	homeDir := homeFlag(fs)
+	fs := cli.NewFlags("start", startUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
 	httpAddr := fs.String("http", "", "API listen address (overrides config.json)")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	h := home(*homeDir)
@@ -209,7 +205,7 @@ func runStart(args []string, stdout, stderr io.Writer) error {
 	if *httpAddr != "" {
 		cfg.HTTP = *httpAddr
 	}
-	pass, err := passphrase(stderr, "Passphrase for the node key: ", false)
+	pass, err := cli.Passphrase(stderr, "Passphrase for the node key: ", false)
 	if err != nil {
 		return err
 	}
@@ -232,10 +228,10 @@ Example:
 `
 
 func runFsck(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("fsck", fsckUsage, stderr)
-	homeDir := homeFlag(fs)
+	fs := cli.NewFlags("fsck", fsckUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
 	quiet := fs.Bool("q", false, "no progress output")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	h := home(*homeDir)
@@ -279,4 +275,14 @@ func runFsck(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "the store holds the node's signed head, block %d (%s)\n", signed.Height, h.signedHead())
 	}
 	return nil
+}
+
+// setNotaryGenesis writes the notary's genesis section into g: its
+// policy mode, and with allowlist the accounts allowed to anchor.
+func setNotaryGenesis(g *ledger.Genesis, mode string, allowed []string) error {
+	p := notary.Policy{Mode: mode}
+	if mode == "allowlist" {
+		p.Allowed = allowed
+	}
+	return setSection(g, notary.Name, notary.Genesis{Policy: p})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/cometbft"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
@@ -46,15 +47,15 @@ Example:
 `
 
 func runStateSync(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("node state-sync", stateSyncUsage, stderr)
-	homeDir := homeFlag(fs)
+	fs := cli.NewFlags("node state-sync", stateSyncUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
 	rpc := fs.String("rpc", "", "comma-separated CometBFT RPC servers of the network, at least two (required)")
 	period := fs.Duration("trust-period", 168*time.Hour, "how long the trusted block stays trusted")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *rpc == "" {
-		return usageError("--rpc is required: give two or more of the network's CometBFT RPC servers")
+		return cli.UsageError("--rpc is required: give two or more of the network's CometBFT RPC servers")
 	}
 	h := home(*homeDir)
 	path := filepath.Join(string(h), cometbft.ConfigFile)

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/agora-ledger/agora/internal/api"
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
@@ -37,7 +38,7 @@ import (
 // the CLI read is taken between its read and its submission, as when a
 // transaction sent through another node commits meanwhile. The CLI signs
 // again with the next sequence, says so, and the anchor commits; a
-// sequence taken before every attempt is refused after submitAttempts.
+// sequence taken before every attempt is refused after cli.SubmitAttempts.
 func TestSubmitSignsAgainWhenTheSequenceIsTaken(t *testing.T) {
 	for _, c := range []struct {
 		desc    string
@@ -50,7 +51,7 @@ func TestSubmitSignsAgainWhenTheSequenceIsTaken(t *testing.T) {
 	}{
 		{desc: "taken once", takes: 1},
 		{desc: "taken twice", takes: 2},
-		{desc: "taken every time", takes: submitAttempts, wantErr: true},
+		{desc: "taken every time", takes: cli.SubmitAttempts, wantErr: true},
 		{desc: "refused by a node that lags", refuse: true},
 	} {
 		t.Run(c.desc, func(t *testing.T) {
@@ -95,7 +96,7 @@ func TestSubmitSignsAgainWhenTheSequenceIsTaken(t *testing.T) {
 				t.Fatal(err)
 			}
 			var stdout, stderr bytes.Buffer
-			err = runNotary([]string{"anchor", file, "--key", "alice", "--home", dir, "--node", proxy.URL}, &stdout, &stderr)
+			err = commands["notary"]([]string{"anchor", file, "--key", "alice", "--home", dir, "--node", proxy.URL}, &stdout, &stderr)
 			if (err != nil) != c.wantErr {
 				t.Fatalf("anchor: %v\nstderr:\n%s", err, stderr.String())
 			}
@@ -103,7 +104,7 @@ func TestSubmitSignsAgainWhenTheSequenceIsTaken(t *testing.T) {
 				t.Errorf("anchor: %v, want bad_sequence", err)
 			}
 			// Each taken sequence n is reported once, with n+1.
-			for n := range int(min(c.takes, submitAttempts-1)) {
+			for n := range int(min(c.takes, cli.SubmitAttempts-1)) {
 				want := fmt.Sprintf("sequence %d of alice was taken; signed again with %d\n", n, n+1)
 				if !strings.Contains(stderr.String(), want) {
 					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
@@ -113,11 +114,11 @@ func TestSubmitSignsAgainWhenTheSequenceIsTaken(t *testing.T) {
 				if want := "sequence 0 of alice was refused, and the node still reports it; signed again\n"; stderr.String() != want {
 					t.Errorf("stderr %q, want %q", stderr.String(), want)
 				}
-			} else if got := strings.Count(stderr.String(), "signed again"); got != int(min(c.takes, submitAttempts-1)) {
-				t.Errorf("signed again %d times, want %d:\n%s", got, min(c.takes, submitAttempts-1), stderr.String())
+			} else if got := strings.Count(stderr.String(), "signed again"); got != int(min(c.takes, cli.SubmitAttempts-1)) {
+				t.Errorf("signed again %d times, want %d:\n%s", got, min(c.takes, cli.SubmitAttempts-1), stderr.String())
 			}
-			if got := takes.Load(); got > submitAttempts {
-				t.Errorf("%d submissions, want at most %d", got, submitAttempts)
+			if got := takes.Load(); got > cli.SubmitAttempts {
+				t.Errorf("%d submissions, want at most %d", got, cli.SubmitAttempts)
 			}
 			if !c.wantErr && !strings.Contains(stdout.String(), "anchored "+file) {
 				t.Errorf("stdout:\n%s", stdout.String())

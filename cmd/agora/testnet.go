@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/cometbft"
 	"github.com/agora-ledger/agora/internal/keystore"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -70,7 +71,7 @@ Examples:
 func runTestnet(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, strings.TrimLeft(testnetUsage, "\n"))
-		return &exitError{code: 2}
+		return &cli.ExitError{Code: 2}
 	}
 	switch args[0] {
 	case "init":
@@ -83,11 +84,11 @@ func runTestnet(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, strings.TrimLeft(testnetUsage, "\n"))
 		return nil
 	}
-	return usageError("unknown testnet command %q: use init, start or validator", args[0])
+	return cli.UsageError("unknown testnet command %q: use init, start or validator", args[0])
 }
 
 func runTestnetInit(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("testnet init", testnetUsage, stderr)
+	fs := cli.NewFlags("testnet init", testnetUsage, stderr)
 	dir := fs.String("dir", "", "directory for the nodes' homes (required)")
 	validators := fs.Int("validators", 4, "number of validators")
 	fullNodes := fs.Int("full-nodes", 0, "number of full nodes (not validators)")
@@ -95,26 +96,26 @@ func runTestnetInit(args []string, stdout, stderr io.Writer) error {
 	basePort := fs.Int("base-port", 26600, "node i listens on P+10i (API), P+10i+1 (peers) and P+10i+2 (CometBFT RPC)")
 	snapshots := fs.Uint64("snapshot-interval", cometbft.DefaultSnapshotInterval, "blocks between the nodes' snapshots for state sync; 0: none")
 	community := fs.String("community", "demo", "demo: found the demo Community for governance; none: no governance")
-	clientHome := homeFlag(fs)
-	if _, err := parse(fs, args); err != nil {
+	clientHome := cli.HomeFlag(fs)
+	if _, err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case *dir == "":
-		return usageError("--dir is required")
+		return cli.UsageError("--dir is required")
 	case *validators < 1 || *validators > 50:
-		return usageError("--validators %d: give 1 to 50", *validators)
+		return cli.UsageError("--validators %d: give 1 to 50", *validators)
 	case *fullNodes < 0 || *fullNodes > 10:
-		return usageError("--full-nodes %d: give 0 to 10", *fullNodes)
+		return cli.UsageError("--full-nodes %d: give 0 to 10", *fullNodes)
 	case *basePort < 1024 || *basePort+10*(*validators+*fullNodes) > 65535:
-		return usageError("--base-port %d leaves no room for the nodes' ports", *basePort)
+		return cli.UsageError("--base-port %d leaves no room for the nodes' ports", *basePort)
 	case *community != "demo" && *community != "none":
-		return usageError("--community %q: use demo or none", *community)
+		return cli.UsageError("--community %q: use demo or none", *community)
 	}
 	if entries, err := os.ReadDir(*dir); err == nil && len(entries) > 0 {
 		return fmt.Errorf("%s is not empty; remove it or choose another --dir", *dir)
 	}
-	pass, err := passphrase(stderr, "Passphrase for the nodes' checkpoint keys: ", true)
+	pass, err := cli.Passphrase(stderr, "Passphrase for the nodes' checkpoint keys: ", true)
 	if err != nil {
 		return err
 	}
@@ -220,15 +221,15 @@ func ensureKeys(h home, pass string, names []string) (map[string]tx.PublicKey, e
 }
 
 func runTestnetValidator(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("testnet validator", testnetUsage, stderr)
+	fs := cli.NewFlags("testnet validator", testnetUsage, stderr)
 	name := fs.String("name", "", "the organisation's name (default: the home directory's name)")
 	power := fs.Uint64("power", 10, "voting power; 0 removes the validator")
-	pos, err := parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("testnet validator takes one node home")
+		return cli.UsageError("testnet validator takes one node home")
 	}
 	h := home(pos[0])
 	if *name == "" {
@@ -279,19 +280,19 @@ func testnetHomes(dir string) ([]string, error) {
 }
 
 func runTestnetStart(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("testnet start", testnetUsage, stderr)
+	fs := cli.NewFlags("testnet start", testnetUsage, stderr)
 	dir := fs.String("dir", "", "directory written by 'agora testnet init' (required)")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *dir == "" {
-		return usageError("--dir is required")
+		return cli.UsageError("--dir is required")
 	}
 	homes, err := testnetHomes(*dir)
 	if err != nil {
 		return err
 	}
-	pass, err := passphrase(stderr, "Passphrase for the nodes' checkpoint keys: ", false)
+	pass, err := cli.Passphrase(stderr, "Passphrase for the nodes' checkpoint keys: ", false)
 	if err != nil {
 		return err
 	}

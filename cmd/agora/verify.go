@@ -8,12 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/agora-ledger/agora/internal/api/wire"
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
 	"github.com/agora-ledger/agora/verify"
@@ -64,39 +63,39 @@ Examples:
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, strings.TrimLeft(verifyUsage, "\n"))
-		return &exitError{code: 2}
+		return &cli.ExitError{Code: 2}
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, strings.TrimLeft(verifyUsage, "\n"))
 		return nil
 	}
-	fs := newFlags("verify "+args[0], verifyUsage, stderr)
-	tr := trustFlags(fs)
+	fs := cli.NewFlags("verify "+args[0], verifyUsage, stderr)
+	tr := cli.TrustFlags(fs)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	query := fs.String("query", "", "verify state: the request `PATH` the answer is to, e.g. /v1/notary/anchors/SHA256")
-	pos, err := parse(fs, args[1:])
+	pos, err := cli.Parse(fs, args[1:])
 	if err != nil {
 		return err
 	}
-	if args[0] == "conflict" && *tr.validators == "" {
-		return usageError("verify conflict needs --validators: the validator set whose keys signed the checkpoints")
+	if args[0] == "conflict" && tr.ValidatorsFile() == "" {
+		return cli.UsageError("verify conflict needs --validators: the validator set whose keys signed the checkpoints")
 	}
-	pp, err := tr.policy()
+	pp, err := tr.Policy()
 	if err != nil {
 		return err
 	}
 	if pp == nil {
-		return usageError("--log-key (or AGORA_LOG_KEY) or --validators (or AGORA_VALIDATORS) is required: whom you trust to sign the log's checkpoints")
+		return cli.UsageError("--log-key (or AGORA_LOG_KEY) or --validators (or AGORA_VALIDATORS) is required: whom you trust to sign the log's checkpoints")
 	}
 	policy := *pp
 	validators := policy.Validators
 	files := func(n int) ([][]byte, error) {
 		if len(pos) != n {
-			return nil, usageError("verify %s takes %d file(s)", args[0], n)
+			return nil, cli.UsageError("verify %s takes %d file(s)", args[0], n)
 		}
 		var out [][]byte
 		for _, p := range pos {
-			b, err := readInput(p)
+			b, err := cli.ReadInput(p)
 			if err != nil {
 				return nil, err
 			}
@@ -163,11 +162,11 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if *query == "" {
-			return usageError("verify state needs --query PATH: the request the answer is to (a proof alone does not say what it answers)")
+			return cli.UsageError("verify state needs --query PATH: the request the answer is to (a proof alone does not say what it answers)")
 		}
 		m, q, arg, err := verify.FindQuery(modules(), *query)
 		if err != nil {
-			return usageError("--query: %v", err)
+			return cli.UsageError("--query: %v", err)
 		}
 		a, err := verify.ParseAnswer(in[0])
 		if err != nil {
@@ -192,22 +191,22 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		}
 		culprits, err := verify.Conflicting(in[0], in[1], validators)
 		if err != nil {
-			return &exitError{code: 1, err: fmt.Errorf("no misbehaviour proven: %w", err)}
+			return &cli.ExitError{Code: 1, Err: fmt.Errorf("no misbehaviour proven: %w", err)}
 		}
 		if len(culprits) == 0 {
-			return &exitError{code: 1, err: errors.New("the checkpoints conflict, but no validator of the set signed both")}
+			return &cli.ExitError{Code: 1, Err: errors.New("the checkpoints conflict, but no validator of the set signed both")}
 		}
 		report = map[string]any{"conflicting": true, "signed_both": validatorNames(culprits)}
 	default:
-		return usageError("unknown verify command %q (want checkpoint, tx, consistency, state or conflict)", args[0])
+		return cli.UsageError("unknown verify command %q (want checkpoint, tx, consistency, state or conflict)", args[0])
 	}
 	if proven != nil {
-		if err := tr.accept(context.Background(), nil, &policy, proven); err != nil {
+		if err := tr.Accept(context.Background(), nil, &policy, proven); err != nil {
 			return verifyFailed(err)
 		}
 	}
 	if *asJSON {
-		return printJSON(stdout, report)
+		return cli.PrintJSON(stdout, report)
 	}
 	printReport(stdout, report, "")
 	return nil
@@ -223,21 +222,13 @@ func validatorNames(vs []ledger.Validator) string {
 }
 
 func verifyFailed(err error) error {
-	return &exitError{code: 1, err: fmt.Errorf("NOT verified: %w", err)}
+	return &cli.ExitError{Code: 1, Err: fmt.Errorf("NOT verified: %w", err)}
 }
 
 func checkpointReport(c *verify.Checkpoint) map[string]any {
 	return map[string]any{"verified": true, "origin": c.Origin, "log_size": c.Size,
 		"log_root": base64.StdEncoding.EncodeToString(c.Hash), "height": c.Height,
-		"state_root": base64.StdEncoding.EncodeToString(c.StateRoot), "time": timeOf(c)}
-}
-
-// timeOf is a checkpoint's block time as a report shows it.
-func timeOf(c *verify.Checkpoint) string {
-	if c.Time.IsZero() {
-		return "unknown (the checkpoint carries no time)"
-	}
-	return c.Time.Format(time.RFC3339Nano)
+		"state_root": base64.StdEncoding.EncodeToString(c.StateRoot), "time": cli.TimeOf(c)}
 }
 
 // printReport prints a report as indented "key: value" lines, in a fixed
@@ -275,18 +266,6 @@ func printReport(w io.Writer, v any, indent string) {
 			fmt.Fprintf(w, "%s%s: %s\n", indent, m["key"], state)
 		}
 	}
-}
-
-// readInput reads a file, or standard input for "-".
-func readInput(path string) ([]byte, error) {
-	if path == "-" {
-		return io.ReadAll(io.LimitReader(os.Stdin, 64<<20))
-	}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no file %s", path)
-	}
-	return b, err
 }
 
 // verifyTx verifies a transaction answer (GET /v1/tx/HASH?proof=1, or a

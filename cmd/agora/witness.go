@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/tx"
 	"github.com/agora-ledger/agora/internal/witness"
@@ -106,12 +107,12 @@ func (h witnessHome) verifierKey(name string) (string, error) {
 }
 
 func runWitness(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || isHelp(args[0]) {
+	if len(args) == 0 || cli.IsHelp(args[0]) {
 		fmt.Fprint(stderr, strings.TrimLeft(witnessUsage, "\n"))
 		if len(args) > 0 {
 			return flag.ErrHelp
 		}
-		return &exitError{code: 2}
+		return &cli.ExitError{Code: 2}
 	}
 	switch args[0] {
 	case "init":
@@ -119,7 +120,7 @@ func runWitness(args []string, stdout, stderr io.Writer) error {
 	case "run":
 		return runWitnessRun(args[1:], stdout, stderr)
 	}
-	return usageError("unknown witness command %q (want init or run)", args[0])
+	return cli.UsageError("unknown witness command %q (want init or run)", args[0])
 }
 
 // defaultWitnessName is witness.<hostname>, with what a key name may not
@@ -139,13 +140,13 @@ func defaultWitnessName() string {
 }
 
 func runWitnessInit(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("witness init", witnessUsage, stderr)
-	homeDir := homeFlag(fs)
+	fs := cli.NewFlags("witness init", witnessUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
 	name := fs.String("name", defaultWitnessName(), "the witness's `NAME` in its cosignatures (no spaces or '+')")
-	if pos, err := parse(fs, args); err != nil {
+	if pos, err := cli.Parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
-		return usageError("witness init takes no arguments")
+		return cli.UsageError("witness init takes no arguments")
 	}
 	h := witnessHome{home(*homeDir)}
 	if c, err := h.read(); err == nil {
@@ -158,13 +159,13 @@ func runWitnessInit(args []string, stdout, stderr io.Writer) error {
 	}
 	// Refuse a bad name before asking for a passphrase.
 	if _, err := witness.VerifierKey(*name, make(ed25519.PublicKey, ed25519.PublicKeySize)); err != nil {
-		return usageError("--name %q: give a name without spaces or '+', such as witness.example.org", *name)
+		return cli.UsageError("--name %q: give a name without spaces or '+', such as witness.example.org", *name)
 	}
 	if err := os.MkdirAll(string(h.home), 0o700); err != nil {
 		return err
 	}
 	if _, err := h.keys().Get(witnessKey); err != nil {
-		pass, err := passphrase(stderr, "Passphrase for the witness key: ", true)
+		pass, err := cli.Passphrase(stderr, "Passphrase for the witness key: ", true)
 		if err != nil {
 			return err
 		}
@@ -202,11 +203,11 @@ func parseLogs(values []string) ([]witness.Log, error) {
 			origin = v.Name()
 		} else if o, k, ok := strings.Cut(s, "="); ok && o != "" {
 			if _, err := note.NewVerifier(k); err != nil {
-				return nil, usageError("--log %q: %q is not a verifier key (<name>+<hash>+<base64 key>)", s, k)
+				return nil, cli.UsageError("--log %q: %q is not a verifier key (<name>+<hash>+<base64 key>)", s, k)
 			}
 			origin, key = o, k
 		} else {
-			return nil, usageError("--log %q: give a log's verifier key (<name>+<hash>+<base64 key>), or ORIGIN=KEY", s)
+			return nil, cli.UsageError("--log %q: give a log's verifier key (<name>+<hash>+<base64 key>), or ORIGIN=KEY", s)
 		}
 		i, ok := index[origin]
 		if !ok {
@@ -220,18 +221,18 @@ func parseLogs(values []string) ([]witness.Log, error) {
 }
 
 func runWitnessRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("witness run", witnessUsage, stderr)
-	homeDir := homeFlag(fs)
+	fs := cli.NewFlags("witness run", witnessUsage, stderr)
+	homeDir := cli.HomeFlag(fs)
 	listen := fs.String("listen", "127.0.0.1:7790", "`ADDR` to serve POST /add-checkpoint on")
-	var logFlags stringList
+	var logFlags cli.StringList
 	fs.Var(&logFlags, "log", "a log to witness: its verifier key `LOGKEY`, or ORIGIN=LOGKEY (repeatable)")
-	if pos, err := parse(fs, args); err != nil {
+	if pos, err := cli.Parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
-		return usageError("witness run takes no arguments")
+		return cli.UsageError("witness run takes no arguments")
 	}
 	if len(logFlags) == 0 {
-		return usageError("give at least one --log: the verifier key of a log to witness")
+		return cli.UsageError("give at least one --log: the verifier key of a log to witness")
 	}
 	logs, err := parseLogs(logFlags)
 	if err != nil {
@@ -242,7 +243,7 @@ func runWitnessRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pass, err := passphrase(stderr, "Passphrase for the witness key: ", false)
+	pass, err := cli.Passphrase(stderr, "Passphrase for the witness key: ", false)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,6 +57,11 @@ type Server struct {
 	// prover remembers the state map's nodes that proofs pass through,
 	// by content: the nodes near the root are hashed once, not per proof.
 	prover *smt.Prover
+	// streams counts the event feed's requests that hold their
+	// connection (see holdStream), at most maxStreams.
+	streams    atomic.Int64
+	maxStreams int64
+	metrics    apiMetrics
 }
 
 // provenNodes bounds the nodes the API's prover remembers (a few MB).
@@ -63,11 +69,17 @@ const provenNodes = 4096
 
 // New returns the API of the driver n. genesisHash identifies the genesis file;
 // logKey is the signed-note verifier key of the node's checkpoints;
-// gatherer serves /metrics; sections are the modules' parts of the console.
+// gatherer serves /metrics, with the API's own metrics (apiMetrics); sections
+// are the modules' parts of the console.
 func New(n Driver, cfg node.Config, genesisHash []byte, logKey string, log *slog.Logger, gatherer prometheus.Gatherer, sections ...console.Section) *Server {
 	cfg = cfg.WithDefaults()
 	srv := &Server{node: n, log: log, genesisHash: genesisHash, logKey: logKey, maxBody: cfg.MaxRequestBytes,
-		timeout: time.Duration(cfg.RequestTimeout), gatherer: gatherer, prover: smt.NewProver(provenNodes)}
+		timeout: time.Duration(cfg.RequestTimeout), prover: smt.NewProver(provenNodes),
+		maxStreams: int64(cfg.MaxEventStreams), metrics: newAPIMetrics()}
+	srv.gatherer = prometheus.Gatherers{srv.metrics.registry}
+	if gatherer != nil {
+		srv.gatherer = prometheus.Gatherers{gatherer, srv.metrics.registry}
+	}
 	for _, w := range cfg.Witnesses {
 		srv.witnesses = append(srv.witnesses, w.Key)
 	}
@@ -217,7 +229,7 @@ func toError(err error) *Error {
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toError(err)
-	if e.Status >= 500 && e.Code != "busy" && e.Code != "timeout" && e.Code != "not_implemented" {
+	if e.Status >= 500 && e.Code != "busy" && e.Code != "timeout" && e.Code != "not_implemented" && e.Code != "too_many_streams" {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeJSON(w, e.Status, map[string]*Error{"error": e})

@@ -33,6 +33,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/agora-ledger/agora/internal/console"
+	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
@@ -71,6 +72,9 @@ type testNode struct {
 	alice *tx.PrivateKey // a genesis account labelled "alice (test)"
 	// logKey verifies the node's checkpoints.
 	logKey string
+	// exec and genesis are the node's, for a replay (node.Fsck).
+	exec    *ledger.Executor
+	genesis *ledger.Genesis
 
 	stopOnce sync.Once
 	cancel   context.CancelFunc
@@ -91,6 +95,9 @@ type nodeOptions struct {
 	clock func() time.Time
 	// sections are the modules' parts of the console.
 	sections []console.Section
+	// gov adds the governance module, with the demo Community
+	// (gov.Demo, each key keyFor its name).
+	gov bool
 }
 
 // newTestNode starts a node over a new store in t.TempDir. Unless the
@@ -107,10 +114,7 @@ func newTestNode(t *testing.T, opts nodeOptions) *testNode {
 	if cfg.EmptyBlockInterval == nil {
 		cfg.EmptyBlockInterval = node.Every(time.Hour)
 	}
-	exec, err := ledger.NewExecutor(testChain, identity.Module{}, notary.Module{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mods := []ledger.Module{identity.Module{}, notary.Module{}}
 	alice := keyFor(t, "alice")
 	ng, err := json.Marshal(notary.Genesis{Policy: notary.Policy{Mode: "open"}})
 	if err != nil {
@@ -119,6 +123,16 @@ func newTestNode(t *testing.T, opts nodeOptions) *testNode {
 	g := &ledger.Genesis{ChainID: testChain, Time: genesisTime, Params: ledger.DefaultParams(),
 		Accounts: []ledger.GenesisAccount{{Label: "alice (test)", Key: alice.Public()}},
 		Modules:  map[string]json.RawMessage{notary.Name: ng}}
+	if opts.gov {
+		mods = append(mods, gov.Module{})
+		if g.Modules[gov.Name], err = json.Marshal(gov.Demo(func(name string) tx.PublicKey { return keyFor(t, name).Public() })); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec, err := ledger.NewExecutor(testChain, mods...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if opts.params != nil {
 		opts.params(&g.Params)
 	}
@@ -151,7 +165,7 @@ func newTestNode(t *testing.T, opts nodeOptions) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tn := &testNode{node: n, st: st, alice: alice, logKey: vkey, done: make(chan error, 1)}
+	tn := &testNode{node: n, st: st, alice: alice, logKey: vkey, exec: exec, genesis: g, done: make(chan error, 1)}
 	if !opts.idle {
 		tn.start(t)
 	}
@@ -1142,27 +1156,28 @@ func TestHandlerMatchesCoreOps(t *testing.T) {
 
 func TestStatusOf(t *testing.T) {
 	want := map[string]int{
-		"storage":         http.StatusInternalServerError,
-		"too_large":       http.StatusRequestEntityTooLarge,
-		"bad_signature":   http.StatusBadRequest,
-		"malformed":       http.StatusBadRequest,
-		"wrong_chain":     http.StatusBadRequest,
-		"expired":         http.StatusBadRequest,
-		"bad_sequence":    http.StatusConflict,
-		"unknown_module":  http.StatusBadRequest,
-		"unknown_type":    http.StatusBadRequest,
-		"unauthorized":    http.StatusForbidden,
-		"over_quota":      http.StatusForbidden,
-		"not_found":       http.StatusNotFound,
-		"conflict":        http.StatusConflict,
-		"gone":            http.StatusGone,
-		"invalid":         http.StatusBadRequest,
-		"internal":        http.StatusInternalServerError,
-		"busy":            http.StatusServiceUnavailable,
-		"stopped":         http.StatusServiceUnavailable,
-		"timeout":         http.StatusGatewayTimeout,
-		"not_implemented": http.StatusNotImplemented,
-		"not_acceptable":  http.StatusNotAcceptable,
+		"storage":          http.StatusInternalServerError,
+		"too_large":        http.StatusRequestEntityTooLarge,
+		"bad_signature":    http.StatusBadRequest,
+		"malformed":        http.StatusBadRequest,
+		"wrong_chain":      http.StatusBadRequest,
+		"expired":          http.StatusBadRequest,
+		"bad_sequence":     http.StatusConflict,
+		"unknown_module":   http.StatusBadRequest,
+		"unknown_type":     http.StatusBadRequest,
+		"unauthorized":     http.StatusForbidden,
+		"over_quota":       http.StatusForbidden,
+		"not_found":        http.StatusNotFound,
+		"conflict":         http.StatusConflict,
+		"gone":             http.StatusGone,
+		"invalid":          http.StatusBadRequest,
+		"internal":         http.StatusInternalServerError,
+		"busy":             http.StatusServiceUnavailable,
+		"stopped":          http.StatusServiceUnavailable,
+		"timeout":          http.StatusGatewayTimeout,
+		"not_implemented":  http.StatusNotImplemented,
+		"not_acceptable":   http.StatusNotAcceptable,
+		"too_many_streams": http.StatusServiceUnavailable,
 	}
 	// Every code an error can carry has a row above.
 	for _, code := range append(errorCodes(), "internal") {

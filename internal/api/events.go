@@ -10,7 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/smt"
 	"github.com/agora-ledger/agora/internal/tx"
 	"github.com/agora-ledger/agora/verify"
 )
@@ -30,7 +33,9 @@ import (
 // that matches rarely still answers promptly: the answer then carries
 // fewer events (or none) and a Next cursor further on. With proof=1 the
 // feed runs only to the height of the checkpoint the proofs are against,
-// the one GET /log/checkpoint serves.
+// the one GET /log/checkpoint serves. The requests that hold their
+// connection, streams and long polls, are at most max_event_streams at
+// once (holdStream).
 
 const (
 	// maxEventBlocks bounds the blocks one look scans.
@@ -120,8 +125,15 @@ func (v *view) provenHeight() uint64 {
 
 // scanEvents returns the events after q.after in the blocks up to top
 // that match q's filter: at most q.limit of them, from at most
-// maxEventBlocks blocks.
+// maxEventBlocks blocks. A block's events are its transactions', then its
+// scheduled work's (ledger.DueEvents), at the index after the last
+// transaction.
 func (s *Server) scanEvents(q *eventQuery, top uint64) (*EventsView, error) {
+	sv, err := s.view()
+	if err != nil {
+		return nil, err
+	}
+	defer sv.Close()
 	v := &EventsView{Events: []EventView{}, Head: top}
 	next := q.after
 	h := q.after.Height
@@ -134,23 +146,43 @@ func (s *Server) scanEvents(q *eventQuery, top uint64) (*EventsView, error) {
 			return nil, err
 		}
 		first := rec.Header.LogSize - uint64(len(rec.Txs))
+		// add appends the n-th event of the result at index i, unless it
+		// is not asked for; it reports whether the answer is full.
+		add := func(i, n int, ev *ledger.Event, id *tx.ID, leaf *uint64) bool {
+			if !q.after.Before(h, i, n) || !q.filter.Match(ev) {
+				return false
+			}
+			c := verify.Cursor{Height: h, Index: i, N: n}
+			v.Events = append(v.Events, EventView{Cursor: c.String(), Height: h, Index: i, N: n, Time: time.UnixMilli(rec.Header.Time).UTC(),
+				Tx: id, Leaf: leaf, Scheduled: id == nil, Module: ev.Module, Type: ev.Type, Attrs: ev.Attrs})
+			if len(v.Events) == q.limit {
+				v.Next = c.String()
+				return true
+			}
+			return false
+		}
 		for i := range rec.Results {
+			if len(rec.Results[i].Events) == 0 {
+				continue
+			}
+			id, err := txID(rec.Txs[i])
+			if err != nil {
+				return nil, err
+			}
+			leaf := first + uint64(i)
 			for n := range rec.Results[i].Events {
-				ev := &rec.Results[i].Events[n]
-				if !q.after.Before(h, i, n) || !q.filter.Match(ev) {
-					continue
-				}
-				id, err := txID(rec.Txs[i])
-				if err != nil {
-					return nil, err
-				}
-				c := verify.Cursor{Height: h, Index: i, N: n}
-				v.Events = append(v.Events, EventView{Cursor: c.String(), Height: h, Index: i, N: n, Time: time.UnixMilli(rec.Header.Time).UTC(),
-					Tx: id, Leaf: first + uint64(i), Module: ev.Module, Type: ev.Type, Attrs: ev.Attrs})
-				if len(v.Events) == q.limit {
-					v.Next = c.String()
+				if add(i, n, &rec.Results[i].Events[n], &id, &leaf) {
 					return v, nil
 				}
+			}
+		}
+		due, ok, err := ledger.DueEvents(sv, h, len(rec.Txs))
+		if err != nil {
+			return nil, err
+		}
+		for n := 0; ok && n < len(due.Events); n++ {
+			if add(len(rec.Txs), n, &due.Events[n], nil, nil) {
+				return v, nil
 			}
 		}
 		next = verify.Cursor{Height: h, End: true}
@@ -167,10 +199,12 @@ func txID(raw []byte) (tx.ID, error) {
 	return st.ID(), nil
 }
 
-// proveEvents adds to each event the proof of its transaction's result
-// against the checkpoint GET /log/checkpoint serves, which is at or
-// above every event's height (the feed ran only to it).
-func (s *Server) proveEvents(v *EventsView) error {
+// proveEvents adds to each event its proof: a transaction's result and
+// its log entry's inclusion against the checkpoint GET /log/checkpoint
+// serves, which is at or above every event's height (the feed ran only to
+// it); scheduled work's result and the state proof of the key the block
+// kept it under, against the head's checkpoint as a query's proof.
+func (s *Server) proveEvents(ctx context.Context, v *EventsView) error {
 	if len(v.Events) == 0 {
 		return nil
 	}
@@ -181,30 +215,64 @@ func (s *Server) proveEvents(v *EventsView) error {
 	defer lv.Close()
 	at := lv.provenHeight()
 	var rec *ledger.Record
+	var headCheckpoint string // for the state proofs
 	for i := range v.Events {
 		ev := &v.Events[i]
 		if ev.Height > at {
 			return fmt.Errorf("api: event %s is above the proven height %d", ev.Cursor, at)
+		}
+		if ev.Scheduled {
+			if headCheckpoint == "" {
+				if headCheckpoint, err = s.quorumCheckpoint(ctx, lv, lv.head.Height); err != nil {
+					return err
+				}
+			}
+			if ev.Proof, err = proveScheduled(lv, s.prover, ev, headCheckpoint); err != nil {
+				return err
+			}
+			continue
 		}
 		if rec == nil || rec.Header.Height != ev.Height {
 			if rec, err = s.node.Store().Block(ev.Height); err != nil {
 				return err
 			}
 		}
-		inc, err := inclusionAt(lv, ev.Leaf, at, lv.signedCheckpoint)
+		inc, err := inclusionAt(lv, *ev.Leaf, at, lv.signedCheckpoint)
 		if err != nil {
 			return err
 		}
-		ev.Proof = &verify.EventProof{Result: rec.Results[ev.Index], Inclusion: *inc}
+		ev.Proof = &verify.EventProof{Result: rec.Results[ev.Index], Inclusion: inc}
 	}
 	return nil
 }
 
+// proveScheduled proves an event of scheduled work at the view's head,
+// with the head's checkpoint c.
+func proveScheduled(lv *view, pv *smt.Prover, ev *EventView, c string) (*verify.EventProof, error) {
+	key := ledger.DueEventsKey(ev.Height, ev.Index)
+	raw, ok, err := lv.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	var due ledger.Result
+	if !ok {
+		return nil, fmt.Errorf("api: event %s: the scheduled work's result is not in state", ev.Cursor)
+	}
+	if err := tx.Unmarshal(raw, &due); err != nil {
+		return nil, fmt.Errorf("%w: event %s: the scheduled work's result: %v", ledger.ErrStorage, ev.Cursor, err)
+	}
+	p, err := stateProof(lv, pv, &ledger.Reads{Keys: [][]byte{key}, Values: [][]byte{raw}}, c)
+	if err != nil {
+		return nil, err
+	}
+	return &verify.EventProof{Result: due, State: p}, nil
+}
+
 // look scans once, up to the feed's head, and proves what it found.
-func (s *Server) look(q *eventQuery) (*EventsView, error) {
+func (s *Server) look(ctx context.Context, q *eventQuery) (*EventsView, error) {
 	v, err := s.scanEvents(q, s.feedHead(q.proof))
 	if err == nil && q.proof {
-		err = s.proveEvents(v)
+		err = s.proveEvents(ctx, v)
 	}
 	return v, err
 }
@@ -216,7 +284,16 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if acceptsEventStream(r) {
+	stream := acceptsEventStream(r)
+	if stream || q.wait > 0 {
+		release, err := s.holdStream()
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		defer release()
+	}
+	if stream {
 		s.streamEvents(w, r, q)
 		return
 	}
@@ -230,7 +307,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), q.wait)
 	defer cancel()
 	for {
-		v, err := s.look(q)
+		v, err := s.look(r.Context(), q)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -244,6 +321,43 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			panic(fmt.Sprintf("api: the feed's own cursor %q does not parse", v.Next)) // scanEvents writes it
 		}
 	}
+}
+
+// holdStream counts a request of the feed that holds its connection (a
+// stream, or a long poll) against max_event_streams, and refuses it with
+// too_many_streams beyond; release ends its count.
+func (s *Server) holdStream() (release func(), err error) {
+	if s.streams.Add(1) > s.maxStreams {
+		s.streams.Add(-1)
+		s.metrics.streamsRefused.Inc()
+		return nil, &Error{Code: "too_many_streams",
+			Message: fmt.Sprintf("the node holds %d event streams and long polls, as many as it allows", s.maxStreams)}
+	}
+	s.metrics.streams.Inc()
+	return func() {
+		s.streams.Add(-1)
+		s.metrics.streams.Dec()
+	}, nil
+}
+
+// apiMetrics are the API's own metrics, served by /metrics with the
+// driver's.
+type apiMetrics struct {
+	registry       *prometheus.Registry
+	streams        prometheus.Gauge
+	streamsRefused prometheus.Counter
+}
+
+func newAPIMetrics() apiMetrics {
+	m := apiMetrics{
+		registry: prometheus.NewRegistry(),
+		streams: prometheus.NewGauge(prometheus.GaugeOpts{Name: "agora_api_event_streams",
+			Help: "Requests of the event feed holding their connection: Server-Sent Events streams and long polls."}),
+		streamsRefused: prometheus.NewCounter(prometheus.CounterOpts{Name: "agora_api_event_streams_refused_total",
+			Help: "Requests of the event feed refused with too_many_streams (max_event_streams reached)."}),
+	}
+	m.registry.MustRegister(m.streams, m.streamsRefused)
+	return m
 }
 
 // caughtUp reports whether an answer scanned every block up to its head.
@@ -303,7 +417,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, q *eventQu
 	ctx := r.Context()
 	lastWrite := time.Now()
 	for ctx.Err() == nil { // a client gone while the stream catches up ends it too
-		v, err := s.look(q)
+		v, err := s.look(r.Context(), q)
 		if err != nil {
 			s.log.Error("event stream failed", "err", err)
 			fmt.Fprintf(w, "event: error\ndata: %s\n\n", mustJSON(map[string]*Error{"error": toError(err)}))

@@ -11,13 +11,16 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/tx"
 	"github.com/agora-ledger/agora/verify"
 )
 
@@ -282,7 +285,7 @@ func TestEventsProof(t *testing.T) {
 	}
 	policy := verify.Policy{LogKey: tn.logKey}
 	claim := func(e *EventView) *verify.EventClaim {
-		return &verify.EventClaim{Height: e.Height, Index: e.Index, N: e.N, Leaf: e.Leaf, Tx: e.Tx,
+		return &verify.EventClaim{Height: e.Height, Index: e.Index, N: e.N, Scheduled: e.Scheduled, Leaf: e.Leaf, Tx: e.Tx,
 			Event: ledger.Event{Module: e.Module, Type: e.Type, Attrs: e.Attrs}}
 	}
 	for i := range v.Events {
@@ -314,7 +317,9 @@ func TestEventsProof(t *testing.T) {
 		{desc: "another event of the transaction", claim: func(c *verify.EventClaim) { c.N = 1 }},
 		{desc: "another transaction's proof", proof: func(p *verify.EventProof) { *p = *other.Proof }},
 		{desc: "another height", claim: func(c *verify.EventClaim) { c.Height++ }},
-		{desc: "another leaf", claim: func(c *verify.EventClaim) { c.Leaf++ }},
+		{desc: "another leaf", claim: func(c *verify.EventClaim) { *c.Leaf++ }},
+		{desc: "shown as scheduled work", claim: func(c *verify.EventClaim) { c.Scheduled, c.Tx, c.Leaf = true, nil, nil }},
+		{desc: "no transaction", claim: func(c *verify.EventClaim) { c.Tx = nil }},
 		{desc: "another log's key", proof: func(*verify.EventProof) { policy.LogKey = otherLogKey(t) }},
 	}
 	for _, f := range forged {
@@ -395,4 +400,207 @@ func TestEventsOutliveWriteTimeout(t *testing.T) {
 			t.Errorf("%s: %v, %v; want %v", what, a.sums, a.err, want)
 		}
 	}
+}
+
+// TestEventsStreamLimit: with max_event_streams streams and long polls
+// open, another stream or long poll is refused with too_many_streams and
+// its hint, and counted in the metrics; a plain request holds nothing
+// and is served; once a stream ends, its place is free again.
+func TestEventsStreamLimit(t *testing.T) {
+	tn := newTestNode(t, nodeOptions{cfg: node.Config{MaxEventStreams: 1}})
+	anchorEvents(t, tn, 0, "a")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", tn.srv.URL+"/v1/events?after=0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	stream, err := tn.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	if stream.StatusCode != http.StatusOK {
+		t.Fatalf("the first stream: status %d", stream.StatusCode)
+	}
+	ask := func(path, accept string) (int, *Error) {
+		t.Helper()
+		req, err := http.NewRequest("GET", tn.srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", accept)
+		resp, err := tn.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Error *Error }
+		if resp.StatusCode != http.StatusOK {
+			json.NewDecoder(resp.Body).Decode(&body)
+		}
+		return resp.StatusCode, body.Error
+	}
+	for _, c := range []struct{ desc, path, accept string }{
+		{"a long poll", "/v1/events?after=0&wait=1s", "application/json"},
+		{"a second stream", "/v1/events?after=0", "text/event-stream"},
+	} {
+		t.Run(c.desc, func(t *testing.T) {
+			status, e := ask(c.path, c.accept)
+			if status != http.StatusServiceUnavailable || e == nil || e.Code != "too_many_streams" || !strings.Contains(e.Hint, "max_event_streams") {
+				t.Fatalf("status %d, error %+v; want 503 too_many_streams with a hint naming max_event_streams", status, e)
+			}
+		})
+	}
+	if status, e := ask("/v1/events?after=0", "application/json"); status != http.StatusOK {
+		t.Fatalf("a plain request: status %d, error %+v", status, e)
+	}
+	metrics := string(tn.get(t, "/metrics").body)
+	for _, want := range []string{"agora_api_event_streams 1\n", "agora_api_event_streams_refused_total 2\n"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics has no %q", want)
+		}
+	}
+
+	cancel()
+	stream.Body.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		status, e := ask("/v1/events?after=0&wait=1s", "application/json")
+		if status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10s after the stream ended a long poll is still refused: %d %+v", status, e)
+		}
+	}
+}
+
+// TestEventsScheduled follows a governance change the scheduler makes:
+// an emergency action lapses at its deadline, in the scheduled work of
+// the first block at or after it, which reverts its change. The lapse is
+// in the feed after that block's transaction, as scheduled work; with
+// proof=1 it verifies offline against the signed checkpoint, and a forged
+// one does not. Replaying the chain (fsck) gives the same roots.
+func TestEventsScheduled(t *testing.T) {
+	var now atomic.Int64
+	now.Store(fakeClock().UnixMilli())
+	tn := newTestNode(t, nodeOptions{gov: true, clock: func() time.Time { return time.UnixMilli(now.Load()) }})
+	acted := emergency(t, tn, "alice", 0)
+	if r := tn.get(t, "/v1/gov/resources/issuers/entries/issuer-x"); r.status != http.StatusOK {
+		t.Fatalf("the emergency action set no entry: %d %s", r.status, r.body)
+	}
+
+	now.Add((31 * time.Second).Milliseconds()) // past the demo's 30 s emergency period
+	lapsed := tn.commit(t, anchorTx(t, tn.alice, 1, digest("after the deadline")))
+
+	v := decode[EventsView](t, tn.get(t, fmt.Sprintf("/v1/events?after=%d&proof=1", acted.Height)), http.StatusOK)
+	var got []string
+	var ev *EventView
+	for i := range v.Events {
+		e := &v.Events[i]
+		got = append(got, fmt.Sprintf("%s %s.%s scheduled=%v", e.Cursor, e.Module, e.Type, e.Scheduled))
+		if e.Module == gov.Name && e.Type == "emergency" {
+			ev = e
+		}
+	}
+	if ev == nil {
+		t.Fatalf("the feed after the emergency action shows %q, no lapse", got)
+	}
+	if want := []ledger.Attr{{Key: "id", Value: "1"}, {Key: "status", Value: gov.EmergencyLapsed}}; !ev.Scheduled || ev.Tx != nil || ev.Leaf != nil ||
+		ev.Height != lapsed.Height || ev.Index != 1 || fmt.Sprint(ev.Attrs) != fmt.Sprint(want) {
+		t.Fatalf("the lapse is %+v, want scheduled work of block %d at index 1 (after its one transaction) with %v", ev, lapsed.Height, want)
+	}
+	if first := v.Events[0]; first.Module != "notary" || first.Height != lapsed.Height || first.Index != 0 {
+		t.Errorf("the feed's first event is %s %s.%s, want the block's anchor before its scheduled work", first.Cursor, first.Module, first.Type)
+	}
+	wantError(t, tn.get(t, "/v1/gov/resources/issuers/entries/issuer-x"), http.StatusNotFound, "not_found") // the lapse reverted it
+	filtered := decode[EventsView](t, tn.get(t, fmt.Sprintf("/v1/events?after=%d&type=emergency&attr=status=lapsed", acted.Height)), http.StatusOK)
+	if len(filtered.Events) != 1 || filtered.Events[0].Cursor != ev.Cursor {
+		t.Errorf("the feed filtered to lapses shows %+v, want %s", filtered.Events, ev.Cursor)
+	}
+
+	policy := verify.Policy{LogKey: tn.logKey}
+	claim := func() *verify.EventClaim {
+		var c verify.EventClaim
+		b, _ := json.Marshal(&verify.EventClaim{Height: ev.Height, Index: ev.Index, N: ev.N, Scheduled: ev.Scheduled,
+			Tx: ev.Tx, Leaf: ev.Leaf, Event: ledger.Event{Module: ev.Module, Type: ev.Type, Attrs: ev.Attrs}})
+		if err := json.Unmarshal(b, &c); err != nil {
+			t.Fatal(err)
+		}
+		return &c
+	}
+	proof := func() *verify.EventProof {
+		var p verify.EventProof
+		b, _ := json.Marshal(ev.Proof)
+		if err := json.Unmarshal(b, &p); err != nil {
+			t.Fatal(err)
+		}
+		return &p
+	}
+	if ev.Proof == nil {
+		t.Fatal("the lapse has no proof")
+	}
+	if _, err := verify.Event(claim(), proof(), policy); err != nil {
+		t.Fatalf("the lapse does not verify: %v", err)
+	}
+	anchorProof := v.Events[0].Proof
+	forged := []struct {
+		desc  string
+		claim func(c *verify.EventClaim)
+		proof func(p *verify.EventProof)
+	}{
+		{desc: "still in effect", claim: func(c *verify.EventClaim) { c.Event.Attrs[1].Value = gov.EmergencyInEffect }},
+		{desc: "in effect in the proof's result too", claim: func(c *verify.EventClaim) { c.Event.Attrs[1].Value = gov.EmergencyInEffect },
+			proof: func(p *verify.EventProof) { p.Result.Events[ev.N].Attrs[1].Value = gov.EmergencyInEffect }},
+		{desc: "at another index", claim: func(c *verify.EventClaim) { c.Index = 0 }},
+		{desc: "at another height", claim: func(c *verify.EventClaim) { c.Height-- }},
+		{desc: "shown as the anchor's", claim: func(c *verify.EventClaim) {
+			c.Scheduled, c.Tx, c.Leaf, c.Index = false, v.Events[0].Tx, v.Events[0].Leaf, 0
+		}, proof: func(p *verify.EventProof) {
+			p.Result, p.State, p.Inclusion = anchorProof.Result, nil, anchorProof.Inclusion
+		}},
+		{desc: "proven by a log entry", proof: func(p *verify.EventProof) { p.Inclusion = anchorProof.Inclusion }},
+		{desc: "a proof of another key", proof: func(p *verify.EventProof) {
+			p.State.Keys[0].Key = ledger.DueEventsKey(ev.Height, 0)
+		}},
+		{desc: "no state proof", proof: func(p *verify.EventProof) { p.State = nil }},
+		{desc: "another log's key", proof: func(*verify.EventProof) { policy.LogKey = otherLogKey(t) }},
+	}
+	for _, f := range forged {
+		t.Run(f.desc, func(t *testing.T) {
+			defer func() { policy.LogKey = tn.logKey }()
+			c, p := claim(), proof()
+			if f.claim != nil {
+				f.claim(c)
+			}
+			if f.proof != nil {
+				f.proof(p)
+			}
+			if _, err := verify.Event(c, p, policy); err == nil {
+				t.Error("a forged event verified")
+			}
+		})
+	}
+
+	tn.stop(t)
+	if _, err := node.Fsck(tn.st, tn.exec, tn.genesis, nil, nil); err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+}
+
+// emergency has the demo Community's ROLE take emergency action 1, which
+// sets the entry issuer-x of the resource issuers and lapses after 30 s,
+// the users' member adviser (at sequence seq) advising it first.
+func emergency(t *testing.T, tn *testNode, adviser string, seq uint64) SubmitResponse {
+	t.Helper()
+	advice := gov.NewDocRef("Users: suspend issuer-x", "suspend issuer-x now")
+	tn.commit(t, msgTx(t, keyFor(t, adviser), seq, gov.Name, "advise", &gov.Advise{As: "users", Doc: advice, About: "emergency"}))
+	entry, err := tx.Marshal(&gov.SetEntry{Resource: "issuers", Key: "issuer-x", Value: "suspended"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tn.commit(t, msgTx(t, keyFor(t, "role-operator"), 0, gov.Name, "emergency", &gov.Act{Title: "Suspend issuer-x",
+		Actions: []ledger.Action{{Target: gov.Name, Type: "set_entry", Body: entry}},
+		Minutes: gov.NewDocRef("Minutes", "the ROLE suspends issuer-x"), Consulted: "users", Advice: advice.ID()}))
 }

@@ -17,11 +17,17 @@ import (
 // identityTx is a signed identity message of type typ by key at seq.
 func identityTx(t *testing.T, key *tx.PrivateKey, seq uint64, typ string, msg any) []byte {
 	t.Helper()
+	return msgTx(t, key, seq, identity.Name, typ, msg)
+}
+
+// msgTx is the message msg of module's type typ, signed by key at seq.
+func msgTx(t *testing.T, key *tx.PrivateKey, seq uint64, module, typ string, msg any) []byte {
+	t.Helper()
 	body, err := tx.Marshal(msg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sign(t, &tx.Tx{Version: tx.Version, ChainID: testChain, Module: identity.Name, Type: typ, Body: body,
+	return sign(t, &tx.Tx{Version: tx.Version, ChainID: testChain, Module: module, Type: typ, Body: body,
 		Signers: []tx.Signer{{Key: key.Public(), Sequence: seq}}, ExpiryHeight: 1 << 40}, key)
 }
 

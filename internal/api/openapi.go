@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/verify"
 )
 
 // op is one operation of the OpenAPI document: a route with its
@@ -93,13 +95,13 @@ var coreOps = []op{
 			queryParam("proof", `"1" to include the envelope and the log entry's inclusion proof against the head's signed checkpoint`)},
 		answers: []answer{{http.StatusOK, "committed (TxView), or pending or dropped (TxStatus)", []media{{typ: "application/json",
 			anyOf: []reflect.Type{reflect.TypeFor[TxView](), reflect.TypeFor[TxStatus]()}}}}}},
-	{method: "get", path: "/v1/events", summary: "The event feed (docs/spec/events.md): the events committed transactions emitted, in log order, each with its cursor HEIGHT.INDEX.N; ask again after the answer's next. With Accept: text/event-stream, the feed as Server-Sent Events (id the cursor, event MODULE.TYPE, data an Event as JSON) until the client goes.",
+	{method: "get", path: "/v1/events", summary: "The event feed (docs/spec/events.md): the events committed transactions emitted, in log order, and after each block's transactions those of its scheduled work (scheduled: true), each with its cursor HEIGHT.INDEX.N; ask again after the answer's next. With Accept: text/event-stream, the feed as Server-Sent Events (id the cursor, event MODULE.TYPE, data an Event as JSON) until the client goes.",
 		params: []param{queryParam("module", "only this module's events"), queryParam("type", "only events of this type"),
 			queryParam("attr", "KEY=VALUE: only events with this attribute (repeatable; all must match)"),
 			queryParam("after", "a cursor HEIGHT.INDEX.N or a height: the events after it (0: the whole history; default: from now on; the Last-Event-ID header works too)"),
 			{name: "limit", in: "query", summary: "at most this many events (default 100)", schema: map[string]any{"type": "integer", "minimum": 1, "maximum": maxEvents}},
 			queryParam("wait", "a duration up to 60s, such as 30s: hold the answer until an event comes or the wait ends (long poll)"),
-			withSummary(proofParam, `"1" to prove each event (its transaction's result and its log entry's inclusion) against the checkpoint /log/checkpoint serves; the feed then runs only to that checkpoint's height`)},
+			withSummary(proofParam, `"1" to prove each event (its transaction's result and its log entry's inclusion against the checkpoint /log/checkpoint serves; scheduled work's result and its state key against the head's checkpoint); the feed then runs only to /log/checkpoint's height`)},
 		answers: []answer{{http.StatusOK, "the events after the cursor, and where to go on", []media{jsonOf[EventsView](),
 			{typ: "text/event-stream", schema: map[string]any{"type": "string", "description": "Server-Sent Events: id the cursor, event MODULE.TYPE, data an Event as JSON; a keep-alive comment every 15 s"}}}}}},
 	{method: "get", path: "/v1/proof/inclusion", summary: "An RFC 6962 inclusion proof of leaf index in the log of size entries (default: the head's), with the signed checkpoint of that size (and its cosignatures) when it is the head's or /log/checkpoint's.",
@@ -133,32 +135,39 @@ var coreOps = []op{
 		answers: []answer{{http.StatusOK, "HTML", []media{{typ: "text/html; charset=utf-8"}}}}},
 }
 
-// queryOp is the operation of a module query.
-func queryOp(q ledger.Query) op {
+// queryOp is the operation of a module query, whose answer schemas
+// describes by the query's Answer.
+func queryOp(q ledger.Query, schemas *schemaSet) op {
 	method, p, _ := strings.Cut(q.Pattern, " ")
 	o := op{method: strings.ToLower(method), path: p, summary: q.Summary, params: []param{withSummary(proofParam,
-		`"1" to answer {value, proof}: the value and the proof of every state key read, against the head's signed checkpoint (schema Proven); a 404 then carries the proof of absence in error.proof`)}}
+		`"1" to answer {value, proof}: the value and the proof of every state key read, against the head's signed checkpoint; a 404 then carries the proof of absence in error.proof`)}}
 	for _, qp := range q.Params {
 		o.params = append(o.params, queryParam(qp.Name, qp.Summary))
 	}
-	answerSchema := map[string]any{"description": "the query's answer (its module's spec says its fields); with proof=1 a Proven"}
+	value := answerSchema(q, schemas)
+	answered := map[string]any{"anyOf": []any{value, provenSchema(value, schemas)}}
 	types := q.MediaTypes
 	if len(types) == 0 {
 		types = []string{"application/json"}
 	}
 	var all []media
 	for _, t := range types {
-		all = append(all, media{typ: t, schema: answerSchema})
+		all = append(all, media{typ: t, schema: answered})
 	}
-	o.answers = []answer{{http.StatusOK, "the answer", all}}
+	o.answers = []answer{{http.StatusOK, "the answer; with proof=1, the answer proven", all}}
 	if q.Pattern == didResolutionPattern {
-		// Every failure is a resolution (or dereferencing) result with
-		// its DID Resolution error code and that code's status; a
-		// deactivated DID answers 410 with its last document.
+		// The representations are the document or the dereferenced
+		// resource alone. Every failure is a resolution (or
+		// dereferencing) result with its DID Resolution error code and
+		// that code's status; a deactivated DID answers 410 with its last
+		// document.
+		representation := map[string]any{"anyOf": []any{schemas.of(reflect.TypeFor[*identity.Document]()), schemas.of(reflect.TypeFor[*identity.Resource]())}}
 		var results []media
-		for _, m := range all {
-			if !identity.IsRepresentation(m.typ) {
-				results = append(results, media{typ: m.typ, schema: map[string]any{"description": "a DID resolution or dereferencing result whose didResolutionMetadata.error (or dereferencingMetadata.error) is the code"}})
+		for i, m := range all {
+			if identity.IsRepresentation(m.typ) {
+				all[i].schema = map[string]any{"anyOf": []any{representation, provenSchema(value, schemas)}}
+			} else {
+				results = append(results, media{typ: m.typ, schema: value})
 			}
 		}
 		byStatus := map[int][]string{}
@@ -175,16 +184,47 @@ func queryOp(q ledger.Query) op {
 	return o
 }
 
+// answerSchema is the schema of the value q answers, from its Answer: a
+// value of the type Run answers, or ledger.OneOf several.
+func answerSchema(q ledger.Query, schemas *schemaSet) map[string]any {
+	var of func(v any) map[string]any
+	of = func(v any) map[string]any {
+		alts, ok := v.(ledger.OneOf)
+		if !ok {
+			return schemas.of(reflect.TypeOf(v))
+		}
+		var out []any
+		for _, a := range alts {
+			out = append(out, of(a))
+		}
+		return map[string]any{"anyOf": out}
+	}
+	if q.Answer == nil {
+		schemas.fail(fmt.Errorf("query %s (%s) declares no Answer: set it to a value of the type its Run answers", q.Name, q.Pattern))
+		return map[string]any{}
+	}
+	return of(q.Answer)
+}
+
+// provenSchema is the schema of a query's answer with proof=1: a Proven
+// whose value is of the schema value.
+func provenSchema(value map[string]any, schemas *schemaSet) map[string]any {
+	return map[string]any{"type": "object", "required": []string{"value", "proof"}, "properties": map[string]any{
+		"value": value,
+		"proof": schemas.of(reflect.TypeFor[verify.StateProof]()),
+	}}
+}
+
 var wildcardRE = regexp.MustCompile(`\{([a-z0-9_]+)(\.\.\.)?\}`)
 
 // document builds the OpenAPI 3.1 document from coreOps and the modules'
 // queries.
 func (s *Server) document() map[string]any {
+	schemas := newSchemaSet()
 	ops := slices.Clone(coreOps)
 	for _, q := range s.queries() {
-		ops = append(ops, queryOp(q.Query))
+		ops = append(ops, queryOp(q.Query, schemas))
 	}
-	schemas := newSchemaSet()
 	content := func(ms []media) map[string]any {
 		c := map[string]any{}
 		for _, m := range ms {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -22,9 +23,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
+	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/tx"
 	"github.com/agora-ledger/agora/verify"
 )
@@ -113,7 +116,9 @@ func mediaMatches(doc, got string) bool {
 // validates against the schema (no undocumented property either). Every
 // core operation is exercised with a success.
 func TestOpenAPIAnswers(t *testing.T) {
-	tn := newTestNode(t, nodeOptions{})
+	var clock atomic.Int64 // the node's, moved on past the Board's vote
+	clock.Store(fakeClock().UnixMilli())
+	tn := newTestNode(t, nodeOptions{gov: true, clock: func() time.Time { return time.UnixMilli(clock.Load()) }})
 	doc := readDoc(t, tn)
 	mux := tn.srv.Config.Handler.(*http.ServeMux)
 
@@ -128,6 +133,68 @@ func TestOpenAPIAnswers(t *testing.T) {
 	size := tn.node.Head().LogSize
 	alice := tn.alice.Public().Address()
 	absent := "did:agora:" + strings.Repeat("a", 52)
+
+	// State for the modules' queries to answer from: a DID, an emergency
+	// action (lapsed once the clock moves on), a change the Board approved
+	// and an independent review of it, a working group, a petition, a
+	// pending action, an identity verification and a name.
+	ctrl := keyFor(t, "openapi did")
+	create := &identity.Create{Keys: []identity.KeySpec{{PublicKey: ctrl.Public(), Relationships: []string{identity.Authentication, identity.CapabilityInvocation}}},
+		Next: identity.Commitment(keyFor(t, "openapi did next").Public())}
+	did := create.DID()
+	tn.commit(t, identityTx(t, ctrl, 0, "create", create))
+	emergency(t, tn, "bob", 0)
+	setEntry := func(resource, key, value string) []byte {
+		b, err := tx.Marshal(&gov.SetEntry{Resource: resource, Key: key, Value: value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tn.commit(t, msgTx(t, keyFor(t, "dir-identity"), 0, gov.Name, "draft", &gov.Draft{Doc: gov.NewDocRef("Accredit issuer-y", "accredit issuer-y"),
+		Actions: []ledger.Action{{Target: gov.Name, Type: "set_entry", Body: setEntry("issuers", "issuer-y", "accredited")}}}))
+	// The Board approves change 1 (the vote closes in the scheduled work
+	// of the first block after its 30 s), and the users ask for an
+	// independent review of that decision.
+	for _, dir := range []struct {
+		name string
+		seq  uint64
+	}{{"dir-exchanges", 0}, {"dir-custodians", 0}, {"dir-identity", 1}} {
+		tn.commit(t, msgTx(t, keyFor(t, dir.name), dir.seq, gov.Name, "vote", &gov.CastVote{Change: 1, Choice: "yes"}))
+	}
+	clock.Add((31 * time.Second).Milliseconds())
+	tn.commit(t, next("the vote closes"))
+	tn.commit(t, msgTx(t, keyFor(t, "bob"), 1, gov.Name, "request-review", &gov.RequestReview{Change: 1, As: "users",
+		Doc: gov.NewDocRef("Review change 1", "the users ask for review")}))
+	director := keyFor(t, "dir-users").Public()
+	tn.commit(t, msgTx(t, keyFor(t, "secretariat"), 0, gov.Name, "create-group", &gov.CreateGroup{ID: "wg-keys", Theme: "Key management",
+		Director: gov.Member{Name: "dir-users", Key: &director}}))
+	tn.commit(t, msgTx(t, keyFor(t, "bob"), 2, gov.Name, "petition", &gov.PetitionMsg{Power: gov.PowerRecall, As: "users",
+		Doc: gov.NewDocRef("Recall the Board", "the users recall the Board")}))
+	tn.commit(t, msgTx(t, keyFor(t, "exchange-tokyo"), 0, ledger.Namespace, "propose", &ledger.ProposeAction{Module: gov.Name,
+		Principal: "exchanges", Type: "set-entry", Body: setEntry("names.exchange", "tokyo", did), TTL: 60000}))
+	bylaws := sha256.Sum256([]byte(gov.DemoBylawsText))
+	// The DID as an accredited verifier that anchors a verification, and
+	// holding a name (the exchanges' member-assisted namespace: a member
+	// co-signs).
+	tn.commit(t, msgTx(t, keyFor(t, "telco-id"), 0, gov.Name, "set-entry", &gov.SetEntry{Resource: "verifiers", Key: did, Value: "Telco ID"}))
+	verified := sha256.Sum256([]byte("salt and an ID file"))
+	tn.commit(t, identityTx(t, ctrl, 1, "anchor-verification", &identity.AnchorVerification{Verifier: did, Digest: verified[:]}))
+	nameBody, err := tx.Marshal(&identity.RegisterName{Name: "tokyo.exchange", DID: did})
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := keyFor(t, "exchange-tokyo")
+	named, err := tx.Sign(&tx.Tx{Version: tx.Version, ChainID: testChain, Module: identity.Name, Type: "register-name", Body: nameBody,
+		Signers: []tx.Signer{{Key: ctrl.Public(), Sequence: 2}, {Key: member.Public(), Sequence: 1}}, ExpiryHeight: 1 << 40}, ctrl, member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawName, err := named.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn.commit(t, rawName)
 
 	// A transaction pending in an idle node's mempool.
 	idle := newTestNode(t, nodeOptions{idle: true})
@@ -198,6 +265,50 @@ func TestOpenAPIAnswers(t *testing.T) {
 		{desc: "DID as HTML", method: "GET", path: "/1.0/identifiers/" + absent, accept: "text/html", status: 406},
 		{desc: "bad DID", method: "GET", path: "/1.0/identifiers/did:agora:x", status: 400},
 		{desc: "no history", method: "GET", path: "/v1/identity/dids/" + absent + "/history", status: 404},
+		{desc: "DID", method: "GET", path: "/1.0/identifiers/" + did, status: 200},
+		{desc: "DID proven", method: "GET", path: "/1.0/identifiers/" + did + "?proof=1", status: 200},
+		{desc: "DID document", method: "GET", path: "/1.0/identifiers/" + did, accept: identity.ContentType, status: 200},
+		{desc: "DID URL", method: "GET", path: "/1.0/identifiers/" + did + "%23key-0", accept: identity.DereferencingType, status: 200},
+		{desc: "DID URL's resource", method: "GET", path: "/1.0/identifiers/" + did + "%23key-0", accept: identity.JSONType, status: 200},
+		{desc: "history", method: "GET", path: "/v1/identity/dids/" + did + "/history", status: 200},
+		{desc: "history proven", method: "GET", path: "/v1/identity/dids/" + did + "/history?proof=1", status: 200},
+		{desc: "attestations", method: "GET", path: "/v1/identity/dids/" + did + "/attestations", status: 200},
+		{desc: "score", method: "GET", path: "/v1/identity/dids/" + did + "/score", status: 200},
+		{desc: "name", method: "GET", path: "/v1/identity/names/tokyo.exchange", status: 200},
+		{desc: "no name", method: "GET", path: "/v1/identity/names/seoul.exchange", status: 404},
+		{desc: "verification", method: "GET", path: fmt.Sprintf("/v1/identity/verifications/%x", verified), status: 200},
+		{desc: "no verification", method: "GET", path: "/v1/identity/verifications/" + strings.Repeat("ab", 32), status: 404},
+		{desc: "ledger params", method: "GET", path: "/v1/ledger/params", status: 200},
+		{desc: "validators", method: "GET", path: "/v1/ledger/validators", status: 200},
+		{desc: "pending actions", method: "GET", path: "/v1/ledger/pending", status: 200},
+		{desc: "pending action", method: "GET", path: "/v1/ledger/pending/1", status: 200},
+		{desc: "no pending action", method: "GET", path: "/v1/ledger/pending/9", status: 404},
+		{desc: "schedule", method: "GET", path: "/v1/ledger/schedule", status: 200},
+		{desc: "bylaws", method: "GET", path: "/v1/gov/bylaws", status: 200},
+		{desc: "board", method: "GET", path: "/v1/gov/board", status: 200},
+		{desc: "bodies", method: "GET", path: "/v1/gov/bodies", status: 200},
+		{desc: "body", method: "GET", path: "/v1/gov/bodies/users", status: 200},
+		{desc: "body proven", method: "GET", path: "/v1/gov/bodies/users?proof=1", status: 200},
+		{desc: "resources", method: "GET", path: "/v1/gov/resources", status: 200},
+		{desc: "resource", method: "GET", path: "/v1/gov/resources/issuers", status: 200},
+		{desc: "entry", method: "GET", path: "/v1/gov/resources/issuers/entries/issuer-acme", status: 200},
+		{desc: "documents", method: "GET", path: "/v1/gov/documents", status: 200},
+		{desc: "document", method: "GET", path: fmt.Sprintf("/v1/gov/documents/%x", bylaws), status: 200},
+		{desc: "changes", method: "GET", path: "/v1/gov/changes", status: 200},
+		{desc: "change", method: "GET", path: "/v1/gov/changes/1", status: 200},
+		{desc: "emergencies", method: "GET", path: "/v1/gov/emergencies", status: 200},
+		{desc: "emergencies proven", method: "GET", path: "/v1/gov/emergencies?proof=1", status: 200},
+		{desc: "emergency", method: "GET", path: "/v1/gov/emergencies/1", status: 200},
+		{desc: "reviews", method: "GET", path: "/v1/gov/reviews", status: 200},
+		{desc: "review", method: "GET", path: "/v1/gov/reviews/1", status: 200},
+		{desc: "no review", method: "GET", path: "/v1/gov/reviews/2", status: 404},
+		{desc: "petitions", method: "GET", path: "/v1/gov/petitions", status: 200},
+		{desc: "petition", method: "GET", path: "/v1/gov/petitions/1", status: 200},
+		{desc: "tenures", method: "GET", path: "/v1/gov/tenures", status: 200},
+		{desc: "tenure", method: "GET", path: "/v1/gov/tenures/1", status: 200},
+		{desc: "groups", method: "GET", path: "/v1/gov/groups", status: 200},
+		{desc: "group", method: "GET", path: "/v1/gov/groups/wg-keys", status: 200},
+		{desc: "deadlines", method: "GET", path: "/v1/gov/deadlines", status: 200},
 	}
 	checker := &schemaChecker{defs: doc.Components.Schemas}
 	covered := map[string]bool{}
@@ -279,6 +390,15 @@ func TestOpenAPIAnswers(t *testing.T) {
 	for _, o := range coreOps {
 		if route := strings.ToUpper(o.method) + " " + o.path; !covered[route] {
 			t.Errorf("no successful request to %s", route)
+		}
+	}
+	queries := ledger.Queries()
+	for _, m := range tn.exec.Modules() {
+		queries = append(queries, m.Queries()...)
+	}
+	for _, q := range queries {
+		if route := docPattern(q.Pattern); !covered[route] {
+			t.Errorf("no successful request to %s, the query %s", route, q.Name)
 		}
 	}
 
@@ -649,5 +769,64 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestQueryAnswerSchema: a query that declares no Answer makes the
+// document fail, and an answer is held to the type its query declares:
+// the same answer does not match another type's schema.
+func TestQueryAnswerSchema(t *testing.T) {
+	s := newSchemaSet()
+	answerSchema(ledger.Query{Name: "undeclared", Pattern: "GET /v1/undeclared"}, s)
+	if s.err == nil {
+		t.Error("a query without an Answer: no error")
+	}
+
+	tn := newTestNode(t, nodeOptions{})
+	sum := digest("declared")
+	tn.commit(t, anchorTx(t, tn.alice, 0, sum))
+	var answer any
+	dec := json.NewDecoder(bytes.NewReader(tn.get(t, fmt.Sprintf("/v1/notary/anchors/%x", sum)).body))
+	dec.UseNumber()
+	if err := dec.Decode(&answer); err != nil {
+		t.Fatal(err)
+	}
+	anchor := notary.Module{}.Queries()[0]
+	for _, c := range []struct {
+		desc   string
+		answer any
+		ok     bool
+	}{
+		{"the type it answers", notary.RecordJSON{}, true},
+		{"another type", notary.Policy{}, false},
+		{"one of two types, one its own", ledger.OneOf{notary.Policy{}, (*notary.RecordJSON)(nil)}, true},
+	} {
+		t.Run(c.desc, func(t *testing.T) {
+			q := anchor
+			q.Answer = c.answer
+			s := newSchemaSet()
+			sc := answerSchema(q, s)
+			if s.err != nil {
+				t.Fatal(s.err)
+			}
+			// The schemas as a client reads them from the document.
+			var doc struct {
+				Schema map[string]any `json:"schema"`
+				Defs   map[string]any `json:"defs"`
+			}
+			b, err := json.Marshal(map[string]any{"schema": sc, "defs": s.defs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.UseNumber()
+			if err := dec.Decode(&doc); err != nil {
+				t.Fatal(err)
+			}
+			err = (&schemaChecker{defs: doc.Defs}).check(doc.Schema, answer, "body")
+			if (err == nil) != c.ok {
+				t.Errorf("the anchor's answer against the schema of %T: %v, want ok %v", c.answer, err, c.ok)
+			}
+		})
 	}
 }

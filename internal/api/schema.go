@@ -25,8 +25,10 @@ import (
 //   - []byte is a base64 string; `any` is any value;
 //   - a field tagged `enum:"a,b"` takes only those values; a string
 //     tagged `encoding:"hex"` is lower-case hex, `encoding:"base64"` base64;
-//   - types with their own JSON or text form are in textSchemas; any other
-//     such type is an error, so a new one cannot be described wrongly.
+//   - a type with its own JSON or text form describes it, with a method
+//     JSONSchema() map[string]any (a module's types), or is in textSchemas;
+//     any other such type is an error, so a new one cannot be described
+//     wrongly.
 type schemaSet struct {
 	defs  map[string]any
 	names map[reflect.Type]string
@@ -45,6 +47,7 @@ var textSchemas = map[reflect.Type]map[string]any{
 const hexString = "^([0-9a-f]{2})*$"
 
 var (
+	describer     = reflect.TypeFor[interface{ JSONSchema() map[string]any }]()
 	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 )
@@ -57,6 +60,9 @@ func newSchemaSet() *schemaSet {
 func (s *schemaSet) of(t reflect.Type) map[string]any {
 	if sc, ok := textSchemas[t]; ok {
 		return sc
+	}
+	if t.Kind() != reflect.Pointer && t.Implements(describer) {
+		return reflect.Zero(t).Interface().(interface{ JSONSchema() map[string]any }).JSONSchema()
 	}
 	if t.Kind() != reflect.Pointer && (t.Implements(jsonMarshaler) || t.Implements(textMarshaler) ||
 		reflect.PointerTo(t).Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(textMarshaler)) {

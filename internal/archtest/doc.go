@@ -1,7 +1,8 @@
 // Package archtest holds no code, only tests that enforce Agora's
 // architecture across the repository:
 //
-//   - the deterministic core (internal/ledger, internal/smt, internal/tx)
+//   - the deterministic core (internal/frost, internal/ledger, internal/sdjwt,
+//     internal/smt, internal/statuslist, internal/tlog, internal/tx)
 //     and every module package import no network, storage or consensus
 //     code: no net/http, no Pebble, no CometBFT, no internal/store,
 //     internal/node or internal/api, directly or indirectly;
@@ -20,7 +21,11 @@
 //     each is held to the rules of the core above, and uses another
 //     module package only through its read API: the exported declarations
 //     of its read.go, the types they mention, and its Name
-//     (modules_test.go).
+//     (modules_test.go);
+//   - a module package depends on neither internal/cli nor a companion
+//     package (internal/X/Xcli, module X's commands); internal/cli depends
+//     on no module, companion or node-side package; a companion belongs
+//     to a module (cli_test.go).
 //
 // A new module needs no change here: it is found and held to the rules
 // from its first commit. testdata/probe is a module that breaks them, and

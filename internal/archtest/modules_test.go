@@ -307,8 +307,8 @@ func TestProbeModuleFailsTheRules(t *testing.T) {
 	got := strings.Join(moduleViolations(t, pkgs, repoRoot(t, pkgs)), "\n")
 	for _, want := range []string{
 		probe.ImportPath + " implements ledger.Module but has no entry in " + registryFile,
-		"probe.go:27:20 calls time.Now",
-		"probe.go:29:2 starts a goroutine",
+		"probe.go:30:20 calls time.Now",
+		"probe.go:32:2 starts a goroutine",
 		probe.ImportPath + "/probe.go uses gov.Demo, which is not in the read API of " + module + "/internal/gov",
 	} {
 		if !strings.Contains(got, want) {

@@ -552,6 +552,12 @@ func TestNetwork(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// The ledger executed the change by its scheduler, not a
+	// transaction: the event feed shows that scheduled work, proven under
+	// the validator set it produced.
+	out = gov.ok(t, "events", "watch", "--module", "gov", "--type", "change", "--attr", "status=executed",
+		"--after", "0", "--count", "1", "--timeout", "60s", "--validators", valFile)
+	mustContain(t, "events watch of the scheduled execution", out, "gov.change id=1 status=executed", "scheduled")
 
 	for _, n := range nw.nodes {
 		n.stop(t)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -80,15 +81,11 @@ func FuzzGenesis(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		g := &ledger.Genesis{ChainID: testChain, Time: genesisTime, Params: ledger.DefaultParams(),
-			Modules: map[string]json.RawMessage{Name: raw}}
-		out, err := e.InitGenesis(g)
+		c, err := ledgertest.StartChain(t, e, ledgertest.Genesis(map[string]json.RawMessage{Name: raw}))
 		if err != nil {
 			return
 		}
-		st := memState{}
-		st.ApplyOutcome(out)
-		back, err := e.ExportGenesis(st, genesisTime)
+		back, err := e.ExportGenesis(c.State, c.Start)
 		if err != nil {
 			t.Fatalf("export: %v", err)
 		}
@@ -96,7 +93,7 @@ func FuzzGenesis(f *testing.F) {
 		if err != nil {
 			t.Fatalf("the exported genesis does not load: %v", err)
 		}
-		if !bytes.Equal(again.Header.AppHash, out.Header.AppHash) {
+		if !bytes.Equal(again.Header.AppHash, c.Head.AppHash) {
 			t.Fatal("the exported genesis loads to another state")
 		}
 	})

@@ -133,6 +133,11 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	return json.Marshal(time.UnixMilli(int64(t)).UTC().Format(time.RFC3339Nano))
 }
 
+// JSONSchema describes Time's JSON, for the API's OpenAPI document.
+func (Time) JSONSchema() map[string]any {
+	return map[string]any{"type": "string", "format": "date-time"}
+}
+
 // UnmarshalJSON implements json.Unmarshaler.
 func (t *Time) UnmarshalJSON(b []byte) error {
 	var s string
@@ -151,6 +156,11 @@ type Duration uint64
 // MarshalJSON implements json.Marshaler.
 func (d Duration) MarshalJSON() ([]byte, error) {
 	return json.Marshal((time.Duration(d) * time.Millisecond).String())
+}
+
+// JSONSchema describes Duration's JSON, for the API's OpenAPI document.
+func (Duration) JSONSchema() map[string]any {
+	return map[string]any{"type": "string", "description": `a Go duration, such as "72h" or "4s"`}
 }
 
 // UnmarshalJSON implements json.Unmarshaler.

@@ -104,8 +104,8 @@ func numbered[T any](kv *ledger.KV, arg func(string) string, kind string, fn fun
 	return out, nil
 }
 
-func single(name, pattern, summary string, get func(*machine, uint64) (any, error)) ledger.Query {
-	return ledger.Query{Name: name, Pattern: pattern, Summary: summary,
+func single(name, pattern, summary string, answer any, get func(*machine, uint64) (any, error)) ledger.Query {
+	return ledger.Query{Name: name, Pattern: pattern, Summary: summary, Answer: answer,
 		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
 			id, err := numArg(arg, "id")
 			if err != nil {
@@ -131,25 +131,25 @@ func list[T any](kv *ledger.KV, prefix string, fn func(*T) Summary) ([]Summary, 
 // Queries implements ledger.Module.
 func (m Module) Queries() []ledger.Query {
 	return []ledger.Query{
-		{Name: "bylaws", Pattern: "GET /v1/gov/bylaws", Summary: "The Bylaws in force: seat allocation, periods, thresholds and officers.",
+		{Name: "bylaws", Pattern: "GET /v1/gov/bylaws", Summary: "The Bylaws in force: seat allocation, periods, thresholds and officers.", Answer: (*Bylaws)(nil),
 			Run: func(kv *ledger.KV, _ func(string) string) (any, error) { return one(reader(kv).bylaws()) }},
-		{Name: "board", Pattern: "GET /v1/gov/board", Summary: "The Board of Directors: each seat, its community, whether it votes, and its director.",
+		{Name: "board", Pattern: "GET /v1/gov/board", Summary: "The Board of Directors: each seat, its community, whether it votes, and its director.", Answer: (*Board)(nil),
 			Run: func(kv *ledger.KV, _ func(string) string) (any, error) { return one(reader(kv).board()) }},
-		{Name: "bodies", Pattern: "GET /v1/gov/bodies", Summary: "Every body: communities, the ROLE, the Secretariat, the Ombudsman, External Entities.",
+		{Name: "bodies", Pattern: "GET /v1/gov/bodies", Summary: "Every body: communities, the ROLE, the Secretariat, the Ombudsman, External Entities.", Answer: []Summary{},
 			Run: func(kv *ledger.KV, _ func(string) string) (any, error) {
 				return list(kv, "b/", func(b *Body) Summary { return Summary{ID: b.ID, Title: b.Name, Status: b.Kind} })
 			}},
-		{Name: "body", Pattern: "GET /v1/gov/bodies/{id}", Summary: "One body: its kind, members and rule (k of n).",
+		{Name: "body", Pattern: "GET /v1/gov/bodies/{id}", Summary: "One body: its kind, members and rule (k of n).", Answer: (*Body)(nil),
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) { return one(reader(kv).body(arg("id"))) }},
-		{Name: "resources", Pattern: "GET /v1/gov/resources", Summary: "The governed resources: the root and its delegated parts.",
+		{Name: "resources", Pattern: "GET /v1/gov/resources", Summary: "The governed resources: the root and its delegated parts.", Answer: []Summary{},
 			Run: func(kv *ledger.KV, _ func(string) string) (any, error) {
 				return list(kv, "r/", func(r *Resource) Summary {
 					return Summary{ID: r.ID, Title: r.Name, Status: "controlled by " + r.Controller}
 				})
 			}},
-		{Name: "resource", Pattern: "GET /v1/gov/resources/{id}", Summary: "One resource: its parent, controller and Policy.",
+		{Name: "resource", Pattern: "GET /v1/gov/resources/{id}", Summary: "One resource: its parent, controller and Policy.", Answer: (*Resource)(nil),
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) { return one(reader(kv).resource(arg("id"))) }},
-		{Name: "entry", Pattern: "GET /v1/gov/resources/{id}/entries/{key}", Summary: "One entry of a resource (an accredited issuer, a name), with its provenance: set by its controller, ratified by change N, or set by emergency M (pending, confirmed or lapsed).",
+		{Name: "entry", Pattern: "GET /v1/gov/resources/{id}/entries/{key}", Summary: "One entry of a resource (an accredited issuer, a name), with its provenance: set by its controller, ratified by change N, or set by emergency M (pending, confirmed or lapsed).", Answer: (*EntryJSON)(nil),
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
 				r := reader(kv)
 				var e Entry
@@ -162,9 +162,9 @@ func (m Module) Queries() []ledger.Query {
 				}
 				return &EntryJSON{Entry: e, Provenance: p}, nil
 			}},
-		{Name: "document", Pattern: "GET /v1/gov/documents/{id}", Summary: "A document's record: kind, title, author, version and the transaction that carried its text.",
+		{Name: "document", Pattern: "GET /v1/gov/documents/{id}", Summary: "A document's record: kind, title, author, version and the transaction that carried its text.", Answer: (*Document)(nil),
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) { return one(reader(kv).document(arg("id"))) }},
-		{Name: "documents", Pattern: "GET /v1/gov/documents", Summary: "Every document in the order recorded (?from=N pages on; provable with proof=1).",
+		{Name: "documents", Pattern: "GET /v1/gov/documents", Summary: "Every document in the order recorded (?from=N pages on; provable with proof=1).", Answer: []Summary{},
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
 				r := reader(kv)
 				return numbered(kv, arg, kindDocument, func(i uint64, id *string) Summary {
@@ -175,13 +175,13 @@ func (m Module) Queries() []ledger.Query {
 					return Summary{ID: d.ID, Title: d.Title, Status: d.Kind + " by " + d.Author}
 				})
 			}},
-		{Name: "changes", Pattern: "GET /v1/gov/changes", Summary: "Every proposed change, with its status and current deadline.",
+		{Name: "changes", Pattern: "GET /v1/gov/changes", Summary: "Every proposed change, with its status and current deadline.", Answer: []Summary{},
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
 				return numbered(kv, arg, kindChange, func(_ uint64, c *Change) Summary {
 					return Summary{ID: strconv.FormatUint(c.ID, 10), Title: c.Title, Status: c.Status, Deadline: c.Deadline}
 				})
 			}},
-		{Name: "emergencies", Pattern: "GET /v1/gov/emergencies", Summary: "Every emergency action, with its status and deadline (provable with proof=1).",
+		{Name: "emergencies", Pattern: "GET /v1/gov/emergencies", Summary: "Every emergency action, with its status and deadline (provable with proof=1).", Answer: []Summary{},
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
 				return numbered(kv, arg, kindEmergency, func(_ uint64, e *Emergency) Summary {
 					st, dl := e.Status, e.Deadline
@@ -194,19 +194,19 @@ func (m Module) Queries() []ledger.Query {
 					return Summary{ID: strconv.FormatUint(e.ID, 10), Title: e.Title, Status: st, Deadline: dl}
 				})
 			}},
-		{Name: "reviews", Pattern: "GET /v1/gov/reviews", Summary: "Every independent review, with the change it reviews and its status (provable with proof=1).",
+		{Name: "reviews", Pattern: "GET /v1/gov/reviews", Summary: "Every independent review, with the change it reviews and its status (provable with proof=1).", Answer: []Summary{},
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
 				return numbered(kv, arg, kindReview, func(_ uint64, r *Review) Summary {
 					return Summary{ID: strconv.FormatUint(r.ID, 10), Title: fmt.Sprintf("change %d, requested by %s", r.Change, r.Requester), Status: r.Status, Deadline: r.Deadline}
 				})
 			}},
-		{Name: "petitions", Pattern: "GET /v1/gov/petitions", Summary: "Every petition of the communities, with its power, target and status (provable with proof=1).",
+		{Name: "petitions", Pattern: "GET /v1/gov/petitions", Summary: "Every petition of the communities, with its power, target and status (provable with proof=1).", Answer: []Summary{},
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
 				return numbered(kv, arg, kindPetition, func(_ uint64, p *Petition) Summary {
 					return Summary{ID: strconv.FormatUint(p.ID, 10), Title: petitionTitle(p), Status: fmt.Sprintf("%s (%d of %d)", p.Status, len(p.Supporters), p.Needed), Deadline: p.Deadline}
 				})
 			}},
-		{Name: "tenures", Pattern: "GET /v1/gov/tenures", Summary: "The Board's history: who sat in which seat when, and what ended each tenure (provable with proof=1).",
+		{Name: "tenures", Pattern: "GET /v1/gov/tenures", Summary: "The Board's history: who sat in which seat when, and what ended each tenure (provable with proof=1).", Answer: []Summary{},
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
 				return numbered(kv, arg, kindTenure, func(_ uint64, t *Tenure) Summary {
 					st := "seated"
@@ -216,7 +216,7 @@ func (m Module) Queries() []ledger.Query {
 					return Summary{ID: strconv.FormatUint(t.ID, 10), Title: fmt.Sprintf("%s in seat %d (%s)", t.Director.Name, t.Seat, t.Body), Status: st}
 				})
 			}},
-		{Name: "change", Pattern: "GET /v1/gov/changes/{id}", Summary: "One proposed change: its actions, votes, objections, deadline and timeline.",
+		{Name: "change", Pattern: "GET /v1/gov/changes/{id}", Summary: "One proposed change: its actions, votes, objections, deadline and timeline.", Answer: (*ChangeJSON)(nil),
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
 				id, err := numArg(arg, "id")
 				if err != nil {
@@ -228,7 +228,7 @@ func (m Module) Queries() []ledger.Query {
 				}
 				return &ChangeJSON{Change: *c, Actions: m.decodeActions(c.Actions)}, nil
 			}},
-		{Name: "emergency", Pattern: "GET /v1/gov/emergencies/{id}", Summary: "One emergency action: minutes, consultation, deadline, confirmation, verification.",
+		{Name: "emergency", Pattern: "GET /v1/gov/emergencies/{id}", Summary: "One emergency action: minutes, consultation, deadline, confirmation, verification.", Answer: (*EmergencyJSON)(nil),
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
 				id, err := numArg(arg, "id")
 				if err != nil {
@@ -244,21 +244,21 @@ func (m Module) Queries() []ledger.Query {
 				}
 				return &EmergencyJSON{Emergency: *e, Actions: m.decodeActions(e.Actions), ChangedKeys: keys}, nil
 			}},
-		single("review", "GET /v1/gov/reviews/{id}", "One independent review: the request, the panel, its deadline and declaration.",
+		single("review", "GET /v1/gov/reviews/{id}", "One independent review: the request, the panel, its deadline and declaration.", (*Review)(nil),
 			func(r *machine, id uint64) (any, error) { return one(r.review(id)) }),
-		single("petition", "GET /v1/gov/petitions/{id}", "One petition of the communities: its power, target (a change, or a seat and its director), supporters and window.",
+		single("petition", "GET /v1/gov/petitions/{id}", "One petition of the communities: its power, target (a change, or a seat and its director), supporters and window.", (*Petition)(nil),
 			func(r *machine, id uint64) (any, error) { return one(r.petition(id)) }),
-		single("tenure", "GET /v1/gov/tenures/{id}", "One director's tenure: the seat, from when, until when, and what ended it.",
+		single("tenure", "GET /v1/gov/tenures/{id}", "One director's tenure: the seat, from when, until when, and what ended it.", (*Tenure)(nil),
 			func(r *machine, id uint64) (any, error) { return one(r.tenure(id)) }),
-		{Name: "groups", Pattern: "GET /v1/gov/groups", Summary: "The working groups and their themes.",
+		{Name: "groups", Pattern: "GET /v1/gov/groups", Summary: "The working groups and their themes.", Answer: []Summary{},
 			Run: func(kv *ledger.KV, _ func(string) string) (any, error) {
 				return list(kv, "g/", func(g *Group) Summary {
 					return Summary{ID: g.ID, Title: g.Theme, Status: "director " + g.Director.Name}
 				})
 			}},
-		{Name: "group", Pattern: "GET /v1/gov/groups/{id}", Summary: "One working group: director, members, agenda with progress, outcomes.",
+		{Name: "group", Pattern: "GET /v1/gov/groups/{id}", Summary: "One working group: director, members, agenda with progress, outcomes.", Answer: (*Group)(nil),
 			Run: func(kv *ledger.KV, arg func(string) string) (any, error) { return one(reader(kv).group(arg("id"))) }},
-		{Name: "deadlines", Pattern: "GET /v1/gov/deadlines", Summary: "Every pending deadline, soonest first.",
+		{Name: "deadlines", Pattern: "GET /v1/gov/deadlines", Summary: "Every pending deadline, soonest first.", Answer: []Deadline{},
 			Run: func(kv *ledger.KV, _ func(string) string) (any, error) {
 				entries, err := ledger.ScheduleOf(kv.View(ledger.Namespace), Name)
 				if err != nil {

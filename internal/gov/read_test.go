@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -14,11 +15,6 @@ import (
 // body a member of the governments body: each answer comes from point
 // reads only, so a state proof covers it.
 func TestReads(t *testing.T) {
-	mod := Module{}
-	e, err := ledger.NewExecutor(testChain, mod)
-	if err != nil {
-		t.Fatal(err)
-	}
 	g := Demo(pubFor)
 	for i := range g.Bodies {
 		if g.Bodies[i].ID == "governments" {
@@ -29,12 +25,7 @@ func TestReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.InitGenesis(&ledger.Genesis{ChainID: testChain, Time: genesisTime, Params: ledger.DefaultParams(), Modules: map[string]json.RawMessage{Name: gj}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := memState{}
-	st.ApplyOutcome(out)
+	st := ledgertest.NewChain(t, ledgertest.Genesis(map[string]json.RawMessage{Name: gj}), Module{}).State
 	var rec ledger.Reads
 	kv := ledger.NewReadView(st, Name, &rec)
 

@@ -132,6 +132,11 @@ type HexBytes []byte
 // MarshalText implements encoding.TextMarshaler.
 func (b HexBytes) MarshalText() ([]byte, error) { return []byte(hex.EncodeToString(b)), nil }
 
+// JSONSchema describes HexBytes' JSON, for the API's OpenAPI document.
+func (HexBytes) JSONSchema() map[string]any {
+	return map[string]any{"type": "string", "pattern": "^([0-9a-f]{2})*$", "description": "lower-case hex"}
+}
+
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (b *HexBytes) UnmarshalText(t []byte) error {
 	v, err := hex.DecodeString(string(t))

@@ -91,9 +91,9 @@ func TestAttestations(t *testing.T) {
 
 // mustIn is must for a message of module.
 func (h *ledgerH) mustIn(module string, key *tx.PrivateKey, typ string, msg any) {
-	h.t.Helper()
-	if r := h.doIn(module, keys(key), typ, msg); !r.OK() {
-		h.t.Fatalf("%s: %s: %s", typ, r.Code, r.Error)
+	h.T.Helper()
+	if r := h.Do(module, keys(key), typ, msg); !r.OK() {
+		h.T.Fatalf("%s: %s: %s", typ, r.Code, r.Error)
 	}
 }
 

@@ -34,7 +34,7 @@ func TestCompromiseSemantics(t *testing.T) {
 		{desc: "a signing key", keys: keys(acme), typ: "add-key", msg: &AddKey{DID: attester, Key: KeySpec{PublicKey: acmeSign.Public(), Relationships: []string{AssertionMethod}}}, code: "ok"},
 		{desc: "attested before the compromise", keys: keys(acmeSign), typ: "attest", msg: &Attest{Attester: attester, Subject: before, Claim: "employment", Digest: d}, code: "ok"},
 	})
-	compromise := h.now() // from here, acme's controller and signing key are the thief's
+	compromise := h.Next() // from here, acme's controller and signing key are the thief's
 	h.run([]step{
 		{desc: "the thief attests with the signing key", keys: keys(acmeSign), typ: "attest", msg: &Attest{Attester: attester, Subject: after, Claim: "employment", Digest: d}, code: "ok"},
 		{desc: "and anchors a verification", keys: keys(acmeSign), typ: "anchor-verification", msg: &AnchorVerification{Verifier: attester, Digest: id}, code: "ok"},

@@ -578,6 +578,7 @@ func (Module) Queries() []ledger.Query {
 			}
 			return r, err
 		},
+		Answer:     ledger.OneOf{(*Resolution)(nil), (*Dereferencing)(nil)},
 		MediaTypes: MediaTypes,
 	}, {
 		Name:    "history",
@@ -598,6 +599,7 @@ func (Module) Queries() []ledger.Query {
 			}
 			return h, nil
 		},
+		Answer: (*HistoryPage)(nil),
 	}, {
 		Name:    "name",
 		Pattern: "GET /v1/identity/names/{name}",
@@ -609,6 +611,7 @@ func (Module) Queries() []ledger.Query {
 			}
 			return r, nil
 		},
+		Answer: (*NameStatus)(nil),
 	}, {
 		Name:    "attestations",
 		Pattern: "GET /v1/identity/dids/{did}/attestations",
@@ -620,6 +623,7 @@ func (Module) Queries() []ledger.Query {
 			}
 			return a, nil
 		},
+		Answer: []AttestationStatus{},
 	}, {
 		Name:    "score",
 		Pattern: "GET /v1/identity/dids/{did}/score",
@@ -631,6 +635,7 @@ func (Module) Queries() []ledger.Query {
 			}
 			return sc, nil
 		},
+		Answer: (*Score)(nil),
 	}, {
 		Name:    "verification",
 		Pattern: "GET /v1/identity/verifications/{sha256}",
@@ -642,5 +647,6 @@ func (Module) Queries() []ledger.Query {
 			}
 			return v, nil
 		},
+		Answer: (*VerificationStatus)(nil),
 	}, paramsQuery}
 }

@@ -147,10 +147,10 @@ func TestResolve(t *testing.T) {
 	k2 := keyFor(t, "k2", tx.Ed25519)
 	k3 := keyFor(t, "k3", tx.Secp256k1)
 	did := h.create(k0, k1)
-	created := h.head.Time
+	created := h.Head.Time
 	h.must(k0, "add-key", &AddKey{DID: did, Key: KeySpec{PublicKey: k3.Public(), Relationships: []string{AssertionMethod, KeyAgreement}}})
 	h.must(k1, "rotate", &Rotate{DID: did, Key: k1.Public(), Next: Commitment(k2.Public())})
-	rotated := h.head.Time
+	rotated := h.Head.Time
 
 	var rec ledger.Reads
 	r, err := Resolve(h.view(&rec), did, "", "")

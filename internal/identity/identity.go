@@ -225,6 +225,17 @@ func (k *KeySpec) validate() error {
 	return validRelationships(k.Relationships)
 }
 
+// inherited returns the relationships a new controller key takes from the
+// one it replaces (by rotation or recovery): all of them, except
+// keyAgreement for an Ed25519 key, which signs and cannot agree on keys
+// (KeySpec.validate refuses it the relationship too).
+func inherited(rels []string, k tx.PublicKey) []string {
+	if k.Alg != tx.Ed25519 {
+		return rels
+	}
+	return slices.DeleteFunc(slices.Clone(rels), func(r string) bool { return r == KeyAgreement })
+}
+
 // validRelationships requires a non-empty list of known relationships in
 // document order without duplicates: one canonical form per set.
 func validRelationships(rels []string) error {
@@ -859,7 +870,7 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 			old.Status, old.Changed = Rotated, at
 		}
 		id := KeyID(len(s.Keys))
-		s.Keys = append(s.Keys, Key{ID: id, PublicKey: m.Key, Relationships: old.Relationships, Status: Active, Added: at})
+		s.Keys = append(s.Keys, Key{ID: id, PublicKey: m.Key, Relationships: inherited(old.Relationships, m.Key), Status: Active, Added: at})
 		s.Controller = id
 		s.Next = m.Next
 		s.Change = nil // a change the replaced controller proposed lapses
@@ -906,7 +917,7 @@ func apply(prev *State, ev *Event, msg ledger.Msg) (*State, error) {
 			old.Status, old.Changed, old.CompromisedAt = Revoked, at, at
 		}
 		id := KeyID(len(s.Keys))
-		s.Keys = append(s.Keys, Key{ID: id, PublicKey: p.Key, Relationships: old.Relationships, Status: Active, Added: at})
+		s.Keys = append(s.Keys, Key{ID: id, PublicKey: p.Key, Relationships: inherited(old.Relationships, p.Key), Status: Active, Added: at})
 		s.Controller = id
 		s.Next = p.Next
 		s.Pending = nil

@@ -147,7 +147,7 @@ func TestLifecycle(t *testing.T) {
 	for _, w := range out.Writes {
 		if k := string(w.Key); strings.HasPrefix(k, Name+"/") {
 			n++
-			if !bytes.Equal(h.state[k], w.Value) {
+			if !bytes.Equal(h.State[k], w.Value) {
 				t.Errorf("genesis import differs at %q", k)
 			}
 		}

@@ -88,4 +88,5 @@ var paramsQuery = ledger.Query{
 		}
 		return &p, nil
 	},
+	Answer: Params{},
 }

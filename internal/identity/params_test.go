@@ -14,16 +14,16 @@ import (
 // action) raises it for every DID at once, recoveries included.
 func TestParamsGoverned(t *testing.T) {
 	h := newGovLedger(t)
-	if _, ok := h.e.Actions().Type("identity.set_params"); !ok {
-		t.Fatalf("the executor offers no identity.set_params (have %v)", h.e.Actions().Names())
+	if _, ok := h.Exec.Actions().Type("identity.set_params"); !ok {
+		t.Fatalf("the executor offers no identity.set_params (have %v)", h.Exec.Actions().Names())
 	}
 	if p, err := LoadParams(h.view(nil)); err != nil || p != DefaultParams() {
 		t.Fatalf("params before any decision: %+v %v", p, err)
 	}
-	if _, err := h.e.Actions().FromJSON("identity.set_params", []byte(`{"min_recovery_delay":0,"min_change_delay":60}`)); err == nil {
+	if _, err := h.Exec.Actions().FromJSON("identity.set_params", []byte(`{"min_recovery_delay":0,"min_change_delay":60}`)); err == nil {
 		t.Error("a zero minimum is accepted")
 	}
-	raise, err := h.e.Actions().FromJSON("identity.set_params", []byte(`{"min_recovery_delay":86400,"min_change_delay":3600}`))
+	raise, err := h.Exec.Actions().FromJSON("identity.set_params", []byte(`{"min_recovery_delay":86400,"min_change_delay":3600}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,10 +20,10 @@ func TestActsFor(t *testing.T) {
 	h := newLedger(t)
 	c, n, auth, stranger := keyFor(t, "holder", tx.Ed25519), keyFor(t, "holder-next", tx.Ed25519), keyFor(t, "auth", tx.P256), keyFor(t, "stranger", tx.Ed25519)
 	did := h.create(c, n)
-	added := h.now()
+	added := h.Next()
 	h.must(c, "add-key", &AddKey{DID: did, Key: KeySpec{PublicKey: auth.Public(), Relationships: []string{Authentication}}})
 	for range 5 {
-		h.emptyBlock()
+		h.Empty()
 	}
 	compromised := added.Add(3 * time.Second)
 	h.must(c, "revoke", &Revoke{DID: did, KeyID: "key-1", CompromisedAt: compromised.UnixMilli()})
@@ -127,7 +127,7 @@ func TestActingSigner(t *testing.T) {
 	did := h.create(c, n)
 	h.must(c, "add-key", &AddKey{DID: did, Key: KeySpec{PublicKey: auth.Public(), Relationships: []string{Authentication}}})
 	h.must(c, "add-key", &AddKey{DID: did, Key: KeySpec{PublicKey: stolen.Public(), Relationships: []string{AssertionMethod}}})
-	h.must(c, "revoke", &Revoke{DID: did, KeyID: "key-2", CompromisedAt: h.now().UnixMilli()})
+	h.must(c, "revoke", &Revoke{DID: did, KeyID: "key-2", CompromisedAt: h.Next().UnixMilli()})
 
 	tests := []struct {
 		desc   string
@@ -146,7 +146,7 @@ func TestActingSigner(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
-			r := h.doIn("relying", tt.keys, "act", &relyOn{DID: did, Rel: tt.rel})
+			r := h.Do("relying", tt.keys, "act", &relyOn{DID: did, Rel: tt.rel})
 			if r.Code != tt.code || !strings.Contains(r.Error, tt.reason) {
 				t.Fatalf("result %s %q, want %s %q", r.Code, r.Error, tt.code, tt.reason)
 			}

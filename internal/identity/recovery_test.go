@@ -71,7 +71,7 @@ func TestRecovery(t *testing.T) {
 	}
 	for _, s := range steps {
 		for range s.wait {
-			h.emptyBlock()
+			h.Empty()
 		}
 		r := h.doAll(s.keys, s.typ, s.msg)
 		if r.Code != s.code || !strings.Contains(r.Error, s.reason) {
@@ -126,8 +126,8 @@ func TestRecoveryMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := res.DocumentMetadata.Recovery
-	if p == nil || !p.Key.Equal(r1.Public()) || p.Effective != stamp(h.head.Time+60_000) {
-		t.Fatalf("pending recovery %+v (block time %s)", p, stamp(h.head.Time))
+	if p == nil || !p.Key.Equal(r1.Public()) || p.Effective != stamp(h.Head.Time+60_000) {
+		t.Fatalf("pending recovery %+v (block time %s)", p, stamp(h.Head.Time))
 	}
 	old, err := Resolve(h.view(nil), did, "3", "")
 	if err != nil {

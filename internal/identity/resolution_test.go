@@ -20,7 +20,7 @@ import (
 // updated (it was never updated).
 func TestVersionTimeMatchesMetadata(t *testing.T) {
 	h := newLedger(t)
-	h.tick = 1250 * time.Millisecond // block times with milliseconds
+	h.Tick = 1250 * time.Millisecond // block times with milliseconds
 	k0, k1, k2 := keyFor(t, "vt0", tx.Ed25519), keyFor(t, "vt1", tx.P256), keyFor(t, "vt2", tx.Ed25519)
 	did := h.create(k0, k1)
 	h.must(k0, "add-key", &AddKey{DID: did, Key: KeySpec{PublicKey: k2.Public(), Relationships: []string{AssertionMethod}}})

@@ -15,7 +15,7 @@ func TestStanding(t *testing.T) {
 	phone, member := keyFor(t, "phone", tx.P256), keyFor(t, "telco-id", tx.Ed25519)
 	check := func(desc string, k *tx.PrivateKey, want bool) {
 		t.Helper()
-		got, err := h.e.HasStanding(h.state, k.Public(), h.now())
+		got, err := h.Exec.HasStanding(h.State, k.Public(), h.Next())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +38,7 @@ func TestStanding(t *testing.T) {
 	h.must(next, "rotate", &Rotate{DID: did, Key: next.Public(), Next: Commitment(next2.Public())})
 	check("the rotated-in controller", next, true)
 	check("the controller rotated out", ctrl, false)
-	h.must(next, "revoke", &Revoke{DID: did, KeyID: "key-1", CompromisedAt: h.now().UnixMilli() - 5000})
+	h.must(next, "revoke", &Revoke{DID: did, KeyID: "key-1", CompromisedAt: h.Next().UnixMilli() - 5000})
 	check("a key revoked as compromised", phone, false)
 	h.roundTrip() // the key index is rebuilt from genesis alike
 }

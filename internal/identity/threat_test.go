@@ -31,15 +31,15 @@ func newLedgerParams(t *testing.T, p Params) *ledgerH {
 // wait applies n empty blocks: n seconds pass.
 func (h *ledgerH) wait(n int) {
 	for range n {
-		h.emptyBlock()
+		h.Empty()
 	}
 }
 
 func (h *ledgerH) did(did string) *State {
-	h.t.Helper()
+	h.T.Helper()
 	s, err := load(h.view(nil), did)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return s
 }

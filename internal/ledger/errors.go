@@ -94,6 +94,7 @@ var errorCodes = []ErrorCode{
 
 	{Code: "not_acceptable", Status: 406, Hint: "ask for a media type the route serves"},
 	{Code: "not_implemented", Status: 501, Hint: "the node does not do this"},
+	{Code: "too_many_streams", Status: 503, Hint: "the node holds as many event streams and long polls as its max_event_streams allows: retry later, ask without wait, or ask another node"},
 	{Code: "internal", Status: 500, Result: true, Hint: "the node's operator finds what failed in its log"},
 }
 

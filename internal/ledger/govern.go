@@ -396,13 +396,16 @@ func Queries() []Query {
 				if err == nil && !ok {
 					err = fmt.Errorf("%w: no ledger params in state", ErrStorage)
 				}
-				return &p, err
-			}},
+				if err != nil {
+					return nil, err
+				}
+				return &p, nil
+			}, Answer: Params{}},
 		{Name: "validators", Pattern: "GET /v1/ledger/validators", Summary: "The validator set of a network of validators (empty for the embedded node).",
 			Run: func(kv *KV, _ func(string) string) (any, error) {
 				return collectValidators(func(fn func(k, v []byte) (bool, error)) error {
 					return kv.Iterate([]byte(validatorPrefix), fn)
 				})
-			}},
+			}, Answer: []Validator{}},
 	}, append(pendingQueries(), scheduleQueries()...)...)
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -139,28 +140,23 @@ func TestEnact(t *testing.T) {
 	}
 
 	g := testGenesis(t)
-	st, prev := initChain(t, e, g)
+	c, err := ledgertest.StartChain(t, e, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := c.State
 	alice := keyFor(t, "alice", tx.Ed25519)
-	seq := uint64(0)
 	block := func(module string, body any) *ledger.Outcome {
 		t.Helper()
-		b, err := tx.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
 		typ := "enact"
 		if module == "testmod" {
 			typ = "put"
 		}
-		raw := signTx(t, txSpec{signers: []*tx.PrivateKey{alice}, seqs: []uint64{seq}, chain: testChain, module: module, typ: typ, body: b, expHeight: 1000})
-		seq++
-		blk := ledger.Block{ChainID: testChain, Height: prev.Height + 1, Time: time.UnixMilli(prev.Time + 1000)}
-		out, err := e.Apply(st, &prev, blk, [][]byte{raw}, false)
+		raw := c.Sign(&tx.Tx{Module: module, Type: typ, Body: ledgertest.Body(t, body), ExpiryHeight: 1000}, []*tx.PrivateKey{alice}, nil)
+		out, err := c.DoRaw(raw, c.Next())
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.applyOutcome(out)
-		prev = out.Header
 		return out
 	}
 	get := func(k string) string { return string(st[k]) }
@@ -263,8 +259,8 @@ func TestGenesisValidators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := memState{}
-	st.applyOutcome(gen)
+	st := ledgertest.State{}
+	st.ApplyOutcome(gen)
 	back, err := e.ExportGenesis(st, genesisTime)
 	if err != nil {
 		t.Fatal(err)

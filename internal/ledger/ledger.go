@@ -377,7 +377,7 @@ func (e *Executor) Apply(r Reader, prev *Header, b Block, txs [][]byte, propose 
 		out.Txs = [][]byte{}
 		out.Results = []Result{}
 	}
-	if err := e.runDue(blk, b); err != nil {
+	if err := e.runDue(blk, b, len(out.Txs)); err != nil {
 		return nil, err
 	}
 	out.Writes = blk.sorted()
@@ -476,12 +476,7 @@ func (e *Executor) applyTx(blk *overlay, b Block, raw []byte, quota *Quota) (tx.
 		return c.ID, Result{Code: Code(err), Error: err.Error()}, nil
 	}
 	txo.mergeInto(blk)
-	for i := range ctx.events {
-		if ctx.events[i].Module == "" { // an enacted action's events name their module
-			ctx.events[i].Module = c.Tx.Module
-		}
-	}
-	return c.ID, Result{Code: "ok", Events: ctx.events}, nil
+	return c.ID, Result{Code: "ok", Events: ctx.emitted()}, nil
 }
 
 // Genesis is the initial state of a ledger.

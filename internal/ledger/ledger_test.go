@@ -16,6 +16,7 @@ import (
 	"github.com/transparency-dev/merkle/compact"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -95,7 +96,7 @@ type chainRun struct {
 	genesis *ledger.Genesis
 	blocks  []blockIn
 	headers []ledger.Header
-	state   memState
+	state   ledgertest.State
 }
 
 type blockIn struct {
@@ -122,8 +123,8 @@ func buildChain(t *testing.T) *chainRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := &chainRun{genesis: g, state: memState{}, headers: []ledger.Header{gen.Header}}
-	run.state.applyOutcome(gen)
+	run := &chainRun{genesis: g, state: ledgertest.State{}, headers: []ledger.Header{gen.Header}}
+	run.state.ApplyOutcome(gen)
 	alice, bob, carol := keyFor(t, "alice", tx.Ed25519), keyFor(t, "bob", tx.Ed25519), keyFor(t, "carol", tx.P256)
 	dave := keyFor(t, "dave", tx.Secp256k1) // not in genesis
 	seq := map[*tx.PrivateKey]uint64{carol: 7}
@@ -161,7 +162,7 @@ func buildChain(t *testing.T) *chainRun {
 		if h%3 == 0 && len(out.Dropped) != 1 {
 			t.Fatalf("block %d dropped %d transactions, want 1", h, len(out.Dropped))
 		}
-		run.state.applyOutcome(out)
+		run.state.ApplyOutcome(out)
 		run.blocks = append(run.blocks, blockIn{b: b, txs: out.Txs})
 		run.headers = append(run.headers, out.Header)
 		prev = out.Header
@@ -184,8 +185,8 @@ func TestReplayIsDeterministic(t *testing.T) {
 		if diff := cmp.Diff(run.headers[0], gen.Header); diff != "" {
 			t.Fatalf("round %d: genesis header differs:\n%s", round, diff)
 		}
-		st := memState{}
-		st.applyOutcome(gen)
+		st := ledgertest.State{}
+		st.ApplyOutcome(gen)
 		prev := gen.Header
 		for i, bi := range run.blocks {
 			out, err := e.Apply(st, &prev, bi.b, bi.txs, false)
@@ -198,7 +199,7 @@ func TestReplayIsDeterministic(t *testing.T) {
 			if prevHash := prev.Hash(); !bytes.Equal(out.Header.PrevHash, prevHash[:]) {
 				t.Fatalf("block %d does not chain to its parent", bi.b.Height)
 			}
-			st.applyOutcome(out)
+			st.ApplyOutcome(out)
 			prev = out.Header
 		}
 		if diff := cmp.Diff(run.state, st); diff != "" {
@@ -232,11 +233,11 @@ func TestGenesisRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := memState{}
-	st.applyOutcome(out)
+	st := ledgertest.State{}
+	st.ApplyOutcome(out)
 	// The same state, and so the same state map and root; the log starts
 	// afresh.
-	if diff := cmp.Diff(run.state.withoutLog(), st.withoutLog()); diff != "" {
+	if diff := cmp.Diff(run.state.WithoutLog(), st.WithoutLog()); diff != "" {
 		t.Fatalf("state after export and import differs (-chain +imported):\n%s", diff)
 	}
 	if last := run.headers[len(run.headers)-1]; !bytes.Equal(last.AppHash, out.Header.AppHash) {
@@ -267,8 +268,8 @@ func TestApplyRefusesBadBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := memState{}
-	st.applyOutcome(gen)
+	st := ledgertest.State{}
+	st.ApplyOutcome(gen)
 	tests := []struct {
 		name    string
 		b       ledger.Block
@@ -302,7 +303,7 @@ func TestApplyRefusesBadBlocks(t *testing.T) {
 		})
 	}
 	t.Run("no params in state", func(t *testing.T) {
-		_, err := e.Apply(memState{}, &gen.Header, ledger.Block{ChainID: testChain, Height: 1, Time: genesisTime.Add(time.Second)}, nil, true)
+		_, err := e.Apply(ledgertest.State{}, &gen.Header, ledger.Block{ChainID: testChain, Height: 1, Time: genesisTime.Add(time.Second)}, nil, true)
 		if !errors.Is(err, ledger.ErrStorage) {
 			t.Errorf("Apply() = %v, want ErrStorage", err)
 		}
@@ -310,7 +311,7 @@ func TestApplyRefusesBadBlocks(t *testing.T) {
 }
 
 // failingReader fails every read, as a broken store would.
-type failingReader struct{ memState }
+type failingReader struct{ ledgertest.State }
 
 func (failingReader) Get([]byte) ([]byte, bool, error) { return nil, false, errors.New("i/o error") }
 
@@ -320,8 +321,8 @@ func TestApplyStorageFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := memState{}
-	st.applyOutcome(gen)
+	st := ledgertest.State{}
+	st.ApplyOutcome(gen)
 	alice := keyFor(t, "alice", tx.Ed25519)
 	raw := signTx(t, txSpec{signers: []*tx.PrivateKey{alice}, seqs: []uint64{0}, chain: testChain, module: "notary", typ: "anchor",
 		body: anchorBody(t, digest("x"), "text/plain", ""), expHeight: 10})
@@ -334,7 +335,7 @@ func TestApplyStorageFailure(t *testing.T) {
 }
 
 type switchReader struct {
-	good     memState
+	good     ledgertest.State
 	fail     failingReader
 	failFrom string
 }
@@ -455,8 +456,8 @@ func TestAdmittedHook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := memState{}
-	st.applyOutcome(gen)
+	st := ledgertest.State{}
+	st.ApplyOutcome(gen)
 	alice := keyFor(t, "alice", tx.Ed25519)
 	raw := signTx(t, txSpec{signers: []*tx.PrivateKey{alice}, seqs: []uint64{0}, chain: testChain, module: "notary", typ: "anchor",
 		body: anchorBody(t, digest("x"), "text/plain", ""), expHeight: 10})

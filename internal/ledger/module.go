@@ -59,6 +59,11 @@ type Query struct {
 	// together with an error asks for the answer to be served with the
 	// error's status (a deactivated DID's last document, with 410 Gone).
 	Run func(kv *KV, arg func(name string) string) (any, error)
+	// Answer is a value of the type Run answers, its zero value (such as
+	// RecordJSON{} or (*Document)(nil)); OneOf lists one of each when Run
+	// answers one of several types. The API describes the answer's JSON
+	// in its OpenAPI document by it, so every query sets it.
+	Answer any
 	// MediaTypes, if set, are the media types the answer can be served
 	// as, the first being the default; the API then negotiates with the
 	// request's Accept header and refuses one that allows none of them.
@@ -68,6 +73,10 @@ type Query struct {
 	// one of MediaTypes. Unset: ans as it is.
 	Represent func(ans any, mediaType string) any
 }
+
+// OneOf is the Answer of a query whose Run answers one of several types:
+// a value of each.
+type OneOf []any
 
 // Param documents one query parameter.
 type Param struct {
@@ -116,6 +125,18 @@ func (c *Context) Signed(key tx.PublicKey) bool {
 // Emit records an event in the transaction's result.
 func (c *Context) Emit(typ string, attrs ...Attr) {
 	c.events = append(c.events, Event{Type: typ, Attrs: attrs})
+}
+
+// emitted returns the events the context emitted, each naming its
+// module: an enacted action's its target, the others the module that
+// executed.
+func (c *Context) emitted() []Event {
+	for i := range c.events {
+		if c.events[i].Module == "" {
+			c.events[i].Module = c.module
+		}
+	}
+	return c.events
 }
 
 // View returns a read-only view of another module's namespace.

@@ -387,8 +387,11 @@ func pendingQueries() []Query {
 					return true, nil
 				})
 				slices.Reverse(out)
-				return out, err
-			}},
+				if err != nil {
+					return nil, err
+				}
+				return out, nil
+			}, Answer: []Pending{}},
 		{Name: "pending_action", Pattern: "GET /v1/ledger/pending/{id}", Summary: "One pending action: its message, approvals, status and expiry.",
 			Run: func(kv *KV, arg func(string) string) (any, error) {
 				id, err := strconv.ParseUint(arg("id"), 10, 64)
@@ -400,7 +403,10 @@ func pendingQueries() []Query {
 				if err == nil && !found {
 					err = fmt.Errorf("%w: no pending action %d", ErrNotFound, id)
 				}
-				return &p, err
-			}},
+				if err != nil {
+					return nil, err // not an answer: it would be served with the error's status
+				}
+				return &p, nil
+			}, Answer: Pending{}},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/tx"
 )
@@ -58,39 +59,20 @@ func TestPendingActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.InitGenesis(&ledger.Genesis{ChainID: testChain, Time: genesisTime, Params: ledger.DefaultParams()})
+	c, err := ledgertest.StartChain(t, e, ledgertest.Genesis(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, head, seq := memState{}, out.Header, map[string]uint64{}
-	st.applyOutcome(out)
-	// apply makes a block a second after the last, of raws; with valid
-	// set it must be a valid block.
-	apply := func(valid bool, raws ...[]byte) (*ledger.Outcome, error) {
-		t.Helper()
-		b := ledger.Block{ChainID: testChain, Height: head.Height + 1, Time: time.UnixMilli(head.Time).Add(time.Second)}
-		o, err := e.Apply(st, &head, b, raws, false)
-		if err != nil {
-			if valid {
-				t.Fatal(err)
-			}
-			return nil, err
-		}
-		st.applyOutcome(o)
-		head = o.Header
-		return o, nil
-	}
+	st := c.State
 	var last []byte
 	send := func(signer, typ string, m ledger.Msg) ledger.Result {
 		t.Helper()
-		body, err := tx.Marshal(m)
+		last = c.Sign(&tx.Tx{Module: ledger.Namespace, Type: typ, Body: ledgertest.Body(t, m), ExpiryHeight: c.Head.Height + 5},
+			[]*tx.PrivateKey{key(signer)}, nil)
+		o, err := c.DoRaw(last, c.Next())
 		if err != nil {
 			t.Fatal(err)
 		}
-		last = signTx(t, txSpec{signers: []*tx.PrivateKey{key(signer)}, seqs: []uint64{seq[signer]}, chain: testChain,
-			module: ledger.Namespace, typ: typ, body: body, expHeight: head.Height + 5})
-		o, _ := apply(true, last)
-		seq[signer]++
 		return o.Results[0]
 	}
 	propose := func(signer, module, principal, k string, ttl time.Duration) ledger.Result {
@@ -133,11 +115,12 @@ func TestPendingActions(t *testing.T) {
 	if !written("x") || pending(1).Status != ledger.PendingExecuted || len(pending(1).Approvals) != 2 {
 		t.Fatalf("after bob's approval: written %v, %+v", written("x"), pending(1))
 	}
-	if _, err := apply(false, last); err == nil {
+	c.Stage(last)
+	if _, err := c.Commit(c.Next(), false); err == nil {
 		t.Fatal("a replayed proposal was accepted")
 	}
-	apply(true)
-	apply(true)
+	c.Empty()
+	c.Empty()
 	if p := pending(2); p.Status != ledger.PendingExpired || written("y") {
 		t.Fatalf("after its expiry: %+v, written %v", p, written("y"))
 	}
@@ -147,9 +130,8 @@ func TestPendingActions(t *testing.T) {
 
 	// A module without principals has no pending actions: the proposal is
 	// not even included.
-	body, _ := tx.Marshal(&ledger.ProposeAction{Module: "testmod", Principal: "pair", Type: "put", Body: putBody(t, "z", "v", ""), TTL: 1000})
-	raw := signTx(t, txSpec{signers: []*tx.PrivateKey{key("alice")}, seqs: []uint64{seq["alice"]}, chain: testChain,
-		module: ledger.Namespace, typ: "propose", body: body, expHeight: head.Height + 5})
+	body := ledgertest.Body(t, &ledger.ProposeAction{Module: "testmod", Principal: "pair", Type: "put", Body: putBody(t, "z", "v", ""), TTL: 1000})
+	raw := c.Sign(&tx.Tx{Module: ledger.Namespace, Type: "propose", Body: body, ExpiryHeight: c.Head.Height + 5}, []*tx.PrivateKey{key("alice")}, nil)
 	if _, err := e.Check(raw, true); ledger.Code(err) != "invalid" {
 		t.Fatalf("a pending action of a module without principals: %v", err)
 	}
@@ -169,9 +151,9 @@ func TestPendingActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st2 := memState{}
-	st2.applyOutcome(out2)
-	for _, k := range st.withoutLog().keys() {
+	st2 := ledgertest.State{}
+	st2.ApplyOutcome(out2)
+	for _, k := range st.WithoutLog().Keys() {
 		if k[:7] == "ledger/" && k[:12] != "ledger/acct/" {
 			if string(st[k]) != string(st2[k]) {
 				t.Errorf("%s differs after export and import", k)

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -28,35 +28,32 @@ func TestQuotaGoverned(t *testing.T) {
 	one := uint64(1)
 	g.Params.FreeBlockTxs = &one
 	g.Validators = []ledger.Validator{{Name: "org0", PubKey: val.Public().Key, Power: 10}}
-	st, prev := initChain(t, e, g)
-	seqs := map[*tx.PrivateKey]uint64{}
-	put := func(k *tx.PrivateKey, module, typ string, body []byte) []byte {
-		raw := signTx(t, txSpec{signers: []*tx.PrivateKey{k}, seqs: []uint64{seqs[k]}, chain: testChain, module: module, typ: typ, body: body, expHeight: 1000})
-		seqs[k]++
-		return raw
+	c, err := ledgertest.StartChain(t, e, g)
+	if err != nil {
+		t.Fatal(err)
 	}
-	apply := func(txs [][]byte, propose bool) *ledger.Outcome {
+	// put stages a transaction of k's for the next block.
+	put := func(k *tx.PrivateKey, module, typ string, body []byte) {
+		c.Stage(c.Sign(&tx.Tx{Module: module, Type: typ, Body: body, ExpiryHeight: 1000}, []*tx.PrivateKey{k}, nil))
+	}
+	apply := func(propose bool) *ledger.Outcome {
 		t.Helper()
-		blk := ledger.Block{ChainID: testChain, Height: prev.Height + 1, Time: time.UnixMilli(prev.Time + 1000)}
-		out, err := e.Apply(st, &prev, blk, txs, propose)
+		out, err := c.Commit(c.Next(), propose)
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.applyOutcome(out)
-		prev = out.Header
 		return out
 	}
-	fresh := func(n int) [][]byte {
-		var txs [][]byte
+	fresh := func(n int) {
 		for i := range n {
-			k := keyFor(t, fmt.Sprintf("fresh-%d-%d", prev.Height, i), tx.Ed25519)
-			txs = append(txs, put(k, "testmod", "put", putBody(t, fmt.Sprintf("f%d", i), "x", "")))
+			k := keyFor(t, fmt.Sprintf("fresh-%d-%d", c.Head.Height, i), tx.Ed25519)
+			put(k, "testmod", "put", putBody(t, fmt.Sprintf("f%d", i), "x", ""))
 		}
-		return txs
 	}
 
-	txs := append(fresh(3), put(val, "testmod", "put", putBody(t, "v", "1", "")))
-	out := apply(txs, true)
+	fresh(3)
+	put(val, "testmod", "put", putBody(t, "v", "1", ""))
+	out := apply(true)
 	if len(out.Txs) != 2 || len(out.Dropped) != 2 || ledger.Code(out.Dropped[0].Err) != "over_quota" {
 		t.Fatalf("free_block_txs=1: %d in, dropped %v; want a fresh key's and the validator's in, two over quota", len(out.Txs), out.Dropped)
 	}
@@ -70,10 +67,12 @@ func TestQuotaGoverned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out := apply([][]byte{put(alice, ledger.GovernanceModule, "enact", b)}, false); !out.Results[0].OK() {
+	put(alice, ledger.GovernanceModule, "enact", b)
+	if out := apply(false); !out.Results[0].OK() {
 		t.Fatalf("set_params: %+v", out.Results[0])
 	}
-	if out := apply(fresh(4), true); len(out.Txs) != 3 || len(out.Dropped) != 1 {
+	fresh(4)
+	if out := apply(true); len(out.Txs) != 3 || len(out.Dropped) != 1 {
 		t.Fatalf("free_block_txs=3 after set_params: %d in, %d dropped; want 3 and 1", len(out.Txs), len(out.Dropped))
 	}
 }

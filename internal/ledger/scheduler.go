@@ -32,12 +32,24 @@ import (
 // does not run. An entry a callback schedules at or before the block's
 // time runs in the next block.
 //
+// The callbacks that succeed emit events as a transaction does (Emit; an
+// enacted action's name its target module, the others the module that
+// scheduled the entry), in the order they ran. They are the events of the
+// block's scheduled work, which the event feed shows after the block's
+// transactions, at the index that follows the last one. The block keeps
+// them in state, so that a state proof against any later checkpoint
+// proves them: under DueEventsKey(height, index), a Result with code "ok"
+// and the events, in canonical CBOR. A block whose callbacks emit nothing
+// writes no such key.
+//
 // State, in the ledger's namespace: "ledger/sched/due/<time><seq>" (an
 // Entry; time in Unix milliseconds and seq, each 8 bytes big-endian, so
 // that key order is due order), "ledger/sched/key/<module>/<key>" (the
 // entry's time and seq: how Schedule and Cancel find it),
-// "ledger/sched/failed/<time><seq>" (an Entry with its Failure) and
-// "ledger/sched/seq" (the last sequence number given).
+// "ledger/sched/failed/<time><seq>" (an Entry with its Failure),
+// "ledger/sched/seq" (the last sequence number given) and
+// "ledger/sched/events/<height><index>" (the events of a block's scheduled
+// work; height 8 bytes and index 4 bytes, big-endian).
 
 // MaxDuePerBlock bounds the scheduled callbacks one block runs, whichever
 // modules scheduled them. It is a protocol constant, like tx.MaxSize: it
@@ -84,6 +96,7 @@ const (
 	schedDue    = "sched/due/"
 	schedKey    = "sched/key/"
 	schedFailed = "sched/failed/"
+	schedEvents = "sched/events/"
 )
 
 var schedSeqKey = []byte("sched/seq")
@@ -170,8 +183,9 @@ func unschedule(kv *KV, module string, key []byte) error {
 }
 
 // runDue runs the scheduled callbacks that are due at block b, at most
-// MaxDuePerBlock, in due order.
-func (e *Executor) runDue(blk *overlay, b Block) error {
+// MaxDuePerBlock, in due order, and records their events under
+// DueEventsKey(b.Height, index): index is the block's transaction count.
+func (e *Executor) runDue(blk *overlay, b Block, index int) error {
 	kv := &KV{o: blk, prefix: []byte(Namespace + "/")}
 	now := b.Time.UnixMilli()
 	var due [][]byte // slots
@@ -188,6 +202,7 @@ func (e *Executor) runDue(blk *overlay, b Block) error {
 	if err != nil {
 		return err
 	}
+	var events []Event
 	for _, s := range due {
 		var en Entry
 		found, err := kv.GetValue(append([]byte(schedDue), s...), &en)
@@ -200,15 +215,21 @@ func (e *Executor) runDue(blk *overlay, b Block) error {
 		if err := unschedule(kv, en.Module, en.Key); err != nil {
 			return err
 		}
-		if err := e.runEntry(blk, b, &en); err != nil {
+		evs, err := e.runEntry(blk, b, &en)
+		if err != nil {
 			return err
 		}
+		events = append(events, evs...)
 	}
-	return nil
+	if len(events) == 0 {
+		return nil
+	}
+	return kv.SetValue(dueEventsKey(b.Height, index), &Result{Code: "ok", Events: events})
 }
 
-// runEntry runs one entry's callback, recording its failure.
-func (e *Executor) runEntry(blk *overlay, b Block, en *Entry) error {
+// runEntry runs one entry's callback, recording its failure. It returns
+// the events of a callback that succeeded.
+func (e *Executor) runEntry(blk *overlay, b Block, en *Entry) ([]Event, error) {
 	o := newOverlay(blk)
 	ctx := &Context{Block: b, KV: &KV{o: o, prefix: []byte(en.Module + "/")}, o: o, module: en.Module, exec: e}
 	var err error
@@ -220,14 +241,41 @@ func (e *Executor) runEntry(blk *overlay, b Block, en *Entry) error {
 		err = fmt.Errorf("%w: no module %q with a Due callback", ErrNotFound, en.Module)
 	}
 	if errors.Is(err, ErrStorage) {
-		return err
+		return nil, err
 	}
 	if err == nil {
 		o.mergeInto(blk)
-		return nil
+		return ctx.emitted(), nil
 	}
 	en.Failed = &Failure{Height: b.Height, Code: Code(err), Error: err.Error()}
-	return (&KV{o: blk, prefix: []byte(Namespace + "/")}).SetValue(append([]byte(schedFailed), slot(en.Time, en.Seq)...), en)
+	return nil, (&KV{o: blk, prefix: []byte(Namespace + "/")}).SetValue(append([]byte(schedFailed), slot(en.Time, en.Seq)...), en)
+}
+
+// dueEventsKey is DueEventsKey within the ledger's namespace.
+func dueEventsKey(height uint64, index int) []byte {
+	return binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64([]byte(schedEvents), height), uint32(index))
+}
+
+// DueEventsKey is the state key under which block height keeps the
+// events of its scheduled work; index is the block's transaction count,
+// the feed's index of that work.
+func DueEventsKey(height uint64, index int) []byte {
+	return append([]byte(Namespace+"/"), dueEventsKey(height, index)...)
+}
+
+// DueEvents returns the events of block height's scheduled work, as the
+// Result the block kept, and whether it kept one (it does only when its
+// callbacks emitted events); index is the block's transaction count.
+func DueEvents(r StateReader, height uint64, index int) (*Result, bool, error) {
+	b, ok, err := r.Get(DueEventsKey(height, index))
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	var res Result
+	if err := tx.Unmarshal(b, &res); err != nil {
+		return nil, false, fmt.Errorf("%w: the events of block %d's scheduled work: %v", ErrStorage, height, err)
+	}
+	return &res, true, nil
 }
 
 // ledgerDue runs the ledger's own scheduled entries: pending actions
@@ -336,7 +384,10 @@ func scheduleQueries() []Query {
 						out = append(out, en)
 					}
 				}
-				return out, err
-			}},
+				if err != nil {
+					return nil, err
+				}
+				return out, nil
+			}, Answer: []Entry{}},
 	}
 }

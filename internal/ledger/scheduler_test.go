@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -67,13 +68,10 @@ func (clock) InitGenesis(*ledger.KV, json.RawMessage) error     { return nil }
 func (clock) ExportGenesis(*ledger.KV) (json.RawMessage, error) { return nil, nil }
 
 // schedChain applies blocks a second apart, each of "at" messages alice
-// signs.
+// signs, and keeps their headers.
 type schedChain struct {
-	t       *testing.T
-	e       *ledger.Executor
-	st      memState
-	prev    ledger.Header
-	seq     uint64
+	*ledgertest.Chain
+	alice   *tx.PrivateKey
 	headers []ledger.Header
 }
 
@@ -83,58 +81,51 @@ func newSchedChain(t *testing.T) *schedChain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen, err := e.InitGenesis(testGenesis(t))
+	c, err := ledgertest.StartChain(t, e, testGenesis(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &schedChain{t: t, e: e, st: memState{}, prev: gen.Header}
-	c.st.applyOutcome(gen)
-	return c
+	return &schedChain{Chain: c, alice: keyFor(t, "alice", tx.Ed25519)}
+}
+
+// at signs msg with alice's key.
+func (c *schedChain) at(msg *atMsg) []byte {
+	return c.Sign(&tx.Tx{Module: "clock", Type: "at", Body: ledgertest.Body(c.T, msg), ExpiryHeight: 1000}, []*tx.PrivateKey{c.alice}, nil)
 }
 
 func (c *schedChain) block(msgs ...*atMsg) *ledger.Outcome {
-	c.t.Helper()
-	var txs [][]byte
+	c.T.Helper()
 	for _, m := range msgs {
-		b, err := tx.Marshal(m)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		txs = append(txs, signTx(c.t, txSpec{signers: []*tx.PrivateKey{keyFor(c.t, "alice", tx.Ed25519)}, seqs: []uint64{c.seq},
-			chain: testChain, module: "clock", typ: "at", body: b, expHeight: 1000}))
-		c.seq++
+		c.Stage(c.at(m))
 	}
-	blk := ledger.Block{ChainID: testChain, Height: c.prev.Height + 1, Time: time.UnixMilli(c.prev.Time + 1000)}
-	out, err := c.e.Apply(c.st, &c.prev, blk, txs, false)
+	out, err := c.Commit(c.Next(), false)
 	if err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	for i, r := range out.Results {
 		if !r.OK() {
-			c.t.Fatalf("block %d tx %d: %s %s", blk.Height, i, r.Code, r.Error)
+			c.T.Fatalf("block %d tx %d: %s %s", out.Header.Height, i, r.Code, r.Error)
 		}
 	}
-	c.st.applyOutcome(out)
-	c.prev = out.Header
 	c.headers = append(c.headers, out.Header)
 	return out
 }
 
-func (c *schedChain) ran() string { return strings.TrimSpace(string(c.st["clock/ran"])) }
+func (c *schedChain) ran() string { return strings.TrimSpace(string(c.State["clock/ran"])) }
 
 // schedule runs the ledger's schedule query with the given arguments.
 func (c *schedChain) schedule(args map[string]string) []ledger.Entry {
-	c.t.Helper()
+	c.T.Helper()
 	for _, q := range ledger.Queries() {
 		if q.Name == "schedule" {
-			ans, err := q.Run(ledger.NewReadView(c.st, ledger.Namespace, nil), func(n string) string { return args[n] })
+			ans, err := q.Run(ledger.NewReadView(c.State, ledger.Namespace, nil), func(n string) string { return args[n] })
 			if err != nil {
-				c.t.Fatal(err)
+				c.T.Fatal(err)
 			}
 			return ans.([]ledger.Entry)
 		}
 	}
-	c.t.Fatal("no schedule query")
+	c.T.Fatal("no schedule query")
 	return nil
 }
 
@@ -157,7 +148,7 @@ func TestSchedulerDueOrder(t *testing.T) {
 	if left := c.schedule(nil); len(left) != 0 {
 		t.Fatalf("entries left: %+v", left)
 	}
-	for _, k := range c.st.keys() {
+	for _, k := range c.State.Keys() {
 		if strings.HasPrefix(k, "ledger/sched/") && k != "ledger/sched/seq" {
 			t.Errorf("state key %q left after every entry ran", k)
 		}
@@ -209,7 +200,7 @@ func TestSchedulerCancelAndMove(t *testing.T) {
 	if got := c.ran(); got != "2:z" {
 		t.Fatalf("block 2 ran %q, want only z", got)
 	}
-	if due := c.schedule(map[string]string{"module": "clock"}); len(due) != 1 || string(due[0].Key) != "y" || due[0].Time != c.prev.Time+3000 {
+	if due := c.schedule(map[string]string{"module": "clock"}); len(due) != 1 || string(due[0].Key) != "y" || due[0].Time != c.Head.Time+3000 {
 		t.Fatalf("due after block 2: %+v", due)
 	}
 	c.block(&atMsg{Keys: []string{"nothing"}, Cancel: true}) // cancelling what is not scheduled does nothing
@@ -233,7 +224,7 @@ func TestSchedulerFailureIsRecorded(t *testing.T) {
 		t.Fatalf("ran %q, want a and b (fail1's writes discarded)", got)
 	}
 	failed := c.schedule(map[string]string{"status": "failed"})
-	want := []ledger.Entry{{Seq: 2, Time: c.prev.Time, Module: "clock", Key: []byte("fail1"),
+	want := []ledger.Entry{{Seq: 2, Time: c.Head.Time, Module: "clock", Key: []byte("fail1"),
 		Failed: &ledger.Failure{Height: 2, Code: "invalid", Error: "invalid: clock: fail1 fails"}}}
 	if diff := cmp.Diff(want, failed); diff != "" {
 		t.Fatalf("failed entries (-want +got):\n%s", diff)
@@ -243,21 +234,21 @@ func TestSchedulerFailureIsRecorded(t *testing.T) {
 		t.Fatalf("a failed callback ran again: %q", got)
 	}
 	// It survives export and import, with the sequence counter.
-	g, err := c.e.ExportGenesis(c.st, genesisTime)
+	g, err := c.Exec.ExportGenesis(c.State, genesisTime)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(g.Scheduled) != 1 || g.ScheduleSeq != 3 {
 		t.Fatalf("exported schedule %+v, seq %d", g.Scheduled, g.ScheduleSeq)
 	}
-	out2, err := c.e.InitGenesis(g)
+	out2, err := c.Exec.InitGenesis(g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st2 := memState{}
-	st2.applyOutcome(out2)
-	for _, k := range c.st.keys() {
-		if strings.HasPrefix(k, "ledger/sched") && !bytes.Equal(c.st[k], st2[k]) {
+	st2 := ledgertest.State{}
+	st2.ApplyOutcome(out2)
+	for _, k := range c.State.Keys() {
+		if strings.HasPrefix(k, "ledger/sched") && !bytes.Equal(c.State[k], st2[k]) {
 			t.Errorf("%q differs after export and import", k)
 		}
 	}
@@ -287,17 +278,12 @@ func TestScheduleRefused(t *testing.T) {
 	}{
 		{"an empty key", &atMsg{Keys: []string{""}, In: []int64{1000}}},
 		{"a key too long", &atMsg{Keys: []string{long}, In: []int64{1000}}},
-		{"a time before 1970", &atMsg{Keys: []string{"k"}, In: []int64{-c.prev.Time - 5000}}},
+		{"a time before 1970", &atMsg{Keys: []string{"k"}, In: []int64{-c.Head.Time - 5000}}},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
-			b, err := tx.Marshal(tc.msg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw := signTx(t, txSpec{signers: []*tx.PrivateKey{keyFor(t, "alice", tx.Ed25519)}, seqs: []uint64{c.seq},
-				chain: testChain, module: "clock", typ: "at", body: b, expHeight: 1000})
-			blk := ledger.Block{ChainID: testChain, Height: c.prev.Height + 1, Time: time.UnixMilli(c.prev.Time + 1000)}
-			out, err := c.e.Apply(c.st, &c.prev, blk, [][]byte{raw}, false)
+			// Applied, not committed: each case is the same next block.
+			blk := ledger.Block{ChainID: testChain, Height: c.Head.Height + 1, Time: c.Next()}
+			out, err := c.Exec.Apply(c.State, &c.Head, blk, [][]byte{c.at(tc.msg)}, false)
 			if err != nil {
 				t.Fatal(err)
 			}

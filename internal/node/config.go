@@ -41,6 +41,12 @@ type Config struct {
 	// RequestTimeout bounds an HTTP request, including a wait for commit.
 	// Default "30s".
 	RequestTimeout Duration `json:"request_timeout,omitempty"`
+	// MaxEventStreams bounds the requests of the event feed (GET
+	// /v1/events) that hold their connection open at once: Server-Sent
+	// Events streams and long polls (wait=). Beyond it such a request is
+	// refused with code "too_many_streams"; a plain request (no wait) is
+	// not counted. Default 256.
+	MaxEventStreams int `json:"max_event_streams,omitempty"`
 	// LogLevel is one of "debug", "info", "warn", "error". Default "info".
 	LogLevel string `json:"log_level,omitempty"`
 	// Debug, if set, is an address where the node serves Go's profiler
@@ -115,6 +121,9 @@ func (c Config) WithDefaults() Config {
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = Duration(30 * time.Second)
 	}
+	if c.MaxEventStreams == 0 {
+		c.MaxEventStreams = 256
+	}
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
@@ -136,6 +145,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: max_request_bytes must be at least 65536")
 	case c.RequestTimeout < Duration(time.Second):
 		return fmt.Errorf("config: request_timeout must be at least 1s")
+	case c.MaxEventStreams < 1:
+		return fmt.Errorf("config: max_event_streams must be positive")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -87,3 +87,15 @@ func TestConfigMempoolBytes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { checkConfig(t, tt.json, tt.want) })
 	}
 }
+
+func TestConfigMaxEventStreams(t *testing.T) {
+	if c := (Config{}).WithDefaults(); c.MaxEventStreams != 256 {
+		t.Errorf("max_event_streams default %d, want 256", c.MaxEventStreams)
+	}
+	for _, tt := range []struct{ name, json, want string }{
+		{"one", `{"max_event_streams": 1}`, ""},
+		{"negative", `{"max_event_streams": -1}`, "max_event_streams"},
+	} {
+		t.Run(tt.name, func(t *testing.T) { checkConfig(t, tt.json, tt.want) })
+	}
+}

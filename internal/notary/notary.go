@@ -222,6 +222,7 @@ func (Module) Queries() []ledger.Query {
 			}
 			return r.JSON(), nil
 		},
+		Answer: RecordJSON{},
 	}, {
 		Name:    "policy",
 		Pattern: "GET /v1/notary/policy",
@@ -233,6 +234,7 @@ func (Module) Queries() []ledger.Query {
 			}
 			return p, nil
 		},
+		Answer: Policy{},
 	}}
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -75,15 +76,15 @@ func TestPolicyGenesis(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := &ledger.Genesis{ChainID: "t", Params: ledger.DefaultParams()}
+			g := ledgertest.Genesis(nil)
 			if tt.raw != "" {
 				g.Modules = map[string]json.RawMessage{Name: json.RawMessage(tt.raw)}
 			}
-			e, err := ledger.NewExecutor("t", Module{})
+			e, err := ledger.NewExecutor(g.ChainID, Module{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = e.InitGenesis(g)
+			_, err = ledgertest.StartChain(t, e, g)
 			if tt.ok != (err == nil) {
 				t.Fatalf("InitGenesis(%s) = %v, want ok=%v", tt.raw, err, tt.ok)
 			}

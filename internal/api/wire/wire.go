@@ -185,7 +185,9 @@ type Proven struct {
 
 // Event is one event of the feed (GET /v1/events): the N-th event of the
 // result of transaction Tx, at Index in block Height and at leaf Leaf of
-// the log.
+// the log; or, Scheduled set, of the result of block Height's scheduled
+// work, which comes after the block's transactions (Index is their count)
+// and has no transaction and no leaf.
 type Event struct {
 	// Cursor is the event's position, "HEIGHT.INDEX.N": ask after it to
 	// go on from here.
@@ -194,16 +196,20 @@ type Event struct {
 	Index  int    `json:"index"`
 	N      int    `json:"n"`
 	// Time is the block's time; the event's proof does not cover it.
-	Time   time.Time `json:"time"`
-	Tx     tx.ID     `json:"tx"`
-	Leaf   uint64    `json:"leaf"`
-	Module string    `json:"module"`
-	Type   string    `json:"type"`
+	Time time.Time `json:"time"`
+	// Tx and Leaf are the transaction's ID and its log entry's leaf
+	// index; absent for scheduled work.
+	Tx        *tx.ID  `json:"tx,omitempty"`
+	Leaf      *uint64 `json:"leaf,omitempty"`
+	Scheduled bool    `json:"scheduled,omitempty"`
+	Module    string  `json:"module"`
+	Type      string  `json:"type"`
 	// Attrs are the event's attributes, in the order the module emitted
 	// them.
 	Attrs []ledger.Attr `json:"attrs,omitempty"`
-	// Proof, with proof=1, proves the event against the checkpoint GET
-	// /log/checkpoint serves (verify.Event checks it).
+	// Proof, with proof=1, proves the event (verify.Event checks it): a
+	// transaction's against the checkpoint GET /log/checkpoint serves,
+	// scheduled work's against the head's, as a query's proof.
 	Proof *verify.EventProof `json:"proof,omitempty"`
 }
 

@@ -1,6 +1,7 @@
 // Package probe is a module that breaks the rules of the deterministic
 // core: it reads the wall clock, starts a goroutine, and reaches into
-// another module past its read API. It is not in the registry.
+// another module past its read API. It is not in the registry, and it
+// imports internal/cli and a companion package (TestProbesFailTheCLIRules).
 // TestProbeModuleFailsTheRules checks that archtest finds it a module and
 // fails it on each count; it is never built (testdata).
 package probe
@@ -9,8 +10,10 @@ import (
 	"encoding/json"
 	"time"
 
+	_ "github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/ledger"
+	_ "github.com/agora-ledger/agora/internal/notary/notarycli"
 )
 
 type Module struct{}

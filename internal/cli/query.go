@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/client"
+	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/verify"
+)
+
+// ModuleQuery answers module m's query name with params into out. With a
+// policy it asks for a proof and accepts the node's answer (or its
+// refusal) only if verify.Answer does: the query, run again over the
+// proven values alone, gives the same; it then returns the checkpoint the
+// answer is proven against, once tr accepts it as fresh. Without a policy
+// (tr nil, or no trust flags given) the node is trusted.
+func ModuleQuery(ctx context.Context, c *client.Client, m ledger.Module, name string, params map[string]string, tr *Trust, out any) (*verify.Checkpoint, error) {
+	var policy *verify.Policy
+	if tr != nil {
+		var err error
+		if policy, err = tr.Policy(); err != nil {
+			return nil, err
+		}
+	}
+	var q ledger.Query
+	for _, qq := range m.Queries() {
+		if qq.Name == name {
+			q = qq
+		}
+	}
+	path := strings.TrimPrefix(q.Pattern, "GET ")
+	for k, v := range params {
+		path = strings.Replace(path, "{"+k+"}", url.PathEscape(v), 1)
+	}
+	if policy == nil {
+		return nil, c.Get(ctx, path, out)
+	}
+	status, body, err := c.GetRaw(ctx, path+"?proof=1")
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Error *client.Error `json:"error"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, fmt.Errorf("the node's answer (status %d) is not JSON: %w", status, err)
+	}
+	a, err := verify.ParseAnswer(body)
+	if err != nil && doc.Error != nil {
+		doc.Error.Status = status
+		return nil, doc.Error // a refusal without a proof: not a query's answer
+	}
+	if err != nil {
+		return nil, NotVerified(err)
+	}
+	cp, err := verify.Answer(m, q, func(n string) string { return params[n] }, a, *policy)
+	if err == nil {
+		err = tr.Accept(ctx, c, policy, cp)
+	}
+	if err != nil {
+		return nil, NotVerified(err)
+	}
+	if doc.Error != nil {
+		doc.Error.Status = status
+		doc.Error.Message += fmt.Sprintf(" (proven against the checkpoint of %s at height %d)", cp.Origin, cp.Height)
+		return nil, doc.Error
+	}
+	return cp, json.Unmarshal(a.Value, out)
+}
+
+// AcceptOrRefuse turns Trust.Accept's refusal into an answer that does
+// not verify.
+func AcceptOrRefuse(err error) error {
+	if err != nil {
+		return NotVerified(err)
+	}
+	return nil
+}
+
+// NotVerified is the error of an answer that does not verify: exit
+// status 1.
+func NotVerified(err error) error {
+	return &ExitError{Code: 1, Err: fmt.Errorf("NOT verified: %w", err)}
+}
+
+// TimeOf is a checkpoint's block time as a report shows it.
+func TimeOf(c *verify.Checkpoint) string {
+	if c.Time.IsZero() {
+		return "unknown (the checkpoint carries no time)"
+	}
+	return c.Time.Format(time.RFC3339Nano)
+}
+
+// ReadInput reads a file, or standard input for "-".
+func ReadInput(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(io.LimitReader(os.Stdin, 64<<20))
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no file %s", path)
+	}
+	return b, err
+}
