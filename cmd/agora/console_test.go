@@ -38,6 +38,8 @@ type consoleLedger struct {
 	anchorTx, sum string
 	file          string // the anchored file
 	change        string // the change's title
+	// agora runs the CLI against the node and returns what it printed.
+	agora func(args ...string) string
 }
 
 // startConsoleLedger starts a dev node (with the demo Community) and
@@ -77,6 +79,7 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 		}
 		return out.String()
 	}
+	l.agora = agora
 	agora("gov", "draft", "--key", "dir-exchanges", "--title", l.change, "--text", "Blocks may hold up to 5,000 transactions.",
 		"--action", `ledger.set_params={"max_block_txs":5000,"max_block_bytes":16777216}`)
 	agora("keys", "new", "holder")
@@ -403,6 +406,67 @@ func TestConsoleInBrowser(t *testing.T) {
 	for _, pr := range b.take() {
 		t.Errorf("choosing a file: %s", pr)
 	}
+
+	// The home page follows the ledger: a file anchored while it is open
+	// shows in the log's size its script reads, and the throughput is
+	// the script's.
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(l.url+"/")); err != nil {
+		t.Fatal(err)
+	}
+	b.results(t)
+	logSize := func() int {
+		n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`Number(document.getElementById("throughput").dataset.logSize)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := logSize()
+	another := filepath.Join(t.TempDir(), "agenda.txt")
+	if err := os.WriteFile(another, []byte("Agenda of the Board's next meeting."), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.agora("notary", "anchor", another, "--key", "holder")
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`Number(document.getElementById("throughput").dataset.logSize) > %d`, before),
+		chromedp.WithPollingInterval(200*time.Millisecond)))
+	cancel()
+	if err != nil {
+		t.Errorf("the home page's live throughput did not see the new transaction (log size %d): %v", before, err)
+	}
+	if live, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById("throughput").textContent`)); err != nil || !regexp.MustCompile(`^\d+\.\d transactions a second$`).MatchString(live) {
+		t.Errorf("the live throughput reads %q (%v)", live, err)
+	}
+	for _, pr := range b.take() {
+		t.Errorf("the live home page: %s", pr)
+	}
+
+	// A reader in Tokyo reads times in Tokyo's time zone; the UTC form is
+	// the time's title.
+	tokyo, cancelTokyo := chromedp.NewContext(b.ctx)
+	defer cancelTokyo()
+	if _, err := chromedp.Call(tokyo, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(tokyo, emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: "en_US"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tokyo, chromedp.Navigate(l.url+"/did/"+l.did)); err != nil {
+		t.Fatal(err)
+	}
+	times, err := chromedp.Run(tokyo, chromedp.Evaluate[[]string](`[...document.querySelectorAll("main time[datetime]")].map(t => t.textContent + " | " + t.title)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(times) == 0 {
+		t.Error("the DID page shows no time")
+	}
+	for _, tm := range times {
+		if !regexp.MustCompile(`GMT\+9 \| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$`).MatchString(tm) {
+			t.Errorf("in Tokyo, a time reads %q, want Tokyo's time and the UTC form as its title", tm)
+		}
+	}
+	b.take()
 
 	// With JavaScript off, the page reads in full, in UTC, and says that
 	// nothing was checked.

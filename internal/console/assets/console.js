@@ -221,6 +221,7 @@
         const rate = (info.log_size - size) / ((now - at) / 1000);
         size = info.log_size;
         at = now;
+        out.dataset.logSize = size;
         out.textContent = rate.toFixed(1) + " transactions a second";
       } catch (e) { /* the next look may answer */ }
     }, 3000);
