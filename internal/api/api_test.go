@@ -124,7 +124,9 @@ func newTestNode(t *testing.T, opts nodeOptions) *testNode {
 		Accounts: []ledger.GenesisAccount{{Label: "alice (test)", Key: alice.Public()}},
 		Modules:  map[string]json.RawMessage{notary.Name: ng}}
 	if opts.gov {
-		mods = append(mods, gov.Module{})
+		// Governance executes the actions of every module, as in the
+		// binary's registry.
+		mods = append(mods, gov.Module{Actions: ledger.NewActions(append(mods, gov.Module{})...)})
 		if g.Modules[gov.Name], err = json.Marshal(gov.Demo(func(name string) tx.PublicKey { return keyFor(t, name).Public() })); err != nil {
 			t.Fatal(err)
 		}

@@ -323,14 +323,82 @@ type fact struct {
 	Value any
 }
 
-// factsOf lists a record's fields in name order, their names in words.
+// recordFacts names a record's fields in words, in the order a reader
+// reads them; a field named "" is left out (the title says the number;
+// state keys are for the technical reader of the API). A field not
+// named here follows, its JSON name in words.
+var recordFacts = []struct{ key, name string }{
+	{"title", "Title"}, {"power", "What it asks"}, {"target", "Concerning"}, {"director", "Director concerned"},
+	{"status", "Status"}, {"officer", "Taken by"}, {"actions", "What it changes"},
+	{"consulted", "Community consulted"}, {"supporters", "Supported by"}, {"needed", "Communities needed"},
+	{"deadline", "Deadline"}, {"verify_by", "To be verified by"},
+	{"minutes", "Minutes (document fingerprint)"}, {"advice", "Advice (document fingerprint)"},
+	{"id", ""}, {"changed_keys", ""},
+}
+
+// powerWords says what a petition asks.
+var powerWords = map[string]string{
+	gov.PowerReject:  "to reject a change the Board decided",
+	gov.PowerRemove:  "to remove a director",
+	gov.PowerRecall:  "to recall the whole Board",
+	gov.PowerApprove: "to approve a change",
+}
+
+// factsOf lists a record's fields with their names and values in words.
 func factsOf(m map[string]any) []fact {
 	var out []fact
-	for k, v := range m {
-		out = append(out, fact{strings.ToUpper(k[:1]) + strings.ReplaceAll(k[1:], "_", " "), v})
+	named := map[string]bool{}
+	for _, rf := range recordFacts {
+		named[rf.key] = true
+		if v, ok := m[rf.key]; ok && rf.name != "" {
+			out = append(out, fact{rf.name, factValue(rf.key, v)})
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	var rest []fact
+	for k, v := range m {
+		if !named[k] {
+			rest = append(rest, fact{strings.ToUpper(k[:1]) + strings.ReplaceAll(k[1:], "_", " "), factValue(k, v)})
+		}
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i].Name < rest[j].Name })
+	return append(out, rest...)
+}
+
+// factValue writes one field of a record for a reader.
+func factValue(key string, v any) any {
+	switch x := v.(type) {
+	case string:
+		switch key {
+		case "status":
+			return words(x)
+		case "power":
+			if w, ok := powerWords[x]; ok {
+				return w
+			}
+		}
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			if a, ok := e.(map[string]any); ok && a["action"] != nil {
+				parts[i] = console.Value(a["action"])
+				if a["body"] != nil {
+					parts[i] += " (" + fields(a["body"]) + ")"
+				}
+				continue
+			}
+			parts[i] = console.Value(e)
+		}
+		if len(parts) == 0 {
+			return "none"
+		}
+		return strings.Join(parts, "; ")
+	case map[string]any:
+		if n, ok := x["name"].(string); ok {
+			return n
+		}
+		return fields(x)
+	}
+	return v
 }
 
 func body(l console.Ledger, r *http.Request) (*console.View, error) {
