@@ -197,6 +197,7 @@ func TestAttr(t *testing.T) {
 		{desc: "a DID", key: "did", value: "did:agora:6z6ka7zfksblnacujwvr472ic4jkmdqnktsxa6plcrs6wne7lygq", want: `href="/did/did:agora:6z6ka7zfksblnacujwvr472ic4jkmdqnktsxa6plcrs6wne7lygq"`},
 		{desc: "a file's digest", key: "sha256", value: sum, want: `<a href="/anchor/` + sum + `">`},
 		{desc: "a transaction", key: "tx", value: sum, want: `<a href="/tx/` + sum + `"`},
+		{desc: "an account", key: "owner", value: strings.Repeat("0a", 20), want: `<code title="` + strings.Repeat("0a", 20) + `">0a0a0a0a…0a0a</code>`},
 		{desc: "text", key: "title", value: "<b>", want: "&lt;b&gt;"},
 	} {
 		if got := string(Attr(c.key, c.value)); !strings.Contains(got, c.want) {

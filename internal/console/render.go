@@ -161,6 +161,9 @@ var rfc3339 = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z`)
 // permille finds thresholds in thousandths in a module's text.
 var permille = regexp.MustCompile(`(\d+)‰`)
 
+// address matches an account's address: 20 bytes in hex.
+var address = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
 // Text writes a module's text with the times in it as When writes them,
 // so that the page has one time format, and its thresholds in words.
 func Text(s string) template.HTML {
@@ -190,6 +193,8 @@ func Attr(key, value string) template.HTML {
 		return template.HTML(`<a href="/anchor/` + template.HTMLEscapeString(value) + `">` + string(Short(value)) + `</a>`)
 	case len(value) == 64 && (key == "tx" || strings.HasSuffix(key, "_tx")):
 		return TxLink(value)
+	case address.MatchString(value):
+		return Short(value)
 	}
 	return Text(value)
 }
