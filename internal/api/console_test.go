@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/console/consoletest"
@@ -123,11 +125,19 @@ func consolePage(t *testing.T, tn *testNode, path string, status, checks int) []
 // strict CSP, and every check on them verifies with the browser's code;
 // the search box finds the change by its title.
 func TestConsoleGovPages(t *testing.T) {
-	tn := newTestNode(t, nodeOptions{gov: true, sections: []console.Section{govweb.Section()}})
+	var clock atomic.Int64
+	clock.Store(fakeClock().UnixMilli())
+	tn := newTestNode(t, nodeOptions{gov: true, sections: []console.Section{govweb.Section()},
+		clock: func() time.Time { return time.UnixMilli(clock.Load()) }})
 	tn.commit(t, msgTx(t, keyFor(t, "dir-identity"), 0, gov.Name, "draft", &gov.Draft{Doc: gov.NewDocRef("Accredit issuer-y", "accredit issuer-y"),
 		Actions: []ledger.Action{{Target: gov.Name, Type: "set_entry", Body: setEntryBody(t, "issuers", "issuer-y", "accredited")}}}))
-	emergency(t, tn, "bob", 0)
-	tn.commit(t, msgTx(t, keyFor(t, "bob"), 1, gov.Name, "petition", &gov.PetitionMsg{Power: gov.PowerRecall, As: "users",
+	// The Board approves the change (its vote closes in the first block
+	// after its 30 s), and the users ask for an independent review.
+	boardApproves(t, tn, &clock, anchorTx(t, tn.alice, 0, digest("the vote closes")))
+	tn.commit(t, msgTx(t, keyFor(t, "bob"), 0, gov.Name, "request-review", &gov.RequestReview{Change: 1, As: "users",
+		Doc: gov.NewDocRef("Review change 1", "the users ask for review")}))
+	emergency(t, tn, "bob", 1)
+	tn.commit(t, msgTx(t, keyFor(t, "bob"), 2, gov.Name, "petition", &gov.PetitionMsg{Power: gov.PowerRecall, As: "users",
 		Doc: gov.NewDocRef("Recall the Board", "the users recall the Board")}))
 	for _, pc := range []struct {
 		path, want string
@@ -137,6 +147,7 @@ func TestConsoleGovPages(t *testing.T) {
 		{path: "/gov/changes/1", want: "Accredit issuer-y", checks: 2},
 		{path: "/gov/emergencies/1", want: "Suspend issuer-x", checks: 1},
 		{path: "/gov/petitions/1", want: "to recall the whole Board", checks: 1},
+		{path: "/gov/reviews/1", want: "<dt>Requested by</dt><dd>bob of users</dd>", checks: 1},
 		{path: "/gov/bodies/users", want: "bob", checks: 1},
 	} {
 		t.Run(pc.path, func(t *testing.T) {

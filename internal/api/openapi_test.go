@@ -149,14 +149,7 @@ func TestOpenAPIAnswers(t *testing.T) {
 	// The Board approves change 1 (the vote closes in the scheduled work
 	// of the first block after its 30 s), and the users ask for an
 	// independent review of that decision.
-	for _, dir := range []struct {
-		name string
-		seq  uint64
-	}{{"dir-exchanges", 0}, {"dir-custodians", 0}, {"dir-identity", 1}} {
-		tn.commit(t, msgTx(t, keyFor(t, dir.name), dir.seq, gov.Name, "vote", &gov.CastVote{Change: 1, Choice: "yes"}))
-	}
-	clock.Add((31 * time.Second).Milliseconds())
-	tn.commit(t, next("the vote closes"))
+	boardApproves(t, tn, &clock, next("the vote closes"))
 	tn.commit(t, msgTx(t, keyFor(t, "bob"), 1, gov.Name, "request-review", &gov.RequestReview{Change: 1, As: "users",
 		Doc: gov.NewDocRef("Review change 1", "the users ask for review")}))
 	director := keyFor(t, "dir-users").Public()
@@ -832,4 +825,20 @@ func setEntryBody(t *testing.T, resource, key, value string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// boardApproves has the demo Board's voting directors approve change 1,
+// which dir-identity drafted as its first transaction, then moves clock
+// past the voting period and commits closing, in whose block the vote
+// closes.
+func boardApproves(t *testing.T, tn *testNode, clock *atomic.Int64, closing []byte) {
+	t.Helper()
+	for _, dir := range []struct {
+		name string
+		seq  uint64
+	}{{"dir-exchanges", 0}, {"dir-custodians", 0}, {"dir-identity", 1}} {
+		tn.commit(t, msgTx(t, keyFor(t, dir.name), dir.seq, gov.Name, "vote", &gov.CastVote{Change: 1, Choice: "yes"}))
+	}
+	clock.Add((31 * time.Second).Milliseconds())
+	tn.commit(t, closing)
 }

@@ -329,10 +329,12 @@ type fact struct {
 // named here follows, its JSON name in words.
 var recordFacts = []struct{ key, name string }{
 	{"title", "Title"}, {"power", "What it asks"}, {"target", "Concerning"}, {"director", "Director concerned"},
-	{"status", "Status"}, {"officer", "Taken by"}, {"actions", "What it changes"},
+	{"status", "Status"}, {"officer", "Taken by"}, {"requester", "Requested by"}, {"change", "Change reviewed"},
+	{"actions", "What it changes"},
 	{"consulted", "Community consulted"}, {"supporters", "Supported by"}, {"needed", "Communities needed"},
 	{"deadline", "Deadline"}, {"verify_by", "To be verified by"},
 	{"minutes", "Minutes (document fingerprint)"}, {"advice", "Advice (document fingerprint)"},
+	{"request", "Request (document fingerprint)"},
 	{"id", ""}, {"changed_keys", ""},
 }
 
