@@ -65,6 +65,10 @@ func TestConsolePages(t *testing.T) {
 	} {
 		t.Run(pc.desc, func(t *testing.T) { consolePage(t, tn, pc.path, pc.status, pc.checks) })
 	}
+	// A signer is named by its label in the ledger, not by its key.
+	if body := consolePage(t, tn, "/tx/"+anchored.Hash.String(), 200, 1); !strings.Contains(string(body), "alice (test)") {
+		t.Errorf("the transaction's page does not name its signer by the ledger's label \"alice (test)\"\n%s", body)
+	}
 
 	// The search box finds each kind of thing.
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
