@@ -148,7 +148,7 @@ func TestConsoleGovPages(t *testing.T) {
 		checks     int // at least
 	}{
 		{path: "/gov", want: "Accredit issuer-y", checks: 4},
-		{path: "/gov/changes/1", want: "Accredit issuer-y", checks: 2},
+		{path: "/gov/changes/1", want: "more than half of the voting directors", checks: 2},
 		{path: "/gov/emergencies/1", want: "Suspend issuer-x", checks: 1},
 		{path: "/gov/petitions/1", want: "to recall the whole Board", checks: 1},
 		{path: "/gov/reviews/1", want: "<dt>Requested by</dt><dd>bob of users</dd>", checks: 1},
