@@ -7,6 +7,7 @@ import (
 	"github.com/agora-ledger/agora/internal/bench"
 	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/gov"
+	"github.com/agora-ledger/agora/internal/gov/govcli"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/notary"
@@ -51,11 +52,8 @@ func registry() []moduleEntry {
 	}, {
 		name: gov.Name,
 		// Governance executes the actions of every module.
-		module: func(acts *ledger.Actions) ledger.Module { return gov.Module{Actions: acts} },
-		commands: []cli.Command{
-			{Name: "gov", Run: runGov, Usage: "gov propose|advise|draft|vote|open-review|object|revise|emergency|petition|show|timeline|...",
-				Summary: "multi-stakeholder governance that the ledger executes"},
-		},
+		module:   func(acts *ledger.Actions) ledger.Module { return gov.Module{Actions: acts} },
+		commands: govcli.Commands(modules),
 		dev: func(key func(string) tx.PublicKey) (any, error) {
 			return gov.Demo(key), nil
 		},
