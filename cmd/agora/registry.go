@@ -8,6 +8,7 @@ import (
 	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/gov"
+	"github.com/agora-ledger/agora/internal/gov/govcli"
 	"github.com/agora-ledger/agora/internal/gov/govweb"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/identity/identitycli"
@@ -52,11 +53,8 @@ func registry() []moduleEntry {
 	}, {
 		name: gov.Name,
 		// Governance executes the actions of every module.
-		module: func(acts *ledger.Actions) ledger.Module { return gov.Module{Actions: acts} },
-		commands: []cli.Command{
-			{Name: "gov", Run: runGov, Usage: "gov propose|advise|draft|vote|open-review|object|revise|emergency|petition|show|timeline|...",
-				Summary: "multi-stakeholder governance that the ledger executes"},
-		},
+		module:   func(acts *ledger.Actions) ledger.Module { return gov.Module{Actions: acts} },
+		commands: govcli.Commands(modules),
 		dev: func(key func(string) tx.PublicKey) (any, error) {
 			return gov.Demo(key), nil
 		},
