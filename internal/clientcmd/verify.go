@@ -1,4 +1,4 @@
-package main
+package clientcmd
 
 import (
 	"context"
@@ -60,7 +60,7 @@ Examples:
   agora verify conflict --validators net/node0/genesis.json cp-a.txt cp-b.txt
 `
 
-func runVerify(args []string, stdout, stderr io.Writer) error {
+func runVerify(modules func() []ledger.Module, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, strings.TrimLeft(verifyUsage, "\n"))
 		return &cli.ExitError{Code: 2}

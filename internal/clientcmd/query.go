@@ -1,4 +1,4 @@
-package main
+package clientcmd
 
 import (
 	"context"
@@ -133,7 +133,7 @@ func runAccount(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	addr := pos[0]
-	ks := home(*homeDir).keys()
+	ks := cli.Keys(*homeDir)
 	if e, err := ks.Get(addr); err == nil {
 		addr = e.Address
 	} else if b, err := hex.DecodeString(addr); err != nil || len(b) != 20 {

@@ -1,4 +1,4 @@
-package main
+package govcli
 
 import (
 	"bytes"
@@ -96,7 +96,7 @@ func govPropose(ctx context.Context, c *client.Client, f *govFlags, as, typ stri
 
 // approvePending approves p with those of names that have not approved it.
 func approvePending(ctx context.Context, c *client.Client, homeDir, nodeURL string, p *ledger.Pending, names []string, ttl time.Duration, asJSON bool, stdout, stderr io.Writer) error {
-	ks := home(homeDir).keys()
+	ks := cli.Keys(homeDir)
 	var fresh []string
 	for _, n := range names {
 		e, err := ks.Get(n)
@@ -179,7 +179,7 @@ func govApprove(args []string, stdout, stderr io.Writer) error {
 	}
 	names := []string(keys)
 	if len(names) == 0 {
-		a := &acting{ctx: ctx, c: c, ks: home(*homeDir).keys()}
+		a := &acting{ctx: ctx, c: c, ks: cli.Keys(*homeDir)}
 		if _, err := a.meets(p.Principal, 1); err != nil {
 			return err
 		}
@@ -226,7 +226,7 @@ func govPending(args []string, stdout, stderr io.Writer) error {
 				}
 			}
 		}
-		ks := home(*homeDir).keys()
+		ks := cli.Keys(*homeDir)
 		for _, a := range p.Approvals {
 			who := a.Key.Address()
 			if n, ok := names[who]; ok {
@@ -281,7 +281,7 @@ func pendingSummary(p *ledger.Pending) string {
 	if p.Module != gov.Name {
 		return p.Module + " " + p.Type
 	}
-	msg, err := govModule().Decode(p.Type, p.Body)
+	msg, err := ledger.DecodeMsg(gov.Module{}.MsgTypes(), p.Type, p.Body)
 	if err != nil {
 		return fmt.Sprintf("%s (does not decode: %v)", p.Type, err)
 	}

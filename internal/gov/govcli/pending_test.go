@@ -1,4 +1,4 @@
-package main
+package govcli
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/client"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/tx"
@@ -23,7 +24,7 @@ import (
 // action that the other members approve).
 func TestActingThroughMemberBodies(t *testing.T) {
 	dir := t.TempDir()
-	ks := home(dir).keys()
+	ks := cli.Keys(dir)
 	keys := map[string]tx.PublicKey{}
 	for _, n := range []string{"alice", "bob", "carol", "dave"} {
 		e, err := ks.New(n, tx.Ed25519, "pw", rand.Reader, time.Now())

@@ -1,4 +1,4 @@
-package main
+package clientcmd
 
 import (
 	"crypto/rand"
@@ -49,7 +49,7 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ks := home(*homeDir).keys()
+	ks := cli.Keys(*homeDir)
 	one := func() (string, error) {
 		if len(pos) != 1 {
 			return "", cli.UsageError("give exactly one key NAME")

@@ -1,4 +1,4 @@
-package main
+package clientcmd
 
 import (
 	"context"
@@ -139,7 +139,7 @@ func eventsWatch(args []string, stdout, stderr io.Writer) error {
 				return &cli.ExitError{Code: 1, Err: fmt.Errorf("saw %d of %d events in %s", seen, *count, *timeout)}
 			}
 			return nil
-		case err != nil && (isVerifyFailure(err) || client.IsCode(err, "invalid")):
+		case err != nil && (errors.As(err, new(*cli.ExitError)) || client.IsCode(err, "invalid")):
 			return err
 		case err != nil: // the node may be restarting: try again
 			fmt.Fprintf(stderr, "agora events watch: %v\n", err)
