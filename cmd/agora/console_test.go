@@ -264,12 +264,14 @@ func (b *browser) leave(url string) string {
 	return url
 }
 
-// checksScript waits for every check of a page to end; checkResults lists
-// their results ("checked" or "failed").
-const (
-	checksDone   = `[...document.querySelectorAll(".check")].every(b => b.dataset.result)`
-	checkResults = `[...document.querySelectorAll(".check")].map(b => b.dataset.result + ": " + b.innerText)`
-)
+// checksEnded is, once the page has loaded and every check on it has
+// ended, their results ("checked: …" or "failed: …"); until then false.
+// One expression, so that a page left or reloaded between a wait and a
+// read cannot be half seen, nor a page still being parsed, whose checks
+// are not all there yet.
+const checksEnded = `document.readyState === "complete" &&
+	[...document.querySelectorAll(".check")].every(b => b.dataset.result) &&
+	[...document.querySelectorAll(".check")].map(b => b.dataset.result + ": " + b.innerText)`
 
 // results waits until the page's checks have ended and returns them.
 func (b *browser) results(t *testing.T) []string {
@@ -279,11 +281,8 @@ func (b *browser) results(t *testing.T) []string {
 	var err error
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-		_, err = chromedp.Run(ctx, chromedp.Poll[bool](checksDone, chromedp.WithPollingInterval(100*time.Millisecond)))
 		var res []string
-		if err == nil {
-			res, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](checkResults))
-		}
+		res, err = chromedp.Run(ctx, chromedp.Poll[[]string](checksEnded, chromedp.WithPollingInterval(100*time.Millisecond)))
 		cancel()
 		if err == nil {
 			return res
