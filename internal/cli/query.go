@@ -36,14 +36,25 @@ func ModuleQuery(ctx context.Context, c *client.Client, m ledger.Module, name st
 			q = qq
 		}
 	}
+	// Path wildcards take their parameters; the rest go in the query
+	// string.
 	path := strings.TrimPrefix(q.Pattern, "GET ")
+	query := url.Values{}
 	for k, v := range params {
-		path = strings.Replace(path, "{"+k+"}", url.PathEscape(v), 1)
+		if w := "{" + k + "}"; strings.Contains(path, w) {
+			path = strings.Replace(path, w, url.PathEscape(v), 1)
+		} else if v != "" {
+			query.Set(k, v)
+		}
 	}
 	if policy == nil {
+		if len(query) > 0 {
+			path += "?" + query.Encode()
+		}
 		return nil, c.Get(ctx, path, out)
 	}
-	status, body, err := c.GetRaw(ctx, path+"?proof=1")
+	query.Set("proof", "1")
+	status, body, err := c.GetRaw(ctx, path+"?"+query.Encode())
 	if err != nil {
 		return nil, err
 	}
