@@ -6,6 +6,8 @@ import (
 
 	"github.com/agora-ledger/agora/internal/bench"
 	"github.com/agora-ledger/agora/internal/cli"
+	"github.com/agora-ledger/agora/internal/consent"
+	"github.com/agora-ledger/agora/internal/consent/consentcli"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/identity/identitycli"
@@ -55,6 +57,10 @@ func registry() []moduleEntry {
 		},
 		devKeys: gov.DemoKeys,
 		bench:   []bench.Scenario{bench.GovVote},
+	}, {
+		name:     consent.Name,
+		module:   func(*ledger.Actions) ledger.Module { return consent.Module{} },
+		commands: consentcli.Commands(),
 	}}
 }
 

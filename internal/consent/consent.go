@@ -48,10 +48,38 @@ type Create struct {
 	Items      [][]byte `cbor:"4,keyasint" json:"items"`      // fingerprints of the items
 	Rules      []Shape  `cbor:"5,keyasint" json:"rules"`
 	Expires    int64    `cbor:"6,keyasint,omitempty" json:"expires,omitempty"` // Unix ms, 0 for none
+	// The parties' consent: on a "create", the subject's and the
+	// controller's pairwise DIDs with their salts, each of which must
+	// sign; a transfer's child has neither (the parent's policy and the
+	// transfer's signers stand for them).
+	SubjectDID    *Actor `cbor:"7,keyasint,omitempty" json:"subject_did,omitempty"`
+	ControllerDID *Actor `cbor:"8,keyasint,omitempty" json:"controller_did,omitempty"`
 }
 
-// Validate implements ledger.Msg.
+// Validate implements ledger.Msg: a "create" names both parties.
 func (c *Create) Validate() error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if c.SubjectDID == nil || c.ControllerDID == nil {
+		return fmt.Errorf("%w: a contract is created by its subject and its controller: both DIDs and salts are presented", ledger.ErrInvalid)
+	}
+	for _, p := range []struct {
+		who string
+		a   *Actor
+		fp  []byte
+	}{{"subject", c.SubjectDID, c.Subject}, {"controller", c.ControllerDID, c.Controller}} {
+		if err := p.a.validate(p.who); err != nil {
+			return err
+		}
+		if !bytes.Equal(p.a.Fingerprint(), p.fp) {
+			return fmt.Errorf("%w: the %s's DID and salt do not match its fingerprint", ledger.ErrInvalid, p.who)
+		}
+	}
+	return nil
+}
+
+func (c *Create) validate() error {
 	if err := checkSalt(c.Nonce); err != nil {
 		return fmt.Errorf("nonce: %w", err)
 	}
@@ -176,8 +204,11 @@ func (t *Transfer) Validate() error {
 	if err := t.Processor.validate("processor"); err != nil {
 		return err
 	}
-	if err := t.Child.Validate(); err != nil {
+	if err := t.Child.validate(); err != nil {
 		return fmt.Errorf("child: %w", err)
+	}
+	if t.Child.SubjectDID != nil || t.Child.ControllerDID != nil {
+		return fmt.Errorf("%w: a transfer's child names no DIDs (the processor is the transfer's)", ledger.ErrInvalid)
 	}
 	if !bytes.Equal(t.Processor.Fingerprint(), t.Child.Controller) {
 		return fmt.Errorf("%w: the processor's DID and salt do not match the child's controller fingerprint", ledger.ErrInvalid)
@@ -308,6 +339,11 @@ func putContract(kv *ledger.KV, c *Contract) error { return kv.SetValue(contract
 func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 	switch m := msg.(type) {
 	case *Create:
+		for _, a := range []*Actor{m.SubjectDID, m.ControllerDID} {
+			if _, err := identity.ActingSigner(ctx, a.DID, ""); err != nil {
+				return err
+			}
+		}
 		_, err := create(ctx, m, nil, 0)
 		return err
 	case *Use:

@@ -56,8 +56,17 @@ func (t *Terms) Seal(rand io.Reader) error {
 	return nil
 }
 
-// Create returns the contract's create message.
+// Create returns the contract's create message, which the subject and
+// the controller sign.
 func (t *Terms) Create() *Create {
+	c := t.child()
+	c.SubjectDID, c.ControllerDID = &t.Subject, &t.Controller
+	return c
+}
+
+// child returns the create message without the parties' DIDs: a
+// transfer's child.
+func (t *Terms) child() *Create {
 	c := &Create{Nonce: t.Nonce, Subject: t.Subject.Fingerprint(), Controller: t.Controller.Fingerprint(), Expires: t.Expires}
 	for i := range t.Items {
 		c.Items = append(c.Items, Fingerprint(TagItem, t.Items[i].Salt, &t.Items[i].Item))
@@ -109,7 +118,7 @@ func (t *Terms) Derive(items []uint32, processor Actor, rules []SaltedRule, expi
 // Transfer returns the transfer message deriving child from t.
 func (t *Terms) Transfer(req Request, items []uint32, child *Terms) *Transfer {
 	req.Event = EventTransfer
-	return &Transfer{Use: *t.Use(req, items), Processor: child.Controller, Child: *child.Create()}
+	return &Transfer{Use: *t.Use(req, items), Processor: child.Controller, Child: *child.child()}
 }
 
 // Revoke returns the subject's revoke message for t.
