@@ -255,6 +255,9 @@ type Contract struct {
 	Revoked    int64  `cbor:"14,keyasint,omitempty" json:"revoked,omitempty"`
 	RevokedVia string `cbor:"15,keyasint,omitempty" json:"revoked_via,omitempty"`
 	TxID       tx.ID  `cbor:"16,keyasint" json:"tx"`
+	// Purpose binds a derived contract to the purpose its transfer was
+	// asked for: a use for any other is refused (GDPR purpose limitation).
+	Purpose string `cbor:"17,keyasint,omitempty" json:"purpose,omitempty"`
 }
 
 // Decisions a use record holds: a policy's action, or refused (revoked,
@@ -344,7 +347,7 @@ func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 				return err
 			}
 		}
-		_, err := create(ctx, m, nil, 0)
+		_, err := create(ctx, m, nil, "", 0)
 		return err
 	case *Use:
 		_, err := use(ctx, m, nil)
@@ -358,7 +361,7 @@ func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 	return fmt.Errorf("%w %T", ledger.ErrUnknownType, msg)
 }
 
-func create(ctx *ledger.Context, m *Create, parent *Contract, active int64) (*Contract, error) {
+func create(ctx *ledger.Context, m *Create, parent *Contract, purpose string, active int64) (*Contract, error) {
 	id := ContractID(m.Nonce)
 	if _, err := Lookup(ctx.KV, id); err == nil {
 		return nil, fmt.Errorf("%w: contract %s exists (a nonce is used once)", ledger.ErrConflict, id)
@@ -370,7 +373,7 @@ func create(ctx *ledger.Context, m *Create, parent *Contract, active int64) (*Co
 	c := &Contract{ID: id, Subject: m.Subject, Controller: m.Controller, Items: m.Items, Rules: m.Rules,
 		Expires: m.Expires, Created: now, Active: active, Counts: make([]uint32, len(m.Rules)), TxID: ctx.TxID}
 	if parent != nil {
-		c.Parent, c.Depth = parent.ID, parent.Depth+1
+		c.Parent, c.Depth, c.Purpose = parent.ID, parent.Depth+1, purpose
 	}
 	if err := putContract(ctx.KV, c); err != nil {
 		return nil, err
@@ -409,7 +412,7 @@ func use(ctx *ledger.Context, u *Use, t *Transfer) (*Record, error) {
 	c.Uses++
 	rec := &Record{Contract: c.ID, Seq: c.Uses, Event: u.Event, Items: u.Items, Purpose: u.Purpose, Recipient: u.Recipient,
 		Place: u.Place, Rule: -1, Actor: u.Controller.DID + "#" + st.KeyID, TxID: ctx.TxID, Height: ctx.Block.Height, Time: now}
-	if reason, err := standing(ctx.KV, c, now); err != nil {
+	if reason, err := standing(ctx.KV, c, u, now); err != nil {
 		return nil, err
 	} else if reason != "" {
 		rec.Decision, rec.Reason = DecRefused, reason
@@ -446,13 +449,16 @@ func use(ctx *ledger.Context, u *Use, t *Transfer) (*Record, error) {
 	return rec, logUse(ctx, c, rec)
 }
 
-// standing says why c takes no use at now ("" if it does): revoked
-// (itself or an ancestor), expired, or not yet active.
-func standing(kv *ledger.KV, c *Contract, now int64) (string, error) {
+// standing says why c takes no use u at now ("" if it does): revoked
+// (itself or an ancestor), for a purpose other than the one it was
+// derived for, expired, or not yet active.
+func standing(kv *ledger.KV, c *Contract, u *Use, now int64) (string, error) {
 	if why, err := revokedWhy(kv, c); why != "" || err != nil {
 		return why, err
 	}
 	switch {
+	case c.Purpose != "" && u.Purpose != c.Purpose:
+		return fmt.Sprintf("derived for the purpose %s only", c.Purpose), nil
 	case c.Expires != 0 && now >= c.Expires:
 		return fmt.Sprintf("expired at %s", stamp(c.Expires)), nil
 	case now < c.Active:
@@ -504,7 +510,7 @@ func derive(ctx *ledger.Context, c *Contract, t *Transfer, active int64) (*Contr
 	if _, err := identity.ActingSigner(ctx, t.Processor.DID, ""); err != nil {
 		return nil, fmt.Errorf("processor: %w", err)
 	}
-	child, err := create(ctx, &t.Child, c, active)
+	child, err := create(ctx, &t.Child, c, t.Purpose, active)
 	if err != nil {
 		return nil, err
 	}
