@@ -98,6 +98,8 @@ func ISO27560(t *Terms, c *Contract, processors []string) map[string]any {
 		"dpv:hasConsentStatus":  status,
 		"dpv:hasConsentControl": map[string]any{"@type": []string{"dpv:ProvideConsent", "dpv:WithdrawConsent"},
 			"dpv:isExercisedAt": "agora consent revoke"},
+		"dpv:hasRight": []any{map[string]any{"@type": []string{"dpv:DataSubjectRight", "eu-gdpr:A7-3"},
+			"dct:title": "Right to Withdraw Consent", "dpv:isExercisedAt": "agora consent revoke"}},
 	}
 	if len(processors) > 0 {
 		rec["dpv:hasDataProcessor"] = processors
