@@ -20,14 +20,14 @@ import (
 func TestEvaluate(t *testing.T) {
 	const now = 1_000_000
 	rules := []Rule{
-		{Event: EventUse, Purposes: []string{"p1"}, MaxCount: 2, Action: ActAllow, Notify: true}, // 0
+		{Event: EventUse, Purposes: []string{"p1"}, MaxCount: 2, Action: ActAllow, Notify: true},  // 0
 		{Event: EventUse, Purposes: []string{"p1", "p2"}, Action: ActModify, Method: "aggregate"}, // 1
-		{Event: EventUse, NotBefore: now + 1, Action: ActAllow},                                  // 2
-		{Event: EventUse, NotAfter: now, Action: ActAllow},                                       // 3
-		{Event: EventUse, Purposes: []string{"p3"}, Action: ActDelay, Delay: 60_000},             // 4
-		{Event: EventStore, Places: []string{"EU"}, Action: ActAllow, DeleteAfter: 1000},         // 5
-		{Event: EventTransfer, Recipients: []string{"r.example"}, Action: ActAllow},              // 6
-		{Event: EventDelete, Action: ActAllow},                                                   // 7
+		{Event: EventUse, NotBefore: now + 1, Action: ActAllow},                                   // 2
+		{Event: EventUse, NotAfter: now, Action: ActAllow},                                        // 3
+		{Event: EventUse, Purposes: []string{"p3"}, Action: ActDelay, Delay: 60_000},              // 4
+		{Event: EventStore, Places: []string{"EU"}, Action: ActAllow, DeleteAfter: 1000},          // 5
+		{Event: EventTransfer, Recipients: []string{"r.example"}, Action: ActAllow},               // 6
+		{Event: EventDelete, Action: ActAllow},                                                    // 7
 	}
 	present := func(event string) []Presented {
 		var out []Presented
