@@ -48,9 +48,10 @@ func (s *seeded) Read(p []byte) (int, error) {
 //	    the controller of T asks for E (as=T2: presenting T2's controller
 //	    DID and salt; rules=omit presents none, tamper a rule changed).
 //	do SIGNERS consent transfer terms=T child=C items=I,... [purpose=P]
-//	        [recipient=R] [place=L]
+//	        [recipient=R] [place=L] [tamper=subject|item|expiry]
 //	    a transfer to the controller of C (testdata/terms/C.json holds
-//	    its controller and rules), deriving <contract:C>.
+//	    its controller and rules), deriving <contract:C>; tamper makes
+//	    the child's subject, first item or expiry other than its parent's.
 //	do SIGNERS consent revoke terms=T [as=T2]
 //	    the subject of T (or of T2) revokes T's contract.
 func TestTranscripts(t *testing.T) {
@@ -135,7 +136,16 @@ func TestTranscripts(t *testing.T) {
 				}
 				terms[cname] = child
 				r.Name(child.ID(), "<contract:"+cname+">")
-				msg = tm.Transfer(request(a, EventTransfer), items(r, a), child)
+				tr := tm.Transfer(request(a, EventTransfer), items(r, a), child)
+				switch a.Get("tamper", "") {
+				case "subject": // a child of another subject
+					tr.Child.Subject = Fingerprint(TagDID, child.Subject.Salt, "did:agora:someone-else")
+				case "item": // a child over another item than the one transferred
+					tr.Child.Items[0] = Fingerprint(TagItem, child.Items[0].Salt, &Item{Type: "dpv-pd:Income", Value: "0 EUR"})
+				case "expiry": // a child that outlives its parent
+					tr.Child.Expires = tm.Expires + 1
+				}
+				msg = tr
 			case typ == "revoke":
 				tm := get(r, a.Get("terms", ""))
 				rv := tm.Revoke()
