@@ -264,3 +264,88 @@ func TestISO27560(t *testing.T) {
 		}
 	}
 }
+
+// TestFingerprintsUnlinkable: two contracts of one subject over the same
+// items, made with fresh salts, share no value on the ledger but the
+// policy's shape.
+func TestFingerprintsUnlinkable(t *testing.T) {
+	a := terms()
+	b := terms()
+	b.Nonce, b.Subject.Salt, b.Controller.Salt = nil, nil, nil
+	for i := range b.Items {
+		b.Items[i].Salt = nil
+	}
+	for i := range b.Rules {
+		b.Rules[i].Salt = nil
+	}
+	if err := b.Seal(bytes.NewReader(bytes.Repeat([]byte{8}, 1024))); err != nil {
+		t.Fatal(err)
+	}
+	ca, cb := a.Create(), b.Create()
+	ca.SubjectDID, ca.ControllerDID, cb.SubjectDID, cb.ControllerDID = nil, nil, nil, nil
+	seen := map[string]bool{}
+	for _, f := range append(append([][]byte{ca.Nonce, ca.Subject, ca.Controller}, ca.Items...), shapes(ca)...) {
+		seen[string(f)] = true
+	}
+	for _, f := range append(append([][]byte{cb.Nonce, cb.Subject, cb.Controller}, cb.Items...), shapes(cb)...) {
+		if seen[string(f)] {
+			t.Fatalf("the two contracts share %x", f)
+		}
+	}
+}
+
+func shapes(c *Create) [][]byte {
+	var out [][]byte
+	for _, s := range c.Rules {
+		out = append(out, s.Fingerprint)
+	}
+	return out
+}
+
+// TestThreatTable checks that each row of docs/spec/consent.md's threat
+// table names a test that exists: a test function of this package, or a
+// transcript (testdata/*.txt, testdata/script/*.txtar) holding the text
+// after its name.
+func TestThreatTable(t *testing.T) {
+	spec, err := os.ReadFile(filepath.Join("..", "..", "docs", "spec", "consent.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(spec), "## 7. Threats")
+	if !ok {
+		t.Fatal("no threat table")
+	}
+	var src []byte
+	files, _ := filepath.Glob("*_test.go")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = append(src, b...)
+	}
+	rows := 0
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 6 || strings.HasPrefix(strings.TrimSpace(cells[1]), "threat") || strings.HasPrefix(strings.TrimSpace(cells[1]), "---") {
+			continue
+		}
+		rows++
+		ref := strings.Trim(strings.TrimSpace(cells[4]), "`")
+		if file, text, ok := strings.Cut(ref, ": "); ok {
+			path := filepath.Join("testdata", file)
+			if strings.HasSuffix(file, ".txtar") {
+				path = filepath.Join("testdata", "script", file)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil || !strings.Contains(string(b), text) {
+				t.Errorf("threat %q: %s holds no %q (%v)", strings.TrimSpace(cells[1]), path, text, err)
+			}
+		} else if !regexp.MustCompile(`(?m)^func ` + regexp.QuoteMeta(ref) + `\(`).Match(src) {
+			t.Errorf("threat %q: no test %s", strings.TrimSpace(cells[1]), ref)
+		}
+	}
+	if rows < 10 {
+		t.Fatalf("only %d rows in the threat table", rows)
+	}
+}
