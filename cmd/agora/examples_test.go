@@ -21,6 +21,10 @@ func TestExamplesTestnet(t *testing.T) { runExample(t, "testnet.sh") }
 // TestExamplesNames keeps the walkthrough in examples/names.sh working.
 func TestExamplesNames(t *testing.T) { runExample(t, "names.sh") }
 
+// TestExamplesConsent keeps the walkthrough in examples/consent.sh (a
+// subject, a bank and a scoring firm) working.
+func TestExamplesConsent(t *testing.T) { runExample(t, "consent.sh") }
+
 // runExample runs the walkthrough examples/script against a freshly built
 // agora. The script checks every outcome itself and exits non-zero if one
 // differs.
