@@ -61,6 +61,7 @@ func registry() []moduleEntry {
 		name:     consent.Name,
 		module:   func(*ledger.Actions) ledger.Module { return consent.Module{} },
 		commands: consentcli.Commands(),
+		bench:    []bench.Scenario{bench.ConsentUse},
 	}}
 }
 
