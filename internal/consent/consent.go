@@ -527,8 +527,20 @@ func logUse(ctx *ledger.Context, c *Contract, rec *Record) error {
 	}
 	attrs := []ledger.Attr{{Key: "contract", Value: c.ID}, {Key: "seq", Value: fmt.Sprint(rec.Seq)},
 		{Key: "event", Value: rec.Event}, {Key: "decision", Value: rec.Decision}}
+	if rec.Method != "" {
+		attrs = append(attrs, ledger.Attr{Key: "method", Value: rec.Method})
+	}
+	if rec.Release != 0 {
+		attrs = append(attrs, ledger.Attr{Key: "release", Value: stamp(rec.Release)})
+	}
+	if rec.DeleteBy != 0 {
+		attrs = append(attrs, ledger.Attr{Key: "delete_by", Value: stamp(rec.DeleteBy)})
+	}
 	if rec.Child != "" {
 		attrs = append(attrs, ledger.Attr{Key: "child", Value: rec.Child})
+	}
+	if rec.Reason != "" && rec.Decision == DecRefused {
+		attrs = append(attrs, ledger.Attr{Key: "reason", Value: rec.Reason})
 	}
 	ctx.Emit("used", attrs...)
 	return nil

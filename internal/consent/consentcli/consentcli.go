@@ -310,8 +310,11 @@ func decided(stdout io.Writer, asJSON bool, id string, res *wire.SubmitResponse)
 		cli.PrintJSON(stdout, map[string]any{"contract": id, "decision": used["decision"], "seq": used["seq"], "child": used["child"], "tx": res})
 	} else {
 		fmt.Fprintf(stdout, "%s\n  contract  %s\n  use       %s (event %s)\n", used["decision"], id, used["seq"], used["event"])
-		if used["child"] != "" {
-			fmt.Fprintf(stdout, "  derived   %s\n", used["child"])
+		for _, k := range []struct{ attr, label string }{{"method", "method"}, {"release", "not before"},
+			{"delete_by", "delete by"}, {"child", "derived"}, {"reason", "why"}} {
+			if v := used[k.attr]; v != "" {
+				fmt.Fprintf(stdout, "  %-9s %s\n", k.label, v)
+			}
 		}
 		fmt.Fprintf(stdout, "  height    %d\n  tx        %s\n", res.Height, res.Hash)
 	}
