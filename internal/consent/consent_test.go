@@ -349,3 +349,70 @@ func TestThreatTable(t *testing.T) {
 		t.Fatalf("only %d rows in the threat table", rows)
 	}
 }
+
+// TestODRL renders a policy with every kind of condition, action and
+// obligation as an ODRL 2.2 Agreement, and checks that each ODRL term it
+// uses (keys, actions, left operands, operators, types) is one the ODRL
+// context defines.
+func TestODRL(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "odrl", "odrl.jsonld"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ctx struct {
+		Context map[string]any `json:"@context"`
+	}
+	if err := json.Unmarshal(raw, &ctx); err != nil {
+		t.Fatal(err)
+	}
+	tm := terms()
+	tm.Rules = append(tm.Rules,
+		SaltedRule{Rule: Rule{Event: EventUse, Purposes: []string{"p"}, NotBefore: 1, NotAfter: 2, MaxCount: 3, Action: ActModify, Method: "anonymise", Notify: true}},
+		SaltedRule{Rule: Rule{Event: EventTransfer, Recipients: []string{"r"}, Action: ActDelay, Delay: 1500}},
+		SaltedRule{Rule: Rule{Event: EventDelete, Action: ActAllow}})
+	p := ODRL(tm)
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	json.Unmarshal(b, &doc)
+	var walk func(v any, key string)
+	used := map[string]bool{}
+	walk = func(v any, key string) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if !strings.HasPrefix(k, "@") && !strings.HasPrefix(k, "agora:") {
+					used[k] = true
+				}
+				if k != "@context" {
+					walk(x, k)
+				}
+			}
+		case []any:
+			for _, x := range v {
+				walk(x, key)
+			}
+		case string:
+			if key == "action" || key == "leftOperand" || key == "operator" || key == "conflict" || (key == "@type" && !strings.HasPrefix(v, "xsd:")) {
+				used[v] = true
+			}
+		}
+	}
+	walk(doc, "")
+	for term := range used {
+		if _, ok := ctx.Context[term]; !ok && term != "agora" && term != "xsd" {
+			t.Errorf("%s is not an ODRL 2.2 term", term)
+		}
+	}
+	for _, s := range []string{`"action":"anonymize"`, `"leftOperand":"delayPeriod"`, `"@value":"PT1.500S"`,
+		`"leftOperand":"count","operator":"lt","rightOperand":3`, `"action":"inform"`, `"prohibition":[`, `"action":"archive"`} {
+		if !strings.Contains(string(b), s) {
+			t.Errorf("the policy lacks %s:\n%s", s, b)
+		}
+	}
+	if strings.Contains(string(b), "a@example.org") {
+		t.Error("the policy shows an item's value")
+	}
+}

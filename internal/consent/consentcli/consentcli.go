@@ -1,5 +1,5 @@
 // Package consentcli is the consent module's commands: 'agora consent
-// create|use|transfer|revoke|show|audit|export'. cmd/agora's registry
+// create|use|transfer|revoke|show|audit|export|policy'. cmd/agora's registry
 // takes them from Commands; 'agora consent types|send' are generated
 // from the module's message types (cli.ModuleCommands).
 //
@@ -34,7 +34,7 @@ import (
 // Commands returns the consent module's commands, in usage order.
 func Commands() []cli.Command {
 	return []cli.Command{
-		{Name: consent.Name, Run: run, Usage: "consent create|use|transfer|revoke|show|audit|export",
+		{Name: consent.Name, Run: run, Usage: "consent create|use|transfer|revoke|show|audit|export|policy",
 			Summary: "data-usage contracts: ask before every use, audit and revoke (DTM-001)"},
 	}
 }
@@ -50,6 +50,7 @@ Usage:
   agora consent show TERMS.json|ID [--json] [--log-key KEY | --validators FILE]
   agora consent audit TERMS.json [--json] (--log-key KEY | --validators FILE)
   agora consent export TERMS.json (--log-key KEY | --validators FILE)
+  agora consent policy TERMS.json
   agora consent types
   agora consent send TYPE BODY.json --key NAME
 
@@ -80,6 +81,7 @@ for which items, for what, and what the ledger decided; every page is
 proven against a checkpoint signed by --log-key (or AGORA_LOG_KEY) or the
 validators, and checked offline. export prints the contract's consent
 record in the ISO/IEC TS 27560 shape with W3C DPV terms (JSON-LD).
+policy prints the terms' policy as a W3C ODRL 2.2 Agreement (offline).
 
 Examples:
   agora did create --pairwise bank-alice
@@ -98,12 +100,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	cmds := map[string]func([]string, io.Writer, io.Writer) error{
 		"create": create, "use": use, "transfer": transfer, "revoke": revoke,
-		"show": show, "audit": audit, "export": export,
+		"show": show, "audit": audit, "export": export, "policy": policy,
 	}
 	if f, ok := cmds[args[0]]; ok {
 		return f(args[1:], stdout, stderr)
 	}
-	return cli.UsageError("unknown consent command %q (want create, use, transfer, revoke, show, audit, export, types or send)", args[0])
+	return cli.UsageError("unknown consent command %q (want create, use, transfer, revoke, show, audit, export, policy, types or send)", args[0])
 }
 
 // readTerms reads a terms file.
@@ -502,3 +504,15 @@ func proven(w io.Writer, cp *verify.Checkpoint) {
 }
 
 func stamp(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
+
+func policy(args []string, stdout, stderr io.Writer) error {
+	path, err := termsArgs(cli.NewFlags("consent policy", usage, stderr), args)
+	if err != nil {
+		return err
+	}
+	t, err := sealed(path)
+	if err != nil {
+		return err
+	}
+	return cli.PrintJSON(stdout, consent.ODRL(t))
+}
