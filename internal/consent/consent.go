@@ -260,6 +260,22 @@ type Contract struct {
 	Purpose string `cbor:"17,keyasint,omitempty" json:"purpose,omitempty"`
 }
 
+// validate checks a contract of a genesis: its id and the shapes,
+// fingerprints and counts a create would have given it.
+func (c *Contract) validate() error {
+	if _, err := ParseID(c.ID); err != nil {
+		return err
+	}
+	m := Create{Nonce: make([]byte, MinSalt), Subject: c.Subject, Controller: c.Controller, Items: c.Items, Rules: c.Rules, Expires: c.Expires}
+	if err := m.validate(); err != nil {
+		return err
+	}
+	if len(c.Counts) != len(c.Rules) {
+		return fmt.Errorf("%w: contract %s has %d rules and %d counts", ledger.ErrInvalid, c.ID, len(c.Rules), len(c.Counts))
+	}
+	return nil
+}
+
 // Decisions a use record holds: a policy's action, or refused (revoked,
 // expired, not yet active).
 const DecRefused = "refused"
@@ -709,12 +725,23 @@ func (Module) InitGenesis(kv *ledger.KV, raw json.RawMessage) error {
 		return fmt.Errorf("%w: %v", ledger.ErrInvalid, err)
 	}
 	for i := range g.Contracts {
+		if err := g.Contracts[i].validate(); err != nil {
+			return fmt.Errorf("contract %d: %w", i, err)
+		}
 		if err := putContract(kv, &g.Contracts[i]); err != nil {
 			return err
 		}
 	}
 	for i := range g.Uses {
-		if err := kv.SetValue(useKey(g.Uses[i].Contract, g.Uses[i].Seq), &g.Uses[i]); err != nil {
+		u := &g.Uses[i]
+		c, err := Lookup(kv, u.Contract)
+		if err != nil {
+			return fmt.Errorf("use %d: %w", i, err)
+		}
+		if u.Seq == 0 || u.Seq > c.Uses {
+			return fmt.Errorf("%w: use %d: contract %s has uses 1 to %d", ledger.ErrInvalid, i, c.ID, c.Uses)
+		}
+		if err := kv.SetValue(useKey(u.Contract, u.Seq), u); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -414,5 +415,40 @@ func TestODRL(t *testing.T) {
 	}
 	if strings.Contains(string(b), "a@example.org") {
 		t.Error("the policy shows an item's value")
+	}
+}
+
+// TestGenesisRefused: a genesis section whose contracts or uses no
+// transaction could have made is refused.
+func TestGenesisRefused(t *testing.T) {
+	c := terms().Create()
+	good := Contract{ID: ContractID(c.Nonce), Subject: c.Subject, Controller: c.Controller, Items: c.Items, Rules: c.Rules,
+		Counts: make([]uint32, len(c.Rules)), Uses: 1}
+	for _, tc := range []struct {
+		desc string
+		g    func() Genesis
+		want string
+	}{
+		{"a bad id", func() Genesis { b := good; b.ID = "x"; return Genesis{Contracts: []Contract{b}} }, "64 lower-case hex"},
+		{"counts that are not the rules'", func() Genesis { b := good; b.Counts = nil; return Genesis{Contracts: []Contract{b}} }, "counts"},
+		{"a short fingerprint", func() Genesis { b := good; b.Items = [][]byte{{1}}; return Genesis{Contracts: []Contract{b}} }, "32 bytes"},
+		{"a use of no contract", func() Genesis { return Genesis{Uses: []Record{{Contract: good.ID, Seq: 1}}} }, "no contract"},
+		{"a use beyond the count", func() Genesis {
+			return Genesis{Contracts: []Contract{good}, Uses: []Record{{Contract: good.ID, Seq: 2}}}
+		}, "uses 1 to 1"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			raw, err := json.Marshal(tc.g())
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := ledger.NewExecutor(ledgertest.ChainID, Module{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.InitGenesis(ledgertest.Genesis(map[string]json.RawMessage{Name: raw})); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
 	}
 }
