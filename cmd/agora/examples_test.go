@@ -59,3 +59,7 @@ func runExample(t *testing.T, script string) {
 // TestExamplesGovernance keeps the walkthrough in examples/governance.sh
 // working.
 func TestExamplesGovernance(t *testing.T) { runExample(t, "governance.sh") }
+
+// TestExamplesCredentials keeps the walkthrough in
+// examples/credentials.sh working.
+func TestExamplesCredentials(t *testing.T) { runExample(t, "credentials.sh") }

@@ -38,6 +38,8 @@ func ModuleQuery(ctx context.Context, c *client.Client, m ledger.Module, name st
 			q = qq
 		}
 	}
+	// Path wildcards take their parameters; the rest go in the query
+	// string.
 	path := strings.TrimPrefix(q.Pattern, "GET ")
 	query := url.Values{}
 	for k, v := range params {
