@@ -21,6 +21,10 @@ func TestExamplesTestnet(t *testing.T) { runExample(t, "testnet.sh") }
 // TestExamplesNames keeps the walkthrough in examples/names.sh working.
 func TestExamplesNames(t *testing.T) { runExample(t, "names.sh") }
 
+// TestExamplesConsent keeps the walkthrough in examples/consent.sh (a
+// subject, a bank and a scoring firm) working.
+func TestExamplesConsent(t *testing.T) { runExample(t, "consent.sh") }
+
 // TestExamplesAssets keeps the walkthrough in examples/assets.sh, Lithopia's
 // oracle-triggered parcel, working.
 func TestExamplesAssets(t *testing.T) { runExample(t, "assets.sh") }

@@ -8,6 +8,8 @@ import (
 	"github.com/agora-ledger/agora/internal/asset/assetcli"
 	"github.com/agora-ledger/agora/internal/bench"
 	"github.com/agora-ledger/agora/internal/cli"
+	"github.com/agora-ledger/agora/internal/consent"
+	"github.com/agora-ledger/agora/internal/consent/consentcli"
 	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/credential"
 	"github.com/agora-ledger/agora/internal/credential/credentialcli"
@@ -74,6 +76,11 @@ func registry() []moduleEntry {
 		name:     credential.Name,
 		module:   func(*ledger.Actions) ledger.Module { return credential.Module{} },
 		commands: credentialcli.Commands(),
+	}, {
+		name:     consent.Name,
+		module:   func(*ledger.Actions) ledger.Module { return consent.Module{} },
+		commands: consentcli.Commands(),
+		bench:    []bench.Scenario{bench.ConsentUse},
 	}, {
 		name:     asset.Name,
 		module:   func(*ledger.Actions) ledger.Module { return asset.Module{} },

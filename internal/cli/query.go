@@ -16,7 +16,9 @@ import (
 	"github.com/agora-ledger/agora/verify"
 )
 
-// ModuleQuery answers module m's query name with params into out. With a
+// ModuleQuery answers module m's query name with params into out: those
+// the query's pattern names fill its path, the others (its Params) go in
+// the query string. With a
 // policy it asks for a proof and accepts the node's answer (or its
 // refusal) only if verify.Answer does: the query, run again over the
 // proven values alone, gives the same; it then returns the checkpoint the
@@ -41,10 +43,10 @@ func ModuleQuery(ctx context.Context, c *client.Client, m ledger.Module, name st
 	path := strings.TrimPrefix(q.Pattern, "GET ")
 	query := url.Values{}
 	for k, v := range params {
-		if w := "{" + k + "}"; strings.Contains(path, w) {
-			path = strings.Replace(path, w, url.PathEscape(v), 1)
+		if wild := "{" + k + "}"; strings.Contains(path, wild) {
+			path = strings.Replace(path, wild, url.PathEscape(v), 1)
 		} else if v != "" {
-			query.Set(k, v)
+			query.Set(k, v) // a query parameter (ledger.Query.Params)
 		}
 	}
 	if policy == nil {
