@@ -38,6 +38,7 @@ type consoleLedger struct {
 	anchorTx, sum string
 	file          string // the anchored file
 	change        string // the change's title
+	did2          string // a second DID: the receiver of parcel-1's trigger
 	// agora runs the CLI against the node and returns what it printed.
 	agora func(args ...string) string
 }
@@ -85,6 +86,9 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 	agora("keys", "new", "holder")
 	agora("keys", "new", "holder-next")
 	l.did = regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(agora("did", "create", "--key", "holder", "--next-key", "holder-next"))
+	agora("keys", "new", "commons")
+	agora("keys", "new", "commons-next")
+	l.did2 = regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(agora("did", "create", "--key", "commons", "--next-key", "commons-next"))
 	l.name = "holder.exchange"
 	agora("name", "register", l.name, "--did", l.did, "--key", "holder", "--sponsor-key", "exchange-tokyo")
 	file := filepath.Join(t.TempDir(), "minutes.txt")
@@ -95,6 +99,16 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 	out := agora("notary", "anchor", file, "--key", "holder")
 	l.anchorTx = regexp.MustCompile(`(?m)^\s*tx\s+([0-9a-f]{64})`).FindStringSubmatch(out)[1]
 	l.sum = regexp.MustCompile(`[0-9a-f]{64}`).FindString(agora("notary", "verify", file))
+	// Lithopia's parcel, with a rule that one accredited provider fired.
+	agora("asset", "register", "parcel-1", "--key", "holder", "--owner", l.did, "--place", "50.087451,14.420671", "--description", "Parcel 1")
+	agora("keys", "new", "sat-a")
+	agora("gov", "set-entry", "oracles", "sat-a", strings.TrimSpace(agora("keys", "export-public", "sat-a")))
+	agora("asset", "rule", "parcel-1", "--key", "holder", "--type", "marker", "--radius", "50", "--from", "2020-01-01T00:00:00Z",
+		"--until", "2100-01-01T00:00:00Z", "--providers", "sat-a", "--threshold", "1", "--to", l.did2, "--dispute-window", "1h")
+	obs := filepath.Join(t.TempDir(), "obs.json")
+	agora("oracle", "observe", "--key", "sat-a", "--type", "marker", "--place", "50.087500,14.420700", "--value", "90",
+		"--time", "2026-01-01T00:00:00Z", "--out", obs)
+	agora("oracle", "submit", "parcel-1", "1", obs, "--key", "holder")
 	var info struct {
 		LogKey string `json:"log_key"`
 	}
@@ -118,7 +132,8 @@ func getJSON(t *testing.T, url string, v any) {
 // pages are the console's main pages on l.
 func (l *consoleLedger) pages() []string {
 	return []string{"/", "/search", "/block/1", "/tx/" + l.anchorTx, "/log", "/glossary", "/gov", "/gov/changes/1",
-		"/gov/bodies/exchanges", "/did/" + l.did, "/name/" + l.name, "/anchor/" + l.sum}
+		"/gov/bodies/exchanges", "/did/" + l.did, "/name/" + l.name, "/anchor/" + l.sum,
+		"/asset/parcel-1", "/trigger/1"}
 }
 
 // TestConsoleServesEveryModule renders the console of a dev node, whose
@@ -153,6 +168,8 @@ func TestConsoleServesEveryModule(t *testing.T) {
 		{"block size", "/gov/changes/1"},
 		{l.anchorTx, "/tx/" + l.anchorTx},
 		{l.sum, "/anchor/" + l.sum},
+		{"parcel-1", "/asset/parcel-1"},
+		{"trigger 1", "/trigger/1"},
 	} {
 		res, err := noFollow.Get(l.url + "/search?q=" + url.QueryEscape(c.q))
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/agora-ledger/agora/internal/asset"
 	"github.com/agora-ledger/agora/internal/asset/assetcli"
+	"github.com/agora-ledger/agora/internal/asset/assetweb"
 	"github.com/agora-ledger/agora/internal/bench"
 	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/consent"
@@ -85,6 +86,7 @@ func registry() []moduleEntry {
 		name:     asset.Name,
 		module:   func(*ledger.Actions) ledger.Module { return asset.Module{} },
 		commands: assetcli.Commands(),
+		console:  assetweb.Section(),
 	}}
 }
 
