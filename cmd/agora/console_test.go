@@ -133,7 +133,7 @@ func getJSON(t *testing.T, url string, v any) {
 func (l *consoleLedger) pages() []string {
 	return []string{"/", "/search", "/block/1", "/tx/" + l.anchorTx, "/log", "/glossary", "/gov", "/gov/changes/1",
 		"/gov/bodies/exchanges", "/did/" + l.did, "/name/" + l.name, "/anchor/" + l.sum,
-		"/asset/parcel-1", "/trigger/1"}
+		"/assets", "/asset/parcel-1", "/trigger/1"}
 }
 
 // TestConsoleServesEveryModule renders the console of a dev node, whose
@@ -143,7 +143,8 @@ func (l *consoleLedger) pages() []string {
 // title), a transaction and a file's digest.
 func TestConsoleServesEveryModule(t *testing.T) {
 	l := startConsoleLedger(t)
-	for _, p := range l.pages() {
+	// The list of triggers' second page, whose check's path has a query.
+	for _, p := range append(l.pages(), "/assets?before=2") {
 		res, err := http.Get(l.url + p)
 		if err != nil {
 			t.Fatal(err)
@@ -158,6 +159,19 @@ func TestConsoleServesEveryModule(t *testing.T) {
 			if rep := consoletest.Run(t, l.url, c, consoletest.Trust(l.logKey), time.Now().UnixMilli(), nil); !rep.OK {
 				t.Errorf("%s: check %s %s: %s", p, c.Kind, c.Path, rep.Error)
 			}
+		}
+	}
+	// The citizens' dashboard lists parcel-1's trigger, linked, and the
+	// navigation leads to it.
+	res, err := http.Get(l.url + "/assets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{`href="/trigger/1"`, `href="/asset/parcel-1"`, `href="/did/` + l.did2 + `"`, `<a href="/assets"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/assets lacks %s", want)
 		}
 	}
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -138,6 +138,59 @@ func (t *Trigger) JSON() TriggerJSON {
 		Status: t.Status, Dispute: stepJSON(t.Dispute), Decision: stepJSON(t.Decision)}
 }
 
+// TriggerItemJSON is a trigger as the list of triggers answers it: what
+// changed hands, between whom, and its status.
+type TriggerItemJSON struct {
+	ID           uint64    `json:"id"`
+	Asset        string    `json:"asset"`
+	Rule         uint64    `json:"rule"`
+	From         string    `json:"from"`
+	To           string    `json:"to"`
+	Status       string    `json:"status"`
+	Time         time.Time `json:"time"`
+	Height       uint64    `json:"height"`
+	TxHash       tx.ID     `json:"tx_hash"`
+	DisputeUntil time.Time `json:"dispute_until"`
+}
+
+// TriggersJSON is a page of the list of triggers, newest first.
+type TriggersJSON struct {
+	// Count is how many triggers have fired, numbered 1 to Count; the
+	// proof covers it, so a proven page is complete.
+	Count    uint64            `json:"count"`
+	Triggers []TriggerItemJSON `json:"triggers"`
+	// Next, when older triggers remain, is the ?before= of the next page
+	// (the last trigger listed).
+	Next uint64 `json:"next,omitempty"`
+}
+
+// Page sizes of the list of triggers.
+const (
+	DefaultTriggers = 20
+	MaxTriggers     = 100
+)
+
+// TriggersAnswer reads the list of triggers numbered below before (all
+// if 0), newest first, at most limit (1 to MaxTriggers).
+func TriggersAnswer(kv *ledger.KV, before uint64, limit int) (*TriggersJSON, error) {
+	if limit < 1 || limit > MaxTriggers {
+		return nil, fmt.Errorf("%w: limit %d: want 1 to %d", ledger.ErrInvalid, limit, MaxTriggers)
+	}
+	count, ts, err := Triggers(kv, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := &TriggersJSON{Count: count, Triggers: make([]TriggerItemJSON, len(ts))}
+	for i, t := range ts {
+		out.Triggers[i] = TriggerItemJSON{ID: t.ID, Asset: t.Asset, Rule: t.Rule, From: t.From, To: t.To, Status: t.Status,
+			Time: ms(t.Time), Height: t.Height, TxHash: t.TxID, DisputeUntil: ms(t.DisputeUntil)}
+	}
+	if len(ts) > 0 && ts[len(ts)-1].ID > 1 {
+		out.Next = ts[len(ts)-1].ID
+	}
+	return out, nil
+}
+
 // EventJSON is a history event as the API answers it.
 type EventJSON struct {
 	N       uint64    `json:"n"`
@@ -225,6 +278,37 @@ func (Module) Queries() []ledger.Query {
 			return out, nil
 		},
 		Answer: []EventJSON{},
+	}, {
+		Name:    "triggers",
+		Pattern: "GET /v1/asset/triggers",
+		Summary: "The triggers, newest first, with their assets, owners before and after, and statuses; the count of triggers is proven with the page, so a proven page is complete.",
+		Params: []ledger.Param{
+			{Name: "before", Summary: "list the triggers numbered below this one (the previous page's next)"},
+			{Name: "limit", Summary: fmt.Sprintf("how many, 1 to %d (default %d)", MaxTriggers, DefaultTriggers)},
+		},
+		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+			var before uint64
+			limit := DefaultTriggers
+			if s := arg("before"); s != "" {
+				n, err := parseN("before", s)
+				if err != nil {
+					return nil, err
+				}
+				before = n
+			}
+			if s := arg("limit"); s != "" {
+				n, err := parseN("limit", s)
+				if err != nil {
+					return nil, err
+				}
+				if n > MaxTriggers {
+					return nil, fmt.Errorf("%w: limit %d: want 1 to %d", ledger.ErrInvalid, n, MaxTriggers)
+				}
+				limit = int(n)
+			}
+			return TriggersAnswer(kv, before, limit)
+		},
+		Answer: TriggersJSON{},
 	}, {
 		Name:    "trigger",
 		Pattern: "GET /v1/asset/triggers/{n}",

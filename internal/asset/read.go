@@ -80,3 +80,41 @@ func History(kv *ledger.KV, id string) ([]Event, error) {
 	}
 	return out, nil
 }
+
+// TriggerCount returns how many triggers have fired: they are numbered 1
+// to it.
+func TriggerCount(kv *ledger.KV) (uint64, error) {
+	var n uint64
+	if _, err := kv.GetValue(seqKey, &n); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Triggers returns the trigger count and the triggers numbered below
+// before (all if before is 0), newest first, at most limit of them. It
+// reads the count and each trigger by point lookups, so a proof of the
+// answer proves the page complete: no trigger between those it lists.
+func Triggers(kv *ledger.KV, before uint64, limit int) (uint64, []Trigger, error) {
+	count, err := TriggerCount(kv)
+	if err != nil {
+		return 0, nil, err
+	}
+	n := count
+	if before != 0 && before <= count {
+		n = before - 1
+	}
+	out := []Trigger{}
+	for ; n >= 1 && len(out) < limit; n-- {
+		var t Trigger
+		found, err := kv.GetValue(triggerKey(n), &t)
+		if err != nil {
+			return 0, nil, err
+		}
+		if !found {
+			return 0, nil, fmt.Errorf("%w: trigger %d of %d is missing", ledger.ErrStorage, n, count)
+		}
+		out = append(out, t)
+	}
+	return count, out, nil
+}

@@ -1,5 +1,5 @@
 // Package assetcli is the asset module's commands: 'agora asset
-// register|show|history|rule|trigger|dispute' and 'agora oracle
+// register|show|history|rule|trigger|triggers|dispute' and 'agora oracle
 // observe|submit'. cmd/agora's registry takes them from Commands; 'agora
 // asset types|send' are generated from the module's message types
 // (cli.ModuleCommands).
@@ -31,7 +31,7 @@ import (
 // Commands returns the asset module's commands, in usage order.
 func Commands() []cli.Command {
 	return []cli.Command{
-		{Name: asset.Name, Run: runAsset, Usage: "asset register|show|history|rule|trigger|dispute",
+		{Name: asset.Name, Run: runAsset, Usage: "asset register|show|history|rule|trigger|triggers|dispute",
 			Summary: "assets whose ownership changes when accredited data providers sign an observation"},
 		{Name: "oracle", Run: runOracle, Usage: "oracle observe|submit", Summary: "sign an observation as a data provider, and submit it"},
 	}
@@ -46,6 +46,7 @@ Usage:
         --providers A,B,C --threshold K --to DID [--center LAT,LON] [--min-value N]
         [--dispute-window DURATION]
   agora asset trigger N [--json] [--log-key KEY | --validators FILE]
+  agora asset triggers [--before N] [--limit N] [--json] [--log-key KEY | --validators FILE]
   agora asset dispute N --key NAME --reason TEXT
   agora asset types
   agora asset send TYPE BODY.json --key NAME
@@ -59,8 +60,11 @@ of the center (the asset's place by default), between --from and --until
 Within the dispute window after it fires, the previous owner may
 'agora asset dispute' the trigger, and governance may reverse it (the
 action asset.reverse) or uphold it (asset.uphold).
-show, history and trigger answer from the node; with --log-key (or
-AGORA_LOG_KEY) or --validators the answer is proven and checked offline.
+triggers lists the triggers, newest first, 20 at a time (--limit, up to
+100); --before N lists those numbered below N, the next page.
+show, history, trigger and triggers answer from the node; with --log-key
+(or AGORA_LOG_KEY) or --validators the answer is proven and checked
+offline (for triggers, with the count of triggers: the page is complete).
 
 Examples:
   agora asset register parcel-7 --key alice --owner did:agora:... --place 50.087451,14.420671 --description "Parcel 7"
@@ -83,12 +87,14 @@ func runAsset(args []string, stdout, stderr io.Writer) error {
 		return register(args[1:], stdout, stderr)
 	case "show", "history", "trigger":
 		return show(args[0], args[1:], stdout, stderr)
+	case "triggers":
+		return triggers(args[1:], stdout, stderr)
 	case "rule":
 		return rule(args[1:], stdout, stderr)
 	case "dispute":
 		return dispute(args[1:], stdout, stderr)
 	}
-	return cli.UsageError("unknown asset command %q (want register, show, history, rule, trigger, dispute, types or send)", args[0])
+	return cli.UsageError("unknown asset command %q (want register, show, history, rule, trigger, triggers, dispute, types or send)", args[0])
 }
 
 // metaFlags collects repeated --meta KEY=VALUE.
@@ -306,6 +312,46 @@ func show(what string, args []string, stdout, stderr io.Writer) error {
 		if d := v.Decision; d != nil {
 			fmt.Fprintf(stdout, "  decided by %s at height %d: %s\n", d.By, d.Height, d.Reason)
 		}
+	}
+	if cp != nil {
+		fmt.Fprintf(stdout, "proven against the checkpoint of %s at height %d\n  as of %s (the checkpoint's block time)\n", cp.Origin, cp.Height, cli.TimeOf(cp))
+	}
+	return nil
+}
+
+func triggers(args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("asset triggers", assetUsage, stderr)
+	nodeURL := cli.NodeFlag(fs)
+	cli.HomeFlag(fs)
+	tr := cli.TrustFlags(fs)
+	asJSON := fs.Bool("json", false, "print the answer as JSON")
+	before := fs.Uint64("before", 0, "list the triggers numbered below N")
+	limit := fs.Uint64("limit", asset.DefaultTriggers, "how many triggers, 1 to 100")
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return cli.UsageError("triggers takes no arguments")
+	}
+	params := map[string]string{"limit": strconv.FormatUint(*limit, 10)}
+	if *before != 0 {
+		params["before"] = strconv.FormatUint(*before, 10)
+	}
+	var out asset.TriggersJSON
+	cp, err := cli.ModuleQuery(context.Background(), client.New(*nodeURL), asset.Module{}, "triggers", params, tr, &out)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return cli.PrintJSON(stdout, &out)
+	}
+	fmt.Fprintf(stdout, "%d triggers\n", out.Count)
+	for _, t := range out.Triggers {
+		fmt.Fprintf(stdout, "%d  %s  %-8s %s rule %d  %s -> %s\n", t.ID, t.Time.Format(time.RFC3339), t.Status, t.Asset, t.Rule, t.From, t.To)
+	}
+	if out.Next != 0 {
+		fmt.Fprintf(stdout, "older: agora asset triggers --before %d\n", out.Next)
 	}
 	if cp != nil {
 		fmt.Fprintf(stdout, "proven against the checkpoint of %s at height %d\n  as of %s (the checkpoint's block time)\n", cp.Origin, cp.Height, cli.TimeOf(cp))

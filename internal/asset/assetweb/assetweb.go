@@ -1,8 +1,9 @@
 // Package assetweb is the asset module's part of the console, the
-// citizens' dashboard of seed 003's Lithopia: an asset's page (its owner,
-// its rules in words, its history) and a trigger's page (the observation,
-// the providers whose signatures made it fire, any dispute and
-// governance's decision), each fact checked in the browser.
+// citizens' dashboard of seed 003's Lithopia: the list of triggers (which
+// asset went from whom to whom, and what became of it), an asset's page
+// (its owner, its rules in words, its history) and a trigger's page (the
+// observation, the providers whose signatures made it fire, any dispute
+// and governance's decision), each fact checked in the browser.
 package assetweb
 
 import (
@@ -20,6 +21,7 @@ import (
 var templates embed.FS
 
 var (
+	assetsPage  = console.Parse(templates, "templates/assets.html")
 	assetPage   = console.Parse(templates, "templates/asset.html")
 	triggerPage = console.Parse(templates, "templates/trigger.html")
 )
@@ -27,7 +29,9 @@ var (
 // Section is the asset module's console section.
 func Section() console.Section {
 	return console.Section{
+		Nav: "Assets", Home: "/assets",
 		Pages: []console.Page{
+			{Pattern: "GET /assets", Render: assetsView},
 			{Pattern: "GET /asset/{id}", Render: assetView},
 			{Pattern: "GET /trigger/{n}", Render: triggerView},
 		},
@@ -57,6 +61,28 @@ func resolve(l console.Ledger, q string) string {
 		return "/asset/" + url.PathEscape(q)
 	}
 	return ""
+}
+
+// assetsView lists the triggers, newest first, a page at a time
+// (?before=N for the older ones).
+func assetsView(l console.Ledger, r *http.Request) (*console.View, error) {
+	path := "/v1/asset/triggers"
+	before := r.URL.Query().Get("before")
+	if before != "" {
+		if _, err := strconv.ParseUint(before, 10, 64); err != nil {
+			return nil, err
+		}
+		path += "?before=" + before
+	}
+	t, c, err := console.AskFor[asset.TriggersJSON](l, path, "the list of triggers and their count")
+	if err != nil {
+		return nil, err
+	}
+	return &console.View{Title: "Assets and their triggers", Template: assetsPage, Data: struct {
+		List   asset.TriggersJSON
+		Before string
+		Check  console.Check
+	}{t, before, c}}, nil
 }
 
 func assetView(l console.Ledger, r *http.Request) (*console.View, error) {

@@ -39,7 +39,11 @@ func Run(t testing.TB, base string, c console.Check, trust string, now int64, ta
 	t.Helper()
 	url := base + c.Path
 	if c.Kind != "checkpoint" {
-		url += "?proof=1"
+		if strings.Contains(c.Path, "?") {
+			url += "&proof=1"
+		} else {
+			url += "?proof=1"
+		}
 	}
 	res, err := http.Get(url)
 	if err != nil {
