@@ -138,4 +138,8 @@ curl -fsS "$AGORA_NODE/v1/asset/triggers/1?proof=1" >"$work/reversed.json"
 expect_output '"status":"reversed"' agora verify state --query /v1/asset/triggers/1 "$work/reversed.json" --log-key "$logkey"
 expect_output ' reversed +owner ' agora asset history parcel-7 --log-key "$logkey"
 
+step "14. The citizens' list of triggers (the console's /assets), proven complete"
+expect_output "^1  .*  reversed parcel-7 rule 1  $village -> $commons\$" agora asset triggers --log-key "$logkey"
+grep -Eq '^1 triggers$' <<<"$last" || die "the list does not count one trigger"
+
 step "Done: every trigger and reversal is on the log, with the providers' signatures"
