@@ -249,6 +249,15 @@ func (Module) Queries() []ledger.Query {
 		},
 		Answer: (*Check)(nil),
 	},
+		{
+			Name:    "issuers",
+			Pattern: "GET /v1/credential/issuers",
+			Summary: "Every accredited issuer, with the credential types it registered and the status lists it holds. It reads ranges of keys, which a state proof cannot show complete: each issuer, type and list is provable by its own query.",
+			Run: func(kv *ledger.KV, _ func(string) string) (any, error) {
+				return IssuersIn(kv)
+			},
+			Answer: []IssuerSummary{},
+		},
 		listQuery("list", "", "A status list: its issuer, size, allocated entries and version.", ListIn),
 		{
 			Name:    "status",
@@ -278,6 +287,64 @@ func (Module) Queries() []ledger.Query {
 		listQuery("token", "/token", "A status list as the claims of a Token Status List token (statuslist+jwt).", TokenOf),
 		listQuery("bitstring", "/bitstring", "A status list as a W3C Bitstring Status List credential.", BitstringOf),
 	}
+}
+
+// IssuerSummary is one accredited issuer of the issuers query: its
+// accreditation, the vct of each type it registered and the id of each
+// status list it holds, in key order.
+type IssuerSummary struct {
+	Accredited
+	Types []string `json:"types"`
+	Lists []string `json:"lists"`
+}
+
+// IssuersIn lists every accredited issuer with its types and lists (kv
+// is this module's view). It reads ranges of keys: not provable complete.
+func IssuersIn(kv *ledger.KV) ([]IssuerSummary, error) {
+	gv := kv.View(gov.Name)
+	dids, err := gov.EntryKeysIn(gv, IssuersResource)
+	if err != nil {
+		return nil, err
+	}
+	out := []IssuerSummary{}
+	at := map[string]int{}
+	for _, did := range dids {
+		a, err := Accreditation(gv, did)
+		if err != nil {
+			return nil, err
+		}
+		if a == nil {
+			continue
+		}
+		at[did] = len(out)
+		out = append(out, IssuerSummary{Accredited: *a, Types: []string{}, Lists: []string{}})
+	}
+	err = each(kv, "t/", func(t *Type) {
+		if i, ok := at[t.Issuer]; ok {
+			out[i].Types = append(out[i].Types, t.VCT)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = each(kv, "l/", func(l *List) {
+		if i, ok := at[l.Issuer]; ok {
+			out[i].Lists = append(out[i].Lists, l.ID)
+		}
+	})
+	return out, err
+}
+
+// each decodes every record under prefix, in key order, and hands it to fn.
+func each[T any](kv *ledger.KV, prefix string, fn func(*T)) error {
+	return kv.Iterate([]byte(prefix), func(_, v []byte) (bool, error) {
+		var x T
+		if err := tx.Unmarshal(v, &x); err != nil {
+			return false, fmt.Errorf("%w: %v", ledger.ErrStorage, err)
+		}
+		fn(&x)
+		return true, nil
+	})
 }
 
 // listQuery is the query name of the list {id}: GET
