@@ -14,6 +14,7 @@ import (
 	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/credential"
 	"github.com/agora-ledger/agora/internal/credential/credentialcli"
+	"github.com/agora-ledger/agora/internal/credential/credentialweb"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/gov/govcli"
 	"github.com/agora-ledger/agora/internal/gov/govweb"
@@ -77,6 +78,7 @@ func registry() []moduleEntry {
 		name:     credential.Name,
 		module:   func(*ledger.Actions) ledger.Module { return credential.Module{} },
 		commands: credentialcli.Commands(),
+		console:  credentialweb.Section(),
 	}, {
 		name:     consent.Name,
 		module:   func(*ledger.Actions) ledger.Module { return consent.Module{} },
