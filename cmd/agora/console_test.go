@@ -90,6 +90,9 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 	agora("keys", "new", "commons")
 	agora("keys", "new", "commons-next")
 	l.did2 = regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(agora("did", "create", "--key", "commons", "--next-key", "commons-next"))
+	// The credential issuer's DID is made early: agora vc issue signs
+	// with iat in whole seconds, which must not be before the DID.
+	l.issuer = regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(agora("did", "create", "--key", "exchange-tokyo"))
 	l.name = "holder.exchange"
 	agora("name", "register", l.name, "--did", l.did, "--key", "holder", "--sponsor-key", "exchange-tokyo")
 	file := filepath.Join(t.TempDir(), "minutes.txt")
@@ -110,7 +113,7 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 	agora("oracle", "observe", "--key", "sat-a", "--type", "marker", "--place", "50.087500,14.420700", "--value", "90",
 		"--time", "2026-01-01T00:00:00Z", "--out", obs)
 	agora("oracle", "submit", "parcel-1", "1", obs, "--key", "holder")
-	l.issuer = l.credentials(t)
+	l.credentials(t)
 	var info struct {
 		LogKey string `json:"log_key"`
 	}
@@ -120,10 +123,10 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 }
 
 // credentials sets up what examples/credentials.sh does: governance
-// accredits exchange-tokyo's DID as a KYC issuer, which registers the KYC
-// type, creates list kyc-1 and issues the holder two credentials, then
-// suspends and revokes the first. It returns the issuer's DID.
-func (l *consoleLedger) credentials(t *testing.T) string {
+// accredits exchange-tokyo's DID (l.issuer) as a KYC issuer, which
+// registers the KYC type, creates list kyc-1 and issues the holder two
+// credentials, then suspends and revokes the first.
+func (l *consoleLedger) credentials(t *testing.T) {
 	t.Helper()
 	dir := t.TempDir()
 	write := func(name, format string, args ...any) string {
@@ -133,7 +136,7 @@ func (l *consoleLedger) credentials(t *testing.T) string {
 		}
 		return p
 	}
-	issuer := regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(l.agora("did", "create", "--key", "exchange-tokyo"))
+	issuer := l.issuer
 	l.agora("gov", "set-entry", "issuers", issuer, "urn:agora:vct:kyc", "--key", "telco-id")
 	l.agora("credential", "send", "register-type", write("type.json", `{"issuer": %q, "vct": "urn:agora:vct:kyc:v1", "metadata": "{\"name\":\"Know your customer\",\"description\":\"The holder's identity was checked by the issuer.\"}", `+
 		`"schema": "{\"type\":\"object\",\"properties\":{\"age_over_18\":{\"type\":\"boolean\"},\"country\":{\"type\":\"string\"}},\"additionalProperties\":false}"}`, issuer), "--key", "exchange-tokyo")
@@ -147,7 +150,6 @@ func (l *consoleLedger) credentials(t *testing.T) string {
 	for _, st := range []int{2, 1} { // suspended, then revoked
 		l.agora("credential", "send", "set-status", write("status.json", `{"issuer": %q, "list": "kyc-1", "index": 0, "status": %d}`, issuer, st), "--key", "exchange-tokyo")
 	}
-	return issuer
 }
 
 func getJSON(t *testing.T, url string, v any) {
