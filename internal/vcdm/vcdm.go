@@ -95,6 +95,77 @@ func (k *Checker) Credential(c map[string]any) error {
 			return err
 		}
 	}
+	if st, ok := c["credentialStatus"]; ok {
+		entries, _ := objects("credentialStatus", st)
+		for _, e := range entries {
+			if e["type"] == "BitstringStatusListEntry" {
+				if err := bitstringEntry(e); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if slices.Contains(types, "BitstringStatusListCredential") {
+		return bitstringList(c["credentialSubject"])
+	}
+	return nil
+}
+
+// bitstringEntry checks a BitstringStatusListEntry (Bitstring Status
+// List v1.0, Section 2.1).
+func bitstringEntry(e map[string]any) error {
+	if p, _ := e["statusPurpose"].(string); p == "" {
+		return invalid("BitstringStatusListEntry has no statusPurpose")
+	}
+	idx, _ := e["statusListIndex"].(string)
+	if idx == "" || strings.Trim(idx, "0123456789") != "" || len(idx) > 1 && idx[0] == '0' {
+		return invalid("BitstringStatusListEntry statusListIndex %v is not a decimal integer string", e["statusListIndex"])
+	}
+	if err := urlValue("BitstringStatusListEntry statusListCredential", e["statusListCredential"]); err != nil {
+		return err
+	}
+	size := 1.0
+	if v, ok := e["statusSize"]; ok {
+		f, ok := number(v)
+		if !ok || f < 1 || f > 8 || f != float64(int(f)) {
+			return invalid("BitstringStatusListEntry statusSize %v is not an integer from 1 to 8", v)
+		}
+		size = f
+	}
+	if _, ok := e["statusMessage"]; size > 1 && !ok {
+		return invalid("BitstringStatusListEntry of statusSize %v has no statusMessage", size)
+	}
+	return nil
+}
+
+func number(v any) (float64, bool) {
+	switch v := v.(type) {
+	case float64:
+		return v, true
+	case int:
+		return float64(v), true
+	case interface{ Float64() (float64, error) }: // json.Number
+		f, err := v.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// bitstringList checks the subject of a BitstringStatusListCredential:
+// a BitstringStatusList with a statusPurpose and an encodedList (a
+// multibase base64url string; internal/statuslist decodes it).
+func bitstringList(v any) error {
+	subs, _ := objects("credentialSubject", v)
+	if len(subs) != 1 || subs[0]["type"] != "BitstringStatusList" {
+		return invalid("a BitstringStatusListCredential's subject is one BitstringStatusList")
+	}
+	s := subs[0]
+	if p, _ := s["statusPurpose"].(string); p == "" {
+		return invalid("BitstringStatusList has no statusPurpose")
+	}
+	if l, _ := s["encodedList"].(string); !strings.HasPrefix(l, "u") {
+		return invalid("BitstringStatusList encodedList is not a multibase base64url string")
+	}
 	return nil
 }
 
