@@ -32,6 +32,12 @@ var embedded = map[string]string{
 	UndefinedTermsContext: "contexts/credentials-undefined-terms-v2.jsonld",
 }
 
+// Embedded reports whether the document of context URL u is embedded.
+func Embedded(u string) bool {
+	_, ok := embedded[u]
+	return ok
+}
+
 // Contexts maps a context URL to its document's @context value.
 type Contexts map[string]any
 

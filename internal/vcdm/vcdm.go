@@ -400,6 +400,9 @@ func langValue(v any) error {
 	}
 }
 
+// Undefined is UndefinedTerms with the embedded contexts.
+func Undefined(c map[string]any) ([]string, error) { return defaultChecker.UndefinedTerms(c) }
+
 // UndefinedTerms lists, sorted, the paths of the members of c (nested
 // objects included) whose names the active contexts do not define, with
 // JSON-LD's scoping: a type's scoped context applies to its object's own

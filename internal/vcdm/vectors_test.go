@@ -77,19 +77,28 @@ func asIssued(name string, c map[string]any) {
 	}
 }
 
-// manifest is contexts/manifest.json: URL → file and digest.
-func manifest(t *testing.T) map[string][]byte {
+type manifestEntry struct{ URL, File, SHA256 string }
+
+// manifestEntries is contexts/manifest.json: URL, file and digest.
+func manifestEntries(t *testing.T) []manifestEntry {
 	t.Helper()
 	b, err := os.ReadFile("contexts/manifest.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m []struct{ URL, File, SHA256 string }
+	var m []manifestEntry
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// manifest returns the documents of the manifest's contexts (URL →
+// bytes), each checked against its digest.
+func manifest(t *testing.T) map[string][]byte {
+	t.Helper()
 	out := map[string][]byte{}
-	for _, e := range m {
+	for _, e := range manifestEntries(t) {
 		doc, err := os.ReadFile(filepath.Join("contexts", e.File))
 		if err != nil {
 			t.Fatal(err)
