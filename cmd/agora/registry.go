@@ -11,6 +11,7 @@ import (
 	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/consent"
 	"github.com/agora-ledger/agora/internal/consent/consentcli"
+	"github.com/agora-ledger/agora/internal/consent/consentweb"
 	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/credential"
 	"github.com/agora-ledger/agora/internal/credential/credentialcli"
@@ -82,6 +83,7 @@ func registry() []moduleEntry {
 		module:   func(*ledger.Actions) ledger.Module { return consent.Module{} },
 		commands: consentcli.Commands(),
 		bench:    []bench.Scenario{bench.ConsentUse},
+		console:  consentweb.Section(),
 	}, {
 		name:     asset.Name,
 		module:   func(*ledger.Actions) ledger.Module { return asset.Module{} },
