@@ -163,7 +163,7 @@ func getJSON(t *testing.T, url string, v any) {
 func (l *consoleLedger) pages() []string {
 	return []string{"/", "/search", "/block/1", "/tx/" + l.anchorTx, "/log", "/glossary", "/gov", "/gov/changes/1",
 		"/gov/bodies/exchanges", "/did/" + l.did, "/name/" + l.name, "/anchor/" + l.sum,
-		"/asset/parcel-1", "/trigger/1", "/consent/" + l.contract, "/consent/" + l.derived}
+		"/asset/parcel-1", "/trigger/1", "/consent/" + l.derived, "/consent/" + l.contract}
 }
 
 // TestConsoleServesEveryModule renders the console of a dev node, whose
@@ -397,7 +397,8 @@ func TestConsoleInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			name := strings.Trim(strings.NewReplacer("/", "-", ":", "-").Replace(p), "-")
-			if strings.HasPrefix(name, "did") || strings.HasPrefix(name, "tx") || strings.HasPrefix(name, "anchor") || strings.HasPrefix(name, "name") {
+			if strings.HasPrefix(name, "did") || strings.HasPrefix(name, "tx") || strings.HasPrefix(name, "anchor") || strings.HasPrefix(name, "name") ||
+				strings.HasPrefix(name, "consent") {
 				name, _, _ = strings.Cut(name, "-")
 			}
 			if name == "" {
