@@ -290,3 +290,24 @@ func TestEd25519VerifyAcceptsStdlib(t *testing.T) {
 		}
 	}
 }
+
+// FuzzVerify feeds any key, message and signature to every suite's Verify,
+// which the ledger runs on input from the network: it must not panic, and
+// it refuses with ErrInvalidSignature only.
+func FuzzVerify(f *testing.F) {
+	msg := []byte("thirty-two bytes of message hash")
+	for i, s := range suites {
+		keys, pub, err := s.Deal(testRand(14), 2, 2)
+		if err != nil {
+			f.Fatal(err)
+		}
+		sig, _, _ := signWith(f, testRand(15), pub, keys, msg)
+		f.Add(byte(i), pub.GroupKey(), msg, sig)
+	}
+	f.Fuzz(func(t *testing.T, si byte, key, msg, sig []byte) {
+		s := suites[int(si)%len(suites)]
+		if err := s.Verify(key, msg, sig); err != nil && !errors.Is(err, ErrInvalidSignature) {
+			t.Fatalf("%s: error %v is not ErrInvalidSignature", s, err)
+		}
+	})
+}
