@@ -112,7 +112,9 @@ func request(ctx *ledger.Context, m *Request) error {
 	// The amount is reserved now, so that requests in flight together
 	// stay within the limits; an expired request gives it back.
 	w.Usage = w.usage(now)
-	w.Usage.Period += m.Amount
+	if w.Policy.PeriodMS > 0 {
+		w.Usage.Period += m.Amount
+	}
 	w.Usage.Lifetime += m.Amount
 	w.Requests++
 	expires := ctx.Block.Time.Add(w.Policy.requestTTL())
