@@ -9,6 +9,7 @@ import (
 	"github.com/agora-ledger/agora/internal/custody"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/internal/identity/identitycli"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/notary/notarycli"
@@ -30,17 +31,10 @@ import (
 // An entry's module is therefore one package's value, built in place.
 func registry() []moduleEntry {
 	return []moduleEntry{{
-		name:   identity.Name,
-		module: func(*ledger.Actions) ledger.Module { return identity.Module{} },
-		commands: []cli.Command{
-			{Name: "did", Run: runDID, Usage: "did create|show|rotate|add-key|revoke|suspend|reinstate|deactivate|history",
-				Summary: "self-certifying identifiers (did:agora) and their keys"},
-			{Name: "name", Run: runName, Usage: "name register|transfer|release|resolve",
-				Summary: "human-readable names for DIDs in governed namespaces"},
-			{Name: "attest", Run: runAttest, Usage: "attest claim|check|revoke|list|score|anchor-id|verify-id|revoke-id",
-				Summary: "attestations, confidence scores, ID-verification anchors"},
-		},
-		bench: []bench.Scenario{bench.DIDCreate, bench.DIDRotate, bench.Resolve, bench.ResolveProof},
+		name:     identity.Name,
+		module:   func(*ledger.Actions) ledger.Module { return identity.Module{} },
+		commands: identitycli.Commands(),
+		bench:    []bench.Scenario{bench.DIDCreate, bench.DIDRotate, bench.Resolve, bench.ResolveProof},
 	}, {
 		name:     notary.Name,
 		module:   func(*ledger.Actions) ledger.Module { return notary.Module{} },

@@ -1,8 +1,8 @@
 // Package archtest holds no code, only tests that enforce Agora's
 // architecture across the repository:
 //
-//   - the deterministic core (internal/frost, internal/ledger, internal/smt,
-//     internal/tlog, internal/tx)
+//   - the deterministic core (internal/frost, internal/ledger, internal/sdjwt,
+//     internal/smt, internal/statuslist, internal/tlog, internal/tx)
 //     and every module package import no network, storage or consensus
 //     code: no net/http, no Pebble, no CometBFT, no internal/store,
 //     internal/node or internal/api, directly or indirectly;

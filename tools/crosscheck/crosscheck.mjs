@@ -1,0 +1,116 @@
+// The other side of the cross-check (main.go runs it): reads Agora's presentations on
+// stdin, verifies them with the OpenWallet Foundation's sd-jwt-js, then issues and
+// presents an SD-JWT VC of its own for Agora to verify, and prints the results as JSON.
+import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
+import { ES256, digest, generateSalt } from '@sd-jwt/crypto-nodejs';
+import { compactVerify, importJWK } from 'jose';
+import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+
+const input = JSON.parse(await new Promise((resolve) => {
+  let s = '';
+  process.stdin.on('data', (d) => { s += d; });
+  process.stdin.on('end', () => resolve(s));
+}));
+
+// A verifier for one public JWK: ES256 through crypto-nodejs, EdDSA through jose, ES256K
+// (which neither has) through node's own crypto (OpenSSL).
+async function verifierFor(jwk) {
+  if (jwk.crv === 'secp256k1') {
+    const key = createPublicKey({ key: jwk, format: 'jwk' });
+    return async (data, sig) => verify('sha256', Buffer.from(data), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(sig, 'base64url'));
+  }
+  if (jwk.kty === 'OKP') {
+    const key = await importJWK(jwk, 'EdDSA');
+    return async (data, sig) => {
+      try {
+        await compactVerify(`${data}.${sig}`, key, { algorithms: ['EdDSA'] });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+  }
+  return ES256.getVerifier(jwk);
+}
+
+const statusVerifier = await verifierFor(input.statusJwk);
+
+function verifierInstance(issuerVerifier, statusListToken) {
+  return new SDJwtVcInstance({
+    hasher: digest,
+    verifier: issuerVerifier,
+    statusVerifier,
+    kbVerifier: async (data, sig, payload) => (await verifierFor(payload.cnf.jwk))(data, sig),
+    statusListFetcher: async (uri) => {
+      if (uri !== input.statusListURI) throw new Error(`unexpected status list ${uri}`);
+      return statusListToken;
+    },
+  });
+}
+
+const out = { verified: [] };
+for (const p of input.presentations) {
+  const v = verifierInstance(await verifierFor(p.issuerJwk), p.statusListToken);
+  try {
+    const r = await v.verify(p.presentation, { keyBindingNonce: input.nonce, currentDate: input.now });
+    if (r.kb.payload.aud !== input.aud) throw new Error(`KB-JWT aud ${r.kb.payload.aud}`);
+    if (r.header.typ !== 'dc+sd-jwt') throw new Error(`typ ${r.header.typ}`);
+    out.verified.push({ name: p.name, ok: true, claims: r.payload });
+  } catch (e) {
+    out.verified.push({ name: p.name, ok: false, error: String(e.message ?? e) });
+  }
+}
+
+// Theirs: claims like Agora's, issued and presented with ES256 keys (crypto-nodejs) and
+// with ES256K keys (node's crypto, whose ECDSA signatures have a high S half the time).
+async function keysFor(alg) {
+  if (alg === 'ES256') {
+    const { publicKey, privateKey } = await ES256.generateKeyPair();
+    return { publicKey, signer: await ES256.getSigner(privateKey) };
+  }
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+  return {
+    publicKey: publicKey.export({ format: 'jwk' }),
+    signer: async (data) => sign('sha256', Buffer.from(data), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url'),
+  };
+}
+
+out.theirs = [];
+for (const alg of ['ES256', 'ES256K']) {
+  const issuer = await keysFor(alg);
+  const holder = await keysFor(alg);
+  const sdjwt = new SDJwtVcInstance({
+    hasher: digest,
+    saltGenerator: generateSalt,
+    signer: issuer.signer,
+    signAlg: alg,
+    kbSigner: holder.signer,
+    kbSignAlg: alg,
+  });
+  const issued = await sdjwt.issue(
+    {
+      iss: 'https://sd-jwt-js.example',
+      iat: input.now,
+      vct: 'https://credentials.example/membership',
+      cnf: { jwk: holder.publicKey },
+      member_name: 'Ada',
+      address: { locality: 'London', country: 'GB' },
+      roles: ['board', 'audit'],
+    },
+    {
+      _sd: ['member_name', 'address', 'roles'],
+      address: { _sd: ['locality', 'country'] },
+      roles: { _sd: [0, 1] },
+    },
+  );
+  out.theirs.push({
+    alg,
+    issuerJwk: issuer.publicKey,
+    presentation: await sdjwt.present(
+      issued,
+      { member_name: true, address: { locality: true }, roles: { 1: true } },
+      { kb: { payload: { aud: input.aud, nonce: input.nonce, iat: input.now } } },
+    ),
+  });
+}
+process.stdout.write(JSON.stringify(out));
