@@ -129,12 +129,6 @@ func hpkeKey(r *ledgertest.Runner, did string) *ecdh.PrivateKey {
 	return k
 }
 
-// HPKEInfo is the info string of the HPKE encryption of a round-two share
-// (docs/spec/custody.md): the session, dealer and recipient.
-func hpkeInfo(session []byte, dealer, to uint16) []byte {
-	return fmt.Appendf(append([]byte("agora/custody/dkg/v1\x00"), session...), "\x00%d\x00%d", dealer, to)
-}
-
 func wallet(r *ledgertest.Runner, id string) *Wallet {
 	w, err := WalletIn(r.Chain.View(Name, nil), id)
 	if err != nil {
@@ -250,7 +244,7 @@ func (s *sim) round2(r *ledgertest.Runner, walletID, did string) []Sealed {
 		if err != nil {
 			r.Fatalf("%v", err)
 		}
-		ct, err := hpke.Seal(hpk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), hpkeInfo(w.Session, h.ID, to.ID), p.Bytes())
+		ct, err := hpke.Seal(hpk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), SealInfo(w.Session, h.ID, to.ID), p.Bytes())
 		if err != nil {
 			r.Fatalf("%v", err)
 		}
@@ -305,7 +299,7 @@ func (s *sim) open(r *ledgertest.Runner, w *Wallet, did string, dealer uint16) [
 		if err != nil {
 			r.Fatalf("%v", err)
 		}
-		pt, err := hpke.Open(k, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), hpkeInfo(w.Session, dealer, h.ID), sh.Ciphertext)
+		pt, err := hpke.Open(k, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), SealInfo(w.Session, dealer, h.ID), sh.Ciphertext)
 		if err != nil {
 			r.Fatalf("open share of dealer %d: %v", dealer, err)
 		}

@@ -355,6 +355,15 @@ type Sealed struct {
 	Ciphertext []byte `cbor:"2,keyasint" json:"ciphertext"` // HPKE enc || ct
 }
 
+// SealInfo is the HPKE info string (RFC 9180, mode base,
+// DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20Poly1305) under which
+// dealer seals its round-two share to holder to: it binds the ciphertext
+// to the wallet's DKG session and to both holders, so a sealed share
+// cannot be replayed into another DKG or to another recipient.
+func SealInfo(session []byte, dealer, to uint16) []byte {
+	return fmt.Appendf(append([]byte("agora/custody/dkg/v1\x00"), session...), "\x00%d\x00%d", dealer, to)
+}
+
 // Round2 is the body of "round2".
 type Round2 struct {
 	Wallet string   `cbor:"1,keyasint" json:"wallet"`
