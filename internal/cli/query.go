@@ -40,10 +40,21 @@ func ModuleQuery(ctx context.Context, c *client.Client, m ledger.Module, name st
 	for k, v := range params {
 		path = strings.Replace(path, "{"+k+"}", url.PathEscape(v), 1)
 	}
+	// The query's declared parameters travel in the query string.
+	query := url.Values{}
+	for _, p := range q.Params {
+		if v := params[p.Name]; v != "" {
+			query.Set(p.Name, v)
+		}
+	}
 	if policy == nil {
+		if len(query) > 0 {
+			path += "?" + query.Encode()
+		}
 		return nil, c.Get(ctx, path, out)
 	}
-	status, body, err := c.GetRaw(ctx, path+"?proof=1")
+	query.Set("proof", "1")
+	status, body, err := c.GetRaw(ctx, path+"?"+query.Encode())
 	if err != nil {
 		return nil, err
 	}
