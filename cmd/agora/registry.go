@@ -7,6 +7,7 @@ import (
 	"github.com/agora-ledger/agora/internal/bench"
 	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/custody"
+	"github.com/agora-ledger/agora/internal/custody/custodycli"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/identity/identitycli"
@@ -57,8 +58,9 @@ func registry() []moduleEntry {
 		devKeys: gov.DemoKeys,
 		bench:   []bench.Scenario{bench.GovVote},
 	}, {
-		name:   custody.Name,
-		module: func(*ledger.Actions) ledger.Module { return custody.Module{} },
+		name:     custody.Name,
+		module:   func(*ledger.Actions) ledger.Module { return custody.Module{} },
+		commands: custodycli.Commands(),
 	}}
 }
 
