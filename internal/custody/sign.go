@@ -98,6 +98,11 @@ func request(ctx *ledger.Context, m *Request) error {
 	if err := acting(ctx, m.Initiator); err != nil {
 		return err
 	}
+	// Only a member of one of the policy's groups requests: a stranger's
+	// requests would reserve the wallet's limits until they expire.
+	if !slices.ContainsFunc(w.Policy.Groups, func(g Group) bool { return slices.Contains(g.Members, m.Initiator) }) {
+		return fmt.Errorf("%w: %s is in none of wallet %s's groups: only a member requests", ledger.ErrUnauthorized, m.Initiator, w.ID)
+	}
 	if err := w.want(Active, InUse); err != nil {
 		return err
 	}
