@@ -481,10 +481,14 @@ func StandardVerify(suite string, groupKey, msg, sig []byte) (string, error) {
 		}
 		return "crypto/ed25519", nil
 	case "taproot":
-		if len(groupKey) != 33 {
+		x := groupKey // BIP-340's x-only key; a compressed point loses its parity byte
+		if len(x) == 33 {
+			x = x[1:]
+		}
+		if len(x) != 32 {
 			return "", fmt.Errorf("group key of %d bytes", len(groupKey))
 		}
-		pk, err := schnorr.ParsePubKey(groupKey[1:])
+		pk, err := schnorr.ParsePubKey(x)
 		if err != nil {
 			return "", err
 		}
