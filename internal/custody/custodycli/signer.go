@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/agora-ledger/agora/internal/api/wire"
@@ -87,7 +88,9 @@ func signerRun(args []string, stdout, stderr io.Writer) error {
 	}
 	s := &signer{c: client.New(*node), tr: tr, key: key, keyName: *keyName, did: *did, st: st,
 		out: stdout, log: stderr, nonces: map[string]*frost.Nonces{}, said: map[string]string{}, wallets: map[string]bool{}}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Interrupt (Ctrl-C) or TERM (a service manager) stops it between
+	// steps.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(stdout, "signer %s for %s following %s\n", *keyName, *did, *node)
 	return s.run(ctx, *once)
