@@ -55,3 +55,8 @@ func runExample(t *testing.T, script string) {
 // TestExamplesGovernance keeps the walkthrough in examples/governance.sh
 // working.
 func TestExamplesGovernance(t *testing.T) { runExample(t, "governance.sh") }
+
+// TestExamplesCustody keeps the walkthrough in examples/custody.sh working:
+// a 3-of-5 wallet made by DKG among five signers in homes of their own, a
+// withdrawal refused by policy and one signed, and a taproot signature.
+func TestExamplesCustody(t *testing.T) { runExample(t, "custody.sh") }
