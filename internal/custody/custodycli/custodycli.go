@@ -33,7 +33,7 @@ import (
 func Commands() []cli.Command {
 	return []cli.Command{{
 		Name: custody.Name, Run: run,
-		Usage:   "custody create|show|request|approve|status|verify|audit|policy|activate|suspend|resume|destroy|signer",
+		Usage:   "custody create|show|request|approve|status|verify|audit|signer|policy|activate|...",
 		Summary: "custody wallets: keys made by DKG, used by FROST threshold signing under policies",
 	}}
 }
