@@ -92,6 +92,7 @@ gobench=docs/bench/gobench.txt
 	go test -run '^$' -bench . -benchmem -benchtime 5000x ./internal/api
 	go test -run '^$' -bench . -benchmem -benchtime 300x ./internal/smt
 	go test -run '^$' -bench . -benchmem -benchtime 20000x ./internal/tx
+	go test -run '^$' -bench . -benchmem -benchtime 20000x ./internal/asset
 } | tee "$gobench" >&2
 
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(go env GOVERSION)"

@@ -4,23 +4,49 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
-	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/emulation"
+	cdpnet "github.com/chromedp/cdproto/network"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/agora-ledger/agora/internal/console"
+	"github.com/agora-ledger/agora/internal/console/consoletest"
 	"github.com/agora-ledger/agora/internal/node"
 )
 
-// TestConsoleContract checks that a dev node answers every request the
-// console's page makes with the fields its script reads. The page is
-// static HTML and JavaScript, so a renamed field would blank part of it
-// with no error anywhere else.
-func TestConsoleContract(t *testing.T) {
+// consoleLedger is a dev node for the console's tests, with one of each
+// thing the console shows: a governance change, a DID, an anchored file.
+type consoleLedger struct {
+	url, logKey   string
+	did, name     string
+	anchorTx, sum string
+	file          string // the anchored file
+	change        string // the change's title
+	did2          string // a second DID: the receiver of parcel-1's trigger
+	// agora runs the CLI against the node and returns what it printed.
+	agora func(args ...string) string
+}
+
+// startConsoleLedger starts a dev node (with the demo Community) and
+// fills it through the CLI.
+func startConsoleLedger(t *testing.T) *consoleLedger {
+	t.Helper()
 	const pass = "dev"
 	t.Setenv("AGORA_PASSPHRASE", pass)
 	h := home(t.TempDir())
@@ -40,84 +66,495 @@ func TestConsoleContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.stop() })
-	url := "http://" + r.addr
-	var out, errOut bytes.Buffer
-	if code := run([]string{"gov", "draft", "--home", string(h), "--node", url, "--key", "dir-exchanges",
-		"--title", "Console", "--text", "A change for the console to show.",
-		"--action", `ledger.set_params={"max_block_txs":5000,"max_block_bytes":16777216}`}, &out, &errOut); code != 0 {
-		t.Fatalf("gov draft: exit %d\n%s%s", code, out.String(), errOut.String())
-	}
-
-	// The paths the page fetches, and the fields it reads from each.
-	get := func(path string, v any) {
+	l := &consoleLedger{url: "http://" + r.addr, change: "Raise the block size"}
+	agora := func(args ...string) string {
 		t.Helper()
-		res, err := http.Get(url + path)
-		if err != nil {
-			t.Fatal(err)
+		var out, errOut bytes.Buffer
+		full := append([]string{}, args...)
+		full = append(full, "--home", string(h))
+		if args[0] != "keys" {
+			full = append(full, "--node", l.url)
 		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode != 200 {
-			t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
+		if code := run(full, &out, &errOut); code != 0 {
+			t.Fatalf("agora %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
 		}
-		if err := json.Unmarshal(b, v); err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
+		return out.String()
 	}
-	var info map[string]any
-	get("/v1/node/info", &info)
-	has(t, "/v1/node/info", info, "chain_id", "height", "time", "mempool", "modules", "app_hash")
-	if mods, _ := info["modules"].([]any); !slices.Contains(mods, any("gov")) {
-		t.Fatalf("the dev node's modules %v lack gov, whose section the console shows", mods)
+	l.agora = agora
+	agora("gov", "draft", "--key", "dir-exchanges", "--title", l.change, "--text", "Blocks may hold up to 5,000 transactions.",
+		"--action", `ledger.set_params={"max_block_txs":5000,"max_block_bytes":16777216}`)
+	agora("keys", "new", "holder")
+	agora("keys", "new", "holder-next")
+	l.did = regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(agora("did", "create", "--key", "holder", "--next-key", "holder-next"))
+	agora("keys", "new", "commons")
+	agora("keys", "new", "commons-next")
+	l.did2 = regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(agora("did", "create", "--key", "commons", "--next-key", "commons-next"))
+	l.name = "holder.exchange"
+	agora("name", "register", l.name, "--did", l.did, "--key", "holder", "--sponsor-key", "exchange-tokyo")
+	file := filepath.Join(t.TempDir(), "minutes.txt")
+	if err := os.WriteFile(file, []byte("Minutes of the Board's meeting."), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	var block map[string]any
-	get(fmt.Sprintf("/v1/blocks/%v", info["height"]), &block)
-	has(t, "/v1/blocks/{h}", block, "header", "txs", "hash")
-	header, _ := block["header"].(map[string]any)
-	has(t, "/v1/blocks/{h} header", header, "time_ms")
-	var changes []map[string]any
-	get("/v1/gov/changes", &changes)
-	if len(changes) != 1 {
-		t.Fatalf("GET /v1/gov/changes: %d changes, want the one drafted", len(changes))
+	l.file = file
+	out := agora("notary", "anchor", file, "--key", "holder")
+	l.anchorTx = regexp.MustCompile(`(?m)^\s*tx\s+([0-9a-f]{64})`).FindStringSubmatch(out)[1]
+	l.sum = regexp.MustCompile(`[0-9a-f]{64}`).FindString(agora("notary", "verify", file))
+	// Lithopia's parcel, with a rule that one accredited provider fired.
+	agora("asset", "register", "parcel-1", "--key", "holder", "--owner", l.did, "--place", "50.087451,14.420671", "--description", "Parcel 1")
+	agora("keys", "new", "sat-a")
+	agora("gov", "set-entry", "oracles", "sat-a", strings.TrimSpace(agora("keys", "export-public", "sat-a")))
+	agora("asset", "rule", "parcel-1", "--key", "holder", "--type", "marker", "--radius", "50", "--from", "2020-01-01T00:00:00Z",
+		"--until", "2100-01-01T00:00:00Z", "--providers", "sat-a", "--threshold", "1", "--to", l.did2, "--dispute-window", "1h")
+	obs := filepath.Join(t.TempDir(), "obs.json")
+	agora("oracle", "observe", "--key", "sat-a", "--type", "marker", "--place", "50.087500,14.420700", "--value", "90",
+		"--time", "2026-01-01T00:00:00Z", "--out", obs)
+	agora("oracle", "submit", "parcel-1", "1", obs, "--key", "holder")
+	var info struct {
+		LogKey string `json:"log_key"`
 	}
-	has(t, "/v1/gov/changes", changes[0], "id", "title", "status")
-	var change map[string]any
-	get(fmt.Sprintf("/v1/gov/changes/%v", changes[0]["id"]), &change)
-	has(t, "/v1/gov/changes/{id}", change, "id", "title", "status", "round", "timeline", "actions")
-	steps, _ := change["timeline"].([]any)
-	actions, _ := change["actions"].([]any)
-	if len(steps) == 0 || len(actions) == 0 {
-		t.Fatalf("GET /v1/gov/changes/{id}: timeline %v, actions %v", steps, actions)
-	}
-	step, _ := steps[0].(map[string]any)
-	has(t, "a change's timeline step", step, "time", "what")
-	act, _ := actions[0].(map[string]any)
-	has(t, "a change's action", act, "action")
+	getJSON(t, l.url+"/v1/node/info", &info)
+	l.logKey = info.LogKey
+	return l
+}
 
-	// Every path the page fetches is one checked above.
-	page, err := os.ReadFile("../../internal/api/console/index.html")
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	res, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checked := []string{"/v1/blocks/", "/v1/gov/changes", "/v1/gov/changes/", "/v1/node/info"}
-	var fetched []string
-	for _, m := range regexp.MustCompile(`get\("([^"]+)"`).FindAllStringSubmatch(string(page), -1) {
-		if !slices.Contains(fetched, m[1]) {
-			fetched = append(fetched, m[1])
-		}
-	}
-	slices.Sort(fetched)
-	if !slices.Equal(fetched, checked) {
-		t.Errorf("the console fetches %q; this test checks %q: check the new paths' fields too", fetched, checked)
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
 	}
 }
 
-// has fails t unless the object m, the answer of what, has every key.
-func has(t *testing.T, what string, m map[string]any, keys ...string) {
-	t.Helper()
-	for _, k := range keys {
-		if _, ok := m[k]; !ok {
-			t.Errorf("%s has no %q, which the console reads (it has %v)", what, k, slices.Sorted(maps.Keys(m)))
+// pages are the console's main pages on l.
+func (l *consoleLedger) pages() []string {
+	return []string{"/", "/search", "/block/1", "/tx/" + l.anchorTx, "/log", "/glossary", "/gov", "/gov/changes/1",
+		"/gov/bodies/exchanges", "/did/" + l.did, "/name/" + l.name, "/anchor/" + l.sum,
+		"/asset/parcel-1", "/trigger/1"}
+}
+
+// TestConsoleServesEveryModule renders the console of a dev node, whose
+// registry gives it identity's, the notary's and governance's sections:
+// every page answers, every check on it verifies as the browser would
+// check it, and the search box finds a DID, a change (by number and by
+// title), a transaction and a file's digest.
+func TestConsoleServesEveryModule(t *testing.T) {
+	l := startConsoleLedger(t)
+	for _, p := range l.pages() {
+		res, err := http.Get(l.url + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("Content-Security-Policy") != console.CSP {
+			t.Errorf("GET %s: %d, CSP %q\n%s", p, res.StatusCode, res.Header.Get("Content-Security-Policy"), body)
+			continue
+		}
+		for _, c := range consoletest.Checks(body) {
+			if rep := consoletest.Run(t, l.url, c, consoletest.Trust(l.logKey), time.Now().UnixMilli(), nil); !rep.OK {
+				t.Errorf("%s: check %s %s: %s", p, c.Kind, c.Path, rep.Error)
+			}
 		}
 	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, c := range []struct{ q, want string }{
+		{l.did, "/did/" + l.did},
+		{l.name, "/name/" + l.name},
+		{"change 1", "/gov/changes/1"},
+		{"block size", "/gov/changes/1"},
+		{l.anchorTx, "/tx/" + l.anchorTx},
+		{l.sum, "/anchor/" + l.sum},
+		{"parcel-1", "/asset/parcel-1"},
+		{"trigger 1", "/trigger/1"},
+	} {
+		res, err := noFollow.Get(l.url + "/search?q=" + url.QueryEscape(c.q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Location"); got != c.want {
+			t.Errorf("search %q: %d to %q, want %q", c.q, res.StatusCode, got, c.want)
+		}
+	}
+}
+
+var screenshots = flag.String("console.screenshots", "", "write screenshots of the console's main pages into this directory (docs/console)")
+
+// chromium finds Debian's Chromium for the browser tests. Without it they
+// are skipped, and say why; in CI (CI set) they fail instead, since
+// .ci/run installs it.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no Chromium: .ci/run installs Debian's chromium package for the console's browser tests")
+	}
+	t.Skip("no Chromium on this machine (apt-get install chromium): the console's browser tests are skipped")
+	return ""
+}
+
+// browser is a headless Chromium tab that records every console error,
+// uncaught exception and failed request of the pages it loads.
+type browser struct {
+	ctx      context.Context
+	mu       sync.Mutex
+	problems []string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.NoSandbox,
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	b := &browser{ctx: ctx}
+	err := chromedp.Listen(ctx, func(ev any) {
+		var p string
+		switch e := ev.(type) {
+		case *cdpruntime.EventConsoleAPICalled:
+			if e.Type == cdpruntime.ConsoleAPICalledTypeError || e.Type == cdpruntime.ConsoleAPICalledTypeWarning {
+				var args []string
+				for _, a := range e.Args {
+					args = append(args, string(a.Value)+a.Description)
+				}
+				p = fmt.Sprintf("console %s: %s", e.Type, strings.Join(args, " "))
+			}
+		case *cdpruntime.EventExceptionThrown:
+			p = fmt.Sprintf("exception: %s (line %d)", e.ExceptionDetails.Text, e.ExceptionDetails.LineNumber)
+			if ex := e.ExceptionDetails.Exception; ex != nil {
+				p += ": " + ex.Description
+			}
+		case *cdpnet.EventLoadingFailed:
+			// A request the page's leaving cut short (its live
+			// throughput's, say) is not a failure.
+			if e.ErrorText != "net::ERR_ABORTED" {
+				p = "request failed: " + e.ErrorText
+			}
+		case *cdpnet.EventResponseReceived:
+			if e.Response.Status >= 400 {
+				p = fmt.Sprintf("%s answered %d", e.Response.URL, e.Response.Status)
+			}
+		}
+		if p != "" {
+			b.mu.Lock()
+			b.problems = append(b.problems, p)
+			b.mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatal(err)
+	}
+	return b
+}
+
+// take returns and forgets the problems recorded so far.
+func (b *browser) take() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.problems
+	b.problems = nil
+	return p
+}
+
+// leave waits until the tab has left the page at url (a form's answer
+// is a redirect, or the script navigates) and returns where it is; asking
+// while it navigates may fail, so it asks again.
+func (b *browser) leave(url string) string {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if loc, err := chromedp.Run(b.ctx, chromedp.Location()); err == nil && loc != url {
+			return loc
+		}
+	}
+	return url
+}
+
+// checksEnded is, once the page has loaded and every check on it has
+// ended, their results ("checked: …" or "failed: …"); until then false.
+// One expression, so that a page left or reloaded between a wait and a
+// read cannot be half seen, nor a page still being parsed, whose checks
+// are not all there yet.
+const checksEnded = `document.readyState === "complete" &&
+	[...document.querySelectorAll(".check")].every(b => b.dataset.result) &&
+	[...document.querySelectorAll(".check")].map(b => b.dataset.result + ": " + b.innerText)`
+
+// results waits until the page's checks have ended and returns them.
+func (b *browser) results(t *testing.T) []string {
+	t.Helper()
+	// A page whose facts changed since it was made reloads itself once:
+	// a poll it interrupts is asked again.
+	var err error
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		var res []string
+		res, err = chromedp.Run(ctx, chromedp.Poll[[]string](checksEnded, chromedp.WithPollingInterval(100*time.Millisecond)))
+		cancel()
+		if err == nil {
+			return res
+		}
+	}
+	t.Fatalf("waiting for the checks: %v", err)
+	return nil
+}
+
+// axeScript is axe-core, installed by npm ci --prefix tools/axe.
+const axeScript = "../../tools/axe/node_modules/axe-core/axe.min.js"
+
+// accessibility runs axe-core on the page for WCAG 2.1 A and AA and
+// returns its violations. Without axe-core installed it says so and
+// returns none, unless CI is set (then it fails: .ci/run installs it).
+func (b *browser) accessibility(t *testing.T) []string {
+	t.Helper()
+	src, err := os.ReadFile(axeScript)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("axe-core is not installed (npm ci --prefix tools/axe): %v", err)
+		}
+		t.Log("axe-core is not installed (npm ci --prefix tools/axe): accessibility not checked")
+		return nil
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[chromedp.Void](string(src))); err != nil {
+		t.Fatalf("loading axe-core: %v", err)
+	}
+	const run = `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+		.then(r => r.violations.map(v => v.id + " (" + v.impact + "): " + v.help + " at " + v.nodes.map(n => n.target.join(" ")).join(", ")))`
+	found, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](run, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("running axe-core: %v", err)
+	}
+	return found
+}
+
+// TestConsoleInBrowser loads every main page of a dev node's console in
+// headless Chromium: no console error, no failed request, every check on
+// the page passes in the browser, and axe-core finds no WCAG 2.1 AA
+// violation. A reader finds a DID, a governance
+// change and a transaction from the search box, each checked. Through a
+// proxy that tampers with one proven answer, the page flags it.
+func TestConsoleInBrowser(t *testing.T) {
+	b := newBrowser(t)
+	l := startConsoleLedger(t)
+	for _, p := range l.pages() {
+		if err := chromedp.Do(b.ctx, chromedp.Navigate(l.url+p)); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		for _, r := range b.results(t) {
+			if !strings.HasPrefix(r, "checked: ✓ Checked in your browser: ") {
+				t.Errorf("%s: a check %s", p, r)
+			}
+		}
+		for _, v := range b.accessibility(t) {
+			t.Errorf("%s: WCAG 2.1 AA: %s", p, v)
+		}
+		if *screenshots != "" {
+			png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := strings.Trim(strings.NewReplacer("/", "-", ":", "-").Replace(p), "-")
+			if strings.HasPrefix(name, "did") || strings.HasPrefix(name, "tx") || strings.HasPrefix(name, "anchor") || strings.HasPrefix(name, "name") {
+				name, _, _ = strings.Cut(name, "-")
+			}
+			if name == "" {
+				name = "home"
+			}
+			if err := os.WriteFile(filepath.Join(*screenshots, name+".png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, pr := range b.take() {
+			t.Errorf("%s: %s", p, pr)
+		}
+	}
+
+	for _, c := range []struct{ desc, q, page string }{
+		{"a DID", l.did, "/did/" + l.did},
+		{"a governance change", l.change, "/gov/changes/1"},
+		{"a transaction", l.anchorTx, "/tx/" + l.anchorTx},
+	} {
+		if err := chromedp.Do(b.ctx, chromedp.Navigate(l.url+"/"), chromedp.SendKeys(chromedp.ID("q"), c.q),
+			chromedp.Submit(chromedp.ID("q"))); err != nil {
+			t.Fatalf("searching for %s: %v", c.desc, err)
+		}
+		if at := b.leave(l.url + "/"); at != l.url+c.page {
+			t.Errorf("searching for %s led to %s, want %s", c.desc, at, c.page)
+		}
+		res := b.results(t)
+		if len(res) == 0 {
+			t.Errorf("the page of %s has no check", c.desc)
+		}
+		for _, r := range res {
+			if !strings.HasPrefix(r, "checked: ") {
+				t.Errorf("searching for %s: a check %s", c.desc, r)
+			}
+		}
+		for _, pr := range b.take() {
+			t.Errorf("searching for %s: %s", c.desc, pr)
+		}
+	}
+
+	// A file chosen on the search page is looked up by its digest, which
+	// the browser computes.
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(l.url+"/search"), chromedp.WaitVisible(chromedp.ID("file")),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{l.file})); err != nil {
+		t.Fatalf("choosing a file: %v", err)
+	}
+	if at := b.leave(l.url + "/search"); at != l.url+"/anchor/"+l.sum {
+		t.Errorf("choosing the anchored file led to %s, want its record /anchor/%s", at, l.sum)
+	}
+	for _, r := range b.results(t) {
+		if !strings.HasPrefix(r, "checked: ") {
+			t.Errorf("the chosen file's record: a check %s", r)
+		}
+	}
+	for _, pr := range b.take() {
+		t.Errorf("choosing a file: %s", pr)
+	}
+
+	// The home page follows the ledger: a file anchored while it is open
+	// shows in the log's size its script reads, and the throughput is
+	// the script's.
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(l.url+"/")); err != nil {
+		t.Fatal(err)
+	}
+	b.results(t)
+	logSize := func() int {
+		n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`Number(document.getElementById("throughput").dataset.logSize)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := logSize()
+	another := filepath.Join(t.TempDir(), "agenda.txt")
+	if err := os.WriteFile(another, []byte("Agenda of the Board's next meeting."), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.agora("notary", "anchor", another, "--key", "holder")
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`Number(document.getElementById("throughput").dataset.logSize) > %d`, before),
+		chromedp.WithPollingInterval(200*time.Millisecond)))
+	cancel()
+	if err != nil {
+		t.Errorf("the home page's live throughput did not see the new transaction (log size %d): %v", before, err)
+	}
+	if live, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById("throughput").textContent`)); err != nil || !regexp.MustCompile(`^\d+\.\d transactions a second$`).MatchString(live) {
+		t.Errorf("the live throughput reads %q (%v)", live, err)
+	}
+	for _, pr := range b.take() {
+		t.Errorf("the live home page: %s", pr)
+	}
+
+	// A reader in Tokyo reads times in Tokyo's time zone; the UTC form is
+	// the time's title.
+	tokyo, cancelTokyo := chromedp.NewContext(b.ctx)
+	defer cancelTokyo()
+	if _, err := chromedp.Call(tokyo, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(tokyo, emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: "en_US"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tokyo, chromedp.Navigate(l.url+"/did/"+l.did)); err != nil {
+		t.Fatal(err)
+	}
+	times, err := chromedp.Run(tokyo, chromedp.Evaluate[[]string](`[...document.querySelectorAll("main time[datetime]")].map(t => t.textContent + " | " + t.title)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(times) == 0 {
+		t.Error("the DID page shows no time")
+	}
+	for _, tm := range times {
+		if !regexp.MustCompile(`GMT\+9 \| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$`).MatchString(tm) {
+			t.Errorf("in Tokyo, a time reads %q, want Tokyo's time and the UTC form as its title", tm)
+		}
+	}
+	b.take()
+
+	// With JavaScript off, the page reads in full, in UTC, and says that
+	// nothing was checked.
+	nojs, cancel := chromedp.NewContext(b.ctx)
+	defer cancel()
+	if _, err := chromedp.Call(nojs, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(nojs, chromedp.Navigate(l.url+"/did/"+l.did)); err != nil {
+		t.Fatal(err)
+	}
+	text, err := chromedp.Run(nojs, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Its keys", "key-0", "Not checked. With JavaScript on, your browser checks this identity's document", " UTC"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("with JavaScript off, the DID page lacks %q:\n%s", want, text)
+		}
+	}
+	b.take()
+
+	// A proxy that changes the anchored file's media type in the proven
+	// answer, and only there: the page shows the genuine record, and its
+	// check fails, visibly.
+	target, err := url.Parse(l.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(res *http.Response) error {
+		if res.Request.URL.Path != "/v1/notary/anchors/"+l.sum || res.Request.URL.Query().Get("proof") != "1" {
+			return nil
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			return err
+		}
+		body = bytes.Replace(body, []byte(`"media_type":"text/plain"`), []byte(`"media_type":"application/pdf"`), 1)
+		res.Body = io.NopCloser(bytes.NewReader(body))
+		res.ContentLength = int64(len(body))
+		res.Header.Set("Content-Length", fmt.Sprint(len(body)))
+		return nil
+	}
+	tampering := httptest.NewServer(proxy)
+	t.Cleanup(tampering.Close)
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(tampering.URL+"/anchor/"+l.sum)); err != nil {
+		t.Fatal(err)
+	}
+	res := b.results(t)
+	if len(res) != 1 || !strings.HasPrefix(res[0], "failed: ✗ The check failed.") {
+		t.Errorf("through the tampering proxy, the checks are %q, want one that failed", res)
+	}
+	visible, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { const b = document.querySelector(".check.bad"); return !!b && b.offsetHeight > 0 && getComputedStyle(b).display !== "none"; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !visible {
+		t.Error("the failed check is not visible on the page")
+	}
+	for _, v := range b.accessibility(t) {
+		t.Errorf("the tampered page: WCAG 2.1 AA: %s", v)
+	}
+	if *screenshots != "" {
+		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(*screenshots, "tampered.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.take()
 }

@@ -21,6 +21,14 @@ func TestExamplesTestnet(t *testing.T) { runExample(t, "testnet.sh") }
 // TestExamplesNames keeps the walkthrough in examples/names.sh working.
 func TestExamplesNames(t *testing.T) { runExample(t, "names.sh") }
 
+// TestExamplesConsent keeps the walkthrough in examples/consent.sh (a
+// subject, a bank and a scoring firm) working.
+func TestExamplesConsent(t *testing.T) { runExample(t, "consent.sh") }
+
+// TestExamplesAssets keeps the walkthrough in examples/assets.sh, Lithopia's
+// oracle-triggered parcel, working.
+func TestExamplesAssets(t *testing.T) { runExample(t, "assets.sh") }
+
 // runExample runs the walkthrough examples/script against a freshly built
 // agora. The script checks every outcome itself and exits non-zero if one
 // differs.
@@ -55,6 +63,10 @@ func runExample(t *testing.T, script string) {
 // TestExamplesGovernance keeps the walkthrough in examples/governance.sh
 // working.
 func TestExamplesGovernance(t *testing.T) { runExample(t, "governance.sh") }
+
+// TestExamplesCredentials keeps the walkthrough in
+// examples/credentials.sh working.
+func TestExamplesCredentials(t *testing.T) { runExample(t, "credentials.sh") }
 
 // TestExamplesCustody keeps the walkthrough in examples/custody.sh working:
 // a 3-of-5 wallet made by DKG among five signers in homes of their own, a

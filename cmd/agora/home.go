@@ -305,7 +305,7 @@ func startNode(ctx context.Context, h home, cfg node.Config, log *slog.Logger, p
 		return nil, ledger.WithHint(fmt.Errorf("listen on %s: %w", cfg.HTTP, err), "choose another address with --http")
 	}
 	srv := &http.Server{
-		Handler:           api.New(drv, cfg, gh, vkey, log, reg).Handler(),
+		Handler:           api.New(drv, cfg, gh, vkey, log, reg, consoleSections()...).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      time.Duration(cfg.RequestTimeout) + 10*time.Second,

@@ -15,11 +15,13 @@ import (
 	"strings"
 
 	"github.com/agora-ledger/agora/internal/cli"
+	"github.com/agora-ledger/agora/internal/clientcmd"
 )
 
-// coreCommands are the commands that are not a module's, in usage order:
-// those before the modules' commands, then those after (see commands).
-var coreCommands, coreCommandsAfter = []cli.Command{
+// coreCommands and coreCommandsAfter are the commands that are not a
+// module's, in usage order: those before the modules' commands, then those
+// after (see allCommands). The client's come from internal/clientcmd.
+var coreCommands = append([]cli.Command{
 	{Name: "dev", Run: runDev, Usage: "dev", Summary: "run a single-node dev ledger with demo keys"},
 	{Name: "init", Run: runInit, Usage: "init", Summary: "write a genesis and configuration for a new ledger"},
 	{Name: "start", Run: runStart, Usage: "start", Summary: "run a node from a home directory (also: agora node start)"},
@@ -27,17 +29,12 @@ var coreCommands, coreCommandsAfter = []cli.Command{
 	{Name: "fsck", Run: runFsck, Usage: "fsck", Summary: "check a stopped node's store by replaying it"},
 	{Name: "testnet", Run: runTestnet, Usage: "testnet init|start", Summary: "write and run a local network of validators (CometBFT)"},
 	{Name: "witness", Run: runWitness, Usage: "witness init|run", Summary: "run a witness that cosigns logs' checkpoints"},
-	{Name: "keys", Run: runKeys, Usage: "keys new|list|show|export-public", Summary: "manage your keys (encrypted on this machine)"},
-}, []cli.Command{
-	{Name: "events", Run: runEvents, Usage: "events watch", Summary: "follow the ledger's events as blocks commit, proven"},
-	{Name: "tx", Run: runTx, Usage: "tx show HASH", Summary: "show a transaction"},
-	{Name: "block", Run: runBlock, Usage: "block show [HEIGHT]", Summary: "show a block (default: the latest)"},
-	{Name: "account", Run: runAccount, Usage: "account show ADDR|NAME", Summary: "show an account's sequence and label"},
-	{Name: "info", Run: runInfo, Usage: "info", Summary: "show the node's chain, height and modules"},
-	{Name: "verify", Run: runVerify, Usage: "verify checkpoint|tx|consistency|state", Summary: "check a node's answer offline against its log key"},
-	{Name: "bench", Run: runBench, Usage: "bench", Summary: "measure throughput against this machine's ceiling"},
-	{Name: "version", Run: runVersion, Usage: "version", Summary: "print the version"},
-}
+}, clientcmd.Keys()...)
+
+var coreCommandsAfter = append(clientcmd.Commands(modules),
+	cli.Command{Name: "bench", Run: runBench, Usage: "bench", Summary: "measure throughput against this machine's ceiling"},
+	cli.Command{Name: "version", Run: runVersion, Usage: "version", Summary: "print the version"},
+)
 
 // allCommands lists every command in usage order: the core commands, with
 // the registry's modules' commands between the node's and the client's.

@@ -4,16 +4,28 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/agora-ledger/agora/internal/asset"
+	"github.com/agora-ledger/agora/internal/asset/assetcli"
+	"github.com/agora-ledger/agora/internal/asset/assetweb"
 	"github.com/agora-ledger/agora/internal/bench"
 	"github.com/agora-ledger/agora/internal/cli"
+	"github.com/agora-ledger/agora/internal/consent"
+	"github.com/agora-ledger/agora/internal/consent/consentcli"
+	"github.com/agora-ledger/agora/internal/console"
+	"github.com/agora-ledger/agora/internal/credential"
+	"github.com/agora-ledger/agora/internal/credential/credentialcli"
 	"github.com/agora-ledger/agora/internal/custody"
 	"github.com/agora-ledger/agora/internal/custody/custodycli"
 	"github.com/agora-ledger/agora/internal/gov"
+	"github.com/agora-ledger/agora/internal/gov/govcli"
+	"github.com/agora-ledger/agora/internal/gov/govweb"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/identity/identitycli"
+	"github.com/agora-ledger/agora/internal/identity/identityweb"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/notary/notarycli"
+	"github.com/agora-ledger/agora/internal/notary/notaryweb"
 	"github.com/agora-ledger/agora/internal/tx"
 )
 
@@ -23,7 +35,8 @@ import (
 // usage (allCommands), with 'agora MODULE types|send' generated from the
 // module's message types (moduleCommands), 'agora init --genesis MODULE=FILE' (genesisFiles),
 // the genesis of 'agora dev' and 'agora testnet init' (setDevGenesis),
-// and the scenarios of 'agora bench' (scenarios).
+// the scenarios of 'agora bench' (scenarios) and the console's sections
+// (consoleSections).
 //
 // internal/archtest reads this function's source: every package that
 // implements ledger.Module must be the package of one entry's module, and
@@ -36,6 +49,7 @@ func registry() []moduleEntry {
 		module:   func(*ledger.Actions) ledger.Module { return identity.Module{} },
 		commands: identitycli.Commands(),
 		bench:    []bench.Scenario{bench.DIDCreate, bench.DIDRotate, bench.Resolve, bench.ResolveProof},
+		console:  identityweb.Section(),
 	}, {
 		name:     notary.Name,
 		module:   func(*ledger.Actions) ledger.Module { return notary.Module{} },
@@ -43,20 +57,38 @@ func registry() []moduleEntry {
 		dev: func(func(string) tx.PublicKey) (any, error) {
 			return notary.Genesis{Policy: notary.Policy{Mode: "open"}}, nil
 		},
-		bench: []bench.Scenario{bench.Notary, bench.Mixed},
+		bench:   []bench.Scenario{bench.Notary, bench.Mixed},
+		console: notaryweb.Section(),
 	}, {
 		name: gov.Name,
 		// Governance executes the actions of every module.
-		module: func(acts *ledger.Actions) ledger.Module { return gov.Module{Actions: acts} },
-		commands: []cli.Command{
-			{Name: "gov", Run: runGov, Usage: "gov propose|advise|draft|vote|open-review|object|revise|emergency|petition|show|timeline|...",
-				Summary: "multi-stakeholder governance that the ledger executes"},
-		},
+		module:   func(acts *ledger.Actions) ledger.Module { return gov.Module{Actions: acts} },
+		commands: govcli.Commands(modules),
 		dev: func(key func(string) tx.PublicKey) (any, error) {
-			return gov.Demo(key), nil
+			g := gov.Demo(key)
+			// The registry of accredited data providers that the asset
+			// module reads, empty: governance accredits them.
+			g.Resources = append(g.Resources, gov.Resource{ID: asset.ProvidersResource, Parent: gov.RootResource,
+				Name: "Accredited data providers (oracles)", Controller: "identity"})
+			return g, nil
 		},
 		devKeys: gov.DemoKeys,
 		bench:   []bench.Scenario{bench.GovVote},
+		console: govweb.Section(),
+	}, {
+		name:     credential.Name,
+		module:   func(*ledger.Actions) ledger.Module { return credential.Module{} },
+		commands: credentialcli.Commands(),
+	}, {
+		name:     consent.Name,
+		module:   func(*ledger.Actions) ledger.Module { return consent.Module{} },
+		commands: consentcli.Commands(),
+		bench:    []bench.Scenario{bench.ConsentUse},
+	}, {
+		name:     asset.Name,
+		module:   func(*ledger.Actions) ledger.Module { return asset.Module{} },
+		commands: assetcli.Commands(),
+		console:  assetweb.Section(),
 	}, {
 		name:     custody.Name,
 		module:   func(*ledger.Actions) ledger.Module { return custody.Module{} },
@@ -83,6 +115,9 @@ type moduleEntry struct {
 	devKeys []string
 	// bench are the module's 'agora bench' scenarios, in --list order.
 	bench []bench.Scenario
+	// console is the module's part of the web console: its pages, its
+	// navigation entry and its search.
+	console console.Section
 }
 
 // modules returns the ledger's modules, in genesis order.
@@ -165,6 +200,16 @@ func setSection(g *ledger.Genesis, module string, sec any) error {
 	}
 	g.Modules[module] = b
 	return nil
+}
+
+// consoleSections lists the modules' parts of the console, in registry
+// order.
+func consoleSections() []console.Section {
+	var out []console.Section
+	for _, e := range registry() {
+		out = append(out, e.console)
+	}
+	return out
 }
 
 // scenarios lists the bench scenarios of every module, in registry order.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -10,17 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
-	"unicode"
-
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -58,45 +53,19 @@ Examples:
       --log "$(curl -s http://127.0.0.1:7780/v1/node/info | jq -r .log_key)"
 `
 
-// witnessKey is the keystore name of a witness's key.
-const witnessKey = "witness"
-
-// witnessHome is the part of a home directory a witness uses:
-//
-//	witness.json        {"name": NAME}, written by agora witness init
-//	witness-state.json  what the witness cosigned (witness.FileState)
-//	keys/witness.json   its key
-type witnessHome struct{ home }
-
-func (h witnessHome) config() string { return filepath.Join(string(h.home), "witness.json") }
-func (h witnessHome) state() string  { return filepath.Join(string(h.home), "witness-state.json") }
-
-// witnessConfig is the content of witness.json.
-type witnessConfig struct {
-	Name string `json:"name"`
+// readWitness reads the witness of the home dir (witness.Home).
+func readWitness(dir string) (*witness.Config, error) {
+	c, err := witness.Home(dir).ReadConfig()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ledger.WithHint(fmt.Errorf("%s has no witness", dir), fmt.Sprintf("run 'agora witness init --home %s' first", dir))
+	}
+	return c, err
 }
 
-func (h witnessHome) read() (*witnessConfig, error) {
-	b, err := os.ReadFile(h.config())
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, ledger.WithHint(fmt.Errorf("%s has no witness", h.home), fmt.Sprintf("run 'agora witness init --home %s' first", h.home))
-	}
-	if err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var c witnessConfig
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%s: %w", h.config(), err)
-	}
-	return &c, nil
-}
-
-// verifierKey returns the witness's cosigner verifier key from its public
-// key; no passphrase is needed.
-func (h witnessHome) verifierKey(name string) (string, error) {
-	e, err := h.keys().Get(witnessKey)
+// witnessVerifierKey returns the cosigner verifier key of the witness
+// called name whose key is in the home dir; no passphrase is needed.
+func witnessVerifierKey(dir, name string) (string, error) {
+	e, err := cli.Keys(dir).Get(witness.KeyName)
 	if err != nil {
 		return "", err
 	}
@@ -123,101 +92,57 @@ func runWitness(args []string, stdout, stderr io.Writer) error {
 	return cli.UsageError("unknown witness command %q (want init or run)", args[0])
 }
 
-// defaultWitnessName is witness.<hostname>, with what a key name may not
-// hold replaced.
-func defaultWitnessName() string {
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		return "agora-witness"
-	}
-	host = strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || r == '+' || !unicode.IsPrint(r) {
-			return '-'
-		}
-		return r
-	}, host)
-	return "witness." + host
-}
-
 func runWitnessInit(args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("witness init", witnessUsage, stderr)
 	homeDir := cli.HomeFlag(fs)
-	name := fs.String("name", defaultWitnessName(), "the witness's `NAME` in its cosignatures (no spaces or '+')")
+	name := fs.String("name", witness.DefaultName(), "the witness's `NAME` in its cosignatures (no spaces or '+')")
 	if pos, err := cli.Parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
 		return cli.UsageError("witness init takes no arguments")
 	}
-	h := witnessHome{home(*homeDir)}
-	if c, err := h.read(); err == nil {
-		vkey, err := h.verifierKey(c.Name)
+	dir := *homeDir
+	if c, err := readWitness(dir); err == nil {
+		vkey, err := witnessVerifierKey(dir, c.Name)
 		if err != nil {
 			return err
 		}
-		return ledger.WithHint(fmt.Errorf("%s already has a witness, %s, whose key is\n  %s", h.home, c.Name, vkey),
-			fmt.Sprintf("start it with 'agora witness run --home %s --log LOGKEY'", h.home))
+		return ledger.WithHint(fmt.Errorf("%s already has a witness, %s, whose key is\n  %s", dir, c.Name, vkey),
+			fmt.Sprintf("start it with 'agora witness run --home %s --log LOGKEY'", dir))
 	}
 	// Refuse a bad name before asking for a passphrase.
 	if _, err := witness.VerifierKey(*name, make(ed25519.PublicKey, ed25519.PublicKeySize)); err != nil {
 		return cli.UsageError("--name %q: give a name without spaces or '+', such as witness.example.org", *name)
 	}
-	if err := os.MkdirAll(string(h.home), 0o700); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if _, err := h.keys().Get(witnessKey); err != nil {
+	if _, err := cli.Keys(dir).Get(witness.KeyName); err != nil {
 		pass, err := cli.Passphrase(stderr, "Passphrase for the witness key: ", true)
 		if err != nil {
 			return err
 		}
-		if _, err := h.keys().New(witnessKey, tx.Ed25519, pass, rand.Reader, time.Now()); err != nil {
+		if _, err := cli.Keys(dir).New(witness.KeyName, tx.Ed25519, pass, rand.Reader, time.Now()); err != nil {
 			return err
 		}
 	}
-	vkey, err := h.verifierKey(*name)
+	vkey, err := witnessVerifierKey(dir, *name)
 	if err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(witnessConfig{Name: *name}, "", "  ")
+	b, err := json.MarshalIndent(witness.Config{Name: *name}, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := writeNew(h.config(), append(b, '\n')); err != nil {
+	if err := writeNew(witness.Home(dir).ConfigFile(), append(b, '\n')); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, `created witness %s in %s
 its cosigner key (give it to the nodes and clients that rely on this witness):
   %s
 start it with: agora witness run --home %s --log LOGKEY
-`, *name, h.home, vkey, h.home)
+`, *name, dir, vkey, dir)
 	return nil
-}
-
-// parseLogs reads --log values: a verifier key whose name is the origin,
-// or ORIGIN=KEY. Keys of one origin make one log.
-func parseLogs(values []string) ([]witness.Log, error) {
-	var logs []witness.Log
-	index := map[string]int{}
-	for _, s := range values {
-		origin, key := "", s
-		if v, err := note.NewVerifier(s); err == nil {
-			origin = v.Name()
-		} else if o, k, ok := strings.Cut(s, "="); ok && o != "" {
-			if _, err := note.NewVerifier(k); err != nil {
-				return nil, cli.UsageError("--log %q: %q is not a verifier key (<name>+<hash>+<base64 key>)", s, k)
-			}
-			origin, key = o, k
-		} else {
-			return nil, cli.UsageError("--log %q: give a log's verifier key (<name>+<hash>+<base64 key>), or ORIGIN=KEY", s)
-		}
-		i, ok := index[origin]
-		if !ok {
-			i = len(logs)
-			index[origin] = i
-			logs = append(logs, witness.Log{Origin: origin})
-		}
-		logs[i].Keys = append(logs[i].Keys, key)
-	}
-	return logs, nil
 }
 
 func runWitnessRun(args []string, stdout, stderr io.Writer) error {
@@ -234,12 +159,11 @@ func runWitnessRun(args []string, stdout, stderr io.Writer) error {
 	if len(logFlags) == 0 {
 		return cli.UsageError("give at least one --log: the verifier key of a log to witness")
 	}
-	logs, err := parseLogs(logFlags)
+	logs, err := witness.ParseLogs(logFlags)
 	if err != nil {
-		return err
+		return cli.UsageError("--log %v", err)
 	}
-	h := witnessHome{home(*homeDir)}
-	c, err := h.read()
+	c, err := readWitness(*homeDir)
 	if err != nil {
 		return err
 	}
@@ -247,7 +171,7 @@ func runWitnessRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	k, err := h.keys().Unlock(witnessKey, pass)
+	k, err := cli.Keys(*homeDir).Unlock(witness.KeyName, pass)
 	if err != nil {
 		return fmt.Errorf("witness key: %w", err)
 	}
@@ -263,7 +187,7 @@ func runWitnessRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	state, err := witness.OpenFileState(h.state())
+	state, err := witness.OpenFileState(witness.Home(*homeDir).StateFile())
 	if err != nil {
 		return err
 	}
@@ -276,31 +200,13 @@ func runWitnessRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return ledger.WithHint(fmt.Errorf("listen on %s: %w", *listen, err), "choose another address with --listen")
 	}
-	srv := &http.Server{
-		Handler:           witness.NewHandler(w, log),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	var origins []string
 	for _, l := range logs {
 		origins = append(origins, l.Origin)
 	}
 	fmt.Fprintf(stdout, "agora witness %s listening on http://%s\n  key   %s\n  logs  %s\n", c.Name, ln.Addr(), vkey, strings.Join(origins, ", "))
 	log.Info("witness started", "name", c.Name, "addr", ln.Addr().String(), "logs", len(logs))
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err = srv.Shutdown(sctx)
-	log.Info("witness stopped")
-	return err
+	return witness.Serve(ctx, ln, w, log)
 }

@@ -1,6 +1,8 @@
 // Package api serves Agora's HTTP API: transaction submission, blocks,
 // transactions, accounts, node information, health, Prometheus metrics,
-// every module's queries and the OpenAPI document that describes them.
+// every module's queries and the OpenAPI document that describes them;
+// and it mounts the web console (package console) at "/", which reads the
+// ledger through the same functions as the handlers (console.go).
 //
 // # Errors
 //
@@ -30,6 +32,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/node"
 	"github.com/agora-ledger/agora/internal/smt"
@@ -49,6 +52,8 @@ type Server struct {
 	maxBody     int64
 	timeout     time.Duration
 	gatherer    prometheus.Gatherer
+	// console serves the web console's pages.
+	console *console.Console
 	// prover remembers the state map's nodes that proofs pass through,
 	// by content: the nodes near the root are hashed once, not per proof.
 	prover *smt.Prover
@@ -64,8 +69,9 @@ const provenNodes = 4096
 
 // New returns the API of the driver n. genesisHash identifies the genesis file;
 // logKey is the signed-note verifier key of the node's checkpoints;
-// gatherer serves /metrics, with the API's own metrics (apiMetrics).
-func New(n Driver, cfg node.Config, genesisHash []byte, logKey string, log *slog.Logger, gatherer prometheus.Gatherer) *Server {
+// gatherer serves /metrics, with the API's own metrics (apiMetrics); sections
+// are the modules' parts of the console.
+func New(n Driver, cfg node.Config, genesisHash []byte, logKey string, log *slog.Logger, gatherer prometheus.Gatherer, sections ...console.Section) *Server {
 	cfg = cfg.WithDefaults()
 	srv := &Server{node: n, log: log, genesisHash: genesisHash, logKey: logKey, maxBody: cfg.MaxRequestBytes,
 		timeout: time.Duration(cfg.RequestTimeout), prover: smt.NewProver(provenNodes),
@@ -77,6 +83,7 @@ func New(n Driver, cfg node.Config, genesisHash []byte, logKey string, log *slog
 	for _, w := range cfg.Witnesses {
 		srv.witnesses = append(srv.witnesses, w.Key)
 	}
+	srv.console = console.New(newConsoleLedger(srv), log, sections...)
 	return srv
 }
 
@@ -88,7 +95,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/tx/{hash}", s.handle(s.getTx))
 	mux.Handle("GET /v1/blocks/{height}", s.handle(s.getBlock))
 	mux.Handle("GET /v1/accounts/{address}", s.handle(s.getAccount))
-	mux.Handle("GET /v1/node/info", s.handle(s.info))
+	mux.Handle("GET /v1/node/info", s.handle(s.getInfo))
 	mux.Handle("GET /healthz", s.handle(s.health))
 	mux.Handle("GET /openapi.json", s.handle(s.openAPI))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
@@ -109,7 +116,10 @@ func (s *Server) Handler() http.Handler {
 		}
 		mux.Handle(q.Pattern, hh)
 	}
-	mux.Handle("GET /{$}", http.HandlerFunc(s.index))
+	mux.Handle("GET /{$}", s.console)        // console.Home
+	for _, p := range s.console.Patterns() { // its other pages and assets
+		mux.Handle(p, s.console)
+	}
 	mux.Handle("/", s.handle(func(r *http.Request) (any, int, error) {
 		return nil, 0, &Error{Status: http.StatusNotFound, Code: "not_found",
 			Message: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), Hint: "GET /openapi.json lists the routes"}
@@ -397,10 +407,21 @@ func (s *Server) getTx(r *http.Request) (any, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	ans, err := s.tx(r.Context(), id, r.URL.Query().Get("envelope") == "1", wantProof(r))
+	if err != nil {
+		return nil, 0, err
+	}
+	return ans, 0, nil
+}
+
+// tx answers GET /v1/tx/{hash}: a *TxStatus for a pending or dropped
+// transaction, a *TxView for a committed one, with its envelope if
+// envelope or proof, and its inclusion proof if proof.
+func (s *Server) tx(ctx context.Context, id tx.ID, envelope, proof bool) (any, error) {
 	c, err := s.node.Lookup(id)
 	if errors.Is(err, ledger.ErrNotFound) {
 		if s.node.Pending(id) {
-			return TxStatus{Hash: id, Status: "pending"}, 0, nil
+			return &TxStatus{Hash: id, Status: "pending"}, nil
 		}
 		// The node commits a block before it takes the block's
 		// transactions out of the mempool, so one that left the mempool
@@ -409,39 +430,39 @@ func (s *Server) getTx(r *http.Request) (any, int, error) {
 	}
 	if errors.Is(err, ledger.ErrNotFound) {
 		if derr := s.node.Dropped(id); derr != nil {
-			return TxStatus{Hash: id, Status: "dropped", Error: toError(derr)}, 0, nil
+			return &TxStatus{Hash: id, Status: "dropped", Error: toError(derr)}, nil
 		}
-		return nil, 0, &Error{Status: 404, Code: "not_found", Message: fmt.Sprintf("no transaction %s", id),
+		return nil, &Error{Status: 404, Code: "not_found", Message: fmt.Sprintf("no transaction %s", id),
 			Hint: "it was never submitted, was refused, or was dropped from the mempool"}
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	env, err := s.node.Store().Envelope(c.Leaf)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	v, err := viewTx(env)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	v.Status = "committed"
 	v.TxCommit = commitOf(c)
-	if r.URL.Query().Get("envelope") == "1" || wantProof(r) {
+	if envelope || proof {
 		v.Envelope = base64.StdEncoding.EncodeToString(env)
 	}
-	if wantProof(r) {
+	if proof {
 		lv, err := s.view()
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		defer lv.Close()
-		signed := func(h uint64) (string, error) { return s.quorumCheckpoint(r.Context(), lv, h) }
+		signed := func(h uint64) (string, error) { return s.quorumCheckpoint(ctx, lv, h) }
 		if v.Proof, err = inclusionAt(lv, c.Leaf, lv.head.Height, signed); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 	}
-	return v, 0, nil
+	return v, nil
 }
 
 func (s *Server) getBlock(r *http.Request) (any, int, error) {
@@ -456,20 +477,29 @@ func (s *Server) getBlock(r *http.Request) (any, int, error) {
 			return nil, 0, &Error{Status: 400, Code: "invalid", Message: fmt.Sprintf("height %q is not a number", hs), Hint: "use a height such as 12, or latest"}
 		}
 	}
-	rec, err := s.node.Store().Block(h)
+	v, err := s.block(h)
 	if err != nil {
 		return nil, 0, err
+	}
+	return v, 0, nil
+}
+
+// block answers GET /v1/blocks/{height}.
+func (s *Server) block(h uint64) (BlockView, error) {
+	rec, err := s.node.Store().Block(h)
+	if err != nil {
+		return BlockView{}, err
 	}
 	hash := rec.Header.Hash()
 	v := BlockView{Hash: hex.EncodeToString(hash[:]), Header: rec.Header, Txs: []BlockTx{}}
 	for i, raw := range rec.Txs {
 		tv, err := viewTx(raw)
 		if err != nil {
-			return nil, 0, err
+			return BlockView{}, err
 		}
 		v.Txs = append(v.Txs, BlockTx{Hash: tv.Hash, Module: tv.Module, Type: tv.Type, Result: rec.Results[i]})
 	}
-	return v, 0, nil
+	return v, nil
 }
 
 func (s *Server) getAccount(r *http.Request) (any, int, error) {
@@ -477,22 +507,34 @@ func (s *Server) getAccount(r *http.Request) (any, int, error) {
 	if b, err := hex.DecodeString(addr); err != nil || len(b) != 20 {
 		return nil, 0, &Error{Status: 400, Code: "invalid", Message: fmt.Sprintf("%q is not an address (40 hex digits)", addr)}
 	}
+	a, err := s.account(addr)
+	if err != nil {
+		return nil, 0, err
+	}
+	return a, 0, nil
+}
+
+// account answers GET /v1/accounts/{address}, addr in lower-case hex.
+func (s *Server) account(addr string) (AccountView, error) {
 	snap := s.node.Store().Snapshot()
 	defer snap.Close()
 	a, err := ledger.GetAccountByAddress(snap, addr)
 	if errors.Is(err, ledger.ErrNotFound) {
 		// A key that never signed has sequence 0 and no record yet.
-		return nil, 0, &Error{Status: 404, Code: "not_found", Message: fmt.Sprintf("no account %s", addr),
+		return AccountView{}, &Error{Status: 404, Code: "not_found", Message: fmt.Sprintf("no account %s", addr),
 			Hint: "an account appears when its key first signs a committed transaction; its first sequence is 0"}
 	}
 	if err != nil {
-		return nil, 0, err
+		return AccountView{}, err
 	}
 	return AccountView{Address: addr, Key: a.Key, Label: a.Label, Sequence: a.Sequence,
-		NextSequence: s.node.NextSequence(addr, a.Sequence)}, 0, nil
+		NextSequence: s.node.NextSequence(addr, a.Sequence)}, nil
 }
 
-func (s *Server) info(*http.Request) (any, int, error) {
+func (s *Server) getInfo(*http.Request) (any, int, error) { return s.info(), 0, nil }
+
+// info answers GET /v1/node/info.
+func (s *Server) info() Info {
 	h := s.node.Head()
 	hash := h.Hash()
 	inf := Info{ChainID: h.ChainID, Version: Version, GenesisHash: hex.EncodeToString(s.genesisHash), Height: h.Height,
@@ -506,7 +548,7 @@ func (s *Server) info(*http.Request) (any, int, error) {
 	if w, ok := s.node.Witnessed(); ok {
 		inf.WitnessedHeight, inf.WitnessedLogSize = &w.Height, &w.LogSize
 	}
-	return inf, 0, nil
+	return inf
 }
 
 func (s *Server) health(*http.Request) (any, int, error) {

@@ -32,6 +32,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -92,6 +93,8 @@ type nodeOptions struct {
 	params func(*ledger.Params)
 	// clock is the node's clock; fakeClock if nil.
 	clock func() time.Time
+	// sections are the modules' parts of the console.
+	sections []console.Section
 	// gov adds the governance module, with the demo Community
 	// (gov.Demo, each key keyFor its name).
 	gov bool
@@ -121,7 +124,9 @@ func newTestNode(t *testing.T, opts nodeOptions) *testNode {
 		Accounts: []ledger.GenesisAccount{{Label: "alice (test)", Key: alice.Public()}},
 		Modules:  map[string]json.RawMessage{notary.Name: ng}}
 	if opts.gov {
-		mods = append(mods, gov.Module{})
+		// Governance executes the actions of every module, as in the
+		// binary's registry.
+		mods = append(mods, gov.Module{Actions: ledger.NewActions(append(mods, gov.Module{})...)})
 		if g.Modules[gov.Name], err = json.Marshal(gov.Demo(func(name string) tx.PublicKey { return keyFor(t, name).Public() })); err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +171,7 @@ func newTestNode(t *testing.T, opts nodeOptions) *testNode {
 	if !opts.idle {
 		tn.start(t)
 	}
-	tn.srv = httptest.NewServer(New(n, cfg, genesisHash[:], vkey, log, reg).Handler())
+	tn.srv = httptest.NewServer(New(n, cfg, genesisHash[:], vkey, log, reg, opts.sections...).Handler())
 	t.Cleanup(tn.srv.Close)
 	return tn
 }

@@ -88,17 +88,7 @@ func (v *view) checkpointOfSize(size uint64) (string, error) {
 // the newest checkpoint all of them have cosigned (the head's until one
 // has); otherwise the head's.
 func (s *Server) logCheckpoint(w http.ResponseWriter, r *http.Request) {
-	v, err := s.view()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	defer v.Close()
-	h := v.head.Height
-	if v.witnessed != nil {
-		h = v.witnessed.Height
-	}
-	c, err := v.signedCheckpoint(h)
+	c, err := s.latestCheckpoint()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -106,6 +96,20 @@ func (s *Server) logCheckpoint(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Write([]byte(c))
+}
+
+// latestCheckpoint is the checkpoint GET /log/checkpoint serves.
+func (s *Server) latestCheckpoint() (string, error) {
+	v, err := s.view()
+	if err != nil {
+		return "", err
+	}
+	defer v.Close()
+	h := v.head.Height
+	if v.witnessed != nil {
+		h = v.witnessed.Height
+	}
+	return v.signedCheckpoint(h)
 }
 
 // logTile serves GET /log/tile/...: hash tiles and entry bundles (C2SP

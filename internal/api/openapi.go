@@ -131,7 +131,7 @@ var coreOps = []op{
 		answers: []answer{{http.StatusOK, "OpenAPI 3.1", []media{{typ: "application/json", schema: map[string]any{"type": "object", "required": []string{"openapi", "info", "paths"}}}}}}},
 	{method: "get", path: "/ns/did/v1", summary: "Agora's JSON-LD context, which DID documents name in their @context: it defines every term they use that the DID context does not.", plain: true,
 		answers: []answer{{http.StatusOK, "the context", []media{{typ: "application/ld+json", schema: anyObject}}}}},
-	{method: "get", path: "/", summary: "The console page.", plain: true,
+	{method: "get", path: "/", summary: "The console's home page (HTML); the console's other pages are listed in docs/console.md.", plain: true,
 		answers: []answer{{http.StatusOK, "HTML", []media{{typ: "text/html; charset=utf-8"}}}}},
 }
 

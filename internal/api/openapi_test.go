@@ -144,26 +144,12 @@ func TestOpenAPIAnswers(t *testing.T) {
 	did := create.DID()
 	tn.commit(t, identityTx(t, ctrl, 0, "create", create))
 	emergency(t, tn, "bob", 0)
-	setEntry := func(resource, key, value string) []byte {
-		b, err := tx.Marshal(&gov.SetEntry{Resource: resource, Key: key, Value: value})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	tn.commit(t, msgTx(t, keyFor(t, "dir-identity"), 0, gov.Name, "draft", &gov.Draft{Doc: gov.NewDocRef("Accredit issuer-y", "accredit issuer-y"),
-		Actions: []ledger.Action{{Target: gov.Name, Type: "set_entry", Body: setEntry("issuers", "issuer-y", "accredited")}}}))
+		Actions: []ledger.Action{{Target: gov.Name, Type: "set_entry", Body: setEntryBody(t, "issuers", "issuer-y", "accredited")}}}))
 	// The Board approves change 1 (the vote closes in the scheduled work
 	// of the first block after its 30 s), and the users ask for an
 	// independent review of that decision.
-	for _, dir := range []struct {
-		name string
-		seq  uint64
-	}{{"dir-exchanges", 0}, {"dir-custodians", 0}, {"dir-identity", 1}} {
-		tn.commit(t, msgTx(t, keyFor(t, dir.name), dir.seq, gov.Name, "vote", &gov.CastVote{Change: 1, Choice: "yes"}))
-	}
-	clock.Add((31 * time.Second).Milliseconds())
-	tn.commit(t, next("the vote closes"))
+	boardApproves(t, tn, &clock, next("the vote closes"))
 	tn.commit(t, msgTx(t, keyFor(t, "bob"), 1, gov.Name, "request-review", &gov.RequestReview{Change: 1, As: "users",
 		Doc: gov.NewDocRef("Review change 1", "the users ask for review")}))
 	director := keyFor(t, "dir-users").Public()
@@ -172,7 +158,7 @@ func TestOpenAPIAnswers(t *testing.T) {
 	tn.commit(t, msgTx(t, keyFor(t, "bob"), 2, gov.Name, "petition", &gov.PetitionMsg{Power: gov.PowerRecall, As: "users",
 		Doc: gov.NewDocRef("Recall the Board", "the users recall the Board")}))
 	tn.commit(t, msgTx(t, keyFor(t, "exchange-tokyo"), 0, ledger.Namespace, "propose", &ledger.ProposeAction{Module: gov.Name,
-		Principal: "exchanges", Type: "set-entry", Body: setEntry("names.exchange", "tokyo", did), TTL: 60000}))
+		Principal: "exchanges", Type: "set-entry", Body: setEntryBody(t, "names.exchange", "tokyo", did), TTL: 60000}))
 	bylaws := sha256.Sum256([]byte(gov.DemoBylawsText))
 	// The DID as an accredited verifier that anchors a verification, and
 	// holding a name (the exchanges' member-assisted namespace: a member
@@ -829,4 +815,30 @@ func TestQueryAnswerSchema(t *testing.T) {
 			}
 		})
 	}
+}
+
+// setEntryBody is the body of governance's set_entry action.
+func setEntryBody(t *testing.T, resource, key, value string) []byte {
+	t.Helper()
+	b, err := tx.Marshal(&gov.SetEntry{Resource: resource, Key: key, Value: value})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// boardApproves has the demo Board's voting directors approve change 1,
+// which dir-identity drafted as its first transaction, then moves clock
+// past the voting period and commits closing, in whose block the vote
+// closes.
+func boardApproves(t *testing.T, tn *testNode, clock *atomic.Int64, closing []byte) {
+	t.Helper()
+	for _, dir := range []struct {
+		name string
+		seq  uint64
+	}{{"dir-exchanges", 0}, {"dir-custodians", 0}, {"dir-identity", 1}} {
+		tn.commit(t, msgTx(t, keyFor(t, dir.name), dir.seq, gov.Name, "vote", &gov.CastVote{Change: 1, Choice: "yes"}))
+	}
+	clock.Add((31 * time.Second).Milliseconds())
+	tn.commit(t, closing)
 }

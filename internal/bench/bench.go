@@ -8,6 +8,15 @@
 // no node on this machine can commit more transactions per second than the
 // machine can verify signatures on all its cores. Ceiling measures that
 // rate; a report's Ratio is throughput divided by it.
+//
+// # Measure
+//
+// Run loads a node for a while and reports. Measure is all of 'agora
+// bench' but its flags (Config): the ceiling, an embedded node in a
+// temporary home when it is given no node (Embedded: the binary says how
+// to start one), a preloaded ledger and what it costs, a paced load and
+// the capacity it held, and the process's cost; WriteText prints the
+// report as the command does without --json.
 package bench
 
 import (

@@ -33,10 +33,10 @@ func TestDIDCreate(t *testing.T) {
 }
 
 // scenarios are all the scenarios, as the binary's registry lists them.
-var scenarios = []Scenario{DIDCreate, DIDRotate, Resolve, ResolveProof, Notary, Mixed, GovVote}
+var scenarios = []Scenario{DIDCreate, DIDRotate, Resolve, ResolveProof, Notary, Mixed, GovVote, ConsentUse}
 
 func TestFindScenario(t *testing.T) {
-	for _, name := range []string{"notary", "did-create", "did-rotate", "resolve", "resolve-proof", "mixed", "gov-vote"} {
+	for _, name := range []string{"notary", "did-create", "did-rotate", "resolve", "resolve-proof", "mixed", "gov-vote", "consent-use"} {
 		if _, err := FindScenario(scenarios, name); err != nil {
 			t.Errorf("FindScenario(%q): %v", name, err)
 		}
@@ -58,7 +58,16 @@ func TestRotations(t *testing.T) {
 	if len(setup) != 3 || len(run) != 2*(identity.MaxKeys-1)+5 {
 		t.Fatalf("%d inceptions and %d rotations", len(setup), len(run))
 	}
-	e, err := ledger.NewExecutor(chain, identity.Module{})
+	applyInOrder(t, chain, []ledger.Module{identity.Module{}}, [][][]byte{setup, run[:70], run[70:]}, nil)
+}
+
+// applyInOrder applies blocks of transactions, a second apart, to a
+// ledger of mods whose free quota is the whole block (as agora bench
+// makes it): every transaction must succeed, and check (if set) sees each
+// result.
+func applyInOrder(t *testing.T, chain string, mods []ledger.Module, blocks [][][]byte, check func(block, i int, r ledger.Result)) {
+	t.Helper()
+	e, err := ledger.NewExecutor(chain, mods...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +83,7 @@ func TestRotations(t *testing.T) {
 	state := ledgertest.State{}
 	state.ApplyOutcome(out)
 	head := out.Header
-	for i, txs := range [][][]byte{setup, run[:70], run[70:]} {
+	for i, txs := range blocks {
 		b := ledger.Block{ChainID: chain, Height: head.Height + 1, Time: time.UnixMilli(head.Time).Add(time.Second).UTC()}
 		out, err := e.Apply(state, &head, b, txs, true)
 		if err != nil {
@@ -86,6 +95,9 @@ func TestRotations(t *testing.T) {
 		for j, r := range out.Results {
 			if !r.OK() {
 				t.Fatalf("block %d transaction %d: %s %s", i, j, r.Code, r.Error)
+			}
+			if check != nil {
+				check(i, j, r)
 			}
 		}
 		state.ApplyOutcome(out)

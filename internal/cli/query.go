@@ -16,7 +16,9 @@ import (
 	"github.com/agora-ledger/agora/verify"
 )
 
-// ModuleQuery answers module m's query name with params into out. With a
+// ModuleQuery answers module m's query name with params into out: those
+// the query's pattern names fill its path, the others (its Params) go in
+// the query string. With a
 // policy it asks for a proof and accepts the node's answer (or its
 // refusal) only if verify.Answer does: the query, run again over the
 // proven values alone, gives the same; it then returns the checkpoint the
@@ -36,15 +38,15 @@ func ModuleQuery(ctx context.Context, c *client.Client, m ledger.Module, name st
 			q = qq
 		}
 	}
+	// Path wildcards take their parameters; the rest go in the query
+	// string.
 	path := strings.TrimPrefix(q.Pattern, "GET ")
-	for k, v := range params {
-		path = strings.Replace(path, "{"+k+"}", url.PathEscape(v), 1)
-	}
-	// The query's declared parameters travel in the query string.
 	query := url.Values{}
-	for _, p := range q.Params {
-		if v := params[p.Name]; v != "" {
-			query.Set(p.Name, v)
+	for k, v := range params {
+		if wild := "{" + k + "}"; strings.Contains(path, wild) {
+			path = strings.Replace(path, wild, url.PathEscape(v), 1)
+		} else if v != "" {
+			query.Set(k, v) // a query parameter (ledger.Query.Params)
 		}
 	}
 	if policy == nil {

@@ -32,6 +32,12 @@
 // cosig.VerifyCosigned is a client's: it accepts a checkpoint only if it
 // carries the log's signature and cosignatures from a quorum of the
 // witnesses the client trusts.
+//
+// # Running one
+//
+// A Home is the directory a witness keeps its name, state and key in;
+// ParseLogs reads the logs it is to follow, and Serve runs it until its
+// context ends. 'agora witness init|run' are these, behind flags.
 package witness
 
 import (

@@ -524,12 +524,12 @@ func (r *Runner) export() []string {
 	var lines []string
 	for _, k := range r.Chain.State.Keys() {
 		if v, ok := back.State[k]; !ok || string(v) != string(r.Chain.State[k]) {
-			lines = append(lines, "differs: "+k)
+			lines = append(lines, "differs: "+showKey([]byte(k)))
 		}
 	}
 	for _, k := range back.State.Keys() {
 		if _, ok := r.Chain.State[k]; !ok {
-			lines = append(lines, "differs: "+k)
+			lines = append(lines, "differs: "+showKey([]byte(k)))
 		}
 	}
 	if lines == nil {
@@ -595,12 +595,27 @@ func (r *Runner) block(a *Args) []string {
 	lines = append(lines, "writes:")
 	for _, w := range out.Writes {
 		if w.Value == nil {
-			lines = append(lines, "  "+string(w.Key)+" deleted")
+			lines = append(lines, "  "+showKey(w.Key)+" deleted")
 		} else {
-			lines = append(lines, "  "+string(w.Key)+" = "+r.describe(string(w.Key), w.Value))
+			lines = append(lines, "  "+showKey(w.Key)+" = "+r.describe(string(w.Key), w.Value))
 		}
 	}
 	return lines
+}
+
+// showKey renders a state key for the output: printable ASCII as it is,
+// any other byte (the binary parts of the scheduler's keys) as \xNN, so
+// that a key never breaks a transcript's lines.
+func showKey(k []byte) string {
+	var b strings.Builder
+	for _, c := range k {
+		if c >= 0x20 && c < 0x7f && c != '\\' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "\\x%02x", c)
+		}
+	}
+	return b.String()
 }
 
 // wait commits N empty blocks, a tick apart.
@@ -626,7 +641,7 @@ func (r *Runner) dumpState(prefix string) []string {
 	var lines []string
 	for _, k := range r.Chain.State.Keys() {
 		if strings.HasPrefix(k, prefix) {
-			lines = append(lines, k+" = "+r.describe(k, r.Chain.State[k]))
+			lines = append(lines, showKey([]byte(k))+" = "+r.describe(k, r.Chain.State[k]))
 		}
 	}
 	if len(lines) == 0 {

@@ -1,0 +1,85 @@
+package bench
+
+import (
+	"crypto/rand"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/consent"
+	"github.com/agora-ledger/agora/internal/identity"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+// ConsentUse is the consent module's use check: a controller asks its
+// contract before a use, presenting the event's rules, and the ledger
+// checks them against the fingerprints, decides and logs the use.
+var ConsentUse = Scenario{
+	Name: "consent-use", Module: consent.Name, Type: "use",
+	Summary: "use checks: each worker is the controller of a contract of its own (pairwise DIDs and the " +
+		"contract created before the clock), and each transaction asks it before a use, presenting the " +
+		"event's two rules; the ledger checks the fingerprints, decides (allow) and logs the use (consent/use)",
+	Chain: consentUses,
+}
+
+// consentUses signs the setup of one contract (the subject's and the
+// controller's DIDs, then the contract both sign) and n uses of it, each
+// signed by the controller's key in sequence.
+func consentUses(chainID string, n int) (setup, run [][]byte, err error) {
+	expiry := time.Now().Add(time.Hour).UnixMilli()
+	sign := func(typ, module string, body any, keys []*tx.PrivateKey, seqs ...uint64) ([]byte, error) {
+		b, err := tx.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		t := &tx.Tx{Version: tx.Version, ChainID: chainID, Module: module, Type: typ, Body: b, ExpiryTime: expiry}
+		for i, k := range keys {
+			t.Signers = append(t.Signers, tx.Signer{Key: k.Public(), Sequence: seqs[i]})
+		}
+		st, err := tx.Sign(t, keys...)
+		if err != nil {
+			return nil, err
+		}
+		return st.Encode()
+	}
+	var keys [2]*tx.PrivateKey // the subject's, the controller's
+	var dids [2]string
+	for i := range keys {
+		if keys[i], err = tx.GenerateKey(tx.Ed25519, rand.Reader); err != nil {
+			return nil, nil, err
+		}
+		next := make([]byte, 32)
+		rand.Read(next)
+		c := &identity.Create{Keys: []identity.KeySpec{{PublicKey: keys[i].Public(),
+			Relationships: []string{identity.Authentication, identity.CapabilityInvocation}}}, Next: next}
+		raw, err := sign("create", identity.Name, c, keys[i:i+1], 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		setup, dids[i] = append(setup, raw), c.DID()
+	}
+	t := &consent.Terms{
+		Subject:    consent.Actor{DID: dids[0]},
+		Controller: consent.Actor{DID: dids[1]},
+		Items:      []consent.SaltedItem{{Item: consent.Item{Type: "dpv-pd:Income", Value: "52000 EUR"}}},
+		Rules: []consent.SaltedRule{
+			{Rule: consent.Rule{Event: consent.EventUse, Purposes: []string{"dpv:Marketing"}, Action: consent.ActDeny}},
+			{Rule: consent.Rule{Event: consent.EventUse, Purposes: []string{"dpv:CreditChecking"}, Action: consent.ActAllow}},
+		},
+	}
+	if err := t.Seal(rand.Reader); err != nil {
+		return nil, nil, err
+	}
+	raw, err := sign("create", consent.Name, t.Create(), keys[:], 1, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	setup = append(setup, raw)
+	use := t.Use(consent.Request{Event: consent.EventUse, Purpose: "dpv:CreditChecking"}, []uint32{0})
+	for i := range n {
+		raw, err := sign("use", consent.Name, use, keys[1:], uint64(2+i))
+		if err != nil {
+			return nil, nil, err
+		}
+		run = append(run, raw)
+	}
+	return setup, run, nil
+}
