@@ -15,6 +15,8 @@ import (
 	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/credential"
 	"github.com/agora-ledger/agora/internal/credential/credentialcli"
+	"github.com/agora-ledger/agora/internal/custody"
+	"github.com/agora-ledger/agora/internal/custody/custodycli"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/gov/govcli"
 	"github.com/agora-ledger/agora/internal/gov/govweb"
@@ -89,6 +91,10 @@ func registry() []moduleEntry {
 		module:   func(*ledger.Actions) ledger.Module { return asset.Module{} },
 		commands: assetcli.Commands(),
 		console:  assetweb.Section(),
+	}, {
+		name:     custody.Name,
+		module:   func(*ledger.Actions) ledger.Module { return custody.Module{} },
+		commands: custodycli.Commands(),
 	}}
 }
 
