@@ -40,6 +40,9 @@ type consoleLedger struct {
 	change        string // the change's title
 	did2          string // a second DID: the receiver of parcel-1's trigger
 	issuer        string // an accredited credential issuer's DID, with list kyc-1: entry 0 revoked, 1 valid
+	// contract is a data-usage contract with a use and a transfer, and
+	// derived the processor's contract the transfer made.
+	contract, derived string
 	// agora runs the CLI against the node and returns what it printed.
 	agora func(args ...string) string
 }
@@ -114,6 +117,34 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 		"--time", "2026-01-01T00:00:00Z", "--out", obs)
 	agora("oracle", "submit", "parcel-1", "1", obs, "--key", "holder")
 	l.credentials(t)
+
+	// A data-usage contract, as examples/consent.sh makes it: a subject, a
+	// bank as controller that uses the data once, and a scoring firm as
+	// processor that the bank passes an item to.
+	pairwise := func(name string) string {
+		return regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(agora("did", "create", "--pairwise", name))
+	}
+	alice, bank, scorer := pairwise("alice-bank"), pairwise("bank-alice"), pairwise("scorer-alice")
+	terms, child := filepath.Join(t.TempDir(), "terms.json"), filepath.Join(t.TempDir(), "scorer.json")
+	if err := os.WriteFile(terms, fmt.Appendf(nil, `{"subject": {"did": %q}, "controller": {"did": %q},
+  "items": [{"type": "dpv-pd:EmailAddress", "value": "alice@example.org"}, {"type": "dpv-pd:Income", "value": "52000 EUR"}],
+  "rules": [
+    {"event": "use", "purposes": ["dpv:CreditChecking"], "max_count": 3, "action": "allow", "notify": true},
+    {"event": "use", "purposes": ["dpv:Marketing"], "action": "deny"},
+    {"event": "transfer", "recipients": ["scoring.example"], "purposes": ["dpv:CreditChecking"], "action": "allow"}]}`, alice, bank), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(child, fmt.Appendf(nil, `{"controller": {"did": %q},
+  "rules": [{"event": "use", "purposes": ["dpv:CreditChecking"], "action": "modify", "method": "anonymise"}]}`, scorer), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.contract = regexp.MustCompile(`created contract ([0-9a-f]{64})`).FindStringSubmatch(
+		agora("consent", "create", terms, "--subject-key", "pairwise-alice-bank", "--controller-key", "pairwise-bank-alice"))[1]
+	agora("consent", "use", terms, "--key", "pairwise-bank-alice", "--event", "use", "--items", "1", "--purpose", "dpv:CreditChecking")
+	l.derived = regexp.MustCompile(`derived\s+([0-9a-f]{64})`).FindStringSubmatch(
+		agora("consent", "transfer", terms, "--key", "pairwise-bank-alice", "--processor-key", "pairwise-scorer-alice", "--child", child,
+			"--items", "1", "--purpose", "dpv:CreditChecking", "--recipient", "scoring.example"))[1]
+	agora("consent", "use", child, "--key", "pairwise-scorer-alice", "--event", "use", "--items", "0", "--purpose", "dpv:CreditChecking")
 	var info struct {
 		LogKey string `json:"log_key"`
 	}
@@ -169,7 +200,8 @@ func (l *consoleLedger) pages() []string {
 	return []string{"/", "/search", "/block/1", "/tx/" + l.anchorTx, "/log", "/glossary", "/gov", "/gov/changes/1",
 		"/gov/bodies/exchanges", "/did/" + l.did, "/name/" + l.name, "/anchor/" + l.sum,
 		"/asset/parcel-1", "/trigger/1",
-		"/credentials", "/credentials/issuers/" + l.issuer, "/credentials/lists/kyc-1", "/credentials/lists/kyc-1/0", "/credentials/lists/kyc-1/1"}
+		"/credentials", "/credentials/issuers/" + l.issuer, "/credentials/lists/kyc-1", "/credentials/lists/kyc-1/0", "/credentials/lists/kyc-1/1",
+		"/consent/" + l.derived, "/consent/" + l.contract}
 }
 
 // TestConsoleServesEveryModule renders the console of a dev node, whose
@@ -230,6 +262,9 @@ func TestConsoleServesEveryModule(t *testing.T) {
 		{"list kyc-1", "/credentials/lists/kyc-1"},
 		{"urn:agora:credential:list:kyc-1", "/credentials/lists/kyc-1"},
 		{"urn:agora:vct:kyc:v1", "/credentials/issuers/" + l.issuer},
+		{l.contract, "/consent/" + l.contract},
+		{l.derived, "/consent/" + l.derived},
+		{strings.Repeat("ab", 32), "/anchor/" + strings.Repeat("ab", 32)}, // a digest never anchored
 	} {
 		res, err := noFollow.Get(l.url + "/search?q=" + url.QueryEscape(c.q))
 		if err != nil {
@@ -425,7 +460,8 @@ func TestConsoleInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			name := strings.Trim(strings.NewReplacer("/", "-", ":", "-").Replace(p), "-")
-			if strings.HasPrefix(name, "did") || strings.HasPrefix(name, "tx") || strings.HasPrefix(name, "anchor") || strings.HasPrefix(name, "name") {
+			if strings.HasPrefix(name, "did") || strings.HasPrefix(name, "tx") || strings.HasPrefix(name, "anchor") || strings.HasPrefix(name, "name") ||
+				strings.HasPrefix(name, "consent") {
 				name, _, _ = strings.Cut(name, "-")
 			}
 			if name == "" {

@@ -133,20 +133,15 @@ type BitstringCredential struct {
 	CredentialSubject BitstringSubject `json:"credentialSubject"`
 }
 
-// BitstringSubject is the credentialSubject of a BitstringCredential.
+// BitstringSubject is the credentialSubject of a BitstringCredential: a
+// BitstringStatusList has only these members (Bitstring Status List v1.0,
+// Section 2.2); a 2-bit list's statusSize and statusMessage are in each
+// credential's BitstringStatusListEntry, which points at it.
 type BitstringSubject struct {
-	ID            string          `json:"id"`
-	Type          string          `json:"type"`
-	StatusPurpose string          `json:"statusPurpose"` // revocation (1 bit) or message (2 bits)
-	EncodedList   string          `json:"encodedList"`
-	StatusSize    int             `json:"statusSize,omitempty"`
-	StatusMessage []StatusMessage `json:"statusMessage,omitempty"`
-}
-
-// StatusMessage is one value of a "message" list.
-type StatusMessage struct {
-	Status  string `json:"status"`
-	Message string `json:"message"`
+	ID            string `json:"id"`
+	Type          string `json:"type"`
+	StatusPurpose string `json:"statusPurpose"` // revocation (1 bit) or message (2 bits)
+	EncodedList   string `json:"encodedList"`
 }
 
 // BitstringOf returns list id as a Bitstring Status List credential. Its
@@ -174,8 +169,7 @@ func BitstringOf(kv *ledger.KV, id string) (*BitstringCredential, error) {
 	}
 	sub := BitstringSubject{ID: StatusURI(id) + "#list", Type: "BitstringStatusList", StatusPurpose: "revocation", EncodedList: enc}
 	if l.Bits == 2 {
-		sub.StatusPurpose, sub.StatusSize = "message", 2
-		sub.StatusMessage = []StatusMessage{{"0x0", "valid"}, {"0x1", "revoked"}, {"0x2", "suspended"}}
+		sub.StatusPurpose = "message"
 	}
 	return &BitstringCredential{
 		Context: []string{"https://www.w3.org/ns/credentials/v2"},
