@@ -48,6 +48,29 @@ await() {
 	die "$what is '$got' after 60s, want '$want'"
 }
 
+# together CMD -- CMD ...: runs the commands at once, then prints each with
+# its output, and fails if one failed: for steps that must all land within
+# one of the dev Bylaws' periods (seconds long), which commands one after
+# the other may outlast on a busy machine.
+together() {
+	local -a cmds=() pids=()
+	local cmd= a i rc
+	for a in "$@" --; do
+		if [[ $a == -- ]]; then cmds+=("$cmd"); cmd=; else cmd+=" $(printf '%q' "$a")"; fi
+	done
+	for i in "${!cmds[@]}"; do
+		eval "${cmds[$i]}" >"$work/together.$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!cmds[@]}"; do
+		rc=0
+		wait "${pids[$i]}" || rc=$?
+		eval "echo_cmd ${cmds[$i]}"
+		cat "$work/together.$i"
+		((rc == 0)) || die "'${cmds[$i]# }' failed (exit $rc)"
+	done
+}
+
 max_block_txs() { curl -fsS "$AGORA_NODE/v1/ledger/params" | sed -n 's/.*"max_block_txs":\([0-9]*\).*/\1/p'; }
 entry_value() { curl -fsS "$AGORA_NODE/v1/gov/resources/$1/entries/$2" | sed -n 's/.*"value":"\([^"]*\)".*/\1/p'; }
 
@@ -87,9 +110,10 @@ expect_output 'change 1: approved' agora gov vote 1 no --key dir-identity
 step "6. The Secretariat opens public review; two communities object"
 expect_fail 1 'secretariat acts when' agora gov open-review 1 --key dir-exchanges
 expect_output 'change 1: public-review until' agora gov open-review 1
-show agora gov comment 1 --as users --title "Alice" --text "What about fees?"
-show agora gov object 1 --as governments --title "Governments object" --text "Too fast for supervisors."
-show agora gov object 1 --as custodians --title "Custodians object" --text "We need a transition."
+# The comment and both objections go in at once, within the 12 s review.
+together agora gov comment 1 --as users --title "Alice" --text "What about fees?" \
+	-- agora gov object 1 --as governments --title "Governments object" --text "Too fast for supervisors." \
+	-- agora gov object 1 --as custodians --title "Custodians object" --text "We need a transition."
 await "change 1" reconsideration change_status 1
 show agora gov timeline 1
 

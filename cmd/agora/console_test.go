@@ -39,6 +39,10 @@ type consoleLedger struct {
 	file          string // the anchored file
 	change        string // the change's title
 	did2          string // a second DID: the receiver of parcel-1's trigger
+	issuer        string // an accredited credential issuer's DID, with list kyc-1: entry 0 revoked, 1 valid
+	// contract is a data-usage contract with a use and a transfer, and
+	// derived the processor's contract the transfer made.
+	contract, derived string
 	// agora runs the CLI against the node and returns what it printed.
 	agora func(args ...string) string
 }
@@ -89,6 +93,9 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 	agora("keys", "new", "commons")
 	agora("keys", "new", "commons-next")
 	l.did2 = regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(agora("did", "create", "--key", "commons", "--next-key", "commons-next"))
+	// The credential issuer's DID is made early: agora vc issue signs
+	// with iat in whole seconds, which must not be before the DID.
+	l.issuer = regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(agora("did", "create", "--key", "exchange-tokyo"))
 	l.name = "holder.exchange"
 	agora("name", "register", l.name, "--did", l.did, "--key", "holder", "--sponsor-key", "exchange-tokyo")
 	file := filepath.Join(t.TempDir(), "minutes.txt")
@@ -109,12 +116,71 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 	agora("oracle", "observe", "--key", "sat-a", "--type", "marker", "--place", "50.087500,14.420700", "--value", "90",
 		"--time", "2026-01-01T00:00:00Z", "--out", obs)
 	agora("oracle", "submit", "parcel-1", "1", obs, "--key", "holder")
+	l.credentials(t)
+
+	// A data-usage contract, as examples/consent.sh makes it: a subject, a
+	// bank as controller that uses the data once, and a scoring firm as
+	// processor that the bank passes an item to.
+	pairwise := func(name string) string {
+		return regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(agora("did", "create", "--pairwise", name))
+	}
+	alice, bank, scorer := pairwise("alice-bank"), pairwise("bank-alice"), pairwise("scorer-alice")
+	terms, child := filepath.Join(t.TempDir(), "terms.json"), filepath.Join(t.TempDir(), "scorer.json")
+	if err := os.WriteFile(terms, fmt.Appendf(nil, `{"subject": {"did": %q}, "controller": {"did": %q},
+  "items": [{"type": "dpv-pd:EmailAddress", "value": "alice@example.org"}, {"type": "dpv-pd:Income", "value": "52000 EUR"}],
+  "rules": [
+    {"event": "use", "purposes": ["dpv:CreditChecking"], "max_count": 3, "action": "allow", "notify": true},
+    {"event": "use", "purposes": ["dpv:Marketing"], "action": "deny"},
+    {"event": "transfer", "recipients": ["scoring.example"], "purposes": ["dpv:CreditChecking"], "action": "allow"}]}`, alice, bank), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(child, fmt.Appendf(nil, `{"controller": {"did": %q},
+  "rules": [{"event": "use", "purposes": ["dpv:CreditChecking"], "action": "modify", "method": "anonymise"}]}`, scorer), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.contract = regexp.MustCompile(`created contract ([0-9a-f]{64})`).FindStringSubmatch(
+		agora("consent", "create", terms, "--subject-key", "pairwise-alice-bank", "--controller-key", "pairwise-bank-alice"))[1]
+	agora("consent", "use", terms, "--key", "pairwise-bank-alice", "--event", "use", "--items", "1", "--purpose", "dpv:CreditChecking")
+	l.derived = regexp.MustCompile(`derived\s+([0-9a-f]{64})`).FindStringSubmatch(
+		agora("consent", "transfer", terms, "--key", "pairwise-bank-alice", "--processor-key", "pairwise-scorer-alice", "--child", child,
+			"--items", "1", "--purpose", "dpv:CreditChecking", "--recipient", "scoring.example"))[1]
+	agora("consent", "use", child, "--key", "pairwise-scorer-alice", "--event", "use", "--items", "0", "--purpose", "dpv:CreditChecking")
 	var info struct {
 		LogKey string `json:"log_key"`
 	}
 	getJSON(t, l.url+"/v1/node/info", &info)
 	l.logKey = info.LogKey
 	return l
+}
+
+// credentials sets up what examples/credentials.sh does: governance
+// accredits exchange-tokyo's DID (l.issuer) as a KYC issuer, which
+// registers the KYC type, creates list kyc-1 and issues the holder two
+// credentials, then suspends and revokes the first.
+func (l *consoleLedger) credentials(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(name, format string, args ...any) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, fmt.Appendf(nil, format, args...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	issuer := l.issuer
+	l.agora("gov", "set-entry", "issuers", issuer, "urn:agora:vct:kyc", "--key", "telco-id")
+	l.agora("credential", "send", "register-type", write("type.json", `{"issuer": %q, "vct": "urn:agora:vct:kyc:v1", "metadata": "{\"name\":\"Know your customer\",\"description\":\"The holder's identity was checked by the issuer.\"}", `+
+		`"schema": "{\"type\":\"object\",\"properties\":{\"age_over_18\":{\"type\":\"boolean\"},\"country\":{\"type\":\"string\"}},\"additionalProperties\":false}"}`, issuer), "--key", "exchange-tokyo")
+	l.agora("credential", "send", "create-list", write("list.json", `{"issuer": %q, "id": "kyc-1", "bits": 2, "capacity": 131072}`, issuer), "--key", "exchange-tokyo")
+	claims := write("claims.json", `{"age_over_18": true, "country": "JP"}`)
+	holderKey := strings.TrimSpace(l.agora("keys", "export-public", "holder"))
+	for _, out := range []string{"kyc-0.sdjwt", "kyc-1.sdjwt"} {
+		l.agora("vc", "issue", "--as", issuer, "--key", "exchange-tokyo", "--type", "urn:agora:vct:kyc:v1", "--list", "kyc-1",
+			"--subject", l.did, "--holder-key", holderKey, "--claims", claims, "--out", filepath.Join(dir, out))
+	}
+	for _, st := range []int{2, 1} { // suspended, then revoked
+		l.agora("credential", "send", "set-status", write("status.json", `{"issuer": %q, "list": "kyc-1", "index": 0, "status": %d}`, issuer, st), "--key", "exchange-tokyo")
+	}
 }
 
 func getJSON(t *testing.T, url string, v any) {
@@ -133,7 +199,9 @@ func getJSON(t *testing.T, url string, v any) {
 func (l *consoleLedger) pages() []string {
 	return []string{"/", "/search", "/block/1", "/tx/" + l.anchorTx, "/log", "/glossary", "/gov", "/gov/changes/1",
 		"/gov/bodies/exchanges", "/did/" + l.did, "/name/" + l.name, "/anchor/" + l.sum,
-		"/assets", "/asset/parcel-1", "/trigger/1"}
+		"/assets", "/asset/parcel-1", "/trigger/1",
+		"/credentials", "/credentials/issuers/" + l.issuer, "/credentials/lists/kyc-1", "/credentials/lists/kyc-1/0", "/credentials/lists/kyc-1/1",
+		"/consent/" + l.derived, "/consent/" + l.contract}
 }
 
 // TestConsoleServesEveryModule renders the console of a dev node, whose
@@ -174,6 +242,26 @@ func TestConsoleServesEveryModule(t *testing.T) {
 			t.Errorf("/assets lacks %s", want)
 		}
 	}
+	// The credential pages say what the ledger holds, in words.
+	for p, want := range map[string][]string{
+		"/credentials":                     {l.issuer, "Know your customer", "urn:agora:vct:kyc:v1", "age_over_18, country"},
+		"/credentials/issuers/" + l.issuer: {"Know your customer", "identity was checked by the issuer.", `href="/credentials/lists/kyc-1"`},
+		"/credentials/lists/kyc-1":         {"holds the status of 2 credentials", `href="/credentials/lists/kyc-1/1"`},
+		"/credentials/lists/kyc-1/0":       {"is <strong>revoked</strong> since", "<strong>suspended</strong>, signed by", "withdrew it for good"},
+		"/credentials/lists/kyc-1/1":       {"is <strong>valid</strong>: its status never changed"},
+	} {
+		res, err := http.Get(l.url + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, w := range want {
+			if !strings.Contains(string(body), w) {
+				t.Errorf("GET %s: no %q", p, w)
+			}
+		}
+	}
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, c := range []struct{ q, want string }{
 		{l.did, "/did/" + l.did},
@@ -184,6 +272,13 @@ func TestConsoleServesEveryModule(t *testing.T) {
 		{l.sum, "/anchor/" + l.sum},
 		{"parcel-1", "/asset/parcel-1"},
 		{"trigger 1", "/trigger/1"},
+		{"list kyc-1 0", "/credentials/lists/kyc-1/0"},
+		{"list kyc-1", "/credentials/lists/kyc-1"},
+		{"urn:agora:credential:list:kyc-1", "/credentials/lists/kyc-1"},
+		{"urn:agora:vct:kyc:v1", "/credentials/issuers/" + l.issuer},
+		{l.contract, "/consent/" + l.contract},
+		{l.derived, "/consent/" + l.derived},
+		{strings.Repeat("ab", 32), "/anchor/" + strings.Repeat("ab", 32)}, // a digest never anchored
 	} {
 		res, err := noFollow.Get(l.url + "/search?q=" + url.QueryEscape(c.q))
 		if err != nil {
@@ -355,7 +450,8 @@ func (b *browser) accessibility(t *testing.T) []string {
 // headless Chromium: no console error, no failed request, every check on
 // the page passes in the browser, and axe-core finds no WCAG 2.1 AA
 // violation. A reader finds a DID, a governance
-// change and a transaction from the search box, each checked. Through a
+// change, a transaction and a credential's status from the search box,
+// each checked. Through a
 // proxy that tampers with one proven answer, the page flags it.
 func TestConsoleInBrowser(t *testing.T) {
 	b := newBrowser(t)
@@ -378,7 +474,8 @@ func TestConsoleInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			name := strings.Trim(strings.NewReplacer("/", "-", ":", "-").Replace(p), "-")
-			if strings.HasPrefix(name, "did") || strings.HasPrefix(name, "tx") || strings.HasPrefix(name, "anchor") || strings.HasPrefix(name, "name") {
+			if strings.HasPrefix(name, "did") || strings.HasPrefix(name, "tx") || strings.HasPrefix(name, "anchor") || strings.HasPrefix(name, "name") ||
+				strings.HasPrefix(name, "consent") {
 				name, _, _ = strings.Cut(name, "-")
 			}
 			if name == "" {
@@ -397,6 +494,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		{"a DID", l.did, "/did/" + l.did},
 		{"a governance change", l.change, "/gov/changes/1"},
 		{"a transaction", l.anchorTx, "/tx/" + l.anchorTx},
+		{"a credential's status", "list kyc-1 0", "/credentials/lists/kyc-1/0"},
 	} {
 		if err := chromedp.Do(b.ctx, chromedp.Navigate(l.url+"/"), chromedp.SendKeys(chromedp.ID("q"), c.q),
 			chromedp.Submit(chromedp.ID("q"))); err != nil {

@@ -67,3 +67,8 @@ func TestExamplesGovernance(t *testing.T) { runExample(t, "governance.sh") }
 // TestExamplesCredentials keeps the walkthrough in
 // examples/credentials.sh working.
 func TestExamplesCredentials(t *testing.T) { runExample(t, "credentials.sh") }
+
+// TestExamplesCustody keeps the walkthrough in examples/custody.sh working:
+// a 3-of-5 wallet made by DKG among five signers in homes of their own, a
+// withdrawal refused by policy and one signed, and a taproot signature.
+func TestExamplesCustody(t *testing.T) { runExample(t, "custody.sh") }

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +52,7 @@ func TestScript(t *testing.T) {
 					"capture":  cmdCapture,
 					"exits":    cmdExits,
 					"freeport": cmdFreeport,
+					"liar":     cmdLiar,
 					"sleep":    cmdSleep,
 					"waitnode": cmdWaitnode,
 				},
@@ -139,6 +144,49 @@ func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
 	addr := ln.Addr().String()
 	ts.Check(ln.Close())
 	ts.Setenv(args[0], addr)
+}
+
+// cmdLiar serves a lying node: a proxy to UPSTREAM on a free loopback
+// port, whose address it puts in VAR, that rewrites every answer body by
+// replacing each OLD with its NEW, so a transcript can show what a client
+// that checks proofs does with a node that lies:
+//
+//	liar VAR UPSTREAM OLD NEW [OLD NEW]...
+//
+// It stops when the script ends.
+func cmdLiar(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 4 || len(args)%2 != 0 {
+		ts.Fatalf("usage: liar VAR UPSTREAM OLD NEW [OLD NEW]...")
+	}
+	up, err := url.Parse(args[1])
+	ts.Check(err)
+	pairs := args[2:]
+	proxy := httputil.NewSingleHostReverseProxy(up)
+	direct := proxy.Director
+	proxy.Director = func(r *http.Request) {
+		direct(r)
+		r.Header.Del("Accept-Encoding")
+	}
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		for i := 0; i < len(pairs); i += 2 {
+			b = bytes.ReplaceAll(b, []byte(pairs[i]), []byte(pairs[i+1]))
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+		return nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	srv := &http.Server{Handler: proxy}
+	go srv.Serve(ln)
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv(args[0], ln.Addr().String())
 }
 
 // cmdSleep waits for a duration, for block time to pass:

@@ -11,9 +11,13 @@ import (
 	"github.com/agora-ledger/agora/internal/cli"
 	"github.com/agora-ledger/agora/internal/consent"
 	"github.com/agora-ledger/agora/internal/consent/consentcli"
+	"github.com/agora-ledger/agora/internal/consent/consentweb"
 	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/credential"
 	"github.com/agora-ledger/agora/internal/credential/credentialcli"
+	"github.com/agora-ledger/agora/internal/credential/credentialweb"
+	"github.com/agora-ledger/agora/internal/custody"
+	"github.com/agora-ledger/agora/internal/custody/custodycli"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/gov/govcli"
 	"github.com/agora-ledger/agora/internal/gov/govweb"
@@ -77,16 +81,22 @@ func registry() []moduleEntry {
 		name:     credential.Name,
 		module:   func(*ledger.Actions) ledger.Module { return credential.Module{} },
 		commands: credentialcli.Commands(),
+		console:  credentialweb.Section(),
 	}, {
 		name:     consent.Name,
 		module:   func(*ledger.Actions) ledger.Module { return consent.Module{} },
 		commands: consentcli.Commands(),
 		bench:    []bench.Scenario{bench.ConsentUse},
+		console:  consentweb.Section(),
 	}, {
 		name:     asset.Name,
 		module:   func(*ledger.Actions) ledger.Module { return asset.Module{} },
 		commands: assetcli.Commands(),
 		console:  assetweb.Section(),
+	}, {
+		name:     custody.Name,
+		module:   func(*ledger.Actions) ledger.Module { return custody.Module{} },
+		commands: custodycli.Commands(),
 	}}
 }
 

@@ -91,11 +91,23 @@ func (t *Trust) Accept(ctx context.Context, c *client.Client, p *verify.Policy, 
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, cp.Signed, 0o600); err != nil {
+	// A temporary file of its own: several commands (a signer, an
+	// operator's) may accept checkpoints in one home at once.
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	_, err = f.Write(cp.Signed)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
 
 // seenPath is the file that keeps the last checkpoint of origin accepted

@@ -85,6 +85,12 @@ type Section struct {
 	// if q is none of the section's (a DID, a name, a digest...). It may
 	// read the ledger to tell.
 	Resolve func(l Ledger, q string) string
+	// Fallback, if set, is asked as Resolve is once no section's Resolve
+	// claimed q: for a page that answers any query of a shape, even of
+	// nothing the ledger holds (a digest never anchored), so that it
+	// does not hide another section's record with the same shape (a
+	// data-usage contract's id is a SHA-256 too).
+	Fallback func(l Ledger, q string) string
 	// Glossary adds the section's terms to the glossary.
 	Glossary []Term
 }

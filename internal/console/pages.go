@@ -107,6 +107,14 @@ func (c *Console) search(l Ledger, r *http.Request) (*View, error) {
 			return nil, &Redirect{p}
 		}
 	}
+	for _, s := range c.sections {
+		if s.Fallback == nil {
+			continue
+		}
+		if p := s.Fallback(l, q); p != "" {
+			return nil, &Redirect{p}
+		}
+	}
 	return &View{Title: "Nothing found", Template: searchPage, Data: struct{ Query string }{q}}, nil
 }
 
@@ -139,7 +147,7 @@ func block(l Ledger, r *http.Request) (*View, error) {
 		if i == maxChecks {
 			break
 		}
-		d.Checks = append(d.Checks, txCheck(t.Hash.String(), h, i, t.Result.Code))
+		d.Checks = append(d.Checks, TxCheck(t.Hash.String(), h, i, t.Result.Code))
 	}
 	return &View{Title: fmt.Sprintf("Block %s", Num(h)), Template: blockPage, Data: d}, nil
 }
@@ -147,11 +155,10 @@ func block(l Ledger, r *http.Request) (*View, error) {
 // maxChecks bounds the checks of one page that lists transactions.
 const maxChecks = 20
 
-// txCheck is the check that the transaction hash is in the log at height
+// TxCheck is the check that the transaction hash is in the log at height
 // and index with the result code; its Digest is "HEIGHT/INDEX/CODE", what
 // the page shows.
-// and index.
-func txCheck(hash string, height uint64, index int, code string) Check {
+func TxCheck(hash string, height uint64, index int, code string) Check {
 	return Check{Kind: "tx", Path: "/v1/tx/" + hash, Digest: fmt.Sprintf("%d/%d/%s", height, index, code),
 		What: fmt.Sprintf("that transaction %s… is in block %s", hash[:8], Num(height))}
 }
@@ -175,7 +182,7 @@ func transaction(l Ledger, r *http.Request) (*View, error) {
 			What    string
 			Signers []signer
 			Check   Check
-		}{View: t, What: What(l, t.Module, t.Type), Check: txCheck(hash, t.Height, t.Index, t.Result.Code)}
+		}{View: t, What: What(l, t.Module, t.Type), Check: TxCheck(hash, t.Height, t.Index, t.Result.Code)}
 		for _, s := range t.Signers {
 			d.Signers = append(d.Signers, signer{SignerView: s, Label: labelOf(l, s.Address)})
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/statuslist"
 	"github.com/agora-ledger/agora/internal/tx"
+	"github.com/agora-ledger/agora/internal/vcdm"
 )
 
 const did = "did:agora:z6Mkexample"
@@ -91,6 +92,16 @@ func TestListForms(t *testing.T) {
 		bs, err := statuslist.DecodeBitstring(bc.CredentialSubject.EncodedList, int(bits))
 		if err != nil {
 			t.Fatal(err)
+		}
+		var asJSON map[string]any
+		if b, err := json.Marshal(bc); err != nil || json.Unmarshal(b, &asJSON) != nil {
+			t.Fatal(err)
+		}
+		if err := vcdm.Check(asJSON); err != nil {
+			t.Errorf("%d bits: the bitstring credential: %v", bits, err)
+		}
+		if undef, err := vcdm.Undefined(asJSON); err != nil || len(undef) != 0 {
+			t.Errorf("%d bits: the bitstring credential uses terms its contexts do not define: %v (%v)", bits, undef, err)
 		}
 		for i := range capacity {
 			got, _ := sl.Get(i)

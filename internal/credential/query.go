@@ -133,20 +133,15 @@ type BitstringCredential struct {
 	CredentialSubject BitstringSubject `json:"credentialSubject"`
 }
 
-// BitstringSubject is the credentialSubject of a BitstringCredential.
+// BitstringSubject is the credentialSubject of a BitstringCredential: a
+// BitstringStatusList has only these members (Bitstring Status List v1.0,
+// Section 2.2); a 2-bit list's statusSize and statusMessage are in each
+// credential's BitstringStatusListEntry, which points at it.
 type BitstringSubject struct {
-	ID            string          `json:"id"`
-	Type          string          `json:"type"`
-	StatusPurpose string          `json:"statusPurpose"` // revocation (1 bit) or message (2 bits)
-	EncodedList   string          `json:"encodedList"`
-	StatusSize    int             `json:"statusSize,omitempty"`
-	StatusMessage []StatusMessage `json:"statusMessage,omitempty"`
-}
-
-// StatusMessage is one value of a "message" list.
-type StatusMessage struct {
-	Status  string `json:"status"`
-	Message string `json:"message"`
+	ID            string `json:"id"`
+	Type          string `json:"type"`
+	StatusPurpose string `json:"statusPurpose"` // revocation (1 bit) or message (2 bits)
+	EncodedList   string `json:"encodedList"`
 }
 
 // BitstringOf returns list id as a Bitstring Status List credential. Its
@@ -174,8 +169,7 @@ func BitstringOf(kv *ledger.KV, id string) (*BitstringCredential, error) {
 	}
 	sub := BitstringSubject{ID: StatusURI(id) + "#list", Type: "BitstringStatusList", StatusPurpose: "revocation", EncodedList: enc}
 	if l.Bits == 2 {
-		sub.StatusPurpose, sub.StatusSize = "message", 2
-		sub.StatusMessage = []StatusMessage{{"0x0", "valid"}, {"0x1", "revoked"}, {"0x2", "suspended"}}
+		sub.StatusPurpose = "message"
 	}
 	return &BitstringCredential{
 		Context: []string{"https://www.w3.org/ns/credentials/v2"},
@@ -249,6 +243,15 @@ func (Module) Queries() []ledger.Query {
 		},
 		Answer: (*Check)(nil),
 	},
+		{
+			Name:    "issuers",
+			Pattern: "GET /v1/credential/issuers",
+			Summary: "Every accredited issuer, with the credential types it registered and the status lists it holds. It reads ranges of keys, which a state proof cannot show complete: each issuer, type and list is provable by its own query.",
+			Run: func(kv *ledger.KV, _ func(string) string) (any, error) {
+				return IssuersIn(kv)
+			},
+			Answer: []IssuerSummary{},
+		},
 		listQuery("list", "", "A status list: its issuer, size, allocated entries and version.", ListIn),
 		{
 			Name:    "status",
@@ -278,6 +281,64 @@ func (Module) Queries() []ledger.Query {
 		listQuery("token", "/token", "A status list as the claims of a Token Status List token (statuslist+jwt).", TokenOf),
 		listQuery("bitstring", "/bitstring", "A status list as a W3C Bitstring Status List credential.", BitstringOf),
 	}
+}
+
+// IssuerSummary is one accredited issuer of the issuers query: its
+// accreditation, the vct of each type it registered and the id of each
+// status list it holds, in key order.
+type IssuerSummary struct {
+	Accredited
+	Types []string `json:"types"`
+	Lists []string `json:"lists"`
+}
+
+// IssuersIn lists every accredited issuer with its types and lists (kv
+// is this module's view). It reads ranges of keys: not provable complete.
+func IssuersIn(kv *ledger.KV) ([]IssuerSummary, error) {
+	gv := kv.View(gov.Name)
+	dids, err := gov.EntryKeysIn(gv, IssuersResource)
+	if err != nil {
+		return nil, err
+	}
+	out := []IssuerSummary{}
+	at := map[string]int{}
+	for _, did := range dids {
+		a, err := Accreditation(gv, did)
+		if err != nil {
+			return nil, err
+		}
+		if a == nil {
+			continue
+		}
+		at[did] = len(out)
+		out = append(out, IssuerSummary{Accredited: *a, Types: []string{}, Lists: []string{}})
+	}
+	err = each(kv, "t/", func(t *Type) {
+		if i, ok := at[t.Issuer]; ok {
+			out[i].Types = append(out[i].Types, t.VCT)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = each(kv, "l/", func(l *List) {
+		if i, ok := at[l.Issuer]; ok {
+			out[i].Lists = append(out[i].Lists, l.ID)
+		}
+	})
+	return out, err
+}
+
+// each decodes every record under prefix, in key order, and hands it to fn.
+func each[T any](kv *ledger.KV, prefix string, fn func(*T)) error {
+	return kv.Iterate([]byte(prefix), func(_, v []byte) (bool, error) {
+		var x T
+		if err := tx.Unmarshal(v, &x); err != nil {
+			return false, fmt.Errorf("%w: %v", ledger.ErrStorage, err)
+		}
+		fn(&x)
+		return true, nil
+	})
 }
 
 // listQuery is the query name of the list {id}: GET

@@ -107,3 +107,15 @@ func (Module) Standing(kv *ledger.KV, key tx.PublicKey, _ time.Time) (bool, erro
 	}
 	return false, nil
 }
+
+// EntryKeysIn returns the keys of resource's entries, in key order. It
+// reads a range of keys, which a state proof cannot show complete: a
+// query built on it lists, and EntryIn proves each entry.
+func EntryKeysIn(kv *ledger.KV, resource string) ([]string, error) {
+	var keys []string
+	err := kv.Iterate(entryKey(resource, ""), func(k, _ []byte) (bool, error) {
+		keys = append(keys, string(k))
+		return true, nil
+	})
+	return keys, err
+}

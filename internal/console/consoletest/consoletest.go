@@ -38,7 +38,7 @@ func Checks(page []byte) []console.Check {
 func Run(t testing.TB, base string, c console.Check, trust string, now int64, tamper func(string) string) check.Report {
 	t.Helper()
 	url := base + c.Path
-	if c.Kind != "checkpoint" {
+	if c.Kind != "checkpoint" { // as the script asks, after a path's own parameters
 		if strings.Contains(c.Path, "?") {
 			url += "&proof=1"
 		} else {

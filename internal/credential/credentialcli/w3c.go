@@ -15,6 +15,7 @@ import (
 
 	"github.com/agora-ledger/agora/internal/credential"
 	"github.com/agora-ledger/agora/internal/sdjwt"
+	"github.com/agora-ledger/agora/internal/vcdm"
 )
 
 // The W3C form: a Verifiable Credential of the VC Data Model 2.0 secured
@@ -22,12 +23,24 @@ import (
 // credential type (vct) is its second "type"; the subject's claims are
 // selectively disclosable members of credentialSubject; its status is a
 // BitstringStatusListEntry of the same ledger list, whose Bitstring
-// Status List credential the ledger serves.
+// Status List credential the ledger serves. Its @context is the VC 2.0
+// base context and an object whose @vocab is the credential type, so the
+// subject's claims are terms (vct#claim) without naming them in the
+// clear. internal/vcdm checks it against the data model on issuance and
+// on verification.
 const (
 	w3cTyp     = "vc+sd-jwt"
-	w3cContext = "https://www.w3.org/ns/credentials/v2"
+	w3cContext = vcdm.BaseContext
 	subjectKey = "credentialSubject"
 )
+
+// claimVocab is the @vocab of the subject's claims of credential type vct.
+func claimVocab(vct string) string {
+	if strings.Contains(vct, "#") {
+		return vct + "/"
+	}
+	return vct + "#"
+}
 
 // issueW3C signs the W3C form of the credential issueVC signs.
 func issueW3C(priv ed25519.PrivateKey, kid, iss, vct, sub, list string, bits uint8, idx uint32, holder *jose.JSONWebKey,
@@ -44,7 +57,7 @@ func issueW3C(priv ed25519.PrivateKey, kid, iss, vct, sub, list string, bits uin
 	}
 	subject := append(sdjwt.Object{{Name: "id", Value: sub}}, claims...)
 	all := sdjwt.Object{
-		{Name: "@context", Value: []any{w3cContext}},
+		{Name: "@context", Value: []any{w3cContext, map[string]any{"@vocab": claimVocab(vct)}}},
 		{Name: "type", Value: []any{"VerifiableCredential", vct}},
 		{Name: "issuer", Value: iss},
 		{Name: "validFrom", Value: iat.UTC().Format(time.RFC3339)},
@@ -52,6 +65,9 @@ func issueW3C(priv ed25519.PrivateKey, kid, iss, vct, sub, list string, bits uin
 		{Name: subjectKey, Value: subject},
 		{Name: "credentialStatus", Value: status},
 		{Name: "iat", Value: iat.Unix()}, {Name: "exp", Value: exp.Unix()},
+	}
+	if err := checkW3C(all); err != nil {
+		return "", err
 	}
 	tok, err := sdjwt.Issue(all, sdjwt.Issuance{
 		Key:    jose.SigningKey{Algorithm: jose.EdDSA, Key: priv},
@@ -64,6 +80,35 @@ func issueW3C(priv ed25519.PrivateKey, kid, iss, vct, sub, list string, bits uin
 		return "", err
 	}
 	return tok.String(), nil
+}
+
+// checkW3C checks a credential, as an issuer is about to sign it,
+// against the VC 2.0 data model.
+func checkW3C(o sdjwt.Object) error {
+	c, _ := disclosed(o).(map[string]any)
+	return vcdm.Check(c)
+}
+
+// disclosed is v with every selectively disclosable part disclosed, its
+// Objects as maps: the credential a holder disclosing all of it shows.
+func disclosed(v any) any {
+	switch v := v.(type) {
+	case sdjwt.Object:
+		m := make(map[string]any, len(v))
+		for _, mem := range v {
+			m[mem.Name] = disclosed(mem.Value)
+		}
+		return m
+	case sdjwt.SD:
+		return disclosed(v.Value)
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = disclosed(x)
+		}
+		return out
+	}
+	return v
 }
 
 // typOf returns the "typ" of the issuer-signed JWT of an SD-JWT, without
@@ -85,8 +130,8 @@ func typOf(s string) string {
 // (type, issuer, status) with its subject and the time it is valid from.
 func w3cVC(v *sdjwt.Verified) (*sdjwt.VC, string, int64, error) {
 	c := v.Claims
-	if ctx, _ := c["@context"].([]any); len(ctx) == 0 || ctx[0] != w3cContext {
-		return nil, "", 0, fmt.Errorf("@context does not start with %s", w3cContext)
+	if err := vcdm.Check(c); err != nil {
+		return nil, "", 0, err
 	}
 	types, _ := c["type"].([]any)
 	if len(types) != 2 || !slices.Contains(types, any("VerifiableCredential")) {

@@ -2,6 +2,8 @@ package credentialcli
 
 import (
 	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/agora-ledger/agora/internal/sdjwt"
+	"github.com/agora-ledger/agora/internal/vcdm"
 )
 
 // TestW3CRoundTrip issues the W3C form, reads it back as the credential
@@ -49,10 +52,10 @@ func TestW3CRoundTrip(t *testing.T) {
 	}
 	for _, tt := range []struct{ name, drop, want string }{
 		{"no @context", "@context", "@context"},
-		{"no type", "type", "type is not"},
+		{"no type", "type", "no type"},
 		{"no validFrom", "validFrom", "validFrom"},
 		{"no credentialStatus", "credentialStatus", "credentialStatus"},
-		{"no issuer", "issuer", "an issuer"},
+		{"no issuer", "issuer", "no issuer"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := map[string]any{}
@@ -87,5 +90,52 @@ func TestW3CValid(t *testing.T) {
 	}
 	if err := w3cValid(map[string]any{"validUntil": "soon"}, time.Now(), 0); err == nil {
 		t.Error("a validUntil that is no date-time passed")
+	}
+}
+
+// TestW3CTermsDefined: the vc+sd-jwt credential Agora issues (1- and
+// 2-bit status) names only @context URLs whose documents are the W3C
+// contexts vcdm embeds (jsonld-contexts/), and every member it has — in
+// the signed payload and in the credential with everything disclosed —
+// is a term those contexts define (vcdm's term lookup; no JSON-LD
+// processor).
+func TestW3CTermsDefined(t *testing.T) {
+	_, issuer, _ := ed25519.GenerateKey(nil)
+	_, holder, _ := ed25519.GenerateKey(nil)
+	iat := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	claims, err := sdClaims([]byte(`{"age_over_18": true, "country": "JP", "address": {"locality": "Kyoto"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bits := range []uint8{1, 2} {
+		s, err := issueW3C(issuer, "did:agora:i#key-0", "did:agora:i", "urn:x:kyc:v1", "did:agora:h", "l", bits, 7,
+			&jose.JSONWebKey{Key: holder.Public()}, claims, iat, iat.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ver, err := sdjwt.Verify(s, sdjwt.Verification{IssuerKey: headerKey, Now: iat, Type: w3cTyp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := strings.Split(strings.Split(s, "~")[0], ".")
+		raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		var payload map[string]any
+		if err := json.Unmarshal(raw, &payload); err != nil {
+			t.Fatal(err)
+		}
+		for name, c := range map[string]map[string]any{"payload": payload, "disclosed": ver.Claims} {
+			for _, e := range c["@context"].([]any) {
+				if u, ok := e.(string); ok && !vcdm.Embedded(u) {
+					t.Errorf("%d bits, %s: @context %s is not one of jsonld-contexts/", bits, name, u)
+				}
+			}
+			if err := vcdm.Check(c); err != nil {
+				t.Errorf("%d bits, %s: %v", bits, name, err)
+			}
+			undef, err := vcdm.Undefined(c)
+			if err != nil || len(undef) != 0 {
+				t.Errorf("%d bits, %s: undefined terms %v (%v)", bits, name, undef, err)
+			}
+		}
 	}
 }

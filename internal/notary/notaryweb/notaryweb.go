@@ -21,16 +21,29 @@ var anchorPage = console.Parse(templates, "templates/anchor.html")
 // Section is the notary module's console section.
 func Section() console.Section {
 	return console.Section{
-		Pages:   []console.Page{{Pattern: "GET /anchor/{sha256}", Render: anchor}},
-		Resolve: resolve,
+		Pages:    []console.Page{{Pattern: "GET /anchor/{sha256}", Render: anchor}},
+		Resolve:  anchored,
+		Fallback: resolve,
 		Glossary: []console.Term{
 			{Word: "Anchor", Meaning: "A file's SHA-256 digest recorded in the ledger: proof that the file existed, unchanged, when the record was made, without the file itself ever being published."},
 		},
 	}
 }
 
-// resolve claims every SHA-256 digest that is not a transaction's: its
-// page shows the record, or proves there is none.
+// anchored claims the digest of an anchored file.
+func anchored(l console.Ledger, q string) string {
+	q = strings.ToLower(q)
+	if _, err := notary.ParseDigest(q); err != nil {
+		return ""
+	}
+	if _, err := l.Query("/v1/notary/anchors/" + q); err != nil {
+		return ""
+	}
+	return "/anchor/" + q
+}
+
+// resolve claims, once no section did, every SHA-256 digest: its page
+// shows the record, or proves there is none.
 func resolve(_ console.Ledger, q string) string {
 	q = strings.ToLower(q)
 	if _, err := notary.ParseDigest(q); err != nil {

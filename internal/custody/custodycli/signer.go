@@ -1,0 +1,535 @@
+package custodycli
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdh"
+	"crypto/hmac"
+	"crypto/hpke"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net/url"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/agora-ledger/agora/internal/api/wire"
+	"github.com/agora-ledger/agora/internal/cli"
+	"github.com/agora-ledger/agora/internal/client"
+	"github.com/agora-ledger/agora/internal/custody"
+	"github.com/agora-ledger/agora/internal/frost"
+	"github.com/agora-ledger/agora/internal/tx"
+)
+
+// The signer: 'agora custody signer run' follows the custody events of
+// the feed and, for every wallet that names its DID as a holder, takes
+// its part: it joins the DKG with a fresh X25519 key, posts its round-one
+// package, deals its round-two shares sealed with HPKE to each other
+// holder, opens the shares dealt to it (complaining of a dealer whose
+// share does not match its commitments) and keeps its signing share,
+// encrypted at rest (state.go). For a request it commits and gives its
+// share only after checking, offline against a state proof, that the
+// ledger approved this exact request under the wallet's policy; a node
+// that claims otherwise is refused, and the signer says why.
+//
+// Every read goes through cli.ModuleQuery with the trust flags, so every
+// fact the signer acts on is proven; it refuses to run without them.
+//
+// Its DKG polynomial is drawn from a secret seed kept in its state, so a
+// signer that restarts between the rounds deals the same shares. Its
+// signing nonces live only in memory (frost.Nonces cannot be saved, by
+// design): a signer that restarts between commit and share gives no share
+// for that request, and the request expires; none is ever reused.
+
+func signerRun(args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("custody signer run", usage, stderr)
+	home := cli.HomeFlag(fs)
+	node := cli.NodeFlag(fs)
+	keyName := fs.String("key", "", "the key `NAME` of the holder's DID, which signs its transactions")
+	did := fs.String("did", "", "the holder's `DID`")
+	once := fs.Bool("once", false, "catch up with the feed, act on what is due, and exit")
+	tr := cli.TrustFlags(fs)
+	if _, err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if *keyName == "" || *did == "" {
+		return cli.UsageError("--key NAME and --did DID are required")
+	}
+	policy, err := tr.Policy()
+	if err != nil {
+		return err
+	}
+	if policy == nil {
+		return cli.UsageHint("agora info --json | jq -r .log_key prints a dev node's log key",
+			"a signer checks every approval against a proof: give --log-key KEY (or AGORA_LOG_KEY) or --validators FILE")
+	}
+	ks := cli.Keys(*home)
+	if _, err := ks.Get(*keyName); err != nil {
+		return err
+	}
+	pass, err := cli.Passphrase(stderr, fmt.Sprintf("Passphrase for key %s: ", *keyName), false)
+	if err != nil {
+		return err
+	}
+	key, err := ks.Unlock(*keyName, pass)
+	if err != nil {
+		return err
+	}
+	st, err := openState(*home, *keyName, pass)
+	if err != nil {
+		return err
+	}
+	s := &signer{c: client.New(*node), tr: tr, key: key, keyName: *keyName, did: *did, st: st,
+		out: stdout, log: stderr, nonces: map[string]*frost.Nonces{}, said: map[string]string{}, wallets: map[string]bool{}}
+	// Interrupt (Ctrl-C) or TERM (a service manager) stops it between
+	// steps.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(stdout, "signer %s for %s following %s\n", *keyName, *did, *node)
+	return s.run(ctx, *once)
+}
+
+type signer struct {
+	c       *client.Client
+	tr      *cli.Trust
+	key     *tx.PrivateKey
+	keyName string
+	did     string
+	st      *state
+	out     io.Writer // what it did and refused
+	log     io.Writer // transient errors
+	nonces  map[string]*frost.Nonces
+	said    map[string]string // the last thing said of a wallet or request, said once
+	wallets map[string]bool   // wallets the feed named, true while there is work to watch
+}
+
+// pollWait is how long one request of the feed waits for an event.
+const pollWait = "10s"
+
+func (s *signer) run(ctx context.Context, once bool) error {
+	cursor := "0"
+	for {
+		q := url.Values{"module": {custody.Name}, "after": {cursor}}
+		if !once {
+			q.Set("wait", pollWait)
+		}
+		var ans wire.Events
+		if err := s.c.Get(ctx, "/v1/events?"+q.Encode(), &ans); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			fmt.Fprintf(s.log, "events: %v\n", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		for _, e := range ans.Events {
+			for _, a := range e.Attrs {
+				if a.Key == "wallet" {
+					s.wallets[a.Value] = true
+				}
+			}
+		}
+		caughtUp := ans.Next == strconv.FormatUint(ans.Head, 10)
+		cursor = ans.Next
+		if !caughtUp && once {
+			continue
+		}
+		for _, w := range slices.Sorted(mapsKeys(s.wallets)) {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err := s.wallet(ctx, w); err != nil {
+				fmt.Fprintf(s.log, "wallet %s: %v\n", w, err)
+			}
+		}
+		if once && caughtUp {
+			return nil
+		}
+	}
+}
+
+func mapsKeys(m map[string]bool) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k, v := range m {
+			if v && !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// say prints what the signer did or why it does not act, once per
+// subject until it changes.
+func (s *signer) say(subject, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if s.said[subject] == msg {
+		return
+	}
+	s.said[subject] = msg
+	fmt.Fprintln(s.out, msg)
+}
+
+func (s *signer) query(ctx context.Context, name string, params map[string]string, out any) error {
+	_, err := cli.ModuleQuery(ctx, s.c, custody.Module{}, name, params, s.tr, out)
+	return err
+}
+
+func (s *signer) submit(ctx context.Context, typ string, body any) error {
+	res, err := cli.SubmitFresh(ctx, s.c, []*tx.PrivateKey{s.key}, []string{s.keyName}, custody.Name, typ, body, 5*time.Minute, s.log)
+	if err != nil {
+		return err
+	}
+	if res.TxCommit != nil && !res.Result.OK() {
+		return fmt.Errorf("refused: %s (%s)", cli.Reason(res.Result), res.Result.Code)
+	}
+	return nil
+}
+
+// wallet does what is due for one wallet.
+func (s *signer) wallet(ctx context.Context, id string) error {
+	var w custody.Wallet
+	if err := s.query(ctx, "wallet", map[string]string{"wallet": id}, &w); err != nil {
+		return err
+	}
+	var me *custody.Holder
+	for i := range w.Holders {
+		if w.Holders[i].DID == s.did {
+			me = &w.Holders[i]
+		}
+	}
+	if me == nil {
+		s.wallets[id] = false // not ours: stop looking
+		return nil
+	}
+	sec := s.st.Wallets[id]
+	switch w.State {
+	case custody.Generation:
+		return s.dkg(ctx, &w, me, sec)
+	case custody.Failed:
+		s.say(id, "wallet %s: key generation failed: %s", id, w.Reason)
+		if sec != nil {
+			delete(s.st.Wallets, id)
+			return s.st.save()
+		}
+		return nil
+	case custody.Destroyed:
+		if sec != nil {
+			delete(s.st.Wallets, id)
+			if err := s.st.save(); err != nil {
+				return err
+			}
+			s.say(id, "wallet %s destroyed: share deleted", id)
+		}
+		s.wallets[id] = false
+		return nil
+	}
+	if sec == nil || (sec.Key == nil && sec.Seed == nil) {
+		s.say(id, "wallet %s: holder %d has no share here", id, me.ID)
+		return nil
+	}
+	if sec.Key == nil {
+		if err := s.finish(ctx, &w, me, sec); err != nil {
+			return err
+		}
+	}
+	if w.State != custody.Active && w.State != custody.InUse {
+		return nil
+	}
+	for n := sec.Done + 1; n <= w.Requests; n++ {
+		done, err := s.request(ctx, &w, me, sec, n)
+		if err != nil {
+			fmt.Fprintf(s.log, "wallet %s request %d: %v\n", id, n, err)
+			continue
+		}
+		if done && n == sec.Done+1 {
+			sec.Done = n
+		}
+	}
+	return nil
+}
+
+// drbg is a deterministic random stream for what the holder draws in a
+// DKG: keyed by its secret seed, separated by purpose and session.
+func drbg(seed, session []byte, purpose string) io.Reader {
+	m := hmac.New(sha256.New, seed)
+	m.Write([]byte("agora/custody/signer/v1\x00" + purpose + "\x00"))
+	m.Write(session)
+	return mrand.NewChaCha8([32]byte(m.Sum(nil)))
+}
+
+func (s *signer) newDKG(w *custody.Wallet, me *custody.Holder, sec *secrets) (*frost.DKG, *frost.Round1Package, error) {
+	suite, err := custody.Suite(w.Suite)
+	if err != nil {
+		return nil, nil, err
+	}
+	return suite.NewDKG(drbg(sec.Seed, w.Session, "dkg"), w.Session, frost.Identifier(me.ID), int(w.Threshold), len(w.Holders))
+}
+
+// dkg takes the next step of a DKG in generation.
+func (s *signer) dkg(ctx context.Context, w *custody.Wallet, me *custody.Holder, sec *secrets) error {
+	if me.HPKE == nil {
+		if sec == nil {
+			k, err := ecdh.X25519().GenerateKey(rand.Reader)
+			if err != nil {
+				return err
+			}
+			seed := make([]byte, 32)
+			rand.Read(seed)
+			sec = &secrets{Suite: w.Suite, HPKE: k.Bytes(), Seed: seed, Session: w.Session}
+			s.st.Wallets[w.ID] = sec
+			if err := s.st.save(); err != nil {
+				return err
+			}
+		}
+		k, err := ecdh.X25519().NewPrivateKey(sec.HPKE)
+		if err != nil {
+			return err
+		}
+		if err := s.submit(ctx, "join", &custody.Join{Wallet: w.ID, Holder: s.did, HPKE: k.PublicKey().Bytes()}); err != nil {
+			return err
+		}
+		s.say(w.ID, "wallet %s: joined as holder %d of %d", w.ID, me.ID, len(w.Holders))
+		return nil
+	}
+	if sec == nil || !bytes.Equal(sec.Session, w.Session) {
+		s.say(w.ID, "wallet %s: joined with a key this signer does not hold", w.ID)
+		return nil
+	}
+	for _, h := range w.Holders {
+		if h.HPKE == nil {
+			return nil // round one waits for every holder to join
+		}
+	}
+	d, pkg, err := s.newDKG(w, me, sec)
+	if err != nil {
+		return err
+	}
+	if me.Round1 == nil {
+		if err := s.submit(ctx, "round1", &custody.Round1{Wallet: w.ID, Holder: s.did, Package: pkg.Bytes()}); err != nil {
+			return err
+		}
+		s.say(w.ID, "wallet %s: posted round 1", w.ID)
+		return nil
+	}
+	if !bytes.Equal(me.Round1, pkg.Bytes()) {
+		return fmt.Errorf("the ledger's round-one package of holder %d is not the one this signer makes", me.ID)
+	}
+	if me.Dealt {
+		return nil
+	}
+	suite, _ := custody.Suite(w.Suite)
+	var r1 []*frost.Round1Package
+	for _, h := range w.Holders {
+		if h.Round1 == nil {
+			return nil // round two waits for every round one
+		}
+		p, err := suite.DecodeRound1Package(h.Round1)
+		if err != nil {
+			return err
+		}
+		r1 = append(r1, p)
+	}
+	out, err := d.Round2(drbg(sec.Seed, w.Session, "round2"), r1)
+	if err != nil {
+		return err
+	}
+	var sealed []custody.Sealed
+	for _, p := range out {
+		to := w.Holders[p.Recipient-1]
+		pk, err := ecdh.X25519().NewPublicKey(to.HPKE)
+		if err != nil {
+			return err
+		}
+		hpk, err := hpke.NewDHKEMPublicKey(pk)
+		if err != nil {
+			return err
+		}
+		ct, err := hpke.Seal(hpk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), custody.SealInfo(w.Session, me.ID, to.ID), p.Bytes())
+		if err != nil {
+			return err
+		}
+		sealed = append(sealed, custody.Sealed{To: to.ID, Ciphertext: ct})
+	}
+	if err := s.submit(ctx, "round2", &custody.Round2{Wallet: w.ID, Holder: s.did, Shares: sealed}); err != nil {
+		return err
+	}
+	s.say(w.ID, "wallet %s: dealt %d sealed shares", w.ID, len(sealed))
+	return nil
+}
+
+// finish opens the shares dealt to this holder, checks each against its
+// dealer's commitments (complaining of one that does not match), and
+// keeps the signing share; the seed that made its polynomial is then
+// deleted.
+func (s *signer) finish(ctx context.Context, w *custody.Wallet, me *custody.Holder, sec *secrets) error {
+	suite, err := custody.Suite(w.Suite)
+	if err != nil {
+		return err
+	}
+	k, err := hpke.NewDHKEMPrivateKey(mustX25519(sec.HPKE))
+	if err != nil {
+		return err
+	}
+	var r1 []*frost.Round1Package
+	for _, h := range w.Holders {
+		p, err := suite.DecodeRound1Package(h.Round1)
+		if err != nil {
+			return err
+		}
+		r1 = append(r1, p)
+	}
+	var received []*frost.Round2Package
+	for _, h := range w.Holders {
+		if h.ID == me.ID {
+			continue
+		}
+		var sealed []custody.Sealed
+		if err := s.query(ctx, "sealed", map[string]string{"wallet": w.ID, "dealer": strconv.Itoa(int(h.ID))}, &sealed); err != nil {
+			return err
+		}
+		i := slices.IndexFunc(sealed, func(x custody.Sealed) bool { return x.To == me.ID })
+		if i < 0 {
+			return fmt.Errorf("dealer %d sealed nothing to holder %d", h.ID, me.ID)
+		}
+		pt, err := hpke.Open(k, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), custody.SealInfo(w.Session, h.ID, me.ID), sealed[i].Ciphertext)
+		if err != nil {
+			return fmt.Errorf("open the share of dealer %d: %w", h.ID, err)
+		}
+		p, err := suite.DecodeRound2Package(pt)
+		if err == nil {
+			err = suite.CheckDealing(w.Session, r1[h.ID-1], p)
+		}
+		if err != nil {
+			if w.State == custody.InActivation {
+				if cerr := s.submit(ctx, "complain", &custody.Complain{Wallet: w.ID, Holder: s.did, Package: pt}); cerr != nil {
+					return fmt.Errorf("the share of dealer %d is bad (%v), and the complaint failed: %w", h.ID, err, cerr)
+				}
+			}
+			s.say(w.ID, "wallet %s: complained of dealer %d: %v", w.ID, h.ID, err)
+			return nil
+		}
+		received = append(received, p)
+	}
+	d, _, err := s.newDKG(w, me, sec)
+	if err != nil {
+		return err
+	}
+	kp, err := d.Finish(r1, received)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(kp.Public().GroupKey(), w.GroupKey) {
+		return fmt.Errorf("the group key this holder derived, %x, is not the ledger's %x", kp.Public().GroupKey(), w.GroupKey)
+	}
+	sec.Key, sec.Seed, sec.HPKE = kp.Bytes(), nil, nil
+	if err := s.st.save(); err != nil {
+		return err
+	}
+	s.say(w.ID, "wallet %s: holder %d keeps its share of group key %x", w.ID, me.ID, w.GroupKey)
+	return nil
+}
+
+func mustX25519(b []byte) *ecdh.PrivateKey {
+	k, err := ecdh.X25519().NewPrivateKey(b)
+	if err != nil {
+		panic(err) // saved by this signer from a valid key
+	}
+	return k
+}
+
+// request does what is due for request n; done is true once there is
+// nothing more for this holder to do for it.
+func (s *signer) request(ctx context.Context, w *custody.Wallet, me *custody.Holder, sec *secrets, n uint64) (bool, error) {
+	subject := fmt.Sprintf("%s/%d", w.ID, n)
+	var a custody.Approval
+	err := s.query(ctx, "approval", map[string]string{"wallet": w.ID, "n": strconv.FormatUint(n, 10)}, &a)
+	var ee *cli.ExitError
+	if errors.As(err, &ee) {
+		// The answer does not verify: whatever the node claims, this
+		// holder does not sign on it.
+		s.say(subject, "REFUSED request %d of %s: the node's answer does not prove it approved: %v", n, w.ID, err)
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	r := a.Request
+	switch r.State {
+	case custody.Signed, custody.Expired:
+		delete(s.nonces, subject)
+		return true, nil
+	}
+	if !a.Approved {
+		s.say(subject, "request %d of %s: not signing: %s", n, w.ID, a.Reason)
+		return false, nil
+	}
+	suite, err := custody.Suite(w.Suite)
+	if err != nil {
+		return false, err
+	}
+	kp, err := suite.DecodeKeyPackage(sec.Key)
+	if err != nil {
+		return false, err
+	}
+	var list []frost.Commitments
+	mine := false
+	for _, b := range r.Commitments {
+		c, err := suite.DecodeCommitments(b)
+		if err != nil {
+			return false, err
+		}
+		list = append(list, c)
+		mine = mine || c.ID == frost.Identifier(me.ID)
+	}
+	switch {
+	case r.State == custody.Approved && !mine:
+		if s.nonces[subject] != nil {
+			return false, nil // its commitment is on its way
+		}
+		nonces, c, err := kp.Commit(rand.Reader)
+		if err != nil {
+			return false, err
+		}
+		s.nonces[subject] = nonces
+		if err := s.submit(ctx, "commit", &custody.Commit{Wallet: w.ID, Request: n, Holder: s.did, Commitments: c.Bytes()}); err != nil {
+			delete(s.nonces, subject)
+			return false, err
+		}
+		s.say(subject, "request %d of %s: approved (proven: rule %s, %d approvals); committed", n, w.ID, r.Decision.Rule, len(r.Approvers))
+	case r.State == custody.Signing && mine:
+		for _, b := range r.Shares {
+			if sh, err := suite.DecodeSignatureShare(b); err == nil && sh.ID == frost.Identifier(me.ID) {
+				return true, nil
+			}
+		}
+		nonces := s.nonces[subject]
+		if nonces == nil {
+			s.say(subject, "request %d of %s: this signer no longer holds the nonces it committed to: no share", n, w.ID)
+			return true, nil
+		}
+		delete(s.nonces, subject) // used once, whatever happens next
+		sh, err := kp.Sign(nonces, r.Message, list)
+		if err != nil {
+			return false, err
+		}
+		if err := s.submit(ctx, "share", &custody.Share{Wallet: w.ID, Request: n, Holder: s.did, Share: sh.Bytes()}); err != nil {
+			return false, err
+		}
+		s.say(subject, "request %d of %s: gave signature share", n, w.ID)
+		return true, nil
+	case r.State == custody.Signing:
+		return true, nil // the first t holders sign; this one is not among them
+	}
+	return false, nil
+}
