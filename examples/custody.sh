@@ -60,7 +60,9 @@ done
 step "4. Each holder starts its signer"
 for i in 1 2 3 4 5; do
 	echo_cmd agora custody signer run --home "$work/h$i" --key "h$i" --did "${holders[i - 1]}" --log-key "$logkey"
-	agora custody signer run --home "$work/h$i" --key "h$i" --did "${holders[i - 1]}" --log-key "$logkey" \
+	# The binary itself, not the agora function: $! must be the signer's
+	# pid, or stop_signers stops a subshell and leaves the signer running.
+	"$AGORA_BIN" custody signer run --home "$work/h$i" --key "h$i" --did "${holders[i - 1]}" --log-key "$logkey" \
 		>"$work/signer$i.log" 2>&1 &
 	signers+=($!)
 done
