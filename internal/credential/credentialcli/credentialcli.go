@@ -178,7 +178,11 @@ func keyID(ctx context.Context, c *client.Client, key tx.PublicKey, issuer, vct,
 		return "", err
 	}
 	if st := chk.KeyAtIssue; st == nil || !st.Acts {
-		return "", fmt.Errorf("your key does not sign for %s: %s", issuer, strings.Join(chk.Reasons, "; "))
+		why := chk.Reasons
+		if st != nil && st.Reason != "" {
+			why = append([]string{st.Reason}, why...)
+		}
+		return "", fmt.Errorf("your key does not sign for %s at %s: %s", issuer, now.UTC().Format(time.RFC3339), strings.Join(why, "; "))
 	}
 	return issuer + "#" + chk.KeyAtIssue.KeyID, nil
 }
@@ -235,8 +239,18 @@ func issue(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	// iat is whole seconds: a key the ledger added earlier in this second
+	// does not yet sign at its floor, and then the issuer waits for the
+	// next second rather than refuse.
+	now := time.Now().Truncate(time.Second)
 	kid, err := keyID(ctx, c, k.Public(), *issuer, *vct, *list, idx, now)
+	if err != nil {
+		next := now.Add(time.Second)
+		if kid2, err2 := keyID(ctx, c, k.Public(), *issuer, *vct, *list, idx, next); err2 == nil {
+			time.Sleep(time.Until(next))
+			now, kid, err = next, kid2, nil
+		}
+	}
 	if err != nil {
 		return err
 	}
