@@ -291,13 +291,7 @@ type Dispute struct {
 
 // Validate implements ledger.Msg.
 func (m *Dispute) Validate() error {
-	if m.Trigger == 0 {
-		return fmt.Errorf("%w: triggers are numbered from 1", ledger.ErrInvalid)
-	}
-	if m.Reason == "" {
-		return fmt.Errorf("%w: a dispute says why", ledger.ErrInvalid)
-	}
-	return checkText("reason", m.Reason, MaxReason)
+	return checkTriggerReason(m.Trigger, m.Reason, "a dispute")
 }
 
 // Decision is the body of the governed actions "reverse" and "uphold".
@@ -308,13 +302,19 @@ type Decision struct {
 
 // Validate implements ledger.Msg.
 func (m *Decision) Validate() error {
-	if m.Trigger == 0 {
+	return checkTriggerReason(m.Trigger, m.Reason, "a decision")
+}
+
+// checkTriggerReason validates what a dispute and a decision both name:
+// the trigger, and why (what says which, in the error).
+func checkTriggerReason(trigger uint64, reason, what string) error {
+	if trigger == 0 {
 		return fmt.Errorf("%w: triggers are numbered from 1", ledger.ErrInvalid)
 	}
-	if m.Reason == "" {
-		return fmt.Errorf("%w: a decision says why", ledger.ErrInvalid)
+	if reason == "" {
+		return fmt.Errorf("%w: %s says why", ledger.ErrInvalid, what)
 	}
-	return checkText("reason", m.Reason, MaxReason)
+	return checkText("reason", reason, MaxReason)
 }
 
 // Asset is a registered asset.
