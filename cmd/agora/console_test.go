@@ -93,8 +93,9 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 	agora("keys", "new", "commons")
 	agora("keys", "new", "commons-next")
 	l.did2 = regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(agora("did", "create", "--key", "commons", "--next-key", "commons-next"))
-	// The credential issuer's DID is made early: agora vc issue signs
-	// with iat in whole seconds, which must not be before the DID.
+	// The credential issuer's DID is made early (agora vc issue signs with
+	// iat in whole seconds; it waits for the next second when the key is
+	// newer than that, which this spares the test).
 	l.issuer = regexp.MustCompile(`did:agora:[a-z0-9]+`).FindString(agora("did", "create", "--key", "exchange-tokyo"))
 	l.name = "holder.exchange"
 	agora("name", "register", l.name, "--did", l.did, "--key", "holder", "--sponsor-key", "exchange-tokyo")

@@ -112,6 +112,12 @@ func TimeOf(c *verify.Checkpoint) string {
 	return c.Time.Format(time.RFC3339Nano)
 }
 
+// ProvenAt says which checkpoint a proven answer was checked against:
+// "against the checkpoint of ORIGIN at height H, as of TIME".
+func ProvenAt(c *verify.Checkpoint) string {
+	return fmt.Sprintf("against the checkpoint of %s at height %d, as of %s", c.Origin, c.Height, TimeOf(c))
+}
+
 // ReadInput reads a file, or standard input for "-".
 func ReadInput(path string) ([]byte, error) {
 	if path == "-" {

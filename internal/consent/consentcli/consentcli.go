@@ -499,7 +499,7 @@ func show(args []string, stdout, stderr io.Writer) error {
 
 func proven(w io.Writer, cp *verify.Checkpoint) {
 	if cp != nil {
-		fmt.Fprintf(w, "proven against the checkpoint of %s at height %d, as of %s\n", cp.Origin, cp.Height, cli.TimeOf(cp))
+		fmt.Fprintf(w, "proven %s\n", cli.ProvenAt(cp))
 	}
 }
 

@@ -128,7 +128,7 @@ func verifyPresentation(ctx context.Context, c *client.Client, tr *cli.Trust, pr
 	}
 	judge(r, &chk, vc, iat)
 	if cp != nil {
-		r.add("proof", true, "every ledger fact above proven against the checkpoint of %s at height %d, as of %s", cp.Origin, cp.Height, cli.TimeOf(cp))
+		r.add("proof", true, "every ledger fact above proven %s", cli.ProvenAt(cp))
 	} else {
 		r.add("proof", true, "none asked: the node was trusted (give --log-key or --validators to trust no node)")
 	}
@@ -260,7 +260,7 @@ func statusCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout)
 	}
 	if cp != nil {
-		fmt.Fprintf(stdout, "  proven against the checkpoint of %s at height %d, as of %s\n", cp.Origin, cp.Height, cli.TimeOf(cp))
+		fmt.Fprintf(stdout, "  proven %s\n", cli.ProvenAt(cp))
 	}
 	return nil
 }
@@ -289,7 +289,7 @@ func statusListCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if cp != nil {
-		fmt.Fprintf(stderr, "proven against the checkpoint of %s at height %d, as of %s\n", cp.Origin, cp.Height, cli.TimeOf(cp))
+		fmt.Fprintf(stderr, "proven %s\n", cli.ProvenAt(cp))
 	}
 	return nil
 }

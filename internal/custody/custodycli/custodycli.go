@@ -327,7 +327,7 @@ func (r *reader) poll(name string, params map[string]string, out any, what, want
 
 func provenLine(w io.Writer, cp *verify.Checkpoint) {
 	if cp != nil {
-		fmt.Fprintf(w, "  proven   against the checkpoint of %s at height %d, as of %s\n", cp.Origin, cp.Height, cli.TimeOf(cp))
+		fmt.Fprintf(w, "  proven   %s\n", cli.ProvenAt(cp))
 	}
 }
 
