@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/agora-ledger/agora/internal/credential"
 	"github.com/agora-ledger/agora/internal/sdjwt"
 )
 
@@ -22,10 +23,10 @@ func benchCredential(b *testing.B, typ string) (issue func() (string, error), pr
 	}
 	issue = func() (string, error) {
 		if typ == w3cTyp {
-			return issueW3C(issuer, "did:agora:i#key-0", "did:agora:i", "urn:x:kyc:v1", "did:agora:h", "l", 2, 7,
+			return issueW3C(issuer, "did:agora:i#key-0", "did:agora:i", "urn:x:kyc:v1", "did:agora:h", credential.StatusURI("l"), 2, 7,
 				&jose.JSONWebKey{Key: holder.Public()}, claims, now, now.Add(time.Hour))
 		}
-		return issueVC(issuer, "did:agora:i#key-0", "did:agora:i", "urn:x:kyc:v1", "did:agora:h", "l", 7,
+		return issueVC(issuer, "did:agora:i#key-0", "did:agora:i", "urn:x:kyc:v1", "did:agora:h", credential.StatusURI("l"), 7,
 			&jose.JSONWebKey{Key: holder.Public()}, claims, now, now.Add(time.Hour))
 	}
 	s, err := issue()
