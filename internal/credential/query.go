@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -257,6 +258,24 @@ func (Module) Queries() []ledger.Query {
 				return IssuersIn(kv)
 			},
 			Answer: []IssuerSummary{},
+		},
+		{
+			Name:    "issuer-metadata",
+			Pattern: IssuerMetadataPattern,
+			Summary: "An accredited issuer's SD-JWT VC Issuer Metadata (jwt-vc-issuer): its DID and, as a JWK Set, the keys that act for it as assertionMethod now.",
+			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+				return IssuerMetadataOf(kv, arg("did"))
+			},
+			Answer: (*IssuerMetadata)(nil),
+		}, {
+			Name:    "type-metadata",
+			Pattern: "GET /v1/credential/types/metadata",
+			Summary: "A credential type's SD-JWT VC Type Metadata document alone, as a wallet or verifier resolves its vct (the registered metadata, its vct and its JSON Schema as schema).",
+			Params:  []ledger.Param{{Name: "vct", Summary: "the credential type"}},
+			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+				return TypeMetadataDocument(kv, arg("vct"))
+			},
+			Answer: map[string]any{},
 		},
 		listQuery("list", "", "A status list: its issuer, size, allocated entries and version.", ListIn),
 		{
@@ -555,4 +574,58 @@ func parseCheckArgs(arg func(string) string) (CheckArgs, error) {
 	}
 	a.Index, err = parseIndex(idx)
 	return a, err
+}
+
+// IssuerMetadata is the SD-JWT VC Issuer Metadata of an accredited
+// issuer (the jwt-vc-issuer well-known form): its identifier, the "iss"
+// of its credentials (its DID), and its keys, those that act for it as
+// assertionMethod now, as a JWK Set whose kids are their DID URLs.
+type IssuerMetadata struct {
+	Issuer string `json:"issuer"`
+	JWKS   JWKS   `json:"jwks"`
+}
+
+// JWKS is a JWK Set.
+type JWKS struct {
+	Keys []identity.KeyJWK `json:"keys"`
+}
+
+// IssuerMetadataPattern is the route of an issuer's metadata: the
+// well-known location (SD-JWT VC, Section 5) of the issuer identifier
+// URL NODE/v1/credential/issuers/<did>, "/.well-known/jwt-vc-issuer"
+// inserted between its host and its path.
+const IssuerMetadataPattern = "GET /.well-known/jwt-vc-issuer/v1/credential/issuers/{did}"
+
+// IssuerMetadataOf answers the metadata of the accredited issuer did
+// (kv is this module's view). Errors wrap ledger.ErrNotFound for an
+// issuer governance does not accredit.
+func IssuerMetadataOf(kv *ledger.KV, did string) (*IssuerMetadata, error) {
+	a, err := Accreditation(kv.View(gov.Name), did)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return nil, fmt.Errorf("%w: %s is not an accredited issuer", ledger.ErrNotFound, did)
+	}
+	keys, err := identity.ActingKeys(kv.View(identity.Name), did, AssertionMethod, latest)
+	if err != nil {
+		return nil, err
+	}
+	return &IssuerMetadata{Issuer: did, JWKS: JWKS{Keys: keys}}, nil
+}
+
+// TypeMetadataDocument returns the Type Metadata document of vct as
+// served (TypeMetadata's Document), decoded.
+func TypeMetadataDocument(kv *ledger.KV, vct string) (map[string]any, error) {
+	t, err := TypeMetadataOf(kv, vct)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(t.Document))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%w: %v", ledger.ErrStorage, err)
+	}
+	return doc, nil
 }
