@@ -97,6 +97,7 @@ func registry() []moduleEntry {
 		name:     custody.Name,
 		module:   func(*ledger.Actions) ledger.Module { return custody.Module{} },
 		commands: custodycli.Commands(),
+		bench:    []bench.Scenario{bench.CustodyDKG, bench.CustodySign},
 	}}
 }
 
