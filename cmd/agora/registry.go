@@ -18,6 +18,7 @@ import (
 	"github.com/agora-ledger/agora/internal/credential/credentialweb"
 	"github.com/agora-ledger/agora/internal/custody"
 	"github.com/agora-ledger/agora/internal/custody/custodycli"
+	"github.com/agora-ledger/agora/internal/custody/custodyweb"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/gov/govcli"
 	"github.com/agora-ledger/agora/internal/gov/govweb"
@@ -97,6 +98,8 @@ func registry() []moduleEntry {
 		name:     custody.Name,
 		module:   func(*ledger.Actions) ledger.Module { return custody.Module{} },
 		commands: custodycli.Commands(),
+		bench:    []bench.Scenario{bench.CustodyDKG, bench.CustodySign},
+		console:  custodyweb.Section(),
 	}}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/agora-ledger/agora/internal/asset"
 	"github.com/agora-ledger/agora/internal/consent"
 	"github.com/agora-ledger/agora/internal/credential"
+	"github.com/agora-ledger/agora/internal/custody"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -66,9 +67,9 @@ type Report struct {
 
 // modules are the modules whose queries the console proves.
 func modules() []ledger.Module {
-	base := []ledger.Module{identity.Module{}, notary.Module{}, gov.Module{}, credential.Module{}, consent.Module{}, asset.Module{}}
+	base := []ledger.Module{identity.Module{}, notary.Module{}, gov.Module{}, credential.Module{}, consent.Module{}, asset.Module{}, custody.Module{}}
 	acts := ledger.NewActions(base...)
-	return []ledger.Module{identity.Module{}, notary.Module{}, gov.Module{Actions: acts}, credential.Module{}, consent.Module{}, asset.Module{}}
+	return []ledger.Module{identity.Module{}, notary.Module{}, gov.Module{Actions: acts}, credential.Module{}, consent.Module{}, asset.Module{}, custody.Module{}}
 }
 
 func policyOf(trust string) (verify.Policy, error) {
