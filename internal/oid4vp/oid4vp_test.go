@@ -282,7 +282,7 @@ func TestInvocationExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	back, err := ParseInvocation(u)
-	if err != nil || back.ClientID != "decentralized_identifier:did:agora:x" || back.RequestURI != "http://127.0.0.1:7790/request/abc" {
+	if err != nil || !strings.HasPrefix(u, "openid4vp://?client_id=") || back.ClientID != "decentralized_identifier:did:agora:x" || back.RequestURI != "http://127.0.0.1:7790/request/abc" {
 		t.Errorf("%s reads back as %+v, %v", u, back, err)
 	}
 }

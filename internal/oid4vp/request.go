@@ -238,6 +238,11 @@ func (in Invocation) URL(base string) (string, error) {
 			q[k] = v
 		}
 	}
+	if u.Host == "" && u.Path == "" && strings.HasSuffix(base, "://") {
+		// url.URL drops the "//" of a scheme with no host: the
+		// conventional wallet link is "openid4vp://?...".
+		return base + "?" + q.Encode(), nil
+	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
