@@ -52,9 +52,8 @@ type view struct {
 	State    string
 	// Link is the wallet link: ours, so trusted with any scheme
 	// (openid4vp:).
-	Link     template.URL
-	Refusal  *Refusal
-	Pending  bool
+	Link    template.URL
+	Refusal *Refusal
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, v view) {
@@ -107,7 +106,7 @@ func (s *Server) startLogin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, Started{State: state, Link: link, Status: s.cfg.URL + "/login/" + state})
 		return
 	}
-	s.render(w, http.StatusOK, "wait.html", view{Title: "Open your wallet", Level: level, State: state, Link: template.URL(link), Pending: true})
+	s.render(w, http.StatusOK, "wait.html", view{Title: "Open your wallet", Level: level, State: state, Link: template.URL(link)})
 }
 
 func (s *Server) loginStatus(w http.ResponseWriter, r *http.Request) {
@@ -122,7 +121,7 @@ func (s *Server) loginStatus(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case pending:
 		link, _ := s.WalletLink(state)
-		s.render(w, http.StatusOK, "wait.html", view{Title: "Open your wallet", State: state, Link: template.URL(link), Pending: true})
+		s.render(w, http.StatusOK, "wait.html", view{Title: "Open your wallet", State: state, Link: template.URL(link)})
 	case ref != nil:
 		s.render(w, http.StatusForbidden, "refused.html", view{Title: "Login refused", Refusal: ref})
 	case cookie != "":

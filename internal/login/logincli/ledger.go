@@ -28,7 +28,7 @@ type ledger struct {
 	now   func() time.Time
 }
 
-// Credential implements login.Ledger with 'agora vc verify''s checks.
+// Credential implements login.Ledger with 'agora vc verify”s checks.
 func (l *ledger) Credential(ctx context.Context, pres, aud, nonce string) (*login.Checked, error) {
 	r, err := credentialcli.Verify(ctx, l.c, l.tr, pres, aud, nonce, l.maxKB, l.now())
 	if err != nil {

@@ -57,6 +57,7 @@ func (p *walletPage) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", p.open)
 	mux.HandleFunc("POST /answer", p.answer)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	return mux
 }
 
