@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,9 @@ import (
 
 	cdpnet "github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/agora-ledger/agora/internal/cli"
+	"github.com/agora-ledger/agora/internal/credential/credentialcli"
 )
 
 // loginWorld is a dev node, an exchange's relying party and alice's
@@ -102,7 +107,7 @@ func (w *loginWorld) start(t *testing.T, url string, args ...string) {
 // world: an accredited KYC issuer that issued alice a credential, stored
 // in her wallet; then the exchange's relying party, which links to
 // alice's wallet page.
-func startLoginWorld(t *testing.T) *loginWorld {
+func startLoginWorld(t *testing.T, rpArgs ...string) *loginWorld {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs a node, a relying party and a wallet; skipped with -short")
@@ -144,7 +149,7 @@ func startLoginWorld(t *testing.T) *loginWorld {
 	rpAddr, walletAddr := freeAddr(t), freeAddr(t)
 	w.rp, w.wallet = "http://"+rpAddr, "http://"+walletAddr
 	w.start(t, w.wallet, "wallet", "serve", "--key", "alice", "--addr", walletAddr, "--log-key", logKey)
-	w.start(t, w.rp, "rp", "run", "--did", w.ex, "--key", "exchange-seoul", "--addr", rpAddr, "--wallet", w.wallet+"/", "--log-key", logKey)
+	w.start(t, w.rp, append([]string{"rp", "run", "--did", w.ex, "--key", "exchange-seoul", "--addr", rpAddr, "--wallet", w.wallet + "/", "--log-key", logKey}, rpArgs...)...)
 	return w
 }
 
@@ -398,4 +403,118 @@ func TestLoginInBrowser(t *testing.T) {
 			t.Errorf("the exchange's log lacks %q:\n%s", want, log)
 		}
 	}
+}
+
+var loginBench = flag.Duration("login.bench", 0, "run TestLoginThroughput for this long (docs/BENCHMARKS.md)")
+
+// TestLoginThroughput measures logins verified per second by one relying
+// party (agora rp run, its own process) against a dev node, proofs
+// included, and the latency from the wallet's response to the session:
+// workers each start a KYC login, fetch and read its request, present
+// alice's credential for it (in process: the wallet's work is not the
+// relying party's) and time the direct_post and the redirect that opens
+// the session. Run with -login.bench 20s.
+func TestLoginThroughput(t *testing.T) {
+	if *loginBench == 0 {
+		t.Skip("a measurement: give -login.bench DURATION")
+	}
+	w := startLoginWorld(t, "--rate", "-1")
+	k, err := cli.Keys(w.home).Unlock("alice", "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, _ := k.Ed25519()
+	held, err := credentialcli.Wallet(w.home)
+	if err != nil || len(held) != 1 {
+		t.Fatalf("the wallet: %v", err)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	login := func() (time.Duration, error) {
+		req, _ := http.NewRequest("POST", w.rp+"/login", strings.NewReader("level=kyc"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		var started struct{ State string }
+		json.NewDecoder(resp.Body).Decode(&started)
+		resp.Body.Close()
+		resp, err = noRedirect.Get(w.rp + "/request/" + started.State)
+		if err != nil {
+			return 0, err
+		}
+		jwt, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var claims struct {
+			Nonce    string `json:"nonce"`
+			ClientID string `json:"client_id"`
+		}
+		payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(string(jwt), ".")[1])
+		json.Unmarshal(payload, &claims)
+		pres, err := held[0].Present(priv, []string{"age_over_18", "country"}, claims.ClientID, claims.Nonce, time.Now())
+		if err != nil {
+			return 0, err
+		}
+		form := url.Values{"vp_token": {fmt.Sprintf(`{"kyc": [%q]}`, pres)}, "state": {started.State}}
+		start := time.Now()
+		resp, err = noRedirect.PostForm(w.rp+"/response", form)
+		if err != nil {
+			return 0, err
+		}
+		var a struct {
+			RedirectURI string `json:"redirect_uri"`
+			Code        string `json:"agora_code"`
+			Description string `json:"error_description"`
+		}
+		json.NewDecoder(resp.Body).Decode(&a)
+		resp.Body.Close()
+		if a.Code != "" {
+			return 0, fmt.Errorf("refused: %s: %s", a.Code, a.Description)
+		}
+		resp, err = noRedirect.Get(a.RedirectURI)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) == 0 {
+			return 0, fmt.Errorf("no session: %s", resp.Status)
+		}
+		return time.Since(start), nil
+	}
+	const workers = 16
+	var mu sync.Mutex
+	var lat []time.Duration
+	var failed error
+	end := time.Now().Add(*loginBench)
+	began := time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(end) {
+				d, err := login()
+				mu.Lock()
+				if err != nil && failed == nil {
+					failed = err
+				}
+				if err == nil {
+					lat = append(lat, d)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(began)
+	if failed != nil {
+		t.Fatal(failed)
+	}
+	slices.Sort(lat)
+	q := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
+	t.Logf("%d logins in %s: %.0f logins/s verified; response to session p50 %s, p95 %s, p99 %s (%d workers)",
+		len(lat), elapsed.Round(time.Millisecond), float64(len(lat))/elapsed.Seconds(), q(0.5).Round(100*time.Microsecond),
+		q(0.95).Round(100*time.Microsecond), q(0.99).Round(100*time.Microsecond), workers)
 }

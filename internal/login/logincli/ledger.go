@@ -16,6 +16,7 @@ import (
 	"github.com/agora-ledger/agora/internal/credential/credentialcli"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/login"
+	"github.com/agora-ledger/agora/verify"
 )
 
 // ledger answers the relying party's and the wallet's questions from a
@@ -30,7 +31,11 @@ type ledger struct {
 
 // Credential implements login.Ledger with 'agora vc verify”s checks.
 func (l *ledger) Credential(ctx context.Context, pres, aud, nonce string) (*login.Checked, error) {
-	r, err := credentialcli.Verify(ctx, l.c, l.tr, pres, aud, nonce, l.maxKB, l.now())
+	var r *credentialcli.Report
+	err := retryStale(func() (err error) {
+		r, err = credentialcli.Verify(ctx, l.c, l.tr, pres, aud, nonce, l.maxKB, l.now())
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -105,10 +110,27 @@ func subjectOf(pres string) string {
 	return c.Subject.ID
 }
 
+// retryStale runs ask again, twice at most, while its answer is proven
+// against a checkpoint older than one this home accepted before: with
+// answers checked concurrently (a relying party's logins), another
+// answer may have accepted a newer checkpoint between this one's read and
+// its check. A node that stays behind is refused all the same.
+func retryStale(ask func() error) error {
+	err := ask()
+	for i := 0; i < 2 && errors.Is(err, verify.ErrStale); i++ {
+		err = ask()
+	}
+	return err
+}
+
 // document resolves did, proven.
 func (l *ledger) document(ctx context.Context, did string) (*identity.Document, string, error) {
 	var res identity.Resolution
-	cp, err := cli.ModuleQuery(ctx, l.c, identity.Module{}, "resolve", map[string]string{"did": did}, l.tr, &res)
+	var cp *verify.Checkpoint
+	err := retryStale(func() (err error) {
+		cp, err = cli.ModuleQuery(ctx, l.c, identity.Module{}, "resolve", map[string]string{"did": did}, l.tr, &res)
+		return err
+	})
 	if err != nil {
 		var ce *client.Error
 		if errors.As(err, &ce) && (ce.Code == "not_found" || ce.Code == "gone") {
