@@ -318,7 +318,7 @@ func (s *Server) Respond(ctx context.Context, form url.Values) (code string, ses
 		t.outcome = o
 	}
 	s.mu.Unlock()
-	attrs := []any{"level", "", "state", form.Get("state"), "took", s.cfg.Now().Sub(start)}
+	attrs := []any{"access", "", "state", form.Get("state"), "took", s.cfg.Now().Sub(start)}
 	if t != nil {
 		attrs[1] = t.level
 	}
