@@ -123,7 +123,8 @@ func runRP(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	l := &ledger{c: client.New(*nodeURL), tr: tr, maxKB: *ttl, now: time.Now}
+	// Logins are verified concurrently: keep connections to the node open.
+	l := &ledger{c: client.NewPooled(*nodeURL, 64), tr: tr, maxKB: *ttl, now: time.Now}
 	kid, err := l.keyID(ctx, *did, priv.Public().(ed25519.PublicKey))
 	if err != nil {
 		return fmt.Errorf("key %s: %w", *keyName, err)
