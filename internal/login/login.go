@@ -58,8 +58,8 @@ const (
 	LevelDID = "did"
 )
 
-// Config configures a relying party. Every field but Wallet, RateLimit,
-// Burst and RequestTTL must be set.
+// Config configures a relying party. DID, Key, KeyID, URL, Type, Ledger,
+// Now, Rand and Log must be set; the rest have defaults.
 type Config struct {
 	// DID is the relying party's DID; its client_id is
 	// "decentralized_identifier:" + DID, the audience of every
@@ -189,6 +189,7 @@ type outcome struct {
 	session  *Session // nil if refused
 	refusal  *Refusal
 	redeemed bool
+	at       time.Time
 }
 
 // Server is a relying party.
@@ -197,11 +198,15 @@ type Server struct {
 	clientID string
 	limit    *limiter
 
-	mu       sync.Mutex
-	txns     map[string]*txn     // by state
-	codes    map[string]*outcome // by response_code
-	sessions map[string]*Session // by cookie
+	mu         sync.Mutex
+	txns       map[string]*txn     // by state
+	codes      map[string]*outcome // by response_code
+	sessions   map[string]*Session // by cookie
+	lastExpire time.Time
 }
+
+// SessionTTL is how long a session lasts.
+const SessionTTL = 12 * time.Hour
 
 // New returns a relying party for cfg.
 func New(cfg Config) (*Server, error) {
@@ -271,18 +276,28 @@ func (s *Server) WalletLink(state string) (string, error) {
 	return oid4vp.Invocation{ClientID: s.clientID, RequestURI: s.cfg.URL + "/request/" + state}.URL(s.cfg.Wallet)
 }
 
-// expire forgets transactions and outcomes older than twice the TTL (a
-// request older than the TTL is refused as expired before that). s.mu
+// expire forgets, at most once a second, the transactions and response
+// codes older than twice the TTL (a request older than the TTL is refused
+// as expired before that) and the sessions older than SessionTTL. s.mu
 // held.
 func (s *Server) expire(now time.Time) {
+	if now.Sub(s.lastExpire) < time.Second {
+		return
+	}
+	s.lastExpire = now
 	for k, t := range s.txns {
 		if now.Sub(t.created) > 2*s.cfg.RequestTTL {
 			delete(s.txns, k)
-			for c, o := range s.codes {
-				if o == t.outcome {
-					delete(s.codes, c)
-				}
-			}
+		}
+	}
+	for k, o := range s.codes {
+		if now.Sub(o.at) > 2*s.cfg.RequestTTL {
+			delete(s.codes, k)
+		}
+	}
+	for k, sess := range s.sessions {
+		if now.Sub(sess.Since) > SessionTTL {
+			delete(s.sessions, k)
 		}
 	}
 }
@@ -310,9 +325,10 @@ func (s *Server) RequestObject(state string) (string, error) {
 func (s *Server) Respond(ctx context.Context, form url.Values) (code string, sess *Session, ref *Refusal) {
 	start := s.cfg.Now()
 	t, sess, ref := s.respond(ctx, form)
-	o := &outcome{session: sess, refusal: ref}
+	o := &outcome{session: sess, refusal: ref, at: s.cfg.Now()}
 	code = s.random()
 	s.mu.Lock()
+	s.expire(o.at)
 	s.codes[code] = o
 	if t != nil && t.outcome == nil {
 		t.outcome = o
@@ -482,7 +498,10 @@ func (s *Server) Status(state, binding string) (pending bool, cookie string, ses
 func (s *Server) SessionOf(cookie string) *Session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sessions[cookie]
+	if sess := s.sessions[cookie]; sess != nil && s.cfg.Now().Sub(sess.Since) <= SessionTTL {
+		return sess
+	}
+	return nil
 }
 
 // Logout ends the session of a cookie value.

@@ -356,3 +356,32 @@ func TestRateLimit(t *testing.T) {
 		t.Fatalf("a second later: %d", s)
 	}
 }
+
+// TestForgets: a relying party keeps no login, response code or session
+// for ever, even those of responses that named no login.
+func TestForgets(t *testing.T) {
+	e := newEnv(t, -1)
+	r := e.request(LevelKYC)
+	_, a := e.post(oid4vp.NewResponse(r.State, map[string]string{"kyc": fakePresentation(r.ClientID, r.Nonce)}).Form())
+	_, bogus := e.post(oid4vp.NewResponse("s-forged", map[string]string{"kyc": "x"}).Form())
+	code := strings.TrimPrefix(a.RedirectURI, e.ts.URL+"/done?response_code=")
+	cookie, sess, ref := e.s.Redeem(code)
+	if sess == nil || ref != nil {
+		t.Fatalf("redeem: %v", ref)
+	}
+	e.now = e.now.Add(11 * time.Minute)
+	e.s.Start(LevelDID) // expires what is older than twice the TTL
+	e.s.mu.Lock()
+	txns, codes := len(e.s.txns), len(e.s.codes)
+	e.s.mu.Unlock()
+	if txns != 1 || codes != 0 {
+		t.Errorf("after twice the TTL: %d logins, %d response codes kept; want 1 and 0 (%s)", txns, codes, bogus.Code)
+	}
+	if e.s.SessionOf(cookie) == nil {
+		t.Error("the session ended before SessionTTL")
+	}
+	e.now = e.now.Add(SessionTTL)
+	if e.s.SessionOf(cookie) != nil {
+		t.Error("the session outlived SessionTTL")
+	}
+}
