@@ -10,13 +10,14 @@ import (
 )
 
 // ConsentUse is the consent module's use check: a controller asks its
-// contract before a use, presenting the event's rules, and the ledger
-// checks them against the fingerprints, decides and logs the use.
+// contract before a use, proving the decision from the policy's rule
+// roots, and the ledger checks the openings, decides and logs the use.
 var ConsentUse = Scenario{
 	Name: "consent-use", Module: consent.Name, Type: "use",
 	Summary: "use checks: each worker is the controller of a contract of its own (pairwise DIDs and the " +
-		"contract created before the clock), and each transaction asks it before a use, presenting the " +
-		"event's two rules; the ledger checks the fingerprints, decides (allow) and logs the use (consent/use)",
+		"contract created before the clock), and each transaction asks it before a use, showing that the deny rule " +
+		"before the allow rule does not apply (its 16 purpose entries) and opening the allow rule's 7 slots; the ledger " +
+		"checks the openings against the rule roots, decides (allow) and logs the use (consent/use)",
 	Chain: consentUses,
 }
 
@@ -73,7 +74,7 @@ func consentUses(chainID string, n int) (setup, run [][]byte, err error) {
 		return nil, nil, err
 	}
 	setup = append(setup, raw)
-	use := t.Use(consent.Request{Event: consent.EventUse, Purpose: "dpv:CreditChecking"}, []uint32{0})
+	use, _ := t.Use(consent.Request{Event: consent.EventUse, Purpose: "dpv:CreditChecking"}, []uint32{0}, nil, time.Now().UnixMilli())
 	for i := range n {
 		raw, err := sign("use", consent.Name, use, keys[1:], uint64(2+i))
 		if err != nil {
