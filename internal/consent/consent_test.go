@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/transparency-dev/merkle/rfc6962"
+
 	"github.com/agora-ledger/agora/internal/ledger"
 	"github.com/agora-ledger/agora/internal/ledger/ledgertest"
 	"github.com/agora-ledger/agora/internal/tx"
@@ -650,5 +652,57 @@ func TestBodyHidesUnopened(t *testing.T) {
 		if !bytes.Contains(use, []byte(s)) {
 			t.Errorf("the use does not show %q", s)
 		}
+	}
+}
+
+// BenchmarkCheck is the ledger's work on a use's policy, the consent-use
+// scenario's (internal/bench): decode the body, validate it, and check its
+// proof (the deny rule shown not to apply by its 16 purpose entries, the
+// allow rule's seven slots opened) against the roots.
+//
+//	go test ./internal/consent -run '^$' -bench Check
+func BenchmarkCheck(b *testing.B) {
+	tm := terms()
+	tm.Rules = []SaltedRule{
+		{Rule: Rule{Event: EventUse, Purposes: []string{"dpv:Marketing"}, Action: ActDeny}},
+		{Rule: Rule{Event: EventUse, Purposes: []string{"dpv:CreditChecking"}, Action: ActAllow}},
+	}
+	if err := tm.Seal(bytes.NewReader(bytes.Repeat([]byte{4}, 1024))); err != nil {
+		b.Fatal(err)
+	}
+	roots := tm.Create().Rules
+	u, _ := tm.Use(Request{Event: EventUse, Purpose: "dpv:CreditChecking"}, []uint32{0}, nil, 0)
+	body, err := tx.Marshal(u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(len(body)), "body-bytes")
+	counts := make([]uint32, len(roots))
+	for b.Loop() {
+		m, err := Module{}.Decode("use", body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := m.Validate(); err != nil {
+			b.Fatal(err)
+		}
+		u := m.(*Use)
+		if d, err := Decide(roots, counts, &u.Proof, Request{Event: u.Event, Purpose: u.Purpose}, 0); err != nil || d.Action != ActAllow {
+			b.Fatal(d, err)
+		}
+	}
+}
+
+// TestHasher: the tree hasher is RFC 6962's.
+func TestHasher(t *testing.T) {
+	std := rfc6962.DefaultHasher
+	for _, n := range []int{0, 31, 32, 33} {
+		a, b := bytes.Repeat([]byte{1}, n), bytes.Repeat([]byte{2}, n)
+		if !bytes.Equal(hasher.HashLeaf(a), std.HashLeaf(a)) || !bytes.Equal(hasher.HashChildren(a, b), std.HashChildren(a, b)) {
+			t.Errorf("%d bytes: not RFC 6962's hashes", n)
+		}
+	}
+	if !bytes.Equal(hasher.EmptyRoot(), std.EmptyRoot()) || hasher.Size() != std.Size() {
+		t.Error("not RFC 6962's empty root or size")
 	}
 }

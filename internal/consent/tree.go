@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/transparency-dev/merkle"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 
@@ -52,7 +53,38 @@ const SetSize = MaxValues
 // 0x00 || slot || entry).
 const TagSalt = "agora/consent/v1/salt"
 
-var hasher = rfc6962.DefaultHasher
+// hasher is RFC 6962's SHA-256 tree hasher (github.com/transparency-dev/
+// merkle/rfc6962, which TestHasher checks it against), hashing from the
+// stack: a use's check hashes a few dozen leaves and nodes.
+var hasher merkle.LogHasher = treeHasher{}
+
+type treeHasher struct{}
+
+func (treeHasher) EmptyRoot() []byte { h := sha256.Sum256(nil); return h[:] }
+
+func (treeHasher) HashLeaf(leaf []byte) []byte {
+	var b [1 + sha256.Size]byte
+	if len(leaf) != sha256.Size {
+		return rfc6962.DefaultHasher.HashLeaf(leaf)
+	}
+	copy(b[1:], leaf)
+	h := sha256.Sum256(b[:])
+	return h[:]
+}
+
+func (treeHasher) HashChildren(l, r []byte) []byte {
+	var b [1 + 2*sha256.Size]byte
+	if len(l) != sha256.Size || len(r) != sha256.Size {
+		return rfc6962.DefaultHasher.HashChildren(l, r)
+	}
+	b[0] = 1
+	copy(b[1:], l)
+	copy(b[1+sha256.Size:], r)
+	h := sha256.Sum256(b[:])
+	return h[:]
+}
+
+func (treeHasher) Size() int { return sha256.Size }
 
 // Act is a rule's action slot: the action with its method, delay and
 // obligations, all of which a decision by the rule shows.
