@@ -25,6 +25,16 @@ var ConsentUse = Scenario{
 // controller's DIDs, then the contract both sign) and n uses of it, each
 // signed by the controller's key in sequence.
 func consentUses(chainID string, n int) (setup, run [][]byte, err error) {
+	_, setup, run, err = ConsentTrail(chainID, n)
+	return setup, run, err
+}
+
+// ConsentTrail returns what consent-use runs on chainID, with n uses, and
+// the contract's terms, which its subject audits (cmd/agora's
+// BenchmarkConsentAudit): the setup (two DIDs on fresh keys and the
+// contract both sign) and the uses, each signed by the controller's key
+// in sequence and valid for an hour.
+func ConsentTrail(chainID string, n int) (terms *consent.Terms, setup, run [][]byte, err error) {
 	expiry := time.Now().Add(time.Hour).UnixMilli()
 	sign := func(typ, module string, body any, keys []*tx.PrivateKey, seqs ...uint64) ([]byte, error) {
 		b, err := tx.Marshal(body)
@@ -45,7 +55,7 @@ func consentUses(chainID string, n int) (setup, run [][]byte, err error) {
 	var dids [2]string
 	for i := range keys {
 		if keys[i], err = tx.GenerateKey(tx.Ed25519, rand.Reader); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		next := make([]byte, 32)
 		rand.Read(next)
@@ -53,7 +63,7 @@ func consentUses(chainID string, n int) (setup, run [][]byte, err error) {
 			Relationships: []string{identity.Authentication, identity.CapabilityInvocation}}}, Next: next}
 		raw, err := sign("create", identity.Name, c, keys[i:i+1], 0)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		setup, dids[i] = append(setup, raw), c.DID()
 	}
@@ -67,20 +77,20 @@ func consentUses(chainID string, n int) (setup, run [][]byte, err error) {
 		},
 	}
 	if err := t.Seal(rand.Reader); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	raw, err := sign("create", consent.Name, t.Create(), keys[:], 1, 1)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	setup = append(setup, raw)
 	use, _ := t.Use(consent.Request{Event: consent.EventUse, Purpose: "dpv:CreditChecking"}, []uint32{0}, nil, time.Now().UnixMilli())
 	for i := range n {
 		raw, err := sign("use", consent.Name, use, keys[1:], uint64(2+i))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		run = append(run, raw)
 	}
-	return setup, run, nil
+	return t, setup, run, nil
 }
