@@ -558,7 +558,7 @@ func TestDecideRefuses(t *testing.T) {
 			o := &p.Misses[0]
 			for i := range o.Entries {
 				if o.Entries[i].Member.Value == "dpv:Marketing" {
-					o.Entries[i] = Entry{Salt: bytes.Repeat([]byte{9}, 32)}
+					o.Entries[i] = Entry{Salt: bytes.Repeat([]byte{9}, SlotSalt)}
 				}
 			}
 			return p

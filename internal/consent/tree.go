@@ -49,9 +49,13 @@ func isSet(s uint32) bool { return s >= SlotPurpose && s < Slots }
 const SetSize = MaxValues
 
 // TagSalt is the HMAC message prefix that derives each slot's and each
-// entry's salt from the rule's salt: HMAC-SHA256(rule salt, TagSalt ||
-// 0x00 || slot || entry).
+// entry's salt from the rule's salt: the first SlotSalt bytes of
+// HMAC-SHA256(rule salt, TagSalt || 0x00 || slot || entry).
 const TagSalt = "agora/consent/v1/salt"
+
+// SlotSalt is the size of a slot's or an entry's salt: 128 bits, as
+// many as MinSalt, which a use carries one of for each opening.
+const SlotSalt = MinSalt
 
 // hasher is RFC 6962's SHA-256 tree hasher (github.com/transparency-dev/
 // merkle/rfc6962, which TestHasher checks it against), hashing from the
@@ -231,8 +235,8 @@ func (o *Opening) validate(miss bool) error {
 		}
 	}
 	if !isSet(o.Slot) {
-		if len(o.Salt) != sha256.Size {
-			return fmt.Errorf("%w: the %s slot's salt is %d bytes", ledger.ErrInvalid, name, sha256.Size)
+		if len(o.Salt) != SlotSalt {
+			return fmt.Errorf("%w: the %s slot's salt is %d bytes", ledger.ErrInvalid, name, SlotSalt)
 		}
 	} else {
 		if o.Salt != nil {
@@ -247,8 +251,8 @@ func (o *Opening) validate(miss bool) error {
 		}
 		for i := range o.Entries {
 			e := &o.Entries[i]
-			if len(e.Salt) != sha256.Size {
-				return fmt.Errorf("%w: an entry's salt is %d bytes", ledger.ErrInvalid, sha256.Size)
+			if len(e.Salt) != SlotSalt {
+				return fmt.Errorf("%w: an entry's salt is %d bytes", ledger.ErrInvalid, SlotSalt)
 			}
 			if len(e.Member.Value) > MaxString || (e.Member.Any && e.Member.Value != "") {
 				return fmt.Errorf("%w: an entry is a value of at most %d bytes, any, or padding", ledger.ErrInvalid, MaxString)
@@ -465,7 +469,7 @@ func deriveSalt(ruleSalt []byte, slot, entry int) []byte {
 	m := hmac.New(sha256.New, ruleSalt)
 	m.Write([]byte(TagSalt))
 	m.Write([]byte{0, byte(slot), byte(entry)})
-	return m.Sum(nil)
+	return m.Sum(nil)[:SlotSalt]
 }
 
 func (r *Rule) values(slot uint32) []string {
