@@ -10,8 +10,9 @@
 # bank's. Alice revokes; the scoring firm's next use is refused and
 # logged. Alice's audit lists every use down the chain, each page proven
 # against the log key, and exports her consent record (ISO/IEC TS 27560,
-# DPV). The ledger never sees the items or the rules' values until a rule
-# is presented (docs/spec/consent.md, section 6).
+# DPV). The ledger never sees the items; of the rules it holds only a
+# Merkle root each, and a use opens only the parts that decide it
+# (docs/spec/consent.md, section 6).
 #
 # Run it from anywhere:
 #
@@ -59,13 +60,13 @@ cat >terms.json <<EOF
 EOF
 cat terms.json
 
-step "4. Both sign the contract: the ledger keeps fingerprints and the policy's shape"
+step "4. Both sign the contract: the ledger keeps fingerprints and a root for each rule"
 expect_output '^created contract [0-9a-f]{64}$' agora consent create terms.json \
 	--subject-key pairwise-alice-bank --controller-key pairwise-bank-alice
 id=$(sed -n 's/^created contract //p' <<<"$last")
-expect_output '^  rule 1    use \[purpose\] -> deny' agora consent show "$id"
-if agora consent show "$id" --json | grep -Eq 'alice@example.org|CreditChecking|52000'; then
-	die "the ledger shows an item or a rule's value"
+expect_output '^  rule 5    [0-9a-f]{16} \(permitted 0\)$' agora consent show "$id"
+if agora consent show "$id" --json | grep -Eq 'alice@example.org|CreditChecking|52000|deny'; then
+	die "the ledger shows an item or a rule's contents"
 fi
 
 step "5. The bank asks before each use"

@@ -54,26 +54,8 @@ type consoleLedger struct {
 // fills it through the CLI.
 func startConsoleLedger(t *testing.T) *consoleLedger {
 	t.Helper()
-	const pass = "dev"
-	t.Setenv("AGORA_PASSPHRASE", pass)
-	h := home(t.TempDir())
-	if err := writeDevHome(h, pass, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ensureNodeKey(h, pass); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := node.LoadConfig(h.config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.HTTP = "127.0.0.1:0"
-	r, err := startNode(context.Background(), h, cfg.WithDefaults(), newLogger(io.Discard, "warn"), pass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.stop() })
-	l := &consoleLedger{url: "http://" + r.addr, change: "Raise the block size"}
+	h, url := startDevNode(t)
+	l := &consoleLedger{url: url, change: "Raise the block size"}
 	agoraIn := func(h home, args ...string) string {
 		t.Helper()
 		var out, errOut bytes.Buffer
@@ -227,7 +209,33 @@ func (l *consoleLedger) credentials(t *testing.T) {
 	}
 }
 
-func getJSON(t *testing.T, url string, v any) {
+// startDevNode runs a dev node (passphrase "dev") in a temporary home on a
+// free port until the test ends, and returns its home and API URL.
+func startDevNode(t testing.TB) (home, string) {
+	t.Helper()
+	const pass = "dev"
+	t.Setenv("AGORA_PASSPHRASE", pass)
+	h := home(t.TempDir())
+	if err := writeDevHome(h, pass, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ensureNodeKey(h, pass); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := node.LoadConfig(h.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTP = "127.0.0.1:0"
+	r, err := startNode(context.Background(), h, cfg.WithDefaults(), newLogger(io.Discard, "warn"), pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.stop() })
+	return h, "http://" + r.addr
+}
+
+func getJSON(t testing.TB, url string, v any) {
 	t.Helper()
 	res, err := http.Get(url)
 	if err != nil {

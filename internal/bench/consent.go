@@ -10,13 +10,14 @@ import (
 )
 
 // ConsentUse is the consent module's use check: a controller asks its
-// contract before a use, presenting the event's rules, and the ledger
-// checks them against the fingerprints, decides and logs the use.
+// contract before a use, proving the decision from the policy's rule
+// roots, and the ledger checks the openings, decides and logs the use.
 var ConsentUse = Scenario{
 	Name: "consent-use", Module: consent.Name, Type: "use",
 	Summary: "use checks: each worker is the controller of a contract of its own (pairwise DIDs and the " +
-		"contract created before the clock), and each transaction asks it before a use, presenting the " +
-		"event's two rules; the ledger checks the fingerprints, decides (allow) and logs the use (consent/use)",
+		"contract created before the clock), and each transaction asks it before a use, showing that the deny rule " +
+		"before the allow rule does not apply (its 16 purpose entries) and opening the allow rule's 7 slots; the ledger " +
+		"checks the openings against the rule roots, decides (allow) and logs the use (consent/use)",
 	Chain: consentUses,
 }
 
@@ -24,6 +25,16 @@ var ConsentUse = Scenario{
 // controller's DIDs, then the contract both sign) and n uses of it, each
 // signed by the controller's key in sequence.
 func consentUses(chainID string, n int) (setup, run [][]byte, err error) {
+	_, setup, run, err = ConsentTrail(chainID, n)
+	return setup, run, err
+}
+
+// ConsentTrail returns what consent-use runs on chainID, with n uses, and
+// the contract's terms, which its subject audits (cmd/agora's
+// BenchmarkConsentAudit): the setup (two DIDs on fresh keys and the
+// contract both sign) and the uses, each signed by the controller's key
+// in sequence and valid for an hour.
+func ConsentTrail(chainID string, n int) (terms *consent.Terms, setup, run [][]byte, err error) {
 	expiry := time.Now().Add(time.Hour).UnixMilli()
 	sign := func(typ, module string, body any, keys []*tx.PrivateKey, seqs ...uint64) ([]byte, error) {
 		b, err := tx.Marshal(body)
@@ -44,7 +55,7 @@ func consentUses(chainID string, n int) (setup, run [][]byte, err error) {
 	var dids [2]string
 	for i := range keys {
 		if keys[i], err = tx.GenerateKey(tx.Ed25519, rand.Reader); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		next := make([]byte, 32)
 		rand.Read(next)
@@ -52,7 +63,7 @@ func consentUses(chainID string, n int) (setup, run [][]byte, err error) {
 			Relationships: []string{identity.Authentication, identity.CapabilityInvocation}}}, Next: next}
 		raw, err := sign("create", identity.Name, c, keys[i:i+1], 0)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		setup, dids[i] = append(setup, raw), c.DID()
 	}
@@ -66,20 +77,20 @@ func consentUses(chainID string, n int) (setup, run [][]byte, err error) {
 		},
 	}
 	if err := t.Seal(rand.Reader); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	raw, err := sign("create", consent.Name, t.Create(), keys[:], 1, 1)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	setup = append(setup, raw)
-	use := t.Use(consent.Request{Event: consent.EventUse, Purpose: "dpv:CreditChecking"}, []uint32{0})
+	use, _ := t.Use(consent.Request{Event: consent.EventUse, Purpose: "dpv:CreditChecking"}, []uint32{0}, nil, time.Now().UnixMilli())
 	for i := range n {
 		raw, err := sign("use", consent.Name, use, keys[1:], uint64(2+i))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		run = append(run, raw)
 	}
-	return setup, run, nil
+	return t, setup, run, nil
 }

@@ -1,12 +1,14 @@
 // Package consent implements data-usage contracts (use case DTM-001):
 // a data subject gives data items to a controller under a usage-control
 // policy, and the ledger holds only salted fingerprints of the subject's
-// and controller's pairwise DIDs, of the items and of each rule of the
-// policy, whose structure (event, kinds of conditions, action) it shows.
-// Before each use the controller presents the rules for the event with
-// their salts; the ledger checks them against the fingerprints, evaluates
-// them deterministically (Event–Condition–Action) and logs the decision
-// and the use. A transfer to a processor derives a child contract bound
+// and controller's pairwise DIDs and of the items, and for each rule of
+// the policy the root of a Merkle tree of its salted slots (event,
+// action, window, count, purposes, recipients, places). Before each use
+// the controller opens the slots that decide it: of the deciding rule,
+// those that show it applies; of each rule before it, one that shows it
+// does not. The ledger checks them against the roots, decides
+// deterministically (Event–Condition–Action, first match) and logs the
+// decision and the use. A transfer to a processor derives a child contract bound
 // to and limited by its parent; the subject's revocation refuses every
 // later use down the chain at once and marks each derived contract
 // revoked through the scheduler, a bounded number a block.
@@ -43,10 +45,10 @@ const Name = "consent"
 // fingerprints.
 type Create struct {
 	Nonce      []byte   `cbor:"1,keyasint" json:"nonce"`
-	Subject    []byte   `cbor:"2,keyasint" json:"subject"`    // fingerprint of the subject's DID
-	Controller []byte   `cbor:"3,keyasint" json:"controller"` // fingerprint of the controller's DID
-	Items      [][]byte `cbor:"4,keyasint" json:"items"`      // fingerprints of the items
-	Rules      []Shape  `cbor:"5,keyasint" json:"rules"`
+	Subject    []byte   `cbor:"2,keyasint" json:"subject"`                     // fingerprint of the subject's DID
+	Controller []byte   `cbor:"3,keyasint" json:"controller"`                  // fingerprint of the controller's DID
+	Items      [][]byte `cbor:"4,keyasint" json:"items"`                       // fingerprints of the items
+	Rules      [][]byte `cbor:"5,keyasint" json:"rules"`                       // each rule's root
 	Expires    int64    `cbor:"6,keyasint,omitempty" json:"expires,omitempty"` // Unix ms, 0 for none
 	// The parties' consent: on a "create", the subject's and the
 	// controller's pairwise DIDs with their salts, each of which must
@@ -83,9 +85,9 @@ func (c *Create) validate() error {
 	if err := checkSalt(c.Nonce); err != nil {
 		return fmt.Errorf("nonce: %w", err)
 	}
-	for _, f := range append([][]byte{c.Subject, c.Controller}, c.Items...) {
+	for _, f := range append(append([][]byte{c.Subject, c.Controller}, c.Items...), c.Rules...) {
 		if len(f) != 32 {
-			return fmt.Errorf("%w: a fingerprint is 32 bytes", ledger.ErrInvalid)
+			return fmt.Errorf("%w: a fingerprint or a rule's root is 32 bytes", ledger.ErrInvalid)
 		}
 	}
 	if len(c.Items) == 0 || len(c.Items) > MaxItems {
@@ -93,11 +95,6 @@ func (c *Create) validate() error {
 	}
 	if len(c.Rules) == 0 || len(c.Rules) > MaxRules {
 		return fmt.Errorf("%w: a policy has 1 to %d rules", ledger.ErrInvalid, MaxRules)
-	}
-	for i := range c.Rules {
-		if err := c.Rules[i].validate(); err != nil {
-			return err
-		}
 	}
 	if c.Expires < 0 {
 		return fmt.Errorf("%w: expires is negative", ledger.ErrInvalid)
@@ -125,17 +122,18 @@ func (a *Actor) validate(who string) error {
 func (a *Actor) Fingerprint() []byte { return Fingerprint(TagDID, a.Salt, a.DID) }
 
 // Use is the body of a "use" transaction: the controller asks the
-// contract before a use (event use, store or delete) and the ledger logs
-// the decision and the use.
+// contract before a use (event use, store or delete), proving the
+// decision from the policy's roots, and the ledger logs the decision and
+// the use.
 type Use struct {
-	Contract   string      `cbor:"1,keyasint" json:"contract"`
-	Controller Actor       `cbor:"2,keyasint" json:"controller"`
-	Event      string      `cbor:"3,keyasint" json:"event"`
-	Items      []uint32    `cbor:"4,keyasint" json:"items"`
-	Purpose    string      `cbor:"5,keyasint,omitempty" json:"purpose,omitempty"`
-	Recipient  string      `cbor:"6,keyasint,omitempty" json:"recipient,omitempty"`
-	Place      string      `cbor:"7,keyasint,omitempty" json:"place,omitempty"`
-	Rules      []Presented `cbor:"8,keyasint,omitempty" json:"rules,omitempty"`
+	Contract   string   `cbor:"1,keyasint" json:"contract"`
+	Controller Actor    `cbor:"2,keyasint" json:"controller"`
+	Event      string   `cbor:"3,keyasint" json:"event"`
+	Items      []uint32 `cbor:"4,keyasint" json:"items"`
+	Purpose    string   `cbor:"5,keyasint,omitempty" json:"purpose,omitempty"`
+	Recipient  string   `cbor:"6,keyasint,omitempty" json:"recipient,omitempty"`
+	Place      string   `cbor:"7,keyasint,omitempty" json:"place,omitempty"`
+	Proof      Proof    `cbor:"8,keyasint" json:"proof"`
 }
 
 func (u *Use) validate() error {
@@ -158,18 +156,7 @@ func (u *Use) validate() error {
 			return fmt.Errorf("%w: a purpose, recipient or place is at most %d bytes", ledger.ErrInvalid, MaxString)
 		}
 	}
-	if len(u.Rules) > MaxRules {
-		return fmt.Errorf("%w: at most %d rules", ledger.ErrInvalid, MaxRules)
-	}
-	for i := range u.Rules {
-		if err := checkSalt(u.Rules[i].Salt); err != nil {
-			return err
-		}
-		if err := u.Rules[i].Rule.Validate(); err != nil {
-			return fmt.Errorf("rule %d: %w", u.Rules[i].Index, err)
-		}
-	}
-	return nil
+	return u.Proof.validate()
 }
 
 // Validate implements ledger.Msg.
@@ -240,7 +227,7 @@ type Contract struct {
 	Subject    []byte   `cbor:"2,keyasint" json:"subject"`
 	Controller []byte   `cbor:"3,keyasint" json:"controller"`
 	Items      [][]byte `cbor:"4,keyasint" json:"items"`
-	Rules      []Shape  `cbor:"5,keyasint" json:"rules"`
+	Rules      [][]byte `cbor:"5,keyasint" json:"rules"` // each rule's root
 	Expires    int64    `cbor:"6,keyasint,omitempty" json:"expires,omitempty"`
 	Created    int64    `cbor:"7,keyasint" json:"created"` // Unix ms
 	// Active is when a derived contract's uses may start (a delayed transfer).
@@ -260,7 +247,7 @@ type Contract struct {
 	Purpose string `cbor:"17,keyasint,omitempty" json:"purpose,omitempty"`
 }
 
-// validate checks a contract of a genesis: its id and the shapes,
+// validate checks a contract of a genesis: its id and the roots,
 // fingerprints and counts a create would have given it.
 func (c *Contract) validate() error {
 	if _, err := ParseID(c.ID); err != nil {
@@ -313,8 +300,8 @@ type Module struct{}
 func (Module) Name() string { return Name }
 
 var msgTypes = []ledger.MsgType{
-	{Name: "create", Summary: "record a data-usage contract of salted fingerprints and its policy's shape", New: func() ledger.Msg { return &Create{} }},
-	{Name: "use", Summary: "ask the contract before a use (use, store, delete), presenting the event's rules; logs the decision", New: func() ledger.Msg { return &Use{} }},
+	{Name: "create", Summary: "record a data-usage contract of salted fingerprints and its policy's rule roots", New: func() ledger.Msg { return &Create{} }},
+	{Name: "use", Summary: "ask the contract before a use (use, store, delete), opening the policy's slots that decide it; logs the decision", New: func() ledger.Msg { return &Use{} }},
 	{Name: "transfer", Summary: "ask the contract before a transfer to a processor, deriving its child contract", New: func() ledger.Msg { return &Transfer{} }},
 	{Name: "revoke", Summary: "the subject revokes a contract and every contract derived from it", New: func() ledger.Msg { return &Revoke{} }},
 }
@@ -421,10 +408,12 @@ func use(ctx *ledger.Context, u *Use, t *Transfer) (*Record, error) {
 			return nil, fmt.Errorf("%w: item %d: the contract holds %d items", ledger.ErrInvalid, i, len(c.Items))
 		}
 	}
-	if err := checkPresented(c.Rules, u.Event, u.Rules); err != nil {
+	now := ctx.Block.Time.UnixMilli()
+	req := Request{Event: u.Event, Purpose: u.Purpose, Recipient: u.Recipient, Place: u.Place}
+	d, err := Decide(c.Rules, c.Counts, &u.Proof, req, now)
+	if err != nil {
 		return nil, err
 	}
-	now := ctx.Block.Time.UnixMilli()
 	c.Uses++
 	rec := &Record{Contract: c.ID, Seq: c.Uses, Event: u.Event, Items: u.Items, Purpose: u.Purpose, Recipient: u.Recipient,
 		Place: u.Place, Rule: -1, Actor: u.Controller.DID + "#" + st.KeyID, TxID: ctx.TxID, Height: ctx.Block.Height, Time: now}
@@ -434,7 +423,6 @@ func use(ctx *ledger.Context, u *Use, t *Transfer) (*Record, error) {
 		rec.Decision, rec.Reason = DecRefused, reason
 		return rec, logUse(ctx, c, rec)
 	}
-	d := Evaluate(u.Rules, c.Counts, Request{Event: u.Event, Purpose: u.Purpose, Recipient: u.Recipient, Place: u.Place}, now)
 	rec.Decision, rec.Rule, rec.Method, rec.Reason = d.Action, int32(d.Rule), d.Method, d.Reason
 	if d.Permits() {
 		c.Counts[d.Rule]++
@@ -659,7 +647,7 @@ func (Module) Queries() []ledger.Query {
 	return []ledger.Query{{
 		Name:    "contract",
 		Pattern: "GET /v1/consent/contracts/{id}",
-		Summary: "A data-usage contract: its fingerprints, its policy's shape, its counts, derived contracts and revocation.",
+		Summary: "A data-usage contract: its fingerprints, its policy's rule roots, its counts, derived contracts and revocation.",
 		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
 			id, err := ParseID(arg("id"))
 			if err != nil {

@@ -7,8 +7,9 @@ import (
 
 // Terms are what the subject and the controller hold off the ledger: the
 // plain DIDs, items and policy with the nonce and salts that make the
-// contract's fingerprints. The ledger never sees the items; it sees a
-// DID when its holder acts, and a rule when the controller presents it.
+// contract's fingerprints and rule roots. The ledger never sees the
+// items; it sees a DID when its holder acts, and of a rule only the slots
+// a use opens.
 type Terms struct {
 	Nonce      []byte       `json:"nonce,omitempty"`
 	Subject    Actor        `json:"subject"`
@@ -24,7 +25,8 @@ type SaltedItem struct {
 	Salt []byte `json:"salt,omitempty"`
 }
 
-// SaltedRule is a rule with its salt.
+// SaltedRule is a rule with its salt, from which the salt of each slot
+// and entry of its tree is derived.
 type SaltedRule struct {
 	Rule
 	Salt []byte `json:"salt,omitempty"`
@@ -72,7 +74,7 @@ func (t *Terms) child() *Create {
 		c.Items = append(c.Items, Fingerprint(TagItem, t.Items[i].Salt, &t.Items[i].Item))
 	}
 	for i := range t.Rules {
-		c.Rules = append(c.Rules, t.Rules[i].Shape(t.Rules[i].Salt))
+		c.Rules = append(c.Rules, t.Rules[i].Root(t.Rules[i].Salt))
 	}
 	return c
 }
@@ -80,22 +82,14 @@ func (t *Terms) child() *Create {
 // ID returns the contract's id.
 func (t *Terms) ID() string { return ContractID(t.Nonce) }
 
-// Present returns the rules the controller presents for event: all of
-// the policy's rules for it, in order, with their salts.
-func (t *Terms) Present(event string) []Presented {
-	var out []Presented
-	for i := range t.Rules {
-		if t.Rules[i].Event == event {
-			out = append(out, Presented{Index: uint32(i), Salt: t.Rules[i].Salt, Rule: t.Rules[i].Rule})
-		}
-	}
-	return out
-}
-
-// Use returns the use message asking for req on the items.
-func (t *Terms) Use(req Request, items []uint32) *Use {
+// Use returns the use message asking for req on the items, with the
+// proof of the policy's decision at now (Unix ms; the block's time is the
+// one the ledger decides at) given the contract's counts (Contract.Counts,
+// nil before any use), and the decision it proves.
+func (t *Terms) Use(req Request, items []uint32, counts []uint32, now int64) (*Use, Decision) {
+	p, d := Prove(t.Rules, counts, req, now)
 	return &Use{Contract: t.ID(), Controller: t.Controller, Event: req.Event, Items: items,
-		Purpose: req.Purpose, Recipient: req.Recipient, Place: req.Place, Rules: t.Present(req.Event)}
+		Purpose: req.Purpose, Recipient: req.Recipient, Place: req.Place, Proof: *p}, d
 }
 
 // Derive returns the child's terms for a transfer of items to the
@@ -115,10 +109,12 @@ func (t *Terms) Derive(items []uint32, processor Actor, rules []SaltedRule, expi
 	return ch, nil
 }
 
-// Transfer returns the transfer message deriving child from t.
-func (t *Terms) Transfer(req Request, items []uint32, child *Terms) *Transfer {
+// Transfer returns the transfer message deriving child from t, with the
+// proof of the decision at now given counts (as Use).
+func (t *Terms) Transfer(req Request, items []uint32, child *Terms, counts []uint32, now int64) (*Transfer, Decision) {
 	req.Event = EventTransfer
-	return &Transfer{Use: *t.Use(req, items), Processor: child.Controller, Child: *child.child()}
+	u, d := t.Use(req, items, counts, now)
+	return &Transfer{Use: *u, Processor: child.Controller, Child: *child.child()}, d
 }
 
 // Revoke returns the subject's revoke message for t.

@@ -45,8 +45,11 @@ func (s *seeded) Read(p []byte) (int, error) {
 //	    expanded; nonce and salts drawn from T), shown as <contract:T>.
 //	do SIGNERS consent use terms=T event=E items=I,J [purpose=P]
 //	        [recipient=R] [place=L] [as=T2] [rules=omit|tamper]
-//	    the controller of T asks for E (as=T2: presenting T2's controller
-//	    DID and salt; rules=omit presents none, tamper a rule changed).
+//	    the controller of T asks for E, proving the decision at the next
+//	    block's time from the contract's counts (as=T2: presenting T2's
+//	    controller DID and salt; rules=omit leaves out the opening of the
+//	    rule before the deciding one, tamper raises the deciding rule's
+//	    count).
 //	do SIGNERS consent transfer terms=T child=C items=I,... [purpose=P]
 //	        [recipient=R] [place=L] [tamper=subject|item|expiry]
 //	    a transfer to the controller of C (testdata/terms/C.json holds
@@ -88,6 +91,15 @@ func TestTranscripts(t *testing.T) {
 	request := func(a *ledgertest.Args, event string) Request {
 		return Request{Event: event, Purpose: a.Get("purpose", ""), Recipient: a.Get("recipient", ""), Place: a.Get("place", "")}
 	}
+	// counts are the contract's counts now: what its controller reads
+	// before it proves a decision.
+	counts := func(r *ledgertest.Runner, tm *Terms) []uint32 {
+		c, err := Lookup(r.Chain.View(Name, nil), tm.ID())
+		if err != nil {
+			return nil
+		}
+		return c.Counts
+	}
 	ledgertest.Run(t, ledgertest.Ext{
 		Seed:    "agora/consent-test/",
 		Modules: func() []ledger.Module { return []ledger.Module{identity.Module{}, Module{}} },
@@ -115,15 +127,21 @@ func TestTranscripts(t *testing.T) {
 				msg = tm.Create()
 			case typ == "use":
 				tm := get(r, a.Get("terms", ""))
-				u := tm.Use(request(a, a.Get("event", "")), items(r, a))
+				u, _ := tm.Use(request(a, a.Get("event", "")), items(r, a), counts(r, tm), r.Chain.Next().UnixMilli())
 				if a.Has("as") {
 					u.Controller = get(r, a.Get("as", "")).Controller
 				}
 				switch a.Get("rules", "") {
 				case "omit":
-					u.Rules = nil
+					if len(u.Proof.Misses) == 0 {
+						r.Fatalf("rules=omit: no rule comes before the deciding one")
+					}
+					u.Proof.Misses = u.Proof.Misses[:len(u.Proof.Misses)-1]
 				case "tamper":
-					u.Rules[0].Rule.Purposes = append(u.Rules[0].Rule.Purposes, a.Get("purpose", ""))
+					if len(u.Proof.Match) == 0 {
+						r.Fatalf("rules=tamper: no rule decides")
+					}
+					u.Proof.Match[SlotCount].Count += 10
 				}
 				msg = u
 			case typ == "transfer":
@@ -136,7 +154,7 @@ func TestTranscripts(t *testing.T) {
 				}
 				terms[cname] = child
 				r.Name(child.ID(), "<contract:"+cname+">")
-				tr := tm.Transfer(request(a, EventTransfer), items(r, a), child)
+				tr, _ := tm.Transfer(request(a, EventTransfer), items(r, a), child, counts(r, tm), r.Chain.Next().UnixMilli())
 				switch a.Get("tamper", "") {
 				case "subject": // a child of another subject
 					tr.Child.Subject = Fingerprint(TagDID, child.Subject.Salt, "did:agora:someone-else")

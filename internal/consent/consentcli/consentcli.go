@@ -5,9 +5,11 @@
 //
 // The parties hold a contract's terms (consent.Terms) in a file: the
 // pairwise DIDs, the items and the policy, with the nonce and salts that
-// make the fingerprints the ledger holds. create seals the file (draws
-// the nonce and salts) and writes it back; use and transfer present its
-// rules; audit and export read the ledger's proven answers against it.
+// make the fingerprints and rule roots the ledger holds. create seals the
+// file (draws the nonce and salts) and writes it back; use and transfer
+// prove the policy's decision from it, opening only the slots of the
+// rules that decide it; audit and export read the ledger's proven
+// answers against it.
 package consentcli
 
 import (
@@ -55,20 +57,23 @@ Usage:
   agora consent send TYPE BODY.json --key NAME
 
 A data-usage contract holds salted fingerprints of the subject's and the
-controller's pairwise DIDs ('agora did create --pairwise'), of the data
-items and of each rule of the usage policy; the ledger shows the policy's
-structure (each rule's event, kinds of conditions and action), never the
-items or the rules' values. TERMS.json is what the parties hold off the
-ledger: the DIDs, the items (type and value) and the rules. create draws
-its nonce and salts, writes them into TERMS.json (keep it: it is the only
-way to present the policy, and to audit), and records the contract,
-signed by the subject's and the controller's keys.
+controller's pairwise DIDs ('agora did create --pairwise') and of the
+data items, and for each rule of the usage policy the root of a Merkle
+tree of its salted slots; the ledger shows how many rules the policy has,
+never the items or the rules' contents. TERMS.json is what the parties
+hold off the ledger: the DIDs, the items (type and value) and the rules.
+create draws its nonce and salts, writes them into TERMS.json (keep it:
+it is the only way to prove the policy's decisions, and to audit), and
+records the contract, signed by the subject's and the controller's keys.
 
-use asks the contract before a use: it presents the policy's rules for
-the event with their salts; the ledger checks them against the
-fingerprints, decides (allow, deny, modify, delay, or refused after a
-revocation or expiry) and logs the decision. It exits 0 if the use may go
-ahead (allow, modify with its method, delay until its release), 1 if not.
+use asks the contract before a use: it reads the contract's counts,
+evaluates the policy at the present time and proves the decision,
+opening of the deciding rule the slots that show it applies and of each
+rule before it one slot that shows it does not; the ledger checks the
+openings against the roots, decides (allow, deny, modify, delay, or
+refused after a revocation or expiry) and logs the decision. It exits 0
+if the use may go ahead (allow, modify with its method, delay until its
+release), 1 if not.
 transfer asks for the event transfer to a processor, who co-signs: CHILD.json
 names the processor's DID and the rules it gets; it is sealed with the
 transferred items and becomes the derived contract's terms (give it to
@@ -326,6 +331,17 @@ func decided(stdout io.Writer, asJSON bool, id string, res *wire.SubmitResponse)
 	return nil
 }
 
+// countsOf reads how many uses each rule of contract id has permitted,
+// which the proof of a decision depends on. The answer needs no proof: a
+// node that lied would only make the ledger refuse the proof.
+func countsOf(node, id string) ([]uint32, error) {
+	var c consent.Contract
+	if _, err := cli.ModuleQuery(context.Background(), client.New(node), consent.Module{}, "contract", map[string]string{"id": id}, nil, &c); err != nil {
+		return nil, err
+	}
+	return c.Counts, nil
+}
+
 func use(args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("consent use", usage, stderr)
 	tf := newTxFlags(fs)
@@ -344,7 +360,11 @@ func use(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	body := t.Use(req, items)
+	counts, err := countsOf(*tf.node, t.ID())
+	if err != nil {
+		return err
+	}
+	body, _ := t.Use(req, items, counts, time.Now().UnixMilli())
 	if err := body.Validate(); err != nil {
 		return cli.UsageError("%s", strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": "))
 	}
@@ -388,7 +408,11 @@ func transfer(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return cli.UsageError("%v", err)
 	}
-	body := t.Transfer(req, items, child)
+	counts, err := countsOf(*tf.node, t.ID())
+	if err != nil {
+		return err
+	}
+	body, _ := t.Transfer(req, items, child, counts, time.Now().UnixMilli())
 	if err := body.Validate(); err != nil {
 		return cli.UsageError("%s", strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": "))
 	}
@@ -481,7 +505,7 @@ func show(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  items     %d (fingerprints only)\n  uses      %d\n", len(c.Items), c.Uses)
 	for i, r := range c.Rules {
-		fmt.Fprintf(stdout, "  rule %-3d  %s %v -> %s (permitted %d)\n", i, r.Event, r.Conditions, r.Action, c.Counts[i])
+		fmt.Fprintf(stdout, "  rule %-3d  %x (permitted %d)\n", i, r[:8], c.Counts[i])
 	}
 	for _, ch := range c.Children {
 		fmt.Fprintf(stdout, "  derived   %s\n", ch)

@@ -1,12 +1,13 @@
 // Package consentweb is the consent module's part of the console: a
 // data-usage contract's page (DTM-001), written for its data subject. It
 // shows what the ledger holds and no more: the contract's status, the
-// parties' pairwise DIDs (which signed it), its policy's shape (which
-// events each rule covers, which kinds of conditions it sets, what it
-// decides), the contracts derived from it and its parent, and the audit:
-// every use the controller asked for, with the ledger's decision. The
-// data items and the rules' values are salted fingerprints on the ledger,
-// and the page says so. Each fact is checked in the browser.
+// parties' pairwise DIDs (which signed it), how many rules its policy has
+// and how many uses each permitted, the contracts derived from it and its
+// parent, and the audit: every use the controller asked for, with the
+// ledger's decision. The data items are salted fingerprints on the
+// ledger and each rule the root of a tree of salted slots, of which a use
+// opens only those that decide it; the page says so. Each fact is
+// checked in the browser.
 package consentweb
 
 import (
@@ -64,14 +65,11 @@ type party struct {
 	Via string
 }
 
-// rule is a rule of the policy as the ledger shows it: its shape.
+// rule is a rule of the policy as the ledger shows it: its number and
+// how many uses it permitted.
 type rule struct {
-	N          int
-	Event      string
-	Conditions string
-	Decides    string
-	Permitted  uint32
-	Permits    bool
+	N         int
+	Permitted uint32
 }
 
 // use is a logged use in words.
@@ -97,7 +95,7 @@ func contractView(l console.Ledger, r *http.Request) (*console.View, error) {
 		}
 	}
 	path := "/v1/consent/contracts/" + id
-	c, cc, err := console.AskFor[consent.Contract](l, path, "this contract: its status, its parties' fingerprints, its policy's shape and its derived contracts")
+	c, cc, err := console.AskFor[consent.Contract](l, path, "this contract: its status, its parties' fingerprints, its policy's rule roots and its derived contracts")
 	if err != nil {
 		return nil, err
 	}
@@ -121,8 +119,12 @@ func contractView(l console.Ledger, r *http.Request) (*console.View, error) {
 		Checks            []console.Check
 	}{Contract: c, From: from, Next: p.Next, Checks: []console.Check{cc, uc}}
 	d.Last = from + uint64(len(p.Uses)) - 1
-	for i, s := range c.Rules {
-		d.Rules = append(d.Rules, shapeInWords(i, s, c.Counts))
+	for i := range c.Rules {
+		r := rule{N: i + 1}
+		if i < len(c.Counts) {
+			r.Permitted = c.Counts[i]
+		}
+		d.Rules = append(d.Rules, r)
 	}
 	for _, u := range p.Uses {
 		d.Uses = append(d.Uses, useInWords(u))
@@ -218,39 +220,11 @@ var events = map[string]string{
 	consent.EventDelete:   "deleting the data",
 }
 
-var conditions = map[string]string{
-	consent.CondPurpose:   "what it is for",
-	consent.CondWindow:    "when",
-	consent.CondCount:     "how many times",
-	consent.CondRecipient: "to whom",
-	consent.CondPlace:     "where",
-}
-
-var actions = map[string]string{
-	consent.ActAllow:  "allows it",
-	consent.ActDeny:   "refuses it",
-	consent.ActModify: "allows it only on modified data (anonymised or aggregated)",
-	consent.ActDelay:  "allows it after a delay",
-}
-
 func inWords(m map[string]string, k string) string {
 	if s, ok := m[k]; ok {
 		return s
 	}
 	return k
-}
-
-func shapeInWords(i int, s consent.Shape, counts []uint32) rule {
-	r := rule{N: i + 1, Event: inWords(events, s.Event), Decides: inWords(actions, s.Action), Permits: s.Action != consent.ActDeny}
-	var cs []string
-	for _, k := range s.Conditions {
-		cs = append(cs, inWords(conditions, k))
-	}
-	r.Conditions = strings.Join(cs, ", ")
-	if i < len(counts) {
-		r.Permitted = counts[i]
-	}
-	return r
 }
 
 func useInWords(u consent.Record) use {
