@@ -10,8 +10,9 @@
 # her country; that exchange verifies it offline against the log key.
 # Then the credential is suspended (refused), reinstated (accepted),
 # revoked (the same presentation refused for good), and its status at an
-# earlier time is asked, proven. Last, the W3C form of the credential, and
-# the whole status list as a Bitstring Status List credential.
+# earlier time is asked, proven. Last, the W3C form of the credential, the
+# status list as a Token Status List token the exchange signs and posts,
+# and as a Bitstring Status List credential.
 #
 # Run it from anywhere:
 #
@@ -48,7 +49,8 @@ expect_output '"scope"' curl -fsS "$AGORA_NODE/v1/credential/issuers/$issuer"
 
 step "5. It registers the KYC type and creates a status list of 2 bits an entry"
 show agora credential send register-type type.json --key exchange-tokyo
-printf '{"issuer": "%s", "id": "kyc-1", "bits": 2, "capacity": 131072}\n' "$issuer" >list.json
+# Its uri is where this node serves it: credentials reference its token there.
+printf '{"issuer": "%s", "id": "kyc-1", "bits": 2, "capacity": 131072, "uri": "%s/v1/credential/lists/kyc-1"}\n' "$issuer" "$AGORA_NODE" >list.json
 show agora credential send create-list list.json --key exchange-tokyo
 
 step "6. It issues alice a KYC credential, bound to her key"
@@ -98,7 +100,13 @@ show agora vc present kyc-w3c --key alice --disclose age_over_18 --audience exch
 expect_output '^VERIFIED: disclosed \{"age_over_18":true\}$' \
 	agora vc verify pres-w3c.txt --audience exchange-seoul --nonce n-2 --log-key "$logkey"
 
-step "14. The whole status list, as a W3C Bitstring Status List credential, proven"
+step "14. The exchange signs its status list as a Token Status List token and posts it"
+show agora vc publish kyc-1 --as "$issuer" --key exchange-tokyo --valid-for 24h --ttl 1h
+expect_output '^  its bits are the list.s now' agora vc statuslist kyc-1 --log-key "$logkey"
+# The credential's status uri serves the token itself, as a relying party fetches it.
+expect_output '^eyJ' curl -fsS -H 'Accept: application/statuslist+jwt' "$AGORA_NODE/v1/credential/lists/kyc-1/token"
+
+step "15. The whole status list, as a W3C Bitstring Status List credential, proven"
 expect_output '"BitstringStatusListCredential"' agora vc statuslist kyc-1 --form bitstring --log-key "$logkey"
 
 step "Done"

@@ -53,7 +53,7 @@ expect_output '"didResolutionMetadata"' \
 grep -q '"didDocumentMetadata"' <<<"$last" || die "the resolution result has no document metadata"
 
 step "4. Trust nothing but the log key: the DID resolved again from a proven state"
-expect_output '^  proven +against the checkpoint of agora.ledger/agora-dev at height [0-9]+$' \
+expect_output '^  proven +against the checkpoint of agora.ledger/agora-dev at height [0-9]+, as of .+$' \
 	agora did show "$did" --log-key "$logkey"
 
 step "5. Add a key for signing credentials (assertionMethod)"
@@ -129,7 +129,7 @@ x=${pub#ed25519:}
 expect_output "\"x\": ?\"$x\"" curl -fsS -H 'Accept: application/did+json' "$AGORA_NODE/1.0/identifiers/$did"
 
 step "17. The whole history, proven complete against the log key"
-expect_output '^     proven complete \(11 events\) against the checkpoint of agora.ledger/agora-dev at height [0-9]+$' \
+expect_output '^     proven complete \(11 events\) against the checkpoint of agora.ledger/agora-dev at height [0-9]+, as of .+$' \
 	agora did watch "$did" --once --log-key "$logkey"
 for ev in create add-key rotate revoke set-guardians complete-change recover cancel-recovery complete-recovery; do
 	grep -Eq "^ +[0-9]+ +$ev " <<<"$last" || die "the history has no $ev event"

@@ -56,7 +56,7 @@ step "5. Resolve it, trusting nothing but the log key"
 expect_output "^tokyo.exchange -> $alice\$" agora name resolve tokyo.exchange --log-key "$logkey"
 grep -Eq '^  namespace +names.exchange \(member-assisted, sponsor exchange-tokyo of exchanges\)$' <<<"$last" ||
 	die "the record does not name its policy and sponsor"
-grep -Eq '^  proven +against the checkpoint of agora.ledger/agora-dev at height [0-9]+$' <<<"$last" || die "not proven"
+grep -Eq '^  proven +against the checkpoint of agora.ledger/agora-dev at height [0-9]+, as of .+$' <<<"$last" || die "not proven"
 expect_output "\"did\": ?\"$alice\"" curl -fsS "$AGORA_NODE/v1/identity/names/tokyo.exchange"
 
 step "6. Squatting: Bob cannot take the name, even with a member's help"

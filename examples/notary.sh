@@ -53,7 +53,7 @@ expect_fail 1 '^NOT anchored: draft.txt' agora notary verify draft.txt
 step "8. Trust nothing but the log key: proofs, checked offline"
 logkey=$(sed -n 's|^  log key          ||p' "$work/node.out")
 [[ $logkey == agora.ledger/agora-dev+* ]] || die "the dev banner printed no log key"
-expect_output '^  proven  against the checkpoint of agora.ledger/agora-dev at height [0-9]+$' \
+expect_output '^  proven  against the checkpoint of agora.ledger/agora-dev at height [0-9]+, as of .+$' \
 	agora notary verify lease.txt --log-key "$logkey"
 expect_fail 1 'proven absent at height' agora notary verify draft.txt --log-key "$logkey"
 agora tx show "$tx" --json --proof >"$work/tx.json"

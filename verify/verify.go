@@ -26,6 +26,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -82,10 +83,51 @@ type Policy struct {
 	// power (NetworkCheckpoint), and LogKey and the witnesses are not
 	// used.
 	Validators []ledger.Validator
+	// Opened, if set, keeps the checkpoints opened, so that a verifier
+	// checking many answers against one checkpoint verifies its
+	// signatures once: the same signed bytes under the same policy open
+	// to the same checkpoint (the cache is keyed by both).
+	Opened *Opened
 }
 
+// Opened is a cache of opened checkpoints (Policy.Opened), safe for
+// concurrent use. The zero value is empty and ready.
+type Opened struct {
+	mu sync.Mutex
+	m  map[string]*Checkpoint
+}
+
+// maxOpened bounds an Opened: when full, it starts again empty.
+const maxOpened = 64
+
 // OpenCheckpoint verifies a signed checkpoint under p and returns it.
+// The checkpoint is shared with other callers when p.Opened is set: do
+// not modify it.
 func OpenCheckpoint(signed []byte, p Policy) (*Checkpoint, error) {
+	if p.Opened == nil {
+		return openCheckpoint(signed, p)
+	}
+	o, key := p.Opened, fmt.Sprintf("%q %q %d %v\n%s", p.LogKey, p.Witnesses, p.Quorum, p.Validators, signed)
+	o.mu.Lock()
+	c, ok := o.m[key]
+	o.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := openCheckpoint(signed, p)
+	if err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	if o.m == nil || len(o.m) >= maxOpened {
+		o.m = map[string]*Checkpoint{}
+	}
+	o.m[key] = c
+	o.mu.Unlock()
+	return c, nil
+}
+
+func openCheckpoint(signed []byte, p Policy) (*Checkpoint, error) {
 	if len(p.Validators) > 0 {
 		c, _, err := NetworkCheckpoint(signed, p.Validators)
 		return c, err

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"regexp"
 	"runtime/pprof"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/agora-ledger/agora/internal/bench"
@@ -53,8 +58,26 @@ Scale and soak:
                  every D, with the memory growth and p99 spread over the
                  run's second half (the caches fill in the first)
 
+Ceremonies (custody-dkg, custody-sign): the report counts ceremonies,
+each of several transactions from several parties, instead of
+transactions; tx_per_sec is ceremonies per second (signatures per second
+for custody-sign) and the ratio is that over the ceiling. The key holders
+run the signer daemon of 'agora custody signer run', each with its own
+home and keystore, following the event feed and checking every answer
+against a proof; the bench is the wallet's owner and approver.
+  --size T-of-N  the wallets' threshold and holders (default 3-of-5)
+  --count N      stop after N ceremonies (0: when --duration is over);
+                 --concurrency is how many run at once, a wave at a time
+  --every-n N    sample the signers' memory every N ceremonies
+  --signer-procs run each signer as a process of its own ('agora custody
+                 signer run'), whose resident memory the samples read;
+                 otherwise they run in the bench's process
+  --signer-log FILE  append what the signers say to FILE
+
 Examples:
   agora bench
+  agora bench --scenario custody-dkg --size 3-of-5 --count 20 --concurrency 1
+  agora bench --scenario custody-sign --count 10000 --concurrency 16 --every-n 1000 --signer-procs
   agora bench --preload 1000000 --scenario notary --duration 10s --json
   agora bench --rate 80% --duration 30m --every 1m --json    # a soak
   agora bench --scenario notary --duration 10s --json
@@ -89,6 +112,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Rate, "rate", "", "pace the load to `R` tx/s, or P% of a measured capacity")
 	fs.DurationVar(&cfg.Every, "every", 0, "report a sample every `D`")
 	list := fs.Bool("list", false, "list the scenarios' names and exit")
+	fs.IntVar(&cfg.Count, "count", 0, "ceremonies: stop after `N` (0: when --duration is over)")
+	fs.StringVar(&cfg.Size, "size", "", "ceremonies: the wallets' `T-of-N` (default 3-of-5)")
+	fs.IntVar(&cfg.EveryN, "every-n", 0, "ceremonies: sample the signers' memory every `N` ceremonies")
+	signerProcs := fs.Bool("signer-procs", false, "ceremonies: run each signer as a process of its own")
+	signerLog := fs.String("signer-log", "", "ceremonies: append what the signers say to `FILE`")
 	fs.StringVar(&cfg.PathsFile, "paths", "", "read scenarios: write the paths read, one a line, to `FILE` (for an outside load generator such as wrk)")
 	if _, err := cli.Parse(fs, args); err != nil {
 		return err
@@ -119,6 +147,17 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	if !*quiet {
 		cfg.Log = stderr
+	}
+	if *signerProcs {
+		cfg.Signer = signerProcess
+	}
+	if *signerLog != "" {
+		f, err := os.OpenFile(*signerLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg.SignerLog = f
 	}
 	rep, err := bench.Measure(context.Background(), cfg, benchNode(stderr))
 	if rep == nil {
@@ -158,4 +197,65 @@ func benchNode(stderr io.Writer) bench.Embedded {
 			}}, nil
 		},
 	}
+}
+
+// signerProcess starts 'agora ARGS...' from this binary, with the key's
+// passphrase in its environment, and interrupts it when ctx is done. Its
+// runtime traces each garbage collection (GODEBUG=gctrace=1) on stderr,
+// which the bench reads for the live heap and does not pass on.
+func signerProcess(ctx context.Context, args []string, pass string, out io.Writer) (func() bench.Memory, func() error, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Env = append(os.Environ(), "AGORA_PASSPHRASE="+pass, "GODEBUG=gctrace=1")
+	trace := &gcTrace{out: out}
+	cmd.Stdout, cmd.Stderr = out, trace
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	pid := cmd.Process.Pid
+	mem := func() bench.Memory { return bench.Memory{RSSMB: bench.ProcessRSSMB(pid), HeapMB: trace.live()} }
+	return mem, func() error { cmd.Wait(); return nil }, nil
+}
+
+// gcTrace reads a process's stderr: the runtime's gctrace lines ("gc 7
+// @1.2s 0%: ..., 4->4->1 MB, ...") give the live heap the collection
+// marked; the other lines go to out.
+type gcTrace struct {
+	out     io.Writer
+	mu      sync.Mutex
+	partial []byte
+	liveMB  float64
+}
+
+var gcLine = regexp.MustCompile(`^gc \d+ @.* (\d+)->(\d+)->(\d+) MB`)
+
+func (g *gcTrace) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.partial = append(g.partial, p...)
+	for {
+		i := bytes.IndexByte(g.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := g.partial[:i+1]
+		if m := gcLine.FindSubmatch(line); m != nil {
+			g.liveMB, _ = strconv.ParseFloat(string(m[3]), 64)
+		} else {
+			g.out.Write(line)
+		}
+		g.partial = g.partial[i+1:]
+	}
+	return len(p), nil
+}
+
+func (g *gcTrace) live() float64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.liveMB
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/console/consoletest"
+	"github.com/agora-ledger/agora/internal/custody/custodycli"
 	"github.com/agora-ledger/agora/internal/node"
 )
 
@@ -43,8 +44,10 @@ type consoleLedger struct {
 	// contract is a data-usage contract with a use and a transfer, and
 	// derived the processor's contract the transfer made.
 	contract, derived string
-	// agora runs the CLI against the node and returns what it printed.
-	agora func(args ...string) string
+	// agora runs the CLI against the node and returns what it printed;
+	// agoraIn does so with another home.
+	agora   func(args ...string) string
+	agoraIn func(h home, args ...string) string
 }
 
 // startConsoleLedger starts a dev node (with the demo Community) and
@@ -71,7 +74,7 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 	}
 	t.Cleanup(func() { r.stop() })
 	l := &consoleLedger{url: "http://" + r.addr, change: "Raise the block size"}
-	agora := func(args ...string) string {
+	agoraIn := func(h home, args ...string) string {
 		t.Helper()
 		var out, errOut bytes.Buffer
 		full := append([]string{}, args...)
@@ -84,7 +87,11 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 		}
 		return out.String()
 	}
-	l.agora = agora
+	agora := func(args ...string) string {
+		t.Helper()
+		return agoraIn(h, args...)
+	}
+	l.agora, l.agoraIn = agora, agoraIn
 	agora("gov", "draft", "--key", "dir-exchanges", "--title", l.change, "--text", "Blocks may hold up to 5,000 transactions.",
 		"--action", `ledger.set_params={"max_block_txs":5000,"max_block_bytes":16777216}`)
 	agora("keys", "new", "holder")
@@ -151,7 +158,43 @@ func startConsoleLedger(t *testing.T) *consoleLedger {
 	}
 	getJSON(t, l.url+"/v1/node/info", &info)
 	l.logKey = info.LogKey
+	l.custody(t)
 	return l
+}
+
+// custody makes wallet treasury as examples/custody.sh does, at 2 of 3:
+// three holders, each with a home of its own where its signer daemon
+// (run in this process until the wallet has signed) keeps its share;
+// holder's DID owns it and asks for two withdrawals, commons's approves
+// the first, which is signed; the second waits for approval.
+func (l *consoleLedger) custody(t *testing.T) {
+	t.Helper()
+	did := regexp.MustCompile(`did:agora:[a-z0-9]+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	var signers sync.WaitGroup
+	defer func() { cancel(); signers.Wait() }()
+	var holders []string
+	for i := 1; i <= 3; i++ {
+		hh := filepath.Join(t.TempDir(), fmt.Sprintf("h%d", i))
+		l.agoraIn(home(hh), "keys", "new", "h")
+		holders = append(holders, did.FindString(l.agoraIn(home(hh), "did", "create", "--key", "h")))
+		args := []string{"--home", hh, "--node", l.url, "--key", "h", "--did", holders[i-1], "--log-key", l.logKey}
+		signers.Go(func() { custodycli.RunSigner(ctx, args, "dev", io.Discard, io.Discard) })
+	}
+	policy := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(policy, fmt.Appendf(nil, `{"groups":[{"name":"ops","members":[%q,%q],"quorum":1}],
+  "rules":[{"name":"cap","action":"deny","min_amount":1001,"destination":"*"},{"name":"ops","action":"allow","destination":"*","group":"ops","approvals":1}],
+  "change_group":"ops","per_tx":1000}`, l.did2, l.did), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.agora("custody", "create", "treasury", "--key", "holder", "--owner", l.did, "--holders", strings.Join(holders, ","), "--threshold", "2",
+		"--policy", policy, "--asset", "BTC", "--network", "bitcoin-testnet")
+	l.agora("custody", "show", "treasury", "--wait", "in_activation", "--timeout", "2m")
+	l.agora("custody", "activate", "treasury", "--key", "holder")
+	l.agora("custody", "request", "treasury", "--key", "holder", "--initiator", l.did, "--amount", "10", "--to", "exchange-1", "--message", "68656c6c6f")
+	l.agora("custody", "approve", "treasury", "1", "--key", "commons", "--approver", l.did2)
+	l.agora("custody", "status", "treasury", "1", "--wait", "signed", "--timeout", "2m")
+	l.agora("custody", "request", "treasury", "--key", "holder", "--initiator", l.did, "--amount", "20", "--to", "exchange-2", "--message", "776f726c64")
 }
 
 // credentials sets up what examples/credentials.sh does: governance
@@ -202,7 +245,8 @@ func (l *consoleLedger) pages() []string {
 		"/gov/bodies/exchanges", "/did/" + l.did, "/name/" + l.name, "/anchor/" + l.sum,
 		"/assets", "/asset/parcel-1", "/trigger/1",
 		"/credentials", "/credentials/issuers/" + l.issuer, "/credentials/lists/kyc-1", "/credentials/lists/kyc-1/0", "/credentials/lists/kyc-1/1",
-		"/consent/" + l.derived, "/consent/" + l.contract}
+		"/consent/" + l.derived, "/consent/" + l.contract,
+		"/custody", "/custody/treasury", "/custody/treasury/requests/1", "/custody/treasury/requests/2"}
 }
 
 // TestConsoleServesEveryModule renders the console of a dev node, whose
@@ -250,6 +294,11 @@ func TestConsoleServesEveryModule(t *testing.T) {
 		"/credentials/lists/kyc-1":         {"holds the status of 2 credentials", `href="/credentials/lists/kyc-1/1"`},
 		"/credentials/lists/kyc-1/0":       {"is <strong>revoked</strong> since", "<strong>suspended</strong>, signed by", "withdrew it for good"},
 		"/credentials/lists/kyc-1/1":       {"is <strong>valid</strong>: its status never changed"},
+		"/custody":                         {`href="/custody/treasury"`, "BTC on bitcoin-testnet", "2 of 3 holders, ed25519"},
+		"/custody/treasury": {"is in use: it has signed", "Rule <strong>cap</strong>: an amount of 1,001 or more to any destination is <strong>refused</strong>",
+			"at most 1,000 BTC a request", `href="/custody/treasury/requests/2"`, "waiting for approvals", "<td>generated, in"},
+		"/custody/treasury/requests/1": {"is <strong>signed</strong>", "It is an ordinary signature, Ed25519 (RFC 8032)"},
+		"/custody/treasury/requests/2": {"is <strong>waiting for approvals</strong>", "No signature yet"},
 	} {
 		res, err := http.Get(l.url + p)
 		if err != nil {
@@ -279,6 +328,8 @@ func TestConsoleServesEveryModule(t *testing.T) {
 		{"urn:agora:vct:kyc:v1", "/credentials/issuers/" + l.issuer},
 		{l.contract, "/consent/" + l.contract},
 		{l.derived, "/consent/" + l.derived},
+		{"treasury", "/custody/treasury"},
+		{"wallet treasury", "/custody/treasury"},
 		{strings.Repeat("ab", 32), "/anchor/" + strings.Repeat("ab", 32)}, // a digest never anchored
 	} {
 		res, err := noFollow.Get(l.url + "/search?q=" + url.QueryEscape(c.q))
@@ -626,8 +677,15 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
+	// It also turns wallet treasury's tier from hot to cold, the tier
+	// whose policy asks more approvals.
+	tamper := map[string][2]string{
+		"/v1/notary/anchors/" + l.sum:  {`"media_type":"text/plain"`, `"media_type":"application/pdf"`},
+		"/v1/custody/wallets/treasury": {`"tier":"hot"`, `"tier":"cold"`},
+	}
 	proxy.ModifyResponse = func(res *http.Response) error {
-		if res.Request.URL.Path != "/v1/notary/anchors/"+l.sum || res.Request.URL.Query().Get("proof") != "1" {
+		change, ok := tamper[res.Request.URL.Path]
+		if !ok || res.Request.URL.Query().Get("proof") != "1" {
 			return nil
 		}
 		body, err := io.ReadAll(res.Body)
@@ -635,7 +693,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		body = bytes.Replace(body, []byte(`"media_type":"text/plain"`), []byte(`"media_type":"application/pdf"`), 1)
+		body = bytes.Replace(body, []byte(change[0]), []byte(change[1]), 1)
 		res.Body = io.NopCloser(bytes.NewReader(body))
 		res.ContentLength = int64(len(body))
 		res.Header.Set("Content-Length", fmt.Sprint(len(body)))
@@ -668,6 +726,20 @@ func TestConsoleInBrowser(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(*screenshots, "tampered.png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// On the wallet's page only the wallet's check fails: its audit log
+	// and its requests are the ledger's.
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(tampering.URL+"/custody/treasury")); err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, r := range b.results(t) {
+		if !strings.HasPrefix(r, "checked: ") {
+			failed = append(failed, r)
+		}
+	}
+	if len(failed) != 1 || !strings.Contains(failed[0], "could not confirm this wallet") {
+		t.Errorf("through the tampering proxy, the wallet's page has the failed checks %q, want the wallet's alone", failed)
 	}
 	b.take()
 }

@@ -37,11 +37,15 @@ var coreCommandsAfter = append(clientcmd.Commands(modules),
 )
 
 // allCommands lists every command in usage order: the core commands, with
-// the registry's modules' commands between the node's and the client's.
+// the registry's modules' commands, then its services', between the
+// node's and the client's.
 func allCommands() []cli.Command {
 	all := slices.Clone(coreCommands)
 	for _, e := range registry() {
 		all = append(all, moduleCommands(e)...)
+	}
+	for _, e := range services() {
+		all = append(all, e.commands...)
 	}
 	return append(all, coreCommandsAfter...)
 }

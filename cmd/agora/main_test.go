@@ -63,12 +63,16 @@ func TestScript(t *testing.T) {
 
 // scriptDirs returns the directories of CLI transcripts, each with the
 // name of its subtest: cmd/agora's testdata/script ("agora"), then
-// internal/MODULE/testdata/script of every registry module that has one
-// (MODULE), so that a module's transcripts live in its own package's
-// directory.
+// internal/MODULE/testdata/script of every registry module (and service)
+// that has one (MODULE), so that a module's transcripts live in its own
+// package's directory.
 func scriptDirs(t *testing.T) []struct{ name, dir string } {
 	dirs := []struct{ name, dir string }{{"agora", filepath.Join("testdata", "script")}}
-	for _, name := range moduleNames() {
+	names := moduleNames()
+	for _, e := range services() {
+		names = append(names, e.service)
+	}
+	for _, name := range names {
 		dir := filepath.Join("..", "..", "internal", name, "testdata", "script")
 		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 			continue

@@ -18,6 +18,7 @@ import (
 	"github.com/agora-ledger/agora/internal/credential/credentialweb"
 	"github.com/agora-ledger/agora/internal/custody"
 	"github.com/agora-ledger/agora/internal/custody/custodycli"
+	"github.com/agora-ledger/agora/internal/custody/custodyweb"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/gov/govcli"
 	"github.com/agora-ledger/agora/internal/gov/govweb"
@@ -25,6 +26,8 @@ import (
 	"github.com/agora-ledger/agora/internal/identity/identitycli"
 	"github.com/agora-ledger/agora/internal/identity/identityweb"
 	"github.com/agora-ledger/agora/internal/ledger"
+	"github.com/agora-ledger/agora/internal/login"
+	"github.com/agora-ledger/agora/internal/login/logincli"
 	"github.com/agora-ledger/agora/internal/notary"
 	"github.com/agora-ledger/agora/internal/notary/notarycli"
 	"github.com/agora-ledger/agora/internal/notary/notaryweb"
@@ -97,7 +100,32 @@ func registry() []moduleEntry {
 		name:     custody.Name,
 		module:   func(*ledger.Actions) ledger.Module { return custody.Module{} },
 		commands: custodycli.Commands(),
+		bench:    []bench.Scenario{bench.CustodyDKG, bench.CustodySign},
+		console:  custodyweb.Section(),
 	}}
+}
+
+// services returns the off-ledger services built on the ledger, in usage
+// order. A service is a room like a module's (internal/S, its commands in
+// internal/S/Scli) that keeps no state on the ledger and so has no
+// ledger.Module: it reads the ledger as any client does, proven.
+//
+// internal/archtest reads this function's source too: a companion package
+// internal/S/Scli must belong to a module or to a service named here.
+func services() []serviceEntry {
+	return []serviceEntry{{
+		service:  login.Name,
+		commands: logincli.Commands(),
+	}}
+}
+
+// A serviceEntry wires one off-ledger service into the binary.
+type serviceEntry struct {
+	// service is the service's name, its package's Name.
+	service string
+	// commands are its commands, in usage order, from its companion
+	// package internal/S/Scli.
+	commands []cli.Command
 }
 
 // A moduleEntry wires one module into the binary.

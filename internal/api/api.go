@@ -185,6 +185,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeJSONAs(w http.ResponseWriter, status int, mediaType string, v any) {
 	w.Header().Set("Content-Type", mediaType)
 	w.WriteHeader(status)
+	if raw, ok := v.(ledger.Raw); ok { // a representation that is not JSON
+		io.WriteString(w, string(raw))
+		return
+	}
 	json.NewEncoder(w).Encode(v) // compact: indenting costs a quarter of a proven answer
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/api/wire"
 	"github.com/agora-ledger/agora/internal/console"
 	"github.com/agora-ledger/agora/internal/console/consoletest"
 	"github.com/agora-ledger/agora/internal/gov"
@@ -181,7 +183,21 @@ func TestConsoleChecksRefuseTampering(t *testing.T) {
 	trust := consoletest.Trust(tn.logKey)
 	anchor := "/v1/notary/anchors/" + sum
 	page := console.Digest(tn.get(t, anchor).body)
-	tx, at := "/v1/tx/"+committed.Hash.String(), fmt.Sprintf("%d/%d/ok", committed.Height, committed.Index)
+	tx := "/v1/tx/" + committed.Hash.String()
+	var view wire.TxView
+	if err := json.Unmarshal(tn.get(t, tx).body, &view); err != nil {
+		t.Fatal(err)
+	}
+	// claim is what the transaction page shows, after change.
+	claim := func(change func(*wire.TxClaim)) string {
+		c := console.ViewClaim(&view)
+		if change != nil {
+			change(&c)
+		}
+		b, _ := json.Marshal(c)
+		return string(b)
+	}
+	at := claim(nil)
 	for _, c := range []struct {
 		desc, kind, path, claim string
 		tamper                  func(string) string
@@ -198,8 +214,17 @@ func TestConsoleChecksRefuseTampering(t *testing.T) {
 		{desc: "genuine transaction", kind: "tx", path: tx, claim: at, want: true},
 		{desc: "another result", kind: "tx", path: tx, claim: at,
 			tamper: func(s string) string { return strings.Replace(s, `"code":"ok"`, `"code":"unauthorized"`, 1) }},
-		{desc: "another block", kind: "tx", path: tx, claim: fmt.Sprintf("%d/%d/ok", committed.Height+1, committed.Index)},
-		{desc: "a page showing another outcome", kind: "tx", path: tx, claim: fmt.Sprintf("%d/%d/unauthorized", committed.Height, committed.Index)},
+		{desc: "another block", kind: "tx", path: tx, claim: claim(func(c *wire.TxClaim) { c.Height++ })},
+		{desc: "a page showing another outcome", kind: "tx", path: tx, claim: claim(func(c *wire.TxClaim) { c.Code = "unauthorized" })},
+		{desc: "a page showing another body", kind: "tx", path: tx, claim: claim(func(c *wire.TxClaim) { c.Body = strings.Repeat("00", 8) })},
+		{desc: "a page showing another signer", kind: "tx", path: tx, claim: claim(func(c *wire.TxClaim) { c.Signers[0].Address = strings.Repeat("ab", 20) })},
+		{desc: "a page hiding a signer", kind: "tx", path: tx, claim: claim(func(c *wire.TxClaim) { c.Signers = []wire.ClaimSigner{} })},
+		{desc: "a page showing another event", kind: "tx", path: tx, claim: claim(func(c *wire.TxClaim) { c.Events = []ledger.Event{{Module: "notary", Type: "forged"}} })},
+		{desc: "a page showing another log position", kind: "tx", path: tx, claim: claim(func(c *wire.TxClaim) { *c.LeafIndex++ })},
+		{desc: "a page showing a field of the body", kind: "tx", path: tx, want: true,
+			claim: claim(func(c *wire.TxClaim) { c.Fields = map[string]string{"/MediaType": "text/plain"} })},
+		{desc: "a page showing a field of the body otherwise", kind: "tx", path: tx, claim: claim(func(c *wire.TxClaim) { c.Fields = map[string]string{"/MediaType": "text/html"} })},
+		{desc: "a page showing a field the body lacks", kind: "tx", path: tx, claim: claim(func(c *wire.TxClaim) { c.Fields = map[string]string{"/nothing": "x"} })},
 		{desc: "genuine checkpoint", kind: "checkpoint", path: "/log/checkpoint", want: true},
 		{desc: "another size", kind: "checkpoint", path: "/log/checkpoint",
 			tamper: func(s string) string {

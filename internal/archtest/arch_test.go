@@ -23,7 +23,7 @@ const module = "github.com/agora-ledger/agora"
 // core lists the deterministic packages that are not modules. The module
 // packages are found, not listed (modulePackages): every package that
 // implements ledger.Module is held to the same rules.
-var core = []string{"frost", "ledger", "sdjwt", "smt", "statuslist", "tlog", "tx", "vcdm"}
+var core = []string{"frost", "ledger", "oid4vp", "sdjwt", "smt", "statuslist", "tlog", "tx", "vcdm"}
 
 // forbiddenDeps are import paths, or prefixes ending in "/" or "*", that
 // no deterministic package may depend on, even indirectly.

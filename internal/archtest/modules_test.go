@@ -98,6 +98,25 @@ func parseFiles(t *testing.T, p *pkg) map[string]*ast.File {
 // the package whose value its module field returns.
 func registeredModules(t *testing.T, root string) []string {
 	t.Helper()
+	out := registered(t, root, "module")
+	if len(out) == 0 {
+		t.Fatalf("%s lists no modules: archtest cannot tell which modules the binary runs", registryFile)
+	}
+	return out
+}
+
+// registeredServices returns the import paths of the off-ledger services
+// that registryFile names: in each entry of services(), the package whose
+// Name its service field is.
+func registeredServices(t *testing.T, root string) []string {
+	t.Helper()
+	return registered(t, root, "service")
+}
+
+// registered returns the packages that the fields called key of
+// registryFile's entries name, one an entry.
+func registered(t *testing.T, root, key string) []string {
+	t.Helper()
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, filepath.Join(root, registryFile), nil, parser.SkipObjectResolution)
 	if err != nil {
@@ -118,7 +137,7 @@ func registeredModules(t *testing.T, root string) []string {
 		if !ok {
 			return true
 		}
-		if key, ok := kv.Key.(*ast.Ident); !ok || key.Name != "module" {
+		if k, ok := kv.Key.(*ast.Ident); !ok || k.Name != key {
 			return true
 		}
 		var paths []string
@@ -131,14 +150,11 @@ func registeredModules(t *testing.T, root string) []string {
 			return true
 		})
 		if len(paths) != 1 {
-			t.Errorf("%s: a registry entry's module should name one package, names %v", fset.Position(kv.Pos()), paths)
+			t.Errorf("%s: a registry entry's %s should name one package, names %v", fset.Position(kv.Pos()), key, paths)
 		}
 		out = append(out, paths...)
 		return false
 	})
-	if len(out) == 0 {
-		t.Fatalf("%s lists no modules: archtest cannot tell which modules the binary runs", registryFile)
-	}
 	return out
 }
 

@@ -108,6 +108,10 @@ type Scenario struct {
 	// Mix, if set, builds the i-th transaction of a mixed workload in
 	// place of Module, Type and Body.
 	Mix func(i uint64, signer tx.PublicKey) (module, typ string, body any)
+	// Ceremony, if set, makes the scenario a ceremony (ceremony.go): it
+	// runs ceremonies of several parties against the node and returns
+	// their latencies, in place of every field above but the names.
+	Ceremony func(ctx context.Context, c *client.Client, o CeremonyOptions) (*CeremonyResult, error)
 }
 
 // The named workloads. Each module lists its own in the binary's module
@@ -341,6 +345,8 @@ type Options struct {
 // Sample is one interval of a run.
 type Sample struct {
 	ElapsedS float64 `json:"elapsed_s"`
+	// Done is, for a ceremony scenario, the ceremonies done by then.
+	Done     uint64  `json:"done,omitempty"`
 	TxPerSec float64 `json:"tx_per_sec"`
 	P50ms    float64 `json:"p50_ms"`
 	P99ms    float64 `json:"p99_ms"`
@@ -369,14 +375,18 @@ type Report struct {
 	// loaded through one of its nodes (0: the embedded node).
 	Validators int `json:"validators,omitempty"`
 	// Commit is the commit the agora binary was built from, if known.
-	Commit      string  `json:"commit,omitempty"`
-	DurationS   float64 `json:"duration_s"`
-	Committed   uint64  `json:"committed"`
-	Failed      uint64  `json:"failed"`
-	TxPerSec    float64 `json:"tx_per_sec"`
-	P50ms       float64 `json:"p50_ms"`
-	P95ms       float64 `json:"p95_ms"`
-	P99ms       float64 `json:"p99_ms"`
+	Commit    string  `json:"commit,omitempty"`
+	DurationS float64 `json:"duration_s"`
+	Committed uint64  `json:"committed"`
+	Failed    uint64  `json:"failed"`
+	TxPerSec  float64 `json:"tx_per_sec"`
+	P50ms     float64 `json:"p50_ms"`
+	P95ms     float64 `json:"p95_ms"`
+	P99ms     float64 `json:"p99_ms"`
+	// MaxMs is, for a ceremony scenario, its slowest ceremony, and Size
+	// the size it ran ("3-of-5").
+	MaxMs       float64 `json:"max_ms,omitempty"`
+	Size        string  `json:"size,omitempty"`
 	Ceiling     float64 `json:"ceiling_verifies_per_sec"`
 	Ratio       float64 `json:"ratio"`
 	Concurrency int     `json:"concurrency"`
@@ -404,7 +414,9 @@ type Report struct {
 	// last interval's resident memory over that of the run's midpoint
 	// (the caches fill to their bounds in the first half), HeapGrowth the
 	// same of the Go heap, P99Spread the largest interval p99 over the
-	// median one in the second half.
+	// median one in the second half. For a ceremony scenario the samples
+	// are taken every so many ceremonies, and the growths are the last
+	// sample's over the first.
 	Samples    []Sample `json:"samples,omitempty"`
 	MemGrowth  float64  `json:"mem_growth,omitempty"`
 	HeapGrowth float64  `json:"heap_growth,omitempty"`

@@ -38,6 +38,14 @@ type Config struct {
 	Rate        string        // "", tx/s, or a share of the capacity ("80%")
 	Every       time.Duration
 	PathsFile   string // read scenarios: where to write the paths read
+	// Count, Size, EveryN and Signer are a ceremony scenario's
+	// (CeremonyOptions: Count, Size, Every, Signer); SignerLog receives
+	// what its daemons say.
+	Count     int
+	Size      string
+	EveryN    int
+	Signer    SignerProc
+	SignerLog io.Writer
 	// Log receives the progress; nil for none.
 	Log io.Writer
 }
@@ -67,7 +75,28 @@ type Node struct {
 // answered, the others transactions committed.
 type units struct{ done, rate, noun, latency string }
 
+// format prints a rate: whole transactions or requests, ceremonies (a
+// few a second) to two decimals.
+func (u units) format(v float64) string {
+	if u.rate == "ceremonies" {
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+// formatRatio prints a ratio to the ceiling: to two decimals, or for a
+// ceremony (far below the ceiling) to three significant digits.
+func (u units) formatRatio(v float64) string {
+	if u.rate == "ceremonies" {
+		return fmt.Sprintf("%.3g", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
 func unitsOf(sc Scenario) units {
+	if sc.Ceremony != nil {
+		return units{"done", "ceremonies", "ceremonies", "per ceremony"}
+	}
 	if sc.Path != nil {
 		return units{"answered", "req", "requests (200 OK)", "per request"}
 	}
@@ -133,6 +162,18 @@ func Measure(ctx context.Context, cfg Config, emb Embedded) (*Report, error) {
 		defer rn.Stop()
 		target = "http://" + rn.Addr
 		progress("embedded node at %s (home %s)\n", target, dir)
+	}
+	if sc.Ceremony != nil {
+		rep, err := measureCeremony(ctx, cfg, target, progress)
+		if rep == nil {
+			return nil, err
+		}
+		rep.Ceiling, rep.Ratio = ceiling, rep.TxPerSec/ceiling
+		rep.Node, rep.Commit = target, buildCommit()
+		if embedded {
+			rep.Node = "embedded"
+		}
+		return rep, err
 	}
 	var samples [][]byte
 	if cfg.Preload > 0 {
@@ -233,11 +274,11 @@ func (rep *Report) WriteText(w io.Writer, sc Scenario) {
 	unit := unitsOf(sc)
 	fmt.Fprintf(w, `scenario     %s (%s node)
 %-12s %d %s in %.1fs (%d failed)
-throughput   %.0f %s/s
+throughput   %s %s/s
 latency      p50 %.1f ms   p95 %.1f ms   p99 %.1f ms (%s)
 ceiling      %.0f Ed25519 verifications/s on %d cores
-ratio        %.2f of the ceiling
-`, rep.Scenario, rep.Node, unit.done, rep.Committed, unit.noun, rep.DurationS, rep.Failed, rep.TxPerSec, unit.rate, rep.P50ms, rep.P95ms, rep.P99ms, unit.latency, rep.Ceiling, rep.Cores, rep.Ratio)
+ratio        %s of the ceiling
+`, rep.Scenario, rep.Node, unit.done, rep.Committed, unit.noun, rep.DurationS, rep.Failed, unit.format(rep.TxPerSec), unit.rate, rep.P50ms, rep.P95ms, rep.P99ms, unit.latency, rep.Ceiling, rep.Cores, unit.formatRatio(rep.Ratio))
 	if rep.CPUCores > 0 {
 		fmt.Fprintf(w, "process      %.2f cores busy, max RSS %.0f MB (node and load generator together)\n", rep.CPUCores, rep.MaxRSSMB)
 	}
@@ -247,6 +288,24 @@ ratio        %.2f of the ceiling
 			fmt.Fprintf(w, ", restart %.2fs", rep.RestartS)
 		}
 		fmt.Fprintln(w)
+	}
+	if sc.Ceremony != nil {
+		fmt.Fprintf(w, "size         %s, slowest %.1f ms\n", orDefault(rep.Size, "default"), rep.MaxMs)
+		for _, sm := range rep.Samples {
+			fmt.Fprintf(w, "  %8d done  %6.0fs  rss %6.1f MB", sm.Done, sm.ElapsedS, sm.RSSMB)
+			if sm.HeapMB > 0 {
+				fmt.Fprintf(w, "  live heap %6.1f MB", sm.HeapMB)
+			}
+			fmt.Fprintln(w)
+		}
+		if rep.MemGrowth > 0 {
+			fmt.Fprintf(w, "memory       last sample over first: resident %.2f×", rep.MemGrowth)
+			if rep.HeapGrowth > 0 {
+				fmt.Fprintf(w, ", live heap %.2f×", rep.HeapGrowth)
+			}
+			fmt.Fprintln(w)
+		}
+		return
 	}
 	for _, sm := range rep.Samples {
 		fmt.Fprintf(w, "  %6.0fs  %8.0f tx/s  p50 %6.1f ms  p99 %6.1f ms  rss %5.0f MB  heap %5.0f MB  store caches %5.0f MB\n",
@@ -334,8 +393,14 @@ func nodeMemory(rn *Node) func() Memory {
 }
 
 // rssMB returns this process's resident memory in MB (Linux), 0 elsewhere.
-func rssMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
+func rssMB() float64 { return statusRSS("/proc/self/status") }
+
+// ProcessRSSMB returns process pid's resident memory in MB (Linux), 0
+// elsewhere.
+func ProcessRSSMB(pid int) float64 { return statusRSS(fmt.Sprintf("/proc/%d/status", pid)) }
+
+func statusRSS(path string) float64 {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}

@@ -31,6 +31,16 @@ func New(base string) *Client {
 	return &Client{base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 60 * time.Second}}
 }
 
+// NewPooled is New for a caller that asks the node many things at once
+// (a relying party verifying logins): it keeps up to conns connections
+// open to the node, where New's keeps two, so that concurrent requests
+// reuse connections rather than open new ones.
+func NewPooled(base string, conns int) *Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = conns
+	return &Client{base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 60 * time.Second, Transport: t}}
+}
+
 // Error is an error answered by the node. Its text is the message and the
 // code; the hint the node gave is carried beside it (ledger.HintOf finds
 // it), and it unwraps to its code's sentinel, so that errors.Is(err,

@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/agora-ledger/agora/internal/api/wire"
+	"github.com/agora-ledger/agora/internal/ledger"
 )
 
 // The console's own pages.
@@ -147,7 +149,8 @@ func block(l Ledger, r *http.Request) (*View, error) {
 		if i == maxChecks {
 			break
 		}
-		d.Checks = append(d.Checks, TxCheck(t.Hash.String(), h, i, t.Result.Code))
+		d.Checks = append(d.Checks, TxCheck(wire.TxClaim{Hash: t.Hash.String(), Height: h, Index: i, Code: t.Result.Code,
+			Error: t.Result.Error, Module: t.Module, Type: t.Type}))
 	}
 	return &View{Title: fmt.Sprintf("Block %s", Num(h)), Template: blockPage, Data: d}, nil
 }
@@ -155,12 +158,29 @@ func block(l Ledger, r *http.Request) (*View, error) {
 // maxChecks bounds the checks of one page that lists transactions.
 const maxChecks = 20
 
-// TxCheck is the check that the transaction hash is in the log at height
-// and index with the result code; its Digest is "HEIGHT/INDEX/CODE", what
-// the page shows.
-func TxCheck(hash string, height uint64, index int, code string) Check {
-	return Check{Kind: "tx", Path: "/v1/tx/" + hash, Digest: fmt.Sprintf("%d/%d/%s", height, index, code),
-		What: fmt.Sprintf("that transaction %s… is in block %s", hash[:8], Num(height))}
+// TxCheck is the check that the transaction the claim shows is in the
+// log as the claim shows it; its Digest is the claim as JSON, which the
+// page's script passes to the verifier.
+func TxCheck(c wire.TxClaim) Check {
+	b, _ := json.Marshal(c)
+	return Check{Kind: "tx", Path: "/v1/tx/" + c.Hash, Digest: string(b),
+		What: fmt.Sprintf("that transaction %s… is in block %s", c.Hash[:8], Num(c.Height))}
+}
+
+// ViewClaim is what the transaction page shows of t: its kind, body,
+// signers, result and what it did, and where it is.
+func ViewClaim(t *wire.TxView) wire.TxClaim {
+	leaf := t.LeafIndex
+	c := wire.TxClaim{Hash: t.Hash.String(), Height: t.Height, Index: t.Index, Code: t.Result.Code, Error: t.Result.Error,
+		ChainID: t.ChainID, Module: t.Module, Type: t.Type, Body: t.Body, LeafIndex: &leaf, Events: t.Result.Events,
+		Signers: []wire.ClaimSigner{}}
+	if c.Events == nil {
+		c.Events = []ledger.Event{}
+	}
+	for _, s := range t.Signers {
+		c.Signers = append(c.Signers, wire.ClaimSigner{Address: s.Address, Sequence: s.Sequence})
+	}
+	return c
 }
 
 func transaction(l Ledger, r *http.Request) (*View, error) {
@@ -182,7 +202,7 @@ func transaction(l Ledger, r *http.Request) (*View, error) {
 			What    string
 			Signers []signer
 			Check   Check
-		}{View: t, What: What(l, t.Module, t.Type), Check: TxCheck(hash, t.Height, t.Index, t.Result.Code)}
+		}{View: t, What: What(l, t.Module, t.Type), Check: TxCheck(ViewClaim(t))}
 		for _, s := range t.Signers {
 			d.Signers = append(d.Signers, signer{SignerView: s, Label: labelOf(l, s.Address)})
 		}

@@ -18,14 +18,15 @@
 // # Messages
 //
 // "register-type" (RegisterType), "create-list" (CreateList), "allocate"
-// (Allocate) and "set-status" (SetStatus); docs/spec/credentials.md has
-// their rules.
+// (Allocate), "set-status" (SetStatus) and "publish-token"
+// (PublishToken); docs/spec/credentials.md has their rules.
 //
 // # State
 //
 // "t/<vct>" a Type, "l/<list>" a List, "p/<list>/<page>" a Page of the
 // list's packed entries (absent while all are valid), "e/<list>/<index>"
-// an Entry: the history of the entry's status.
+// an Entry: the history of the entry's status, "k/<list>/<n>" the n-th
+// Published token of the list.
 package credential
 
 import (
@@ -134,6 +135,12 @@ type CreateList struct {
 	ID       string `cbor:"2,keyasint" json:"id"`
 	Bits     uint8  `cbor:"3,keyasint" json:"bits"`
 	Capacity uint32 `cbor:"4,keyasint" json:"capacity"`
+	// URI, optional, is the list's URL, an http(s) URL ending in
+	// /v1/credential/lists/<ID> where a node serves it: its credentials
+	// then reference URI/token (SD-JWT VC) or URI/bitstring (W3C), which
+	// resolve to the list's token and Bitstring credential. Without one
+	// they reference urn:agora:credential:list:<ID>.
+	URI string `cbor:"5,keyasint,omitempty" json:"uri,omitempty"`
 }
 
 var listIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,63}$`)
@@ -148,6 +155,9 @@ func (m *CreateList) Validate() error {
 	}
 	if m.Capacity == 0 || m.Capacity > MaxCapacity {
 		return fmt.Errorf("%w: capacity %d: 1 to %d entries", ledger.ErrInvalid, m.Capacity, MaxCapacity)
+	}
+	if m.URI != "" {
+		return validListURL(m.ID, m.URI)
 	}
 	return nil
 }
@@ -256,6 +266,8 @@ var msgTypes = []ledger.MsgType{
 		New: func() ledger.Msg { return &Allocate{} }},
 	{Name: "set-status", Summary: "revoke, suspend or reinstate a credential's entry",
 		New: func() ledger.Msg { return &SetStatus{} }},
+	{Name: "publish-token", Summary: "post a Status List Token the issuer signed over its list as the ledger holds it",
+		New: func() ledger.Msg { return &PublishToken{} }},
 }
 
 // MsgTypes implements ledger.Declarer.
@@ -277,6 +289,8 @@ func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 		return allocate(ctx, m)
 	case *SetStatus:
 		return setStatus(ctx, m)
+	case *PublishToken:
+		return publishToken(ctx, m)
 	}
 	return fmt.Errorf("%w %T", ledger.ErrUnknownType, msg)
 }
@@ -337,7 +351,7 @@ func createList(ctx *ledger.Context, m *CreateList) error {
 		return fmt.Errorf("%w: list %s exists (issuer %s)", ledger.ErrConflict, m.ID, l.Issuer)
 	}
 	now := gov.Time(ctx.Block.Time.UnixMilli())
-	l = List{ID: m.ID, Issuer: m.Issuer, Bits: m.Bits, Capacity: m.Capacity, Created: now, Updated: now, Height: ctx.Block.Height}
+	l = List{ID: m.ID, Issuer: m.Issuer, Bits: m.Bits, Capacity: m.Capacity, Created: now, Updated: now, Height: ctx.Block.Height, URI: m.URI}
 	ctx.Emit("list-created", ledger.Attr{Key: "list", Value: m.ID})
 	return ctx.KV.SetValue(listKey(m.ID), &l)
 }

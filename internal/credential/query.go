@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,11 +22,15 @@ import (
 // proven, through any node.
 func StatusURI(id string) string { return "urn:agora:credential:list:" + id }
 
-// ListOfURI returns the list id a StatusURI names.
+// ListOfURI returns the list id a credential's status uri names: a
+// StatusURI, or a list's token or bitstring URL (ListURIs).
 func ListOfURI(uri string) (string, error) {
+	if id, ok := listOfURL(uri); ok {
+		return id, nil
+	}
 	id, ok := strings.CutPrefix(uri, "urn:agora:credential:list:")
 	if !ok || validListID(id) != nil {
-		return "", fmt.Errorf("%w: status list uri %q is not an Agora list (urn:agora:credential:list:ID)", ledger.ErrInvalid, uri)
+		return "", fmt.Errorf("%w: status list uri %q is not an Agora list (urn:agora:credential:list:ID, or a URL ending in %sID/token or /bitstring)", ledger.ErrInvalid, uri, listPath)
 	}
 	return id, nil
 }
@@ -119,7 +124,8 @@ func TokenOf(kv *ledger.KV, id string) (*TokenClaims, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TokenClaims{Subject: StatusURI(id), Issuer: l.Issuer, IssuedAt: int64(l.Updated) / 1000, StatusList: j, Version: l.Version}, nil
+	uri, _ := l.URIs()
+	return &TokenClaims{Subject: uri, Issuer: l.Issuer, IssuedAt: int64(l.Updated) / 1000, StatusList: j, Version: l.Version}, nil
 }
 
 // BitstringCredential is a list in the W3C Bitstring Status List form:
@@ -167,13 +173,14 @@ func BitstringOf(kv *ledger.KV, id string) (*BitstringCredential, error) {
 	if err != nil {
 		return nil, err
 	}
-	sub := BitstringSubject{ID: StatusURI(id) + "#list", Type: "BitstringStatusList", StatusPurpose: "revocation", EncodedList: enc}
+	_, uri := l.URIs()
+	sub := BitstringSubject{ID: uri + "#list", Type: "BitstringStatusList", StatusPurpose: "revocation", EncodedList: enc}
 	if l.Bits == 2 {
 		sub.StatusPurpose = "message"
 	}
 	return &BitstringCredential{
 		Context: []string{"https://www.w3.org/ns/credentials/v2"},
-		ID:      StatusURI(id), Type: []string{"VerifiableCredential", "BitstringStatusListCredential"},
+		ID:      uri, Type: []string{"VerifiableCredential", "BitstringStatusListCredential"},
 		Issuer: l.Issuer, ValidFrom: time.UnixMilli(int64(l.Updated)).UTC().Format(time.RFC3339),
 		CredentialSubject: sub,
 	}, nil
@@ -252,6 +259,24 @@ func (Module) Queries() []ledger.Query {
 			},
 			Answer: []IssuerSummary{},
 		},
+		{
+			Name:    "issuer-metadata",
+			Pattern: IssuerMetadataPattern,
+			Summary: "An accredited issuer's SD-JWT VC Issuer Metadata (jwt-vc-issuer): its DID and, as a JWK Set, the keys that act for it as assertionMethod now.",
+			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+				return IssuerMetadataOf(kv, arg("did"))
+			},
+			Answer: (*IssuerMetadata)(nil),
+		}, {
+			Name:    "type-metadata",
+			Pattern: "GET /v1/credential/types/metadata",
+			Summary: "A credential type's SD-JWT VC Type Metadata document alone, as a wallet or verifier resolves its vct (the registered metadata, its vct and its JSON Schema as schema).",
+			Params:  []ledger.Param{{Name: "vct", Summary: "the credential type"}},
+			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+				return TypeMetadataDocument(kv, arg("vct"))
+			},
+			Answer: map[string]any{},
+		},
 		listQuery("list", "", "A status list: its issuer, size, allocated entries and version.", ListIn),
 		{
 			Name:    "status",
@@ -278,7 +303,31 @@ func (Module) Queries() []ledger.Query {
 			},
 			Answer: (*Status)(nil),
 		},
-		listQuery("token", "/token", "A status list as the claims of a Token Status List token (statuslist+jwt).", TokenOf),
+		{
+			Name:    "token",
+			Pattern: "GET /v1/credential/lists/{id}/token",
+			Summary: "A status list's latest Status List Token (statuslist+jwt) the issuer signed and the ledger took, now or at a past time, with the list as the ledger holds it now to compare; served as the bare token to a request that accepts " + TokenMediaType + ".",
+			Params:  []ledger.Param{{Name: "at", Summary: "an RFC 3339 time (default: now)"}},
+			Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+				at, err := parseAt(arg("at"))
+				if err != nil {
+					return nil, err
+				}
+				return ListTokenOf(kv, arg("id"), at)
+			},
+			Answer:     (*ListToken)(nil),
+			MediaTypes: []string{"application/json", TokenMediaType},
+			Represent: func(ans any, mediaType string) any {
+				a, ok := ans.(*ListToken)
+				switch {
+				case !ok || mediaType != TokenMediaType:
+					return ans
+				case a.Published == nil:
+					return ledger.Raw("") // with the not_found status
+				}
+				return ledger.Raw(a.Published.Token)
+			},
+		},
 		listQuery("bitstring", "/bitstring", "A status list as a W3C Bitstring Status List credential.", BitstringOf),
 	}
 }
@@ -398,6 +447,8 @@ func checkRecord(r Record) error {
 		err = tx.Unmarshal(r.Value, &List{})
 	case strings.HasPrefix(k, "e/"):
 		err = tx.Unmarshal(r.Value, &Entry{})
+	case strings.HasPrefix(k, "k/"):
+		err = tx.Unmarshal(r.Value, &Published{})
 	case strings.HasPrefix(k, "p/"):
 		if len(r.Value) != PageBytes {
 			err = fmt.Errorf("a page is %d bytes", PageBytes)
@@ -523,4 +574,58 @@ func parseCheckArgs(arg func(string) string) (CheckArgs, error) {
 	}
 	a.Index, err = parseIndex(idx)
 	return a, err
+}
+
+// IssuerMetadata is the SD-JWT VC Issuer Metadata of an accredited
+// issuer (the jwt-vc-issuer well-known form): its identifier, the "iss"
+// of its credentials (its DID), and its keys, those that act for it as
+// assertionMethod now, as a JWK Set whose kids are their DID URLs.
+type IssuerMetadata struct {
+	Issuer string `json:"issuer"`
+	JWKS   JWKS   `json:"jwks"`
+}
+
+// JWKS is a JWK Set.
+type JWKS struct {
+	Keys []identity.KeyJWK `json:"keys"`
+}
+
+// IssuerMetadataPattern is the route of an issuer's metadata: the
+// well-known location (SD-JWT VC, Section 5) of the issuer identifier
+// URL NODE/v1/credential/issuers/<did>, "/.well-known/jwt-vc-issuer"
+// inserted between its host and its path.
+const IssuerMetadataPattern = "GET /.well-known/jwt-vc-issuer/v1/credential/issuers/{did}"
+
+// IssuerMetadataOf answers the metadata of the accredited issuer did
+// (kv is this module's view). Errors wrap ledger.ErrNotFound for an
+// issuer governance does not accredit.
+func IssuerMetadataOf(kv *ledger.KV, did string) (*IssuerMetadata, error) {
+	a, err := Accreditation(kv.View(gov.Name), did)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return nil, fmt.Errorf("%w: %s is not an accredited issuer", ledger.ErrNotFound, did)
+	}
+	keys, err := identity.ActingKeys(kv.View(identity.Name), did, AssertionMethod, latest)
+	if err != nil {
+		return nil, err
+	}
+	return &IssuerMetadata{Issuer: did, JWKS: JWKS{Keys: keys}}, nil
+}
+
+// TypeMetadataDocument returns the Type Metadata document of vct as
+// served (TypeMetadata's Document), decoded.
+func TypeMetadataDocument(kv *ledger.KV, vct string) (map[string]any, error) {
+	t, err := TypeMetadataOf(kv, vct)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(t.Document))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%w: %v", ledger.ErrStorage, err)
+	}
+	return doc, nil
 }

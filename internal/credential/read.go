@@ -44,6 +44,10 @@ type List struct {
 	Created gov.Time `cbor:"7,keyasint" json:"created"`
 	Updated gov.Time `cbor:"8,keyasint" json:"updated"`
 	Height  uint64   `cbor:"9,keyasint" json:"height"` // of the creation
+	// URI is the list's URL ("" for none): see CreateList.
+	URI string `cbor:"10,keyasint,omitempty" json:"uri,omitempty"`
+	// Tokens counts the Status List Tokens published for it.
+	Tokens uint32 `cbor:"11,keyasint,omitempty" json:"tokens,omitempty"`
 }
 
 // Pages is the number of pages that hold l's entries.
@@ -163,6 +167,7 @@ func EntryIn(kv *ledger.KV, id string, i uint32) (*Entry, error) {
 type Status struct {
 	List   string   `json:"list"`
 	Issuer string   `json:"issuer"`
+	URI    string   `json:"uri,omitempty"` // the list's URL (see ListURIs)
 	Index  uint32   `json:"index"`
 	At     gov.Time `json:"at,omitempty"`
 	Status string   `json:"status"` // valid, revoked or suspended
@@ -195,7 +200,7 @@ func StatusOf(kv, iv *ledger.KV, id string, i uint32, at time.Time) (*Status, er
 		return nil, err
 	}
 	t := at.UnixMilli()
-	st := &Status{List: id, Issuer: l.Issuer, Index: i, At: gov.Time(t), Since: l.Created, Changes: e.Changes}
+	st := &Status{List: id, Issuer: l.Issuer, URI: l.URI, Index: i, At: gov.Time(t), Since: l.Created, Changes: e.Changes}
 	st.Value = e.StatusAt(t)
 	st.Status = StatusName(st.Value)
 	for _, c := range e.Changes {

@@ -172,7 +172,7 @@ func (Module) Queries() []ledger.Query {
 			return AuditIn(kv, arg("wallet"), since, after)
 		},
 		Answer: (*Audit)(nil),
-	}}
+	}, walletsQuery}
 }
 
 // Genesis is the module's genesis section: its wallets, each with all

@@ -134,6 +134,36 @@ func (s *State) compromisedAt(k *Key, depth int) (int64, bool) {
 // keeps; a module that voids what such a key signed branches on it.
 var ErrCompromised = errors.New("compromised key")
 
+// KeyJWK is a key of a DID as a public JWK named by its DID URL (kid).
+type KeyJWK struct {
+	Kid string `json:"kid"`
+	JWK
+}
+
+// ActingKeys returns the keys that act for did in rel at t (under the
+// compromise rule, as KeyStanding says), in the order of its document,
+// each as a public JWK whose kid is its DID URL. Errors wrap
+// ledger.ErrNotFound for a DID that does not exist.
+func ActingKeys(kv *ledger.KV, did, rel string, at time.Time) ([]KeyJWK, error) {
+	s, err := load(kv, did)
+	if err != nil {
+		return nil, err
+	}
+	out := []KeyJWK{}
+	for i := range s.Keys {
+		k := &s.Keys[i]
+		if !s.standing(k, rel, at.UnixMilli()).Acts {
+			continue
+		}
+		_, jwk, err := keyMaterial(k.PublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s#%s: %v", ledger.ErrStorage, did, k.ID, err)
+		}
+		out = append(out, KeyJWK{Kid: s.DID() + "#" + k.ID, JWK: *jwk})
+	}
+	return out, nil
+}
+
 // ActsFor asks whether key acts for did in relationship rel ("" for any)
 // at the time at, as KeyStanding does, and answers with an error a module
 // can return as its refusal: nil and the key's standing if it acts;

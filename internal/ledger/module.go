@@ -70,9 +70,14 @@ type Query struct {
 	// Unset: application/json only, whatever the Accept header says.
 	MediaTypes []string
 	// Represent, if set, returns the representation of ans in mediaType,
-	// one of MediaTypes. Unset: ans as it is.
+	// one of MediaTypes. Unset: ans as it is. A Raw representation is
+	// served as its bytes, not as JSON.
 	Represent func(ans any, mediaType string) any
 }
+
+// Raw is a representation (Query.Represent) served as it is, such as a
+// compact JWS.
+type Raw string
 
 // OneOf is the Answer of a query whose Run answers one of several types:
 // a value of each.

@@ -45,6 +45,15 @@ type tokenClaims struct {
 // SignToken signs t as a Status List Token in JWT format with key. kid, if not empty,
 // becomes the header's "kid".
 func SignToken(t Token, key jose.SigningKey, kid string) (string, error) {
+	var h map[jose.HeaderKey]any
+	if kid != "" {
+		h = map[jose.HeaderKey]any{"kid": kid}
+	}
+	return SignTokenWith(t, key, h)
+}
+
+// SignTokenWith is SignToken with more header parameters (such as "kid" and "jwk").
+func SignTokenWith(t Token, key jose.SigningKey, header map[jose.HeaderKey]any) (string, error) {
 	if t.Subject == "" || t.IssuedAt.IsZero() || t.List == nil {
 		return "", fmt.Errorf("%w: a status list token needs a subject, a time of issue and a list", ErrToken)
 	}
@@ -61,8 +70,8 @@ func SignToken(t Token, key jose.SigningKey, kid string) (string, error) {
 		return "", err
 	}
 	opts := (&jose.SignerOptions{}).WithType(TokenType)
-	if kid != "" {
-		opts = opts.WithHeader(jose.HeaderKey("kid"), kid)
+	for k, v := range header {
+		opts = opts.WithHeader(k, v)
 	}
 	signer, err := jose.NewSigner(key, opts)
 	if err != nil {

@@ -115,10 +115,11 @@ func run(in, gobench, doc, charts, command, machine, commit string) error {
 		b.WriteString("### Scenarios (embedded node, empty ledger)\n\n")
 		b.WriteString("| scenario | per second | p50 ms | p95 ms | p99 ms | ceiling verif./s | ratio | CPU cores | max RSS MB |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, r := range scenarios {
-			fmt.Fprintf(&b, "| %s%s | %.0f | %.1f | %.1f | %.1f | %.0f | %.3f | %.2f | %.0f |\n",
-				r.Scenario, at(r), r.TxPerSec, r.P50ms, r.P95ms, r.P99ms, r.Ceiling, r.Ratio, r.CPUCores, r.MaxRSSMB)
+			fmt.Fprintf(&b, "| %s%s | %s | %.1f | %.1f | %.1f | %.0f | %s | %.2f | %.0f |\n",
+				r.Scenario, at(r), small(r.TxPerSec, "%.0f", "%.2f"), r.P50ms, r.P95ms, r.P99ms, r.Ceiling, small(r.Ratio, "%.3f", "%.2g"), r.CPUCores, r.MaxRSSMB)
 		}
-		b.WriteString("\nRead scenarios (`resolve`, `resolve-proof`) count answered requests, not transactions.\n\n")
+		b.WriteString("\nRead scenarios (`resolve`, `resolve-proof`) count answered requests, not transactions; ceremonies " +
+			"(`custody-dkg`, `custody-sign`) count key generations or signatures, each of several transactions.\n\n")
 	}
 	if len(scale) > 0 {
 		b.WriteString("### Scale: the same load on a ledger that already holds N records\n\n")
@@ -366,4 +367,13 @@ func perOp(ns string) string {
 		return fmt.Sprintf("%.1f µs", v/1e3)
 	}
 	return fmt.Sprintf("%.0f ns", v)
+}
+
+// small formats v with format, or with fine when it is too small for
+// format to show (a ceremony's rate, a few a second, and its ratio).
+func small(v float64, format, fine string) string {
+	if out := fmt.Sprintf(format, v); v == 0 || strings.Trim(out, "0.") != "" {
+		return out
+	}
+	return fmt.Sprintf(fine, v)
 }

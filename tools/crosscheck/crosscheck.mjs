@@ -3,7 +3,8 @@
 // presents an SD-JWT VC of its own for Agora to verify, and prints the results as JSON.
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { ES256, digest, generateSalt } from '@sd-jwt/crypto-nodejs';
-import { compactVerify, importJWK } from 'jose';
+import { compactVerify, decodeProtectedHeader, importJWK } from 'jose';
+import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list';
 import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 
 const input = JSON.parse(await new Promise((resolve) => {
@@ -112,5 +113,22 @@ for (const alg of ['ES256', 'ES256K']) {
       { kb: { payload: { aud: input.aud, nonce: input.nonce, iat: input.now } } },
     ),
   });
+}
+// Agora's status list token on its own: jose verifies it under the key its
+// header carries, which must be the status key given; jwt-status-list reads it.
+try {
+  const token = input.presentations[0].statusListToken;
+  const header = decodeProtectedHeader(token);
+  if (JSON.stringify({ crv: header.jwk?.crv, x: header.jwk?.x }) !== JSON.stringify({ crv: input.statusJwk.crv, x: input.statusJwk.x })) {
+    throw new Error('the jwk header is not the status key');
+  }
+  const { payload } = await compactVerify(token, await importJWK(header.jwk, 'EdDSA'));
+  const claims = JSON.parse(new TextDecoder().decode(payload));
+  const list = getListFromStatusListJWT(token);
+  const statuses = [];
+  for (let i = 0; i < 16; i++) statuses.push(list.getStatus(i));
+  out.token = { header, sub: claims.sub, iss: claims.iss, statuses };
+} catch (e) {
+  out.token = { error: String(e.message ?? e) };
 }
 process.stdout.write(JSON.stringify(out));

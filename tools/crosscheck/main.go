@@ -3,7 +3,9 @@
 // and jose, and node's crypto for ES256K): it verifies presentations Agora issued
 // (Ed25519, ES256 and ES256K, recursive and
 // array disclosures, Key Binding, a status list entry read from Agora's statuslist+jwt
-// token, a revoked entry that must be refused) with sd-jwt-js, and a presentation
+// token, a revoked entry that must be refused) with sd-jwt-js; the token, made as the
+// ledger takes it (credential.SignListToken), alone: jose verifies it under its jwk
+// header and @sd-jwt/jwt-status-list reads its entries; and a presentation
 // sd-jwt-js issued with Agora's verifier, and requires both sides to agree on every
 // claim and on refusing a presentation whose KB-JWT no longer covers it. It needs node and, in this folder, npm ci; .ci/run runs it:
 //
@@ -24,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,13 +34,18 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/agora-ledger/agora/internal/credential"
 	"github.com/agora-ledger/agora/internal/sdjwt"
 	"github.com/agora-ledger/agora/internal/statuslist"
 )
 
 const (
-	aud        = "https://verifier.agora.example"
-	statusURI  = "https://issuer.agora.example/statuslists/1"
+	aud = "https://verifier.agora.example"
+	// statusURI is an Agora list's token URL, the sub of the token the
+	// ledger takes (credential.SignListToken, as agora vc publish signs it).
+	statusURI  = "https://node.agora.example/v1/credential/lists/kyc-1/token"
+	statusIss  = "did:agora:issuer"
+	statusKID  = statusIss + "#key-0"
 	revokedIdx = 3
 )
 
@@ -73,6 +81,15 @@ type result struct {
 		Error  string         `json:"error"`
 	} `json:"verified"`
 	Theirs []theirs `json:"theirs"`
+	// Token is what jose and @sd-jwt/jwt-status-list read of the first
+	// presentation's status list token on their own.
+	Token struct {
+		Header   map[string]any `json:"header"`
+		Sub      string         `json:"sub"`
+		Iss      string         `json:"iss"`
+		Statuses []int          `json:"statuses"`
+		Error    string         `json:"error"`
+	} `json:"token"`
 }
 
 func run(dir string) error {
@@ -178,6 +195,20 @@ func run(dir string) error {
 		}
 		fmt.Printf("agora → sd-jwt-js: %-30s ok=%v %s\n", p.Name, v.OK, v.Error)
 	}
+	// The token alone: jose verifies it under the key of its jwk header
+	// (which must be the status key) and jwt-status-list reads every entry.
+	want := make([]int, 16)
+	want[revokedIdx], want[7] = statuslist.Invalid, statuslist.Suspended
+	tk := r.Token
+	switch {
+	case tk.Error != "":
+		errs = append(errs, fmt.Errorf("the status list token: sd-jwt-js/jose: %s", tk.Error))
+	case tk.Header["typ"] != statuslist.TokenType || tk.Header["kid"] != statusKID || tk.Sub != statusURI || tk.Iss != statusIss:
+		errs = append(errs, fmt.Errorf("the status list token: header %v, sub %q, iss %q", tk.Header, tk.Sub, tk.Iss))
+	case !slices.Equal(tk.Statuses, want):
+		errs = append(errs, fmt.Errorf("the status list token: jwt-status-list reads %v, want %v", tk.Statuses, want))
+	}
+	fmt.Printf("agora → jose, jwt-status-list: the status list token, entries 0-15 %v ok=%v\n", tk.Statuses, len(errs) == 0)
 	if len(r.Theirs) != 2 {
 		errs = append(errs, fmt.Errorf("sd-jwt-js issued %d presentations, not 2", len(r.Theirs)))
 	}
@@ -230,9 +261,7 @@ func agoraPresentation(name string, alg jose.SignatureAlgorithm, issuer, holder 
 	if err := list.Set(7, statuslist.Suspended); err != nil {
 		return nil, err
 	}
-	token, err := statuslist.SignToken(statuslist.Token{
-		Subject: statusURI, IssuedAt: now, Expires: now.Add(time.Hour), TTL: time.Hour, List: list,
-	}, jose.SigningKey{Algorithm: jose.EdDSA, Key: statusKey}, "")
+	token, err := credential.SignListToken(statusKey, statusKID, statusIss, statusURI, list, now, now.Add(time.Hour), time.Hour)
 	if err != nil {
 		return nil, err
 	}

@@ -116,6 +116,42 @@ type SignerView struct {
 	Sequence uint64       `json:"sequence"`
 }
 
+// TxClaim is what a console page shows of a transaction, which the
+// browser's verifier (internal/console/check.Tx) checks beside its proof. Hash, Height, Index and Code are always checked;
+// each other field only when the page shows it (set).
+type TxClaim struct {
+	Hash   string `json:"hash"`
+	Height uint64 `json:"height"`
+	Index  int    `json:"index"`
+	// Code is the result code the page shows ("ok": accepted), and
+	// Error the reason of a refusal.
+	Code  string `json:"code"`
+	Error string `json:"error,omitempty"`
+	// ChainID names the ledger; Module and Type the transaction's kind;
+	// Body is its canonical CBOR body in hex.
+	ChainID string `json:"chain_id,omitempty"`
+	Module  string `json:"module,omitempty"`
+	Type    string `json:"type,omitempty"`
+	Body    string `json:"body,omitempty"`
+	// LeafIndex is the transaction's position in the log.
+	LeafIndex *uint64 `json:"leaf_index,omitempty"`
+	// Signers are the accounts the page says signed it, in order, and
+	// Events what the page says it did: null is not shown, [] is none.
+	Signers []ClaimSigner  `json:"signers"`
+	Events  []ledger.Event `json:"events"`
+	// Fields are values the page shows from the body: each key is a
+	// JSON pointer (RFC 6901) into the module's message as JSON, each
+	// value the string found there.
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// ClaimSigner is one signer a TxClaim shows: its account and its
+// transaction number.
+type ClaimSigner struct {
+	Address  string `json:"address"`
+	Sequence uint64 `json:"sequence"`
+}
+
 // BlockView is a block as GET /v1/blocks/{height} shows it.
 type BlockView struct {
 	Hash   string        `json:"hash" encoding:"hex"`

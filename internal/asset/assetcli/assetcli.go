@@ -314,7 +314,7 @@ func show(what string, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if cp != nil {
-		fmt.Fprintf(stdout, "proven against the checkpoint of %s at height %d\n  as of %s (the checkpoint's block time)\n", cp.Origin, cp.Height, cli.TimeOf(cp))
+		fmt.Fprintf(stdout, "proven %s\n", cli.ProvenAt(cp))
 	}
 	return nil
 }
@@ -354,7 +354,7 @@ func triggers(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "older: agora asset triggers --before %d\n", out.Next)
 	}
 	if cp != nil {
-		fmt.Fprintf(stdout, "proven against the checkpoint of %s at height %d\n  as of %s (the checkpoint's block time)\n", cp.Origin, cp.Height, cli.TimeOf(cp))
+		fmt.Fprintf(stdout, "proven %s\n", cli.ProvenAt(cp))
 	}
 	return nil
 }

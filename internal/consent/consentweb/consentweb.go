@@ -168,7 +168,8 @@ func status(c, parent *consent.Contract, now int64) (string, string) {
 // parties reads the transaction that created the contract: a creation
 // names both pairwise DIDs, a transfer the processor's (this contract's
 // controller). Each is shown only if it matches the contract's
-// fingerprint; the check is the transaction's inclusion in the log.
+// fingerprint; the check is the transaction's inclusion in the log with
+// each shown DID at its place in the proven body.
 func parties(l console.Ledger, c *consent.Contract) (console.Check, *party, *party, bool) {
 	ans, err := l.Tx(c.TxID.String())
 	if err != nil {
@@ -186,22 +187,27 @@ func parties(l console.Ledger, c *consent.Contract) (console.Check, *party, *par
 	if err != nil {
 		return console.Check{}, nil, nil, false
 	}
-	match := func(a *consent.Actor, fp []byte, via string) *party {
+	// Each DID the page shows is claimed at its place in the body, so
+	// the browser checks it there (internal/console/check).
+	fields := map[string]string{}
+	match := func(a *consent.Actor, fp []byte, ptr, via string) *party {
 		if a == nil || !bytes.Equal(a.Fingerprint(), fp) {
 			return nil
 		}
+		fields[ptr] = a.DID
 		return &party{DID: a.DID, Via: via}
 	}
 	var subject, controller *party
 	switch m := msg.(type) {
 	case *consent.Create:
-		subject = match(m.SubjectDID, c.Subject, "signed the contract's creation")
-		controller = match(m.ControllerDID, c.Controller, "signed the contract's creation")
+		subject = match(m.SubjectDID, c.Subject, "/subject_did/did", "signed the contract's creation")
+		controller = match(m.ControllerDID, c.Controller, "/controller_did/did", "signed the contract's creation")
 	case *consent.Transfer:
-		controller = match(&m.Processor, c.Controller, "signed the transfer that made this contract")
+		controller = match(&m.Processor, c.Controller, "/processor/did", "signed the transfer that made this contract")
 	}
-	chk := console.TxCheck(t.Hash.String(), t.Height, t.Index, t.Result.Code)
-	chk.What = "that the transaction that made this contract, signed by its parties, is in the ledger"
+	chk := console.TxCheck(wire.TxClaim{Hash: t.Hash.String(), Height: t.Height, Index: t.Index, Code: t.Result.Code,
+		Module: t.Module, Type: t.Type, Fields: fields})
+	chk.What = "that the transaction that made this contract, signed by its parties and naming the DIDs shown, is in the ledger"
 	return chk, subject, controller, true
 }
 

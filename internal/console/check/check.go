@@ -13,11 +13,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/agora-ledger/agora/internal/api/wire"
 	"github.com/agora-ledger/agora/internal/asset"
 	"github.com/agora-ledger/agora/internal/consent"
 	"github.com/agora-ledger/agora/internal/credential"
+	"github.com/agora-ledger/agora/internal/custody"
 	"github.com/agora-ledger/agora/internal/gov"
 	"github.com/agora-ledger/agora/internal/identity"
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -62,9 +67,9 @@ type Report struct {
 
 // modules are the modules whose queries the console proves.
 func modules() []ledger.Module {
-	base := []ledger.Module{identity.Module{}, notary.Module{}, gov.Module{}, credential.Module{}, consent.Module{}, asset.Module{}}
+	base := []ledger.Module{identity.Module{}, notary.Module{}, gov.Module{}, credential.Module{}, consent.Module{}, asset.Module{}, custody.Module{}}
 	acts := ledger.NewActions(base...)
-	return []ledger.Module{identity.Module{}, notary.Module{}, gov.Module{Actions: acts}, credential.Module{}, consent.Module{}, asset.Module{}}
+	return []ledger.Module{identity.Module{}, notary.Module{}, gov.Module{Actions: acts}, credential.Module{}, consent.Module{}, asset.Module{}, custody.Module{}}
 }
 
 func policyOf(trust string) (verify.Policy, error) {
@@ -151,26 +156,17 @@ func Answer(path string, body []byte, trust string, now int64) string {
 	return string(b)
 }
 
-// Claim is what a page shows of a transaction, and so what Tx checks
-// beside the proof.
-type Claim struct {
-	Hash   string `json:"hash"`
-	Height uint64 `json:"height"`
-	Index  int    `json:"index"`
-	// Code is the result code the page shows ("ok": accepted).
-	Code string `json:"code"`
-}
-
 // Tx checks body, GET /v1/tx/{hash}?proof=1's answer, under trust at
 // now: the envelope and the result are those the log entry records, the
 // entry is in the log the checkpoint signs, and the transaction is the
-// claim's, at the claim's height and index, with the claim's result code.
+// claim's, at the claim's height and index, with the claim's result and
+// the content the claim shows.
 func Tx(body []byte, trust, claim string, now int64) string {
 	p, err := policyOf(trust)
 	if err != nil {
 		return report(nil, p, now, err)
 	}
-	var cl Claim
+	var cl wire.TxClaim
 	if err := json.Unmarshal([]byte(claim), &cl); err != nil {
 		return report(nil, p, now, fmt.Errorf("claim: %v", err))
 	}
@@ -184,9 +180,6 @@ func Tx(body []byte, trust, claim string, now int64) string {
 		Index     int                    `json:"index"`
 		LeafIndex uint64                 `json:"leaf_index"`
 		Result    ledger.Result          `json:"result"`
-		Module    string                 `json:"module"`
-		Type      string                 `json:"type"`
-		ChainID   string                 `json:"chain_id"`
 		Proof     *verify.InclusionProof `json:"proof"`
 	}
 	if err := json.Unmarshal(body, &ans); err != nil {
@@ -199,20 +192,134 @@ func Tx(body []byte, trust, claim string, now int64) string {
 	if err != nil {
 		return report(nil, p, now, fmt.Errorf("%w: envelope: %v", verify.ErrInvalid, err))
 	}
+	leaf := ans.LeafIndex
+	if cl.LeafIndex != nil {
+		leaf = *cl.LeafIndex
+	}
 	e, c, err := verify.Transaction(env, &ans.Result, ans.Proof, p)
 	if err == nil {
-		err = verify.CheckTx(e, ans.Proof.LeafIndex, env, verify.TxClaim{Hash: id, Height: cl.Height, Index: cl.Index,
-			LeafIndex: ans.LeafIndex, ChainID: ans.ChainID, Module: ans.Module, Type: ans.Type})
+		var shown []byte
+		if shown, err = hex.DecodeString(cl.Body); err == nil && cl.Body == "" {
+			shown = nil
+		}
+		if err != nil {
+			err = fmt.Errorf("claim: body: %v", err)
+		} else {
+			err = verify.CheckTx(e, ans.Proof.LeafIndex, env, verify.TxClaim{Hash: id, Height: cl.Height, Index: cl.Index,
+				LeafIndex: leaf, ChainID: cl.ChainID, Module: cl.Module, Type: cl.Type, Body: shown})
+		}
 	}
-	switch {
-	case err != nil:
-	case ans.Height != cl.Height || ans.Index != cl.Index:
-		err = fmt.Errorf("%w: the page shows block %d position %d, the proof %d position %d", verify.ErrInvalid, cl.Height, cl.Index, ans.Height, ans.Index)
-	case ans.Result.Code != cl.Code:
-		// verify.Transaction proved the answer's result.
-		err = fmt.Errorf("%w: the page shows the outcome %q, the proof %q", verify.ErrInvalid, cl.Code, ans.Result.Code)
+	if err == nil {
+		// verify.Transaction proved the answer's result and envelope.
+		err = shows(cl, env, &ans.Result)
 	}
 	return report(c, p, now, err)
+}
+
+// shows checks what the claim shows against the proven envelope and
+// result.
+func shows(cl wire.TxClaim, env []byte, res *ledger.Result) error {
+	bad := func(what string, shown, proven any) error {
+		return fmt.Errorf("%w: the page shows %s %v, the proof %v", verify.ErrInvalid, what, shown, proven)
+	}
+	if res.Code != cl.Code {
+		return bad("the outcome", cl.Code, res.Code)
+	}
+	if cl.Error != "" && cl.Error != res.Error {
+		return bad("the reason", cl.Error, res.Error)
+	}
+	if cl.Events != nil && (len(cl.Events) > 0 || len(res.Events) > 0) {
+		a, _ := json.Marshal(cl.Events)
+		b, _ := json.Marshal(res.Events)
+		if !bytes.Equal(a, b) {
+			return bad("what it did", string(a), string(b))
+		}
+	}
+	if cl.Signers == nil && cl.Fields == nil {
+		return nil
+	}
+	_, t, err := tx.Decode(env)
+	if err != nil {
+		return fmt.Errorf("%w: envelope: %v", verify.ErrInvalid, err)
+	}
+	if cl.Signers != nil {
+		if len(cl.Signers) != len(t.Signers) {
+			return bad("signers", len(cl.Signers), len(t.Signers))
+		}
+		for i, s := range t.Signers {
+			if cl.Signers[i].Address != s.Key.Address() || cl.Signers[i].Sequence != s.Sequence {
+				return bad(fmt.Sprintf("signer %d", i+1), cl.Signers[i], wire.ClaimSigner{Address: s.Key.Address(), Sequence: s.Sequence})
+			}
+		}
+	}
+	if cl.Fields == nil {
+		return nil
+	}
+	var m ledger.Module
+	for _, mod := range modules() {
+		if mod.Name() == t.Module {
+			m = mod
+		}
+	}
+	if m == nil {
+		return fmt.Errorf("%w: the page shows fields of a %s transaction, which this verifier cannot read", verify.ErrInvalid, t.Module)
+	}
+	msg, err := m.Decode(t.Type, t.Body)
+	if err != nil {
+		return fmt.Errorf("%w: body: %v", verify.ErrInvalid, err)
+	}
+	raw, err := json.Marshal(msg)
+	if err != nil {
+		return fmt.Errorf("%w: body: %v", verify.ErrInvalid, err)
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return fmt.Errorf("%w: body: %v", verify.ErrInvalid, err)
+	}
+	keys := make([]string, 0, len(cl.Fields))
+	for k := range cl.Fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v, ok := pointer(doc, k)
+		if !ok || v != cl.Fields[k] {
+			return bad(k, cl.Fields[k], v)
+		}
+	}
+	return nil
+}
+
+// pointer is the string at the JSON pointer ptr (RFC 6901) in doc.
+func pointer(doc any, ptr string) (string, bool) {
+	if ptr == "" {
+		s, ok := doc.(string)
+		return s, ok
+	}
+	if !strings.HasPrefix(ptr, "/") {
+		return "", false
+	}
+	for _, tok := range strings.Split(ptr[1:], "/") {
+		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		switch d := doc.(type) {
+		case map[string]any:
+			v, ok := d[tok]
+			if !ok {
+				return "", false
+			}
+			doc = v
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(d) || tok != strconv.Itoa(i) {
+				return "", false
+			}
+			doc = d[i]
+		default:
+			return "", false
+		}
+	}
+	s, ok := doc.(string)
+	return s, ok
 }
 
 // Checkpoint checks a signed checkpoint (GET /log/checkpoint) under trust

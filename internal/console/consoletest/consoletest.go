@@ -6,7 +6,6 @@ package consoletest
 
 import (
 	"encoding/json"
-	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -63,18 +62,7 @@ func Run(t testing.TB, base string, c console.Check, trust string, now int64, ta
 	case "answer":
 		out = check.Answer(c.Path, []byte(body), trust, now)
 	case "tx":
-		var cl check.Claim
-		parts := strings.Split(c.Digest, "/")
-		if len(parts) != 3 {
-			t.Fatalf("check %s: %q is not HEIGHT/INDEX/CODE", c.Path, c.Digest)
-		}
-		if _, err := fmt.Sscanf(parts[0]+" "+parts[1], "%d %d", &cl.Height, &cl.Index); err != nil {
-			t.Fatalf("check %s: position %q: %v", c.Path, c.Digest, err)
-		}
-		cl.Code = parts[2]
-		cl.Hash = c.Path[strings.LastIndex(c.Path, "/")+1:]
-		claim, _ := json.Marshal(cl)
-		out = check.Tx([]byte(body), trust, string(claim), now)
+		out = check.Tx([]byte(body), trust, c.Digest, now) // the claim, as the page passes it
 	case "checkpoint":
 		if len(c.Witnesses) > 0 { // as the page's script adds them
 			var tr check.Trust

@@ -12,8 +12,8 @@
 //	sha256(bytes)                     a Uint8Array's SHA-256, in hex
 //
 // trust is {"log_key": KEY}, with "witnesses": [KEY...] that must all
-// have cosigned, or {"validators": [...]}, a network's validator set; claim is {"hash", "height", "index"}, what the
-// page shows. Each check answers a verify.Report as JSON.
+// have cosigned, or {"validators": [...]}, a network's validator set; claim is
+// a wire.TxClaim, what the page shows of the transaction. Each check answers a verify.Report as JSON.
 package main
 
 import (

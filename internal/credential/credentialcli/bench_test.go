@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/agora-ledger/agora/internal/credential"
 	"github.com/agora-ledger/agora/internal/sdjwt"
 )
 
@@ -16,16 +17,23 @@ func benchCredential(b *testing.B, typ string) (issue func() (string, error), pr
 	_, issuer, _ := ed25519.GenerateKey(nil)
 	_, holder, _ := ed25519.GenerateKey(nil)
 	now = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	issue, pres = kycCredential(b, typ, issuer, holder, "did:agora:i", "did:agora:h", credential.StatusURI("l"), now)
+	return issue, pres, now
+}
+
+// kycCredential is benchCredential's credential: iss's, signed by
+// issuer (iss#key-0), bound to holder, sub's; entry 7 of the list at uri.
+func kycCredential(b *testing.B, typ string, issuer, holder ed25519.PrivateKey, iss, sub, uri string, now time.Time) (issue func() (string, error), pres string) {
 	claims, err := sdClaims([]byte(`{"given_name": "Alice", "family_name": "Sato", "age_over_18": true, "country": "JP"}`))
 	if err != nil {
 		b.Fatal(err)
 	}
 	issue = func() (string, error) {
 		if typ == w3cTyp {
-			return issueW3C(issuer, "did:agora:i#key-0", "did:agora:i", "urn:x:kyc:v1", "did:agora:h", "l", 2, 7,
+			return issueW3C(issuer, iss+"#key-0", iss, "urn:x:kyc:v1", sub, uri, 2, 7,
 				&jose.JSONWebKey{Key: holder.Public()}, claims, now, now.Add(time.Hour))
 		}
-		return issueVC(issuer, "did:agora:i#key-0", "did:agora:i", "urn:x:kyc:v1", "did:agora:h", "l", 7,
+		return issueVC(issuer, iss+"#key-0", iss, "urn:x:kyc:v1", sub, uri, 7,
 			&jose.JSONWebKey{Key: holder.Public()}, claims, now, now.Add(time.Hour))
 	}
 	s, err := issue()
@@ -43,7 +51,7 @@ func benchCredential(b *testing.B, typ string) (issue func() (string, error), pr
 	if err != nil {
 		b.Fatal(err)
 	}
-	return issue, p.String(), now
+	return issue, p.String()
 }
 
 // BenchmarkIssue measures the signing of a credential (the ledger's

@@ -28,7 +28,7 @@ import (
 // Commands returns the credential module's commands, in usage order.
 func Commands() []cli.Command {
 	return []cli.Command{
-		{Name: "vc", Run: run, Usage: "vc issue|store|list|show|present|verify|status|statuslist",
+		{Name: "vc", Run: run, Usage: "vc issue|publish|store|list|show|present|verify|status|statuslist",
 			Summary: "verifiable credentials (SD-JWT VC): issue, hold, present, verify offline"},
 	}
 }
@@ -37,13 +37,14 @@ const usage = `
 Usage:
   agora vc issue --as ISSUER_DID --key NAME --type VCT --list LIST --subject DID
                  --holder-key KEY --claims FILE [--valid-for DURATION] [--format FORM] [--out FILE]
+  agora vc publish LIST --as ISSUER_DID --key NAME [--valid-for DURATION] [--ttl DURATION]
   agora vc store FILE --name NAME
   agora vc list
   agora vc show NAME
   agora vc present NAME --key NAME --disclose CLAIM,... --audience A --nonce N [--out FILE]
   agora vc verify FILE --audience A --nonce N [--log-key KEY | --validators FILE] [--json]
   agora vc status LIST INDEX [--at TIME] [--log-key KEY | --validators FILE] [--json]
-  agora vc statuslist LIST [--form token|bitstring] [--log-key KEY | --validators FILE]
+  agora vc statuslist LIST [--form token|bitstring] [--at TIME] [--log-key KEY | --validators FILE]
 
 issue makes an SD-JWT VC (dc+sd-jwt) of type VCT about the holder DID:
 every claim of the JSON object in FILE is selectively disclosable; it is
@@ -56,6 +57,11 @@ vc+sd-jwt issues the same credential in the W3C form (VC Data Model 2.0
 secured with SD-JWT: VCT its second type, the claims disclosable in
 credentialSubject, its status a BitstringStatusListEntry); store,
 present and verify take either form.
+publish signs your status LIST as the ledger holds it now as a Token
+Status List token (statuslist+jwt: sub the uri the list's credentials
+reference, iat now, exp --valid-for later, ttl) with your key NAME and
+posts it; the ledger takes it only if its bits are the list's. Publish
+again after status changes: the node serves the latest token.
 store keeps a credential in your wallet (the home's credentials folder);
 list and show read it. present discloses only the claims named and binds
 the presentation to the verifier's audience and nonce with the holder's
@@ -68,10 +74,12 @@ node for nothing: every ledger fact comes with a state proof checked
 offline. It exits 0 only if every step passed.
 status shows an entry's status now or at an earlier TIME, with every
 change and who signed it (a change signed by a key compromised by then is
-void), proven with the trust flags. statuslist prints a whole list, as the
-claims of a Token Status List token or as a W3C Bitstring Status List
-credential, proven the same way (the proof stands for the issuer's
-signature).
+void), proven with the trust flags. statuslist verifies the list's latest
+Token Status List token (at TIME, or now), proven the same way: its
+signature by a key of the issuer the ledger recorded, its sub, its exp,
+and, now, that its bits are the list's as proven; then prints it. With
+--form bitstring it prints the list as a W3C Bitstring Status List
+credential, proven (the proof stands for the issuer's signature).
 The ledger's side (register-type, create-list, set-status) is
 'agora credential send'; 'agora credential types' lists the bodies.
 
@@ -92,13 +100,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return &cli.ExitError{Code: 2}
 	}
 	cmds := map[string]func([]string, io.Writer, io.Writer) error{
-		"issue": issue, "store": store, "list": list, "show": show, "present": present, "verify": verifyCmd, "status": statusCmd,
+		"issue": issue, "publish": publish, "store": store, "list": list, "show": show, "present": present, "verify": verifyCmd, "status": statusCmd,
 		"statuslist": statusListCmd,
 	}
 	if f, ok := cmds[args[0]]; ok {
 		return f(args[1:], stdout, stderr)
 	}
-	return cli.UsageError("unknown vc command %q (want issue, store, list, show, present, verify, status or statuslist)", args[0])
+	return cli.UsageError("unknown vc command %q (want issue, publish, store, list, show, present, verify, status or statuslist)", args[0])
 }
 
 // unlock returns the Ed25519 private key NAME of the home's keystore.
@@ -143,25 +151,24 @@ func keyOfJWK(j *jose.JSONWebKey) (tx.PublicKey, error) {
 }
 
 // allocate takes the next entry of list for issuer, signed by k, and
-// returns its index and the list's bits an entry: it reads the list's
-// next free entry and allocates it, reading again if another allocation
-// took it first.
-func allocate(ctx context.Context, c *client.Client, k *tx.PrivateKey, keyName, issuer, list string, stderr io.Writer) (uint32, uint8, error) {
+// returns its index and the list: it reads the list's next free entry
+// and allocates it, reading again if another allocation took it first.
+func allocate(ctx context.Context, c *client.Client, k *tx.PrivateKey, keyName, issuer, list string, stderr io.Writer) (uint32, *credential.List, error) {
 	for attempt := 1; ; attempt++ {
 		var l credential.List
 		if _, err := cli.ModuleQuery(ctx, c, credential.Module{}, "list", map[string]string{"id": list}, nil, &l); err != nil {
-			return 0, 0, fmt.Errorf("status list %s: %w", list, err)
+			return 0, nil, fmt.Errorf("status list %s: %w", list, err)
 		}
 		msg := &credential.Allocate{Issuer: issuer, List: list, Index: l.Next, Count: 1}
 		res, err := cli.SubmitFresh(ctx, c, []*tx.PrivateKey{k}, []string{keyName}, credential.Name, "allocate", msg, 5*time.Minute, stderr)
 		if err != nil {
-			return 0, 0, err
+			return 0, nil, err
 		}
 		if res.Result.OK() {
-			return l.Next, l.Bits, nil
+			return l.Next, &l, nil
 		}
 		if res.Result.Code != "conflict" || attempt == cli.SubmitAttempts || !strings.Contains(res.Result.Error, "next free entry") {
-			return 0, 0, fmt.Errorf("allocating an entry of %s: %s (%s)", list, cli.Reason(res.Result), res.Result.Code)
+			return 0, nil, fmt.Errorf("allocating an entry of %s: %s (%s)", list, cli.Reason(res.Result), res.Result.Code)
 		}
 		fmt.Fprintf(stderr, "entry %d of %s was taken meanwhile; allocating again\n", l.Next, list)
 	}
@@ -170,10 +177,10 @@ func allocate(ctx context.Context, c *client.Client, k *tx.PrivateKey, keyName, 
 // keyID returns the DID URL of key, an assertionMethod key of issuer
 // (SD-JWT VC: an issuer that is a DID names its key by a DID URL in kid),
 // as the ledger's check of the credential about to be signed says.
-func keyID(ctx context.Context, c *client.Client, key tx.PublicKey, issuer, vct, list string, idx uint32, now time.Time) (string, error) {
+func keyID(ctx context.Context, c *client.Client, key tx.PublicKey, issuer, vct, uri string, idx uint32, now time.Time) (string, error) {
 	var chk credential.Check
 	params := map[string]string{"iss": issuer, "key": key.String(), "iat": fmt.Sprint(now.Unix()), "vct": vct,
-		"status_uri": credential.StatusURI(list), "idx": fmt.Sprint(idx)}
+		"status_uri": uri, "idx": fmt.Sprint(idx)}
 	if _, err := cli.ModuleQuery(ctx, c, credential.Module{}, "check", params, nil, &chk); err != nil {
 		return "", err
 	}
@@ -185,6 +192,23 @@ func keyID(ctx context.Context, c *client.Client, key tx.PublicKey, issuer, vct,
 		return "", fmt.Errorf("your key does not sign for %s at %s: %s", issuer, now.UTC().Format(time.RFC3339), strings.Join(why, "; "))
 	}
 	return issuer + "#" + chk.KeyAtIssue.KeyID, nil
+}
+
+// keyIDNow is keyID at the time of signing, whole seconds (iat is): a
+// key the ledger added earlier in this second does not yet sign at its
+// floor, and then the issuer waits for the next second rather than
+// refuse.
+func keyIDNow(ctx context.Context, c *client.Client, key tx.PublicKey, issuer, vct, uri string, idx uint32) (string, time.Time, error) {
+	now := time.Now().Truncate(time.Second)
+	kid, err := keyID(ctx, c, key, issuer, vct, uri, idx, now)
+	if err != nil {
+		next := now.Add(time.Second)
+		if kid2, err2 := keyID(ctx, c, key, issuer, vct, uri, idx, next); err2 == nil {
+			time.Sleep(time.Until(next))
+			return kid2, next, nil
+		}
+	}
+	return kid, now, err
 }
 
 func issue(args []string, stdout, stderr io.Writer) error {
@@ -235,33 +259,23 @@ func issue(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	c := client.New(*nodeURL)
-	idx, bits, err := allocate(ctx, c, k, *keyName, *issuer, *list, stderr)
+	idx, l, err := allocate(ctx, c, k, *keyName, *issuer, *list, stderr)
 	if err != nil {
 		return err
 	}
-	// iat is whole seconds: a key the ledger added earlier in this second
-	// does not yet sign at its floor, and then the issuer waits for the
-	// next second rather than refuse.
-	now := time.Now().Truncate(time.Second)
-	kid, err := keyID(ctx, c, k.Public(), *issuer, *vct, *list, idx, now)
-	if err != nil {
-		next := now.Add(time.Second)
-		if kid2, err2 := keyID(ctx, c, k.Public(), *issuer, *vct, *list, idx, next); err2 == nil {
-			time.Sleep(time.Until(next))
-			now, kid, err = next, kid2, nil
-		}
-	}
+	uri, bsURI := l.URIs()
+	kid, now, err := keyIDNow(ctx, c, k.Public(), *issuer, *vct, uri, idx)
 	if err != nil {
 		return err
 	}
 	issueForm := issueVC
 	if *format == w3cTyp {
-		issueForm = func(priv ed25519.PrivateKey, kid, iss, vct, sub, list string, idx uint32, holder *jose.JSONWebKey,
+		issueForm = func(priv ed25519.PrivateKey, kid, iss, vct, sub, _ string, idx uint32, holder *jose.JSONWebKey,
 			claims sdjwt.Object, iat, exp time.Time) (string, error) {
-			return issueW3C(priv, kid, iss, vct, sub, list, bits, idx, holder, claims, iat, exp)
+			return issueW3C(priv, kid, iss, vct, sub, bsURI, l.Bits, idx, holder, claims, iat, exp)
 		}
 	}
-	tok, err := issueForm(priv, kid, *issuer, *vct, *subject, *list, idx, holder, claims, now, now.Add(*validFor))
+	tok, err := issueForm(priv, kid, *issuer, *vct, *subject, uri, idx, holder, claims, now, now.Add(*validFor))
 	if err != nil {
 		return err
 	}

@@ -210,6 +210,9 @@ func judge(r *report, chk *credential.Check, vc *sdjwt.VC, iat int64) {
 		r.add("status", false, "%s", strings.Join(chk.Reasons, "; "))
 	case s.Issuer != vc.Issuer:
 		r.add("status", false, "list %s is %s's, not the issuer's", s.List, s.Issuer)
+	case !listURI(s, vc.Status.URI):
+		tok, _ := credential.ListURIs(s.List, s.URI)
+		r.add("status", false, "the credential points at %s, not at list %s's uri %s", vc.Status.URI, s.List, tok)
 	case s.Value != credential.Valid:
 		r.add("status", false, "%s since %s (entry %d of %s)", s.Status, time.UnixMilli(int64(s.Since)).UTC().Format(time.RFC3339), s.Index, s.List)
 	default:
@@ -223,6 +226,12 @@ func judge(r *report, chk *credential.Check, vc *sdjwt.VC, iat int64) {
 	default:
 		r.add("binding", true, "the cnf key is %s#%s, an authentication key of the subject", h.DID, h.KeyID)
 	}
+}
+
+// listURI reports whether uri is one of the uris of s's list.
+func listURI(s *credential.Status, uri string) bool {
+	tok, bs := credential.ListURIs(s.List, s.URI)
+	return uri == tok || uri == bs
 }
 
 func statusCmd(args []string, stdout, stderr io.Writer) error {
@@ -268,28 +277,38 @@ func statusCmd(args []string, stdout, stderr io.Writer) error {
 func statusListCmd(args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("vc statuslist", usage, stderr)
 	nodeURL := cli.NodeFlag(fs)
-	form := fs.String("form", "token", "the list's `FORM`: token (Token Status List claims) or bitstring (W3C Bitstring Status List credential)")
+	form := fs.String("form", "token", "the list's `FORM`: token (the issuer-signed Token Status List token) or bitstring (W3C Bitstring Status List credential)")
+	at := fs.String("at", "", "the token latest at this RFC 3339 `TIME` (default: now)")
 	tr := cli.TrustFlags(fs)
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || *form != "token" && *form != "bitstring" {
-		return cli.UsageError("give the status LIST, and --form token or bitstring")
+	if len(pos) != 1 || *form != "token" && *form != "bitstring" || *at != "" && *form != "token" {
+		return cli.UsageError("give the status LIST, and --form token or bitstring (--at with token only)")
 	}
-	var answer any = &credential.TokenClaims{}
+	ctx, c := context.Background(), client.New(*nodeURL)
 	if *form == "bitstring" {
-		answer = &credential.BitstringCredential{}
+		var bc credential.BitstringCredential
+		cp, err := cli.ModuleQuery(ctx, c, credential.Module{}, "bitstring", map[string]string{"id": pos[0]}, tr, &bc)
+		if err != nil {
+			return err
+		}
+		if err := cli.PrintJSON(stdout, &bc); err != nil {
+			return err
+		}
+		if cp != nil {
+			fmt.Fprintf(stderr, "proven %s\n", cli.ProvenAt(cp))
+		}
+		return nil
 	}
-	cp, err := cli.ModuleQuery(context.Background(), client.New(*nodeURL), credential.Module{}, *form, map[string]string{"id": pos[0]}, tr, answer)
+	var a credential.ListToken
+	cp, err := cli.ModuleQuery(ctx, c, credential.Module{}, "token", map[string]string{"id": pos[0], "at": *at}, tr, &a)
 	if err != nil {
-		return err
-	}
-	if err := cli.PrintJSON(stdout, answer); err != nil {
 		return err
 	}
 	if cp != nil {
 		fmt.Fprintf(stderr, "proven %s\n", cli.ProvenAt(cp))
 	}
-	return nil
+	return tokenReport(&a, time.Now(), stdout)
 }

@@ -27,7 +27,8 @@ func TestJudge(t *testing.T) {
 			Status:     &credential.Status{List: "l", Issuer: iss, Status: "valid"},
 			Holder:     &identity.Standing{DID: sub, KeyID: "key-0", Acts: true},
 		}
-		vc := &sdjwt.VC{Verified: &sdjwt.Verified{Header: jose.Header{KeyID: iss + "#key-1"}}, Type: "urn:x:kyc:v1", Issuer: iss}
+		vc := &sdjwt.VC{Verified: &sdjwt.Verified{Header: jose.Header{KeyID: iss + "#key-1"}}, Type: "urn:x:kyc:v1", Issuer: iss,
+			Status: &sdjwt.StatusRef{Index: 0, URI: credential.StatusURI("l")}}
 		return chk, vc
 	}
 	for _, tt := range []struct {
@@ -51,6 +52,13 @@ func TestJudge(t *testing.T) {
 		{"an unregistered type", "type", "not a registered credential type", func(c *credential.Check, _ *sdjwt.VC) { c.Type = nil }},
 		{"another issuer's type", "type", "registered by " + other, func(c *credential.Check, _ *sdjwt.VC) { c.Type.Issuer = other }},
 		{"another issuer's list", "status", "list l is " + other + "'s", func(c *credential.Check, _ *sdjwt.VC) { c.Status.Issuer = other }},
+		{"another list's uri", "status", "points at urn:agora:credential:list:m, not at list l's uri", func(_ *credential.Check, vc *sdjwt.VC) {
+			vc.Status.URI = credential.StatusURI("m")
+		}},
+		{"a uri on another host", "status", "not at list l's uri https://a.example/v1/credential/lists/l/token", func(c *credential.Check, vc *sdjwt.VC) {
+			c.Status.URI = "https://a.example/v1/credential/lists/l"
+			vc.Status.URI = "https://b.example/v1/credential/lists/l/token"
+		}},
 		{"revoked", "status", "revoked since", func(c *credential.Check, _ *sdjwt.VC) {
 			c.Status.Value, c.Status.Status = credential.Revoked, "revoked"
 		}},

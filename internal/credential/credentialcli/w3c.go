@@ -13,7 +13,6 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/agora-ledger/agora/internal/credential"
 	"github.com/agora-ledger/agora/internal/sdjwt"
 	"github.com/agora-ledger/agora/internal/vcdm"
 )
@@ -43,12 +42,12 @@ func claimVocab(vct string) string {
 }
 
 // issueW3C signs the W3C form of the credential issueVC signs.
-func issueW3C(priv ed25519.PrivateKey, kid, iss, vct, sub, list string, bits uint8, idx uint32, holder *jose.JSONWebKey,
+func issueW3C(priv ed25519.PrivateKey, kid, iss, vct, sub, uri string, bits uint8, idx uint32, holder *jose.JSONWebKey,
 	claims sdjwt.Object, iat, exp time.Time) (string, error) {
-	status := sdjwt.Object{{Name: "id", Value: fmt.Sprintf("%s#%d", credential.StatusURI(list), idx)},
+	status := sdjwt.Object{{Name: "id", Value: fmt.Sprintf("%s#%d", uri, idx)},
 		{Name: "type", Value: "BitstringStatusListEntry"}, {Name: "statusPurpose", Value: "revocation"},
 		{Name: "statusListIndex", Value: strconv.FormatUint(uint64(idx), 10)},
-		{Name: "statusListCredential", Value: credential.StatusURI(list)}}
+		{Name: "statusListCredential", Value: uri}}
 	if bits == 2 {
 		status[2].Value = "message"
 		status = append(status, sdjwt.Member{Name: "statusSize", Value: 2}, sdjwt.Member{Name: "statusMessage", Value: []any{

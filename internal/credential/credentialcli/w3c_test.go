@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/agora-ledger/agora/internal/credential"
 	"github.com/agora-ledger/agora/internal/sdjwt"
 	"github.com/agora-ledger/agora/internal/vcdm"
 )
@@ -24,7 +25,7 @@ func TestW3CRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := issueW3C(issuer, "did:agora:i#key-0", "did:agora:i", "urn:x:kyc:v1", "did:agora:h", "l", 2, 7,
+	s, err := issueW3C(issuer, "did:agora:i#key-0", "did:agora:i", "urn:x:kyc:v1", "did:agora:h", credential.StatusURI("l"), 2, 7,
 		&jose.JSONWebKey{Key: holder.Public()}, claims, iat, iat.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +109,7 @@ func TestW3CTermsDefined(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bits := range []uint8{1, 2} {
-		s, err := issueW3C(issuer, "did:agora:i#key-0", "did:agora:i", "urn:x:kyc:v1", "did:agora:h", "l", bits, 7,
+		s, err := issueW3C(issuer, "did:agora:i#key-0", "did:agora:i", "urn:x:kyc:v1", "did:agora:h", credential.StatusURI("l"), bits, 7,
 			&jose.JSONWebKey{Key: holder.Public()}, claims, iat, iat.Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)

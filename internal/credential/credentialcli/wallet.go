@@ -17,7 +17,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/agora-ledger/agora/internal/cli"
-	"github.com/agora-ledger/agora/internal/credential"
 	"github.com/agora-ledger/agora/internal/sdjwt"
 )
 
@@ -41,11 +40,11 @@ func sdClaims(raw []byte) (sdjwt.Object, error) {
 // issueVC signs the SD-JWT VC: the issuer's public key travels in the
 // header ("jwk") beside its DID URL ("kid"), and the verifier proves from
 // the ledger that it acts for iss.
-func issueVC(priv ed25519.PrivateKey, kid, iss, vct, sub, list string, idx uint32, holder *jose.JSONWebKey,
+func issueVC(priv ed25519.PrivateKey, kid, iss, vct, sub, uri string, idx uint32, holder *jose.JSONWebKey,
 	claims sdjwt.Object, iat, exp time.Time) (string, error) {
 	all := sdjwt.Object{{Name: "iss", Value: iss}, {Name: "sub", Value: sub}, {Name: "vct", Value: vct},
 		{Name: "iat", Value: iat.Unix()}, {Name: "exp", Value: exp.Unix()},
-		sdjwt.StatusClaim(int64(idx), credential.StatusURI(list))}
+		sdjwt.StatusClaim(int64(idx), uri)}
 	all = append(all, claims...)
 	pub := &jose.JSONWebKey{Key: priv.Public()}
 	tok, err := sdjwt.IssueVC(all, sdjwt.Issuance{

@@ -50,6 +50,18 @@ import (
 // its share; a pair of nonces signs once.
 
 func signerRun(args []string, stdout, stderr io.Writer) error {
+	// Interrupt (Ctrl-C) or TERM (a service manager) stops it between
+	// steps.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return RunSigner(ctx, args, "", stdout, stderr)
+}
+
+// RunSigner is 'agora custody signer run' with the flags args, until ctx
+// is done: the daemon itself, for a caller that runs signers in its own
+// process (agora bench). pass is the key's passphrase; "" asks for it as
+// every command does (cli.Passphrase).
+func RunSigner(ctx context.Context, args []string, pass string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("custody signer run", usage, stderr)
 	home := cli.HomeFlag(fs)
 	node := cli.NodeFlag(fs)
@@ -75,9 +87,10 @@ func signerRun(args []string, stdout, stderr io.Writer) error {
 	if _, err := ks.Get(*keyName); err != nil {
 		return err
 	}
-	pass, err := cli.Passphrase(stderr, fmt.Sprintf("Passphrase for key %s: ", *keyName), false)
-	if err != nil {
-		return err
+	if pass == "" {
+		if pass, err = cli.Passphrase(stderr, fmt.Sprintf("Passphrase for key %s: ", *keyName), false); err != nil {
+			return err
+		}
 	}
 	key, err := ks.Unlock(*keyName, pass)
 	if err != nil {
@@ -89,10 +102,6 @@ func signerRun(args []string, stdout, stderr io.Writer) error {
 	}
 	s := &signer{c: client.New(*node), tr: tr, key: key, keyName: *keyName, did: *did, st: st,
 		out: stdout, log: stderr, said: map[string]string{}, wallets: map[string]bool{}}
-	// Interrupt (Ctrl-C) or TERM (a service manager) stops it between
-	// steps.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	fmt.Fprintf(stdout, "signer %s for %s following %s\n", *keyName, *did, *node)
 	return s.run(ctx, *once)
 }
@@ -254,6 +263,7 @@ func (s *signer) wallet(ctx context.Context, id string) error {
 		}
 		if done && n == sec.Done+1 {
 			sec.Done = n
+			delete(s.said, fmt.Sprintf("%s/%d", id, n)) // said of a request it will not visit again
 		}
 	}
 	return nil

@@ -91,7 +91,7 @@ func (g *govCLI) show(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if proven != nil {
-		fmt.Fprintf(stdout, "proven against the checkpoint of %s at height %d\n", proven.Origin, proven.Height)
+		fmt.Fprintf(stdout, "proven %s\n", cli.ProvenAt(proven))
 	}
 	return nil
 }

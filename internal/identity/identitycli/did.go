@@ -320,7 +320,7 @@ func didShow(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  %s pending, effective %s (the committed next key can cancel-change it)\n", c.Type, c.Effective)
 	}
 	if proven != nil {
-		fmt.Fprintf(stdout, "  proven   against the checkpoint of %s at height %d\n", proven.Origin, proven.Height)
+		fmt.Fprintf(stdout, "  proven   %s\n", cli.ProvenAt(proven))
 	}
 	if gone {
 		return &cli.ExitError{Code: 1}

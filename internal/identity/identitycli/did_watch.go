@@ -80,7 +80,7 @@ func didWatch(args []string, stdout, stderr io.Writer) error {
 				}
 			}
 			if cp != nil && (len(evs) > len(seen) || *once) {
-				fmt.Fprintf(stdout, "     proven complete (%d events) against the checkpoint of %s at height %d\n     as of %s (the checkpoint's block time)\n", len(evs), cp.Origin, cp.Height, cli.TimeOf(cp))
+				fmt.Fprintf(stdout, "     proven complete (%d events) %s\n", len(evs), cli.ProvenAt(cp))
 			}
 			seen = evs
 		}

@@ -163,6 +163,6 @@ func stampMs(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3
 
 func printProven(w io.Writer, cp *verify.Checkpoint) {
 	if cp != nil {
-		fmt.Fprintf(w, "  proven      against the checkpoint of %s at height %d\n", cp.Origin, cp.Height)
+		fmt.Fprintf(w, "  proven      %s\n", cli.ProvenAt(cp))
 	}
 }

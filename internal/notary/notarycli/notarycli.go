@@ -234,7 +234,7 @@ func notaryVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  by      %s\n  time    %s\n  height  %d\n  tx      %s\n", who, r.Time.Format(time.RFC3339Nano), r.Height, r.TxHash)
 	if proven != nil {
-		fmt.Fprintf(stdout, "  proven  against the checkpoint of %s at height %d\n  as of   %s (the checkpoint's block time)\n", proven.Origin, proven.Height, cli.TimeOf(proven))
+		fmt.Fprintf(stdout, "  proven  %s\n", cli.ProvenAt(proven))
 	}
 	return nil
 }
