@@ -1,6 +1,7 @@
 // Package custodycli is the custody module's commands: 'agora custody'
 // for operators (create a wallet, run its lifecycle, change its policy,
-// request, approve, follow and verify a signature, read its audit log)
+// rotate its holders or destroy it by the change group's quorum, request,
+// approve, follow and verify a signature, read its audit log)
 // and 'agora custody signer run', the daemon each key holder runs on its
 // own machine. cmd/agora's registry takes them from Commands; 'agora
 // custody types|send' are generated from the module's message types
