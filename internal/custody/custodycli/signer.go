@@ -217,11 +217,11 @@ func (s *signer) wallet(ctx context.Context, id string) error {
 		}
 	}
 	me := find(w.Holders, s.did)
-	if me == nil {
+	sec := s.st.Wallets[id]
+	if me == nil && (sec == nil || w.State != custody.Destroyed) {
 		s.wallets[id] = false // not ours: stop looking
 		return nil
 	}
-	sec := s.st.Wallets[id]
 	switch w.State {
 	case custody.Generation:
 		return s.dkg(ctx, &w, me, sec)
