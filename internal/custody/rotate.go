@@ -185,33 +185,16 @@ func approveOp(ctx *ledger.Context, m *ApproveOp) error {
 	if !found {
 		return fmt.Errorf("%w: wallet %s has no proposed key operation", ledger.ErrNotFound, w.ID)
 	}
-	switch {
-	case op.Effective != 0:
-		return fmt.Errorf("%w: the proposed %s is approved already", ledger.ErrConflict, op.Kind)
-	case m.Approver == op.Proposer:
-		return fmt.Errorf("%w: the proposer never counts among the approvers", ledger.ErrUnauthorized)
-	case slices.Contains(op.Approvers, m.Approver):
-		return fmt.Errorf("%w: %s approved already", ledger.ErrConflict, m.Approver)
+	delay := time.Duration(w.Policy.ChangeDelayMS) * time.Millisecond
+	if op.Kind == OpDestroy {
+		delay = max(delay, DestroyDelay)
 	}
-	op.Approvers = append(op.Approvers, m.Approver)
-	g := w.Policy.group(w.Policy.ChangeGroup)
-	if len(op.Approvers) >= int(g.Quorum) {
-		delay := time.Duration(w.Policy.ChangeDelayMS) * time.Millisecond
-		if op.Kind == OpDestroy {
-			delay = max(delay, DestroyDelay)
-		}
-		at := ctx.Block.Time.Add(delay)
-		op.Effective = at.UnixMilli()
-		if err := ctx.Schedule(at, opDue(w.ID)); err != nil {
-			return err
-		}
+	what, err := w.approveChange(ctx, op.Kind, op.Proposer, &op.Approvers, &op.Effective, m.Approver, delay, opDue(w.ID))
+	if err != nil {
+		return err
 	}
 	if err := ctx.KV.SetValue(operationKey(w.ID), op); err != nil {
 		return err
-	}
-	what := fmt.Sprintf("%d of %d", len(op.Approvers), g.Quorum)
-	if op.Effective != 0 {
-		what += ", takes effect at " + time.UnixMilli(op.Effective).UTC().Format(time.RFC3339)
 	}
 	return w.record(ctx, op.Kind+"_approved", m.Approver, what)
 }
