@@ -11,7 +11,10 @@
 # is approved by a second person and signed by three signers, and the
 # signature verifies with crypto/ed25519 (and OpenSSL, if installed). A
 # 2-of-3 taproot wallet signs a 32-byte sighash that a BIP-340 verifier
-# accepts.
+# accepts. The change group then rotates the 3-of-5 wallet's holders to a
+# 3-of-4 set with two new holders in homes of their own: the key and
+# address stay, the holders who leave delete their shares, and the new
+# holders' signature verifies under the same key.
 #
 # Run it from anywhere:
 #
@@ -131,6 +134,44 @@ expect_output '^  verifier   BIP-340 \(btcec/v2/schnorr\)$' agora custody verify
 
 step "11. The audit log, proven"
 expect_output 'signed' agora custody audit treasury --log-key "$logkey"
+
+step "12. A rotation keeps the address: h1, h4 and h5 leave, h6 and h7 come; 3 of 4"
+for i in 6 7; do
+	show agora keys new "h$i" --home "$work/h$i"
+	expect_output '^created did:agora:' agora did create --key "h$i" --home "$work/h$i"
+	holders+=("$(did_of)")
+	echo_cmd agora custody signer run --home "$work/h$i" --key "h$i" --did "${holders[i - 1]}" --log-key "$logkey"
+	"$AGORA_BIN" custody signer run --home "$work/h$i" --key "h$i" --did "${holders[i - 1]}" --log-key "$logkey" \
+		>"$work/signer$i.log" 2>&1 &
+	signers+=($!)
+done
+new=$(IFS=,; echo "${holders[1]},${holders[2]},${holders[5]},${holders[6]}")
+# A key operation: proposed by a member of the change group (ops),
+# approved by its quorum, the proposer never counting.
+expect_output '^custody rotate: ok' agora custody rotate treasury --key alice --proposer "$alice" \
+	--holders "$new" --threshold 3 --reason "h1, h4 and h5 leave"
+expect_fail 1 'the proposer never counts' agora custody operation approve treasury --key alice --approver "$alice"
+expect_output '^custody approve_op: ok' agora custody operation approve treasury --key bob --approver "$bob"
+# Three old holders deal their shares afresh, sealed to the new holders;
+# each new holder checks what it got and accepts.
+expect_output '^  state      done$' agora custody rotation treasury 1 --wait done --timeout 2m --log-key "$logkey"
+expect_output "^  key      $key\$" agora custody show treasury --log-key "$logkey"
+for i in 1 4 5; do
+	for _ in $(seq 300); do
+		grep -q 'share deleted' "$work/signer$i.log" && break
+		sleep 0.2
+	done
+	grep -q 'share deleted' "$work/signer$i.log" || die "h$i kept its share after the rotation"
+done
+echo "h1, h4 and h5 deleted their shares"
+
+step "13. The new holders sign; the signature verifies under the same key"
+msg2=$(printf 'withdraw 20 to exchange-1' | xxd -p -c 256 2>/dev/null || printf 'withdraw 20 to exchange-1' | od -An -tx1 | tr -d ' \n')
+expect_output '^custody request: ok' agora custody request treasury --key alice --initiator "$alice" \
+	--amount 20 --to exchange-1 --message "$msg2"
+expect_output '^custody approve: ok' agora custody approve treasury 2 --key bob --approver "$bob"
+expect_output '^  signature  [0-9a-f]{128}$' agora custody status treasury 2 --wait signed --timeout 2m --log-key "$logkey"
+expect_output "^  key        $key\$" agora custody verify treasury 2 --log-key "$logkey"
 
 stop_signers
 printf '\n%s: all outcomes as described\n' "$example"

@@ -19,7 +19,11 @@
 // group key recorded; complaints judged) → active (the owner activates)
 // → in_use (the first signature) ⇄ suspended → destroyed. A DKG that
 // misses its deadline, or whose dealer is proven to cheat, fails. Backups
-// are recorded by the holders that make them.
+// are recorded by the holders that make them. A rotation reshares the key
+// to new holders (or the same: a proactive refresh) without changing the
+// group key or address; it and destruction are key operations, which the
+// policy's change group approves by quorum and which wait out its change
+// delay.
 //
 // # Signing
 //
@@ -59,7 +63,7 @@ var msgTypes = []ledger.MsgType{
 	{Name: "activate", Summary: "the owner activates a wallet whose key was generated", New: func() ledger.Msg { return &Lifecycle{} }},
 	{Name: "suspend", Summary: "the owner suspends a wallet: no request or signing until it resumes", New: func() ledger.Msg { return &Lifecycle{} }},
 	{Name: "resume", Summary: "the owner resumes a suspended wallet", New: func() ledger.Msg { return &Lifecycle{} }},
-	{Name: "destroy", Summary: "the owner destroys a wallet for good; its holders delete their shares", New: func() ledger.Msg { return &Lifecycle{} }},
+	{Name: "destroy", Summary: "a member of the change group proposes to destroy a wallet for good; at the group's quorum, after the change delay, its holders delete their shares", New: func() ledger.Msg { return &KeyOp{} }},
 	{Name: "backup", Summary: "a holder records a backup of its encrypted share (a digest and where it is kept)", New: func() ledger.Msg { return &Backup{} }},
 	{Name: "propose_policy", Summary: "a member of the policy's change group proposes a new policy", New: func() ledger.Msg { return &ProposePolicy{} }},
 	{Name: "approve_policy", Summary: "a member of the change group approves a proposed policy; at quorum it takes effect after the delay", New: func() ledger.Msg { return &ApprovePolicy{} }},
@@ -67,6 +71,9 @@ var msgTypes = []ledger.MsgType{
 	{Name: "approve", Summary: "an approver approves a request (the initiator never counts)", New: func() ledger.Msg { return &Approve{} }},
 	{Name: "commit", Summary: "a holder's FROST round-one commitments for an approved request", New: func() ledger.Msg { return &Commit{} }},
 	{Name: "share", Summary: "a holder's FROST signature share; the ledger verifies it and aggregates the last", New: func() ledger.Msg { return &Share{} }},
+	{Name: "rotate", Summary: "a member of the change group proposes to reshare the wallet's key to new holders (and threshold), keeping its group key and address", New: func() ledger.Msg { return &KeyOp{} }},
+	{Name: "approve_op", Summary: "a member of the change group approves the proposed rotation or destruction; at quorum it takes effect after the change delay", New: func() ledger.Msg { return &ApproveOp{} }},
+	{Name: "accept", Summary: "a new holder of a rotation checked the shares dealt to it; when all have, the new holders replace the old", New: func() ledger.Msg { return &Accept{} }},
 }
 
 // MsgTypes implements ledger.Declarer.
@@ -78,8 +85,11 @@ func (Module) Decode(typ string, body []byte) (ledger.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	if l, ok := m.(*Lifecycle); ok {
-		l.step = typ
+	switch m := m.(type) {
+	case *Lifecycle:
+		m.step = typ
+	case *KeyOp:
+		m.kind = typ
 	}
 	return m, nil
 }
@@ -113,6 +123,12 @@ func (Module) Execute(ctx *ledger.Context, msg ledger.Msg) error {
 		return commit(ctx, m)
 	case *Share:
 		return share(ctx, m)
+	case *KeyOp:
+		return proposeOp(ctx, m)
+	case *ApproveOp:
+		return approveOp(ctx, m)
+	case *Accept:
+		return accept(ctx, m)
 	}
 	return fmt.Errorf("%w %T", ledger.ErrUnknownType, msg)
 }

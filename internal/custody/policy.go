@@ -391,31 +391,45 @@ func approvePolicy(ctx *ledger.Context, m *ApprovePolicy) error {
 	if !found {
 		return fmt.Errorf("%w: wallet %s has no proposed policy", ledger.ErrNotFound, w.ID)
 	}
-	switch {
-	case p.Effective != 0:
-		return fmt.Errorf("%w: the proposed policy is approved already", ledger.ErrConflict)
-	case m.Approver == p.Proposer:
-		return fmt.Errorf("%w: the proposer never counts among the approvers", ledger.ErrUnauthorized)
-	case slices.Contains(p.Approvers, m.Approver):
-		return fmt.Errorf("%w: %s approved already", ledger.ErrConflict, m.Approver)
-	}
-	p.Approvers = append(p.Approvers, m.Approver)
-	g := w.Policy.group(w.Policy.ChangeGroup)
-	if len(p.Approvers) >= int(g.Quorum) {
-		at := ctx.Block.Time.Add(time.Duration(w.Policy.ChangeDelayMS) * time.Millisecond)
-		p.Effective = at.UnixMilli()
-		if err := ctx.Schedule(at, policyDue(w.ID)); err != nil {
-			return err
-		}
+	what, err := w.approveChange(ctx, "policy", p.Proposer, &p.Approvers, &p.Effective, m.Approver,
+		time.Duration(w.Policy.ChangeDelayMS)*time.Millisecond, policyDue(w.ID))
+	if err != nil {
+		return err
 	}
 	if err := ctx.KV.SetValue(proposalKey(w.ID), &p); err != nil {
 		return err
 	}
-	what := fmt.Sprintf("%d of %d", len(p.Approvers), g.Quorum)
-	if p.Effective != 0 {
-		what += ", takes effect at " + time.UnixMilli(p.Effective).UTC().Format(time.RFC3339)
-	}
 	return w.record(ctx, "policy_approved", m.Approver, what)
+}
+
+// approveChange records approver's approval of a change (what: a policy,
+// a rotation, a destruction) that proposer proposed, into approvers: the
+// proposer never counts, nor an approval twice. At the change group's
+// quorum it schedules due delay later and sets effective. It returns the
+// audit entry's text.
+func (w *Wallet) approveChange(ctx *ledger.Context, what, proposer string, approvers *[]string, effective *int64, approver string, delay time.Duration, due []byte) (string, error) {
+	switch {
+	case *effective != 0:
+		return "", fmt.Errorf("%w: the proposed %s is approved already", ledger.ErrConflict, what)
+	case approver == proposer:
+		return "", fmt.Errorf("%w: the proposer never counts among the approvers", ledger.ErrUnauthorized)
+	case slices.Contains(*approvers, approver):
+		return "", fmt.Errorf("%w: %s approved already", ledger.ErrConflict, approver)
+	}
+	*approvers = append(*approvers, approver)
+	g := w.Policy.group(w.Policy.ChangeGroup)
+	if len(*approvers) >= int(g.Quorum) {
+		at := ctx.Block.Time.Add(delay)
+		*effective = at.UnixMilli()
+		if err := ctx.Schedule(at, due); err != nil {
+			return "", err
+		}
+	}
+	text := fmt.Sprintf("%d of %d", len(*approvers), g.Quorum)
+	if *effective != 0 {
+		text += ", takes effect at " + time.UnixMilli(*effective).UTC().Format(time.RFC3339)
+	}
+	return text, nil
 }
 
 // applyPolicy puts the approved proposal in force.

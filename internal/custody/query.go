@@ -29,6 +29,7 @@ func ApprovalIn(kv *ledger.KV, wallet string, n uint64) (*Approval, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.renew(w) // as the next commitment will see it
 	a := &Approval{Wallet: wallet, Request: r, State: w.State}
 	switch {
 	case w.State != Active && w.State != InUse:
@@ -110,6 +111,46 @@ func (Module) Queries() []ledger.Query {
 		},
 		Answer: (*Proposal)(nil),
 	}, {
+		Name:    "operation",
+		Pattern: "GET /v1/custody/wallets/{wallet}/operation",
+		Summary: "The wallet's proposed key operation (a rotation or destruction), its approvals and when it takes effect.",
+		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+			op, found, err := OperationIn(kv, arg("wallet"))
+			if err == nil && !found {
+				err = fmt.Errorf("%w: wallet %s has no proposed key operation", ledger.ErrNotFound, arg("wallet"))
+			}
+			return op, err
+		},
+		Answer: (*Operation)(nil),
+	}, {
+		Name:    "rotation",
+		Pattern: "GET /v1/custody/wallets/{wallet}/rotations/{n}",
+		Summary: "A rotation of the wallet's holders: new holders and threshold, dealers, their round-one packages, the new public keys, who accepted.",
+		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+			n, err := requestArg(arg)
+			if err != nil {
+				return nil, err
+			}
+			return RotationIn(kv, arg("wallet"), n)
+		},
+		Answer: (*Rotation)(nil),
+	}, {
+		Name:    "resealed",
+		Pattern: "GET /v1/custody/wallets/{wallet}/rotations/{n}/round2/{dealer}",
+		Summary: "The resharing shares a dealer of a rotation sealed to the new holders.",
+		Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
+			n, err := requestArg(arg)
+			if err != nil {
+				return nil, err
+			}
+			d, err := strconv.ParseUint(arg("dealer"), 10, 16)
+			if err != nil || d == 0 {
+				return nil, fmt.Errorf("%w: dealer %q is not a holder number", ledger.ErrInvalid, arg("dealer"))
+			}
+			return ResealedIn(kv, arg("wallet"), n, uint16(d))
+		},
+		Answer: []Sealed{},
+	}, {
 		Name:    "audit",
 		Pattern: "GET /v1/custody/wallets/{wallet}/audit",
 		Summary: "The wallet's audit log since a time: every lifecycle step, key operation, approval and signing.",
@@ -147,6 +188,16 @@ type WalletGenesis struct {
 	Requests []Req      `json:"requests,omitempty"`
 	Log      []Entry    `json:"log,omitempty"`
 	Proposal *Proposal  `json:"proposal,omitempty"`
+	// Rotations are the wallet's rotations, from 1, each with the
+	// shares its dealers sealed (in the order of its dealers).
+	Rotations []RotationGenesis `json:"rotations,omitempty"`
+	Operation *Operation        `json:"operation,omitempty"`
+}
+
+// RotationGenesis is one rotation in a genesis.
+type RotationGenesis struct {
+	Rotation Rotation   `json:"rotation"`
+	Sealed   [][]Sealed `json:"sealed,omitempty"`
 }
 
 // InitGenesis implements ledger.Module.
@@ -199,6 +250,30 @@ func (Module) InitGenesis(kv *ledger.KV, raw json.RawMessage) error {
 				return err
 			}
 		}
+		if len(wg.Rotations) != int(w.Rotations) {
+			return fmt.Errorf("%w: wallet %s: %d rotations, counted %d", ledger.ErrInvalid, w.ID, len(wg.Rotations), w.Rotations)
+		}
+		for i := range wg.Rotations {
+			rg := &wg.Rotations[i]
+			if rg.Rotation.N != uint64(i+1) || len(rg.Sealed) > len(rg.Rotation.Dealers) {
+				return fmt.Errorf("%w: wallet %s: rotation %d malformed", ledger.ErrInvalid, w.ID, i+1)
+			}
+			if err := kv.SetValue(rotationKey(w.ID, rg.Rotation.N), &rg.Rotation); err != nil {
+				return err
+			}
+			for j, s := range rg.Sealed {
+				if len(s) > 0 {
+					if err := kv.SetValue(resealedKey(w.ID, rg.Rotation.N, rg.Rotation.Dealers[j].ID), s); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if wg.Operation != nil {
+			if err := kv.SetValue(operationKey(w.ID), wg.Operation); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -248,6 +323,26 @@ func (Module) ExportGenesis(kv *ledger.KV) (json.RawMessage, error) {
 			return nil, err
 		} else if found {
 			wg.Proposal = p
+		}
+		for n := uint64(1); n <= w.Rotations; n++ {
+			r, err := RotationIn(kv, w.ID, n)
+			if err != nil {
+				return nil, err
+			}
+			rg := RotationGenesis{Rotation: *r}
+			for _, d := range r.Dealers {
+				s, err := ResealedIn(kv, w.ID, n, d.ID)
+				if err != nil {
+					return nil, err
+				}
+				rg.Sealed = append(rg.Sealed, s)
+			}
+			wg.Rotations = append(wg.Rotations, rg)
+		}
+		if op, found, err := OperationIn(kv, w.ID); err != nil {
+			return nil, err
+		} else if found {
+			wg.Operation = op
 		}
 	}
 	return json.Marshal(&g)

@@ -42,6 +42,18 @@ type Req struct {
 	Signature   []byte   `cbor:"16,keyasint,omitempty" json:"signature,omitempty"`
 	TxID        []byte   `cbor:"17,keyasint" json:"tx"` // of the request
 	Changed     int64    `cbor:"18,keyasint" json:"changed"`
+	// Keys is the wallet's rotation whose holders made Commitments:
+	// commitments of holders before a rotation are void.
+	Keys uint64 `cbor:"19,keyasint,omitempty" json:"keys,omitempty"`
+}
+
+// renew voids the commitments and shares of holders before the wallet's
+// last rotation: the new holders commit afresh.
+func (r *Req) renew(w *Wallet) {
+	if r.Keys == w.Rotations || (r.State != Approved && r.State != Signing) {
+		return
+	}
+	r.Commitments, r.Shares, r.Keys, r.State = nil, nil, w.Rotations, Approved
 }
 
 func requestKey(wallet string, n uint64) []byte { return fmt.Appendf(nil, "w/%s/req/%016x", wallet, n) }
@@ -242,6 +254,7 @@ func commit(ctx *ledger.Context, m *Commit) error {
 	if err != nil {
 		return err
 	}
+	r.renew(w)
 	if r.State != Approved {
 		return fmt.Errorf("%w: request %d is %s: not approved: holders commit to an approved request", ledger.ErrConflict, r.N, r.State)
 	}
@@ -313,6 +326,9 @@ func share(ctx *ledger.Context, m *Share) error {
 	}
 	if r.State != Signing {
 		return fmt.Errorf("%w: request %d is %s: shares follow the commitments", ledger.ErrConflict, r.N, r.State)
+	}
+	if r.Keys != w.Rotations {
+		return fmt.Errorf("%w: request %d's commitments are the holders' before rotation %d: commit again", ledger.ErrConflict, r.N, w.Rotations)
 	}
 	s := w.suite()
 	sh, err := s.DecodeSignatureShare(m.Share)

@@ -10,7 +10,9 @@ import (
 
 // The module's scheduled work, by key: "dkg/W" (a DKG's deadline),
 // "req/W/N" (a request's expiry), "unlock/W/N" (the end of a request's
-// time lock), "policy/W" (an approved policy taking effect).
+// time lock), "policy/W" (an approved policy taking effect), "op/W" (an
+// approved key operation taking effect), "rot/W/N" (rotation N's
+// deadline).
 
 func dkgDue(w string) []byte               { return []byte("dkg/" + w) }
 func policyDue(w string) []byte            { return []byte("policy/" + w) }
@@ -25,7 +27,9 @@ func (Module) Due(ctx *ledger.Context, key []byte) error {
 		return dkgTimeout(ctx, rest)
 	case "policy":
 		return applyPolicy(ctx, rest)
-	case "req", "unlock":
+	case "op":
+		return applyOp(ctx, rest)
+	case "req", "unlock", "rot":
 		i := strings.LastIndexByte(rest, '/')
 		if i < 0 {
 			break
@@ -34,8 +38,11 @@ func (Module) Due(ctx *ledger.Context, key []byte) error {
 		if err != nil {
 			break
 		}
-		if kind == "req" {
+		switch kind {
+		case "req":
 			return expire(ctx, rest[:i], n)
+		case "rot":
+			return rotationTimeout(ctx, rest[:i], n)
 		}
 		return unlock(ctx, rest[:i], n)
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"testing"
 	"testing/cryptotest"
@@ -41,12 +42,23 @@ const keySeed = "agora/custody-test/"
 //	finish W H
 //	    H opens the shares sealed to it and finishes its DKG.
 //	cheat W D
-//	    holder D of W deals round two from another polynomial with the
+//	    (again: no longer) holder D of W deals round two from another polynomial with the
 //	    same constant term, so its shares are signed but do not match its
 //	    commitments.
 //	verify W N
 //	    checks request N's recorded signature with the suite's verifier
 //	    (and crypto/ed25519 for an Ed25519 wallet).
+//
+// While W is rotating, round1 and round2 are a dealer's resharing
+// (frost.Resharing.Deal with its key package), sealed to the new holders;
+// round1 with fresh=1 posts a DKG package of a fresh secret instead (the
+// group key would change); cheat W D makes dealer D (old identifier) seal
+// shares of another polynomial with the same constant term; complain
+// takes the dealer's old identifier; and
+//
+//	refinish W H
+//	    new holder H opens the shares the dealers sealed to it and
+//	    finishes its resharing: its key package replaces any old one.
 func TestTranscripts(t *testing.T) {
 	// HPKE draws its ephemeral keys from crypto/rand; a fixed source
 	// keeps the sealed shares, and so the app hashes, the same each run.
@@ -55,7 +67,7 @@ func TestTranscripts(t *testing.T) {
 	get := func(r *ledgertest.Runner) *sim {
 		if sims[r] == nil {
 			sims[r] = &sim{dkg: map[string]*frost.DKG{}, keys: map[string]*frost.KeyPackage{},
-				nonces: map[string]*frost.Nonces{}, cheat: map[string]bool{}}
+				nonces: map[string]*frost.Nonces{}, cheat: map[string]bool{}, dealt: map[string][]*frost.Round2Package{}}
 		}
 		return sims[r]
 	}
@@ -94,8 +106,15 @@ func TestTranscripts(t *testing.T) {
 			"finish": func(r *ledgertest.Runner, a *ledgertest.Args) []string {
 				return get(r).finish(r, a.Pos[0], a.Pos[1])
 			},
+			"refinish": func(r *ledgertest.Runner, a *ledgertest.Args) []string {
+				return get(r).refinish(r, a.Pos[0], a.Pos[1])
+			},
 			"cheat": func(r *ledgertest.Runner, a *ledgertest.Args) []string {
-				get(r).cheat[a.Pos[0]+"/"+a.Pos[1]] = true
+				k := a.Pos[0] + "/" + a.Pos[1]
+				get(r).cheat[k] = !get(r).cheat[k]
+				if !get(r).cheat[k] {
+					return []string{"holder " + a.Pos[1] + " deals honestly"}
+				}
 				return []string{"holder " + a.Pos[1] + " will cheat"}
 			},
 			"verify": func(r *ledgertest.Runner, a *ledgertest.Args) []string {
@@ -108,10 +127,11 @@ func TestTranscripts(t *testing.T) {
 
 // sim plays the holders' side: what agora custody signer run does.
 type sim struct {
-	dkg    map[string]*frost.DKG        // by wallet/holder
-	keys   map[string]*frost.KeyPackage // by wallet/holder
-	nonces map[string]*frost.Nonces     // by wallet/request/holder
-	cheat  map[string]bool              // wallet/holder name
+	dkg    map[string]*frost.DKG             // by wallet/holder
+	keys   map[string]*frost.KeyPackage      // by wallet/holder
+	nonces map[string]*frost.Nonces          // by wallet/request/holder
+	cheat  map[string]bool                   // wallet/holder name
+	dealt  map[string][]*frost.Round2Package // a rotation's shares, by wallet/rotation/dealer DID
 }
 
 // rnd is a deterministic reader for what name draws.
@@ -149,8 +169,11 @@ func (s *sim) body(r *ledgertest.Runner, a *ledgertest.Args, typ string) ([]byte
 		m = j
 	case "round1":
 		p := &Round1{}
+		fresh := a.Uint("fresh", 0) == 1
 		r.Fill(p, a)
-		if p.Package == nil {
+		if w := wallet(r, p.Wallet); p.Package == nil && w.State == Rotating {
+			p.Package = s.deal(r, w, p.Holder, fresh)
+		} else if p.Package == nil {
 			w := wallet(r, p.Wallet)
 			h := w.holder(p.Holder)
 			d, pkg, err := w.suite().NewDKG(rnd("dkg", w.ID, p.Holder), w.Session, frost.Identifier(h.ID), int(w.Threshold), len(w.Holders))
@@ -164,7 +187,9 @@ func (s *sim) body(r *ledgertest.Runner, a *ledgertest.Args, typ string) ([]byte
 	case "round2":
 		p := &Round2{}
 		r.Fill(p, a)
-		if p.Shares == nil {
+		if w := wallet(r, p.Wallet); p.Shares == nil && w.State == Rotating {
+			p.Shares = s.reseal(r, w, p.Holder)
+		} else if p.Shares == nil {
 			p.Shares = s.round2(r, p.Wallet, p.Holder)
 		}
 		m = p
@@ -173,7 +198,11 @@ func (s *sim) body(r *ledgertest.Runner, a *ledgertest.Args, typ string) ([]byte
 		dealer := a.Uint("dealer", 0)
 		r.Fill(p, a)
 		w := wallet(r, p.Wallet)
-		p.Package = s.open(r, w, p.Holder, uint16(dealer))
+		if w.State == Rotating {
+			p.Package = s.reopen(r, w, rotation(r, w), p.Holder, uint16(dealer))
+		} else {
+			p.Package = s.open(r, w, p.Holder, uint16(dealer))
+		}
 		m = p
 	case "commit":
 		p := &Commit{}
@@ -236,19 +265,7 @@ func (s *sim) round2(r *ledgertest.Runner, walletID, did string) []Sealed {
 	var sealed []Sealed
 	for _, p := range out {
 		to := w.Holders[p.Recipient-1]
-		pk, err := ecdh.X25519().NewPublicKey(to.HPKE)
-		if err != nil {
-			r.Fatalf("%v", err)
-		}
-		hpk, err := hpke.NewDHKEMPublicKey(pk)
-		if err != nil {
-			r.Fatalf("%v", err)
-		}
-		ct, err := hpke.Seal(hpk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), SealInfo(w.Session, h.ID, to.ID), p.Bytes())
-		if err != nil {
-			r.Fatalf("%v", err)
-		}
-		sealed = append(sealed, Sealed{To: to.ID, Ciphertext: ct})
+		sealed = append(sealed, Sealed{To: to.ID, Ciphertext: sealTo(r, to.HPKE, SealInfo(w.Session, h.ID, to.ID), p.Bytes())})
 	}
 	return sealed
 }
@@ -347,4 +364,133 @@ func verifySignature(r *ledgertest.Runner, walletID string, n uint64) []string {
 		out = append(out, fmt.Sprintf("crypto/ed25519 verifies: %v", ed25519.Verify(w.GroupKey, req.Message, req.Signature)))
 	}
 	return out
+}
+
+func rotation(r *ledgertest.Runner, w *Wallet) *Rotation {
+	rot, err := RotationIn(r.Chain.View(Name, nil), w.ID, w.Rotations)
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	return rot
+}
+
+// deal is an old holder's resharing: its round-one package, keeping its
+// shares for round two.
+func (s *sim) deal(r *ledgertest.Runner, w *Wallet, did string, fresh bool) []byte {
+	rot := rotation(r, w)
+	rs, err := rot.Resharing(w.suite())
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	h := w.holder(did)
+	if !rot.Ready(w.Threshold) || find(rot.Dealers, did) == nil {
+		return []byte{0} // refused before it is read
+	}
+	if fresh {
+		_, pkg, err := w.suite().NewDKG(rnd("fresh", w.ID, did), rot.Session, frost.Identifier(h.ID), int(rot.Threshold), len(rot.Holders))
+		if err != nil {
+			r.Fatalf("%v", err)
+		}
+		return pkg.Bytes()
+	}
+	k := s.keys[w.ID+"/"+did]
+	if k == nil {
+		r.Fatalf("%s has no key for %s", did, w.ID)
+	}
+	pkg, out, err := rs.Deal(rnd("reshare", w.ID, did, fmt.Sprint(rot.N)), k)
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	if s.cheat[w.ID+"/"+strconv.Itoa(int(h.ID))] {
+		// Another polynomial with the same constant term: its shares are
+		// signed under the committed key but do not match the commitments.
+		if _, out, err = rs.Deal(rnd("cheat", w.ID, did), k); err != nil {
+			r.Fatalf("%v", err)
+		}
+	}
+	s.dealt[fmt.Sprintf("%s/%d/%s", w.ID, rot.N, did)] = out
+	return pkg.Bytes()
+}
+
+// reseal seals a dealer's shares to the new holders.
+func (s *sim) reseal(r *ledgertest.Runner, w *Wallet, did string) []Sealed {
+	rot := rotation(r, w)
+	h := w.holder(did)
+	var sealed []Sealed
+	for i, p := range s.dealt[fmt.Sprintf("%s/%d/%s", w.ID, rot.N, did)] {
+		to := rot.Holders[i]
+		sealed = append(sealed, Sealed{To: to.ID, Ciphertext: sealTo(r, to.HPKE, SealInfo(rot.Session, h.ID, to.ID), p.Bytes())})
+	}
+	return sealed
+}
+
+// reopen decrypts the share dealer (old identifier) sealed to new holder
+// did in rotation rot.
+func (s *sim) reopen(r *ledgertest.Runner, w *Wallet, rot *Rotation, did string, dealer uint16) []byte {
+	h := find(rot.Holders, did)
+	sealed, err := ResealedIn(r.Chain.View(Name, nil), w.ID, rot.N, dealer)
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	i := slices.IndexFunc(sealed, func(x Sealed) bool { return x.To == h.ID })
+	if i < 0 {
+		r.Fatalf("dealer %d sealed nothing to new holder %d", dealer, h.ID)
+	}
+	k, err := hpke.NewDHKEMPrivateKey(hpkeKey(r, did))
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	pt, err := hpke.Open(k, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), SealInfo(rot.Session, dealer, h.ID), sealed[i].Ciphertext)
+	if err != nil {
+		r.Fatalf("open share of dealer %d: %v", dealer, err)
+	}
+	return pt
+}
+
+func (s *sim) refinish(r *ledgertest.Runner, walletID, name string) []string {
+	w := wallet(r, walletID)
+	rot := rotation(r, w)
+	did := r.Expand("<did:" + name + ">")
+	h := find(rot.Holders, did)
+	rs, err := rot.Resharing(w.suite())
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	var r1 []*frost.Round1Package
+	var received []*frost.Round2Package
+	for _, d := range rot.Dealers {
+		p1, err := w.suite().DecodeRound1Package(d.Round1)
+		if err != nil {
+			r.Fatalf("%v", err)
+		}
+		r1 = append(r1, p1)
+		p2, err := w.suite().DecodeRound2Package(s.reopen(r, w, rot, did, d.ID))
+		if err != nil {
+			r.Fatalf("%v", err)
+		}
+		received = append(received, p2)
+	}
+	k, err := rs.Finish(frost.Identifier(h.ID), r1, received)
+	if err != nil {
+		return []string{"refinish: " + err.Error()}
+	}
+	s.keys[w.ID+"/"+did] = k
+	return []string{fmt.Sprintf("new holder %d has its share; group key %x matches the ledger's: %v", h.ID, k.Public().GroupKey(), string(k.Public().GroupKey()) == string(w.GroupKey))}
+}
+
+// sealTo seals pt to an X25519 public key with HPKE, as a signer does.
+func sealTo(r *ledgertest.Runner, to, info, pt []byte) []byte {
+	pk, err := ecdh.X25519().NewPublicKey(to)
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	hpk, err := hpke.NewDHKEMPublicKey(pk)
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	ct, err := hpke.Seal(hpk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), info, pt)
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	return ct
 }

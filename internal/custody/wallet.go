@@ -102,17 +102,8 @@ func (m *Create) Validate() error {
 	if _, err := Suite(m.Suite); err != nil {
 		return err
 	}
-	n := len(m.Holders)
-	if n < 2 || n > MaxHolders || m.Threshold < 2 || int(m.Threshold) > n {
-		return fmt.Errorf("%w: %d-of-%d: a wallet has 2 to %d holders and a threshold of 2 to their number", ledger.ErrInvalid, m.Threshold, n, MaxHolders)
-	}
-	for i, h := range m.Holders {
-		if err := checkDID("holder", h); err != nil {
-			return err
-		}
-		if slices.Contains(m.Holders[:i], h) {
-			return fmt.Errorf("%w: holder %s twice", ledger.ErrInvalid, h)
-		}
+	if err := checkHolders(m.Holders, m.Threshold); err != nil {
+		return err
 	}
 	return m.Policy.validate(m.Tier)
 }
@@ -150,6 +141,9 @@ type Wallet struct {
 	Log        uint64 `cbor:"18,keyasint,omitempty" json:"log,omitempty"`      // audit entries
 	Usage      Usage  `cbor:"19,keyasint" json:"usage"`
 	Address    string `cbor:"20,keyasint,omitempty" json:"address,omitempty"`
+	// Rotations counts the rotations started; the current or last is
+	// number Rotations.
+	Rotations uint64 `cbor:"21,keyasint,omitempty" json:"rotations,omitempty"`
 }
 
 // Usage is what the wallet's approved requests have spent, for the
@@ -279,6 +273,12 @@ func (m *Join) Validate() error {
 }
 
 func join(ctx *ledger.Context, m *Join) error {
+	if w, r, err := openRotation(ctx.KV, m.Wallet); err != nil || r != nil {
+		if err != nil {
+			return err
+		}
+		return rotationJoin(ctx, w, r, m)
+	}
 	w, h, err := asHolder(ctx, m.Wallet, m.Holder)
 	if err != nil {
 		return err
@@ -321,6 +321,12 @@ func (w *Wallet) joined() bool {
 }
 
 func round1(ctx *ledger.Context, m *Round1) error {
+	if w, r, err := openRotation(ctx.KV, m.Wallet); err != nil || r != nil {
+		if err != nil {
+			return err
+		}
+		return rotationRound1(ctx, w, r, m)
+	}
 	w, h, err := asHolder(ctx, m.Wallet, m.Holder)
 	if err != nil {
 		return err
@@ -376,8 +382,8 @@ func (m *Round2) Validate() error {
 	if err := checkWalletID(m.Wallet); err != nil {
 		return err
 	}
-	if len(m.Shares) == 0 || len(m.Shares) >= MaxHolders {
-		return fmt.Errorf("%w: 1 to %d shares", ledger.ErrInvalid, MaxHolders-1)
+	if len(m.Shares) == 0 || len(m.Shares) > MaxHolders {
+		return fmt.Errorf("%w: 1 to %d shares", ledger.ErrInvalid, MaxHolders)
 	}
 	for i, s := range m.Shares {
 		if i > 0 && s.To <= m.Shares[i-1].To {
@@ -403,6 +409,12 @@ func (w *Wallet) round1Packages() ([]*frost.Round1Package, error) {
 }
 
 func round2(ctx *ledger.Context, m *Round2) error {
+	if w, r, err := openRotation(ctx.KV, m.Wallet); err != nil || r != nil {
+		if err != nil {
+			return err
+		}
+		return rotationRound2(ctx, w, r, m)
+	}
 	w, h, err := asHolder(ctx, m.Wallet, m.Holder)
 	if err != nil {
 		return err
@@ -480,6 +492,12 @@ func (m *Complain) Validate() error {
 }
 
 func complain(ctx *ledger.Context, m *Complain) error {
+	if w, r, err := openRotation(ctx.KV, m.Wallet); err != nil || r != nil {
+		if err != nil {
+			return err
+		}
+		return rotationComplain(ctx, w, r, m)
+	}
 	w, h, err := asHolder(ctx, m.Wallet, m.Holder)
 	if err != nil {
 		return err
@@ -518,8 +536,8 @@ func complain(ctx *ledger.Context, m *Complain) error {
 	return w.record(ctx, "dkg_failed", m.Holder, w.Reason)
 }
 
-// Lifecycle is the body of "activate", "suspend", "resume" and "destroy",
-// signed by a key of the wallet's owner.
+// Lifecycle is the body of "activate", "suspend" and "resume", signed by
+// a key of the wallet's owner. (Destruction is a key operation: KeyOp.)
 type Lifecycle struct {
 	Wallet string `cbor:"1,keyasint" json:"wallet"`
 	Reason string `cbor:"2,keyasint,omitempty" json:"reason,omitempty"`
@@ -554,18 +572,11 @@ func lifecycle(ctx *ledger.Context, m *Lifecycle) error {
 		from, to = []string{Active, InUse}, Suspended
 	case "resume":
 		from, to = []string{Suspended}, Active
-	case "destroy":
-		from, to = []string{Generation, InActivation, Active, InUse, Suspended}, Destroyed
 	default:
 		return fmt.Errorf("%w: lifecycle step %q", ledger.ErrUnknownType, m.step)
 	}
 	if err := w.want(from...); err != nil {
 		return err
-	}
-	if to == Destroyed {
-		if err := ctx.Cancel(dkgDue(w.ID)); err != nil {
-			return err
-		}
 	}
 	w.State = to
 	return w.record(ctx, m.step, w.Owner, m.Reason)

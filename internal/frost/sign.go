@@ -10,8 +10,11 @@ import (
 // Nonces are a participant's secret nonces for one signing session, made
 // by Commit and consumed by the one Sign that uses them: Sign overwrites
 // them, and a second Sign with the same Nonces fails with ErrNonceUsed.
-// Never copy, persist or restore a Nonces value: signing twice with one
-// pair of nonces reveals the signing share.
+// Never copy a Nonces value, and never restore saved nonces twice:
+// signing twice with one pair of nonces reveals the signing share. A
+// signer that must survive a restart between its commitment and its
+// share saves them (Nonces.Bytes, encrypted, before the commitment
+// leaves) and erases them once it has signed (KeyPackage.DecodeNonces).
 type Nonces struct {
 	id              Identifier
 	hiding, binding scalar
@@ -48,6 +51,39 @@ func (k *KeyPackage) Commit(rand io.Reader) (*Nonces, Commitments, error) {
 	}
 	c := Commitments{ID: k.id, hiding: s.g.baseMul(hiding), binding: s.g.baseMul(binding)}
 	return &Nonces{id: k.id, hiding: hiding, binding: binding, commitments: c}, c, nil
+}
+
+// Bytes encodes the secret nonces, identifier || hiding || binding, for a
+// signer that keeps them across a restart. The encoding is as secret as
+// the signing share: keep it encrypted, and erase it when Sign has used
+// the nonces it restores. It fails with ErrNonceUsed once they are used.
+func (n *Nonces) Bytes() ([]byte, error) {
+	if n.used || n.hiding.isZero() || n.binding.isZero() {
+		return nil, ErrNonceUsed
+	}
+	return concat(putID(nil, n.id), n.hiding.bytes(), n.binding.bytes()), nil
+}
+
+// Commitments returns the public half of the nonces.
+func (n *Nonces) Commitments() Commitments { return n.commitments }
+
+// DecodeNonces restores nonces that Nonces.Bytes encoded for this
+// participant; their commitments follow from them.
+func (k *KeyPackage) DecodeNonces(b []byte) (*Nonces, error) {
+	s := k.public.suite
+	d := &decoder{s: s, b: b}
+	id, hiding, binding := d.id(), d.scalar(), d.scalar()
+	if err := d.done(); err != nil {
+		return nil, err
+	}
+	if id != k.id {
+		return nil, fmt.Errorf("%w: nonces of participant %d, key of %d", ErrParameters, id, k.id)
+	}
+	if hiding.isZero() || binding.isZero() {
+		return nil, ErrNonceUsed
+	}
+	c := Commitments{ID: id, hiding: s.g.baseMul(hiding), binding: s.g.baseMul(binding)}
+	return &Nonces{id: id, hiding: hiding, binding: binding, commitments: c}, nil
 }
 
 func (s *Suite) nonceGenerate(rand io.Reader, secret scalar) (scalar, error) {

@@ -1,6 +1,7 @@
 package frost
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -168,6 +169,58 @@ func TestNonceIsConsumed(t *testing.T) {
 			}
 			if _, err := keys[0].Sign(n3, []byte("a"), []Commitments{c3, c2}); !errors.Is(err, ErrNonceUsed) {
 				t.Fatalf("nonces after a failed Sign: %v, want ErrNonceUsed", err)
+			}
+		})
+	}
+}
+
+// TestSavedNonces: nonces saved before the commitment leaves restore to
+// the same commitments and sign as the originals would; used nonces
+// cannot be saved, and a restore for another participant is refused.
+func TestSavedNonces(t *testing.T) {
+	for _, s := range suites {
+		t.Run(s.String(), func(t *testing.T) {
+			rnd := testRand(2)
+			keys, pub, err := s.Deal(rnd, 2, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n1, c1, _ := keys[0].Commit(rnd)
+			n2, c2, _ := keys[1].Commit(rnd)
+			saved, err := n1.Bytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := keys[1].DecodeNonces(saved); !errors.Is(err, ErrParameters) {
+				t.Fatalf("another participant's nonces: %v, want ErrParameters", err)
+			}
+			// The signer restarts: its nonces come back from the saved bytes.
+			restored, err := keys[0].DecodeNonces(saved)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(restored.commitments.Bytes(), c1.Bytes()) {
+				t.Fatal("restored nonces commit to other points")
+			}
+			msg := []byte("m")
+			list := []Commitments{c1, c2}
+			sh1, err := keys[0].Sign(restored, msg, list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sh2, err := keys[1].Sign(n2, msg, list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig, err := pub.Aggregate(msg, list, []SignatureShare{sh1, sh2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Verify(pub.GroupKey(), msg, sig); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := restored.Bytes(); !errors.Is(err, ErrNonceUsed) {
+				t.Fatalf("saving used nonces: %v, want ErrNonceUsed", err)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 // Package custodycli is the custody module's commands: 'agora custody'
 // for operators (create a wallet, run its lifecycle, change its policy,
-// request, approve, follow and verify a signature, read its audit log)
+// rotate its holders or destroy it by the change group's quorum, request,
+// approve, follow and verify a signature, read its audit log)
 // and 'agora custody signer run', the daemon each key holder runs on its
 // own machine. cmd/agora's registry takes them from Commands; 'agora
 // custody types|send' are generated from the module's message types
@@ -44,7 +45,12 @@ Usage:
                        --policy FILE [--suite ed25519|secp256k1|taproot] [--tier hot|warm|cold]
                        [--asset LABEL] [--network LABEL]
   agora custody show WALLET [--json] [--log-key KEY]
-  agora custody activate|suspend|resume|destroy WALLET --key NAME [--reason TEXT]
+  agora custody activate|suspend|resume WALLET --key NAME [--reason TEXT]
+  agora custody rotate WALLET --key NAME --proposer DID --holders DID,DID,... --threshold T [--reason TEXT]
+  agora custody destroy WALLET --key NAME --proposer DID [--reason TEXT]
+  agora custody operation show WALLET [--json] [--log-key KEY]
+  agora custody operation approve WALLET --key NAME --approver DID
+  agora custody rotation WALLET [N] [--wait done|failed] [--timeout D] [--json] [--log-key KEY]
   agora custody request WALLET --key NAME --initiator DID --amount N --to DEST --message HEX [--memo TEXT]
   agora custody approve WALLET N --key NAME --approver DID
   agora custody status WALLET N [--wait STATE] [--timeout D] [--json] [--log-key KEY]
@@ -72,7 +78,17 @@ request (--wait signed waits for its signature); verify checks the
 signature with a standard verifier: crypto/ed25519 for an ed25519 wallet,
 a BIP-340 verifier for a taproot one.
 
-show, status, verify and audit with --log-key (or AGORA_LOG_KEY) trust
+rotate reshares the wallet's key to new holders (and threshold) without
+changing its group key or address; naming the same holders refreshes
+their shares. It and destroy are key operations: a member of the
+policy's change group proposes, the group's quorum approves ('operation
+approve', the proposer never counting), and it takes effect after the
+policy's change delay (a destruction after a day at least). The holders'
+signers then run the resharing through the ledger; rotation follows it
+(--wait done waits for the new holders to accept). The old holders
+delete their shares when it is done.
+
+show, status, verify, audit, operation show and rotation with --log-key (or AGORA_LOG_KEY) trust
 the node for nothing: each answer is checked against a state proof.
 
 Examples:
@@ -81,6 +97,9 @@ Examples:
   agora custody request treasury --key bob --initiator $BOB --amount 10 --to exchange-1 --message 68656c6c6f
   agora custody approve treasury 1 --key carol --approver $CAROL
   agora custody status treasury 1 --wait signed && agora custody verify treasury 1
+  agora custody rotate treasury --key carol --proposer $CAROL --holders $H1,$H4,$H5 --threshold 2
+  agora custody operation approve treasury --key dave --approver $DAVE
+  agora custody rotation treasury 1 --wait done
 `
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -96,8 +115,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return create(args[1:], stdout, stderr)
 	case "show":
 		return show(args[1:], stdout, stderr)
-	case "activate", "suspend", "resume", "destroy":
+	case "activate", "suspend", "resume":
 		return lifecycle(args[0], args[1:], stdout, stderr)
+	case "rotate", "destroy":
+		return keyOp(args[0], args[1:], stdout, stderr)
+	case "operation":
+		return operation(args[1:], stdout, stderr)
+	case "rotation":
+		return rotation(args[1:], stdout, stderr)
 	case "request":
 		return request(args[1:], stdout, stderr)
 	case "approve":
@@ -379,6 +404,9 @@ func show(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  holder %d %s %s\n", h.ID, h.DID, strings.Join(st, ","))
 	}
 	fmt.Fprintf(stdout, "  requests %d\n  usage    %d in this period, %d in all\n", w.Requests, w.Usage.Period, w.Usage.Lifetime)
+	if w.Rotations > 0 {
+		fmt.Fprintf(stdout, "  rotations %d\n", w.Rotations)
+	}
 	provenLine(stdout, cp)
 	return nil
 }

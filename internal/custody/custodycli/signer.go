@@ -44,9 +44,10 @@ import (
 //
 // Its DKG polynomial is drawn from a secret seed kept in its state, so a
 // signer that restarts between the rounds deals the same shares. Its
-// signing nonces live only in memory (frost.Nonces cannot be saved, by
-// design): a signer that restarts between commit and share gives no share
-// for that request, and the request expires; none is ever reused.
+// signing nonces are saved in its state, encrypted, before its commitment
+// is posted, and erased (replaced by the share they made) before the
+// share is posted: a signer that restarts between commit and share gives
+// its share; a pair of nonces signs once.
 
 func signerRun(args []string, stdout, stderr io.Writer) error {
 	// Interrupt (Ctrl-C) or TERM (a service manager) stops it between
@@ -100,7 +101,7 @@ func RunSigner(ctx context.Context, args []string, pass string, stdout, stderr i
 		return err
 	}
 	s := &signer{c: client.New(*node), tr: tr, key: key, keyName: *keyName, did: *did, st: st,
-		out: stdout, log: stderr, nonces: map[string]*frost.Nonces{}, said: map[string]string{}, wallets: map[string]bool{}}
+		out: stdout, log: stderr, said: map[string]string{}, wallets: map[string]bool{}}
 	fmt.Fprintf(stdout, "signer %s for %s following %s\n", *keyName, *did, *node)
 	return s.run(ctx, *once)
 }
@@ -112,9 +113,8 @@ type signer struct {
 	keyName string
 	did     string
 	st      *state
-	out     io.Writer // what it did and refused
-	log     io.Writer // transient errors
-	nonces  map[string]*frost.Nonces
+	out     io.Writer         // what it did and refused
+	log     io.Writer         // transient errors
 	said    map[string]string // the last thing said of a wallet or request, said once
 	wallets map[string]bool   // wallets the feed named, true while there is work to watch
 }
@@ -211,17 +211,17 @@ func (s *signer) wallet(ctx context.Context, id string) error {
 	if err := s.query(ctx, "wallet", map[string]string{"wallet": id}, &w); err != nil {
 		return err
 	}
-	var me *custody.Holder
-	for i := range w.Holders {
-		if w.Holders[i].DID == s.did {
-			me = &w.Holders[i]
+	if w.Rotations > 0 && w.State != custody.Destroyed {
+		if handled, err := s.rotation(ctx, &w); handled || err != nil {
+			return err
 		}
 	}
-	if me == nil {
+	me := find(w.Holders, s.did)
+	sec := s.st.Wallets[id]
+	if me == nil && (sec == nil || w.State != custody.Destroyed) {
 		s.wallets[id] = false // not ours: stop looking
 		return nil
 	}
-	sec := s.st.Wallets[id]
 	switch w.State {
 	case custody.Generation:
 		return s.dkg(ctx, &w, me, sec)
@@ -357,15 +357,7 @@ func (s *signer) dkg(ctx context.Context, w *custody.Wallet, me *custody.Holder,
 	var sealed []custody.Sealed
 	for _, p := range out {
 		to := w.Holders[p.Recipient-1]
-		pk, err := ecdh.X25519().NewPublicKey(to.HPKE)
-		if err != nil {
-			return err
-		}
-		hpk, err := hpke.NewDHKEMPublicKey(pk)
-		if err != nil {
-			return err
-		}
-		ct, err := hpke.Seal(hpk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), custody.SealInfo(w.Session, me.ID, to.ID), p.Bytes())
+		ct, err := seal(to.HPKE, custody.SealInfo(w.Session, me.ID, to.ID), p.Bytes())
 		if err != nil {
 			return err
 		}
@@ -477,8 +469,7 @@ func (s *signer) request(ctx context.Context, w *custody.Wallet, me *custody.Hol
 	r := a.Request
 	switch r.State {
 	case custody.Signed, custody.Expired:
-		delete(s.nonces, subject)
-		return true, nil
+		return true, s.forget(sec, n, nil)
 	}
 	if !a.Approved {
 		s.say(subject, "request %d of %s: not signing: %s", n, w.ID, a.Reason)
@@ -504,42 +495,95 @@ func (s *signer) request(ctx context.Context, w *custody.Wallet, me *custody.Hol
 	}
 	switch {
 	case r.State == custody.Approved && !mine:
-		if s.nonces[subject] != nil {
-			return false, nil // its commitment is on its way
+		var c frost.Commitments
+		if saved := sec.Nonces[n]; saved != nil {
+			// Committed before a restart, and the ledger does not have
+			// it: post the same commitment again.
+			nonces, err := kp.DecodeNonces(saved)
+			if err != nil {
+				return false, s.forget(sec, n, err)
+			}
+			c = nonces.Commitments()
+		} else {
+			nonces, cm, err := kp.Commit(rand.Reader)
+			if err != nil {
+				return false, err
+			}
+			b, err := nonces.Bytes()
+			if err != nil {
+				return false, err
+			}
+			// The nonces are on disk, encrypted, before the commitment
+			// leaves: a restart cannot lose them.
+			if sec.Nonces == nil {
+				sec.Nonces = map[uint64][]byte{}
+			}
+			sec.Nonces[n], c = b, cm
+			if err := s.st.save(); err != nil {
+				return false, err
+			}
 		}
-		nonces, c, err := kp.Commit(rand.Reader)
-		if err != nil {
-			return false, err
-		}
-		s.nonces[subject] = nonces
 		if err := s.submit(ctx, "commit", &custody.Commit{Wallet: w.ID, Request: n, Holder: s.did, Commitments: c.Bytes()}); err != nil {
-			delete(s.nonces, subject)
 			return false, err
 		}
 		s.say(subject, "request %d of %s: approved (proven: rule %s, %d approvals); committed", n, w.ID, r.Decision.Rule, len(r.Approvers))
 	case r.State == custody.Signing && mine:
 		for _, b := range r.Shares {
 			if sh, err := suite.DecodeSignatureShare(b); err == nil && sh.ID == frost.Identifier(me.ID) {
-				return true, nil
+				return true, s.forget(sec, n, nil)
 			}
 		}
-		nonces := s.nonces[subject]
-		if nonces == nil {
-			s.say(subject, "request %d of %s: this signer no longer holds the nonces it committed to: no share", n, w.ID)
-			return true, nil
+		sh := sec.Shares[n]
+		if sh == nil {
+			saved := sec.Nonces[n]
+			if saved == nil {
+				s.say(subject, "request %d of %s: this signer no longer holds the nonces it committed to: no share", n, w.ID)
+				return true, nil
+			}
+			nonces, err := kp.DecodeNonces(saved)
+			if err != nil {
+				return false, s.forget(sec, n, err)
+			}
+			share, err := kp.Sign(nonces, r.Message, list)
+			// Used once, whatever happens next: the nonces are erased
+			// and the share kept, before the share leaves.
+			delete(sec.Nonces, n)
+			if err == nil {
+				if sec.Shares == nil {
+					sec.Shares = map[uint64][]byte{}
+				}
+				sh = share.Bytes()
+				sec.Shares[n] = sh
+			}
+			if serr := s.st.save(); serr != nil {
+				return false, serr
+			}
+			if err != nil {
+				return false, err
+			}
 		}
-		delete(s.nonces, subject) // used once, whatever happens next
-		sh, err := kp.Sign(nonces, r.Message, list)
-		if err != nil {
-			return false, err
-		}
-		if err := s.submit(ctx, "share", &custody.Share{Wallet: w.ID, Request: n, Holder: s.did, Share: sh.Bytes()}); err != nil {
+		if err := s.submit(ctx, "share", &custody.Share{Wallet: w.ID, Request: n, Holder: s.did, Share: sh}); err != nil {
 			return false, err
 		}
 		s.say(subject, "request %d of %s: gave signature share", n, w.ID)
-		return true, nil
+		return true, s.forget(sec, n, nil)
 	case r.State == custody.Signing:
-		return true, nil // the first t holders sign; this one is not among them
+		// The first t holders sign; this one is not among them.
+		return true, s.forget(sec, n, nil)
 	}
 	return false, nil
+}
+
+// forget erases what the holder kept for request n (its nonces, its
+// share), and passes err on.
+func (s *signer) forget(sec *secrets, n uint64, err error) error {
+	if sec.Nonces[n] == nil && sec.Shares[n] == nil {
+		return err
+	}
+	delete(sec.Nonces, n)
+	delete(sec.Shares, n)
+	if serr := s.st.save(); serr != nil && err == nil {
+		err = serr
+	}
+	return err
 }

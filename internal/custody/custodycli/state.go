@@ -37,6 +37,20 @@ type secrets struct {
 	// Done is the request up to which (all before included) this holder
 	// has nothing more to do.
 	Done uint64 `json:"done,omitempty"`
+	// Nonces are the secret nonces (frost.Nonces.Bytes) this holder
+	// committed to, by request, saved before its commitment is posted
+	// and erased as it signs; Shares the shares made with them, kept
+	// until the ledger has them.
+	Nonces map[uint64][]byte `json:"nonces,omitempty"`
+	Shares map[uint64][]byte `json:"shares,omitempty"`
+	// Rotation is the rotation this holder takes part in, RotHPKE the
+	// X25519 key its new shares are sealed to and RotSeed the secret its
+	// resharing polynomial is drawn from (both deleted when the rotation
+	// ends), and Next its new key package until the rotation is done.
+	Rotation uint64 `json:"rotation,omitempty"`
+	RotHPKE  []byte `json:"rot_hpke,omitempty"`
+	RotSeed  []byte `json:"rot_seed,omitempty"`
+	Next     []byte `json:"next,omitempty"`
 }
 
 func statePath(home, key string) string { return filepath.Join(home, "custody", key+".age") }
