@@ -80,6 +80,7 @@ var stateWords = map[string]string{
 	custody.Suspended:    "suspended: it signs nothing until its owner resumes it; its holders keep their shares",
 	custody.Destroyed:    "destroyed: its holders deleted their shares, and it will never sign again",
 	custody.Failed:       "failed: its key generation did not complete, and it will never sign",
+	custody.Rotating:     "rotating: its key is being reshared to a new set of holders, keeping its group key and address; it signs nothing until that ends",
 }
 
 // requestWords says where a request is.
