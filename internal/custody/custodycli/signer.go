@@ -103,7 +103,7 @@ func RunSigner(ctx context.Context, args []string, pass string, stdout, stderr i
 		return err
 	}
 	s := &signer{c: client.New(*node), tr: tr, key: key, keyName: *keyName, did: *did, st: st,
-		out: stdout, log: stderr, said: map[string]string{}, wallets: map[string]bool{}}
+		out: stdout, log: stderr, said: map[string]string{}, wallets: map[string]bool{}, seen: map[string]time.Time{}, once: *once}
 	fmt.Fprintf(stdout, "signer %s for %s following %s\n", *keyName, *did, *node)
 	return s.run(ctx, *once)
 }
@@ -119,17 +119,36 @@ type signer struct {
 	log     io.Writer         // transient errors
 	said    map[string]string // the last thing said of a wallet or request, said once
 	wallets map[string]bool   // wallets the feed named, true while there is work to watch
+	// seen is when the signer first saw each request (wallet/n) approved
+	// that it is a standby for, and next when the first of those is due
+	// (zero if none waits).
+	seen map[string]time.Time
+	next time.Time
+	once bool // one pass: a standby commits at once
 }
 
+// standbyGrace is how long a holder beyond the first t of a wallet's
+// holders (a standby) leaves an approved request to the first t before
+// it commits too: the first t commitments make the signers, and a
+// further one is refused (conflict), a transaction wasted. A standby
+// still commits once the grace is over and fewer than t have, so a
+// request is signed while t holders are online.
+const standbyGrace = 3 * time.Second
+
 // pollWait is how long one request of the feed waits for an event.
-const pollWait = "10s"
+const pollWait = 10 * time.Second
 
 func (s *signer) run(ctx context.Context, once bool) error {
 	cursor := "0"
 	for {
 		q := url.Values{"module": {custody.Name}, "after": {cursor}}
 		if !once {
-			q.Set("wait", pollWait)
+			wait := pollWait
+			if !s.next.IsZero() {
+				// A standby's grace ends before the long poll would.
+				wait = min(wait, max(time.Until(s.next).Round(time.Second), time.Second))
+			}
+			q.Set("wait", wait.String())
 		}
 		var ans wire.Events
 		if err := s.c.Get(ctx, "/v1/events?"+q.Encode(), &ans); err != nil {
@@ -156,6 +175,7 @@ func (s *signer) run(ctx context.Context, once bool) error {
 		if !caughtUp && once {
 			continue
 		}
+		s.next = time.Time{}
 		for _, w := range slices.Sorted(mapsKeys(s.wallets)) {
 			if ctx.Err() != nil {
 				return nil
@@ -596,6 +616,7 @@ func (s *signer) request(ctx context.Context, w *custody.Wallet, me *custody.Hol
 	r := a.Request
 	switch r.State {
 	case custody.Signed, custody.Expired:
+		delete(s.seen, subject)
 		s.forget(sec, n)
 		return true, nil, nil
 	}
@@ -622,7 +643,10 @@ func (s *signer) request(ctx context.Context, w *custody.Wallet, me *custody.Hol
 		mine = mine || c.ID == frost.Identifier(me.ID)
 	}
 	switch {
+	case r.State == custody.Approved && !mine && s.standby(w, me, sec, n, subject):
+		return false, nil, nil
 	case r.State == custody.Approved && !mine:
+		delete(s.seen, subject)
 		var c frost.Commitments
 		if saved := sec.Nonces[n]; saved != nil {
 			// Committed before a restart (or a refused post), and the
@@ -690,10 +714,39 @@ func (s *signer) request(ctx context.Context, w *custody.Wallet, me *custody.Hol
 			said: fmt.Sprintf("request %d of %s: gave signature share", n, w.ID)}, nil
 	case r.State == custody.Signing:
 		// The first t holders sign; this one is not among them.
+		delete(s.seen, subject)
 		s.forget(sec, n)
 		return true, nil, nil
 	}
 	return false, nil, nil
+}
+
+// standby reports whether this holder, beyond the wallet's first t
+// holders, still leaves the approved request subject to them
+// (standbyGrace), and notes when it is due. A holder that saved nonces
+// for it (it committed before a restart) does not wait; nor does one
+// pass (--once).
+func (s *signer) standby(w *custody.Wallet, me *custody.Holder, sec *secrets, n uint64, subject string) bool {
+	i := slices.IndexFunc(w.Holders, func(h custody.Holder) bool { return h.ID == me.ID })
+	if s.once || i < int(w.Threshold) {
+		return false
+	}
+	if sec.Nonces[n] != nil {
+		return false
+	}
+	first, ok := s.seen[subject]
+	if !ok {
+		first = time.Now()
+		s.seen[subject] = first
+	}
+	due := first.Add(standbyGrace)
+	if !time.Now().Before(due) {
+		return false
+	}
+	if s.next.IsZero() || due.Before(s.next) {
+		s.next = due
+	}
+	return true
 }
 
 // forget erases what the holder kept for request n (its nonces, its
