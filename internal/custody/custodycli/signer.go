@@ -103,7 +103,7 @@ func RunSigner(ctx context.Context, args []string, pass string, stdout, stderr i
 		return err
 	}
 	s := &signer{c: client.New(*node), tr: tr, key: key, keyName: *keyName, did: *did, st: st,
-		out: stdout, log: stderr, said: map[string]string{}, wallets: map[string]bool{}, seen: map[string]time.Time{}, once: *once}
+		out: stdout, log: stderr, said: map[string]string{}, wallets: map[string]bool{}, named: map[string]bool{}, again: map[string]bool{}, seen: map[string]time.Time{}, once: *once}
 	fmt.Fprintf(stdout, "signer %s for %s following %s\n", *keyName, *did, *node)
 	return s.run(ctx, *once)
 }
@@ -119,6 +119,15 @@ type signer struct {
 	log     io.Writer         // transient errors
 	said    map[string]string // the last thing said of a wallet or request, said once
 	wallets map[string]bool   // wallets the feed named, true while there is work to watch
+	// named are the wallets the feed named since the last pass, and
+	// again those whose last pass left something to retry (an error, a
+	// standby's grace): a pass visits only these, so a wallet where
+	// nothing happens (one waiting for its activation, say) is not read
+	// again and again. Every change of a wallet's state is an event
+	// naming it; and a long poll that ends without an event visits them
+	// all.
+	named, again map[string]bool
+	retry        bool // the wallet being visited has something to retry
 	// seen is when the signer first saw each request (wallet/n) approved
 	// that it is a standby for, and next when the first of those is due
 	// (zero if none waits).
@@ -167,6 +176,7 @@ func (s *signer) run(ctx context.Context, once bool) error {
 			for _, a := range e.Attrs {
 				if a.Key == "wallet" {
 					s.wallets[a.Value] = true
+					s.named[a.Value] = true
 				}
 			}
 		}
@@ -176,14 +186,28 @@ func (s *signer) run(ctx context.Context, once bool) error {
 			continue
 		}
 		s.next = time.Time{}
+		// A long poll that ended without an event visits every wallet:
+		// what a missed event would leave undone waits at most pollWait.
+		sweep := len(ans.Events) == 0
 		for _, w := range slices.Sorted(mapsKeys(s.wallets)) {
 			if ctx.Err() != nil {
 				return nil
 			}
+			if !s.named[w] && !s.again[w] && !sweep {
+				continue
+			}
+			s.retry = false
 			if err := s.wallet(ctx, w); err != nil {
 				fmt.Fprintf(s.log, "wallet %s: %v\n", w, err)
+				s.retry = true
+			}
+			if s.retry {
+				s.again[w] = true
+			} else {
+				delete(s.again, w)
 			}
 		}
+		clear(s.named)
 		if once && caughtUp {
 			return nil
 		}
@@ -296,6 +320,7 @@ func (s *signer) requests(ctx context.Context, w *custody.Wallet, me *custody.Ho
 		d, p, err := s.request(ctx, w, me, sec, n)
 		if err != nil {
 			fmt.Fprintf(s.log, "wallet %s request %d: %v\n", w.ID, n, err)
+			s.retry = true
 			continue
 		}
 		if p != nil {
@@ -314,6 +339,7 @@ func (s *signer) requests(ctx context.Context, w *custody.Wallet, me *custody.Ho
 		p := posts[i]
 		if err != nil {
 			fmt.Fprintf(s.log, "wallet %s request %d: %v\n", w.ID, p.n, err)
+			s.retry = true
 			continue
 		}
 		s.say(fmt.Sprintf("%s/%d", w.ID, p.n), "%s", p.said)
@@ -746,6 +772,7 @@ func (s *signer) standby(w *custody.Wallet, me *custody.Holder, sec *secrets, n 
 	if s.next.IsZero() || due.Before(s.next) {
 		s.next = due
 	}
+	s.retry = true
 	return true
 }
 
