@@ -47,7 +47,9 @@ import (
 // signing nonces are saved in its state, encrypted, before its commitment
 // is posted, and erased (replaced by the share they made) before the
 // share is posted: a signer that restarts between commit and share gives
-// its share; a pair of nonces signs once.
+// its share; a pair of nonces signs once. It works in passes: the
+// nonces and shares of every request due are saved together, in one
+// save, then posted together, in one batch (requests).
 
 func signerRun(args []string, stdout, stderr io.Writer) error {
 	// Interrupt (Ctrl-C) or TERM (a service manager) stops it between
@@ -101,7 +103,7 @@ func RunSigner(ctx context.Context, args []string, pass string, stdout, stderr i
 		return err
 	}
 	s := &signer{c: client.New(*node), tr: tr, key: key, keyName: *keyName, did: *did, st: st,
-		out: stdout, log: stderr, said: map[string]string{}, wallets: map[string]bool{}}
+		out: stdout, log: stderr, said: map[string]string{}, wallets: map[string]bool{}, named: map[string]bool{}, again: map[string]bool{}, seen: map[string]time.Time{}, once: *once}
 	fmt.Fprintf(stdout, "signer %s for %s following %s\n", *keyName, *did, *node)
 	return s.run(ctx, *once)
 }
@@ -117,17 +119,45 @@ type signer struct {
 	log     io.Writer         // transient errors
 	said    map[string]string // the last thing said of a wallet or request, said once
 	wallets map[string]bool   // wallets the feed named, true while there is work to watch
+	// named are the wallets the feed named since the last pass, and
+	// again those whose last pass left something to retry (an error, a
+	// standby's grace): a pass visits only these, so a wallet where
+	// nothing happens (one waiting for its activation, say) is not read
+	// again and again. Every change of a wallet's state is an event
+	// naming it; and a long poll that ends without an event visits them
+	// all.
+	named, again map[string]bool
+	retry        bool // the wallet being visited has something to retry
+	// seen is when the signer first saw each request (wallet/n) approved
+	// that it is a standby for, and next when the first of those is due
+	// (zero if none waits).
+	seen map[string]time.Time
+	next time.Time
+	once bool // one pass: a standby commits at once
 }
 
+// standbyGrace is how long a holder beyond the first t of a wallet's
+// holders (a standby) leaves an approved request to the first t before
+// it commits too: the first t commitments make the signers, and a
+// further one is refused (conflict), a transaction wasted. A standby
+// still commits once the grace is over and fewer than t have, so a
+// request is signed while t holders are online.
+const standbyGrace = 3 * time.Second
+
 // pollWait is how long one request of the feed waits for an event.
-const pollWait = "10s"
+const pollWait = 10 * time.Second
 
 func (s *signer) run(ctx context.Context, once bool) error {
 	cursor := "0"
 	for {
 		q := url.Values{"module": {custody.Name}, "after": {cursor}}
 		if !once {
-			q.Set("wait", pollWait)
+			wait := pollWait
+			if !s.next.IsZero() {
+				// A standby's grace ends before the long poll would.
+				wait = min(wait, max(time.Until(s.next).Round(time.Second), time.Second))
+			}
+			q.Set("wait", wait.String())
 		}
 		var ans wire.Events
 		if err := s.c.Get(ctx, "/v1/events?"+q.Encode(), &ans); err != nil {
@@ -146,6 +176,7 @@ func (s *signer) run(ctx context.Context, once bool) error {
 			for _, a := range e.Attrs {
 				if a.Key == "wallet" {
 					s.wallets[a.Value] = true
+					s.named[a.Value] = true
 				}
 			}
 		}
@@ -154,14 +185,29 @@ func (s *signer) run(ctx context.Context, once bool) error {
 		if !caughtUp && once {
 			continue
 		}
+		s.next = time.Time{}
+		// A long poll that ended without an event visits every wallet:
+		// what a missed event would leave undone waits at most pollWait.
+		sweep := len(ans.Events) == 0
 		for _, w := range slices.Sorted(mapsKeys(s.wallets)) {
 			if ctx.Err() != nil {
 				return nil
 			}
+			if !s.named[w] && !s.again[w] && !sweep {
+				continue
+			}
+			s.retry = false
 			if err := s.wallet(ctx, w); err != nil {
 				fmt.Fprintf(s.log, "wallet %s: %v\n", w, err)
+				s.retry = true
+			}
+			if s.retry {
+				s.again[w] = true
+			} else {
+				delete(s.again, w)
 			}
 		}
+		clear(s.named)
 		if once && caughtUp {
 			return nil
 		}
@@ -255,18 +301,142 @@ func (s *signer) wallet(ctx context.Context, id string) error {
 	if w.State != custody.Active && w.State != custody.InUse {
 		return nil
 	}
+	return s.requests(ctx, &w, me, sec)
+}
+
+// requests does what is due for the wallet's open requests in one pass:
+// it reads each, makes the nonces and shares due, saves them all at once
+// (encrypted, before any of them leaves), then posts every commitment and
+// share in one batch and waits once for their commit. A wave of requests
+// so takes this holder about a block per round, not a block per request
+// and round; and the state, whose every save costs a scrypt, is saved
+// once a pass.
+func (s *signer) requests(ctx context.Context, w *custody.Wallet, me *custody.Holder, sec *secrets) error {
+	var (
+		posts []post
+		done  = map[uint64]bool{}
+	)
 	for n := sec.Done + 1; n <= w.Requests; n++ {
-		done, err := s.request(ctx, &w, me, sec, n)
+		d, p, err := s.request(ctx, w, me, sec, n)
 		if err != nil {
-			fmt.Fprintf(s.log, "wallet %s request %d: %v\n", id, n, err)
+			fmt.Fprintf(s.log, "wallet %s request %d: %v\n", w.ID, n, err)
+			s.retry = true
 			continue
 		}
-		if done && n == sec.Done+1 {
-			sec.Done = n
-			delete(s.said, fmt.Sprintf("%s/%d", id, n)) // said of a request it will not visit again
+		if p != nil {
+			posts = append(posts, *p)
+		}
+		done[n] = d
+	}
+	if s.st.dirty {
+		// The pass's new nonces and shares are on disk before any
+		// commitment or share leaves; if not, none leaves.
+		if err := s.st.save(); err != nil {
+			return err
 		}
 	}
+	for i, err := range s.submitAll(ctx, posts) {
+		p := posts[i]
+		if err != nil {
+			fmt.Fprintf(s.log, "wallet %s request %d: %v\n", w.ID, p.n, err)
+			s.retry = true
+			continue
+		}
+		s.say(fmt.Sprintf("%s/%d", w.ID, p.n), "%s", p.said)
+		if p.typ == "share" {
+			s.forget(sec, p.n)
+			done[p.n] = true
+		}
+	}
+	for done[sec.Done+1] {
+		sec.Done++
+		delete(s.said, fmt.Sprintf("%s/%d", w.ID, sec.Done)) // said of a request it will not visit again
+	}
+	if s.st.dirty {
+		return s.st.save() // the shares the ledger has, erased
+	}
 	return nil
+}
+
+// post is a transaction a pass makes: a commitment or a share for request
+// n, and what the signer says once it is committed.
+type post struct {
+	n    uint64
+	typ  string
+	body any
+	said string
+}
+
+// submitAll signs posts with the holder's key, with consecutive
+// sequences, and submits them in one batch, waiting for their commit. It
+// returns why each post did not commit with effect, nil if it did. Posts
+// whose sequence was taken (bad_sequence, also those after one the node
+// refused) are signed again with fresh sequences, at most
+// cli.SubmitAttempts times in all.
+func (s *signer) submitAll(ctx context.Context, posts []post) []error {
+	errs := make([]error, len(posts))
+	todo := make([]int, len(posts))
+	for i := range todo {
+		todo[i] = i
+	}
+	for attempt := 1; len(todo) > 0; attempt++ {
+		raws, err := s.build(ctx, posts, todo)
+		var items []wire.BatchItem
+		if err == nil {
+			items, err = s.c.SubmitBatchWait(ctx, raws)
+		}
+		if err != nil {
+			for _, i := range todo {
+				errs[i] = err
+			}
+			break
+		}
+		var again []int
+		for k, it := range items {
+			i := todo[k]
+			switch {
+			case it.Error != nil && it.Error.Code == "bad_sequence" && attempt < cli.SubmitAttempts:
+				again = append(again, i)
+			case it.Error != nil:
+				errs[i] = fmt.Errorf("%s (%s)", it.Error.Message, it.Error.Code)
+			case it.Code != "ok":
+				errs[i] = fmt.Errorf("refused (%s)", it.Code)
+			}
+		}
+		todo = again
+	}
+	return errs
+}
+
+// build signs the posts todo, in order, from the key's next sequence.
+func (s *signer) build(ctx context.Context, posts []post, todo []int) ([][]byte, error) {
+	info, err := s.c.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seq, err := s.c.NextSequence(ctx, s.key.Public())
+	if err != nil {
+		return nil, err
+	}
+	var raws [][]byte
+	for k, i := range todo {
+		b, err := tx.Marshal(posts[i].body)
+		if err != nil {
+			return nil, err
+		}
+		t := &tx.Tx{Version: tx.Version, ChainID: info.ChainID, Module: custody.Name, Type: posts[i].typ, Body: b,
+			Signers: []tx.Signer{{Key: s.key.Public(), Sequence: seq + uint64(k)}}, ExpiryTime: time.Now().Add(5 * time.Minute).UnixMilli()}
+		st, err := tx.Sign(t, s.key)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := st.Encode()
+		if err != nil {
+			return nil, err
+		}
+		raws = append(raws, raw)
+	}
+	return raws, nil
 }
 
 // drbg is a deterministic random stream for what the holder draws in a
@@ -450,9 +620,12 @@ func mustX25519(b []byte) *ecdh.PrivateKey {
 	return k
 }
 
-// request does what is due for request n; done is true once there is
-// nothing more for this holder to do for it.
-func (s *signer) request(ctx context.Context, w *custody.Wallet, me *custody.Holder, sec *secrets, n uint64) (bool, error) {
+// request reads request n and makes what is due for it: a commitment
+// (new nonces kept in sec) or a share (its nonces erased, the share kept
+// in sec), returned as a post for the pass to save and send; done is true
+// once there is nothing more for this holder to do for it. What it
+// changes in sec marks the state to be saved.
+func (s *signer) request(ctx context.Context, w *custody.Wallet, me *custody.Holder, sec *secrets, n uint64) (bool, *post, error) {
 	subject := fmt.Sprintf("%s/%d", w.ID, n)
 	var a custody.Approval
 	err := s.query(ctx, "approval", map[string]string{"wallet": w.ID, "n": strconv.FormatUint(n, 10)}, &a)
@@ -461,76 +634,79 @@ func (s *signer) request(ctx context.Context, w *custody.Wallet, me *custody.Hol
 		// The answer does not verify: whatever the node claims, this
 		// holder does not sign on it.
 		s.say(subject, "REFUSED request %d of %s: the node's answer does not prove it approved: %v", n, w.ID, err)
-		return false, nil
+		return false, nil, nil
 	}
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	r := a.Request
 	switch r.State {
 	case custody.Signed, custody.Expired:
-		return true, s.forget(sec, n, nil)
+		delete(s.seen, subject)
+		s.forget(sec, n)
+		return true, nil, nil
 	}
 	if !a.Approved {
 		s.say(subject, "request %d of %s: not signing: %s", n, w.ID, a.Reason)
-		return false, nil
+		return false, nil, nil
 	}
 	suite, err := custody.Suite(w.Suite)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	kp, err := suite.DecodeKeyPackage(sec.Key)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	var list []frost.Commitments
 	mine := false
 	for _, b := range r.Commitments {
 		c, err := suite.DecodeCommitments(b)
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		list = append(list, c)
 		mine = mine || c.ID == frost.Identifier(me.ID)
 	}
 	switch {
+	case r.State == custody.Approved && !mine && s.standby(w, me, sec, n, subject):
+		return false, nil, nil
 	case r.State == custody.Approved && !mine:
+		delete(s.seen, subject)
 		var c frost.Commitments
 		if saved := sec.Nonces[n]; saved != nil {
-			// Committed before a restart, and the ledger does not have
-			// it: post the same commitment again.
+			// Committed before a restart (or a refused post), and the
+			// ledger does not have it: post the same commitment again.
 			nonces, err := kp.DecodeNonces(saved)
 			if err != nil {
-				return false, s.forget(sec, n, err)
+				s.forget(sec, n)
+				return false, nil, err
 			}
 			c = nonces.Commitments()
 		} else {
 			nonces, cm, err := kp.Commit(rand.Reader)
 			if err != nil {
-				return false, err
+				return false, nil, err
 			}
 			b, err := nonces.Bytes()
 			if err != nil {
-				return false, err
+				return false, nil, err
 			}
-			// The nonces are on disk, encrypted, before the commitment
-			// leaves: a restart cannot lose them.
+			// The pass saves the nonces, encrypted, before the
+			// commitment leaves: a restart cannot lose them.
 			if sec.Nonces == nil {
 				sec.Nonces = map[uint64][]byte{}
 			}
 			sec.Nonces[n], c = b, cm
-			if err := s.st.save(); err != nil {
-				return false, err
-			}
+			s.st.dirty = true
 		}
-		if err := s.submit(ctx, "commit", &custody.Commit{Wallet: w.ID, Request: n, Holder: s.did, Commitments: c.Bytes()}); err != nil {
-			return false, err
-		}
-		s.say(subject, "request %d of %s: approved (proven: rule %s, %d approvals); committed", n, w.ID, r.Decision.Rule, len(r.Approvers))
+		return false, &post{n: n, typ: "commit", body: &custody.Commit{Wallet: w.ID, Request: n, Holder: s.did, Commitments: c.Bytes()},
+			said: fmt.Sprintf("request %d of %s: approved (proven: rule %s, %d approvals); committed", n, w.ID, r.Decision.Rule, len(r.Approvers))}, nil
 	case r.State == custody.Signing && mine:
 		for _, b := range r.Shares {
 			if sh, err := suite.DecodeSignatureShare(b); err == nil && sh.ID == frost.Identifier(me.ID) {
-				return true, s.forget(sec, n, nil)
+				s.forget(sec, n)
+				return true, nil, nil
 			}
 		}
 		sh := sec.Shares[n]
@@ -538,52 +714,75 @@ func (s *signer) request(ctx context.Context, w *custody.Wallet, me *custody.Hol
 			saved := sec.Nonces[n]
 			if saved == nil {
 				s.say(subject, "request %d of %s: this signer no longer holds the nonces it committed to: no share", n, w.ID)
-				return true, nil
+				return true, nil, nil
 			}
 			nonces, err := kp.DecodeNonces(saved)
 			if err != nil {
-				return false, s.forget(sec, n, err)
+				s.forget(sec, n)
+				return false, nil, err
 			}
 			share, err := kp.Sign(nonces, r.Message, list)
 			// Used once, whatever happens next: the nonces are erased
-			// and the share kept, before the share leaves.
+			// and the share kept; the pass saves that before the share
+			// leaves.
 			delete(sec.Nonces, n)
-			if err == nil {
-				if sec.Shares == nil {
-					sec.Shares = map[uint64][]byte{}
-				}
-				sh = share.Bytes()
-				sec.Shares[n] = sh
-			}
-			if serr := s.st.save(); serr != nil {
-				return false, serr
-			}
+			s.st.dirty = true
 			if err != nil {
-				return false, err
+				return false, nil, err
 			}
+			if sec.Shares == nil {
+				sec.Shares = map[uint64][]byte{}
+			}
+			sh = share.Bytes()
+			sec.Shares[n] = sh
 		}
-		if err := s.submit(ctx, "share", &custody.Share{Wallet: w.ID, Request: n, Holder: s.did, Share: sh}); err != nil {
-			return false, err
-		}
-		s.say(subject, "request %d of %s: gave signature share", n, w.ID)
-		return true, s.forget(sec, n, nil)
+		return false, &post{n: n, typ: "share", body: &custody.Share{Wallet: w.ID, Request: n, Holder: s.did, Share: sh},
+			said: fmt.Sprintf("request %d of %s: gave signature share", n, w.ID)}, nil
 	case r.State == custody.Signing:
 		// The first t holders sign; this one is not among them.
-		return true, s.forget(sec, n, nil)
+		delete(s.seen, subject)
+		s.forget(sec, n)
+		return true, nil, nil
 	}
-	return false, nil
+	return false, nil, nil
+}
+
+// standby reports whether this holder, beyond the wallet's first t
+// holders, still leaves the approved request subject to them
+// (standbyGrace), and notes when it is due. A holder that saved nonces
+// for it (it committed before a restart) does not wait; nor does one
+// pass (--once).
+func (s *signer) standby(w *custody.Wallet, me *custody.Holder, sec *secrets, n uint64, subject string) bool {
+	i := slices.IndexFunc(w.Holders, func(h custody.Holder) bool { return h.ID == me.ID })
+	if s.once || i < int(w.Threshold) {
+		return false
+	}
+	if sec.Nonces[n] != nil {
+		return false
+	}
+	first, ok := s.seen[subject]
+	if !ok {
+		first = time.Now()
+		s.seen[subject] = first
+	}
+	due := first.Add(standbyGrace)
+	if !time.Now().Before(due) {
+		return false
+	}
+	if s.next.IsZero() || due.Before(s.next) {
+		s.next = due
+	}
+	s.retry = true
+	return true
 }
 
 // forget erases what the holder kept for request n (its nonces, its
-// share), and passes err on.
-func (s *signer) forget(sec *secrets, n uint64, err error) error {
+// share); the pass saves the state.
+func (s *signer) forget(sec *secrets, n uint64) {
 	if sec.Nonces[n] == nil && sec.Shares[n] == nil {
-		return err
+		return
 	}
 	delete(sec.Nonces, n)
 	delete(sec.Shares, n)
-	if serr := s.st.save(); serr != nil && err == nil {
-		err = serr
-	}
-	return err
+	s.st.dirty = true
 }

@@ -20,7 +20,9 @@ import (
 // is never on disk in the clear.
 type state struct {
 	path, pass string
-	Wallets    map[string]*secrets `json:"wallets"`
+	// dirty is true while a change is not saved yet.
+	dirty   bool
+	Wallets map[string]*secrets `json:"wallets"`
 }
 
 // secrets are one wallet's secrets of this holder.
@@ -127,5 +129,9 @@ func (st *state) save() error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, st.path)
+	if err := os.Rename(tmp, st.path); err != nil {
+		return err
+	}
+	st.dirty = false
+	return nil
 }
