@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -81,6 +82,73 @@ func Answer(m ledger.Module, q ledger.Query, arg func(string) string, a *Answere
 		return nil, fmt.Errorf("%w: the answer differs from the proven state's", ErrInvalid)
 	}
 	return c, nil
+}
+
+// Verified reads body, a proof=1 answer (ParseAnswer), and verifies it
+// as module m's answer to query q with the arguments args (Answer). With
+// policy.Opened set, a verified answer is kept with the opened
+// checkpoints, keyed by the policy, the query, every argument and the
+// answer's bytes: the same bytes verify to the same answer, so they are
+// not parsed and verified again; other bytes, arguments or policy are
+// verified in full. The answer and checkpoint returned are then shared
+// with other callers: do not modify them.
+func Verified(m ledger.Module, q ledger.Query, args map[string]string, body []byte, policy Policy) (*Answered, *Checkpoint, error) {
+	o := policy.Opened
+	if o == nil {
+		return verified(m, q, args, body, policy)
+	}
+	names := make([]string, 0, len(args))
+	for k := range args {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var key strings.Builder
+	key.WriteString(policy.cacheKey())
+	fmt.Fprintf(&key, "%q %q", m.Name(), q.Name)
+	for _, k := range names {
+		fmt.Fprintf(&key, " %q=%q", k, args[k])
+	}
+	key.WriteString("\n")
+	key.Write(body)
+	o.mu.Lock()
+	v, ok := o.answers[key.String()]
+	o.mu.Unlock()
+	if ok {
+		return v.a, v.c, nil
+	}
+	a, c, err := verified(m, q, args, body, policy)
+	if err != nil {
+		return nil, nil, err
+	}
+	o.mu.Lock()
+	if o.answers == nil || len(o.answers) >= maxAnswers {
+		o.answers = map[string]verifiedAnswer{}
+	}
+	o.answers[key.String()] = verifiedAnswer{a, c}
+	o.mu.Unlock()
+	return a, c, nil
+}
+
+// verifiedAnswer is an answer Verified kept, with its checkpoint.
+type verifiedAnswer struct {
+	a *Answered
+	c *Checkpoint
+}
+
+// maxAnswers bounds the answers an Opened keeps: when full, it starts
+// again empty.
+const maxAnswers = 1024
+
+func verified(m ledger.Module, q ledger.Query, args map[string]string, body []byte, policy Policy) (*Answered, *Checkpoint, error) {
+	a, err := ParseAnswer(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := Answer(m, q, func(n string) string { return args[n] }, a, policy)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, c, nil
 }
 
 func orOK(err error) any {

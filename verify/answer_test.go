@@ -60,15 +60,8 @@ func stateOf(t *testing.T, kv map[string][]byte, keys ...string) ([]byte, []KeyP
 func TestAnswer(t *testing.T) {
 	vs, ss := network(t, 10, 10, 10, 10)
 	policy := Policy{Validators: vs}
-	sum := bytes.Repeat([]byte{7}, 32)
+	sum, rec, recBytes, key := anchor(t)
 	other := bytes.Repeat([]byte{8}, 32)
-	owner := tx.PublicKey{Alg: tx.Ed25519, Key: bytes.Repeat([]byte{1}, 32)}
-	rec := notary.Record{SHA256: sum, MediaType: "text/plain", Owner: owner, Height: 3, Time: 1700000000000}
-	recBytes, err := tx.Marshal(&rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := "notary/a/" + hex.EncodeToString(sum)
 	otherKey := "notary/a/" + hex.EncodeToString(other)
 	kv := map[string][]byte{key: recBytes}
 	root, proofs := stateOf(t, kv, key, otherKey)
@@ -120,6 +113,20 @@ func TestAnswer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// anchor is a notary record of the file whose SHA-256 is 32 sevens, its
+// state bytes and its key.
+func anchor(t *testing.T) ([]byte, notary.Record, []byte, string) {
+	t.Helper()
+	sum := bytes.Repeat([]byte{7}, 32)
+	owner := tx.PublicKey{Alg: tx.Ed25519, Key: bytes.Repeat([]byte{1}, 32)}
+	rec := notary.Record{SHA256: sum, MediaType: "text/plain", Owner: owner, Height: 3, Time: 1700000000000}
+	recBytes, err := tx.Marshal(&rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, rec, recBytes, "notary/a/" + hex.EncodeToString(sum)
 }
 
 // TestStateUnderValidators: with a validator set, a state proof's

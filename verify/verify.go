@@ -95,6 +95,9 @@ type Policy struct {
 type Opened struct {
 	mu sync.Mutex
 	m  map[string]*Checkpoint
+	// answers are the answers verified (Verified), by policy, query,
+	// arguments and the answer's bytes.
+	answers map[string]verifiedAnswer
 }
 
 // maxOpened bounds an Opened: when full, it starts again empty.
@@ -107,7 +110,7 @@ func OpenCheckpoint(signed []byte, p Policy) (*Checkpoint, error) {
 	if p.Opened == nil {
 		return openCheckpoint(signed, p)
 	}
-	o, key := p.Opened, fmt.Sprintf("%q %q %d %v\n%s", p.LogKey, p.Witnesses, p.Quorum, p.Validators, signed)
+	o, key := p.Opened, p.cacheKey()+string(signed)
 	o.mu.Lock()
 	c, ok := o.m[key]
 	o.mu.Unlock()
@@ -125,6 +128,11 @@ func OpenCheckpoint(signed []byte, p Policy) (*Checkpoint, error) {
 	o.m[key] = c
 	o.mu.Unlock()
 	return c, nil
+}
+
+// cacheKey is what of p an Opened's keys hold.
+func (p Policy) cacheKey() string {
+	return fmt.Sprintf("%q %q %d %v\n", p.LogKey, p.Witnesses, p.Quorum, p.Validators)
 }
 
 func openCheckpoint(signed []byte, p Policy) (*Checkpoint, error) {

@@ -66,15 +66,13 @@ func ModuleQuery(ctx context.Context, c *client.Client, m ledger.Module, name st
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("the node's answer (status %d) is not JSON: %w", status, err)
 	}
-	a, err := verify.ParseAnswer(body)
+	a, cp, err := verify.Verified(m, q, params, body, *policy)
 	if err != nil && doc.Error != nil {
-		doc.Error.Status = status
-		return nil, doc.Error // a refusal without a proof: not a query's answer
+		if _, perr := verify.ParseAnswer(body); perr != nil {
+			doc.Error.Status = status
+			return nil, doc.Error // a refusal without a proof: not a query's answer
+		}
 	}
-	if err != nil {
-		return nil, NotVerified(err)
-	}
-	cp, err := verify.Answer(m, q, func(n string) string { return params[n] }, a, *policy)
 	if err == nil {
 		err = tr.Accept(ctx, c, policy, cp)
 	}

@@ -33,6 +33,7 @@ type Trust struct {
 	quorum     *int
 	maxAge     *time.Duration
 	now        func() time.Time
+	opened     *verify.Opened
 }
 
 // defaultMaxAge bounds the age of a proven answer's checkpoint: a node
@@ -127,6 +128,11 @@ func (t *Trust) seenPath(p *verify.Policy, origin string) string {
 	return filepath.Join(dir, "checkpoints", name)
 }
 
+// KeepOpened makes the policies t returns share one verify.Opened: a
+// long-running verifier (a relying party) then verifies a checkpoint's
+// signatures, and an answer's same bytes, once (verify.Policy.Opened).
+func (t *Trust) KeepOpened() { t.opened = &verify.Opened{} }
+
 // Policy returns the policy the flags name, or nil if they name no one:
 // then the node is trusted.
 func (t *Trust) Policy() (*verify.Policy, error) {
@@ -141,7 +147,7 @@ func (t *Trust) Policy() (*verify.Policy, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &verify.Policy{Validators: vs}, nil
+		return &verify.Policy{Validators: vs, Opened: t.opened}, nil
 	}
 	if *t.logKey == "" {
 		if len(t.witnesses) > 0 {
@@ -149,7 +155,7 @@ func (t *Trust) Policy() (*verify.Policy, error) {
 		}
 		return nil, nil
 	}
-	return &verify.Policy{LogKey: *t.logKey, Witnesses: t.witnesses, Quorum: *t.quorum}, nil
+	return &verify.Policy{LogKey: *t.logKey, Witnesses: t.witnesses, Quorum: *t.quorum, Opened: t.opened}, nil
 }
 
 // readValidators reads a validator set: a genesis's "validators", or a
