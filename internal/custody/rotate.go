@@ -511,16 +511,29 @@ func (r *Rotation) publicKeys(s *frost.Suite) (*frost.PublicKeyPackage, error) {
 }
 
 // Accept is the body of "accept": a new holder of a rotation opened and
-// checked the shares dealt to it, and derived the ledger's public keys.
+// checked the shares dealt to it, derived the ledger's public keys, and
+// proves that it holds its new share: Proof is a proof of possession
+// (frost.KeyPackage.ProvePossession) under its new verifying share, bound
+// to the rotation (PossessionContext).
 type Accept struct {
 	Wallet string `cbor:"1,keyasint" json:"wallet"`
 	Holder string `cbor:"2,keyasint" json:"holder"`
+	Proof  []byte `cbor:"3,keyasint" json:"proof"`
+}
+
+// PossessionContext is what a new holder's proof of possession is bound
+// to: the rotation's session, under Agora's label for accepting.
+func PossessionContext(rotationSession []byte) []byte {
+	return append([]byte("agora/custody/accept/v1\n"), rotationSession...)
 }
 
 // Validate implements ledger.Msg.
 func (m *Accept) Validate() error {
 	if err := checkWalletID(m.Wallet); err != nil {
 		return err
+	}
+	if len(m.Proof) == 0 {
+		return fmt.Errorf("%w: proof: a new holder proves it holds its share", ledger.ErrInvalid)
 	}
 	return checkDID("holder", m.Holder)
 }
@@ -545,6 +558,13 @@ func accept(ctx *ledger.Context, m *Accept) error {
 		return fmt.Errorf("%w: rotation %d: a new holder accepts once every dealer dealt", ledger.ErrConflict, r.N)
 	case slices.Contains(r.Accepted, h.ID):
 		return fmt.Errorf("%w: new holder %d accepted already", ledger.ErrConflict, h.ID)
+	}
+	pub, err := w.suite().DecodePublicKeyPackage(r.New)
+	if err != nil {
+		return fmt.Errorf("%w: rotation %d new public keys: %v", ledger.ErrStorage, r.N, err)
+	}
+	if err := pub.VerifyPossession(PossessionContext(r.Session), frost.Identifier(h.ID), m.Proof); err != nil {
+		return fmt.Errorf("%w: new holder %d's proof that it holds its share: %v", ledger.ErrInvalid, h.ID, err)
 	}
 	r.Accepted = append(r.Accepted, h.ID)
 	slices.Sort(r.Accepted)

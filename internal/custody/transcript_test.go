@@ -241,6 +241,28 @@ func (s *sim) body(r *ledgertest.Runner, a *ledgertest.Args, typ string) ([]byte
 			p.Share = sh.Bytes()
 		}
 		m = p
+	case "accept":
+		// The new holder proves it holds its share (refinish first); with
+		// with=NAME, the proof is made with NAME's new share instead.
+		p := &Accept{}
+		with := a.Get("with", "")
+		r.Fill(p, a)
+		if p.Proof == nil {
+			did := p.Holder
+			if with != "" {
+				did = r.Expand("<did:" + with + ">")
+			}
+			k := s.keys[p.Wallet+"/"+did]
+			if k == nil {
+				r.Fatalf("%s has no new share of %s: refinish first", did, p.Wallet)
+			}
+			proof, err := k.ProvePossession(rnd("pop", p.Wallet, did), PossessionContext(rotation(r, wallet(r, p.Wallet)).Session))
+			if err != nil {
+				r.Fatalf("%v", err)
+			}
+			p.Proof = proof
+		}
+		m = p
 	default:
 		return nil, false
 	}

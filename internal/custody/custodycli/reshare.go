@@ -252,7 +252,15 @@ func (s *signer) accept(ctx context.Context, w *custody.Wallet, rot *custody.Rot
 			return err
 		}
 	}
-	if err := s.submit(ctx, "accept", &custody.Accept{Wallet: w.ID, Holder: s.did}); err != nil {
+	next, err := suite.DecodeKeyPackage(sec.Next)
+	if err != nil {
+		return err
+	}
+	proof, err := next.ProvePossession(rand.Reader, custody.PossessionContext(rot.Session))
+	if err != nil {
+		return err
+	}
+	if err := s.submit(ctx, "accept", &custody.Accept{Wallet: w.ID, Holder: s.did, Proof: proof}); err != nil {
 		return err
 	}
 	s.say(w.ID, "wallet %s: rotation %d: new holder %d checked its shares of group key %x; accepted", w.ID, rot.N, me.ID, w.GroupKey)
