@@ -76,6 +76,11 @@ type Policy struct {
 	ChangeDelayMS int64  `cbor:"11,keyasint,omitempty" json:"change_delay_ms,omitempty"`
 	// RequestTTLMS is how long a request stays open (default a day).
 	RequestTTLMS int64 `cbor:"12,keyasint,omitempty" json:"request_ttl_ms,omitempty"`
+	// ShareWindowMS is how long a request's signers have, once t of
+	// them committed, to give their shares (default a minute); then the
+	// signers that gave none are dropped for the request and the others
+	// commit afresh.
+	ShareWindowMS int64 `cbor:"13,keyasint,omitempty" json:"share_window_ms,omitempty"`
 }
 
 func (p *Policy) group(name string) *Group {
@@ -157,6 +162,9 @@ func (p *Policy) validate(tier string) error {
 		p.RequestTTLMS > int64(MaxRequestTTL/time.Millisecond) {
 		return invalidf("durations are not negative, and request_ttl_ms at most %d", MaxRequestTTL/time.Millisecond)
 	}
+	if p.ShareWindowMS != 0 && (p.ShareWindowMS < int64(MinShareWindow/time.Millisecond) || p.ShareWindowMS > int64(MaxRequestTTL/time.Millisecond)) {
+		return invalidf("share_window_ms is %d to %d", MinShareWindow/time.Millisecond, MaxRequestTTL/time.Millisecond)
+	}
 	if (p.PeriodMS == 0) != (p.PeriodLimit == 0) {
 		return invalidf("period_ms and period_limit go together")
 	}
@@ -197,6 +205,17 @@ func (p *Policy) stamp(old *Policy, now int64) {
 
 func (p *Policy) allowed(addr string) bool {
 	return slices.ContainsFunc(p.AllowList, func(a Allowed) bool { return a.Address == addr })
+}
+
+// MinShareWindow is the shortest share window a policy sets: a signer
+// needs a block or two to give its share.
+const MinShareWindow = time.Second
+
+func (p *Policy) shareWindow() time.Duration {
+	if p.ShareWindowMS == 0 {
+		return time.Minute
+	}
+	return time.Duration(p.ShareWindowMS) * time.Millisecond
 }
 
 func (p *Policy) requestTTL() time.Duration {

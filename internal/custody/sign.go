@@ -45,6 +45,11 @@ type Req struct {
 	// Keys is the wallet's rotation whose holders made Commitments:
 	// commitments of holders before a rotation are void.
 	Keys uint64 `cbor:"19,keyasint,omitempty" json:"keys,omitempty"`
+	// Round counts the signing rounds the request started again: when
+	// signers give no share within the policy's share window, they are
+	// dropped (Dropped) and the others commit afresh, in the next round.
+	Round   uint32   `cbor:"20,keyasint,omitempty" json:"round,omitempty"`
+	Dropped []uint16 `cbor:"21,keyasint,omitempty" json:"dropped,omitempty"` // holders that gave no share in time, ascending
 }
 
 // renew voids the commitments and shares of holders before the wallet's
@@ -53,7 +58,7 @@ func (r *Req) renew(w *Wallet) {
 	if r.Keys == w.Rotations || (r.State != Approved && r.State != Signing) {
 		return
 	}
-	r.Commitments, r.Shares, r.Keys, r.State = nil, nil, w.Rotations, Approved
+	r.Commitments, r.Shares, r.Keys, r.State, r.Dropped = nil, nil, w.Rotations, Approved, nil
 }
 
 func requestKey(wallet string, n uint64) []byte { return fmt.Appendf(nil, "w/%s/req/%016x", wallet, n) }
@@ -217,6 +222,8 @@ type Commit struct {
 	Request     uint64 `cbor:"2,keyasint" json:"request"`
 	Holder      string `cbor:"3,keyasint" json:"holder"`
 	Commitments []byte `cbor:"4,keyasint" json:"commitments"` // frost.Commitments
+	// Round is the request's signing round the commitments are for.
+	Round uint32 `cbor:"5,keyasint,omitempty" json:"round,omitempty"`
 }
 
 // Validate implements ledger.Msg.
@@ -255,8 +262,13 @@ func commit(ctx *ledger.Context, m *Commit) error {
 		return err
 	}
 	r.renew(w)
-	if r.State != Approved {
+	switch {
+	case r.State != Approved:
 		return fmt.Errorf("%w: request %d is %s: not approved: holders commit to an approved request", ledger.ErrConflict, r.N, r.State)
+	case m.Round != r.Round:
+		return fmt.Errorf("%w: request %d is in signing round %d, not %d", ledger.ErrConflict, r.N, r.Round, m.Round)
+	case slices.Contains(r.Dropped, h.ID):
+		return fmt.Errorf("%w: holder %d gave no share in time in an earlier round of request %d: it no longer signs it", ledger.ErrUnauthorized, h.ID, r.N)
 	}
 	c, err := w.suite().DecodeCommitments(m.Commitments)
 	if err != nil {
@@ -280,6 +292,9 @@ func commit(ctx *ledger.Context, m *Commit) error {
 	}
 	if len(list) == int(w.Threshold) {
 		r.State = Signing
+		if err := ctx.Schedule(ctx.Block.Time.Add(w.Policy.shareWindow()), shareDue(w.ID, r.N)); err != nil {
+			return err
+		}
 		ctx.Emit("signing", walletAttr(w.ID), nAttr(r.N))
 	}
 	if err := r.save(ctx); err != nil {
@@ -376,6 +391,9 @@ func share(ctx *ledger.Context, m *Share) error {
 		}
 		r.Signature, r.State = sig, Signed
 		if err := ctx.Cancel(requestDue(w.ID, r.N)); err != nil {
+			return err
+		}
+		if err := ctx.Cancel(shareDue(w.ID, r.N)); err != nil {
 			return err
 		}
 		if w.State == Active {

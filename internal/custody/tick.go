@@ -2,9 +2,11 @@ package custody
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/agora-ledger/agora/internal/frost"
 	"github.com/agora-ledger/agora/internal/ledger"
 )
 
@@ -12,12 +14,13 @@ import (
 // "req/W/N" (a request's expiry), "unlock/W/N" (the end of a request's
 // time lock), "policy/W" (an approved policy taking effect), "op/W" (an
 // approved key operation taking effect), "rot/W/N" (rotation N's
-// deadline).
+// deadline), "share/W/N" (the end of request N's share window).
 
 func dkgDue(w string) []byte               { return []byte("dkg/" + w) }
 func policyDue(w string) []byte            { return []byte("policy/" + w) }
 func requestDue(w string, n uint64) []byte { return fmt.Appendf(nil, "req/%s/%d", w, n) }
 func unlockDue(w string, n uint64) []byte  { return fmt.Appendf(nil, "unlock/%s/%d", w, n) }
+func shareDue(w string, n uint64) []byte   { return fmt.Appendf(nil, "share/%s/%d", w, n) }
 
 // Due implements ledger.Scheduled.
 func (Module) Due(ctx *ledger.Context, key []byte) error {
@@ -29,7 +32,7 @@ func (Module) Due(ctx *ledger.Context, key []byte) error {
 		return applyPolicy(ctx, rest)
 	case "op":
 		return applyOp(ctx, rest)
-	case "req", "unlock", "rot":
+	case "req", "unlock", "rot", "share":
 		i := strings.LastIndexByte(rest, '/')
 		if i < 0 {
 			break
@@ -43,6 +46,8 @@ func (Module) Due(ctx *ledger.Context, key []byte) error {
 			return expire(ctx, rest[:i], n)
 		case "rot":
 			return rotationTimeout(ctx, rest[:i], n)
+		case "share":
+			return shareTimeout(ctx, rest[:i], n)
 		}
 		return unlock(ctx, rest[:i], n)
 	}
@@ -93,6 +98,9 @@ func expire(ctx *ledger.Context, wallet string, n uint64) error {
 	if err := ctx.Cancel(unlockDue(wallet, n)); err != nil {
 		return err
 	}
+	if err := ctx.Cancel(shareDue(wallet, n)); err != nil {
+		return err
+	}
 	r.State = Expired
 	// Give back what the request reserved, in the window it reserved it.
 	w.Usage.Lifetime -= min(w.Usage.Lifetime, r.Amount)
@@ -124,4 +132,56 @@ func unlock(ctx *ledger.Context, wallet string, n uint64) error {
 	}
 	ctx.Emit("approved", walletAttr(wallet), nAttr(n))
 	return w.record(ctx, "unlocked", "", fmt.Sprintf("request %d: time lock over", n))
+}
+
+// shareTimeout ends request n's share window: if it is still signing, the
+// signers that gave no share are dropped for it, the commitments and
+// shares of the round are void (a share is made for one set of signers:
+// the others must commit afresh, never reuse their nonces), and the
+// request is approved again, in its next round. The holders not dropped
+// commit; when fewer than the threshold remain, it waits for its expiry.
+func shareTimeout(ctx *ledger.Context, wallet string, n uint64) error {
+	w, r, err := loadPair(ctx.KV, wallet, n)
+	if err != nil {
+		return err
+	}
+	if r.State != Signing || r.Keys != w.Rotations {
+		return nil
+	}
+	list, err := r.commitments(w)
+	if err != nil {
+		return err
+	}
+	gave := map[frost.Identifier]bool{}
+	for _, b := range r.Shares {
+		sh, err := w.suite().DecodeSignatureShare(b)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ledger.ErrStorage, err)
+		}
+		gave[sh.ID] = true
+	}
+	var silent []string
+	for _, c := range list { // ascending
+		if !gave[c.ID] {
+			r.Dropped = append(r.Dropped, uint16(c.ID))
+			silent = append(silent, strconv.Itoa(int(c.ID)))
+		}
+	}
+	if len(silent) == 0 {
+		return nil // every signer gave its share: the request is signed
+	}
+	slices.Sort(r.Dropped)
+	r.Commitments, r.Shares, r.State = nil, nil, Approved
+	r.Round++
+	if err := r.save(ctx); err != nil {
+		return err
+	}
+	left := len(w.Holders) - len(r.Dropped)
+	ctx.Emit("approved", walletAttr(wallet), nAttr(n), ledger.Attr{Key: "round", Value: strconv.FormatUint(uint64(r.Round), 10)})
+	who := "holder " + silent[0]
+	if len(silent) > 1 {
+		who = "holders " + strings.Join(silent, ", ")
+	}
+	return w.record(ctx, "share_timeout", "", fmt.Sprintf("request %d: %s gave no share within %s, dropped; round %d: %d holders left, %d needed",
+		n, who, w.Policy.shareWindow(), r.Round, left, w.Threshold))
 }

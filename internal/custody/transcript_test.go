@@ -212,7 +212,11 @@ func (s *sim) body(r *ledgertest.Runner, a *ledgertest.Args, typ string) ([]byte
 			if k == nil {
 				r.Fatalf("%s has no key for %s: finish first", p.Holder, p.Wallet)
 			}
-			n, c, err := k.Commit(rnd("nonce", p.Wallet, p.Holder, fmt.Sprint(p.Request)))
+			seed := []string{"nonce", p.Wallet, p.Holder, fmt.Sprint(p.Request)}
+			if p.Round > 0 {
+				seed = append(seed, fmt.Sprint(p.Round)) // fresh nonces each round
+			}
+			n, c, err := k.Commit(rnd(seed...))
 			if err != nil {
 				r.Fatalf("%v", err)
 			}

@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -335,6 +336,9 @@ func (r *reader) poll(name string, params map[string]string, out any, what, want
 	ctx := context.Background()
 	deadline := time.Now().Add(timeout)
 	for {
+		// Each answer decodes into a zero value: fields an answer omits
+		// (empty lists) must not keep the answer before's.
+		reflect.ValueOf(out).Elem().SetZero()
 		cp, err := r.query(ctx, name, params, out)
 		if err != nil {
 			return nil, err
@@ -453,6 +457,13 @@ func status(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, " (%s)", a.Reason)
 	}
 	fmt.Fprintf(stdout, "\n  signers    %d committed, %d shares\n", len(q.Commitments), len(q.Shares))
+	if q.Round > 0 {
+		var ids []string
+		for _, id := range q.Dropped {
+			ids = append(ids, strconv.Itoa(int(id)))
+		}
+		fmt.Fprintf(stdout, "  round      %d (dropped for giving no share in time: holder %s)\n", q.Round, strings.Join(ids, ", "))
+	}
 	if q.Signature != nil {
 		fmt.Fprintf(stdout, "  signature  %x\n", q.Signature)
 	}

@@ -345,7 +345,6 @@ func (s *signer) requests(ctx context.Context, w *custody.Wallet, me *custody.Ho
 		s.say(fmt.Sprintf("%s/%d", w.ID, p.n), "%s", p.said)
 		if p.typ == "share" {
 			s.forget(sec, p.n)
-			done[p.n] = true
 		}
 	}
 	for done[sec.Done+1] {
@@ -669,10 +668,23 @@ func (s *signer) request(ctx context.Context, w *custody.Wallet, me *custody.Hol
 		mine = mine || c.ID == frost.Identifier(me.ID)
 	}
 	switch {
+	case r.State == custody.Approved && slices.Contains(r.Dropped, me.ID):
+		// It gave no share within the window of an earlier round: the
+		// ledger no longer takes its commitments for this request.
+		s.say(subject, "request %d of %s: dropped for giving no share in time: not signing it", n, w.ID)
+		s.forget(sec, n)
+		return true, nil, nil
 	case r.State == custody.Approved && !mine && s.standby(w, me, sec, n, subject):
 		return false, nil, nil
 	case r.State == custody.Approved && !mine:
 		delete(s.seen, subject)
+		if sec.Shares[n] != nil {
+			// A share of a round the ledger started again (a signer
+			// gave none in time): void, it was made for another set of
+			// signers. Its nonces are gone; new ones are made below.
+			delete(sec.Shares, n)
+			s.st.dirty = true
+		}
 		var c frost.Commitments
 		if saved := sec.Nonces[n]; saved != nil {
 			// Committed before a restart (or a refused post), and the
@@ -700,13 +712,18 @@ func (s *signer) request(ctx context.Context, w *custody.Wallet, me *custody.Hol
 			sec.Nonces[n], c = b, cm
 			s.st.dirty = true
 		}
-		return false, &post{n: n, typ: "commit", body: &custody.Commit{Wallet: w.ID, Request: n, Holder: s.did, Commitments: c.Bytes()},
-			said: fmt.Sprintf("request %d of %s: approved (proven: rule %s, %d approvals); committed", n, w.ID, r.Decision.Rule, len(r.Approvers))}, nil
+		said := fmt.Sprintf("request %d of %s: approved (proven: rule %s, %d approvals); committed", n, w.ID, r.Decision.Rule, len(r.Approvers))
+		if r.Round > 0 {
+			said += fmt.Sprintf(" in round %d", r.Round)
+		}
+		return false, &post{n: n, typ: "commit", body: &custody.Commit{Wallet: w.ID, Request: n, Holder: s.did, Commitments: c.Bytes(), Round: r.Round}, said: said}, nil
 	case r.State == custody.Signing && mine:
 		for _, b := range r.Shares {
 			if sh, err := suite.DecodeSignatureShare(b); err == nil && sh.ID == frost.Identifier(me.ID) {
+				// Given; not done until signed: if another signer
+				// gives none in time, the round starts again.
 				s.forget(sec, n)
-				return true, nil, nil
+				return false, nil, nil
 			}
 		}
 		sh := sec.Shares[n]
@@ -739,10 +756,11 @@ func (s *signer) request(ctx context.Context, w *custody.Wallet, me *custody.Hol
 		return false, &post{n: n, typ: "share", body: &custody.Share{Wallet: w.ID, Request: n, Holder: s.did, Share: sh},
 			said: fmt.Sprintf("request %d of %s: gave signature share", n, w.ID)}, nil
 	case r.State == custody.Signing:
-		// The first t holders sign; this one is not among them.
+		// The first t holders sign; this one is not among them, unless
+		// one of them gives no share in time and the round starts again.
 		delete(s.seen, subject)
 		s.forget(sec, n)
-		return true, nil, nil
+		return false, nil, nil
 	}
 	return false, nil, nil
 }
