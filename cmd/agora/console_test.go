@@ -302,7 +302,7 @@ func TestConsoleServesEveryModule(t *testing.T) {
 		"/credentials/lists/kyc-1":         {"holds the status of 2 credentials", `href="/credentials/lists/kyc-1/1"`},
 		"/credentials/lists/kyc-1/0":       {"is <strong>revoked</strong> since", "<strong>suspended</strong>, signed by", "withdrew it for good"},
 		"/credentials/lists/kyc-1/1":       {"is <strong>valid</strong>: its status never changed"},
-		"/custody":                         {`href="/custody/treasury"`, "BTC on bitcoin-testnet", "2 of 3 holders, ed25519"},
+		"/custody":                         {`href="/custody/treasury"`, "BTC on bitcoin-testnet", "2 of 3 holders, ed25519", "1 wallet; numbers 1 to 1", "The list is proven complete"},
 		"/custody/treasury": {"is in use: it has signed", "Rule <strong>cap</strong>: an amount of 1,001 or more to any destination is <strong>refused</strong>",
 			"at most 1,000 BTC a request", `href="/custody/treasury/requests/2"`, "waiting for approvals", "<td>generated, in"},
 		"/custody/treasury/requests/1": {"is <strong>signed</strong>", "It is an ordinary signature, Ed25519 (RFC 8032)"},

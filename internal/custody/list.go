@@ -1,18 +1,56 @@
 package custody
 
 import (
-	"bytes"
 	"fmt"
+	"strconv"
 
 	"github.com/agora-ledger/agora/internal/ledger"
-	"github.com/agora-ledger/agora/internal/tx"
 )
 
 // MaxWallets bounds the wallets one answer of the wallets query lists.
 const MaxWallets = 100
 
+// The wallets are numbered in the order they were made: key "wallets"
+// holds how many there are, "wn/N" (N in 16 hex digits, from 1) the id
+// of the N-th. A page of the list reads those keys and each wallet's own,
+// so a proof of it shows it complete: the count is proven, and so is
+// every wallet it counts.
+var walletCountKey = []byte("wallets")
+
+func walletIndexKey(n uint64) []byte { return fmt.Appendf(nil, "wn/%016x", n) }
+
+func walletCount(kv *ledger.KV) (uint64, error) {
+	var n uint64
+	_, err := kv.GetValue(walletCountKey, &n)
+	return n, err
+}
+
+// numberWallet gives wallet id the next number.
+func numberWallet(kv *ledger.KV, id string) error {
+	n, err := walletCount(kv)
+	if err != nil {
+		return err
+	}
+	n++
+	if err := kv.SetValue(walletIndexKey(n), id); err != nil {
+		return err
+	}
+	return kv.SetValue(walletCountKey, n)
+}
+
+// walletNumbered is the id of wallet number n.
+func walletNumbered(kv *ledger.KV, n uint64) (string, error) {
+	var id string
+	found, err := kv.GetValue(walletIndexKey(n), &id)
+	if err == nil && !found {
+		err = fmt.Errorf("%w: wallet number %d is missing", ledger.ErrStorage, n)
+	}
+	return id, err
+}
+
 // WalletSummary is a wallet as the wallets query lists it.
 type WalletSummary struct {
+	N         uint64 `json:"n"` // its number, in the order wallets were made
 	ID        string `json:"id"`
 	Tier      string `json:"tier"`
 	Asset     string `json:"asset"`
@@ -25,47 +63,61 @@ type WalletSummary struct {
 	Requests  uint64 `json:"requests,omitempty"`
 }
 
-// Wallets is the answer of the wallets query: the wallets in the order
-// of their ids, from after on. It reads a range of keys, which a state
-// proof cannot show complete; each wallet is provable by its own query.
+// Wallets is the answer of the wallets query: of the Total wallets, in
+// the order they were made, those numbered from From on, MaxWallets at
+// most. Its proof shows it complete.
 type Wallets struct {
+	Total   uint64          `json:"total"`
+	From    uint64          `json:"from"`
 	Wallets []WalletSummary `json:"wallets"`
-	// Next, if set, is the last id listed: ask again with after=Next.
-	Next string `json:"next,omitempty"`
+	// Next, if set, is the number of the first wallet not listed: ask
+	// again with from=Next.
+	Next uint64 `json:"next,omitempty"`
 }
 
-// WalletsIn lists up to MaxWallets wallets whose ids sort after after.
-func WalletsIn(kv *ledger.KV, after string) (*Wallets, error) {
-	out := &Wallets{Wallets: []WalletSummary{}}
-	err := kv.Iterate([]byte("w/"), func(key, value []byte) (bool, error) {
-		// A wallet's own key is w/ID; its requests, log and shares are
-		// under w/ID/.
-		if bytes.IndexByte(key, '/') >= 0 || string(key) <= after {
-			return true, nil
-		}
+// WalletsIn lists up to MaxWallets wallets, from number from (1 if 0).
+func WalletsIn(kv *ledger.KV, from uint64) (*Wallets, error) {
+	total, err := walletCount(kv)
+	if err != nil {
+		return nil, err
+	}
+	from = max(from, 1)
+	out := &Wallets{Total: total, From: from, Wallets: []WalletSummary{}}
+	for n := from; n <= total; n++ {
 		if len(out.Wallets) == MaxWallets {
-			out.Next = out.Wallets[len(out.Wallets)-1].ID
-			return false, nil
+			out.Next = n
+			break
 		}
-		var w Wallet
-		if err := tx.Unmarshal(value, &w); err != nil {
-			return false, fmt.Errorf("wallet %s: %w", key, err)
+		id, err := walletNumbered(kv, n)
+		if err != nil {
+			return nil, err
 		}
-		out.Wallets = append(out.Wallets, WalletSummary{ID: w.ID, Tier: w.Tier, Asset: w.Asset, Network: w.Network, Suite: w.Suite,
+		w, err := loadWallet(kv, id)
+		if err != nil {
+			return nil, err
+		}
+		out.Wallets = append(out.Wallets, WalletSummary{N: n, ID: w.ID, Tier: w.Tier, Asset: w.Asset, Network: w.Network, Suite: w.Suite,
 			Threshold: w.Threshold, Holders: len(w.Holders), State: w.State, Address: w.Address, Requests: w.Requests})
-		return true, nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // walletsQuery is the wallets query.
 var walletsQuery = ledger.Query{
 	Name:    "wallets",
 	Pattern: "GET /v1/custody/wallets",
-	Summary: fmt.Sprintf("The wallets, by id, %d at a time: tier, chain, suite, t of n, state, address. It reads a range of keys, which a state proof cannot show complete: each wallet is provable by its own query.", MaxWallets),
-	Params:  []ledger.Param{{Name: "after", Summary: "a wallet id: list those after it (the previous page's next)"}},
+	Summary: fmt.Sprintf("The wallets, in the order they were made, %d at a time: tier, chain, suite, t of n, state, address, and how many there are; proven complete.", MaxWallets),
+	Params:  []ledger.Param{{Name: "from", Summary: "a wallet's number: list from it (the previous page's next; default 1)"}},
 	Run: func(kv *ledger.KV, arg func(string) string) (any, error) {
-		return WalletsIn(kv, arg("after"))
+		var from uint64
+		if s := arg("from"); s != "" {
+			n, err := strconv.ParseUint(s, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%w: from=%q is not a wallet's number", ledger.ErrInvalid, s)
+			}
+			from = n
+		}
+		return WalletsIn(kv, from)
 	},
 	Answer: (*Wallets)(nil),
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/agora-ledger/agora/internal/ledger"
-	"github.com/agora-ledger/agora/internal/tx"
 )
 
 // Approval is the answer of the approval query: what a signer checks,
@@ -225,6 +224,12 @@ func (Module) InitGenesis(kv *ledger.KV, raw json.RawMessage) error {
 		if len(wg.Requests) != int(w.Requests) || len(wg.Log) != int(w.Log) {
 			return fmt.Errorf("%w: wallet %s: %d requests and %d log entries, counted %d and %d", ledger.ErrInvalid, w.ID, len(wg.Requests), len(wg.Log), w.Requests, w.Log)
 		}
+		if _, err := loadWallet(kv, w.ID); err == nil {
+			return fmt.Errorf("%w: custody genesis: wallet %s twice", ledger.ErrInvalid, w.ID)
+		}
+		if err := numberWallet(kv, w.ID); err != nil {
+			return err
+		}
 		if err := kv.SetValue(walletKey(w.ID), &w); err != nil {
 			return err
 		}
@@ -281,19 +286,20 @@ func (Module) InitGenesis(kv *ledger.KV, raw json.RawMessage) error {
 // ExportGenesis implements ledger.Module.
 func (Module) ExportGenesis(kv *ledger.KV) (json.RawMessage, error) {
 	var g Genesis
-	err := kv.Iterate([]byte("w/"), func(k, v []byte) (bool, error) {
-		if strings.Contains(string(k), "/") { // a wallet's record under w/ID/...
-			return true, nil
-		}
-		var w Wallet
-		if err := tx.Unmarshal(v, &w); err != nil {
-			return false, fmt.Errorf("%w: %v", ledger.ErrStorage, err)
-		}
-		g.Wallets = append(g.Wallets, WalletGenesis{Wallet: w})
-		return true, nil
-	})
+	total, err := walletCount(kv)
 	if err != nil {
 		return nil, err
+	}
+	for n := uint64(1); n <= total; n++ { // in the order they were made, so that they keep their numbers
+		id, err := walletNumbered(kv, n)
+		if err != nil {
+			return nil, err
+		}
+		w, err := loadWallet(kv, id)
+		if err != nil {
+			return nil, err
+		}
+		g.Wallets = append(g.Wallets, WalletGenesis{Wallet: *w})
 	}
 	for i := range g.Wallets {
 		wg := &g.Wallets[i]

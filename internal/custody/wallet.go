@@ -251,6 +251,9 @@ func create(ctx *ledger.Context, m *Create) error {
 	if err := ctx.Schedule(ctx.Block.Time.Add(DKGTimeout), dkgDue(w.ID)); err != nil {
 		return err
 	}
+	if err := numberWallet(ctx.KV, w.ID); err != nil {
+		return err
+	}
 	return w.record(ctx, "created", m.Owner, fmt.Sprintf("%s %d-of-%d %s wallet for %s on %s", m.Tier, m.Threshold, len(m.Holders), m.Suite, m.Asset, m.Network))
 }
 

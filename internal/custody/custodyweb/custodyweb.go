@@ -102,38 +102,33 @@ func inWords(m map[string]string, k string) string {
 
 func walletPath(id string) string { return "/v1/custody/wallets/" + url.PathEscape(id) }
 
-// walletsView lists the wallets, each checked by its own query.
+// walletsView lists the wallets, a hundred a page, from the wallets
+// query, whose proof shows the page complete.
 func walletsView(l console.Ledger, r *http.Request) (*console.View, error) {
 	path := "/v1/custody/wallets"
-	after := r.URL.Query().Get("after")
-	if after != "" {
-		path += "?after=" + url.QueryEscape(after)
+	if from := r.URL.Query().Get("from"); from != "" {
+		if _, err := strconv.ParseUint(from, 10, 64); err != nil {
+			return nil, &wire.Error{Status: http.StatusBadRequest, Code: "invalid", Message: fmt.Sprintf("from=%q is not a wallet's number", from)}
+		}
+		path += "?from=" + from
 	}
-	raw, err := l.Query(path)
+	list, c, err := console.AskFor[custody.Wallets](l, path, "the list of wallets, complete: how many there are and each on this page")
 	if err != nil {
 		return nil, err
 	}
-	var list custody.Wallets
-	if err := (&console.Answer{Raw: raw}).Decode(&list); err != nil {
-		return nil, fmt.Errorf("custodyweb: wallets: %w", err)
-	}
 	type row struct {
-		custody.Wallet
+		custody.WalletSummary
 		State string
 	}
 	d := struct {
 		Wallets []row
-		Next    string
-		After   string
+		List    custody.Wallets
+		Last    uint64
 		Checks  []console.Check
-	}{Next: list.Next, After: after}
+	}{List: list, Checks: []console.Check{c}}
 	for _, s := range list.Wallets {
-		w, c, err := console.AskFor[custody.Wallet](l, walletPath(s.ID), "wallet "+s.ID)
-		if err != nil {
-			return nil, err
-		}
-		d.Wallets = append(d.Wallets, row{Wallet: w, State: strings.ReplaceAll(w.State, "_", " ")})
-		d.Checks = append(d.Checks, c)
+		d.Wallets = append(d.Wallets, row{WalletSummary: s, State: strings.ReplaceAll(s.State, "_", " ")})
+		d.Last = s.N
 	}
 	return &console.View{Title: "Custody wallets", Template: walletsPage, Data: d}, nil
 }
