@@ -38,14 +38,17 @@ func numberWallet(kv *ledger.KV, id string) error {
 	return kv.SetValue(walletCountKey, n)
 }
 
-// walletNumbered is the id of wallet number n.
-func walletNumbered(kv *ledger.KV, n uint64) (string, error) {
+// numberedWallet is wallet number n.
+func numberedWallet(kv *ledger.KV, n uint64) (*Wallet, error) {
 	var id string
 	found, err := kv.GetValue(walletIndexKey(n), &id)
-	if err == nil && !found {
-		err = fmt.Errorf("%w: wallet number %d is missing", ledger.ErrStorage, n)
+	if err != nil {
+		return nil, err
 	}
-	return id, err
+	if !found {
+		return nil, fmt.Errorf("%w: wallet number %d is missing", ledger.ErrStorage, n)
+	}
+	return loadWallet(kv, id)
 }
 
 // WalletSummary is a wallet as the wallets query lists it.
@@ -88,11 +91,7 @@ func WalletsIn(kv *ledger.KV, from uint64) (*Wallets, error) {
 			out.Next = n
 			break
 		}
-		id, err := walletNumbered(kv, n)
-		if err != nil {
-			return nil, err
-		}
-		w, err := loadWallet(kv, id)
+		w, err := numberedWallet(kv, n)
 		if err != nil {
 			return nil, err
 		}

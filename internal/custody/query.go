@@ -291,11 +291,7 @@ func (Module) ExportGenesis(kv *ledger.KV) (json.RawMessage, error) {
 		return nil, err
 	}
 	for n := uint64(1); n <= total; n++ { // in the order they were made, so that they keep their numbers
-		id, err := walletNumbered(kv, n)
-		if err != nil {
-			return nil, err
-		}
-		w, err := loadWallet(kv, id)
+		w, err := numberedWallet(kv, n)
 		if err != nil {
 			return nil, err
 		}
