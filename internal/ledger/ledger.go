@@ -495,6 +495,9 @@ type Genesis struct {
 	// ScheduleSeq the last sequence number it gave.
 	Scheduled   []Entry `json:"scheduled,omitempty"`
 	ScheduleSeq uint64  `json:"schedule_seq,omitempty"`
+	// DueEvents are the events of past blocks' scheduled work, which the
+	// state keeps (DueEvents), in key order.
+	DueEvents []DueEventRecord `json:"due_events,omitempty"`
 	// Modules holds each module's genesis section by module name.
 	Modules map[string]json.RawMessage `json:"modules,omitempty"`
 }
@@ -575,6 +578,9 @@ func (e *Executor) InitGenesis(g *Genesis) (*Outcome, error) {
 	if err := e.loadSchedule(lkv, g.Scheduled, g.ScheduleSeq); err != nil {
 		return nil, err
 	}
+	if err := loadDueEvents(lkv, g.DueEvents); err != nil {
+		return nil, err
+	}
 	if err := loadPending(lkv, g.Pending); err != nil {
 		return nil, err
 	}
@@ -633,6 +639,9 @@ func (e *Executor) ExportGenesis(r StateReader, t time.Time) (*Genesis, error) {
 		return nil, err
 	}
 	if g.Scheduled, g.ScheduleSeq, err = exportSchedule(lkv); err != nil {
+		return nil, err
+	}
+	if g.DueEvents, err = exportDueEvents(lkv); err != nil {
 		return nil, err
 	}
 	for _, name := range e.order {

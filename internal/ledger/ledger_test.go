@@ -379,6 +379,13 @@ func TestInitGenesisRefusals(t *testing.T) {
 			g.Modules["notary"] = json.RawMessage(`{"policy":{"mode":"allowlist","allowed":["` + strings.ToUpper(alice.Address()) + `"]}}`)
 		}, text: "lower-case hex"},
 		{name: "unknown notary field", mutate: func(g *ledger.Genesis) { g.Modules["notary"] = json.RawMessage(`{"policy":{"mode":"open"},"extra":1}`) }, text: "unknown field"},
+		{name: "due events that failed", mutate: func(g *ledger.Genesis) {
+			g.DueEvents = []ledger.DueEventRecord{{Height: 3, Result: ledger.Result{Code: "invalid"}}}
+		}, text: "genesis due event record 0"},
+		{name: "due events twice", mutate: func(g *ledger.Genesis) {
+			r := ledger.DueEventRecord{Height: 3, Result: ledger.Result{Code: "ok", Events: []ledger.Event{{Type: "x"}}}}
+			g.DueEvents = []ledger.DueEventRecord{r, r}
+		}, text: "genesis due event record 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -365,6 +365,51 @@ func exportSchedule(kv *KV) ([]Entry, uint64, error) {
 	return out, seq, err
 }
 
+// DueEventRecord is what the state keeps of one block's scheduled work
+// (DueEvents), as a genesis carries it.
+type DueEventRecord struct {
+	Height uint64 `json:"height"`
+	Index  uint32 `json:"index"`
+	Result Result `json:"result"`
+}
+
+// exportDueEvents reads the kept events of scheduled work, in key order.
+func exportDueEvents(kv *KV) ([]DueEventRecord, error) {
+	var out []DueEventRecord
+	err := kv.Iterate([]byte(schedEvents), func(k, v []byte) (bool, error) {
+		at := k // the key after the prefix
+		if len(at) != 12 {
+			return false, fmt.Errorf("%w: bad scheduled events key %q", ErrStorage, k)
+		}
+		rec := DueEventRecord{Height: binary.BigEndian.Uint64(at), Index: binary.BigEndian.Uint32(at[8:])}
+		if err := tx.Unmarshal(v, &rec.Result); err != nil {
+			return false, fmt.Errorf("%w: the events of block %d's scheduled work: %v", ErrStorage, rec.Height, err)
+		}
+		out = append(out, rec)
+		return true, nil
+	})
+	return out, err
+}
+
+// loadDueEvents stores the kept events of a genesis's scheduled work.
+func loadDueEvents(kv *KV, recs []DueEventRecord) error {
+	for i := range recs {
+		r := &recs[i]
+		k := dueEventsKey(r.Height, int(r.Index))
+		_, dup, err := kv.Get(k)
+		if err != nil {
+			return err
+		}
+		if dup || r.Height == 0 || r.Result.Code != "ok" || len(r.Result.Events) == 0 {
+			return fmt.Errorf("genesis due event record %d: needs a height, code ok and events, once per height and index", i)
+		}
+		if err := kv.SetValue(k, &r.Result); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // scheduleQueries answer what is scheduled.
 func scheduleQueries() []Query {
 	return []Query{
