@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/agora-ledger/agora/internal/ledger"
@@ -25,6 +24,10 @@ type Answered struct {
 	Value   json.RawMessage
 	Refusal string
 	Proof   *StateProof
+	// Proven is the query's answer run over the proven values, once
+	// Answer has verified a (nil for a refusal): the same as Value,
+	// already decoded.
+	Proven any
 }
 
 // ParseAnswer reads a proof=1 answer: {"value": ..., "proof": ...}, or a
@@ -77,69 +80,22 @@ func Answer(m ledger.Module, q ledger.Query, arg func(string) string, a *Answere
 	if err != nil {
 		return nil, err
 	}
-	var x, y bytes.Buffer
-	if json.Compact(&x, mine) != nil || json.Compact(&y, a.Value) != nil || x.String() != y.String() {
-		return nil, fmt.Errorf("%w: the answer differs from the proven state's", ErrInvalid)
+	if !bytes.Equal(mine, a.Value) { // a node's answer is compact; another spacing is the same answer
+		var x, y bytes.Buffer
+		if json.Compact(&x, mine) != nil || json.Compact(&y, a.Value) != nil || !bytes.Equal(x.Bytes(), y.Bytes()) {
+			return nil, fmt.Errorf("%w: the answer differs from the proven state's", ErrInvalid)
+		}
 	}
+	a.Proven = ans
 	return c, nil
 }
 
 // Verified reads body, a proof=1 answer (ParseAnswer), and verifies it
-// as module m's answer to query q with the arguments args (Answer). With
-// policy.Opened set, a verified answer is kept with the opened
-// checkpoints, keyed by the policy, the query, every argument and the
-// answer's bytes: the same bytes verify to the same answer, so they are
-// not parsed and verified again; other bytes, arguments or policy are
-// verified in full. The answer and checkpoint returned are then shared
-// with other callers: do not modify them.
+// as module m's answer to query q with the arguments args (Answer).
+// Every answer is verified in full, its proofs and the query run again;
+// with policy.Opened set, only the checkpoint's signatures are not
+// checked again when the same signed checkpoint was opened before.
 func Verified(m ledger.Module, q ledger.Query, args map[string]string, body []byte, policy Policy) (*Answered, *Checkpoint, error) {
-	o := policy.Opened
-	if o == nil {
-		return verified(m, q, args, body, policy)
-	}
-	names := make([]string, 0, len(args))
-	for k := range args {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	var key strings.Builder
-	key.WriteString(policy.cacheKey())
-	fmt.Fprintf(&key, "%q %q", m.Name(), q.Name)
-	for _, k := range names {
-		fmt.Fprintf(&key, " %q=%q", k, args[k])
-	}
-	key.WriteString("\n")
-	key.Write(body)
-	o.mu.Lock()
-	v, ok := o.answers[key.String()]
-	o.mu.Unlock()
-	if ok {
-		return v.a, v.c, nil
-	}
-	a, c, err := verified(m, q, args, body, policy)
-	if err != nil {
-		return nil, nil, err
-	}
-	o.mu.Lock()
-	if o.answers == nil || len(o.answers) >= maxAnswers {
-		o.answers = map[string]verifiedAnswer{}
-	}
-	o.answers[key.String()] = verifiedAnswer{a, c}
-	o.mu.Unlock()
-	return a, c, nil
-}
-
-// verifiedAnswer is an answer Verified kept, with its checkpoint.
-type verifiedAnswer struct {
-	a *Answered
-	c *Checkpoint
-}
-
-// maxAnswers bounds the answers an Opened keeps: when full, it starts
-// again empty.
-const maxAnswers = 1024
-
-func verified(m ledger.Module, q ledger.Query, args map[string]string, body []byte, policy Policy) (*Answered, *Checkpoint, error) {
 	a, err := ParseAnswer(body)
 	if err != nil {
 		return nil, nil, err

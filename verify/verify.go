@@ -95,9 +95,6 @@ type Policy struct {
 type Opened struct {
 	mu sync.Mutex
 	m  map[string]*Checkpoint
-	// answers are the answers verified (Verified), by policy, query,
-	// arguments and the answer's bytes.
-	answers map[string]verifiedAnswer
 }
 
 // maxOpened bounds an Opened: when full, it starts again empty.

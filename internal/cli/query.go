@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -63,10 +64,12 @@ func ModuleQuery(ctx context.Context, c *client.Client, m ledger.Module, name st
 	var doc struct {
 		Error *client.Error `json:"error"`
 	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, fmt.Errorf("the node's answer (status %d) is not JSON: %w", status, err)
-	}
 	a, cp, err := verify.Verified(m, q, params, body, *policy)
+	if err != nil || a.Refusal != "" {
+		if jerr := json.Unmarshal(body, &doc); jerr != nil {
+			return nil, fmt.Errorf("the node's answer (status %d) is not JSON: %w", status, jerr)
+		}
+	}
 	if err != nil && doc.Error != nil {
 		if _, perr := verify.ParseAnswer(body); perr != nil {
 			doc.Error.Status = status
@@ -84,7 +87,31 @@ func ModuleQuery(ctx context.Context, c *client.Client, m ledger.Module, name st
 		doc.Error.Message += fmt.Sprintf(" (proven against the checkpoint of %s at height %d)", cp.Origin, cp.Height)
 		return nil, doc.Error
 	}
+	if setProven(out, a.Proven) {
+		return cp, nil
+	}
 	return cp, json.Unmarshal(a.Value, out)
+}
+
+// setProven sets *out to the proven answer v (verify.Answered.Proven),
+// already decoded, when v is of out's type or a pointer to it; it
+// reports whether it did.
+func setProven(out, v any) bool {
+	o, p := reflect.ValueOf(out), reflect.ValueOf(v)
+	if o.Kind() != reflect.Pointer || o.IsNil() || !p.IsValid() {
+		return false
+	}
+	if p.Kind() == reflect.Pointer && p.Type().Elem() == o.Type().Elem() {
+		if p.IsNil() {
+			return false
+		}
+		p = p.Elem()
+	}
+	if p.Type() != o.Type().Elem() {
+		return false
+	}
+	o.Elem().Set(p)
+	return true
 }
 
 // AcceptOrRefuse turns Trust.Accept's refusal into an answer that does

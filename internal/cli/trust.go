@@ -130,7 +130,7 @@ func (t *Trust) seenPath(p *verify.Policy, origin string) string {
 
 // KeepOpened makes the policies t returns share one verify.Opened: a
 // long-running verifier (a relying party) then verifies a checkpoint's
-// signatures, and an answer's same bytes, once (verify.Policy.Opened).
+// signatures once, and every answer in full (verify.Policy.Opened).
 func (t *Trust) KeepOpened() { t.opened = &verify.Opened{} }
 
 // Policy returns the policy the flags name, or nil if they name no one:

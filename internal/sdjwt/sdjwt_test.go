@@ -1,6 +1,7 @@
 package sdjwt
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -204,6 +205,15 @@ func TestVerifyRefuses(t *testing.T) {
 	with := func(extra ...Member) Object { return append(append(Object{}, extra...), base...) }
 	noneJWT := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." +
 		base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"x"}`)) + "."
+	dTrailing := base64.RawURLEncoding.EncodeToString([]byte(`["salt-trailing","given_name","Ada"] {}`))
+	trailingPayload := func() string {
+		body, _ := encode(base)
+		jwt, err := sign(edKey(issuerKey), "example+sd-jwt", nil, append(body, " {}"...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return jwt + "~"
+	}()
 	otherIssuer, err := Issue(sampleClaims(), Issuance{Key: edKey(otherKey), Rand: seeded(1)})
 	if err != nil {
 		t.Fatal(err)
@@ -220,6 +230,8 @@ func TestVerifyRefuses(t *testing.T) {
 		{"disclosure not base64url", signedJWT(t, base) + "~a+b~", nil, ErrMalformed},
 		{"disclosure with padding", signedJWT(t, with(Member{"_sd", []string{Digest(dGiven + "=")}})) + "~" + dGiven + "=~", nil, ErrMalformed},
 		{"disclosure of four elements", signedJWT(t, base) + "~" + disc(t, "s", "a", 1, 2) + "~", nil, ErrMalformed},
+		{"disclosure with data after its array", signedJWT(t, with(Member{"_sd", []string{Digest(dTrailing)}})) + "~" + dTrailing + "~", nil, ErrMalformed},
+		{"payload with data after its object", trailingPayload, nil, ErrMalformed},
 		{"salt not a string", signedJWT(t, base) + "~" + disc(t, 1, "a", 1) + "~", nil, ErrMalformed},
 		{"_sd not an array", signedJWT(t, with(Member{"_sd", "x"})) + "~", nil, ErrMalformed},
 		{"unreferenced disclosure", signedJWT(t, base) + "~" + dGiven + "~", nil, ErrDisclosure},
@@ -237,7 +249,16 @@ func TestVerifyRefuses(t *testing.T) {
 		{"alg none", noneJWT + "~", nil, ErrSignature},
 		{"alg not allowed", signedJWT(t, base) + "~", func(v *Verification) { v.Algorithms = []jose.SignatureAlgorithm{jose.ES256} }, ErrSignature},
 		{"wrong typ", signedJWT(t, base) + "~", func(v *Verification) { v.Type = "dc+sd-jwt" }, ErrSignature},
-		{"tampered payload", strings.Replace(issued.String(), ".", ".e30", 1), nil, ErrSignature},
+		{"tampered payload", func() string {
+			parts := strings.SplitN(issued.String(), ".", 3)
+			payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+			forged := bytes.Replace(payload, []byte("https://issuer.example"), []byte("https://issuer.exampl3"), 1)
+			if bytes.Equal(forged, payload) {
+				t.Fatal("the sample's payload names no https://issuer.example")
+			}
+			return parts[0] + "." + base64.RawURLEncoding.EncodeToString(forged) + "." + parts[2]
+		}(), nil, ErrSignature},
+		{"payload prefixed by another object", strings.Replace(issued.String(), ".", ".e30", 1), nil, ErrMalformed},
 		{"expired", signedJWT(t, with(Member{"exp", testNow.Unix()})) + "~", nil, ErrExpired},
 		{"not yet valid", signedJWT(t, with(Member{"nbf", testNow.Unix() + 10})) + "~", nil, ErrExpired},
 		{"issued in the future", signedJWT(t, with(Member{"iat", testNow.Unix() + 10})) + "~", nil, ErrExpired},

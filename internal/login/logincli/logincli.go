@@ -124,7 +124,7 @@ func runRP(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	// Logins are verified concurrently: keep connections to the node open,
-	// and the checkpoints and answers verified (verify.Policy.Opened).
+	// and the checkpoints opened (verify.Policy.Opened).
 	tr.KeepOpened()
 	l := &ledger{c: client.NewPooled(*nodeURL, 64), tr: tr, maxKB: *ttl, now: time.Now}
 	kid, err := l.keyID(ctx, *did, priv.Public().(ed25519.PublicKey))
