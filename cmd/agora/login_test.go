@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,7 +16,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +39,7 @@ type loginWorld struct {
 	rp, wallet        string // their URLs
 	issuer, alice, ex string // DIDs
 	dir               string
+	procs             map[string]*os.Process // the background processes, by command ("dev", "rp-run", ...)
 }
 
 func freeAddr(t *testing.T) string {
@@ -76,6 +80,10 @@ func (w *loginWorld) start(t *testing.T, url string, args ...string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	if w.procs == nil {
+		w.procs = map[string]*os.Process{}
+	}
+	w.procs[strings.Join(args[:min(2, len(args))], "-")] = cmd.Process
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
@@ -405,7 +413,10 @@ func TestLoginInBrowser(t *testing.T) {
 	}
 }
 
-var loginBench = flag.Duration("login.bench", 0, "run TestLoginThroughput for this long (docs/BENCHMARKS.md)")
+var (
+	loginBench   = flag.Duration("login.bench", 0, "run TestLoginThroughput for this long (docs/BENCHMARKS.md)")
+	loginProfile = flag.String("login.cpuprofile", "", "with -login.bench: the relying party writes its CPU profile to this `FILE`")
+)
 
 // TestLoginThroughput measures logins verified per second by one relying
 // party (agora rp run, its own process) against a dev node, proofs
@@ -418,7 +429,19 @@ func TestLoginThroughput(t *testing.T) {
 	if *loginBench == 0 {
 		t.Skip("a measurement: give -login.bench DURATION")
 	}
-	w := startLoginWorld(t, "--rate", "-1")
+	rpArgs := []string{"--rate", "-1"}
+	if *loginProfile != "" {
+		abs, err := filepath.Abs(*loginProfile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rpArgs = append(rpArgs, "--cpuprofile", abs)
+	}
+	w := startLoginWorld(t, rpArgs...)
+	// The load stands for many wallets elsewhere; on this machine it
+	// shares the cores with the relying party: as the relying party does,
+	// it collects its garbage less often.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	k, err := cli.Keys(w.home).Unlock("alice", "dev")
 	if err != nil {
 		t.Fatal(err)
@@ -440,13 +463,13 @@ func TestLoginThroughput(t *testing.T) {
 		}
 		var started struct{ State string }
 		json.NewDecoder(resp.Body).Decode(&started)
-		resp.Body.Close()
+		drain(resp)
 		resp, err = noRedirect.Get(w.rp + "/request/" + started.State)
 		if err != nil {
 			return 0, err
 		}
 		jwt, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		drain(resp)
 		var claims struct {
 			Nonce    string `json:"nonce"`
 			ClientID string `json:"client_id"`
@@ -469,7 +492,7 @@ func TestLoginThroughput(t *testing.T) {
 			Description string `json:"error_description"`
 		}
 		json.NewDecoder(resp.Body).Decode(&a)
-		resp.Body.Close()
+		drain(resp)
 		if a.Code != "" {
 			return 0, fmt.Errorf("refused: %s: %s", a.Code, a.Description)
 		}
@@ -477,7 +500,7 @@ func TestLoginThroughput(t *testing.T) {
 		if err != nil {
 			return 0, err
 		}
-		resp.Body.Close()
+		drain(resp)
 		if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) == 0 {
 			return 0, fmt.Errorf("no session: %s", resp.Status)
 		}
@@ -488,6 +511,7 @@ func TestLoginThroughput(t *testing.T) {
 	var lat []time.Duration
 	var failed error
 	end := time.Now().Add(*loginBench)
+	cpu0 := w.cpu(t)
 	began := time.Now()
 	var wg sync.WaitGroup
 	for range workers {
@@ -509,6 +533,7 @@ func TestLoginThroughput(t *testing.T) {
 	}
 	wg.Wait()
 	elapsed := time.Since(began)
+	cpu1 := w.cpu(t)
 	if failed != nil {
 		t.Fatal(failed)
 	}
@@ -517,4 +542,45 @@ func TestLoginThroughput(t *testing.T) {
 	t.Logf("%d logins in %s: %.0f logins/s verified; response to session p50 %s, p95 %s, p99 %s (%d workers)",
 		len(lat), elapsed.Round(time.Millisecond), float64(len(lat))/elapsed.Seconds(), q(0.5).Round(100*time.Microsecond),
 		q(0.95).Round(100*time.Microsecond), q(0.99).Round(100*time.Microsecond), workers)
+	names := slices.Sorted(maps.Keys(cpu1))
+	for _, name := range names {
+		d := cpu1[name] - cpu0[name]
+		t.Logf("  %-12s %6.2f s of CPU, %4.0f µs a login", name, d.Seconds(), float64(d.Microseconds())/float64(len(lat)))
+	}
+}
+
+// drain reads the rest of resp's body and closes it, so that its
+// connection is used again: a load that dials a connection per request
+// measures its own dialling and the server's accepting.
+func drain(resp *http.Response) {
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+// cpu is the CPU time (user and system) each background process and
+// this test's own have used so far, read from /proc (Linux).
+func (w *loginWorld) cpu(t *testing.T) map[string]time.Duration {
+	t.Helper()
+	out := map[string]time.Duration{}
+	read := func(name, path string) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Logf("no CPU time of %s: %v", name, err)
+			return
+		}
+		// Fields after the command's closing parenthesis: utime and
+		// stime are the 12th and 13th, in clock ticks of 1/100 s.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 13 {
+			return
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		out[name] = time.Duration(u+s) * 10 * time.Millisecond
+	}
+	for name, p := range w.procs {
+		read(name, fmt.Sprintf("/proc/%d/stat", p.Pid))
+	}
+	read("the load (this test)", "/proc/self/stat")
+	return out
 }

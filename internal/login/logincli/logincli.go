@@ -18,6 +18,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -41,6 +43,7 @@ const rpUsage = `
 Usage:
   agora rp run --did DID --key NAME [--addr HOST:PORT] [--url URL] [--wallet URL]
                [--type VCT] [--claims LIST] [--log-key KEY | --validators FILE]
+               [--cpuprofile FILE]
 
 run serves a relying party's login page (an exchange's, for the demo): a
 person logs in with no password, by their wallet's answer to an
@@ -110,12 +113,20 @@ func runRP(args []string, stdout, stderr io.Writer) error {
 	claims := fs.String("claims", "age_over_18,country", "the `CLAIMS` the kyc level asks to be disclosed, comma-separated")
 	rate := fs.Float64("rate", 20, "requests a second one client address may make (negative: no limit)")
 	ttl := fs.Duration("request-ttl", 5*time.Minute, "how long a login request waits for its answer")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` when it stops (what a login costs, for docs/BENCHMARKS.md)")
 	tr := cli.TrustFlags(fs)
 	if _, err := cli.Parse(fs, args[1:]); err != nil {
 		return err
 	}
 	if *did == "" || *keyName == "" {
 		return cli.UsageError("give the relying party's --did and its --key")
+	}
+	if os.Getenv("GOGC") == "" {
+		// What a login allocates dies with it, and the live heap is
+		// small (sessions, states, the opened checkpoints): a collection
+		// after the heap grows 4x, not 1x, cuts the collector's share of
+		// a login (docs/BENCHMARKS.md) for a few MB more. GOGC overrides.
+		debug.SetGCPercent(400)
 	}
 	priv, err := credentialcli.Unlock(*homeDir, *keyName, stderr)
 	if err != nil {
@@ -144,6 +155,17 @@ func runRP(args []string, stdout, stderr io.Writer) error {
 		Log: slog.New(slog.NewTextHandler(stderr, nil))})
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	fmt.Fprintf(stdout, "relying party %s\n  login page       %s/\n  signs with       %s\n", s.ClientID(), *base, kid)
 	return serve(ctx, ln, s.Handler())
