@@ -575,11 +575,12 @@ func (s *Server) query(module string, q ledger.Query) handlerFunc {
 			return nil, 0, err
 		}
 		defer v.Close()
+		params := r.URL.Query() // once: a query reads each of its arguments
 		arg := func(name string) string {
 			if p := r.PathValue(name); p != "" {
 				return p
 			}
-			return r.URL.Query().Get(name)
+			return params.Get(name)
 		}
 		mediaType := ""
 		if len(q.MediaTypes) > 0 {

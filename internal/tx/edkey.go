@@ -1,7 +1,6 @@
 package tx
 
 import (
-	"bytes"
 	"fmt"
 
 	"filippo.io/edwards25519"
@@ -30,8 +29,26 @@ func checkEd25519Key(b []byte) error {
 	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
 		return fmt.Errorf("%w: ed25519 key is a point of small order, whose signatures anyone can forge", ErrMalformed)
 	}
-	if !bytes.Equal(p.Bytes(), b) {
+	if !canonicalY(b) {
 		return fmt.Errorf("%w: ed25519 key is not in canonical encoding", ErrMalformed)
 	}
 	return nil
+}
+
+// canonicalY reports whether b's y (its 255 low bits) is below the field
+// prime p = 2^255 - 19. For a point that is not of small order this is
+// the whole of canonical encoding (b equals the point's Bytes()): x is
+// not 0 (the points with x = 0, y = ±1, are of small order), so the
+// sign bit names one of x and -x and is already canonical. It spares the
+// field inversion that re-encoding the point costs.
+func canonicalY(b []byte) bool {
+	if b[31]&0x7f != 0x7f {
+		return true
+	}
+	for _, c := range b[1:31] {
+		if c != 0xff {
+			return true
+		}
+	}
+	return b[0] < 0xed
 }

@@ -43,6 +43,8 @@ type provenFixture struct {
 	answer []byte
 	policy verify.Policy
 	now    time.Time
+	// handler is the node's API, which gave answer.
+	handler http.Handler
 }
 
 // newProvenFixture runs an embedded node of identity, governance and
@@ -137,6 +139,7 @@ func newProvenFixture(b *testing.B) *provenFixture {
 		params: map[string]string{"iss": iss, "key": issuerKey.Public().String(), "iat": fmt.Sprint(now.Unix()), "vct": "urn:x:kyc:v1",
 			"status_uri": credential.StatusURI("kyc"), "idx": "7", "sub": sub, "cnf": holderKey.Public().String()}}
 	h := api.New(nd, cfg, make([]byte, 32), vkey, log, prometheus.NewRegistry()).Handler()
+	f.handler = h
 	q := url.Values{"proof": {"1"}}
 	for k, v := range f.params {
 		q.Set(k, v)
@@ -235,6 +238,30 @@ func BenchmarkVerifyProven(b *testing.B) {
 			reportCeiling(b, "verified/s")
 		})
 	}
+}
+
+// BenchmarkCheckServed measures the node's side of a presentation's
+// verification: its API answering the check query with proof=1 (the
+// state read, the map proofs, the JSON), on every core, in process.
+func BenchmarkCheckServed(b *testing.B) {
+	f := newProvenFixture(b)
+	q := url.Values{"proof": {"1"}}
+	for k, v := range f.params {
+		q.Set(k, v)
+	}
+	target := "/v1/credential/check?" + q.Encode()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			w := httptest.NewRecorder()
+			f.handler.ServeHTTP(w, httptest.NewRequest("GET", target, nil))
+			if w.Code != http.StatusOK {
+				b.Errorf("check: %d %s", w.Code, w.Body)
+				return
+			}
+		}
+	})
+	reportCeiling(b, "served/s")
 }
 
 // BenchmarkIssueParallel measures issuance, the signing of credentials,
