@@ -15,9 +15,14 @@
 // request, shows what it asks, and posts the answer to /response
 // (direct_post). The relying party verifies it (Ledger) and answers the
 // wallet with a redirect_uri carrying a response_code, which, opened in
-// the person's browser, sets the session cookie. A page that started a
-// login on another device (the wallet on the command line) also gets the
-// session, through the cookie that binds it to the transaction.
+// the person's browser, sets the session cookie.
+//
+// Across devices, the waiting page shows the same link as a QR code for
+// a wallet elsewhere (a phone, or 'agora wallet respond' on the command
+// line). Its script asks GET /login/{state}/status (Progress) until the
+// wallet has answered, then opens GET /login/{state} (Status), which
+// gives the session only to the browser that holds the login's binding
+// cookie, set when it began, and only once.
 //
 // # Refusals
 //
@@ -152,6 +157,7 @@ const (
 	CodeNotAuthKey    = "not_authentication_key"
 	CodeUnproven      = "unproven"
 	CodeRateLimited   = "rate_limited"
+	CodeOtherBrowser  = "other_browser"
 )
 
 // Refusal is a refused response.
@@ -492,6 +498,38 @@ func (s *Server) Status(state, binding string) (pending bool, cookie string, ses
 	cookie = s.random()
 	s.sessions[cookie] = t.outcome.session
 	return false, cookie, t.outcome.session, nil
+}
+
+// The states of a login, as Progress tells them.
+const (
+	Pending = "pending"
+	Done    = "done"
+	Refused = "refused"
+)
+
+// Progress is the state of a login for the page that waits for it, with
+// the binding the starting browser holds: Pending, Done (the wallet's
+// answer was accepted; the session is opened by Status) or Refused (ref,
+// the answer's refusal). It changes nothing. A login that is unknown,
+// expired unanswered, or not this browser's (no binding, or another)
+// is an error: ref, with its code.
+func (s *Server) Progress(state, binding string) (progress string, ref *Refusal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.txns[state]
+	switch {
+	case t == nil:
+		return "", refuse(CodeUnknown, "no login is waiting with this state: it was never asked for, or it was forgotten; start the login again")
+	case binding == "" || subtle.ConstantTimeCompare([]byte(binding), []byte(t.binding)) != 1:
+		return "", refuse(CodeOtherBrowser, "this login was started in another browser; only that browser follows it")
+	case t.outcome == nil && s.cfg.Now().Sub(t.created) > s.cfg.RequestTTL:
+		return "", refuse(CodeExpired, "the request expired unanswered; start the login again")
+	case t.outcome == nil:
+		return Pending, nil
+	case t.outcome.refusal != nil:
+		return Refused, t.outcome.refusal
+	}
+	return Done, nil
 }
 
 // SessionOf returns the session of a cookie value.
