@@ -280,7 +280,15 @@ func (s *Server) response(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) done(w http.ResponseWriter, r *http.Request) {
-	cookie, _, ref := s.Redeem(r.URL.Query().Get("response_code"))
+	login := ""
+	if c, err := r.Cookie(loginCookie); err == nil {
+		login = c.Value
+	}
+	cookie, _, ref := s.Redeem(r.URL.Query().Get("response_code"), login)
+	if ref != nil && ref.Code == CodeOtherDevice {
+		s.render(w, http.StatusOK, "elsewhere.html", view{Title: "Go back to where you began", Refusal: ref})
+		return
+	}
 	if ref != nil {
 		s.render(w, http.StatusForbidden, "refused.html", view{Title: "Login refused", Refusal: ref})
 		return

@@ -22,7 +22,8 @@
 // line). Its script asks GET /login/{state}/status (Progress) until the
 // wallet has answered, then opens GET /login/{state} (Status), which
 // gives the session only to the browser that holds the login's binding
-// cookie, set when it began, and only once.
+// cookie, set when it began, and only once; from the first question on,
+// the wallet's redirect opens the session in that browser only.
 //
 // # Refusals
 //
@@ -158,6 +159,7 @@ const (
 	CodeUnproven      = "unproven"
 	CodeRateLimited   = "rate_limited"
 	CodeOtherBrowser  = "other_browser"
+	CodeOtherDevice   = "other_device"
 )
 
 // Refusal is a refused response.
@@ -187,7 +189,10 @@ type txn struct {
 	created                      time.Time
 	query                        *oid4vp.Query
 	answered                     bool
-	outcome                      *outcome
+	// followed: the starting browser's page has asked the status, so
+	// it opens the session itself (cross device).
+	followed bool
+	outcome  *outcome
 }
 
 // outcome is what a response came to.
@@ -196,6 +201,7 @@ type outcome struct {
 	refusal  *Refusal
 	redeemed bool
 	at       time.Time
+	txn      *txn // the login it answered; nil for a response that named none, or a replay
 }
 
 // Server is a relying party.
@@ -337,7 +343,7 @@ func (s *Server) Respond(ctx context.Context, form url.Values) (code string, ses
 	s.expire(o.at)
 	s.codes[code] = o
 	if t != nil && t.outcome == nil {
-		t.outcome = o
+		t.outcome, o.txn = o, t
 	}
 	s.mu.Unlock()
 	attrs := []any{"access", "", "state", form.Get("state"), "took", s.cfg.Now().Sub(start)}
@@ -453,8 +459,12 @@ func (s *Server) didAuth(ctx context.Context, t *txn, resp *oid4vp.Response) (*S
 }
 
 // Redeem turns a response_code into its outcome, once: a session and
-// its cookie value, or the refusal.
-func (s *Server) Redeem(code string) (cookie string, sess *Session, ref *Refusal) {
+// its cookie value, or the refusal. login is the browser's login cookie
+// (state.binding), if any: once the page that started the login follows
+// it (Progress), the session opens only in that browser, and another
+// (the browser of the wallet's device) is refused CodeOtherDevice, to
+// leave it to that page.
+func (s *Server) Redeem(code, login string) (cookie string, sess *Session, ref *Refusal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.codes[code]
@@ -466,6 +476,9 @@ func (s *Server) Redeem(code string) (cookie string, sess *Session, ref *Refusal
 	}
 	if o.redeemed {
 		return "", nil, refuse(CodeReplayed, "this response code was used already")
+	}
+	if t := o.txn; t != nil && t.followed && subtle.ConstantTimeCompare([]byte(login), []byte(t.state+"."+t.binding)) != 1 {
+		return "", nil, refuse(CodeOtherDevice, "your wallet has answered; the page where you began this login logs you in")
 	}
 	o.redeemed = true
 	cookie = s.random()
@@ -510,7 +523,8 @@ const (
 // Progress is the state of a login for the page that waits for it, with
 // the binding the starting browser holds: Pending, Done (the wallet's
 // answer was accepted; the session is opened by Status) or Refused (ref,
-// the answer's refusal). It changes nothing. A login that is unknown,
+// the answer's refusal). From then on the session opens in that browser
+// only (Redeem). A login that is unknown,
 // expired unanswered, or not this browser's (no binding, or another)
 // is an error: ref, with its code.
 func (s *Server) Progress(state, binding string) (progress string, ref *Refusal) {
@@ -522,6 +536,9 @@ func (s *Server) Progress(state, binding string) (progress string, ref *Refusal)
 		return "", refuse(CodeUnknown, "no login is waiting with this state: it was never asked for, or it was forgotten; start the login again")
 	case binding == "" || subtle.ConstantTimeCompare([]byte(binding), []byte(t.binding)) != 1:
 		return "", refuse(CodeOtherBrowser, "this login was started in another browser; only that browser follows it")
+	}
+	t.followed = true
+	switch {
 	case t.outcome == nil && s.cfg.Now().Sub(t.created) > s.cfg.RequestTTL:
 		return "", refuse(CodeExpired, "the request expired unanswered; start the login again")
 	case t.outcome == nil:

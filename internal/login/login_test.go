@@ -465,6 +465,66 @@ func TestCrossDevice(t *testing.T) {
 	}
 }
 
+// TestWalletsRedirect: the wallet's redirect opens the session in any
+// browser while no page follows the login (same device, no script); once
+// the starting page follows it, only in the starting browser, and a
+// browser elsewhere (the wallet's phone) is sent back to it.
+func TestWalletsRedirect(t *testing.T) {
+	for _, tt := range []struct {
+		desc           string
+		follow, inSame bool
+		want           string // where the redirect lands: the account, or the page that sends the person back
+	}{
+		{desc: "not followed, another browser", want: "/account"},
+		{desc: "followed, the starting browser", follow: true, inSame: true, want: "/account"},
+		{desc: "followed, another browser", follow: true, want: "/done"},
+	} {
+		t.Run(tt.desc, func(t *testing.T) {
+			e := newEnv(t, -1)
+			b := browser()
+			_, _, state := e.startIn(b, LevelDID)
+			if tt.follow {
+				if code, st := e.status(b, state); code != http.StatusOK || st.Status != Pending {
+					t.Fatalf("%d %+v", code, st)
+				}
+			}
+			jwt, _ := e.s.RequestObject(state)
+			r, err := oid4vp.ParseRequestObject(jwt, e.s.ClientID(), func(_, _ string) (any, error) { return e.rpKey.Public(), nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, a := e.post(oid4vp.NewResponse(r.State, map[string]string{"did": e.didAuth(e.alice, aliceDID+"#key-0", r.ClientID, r.Nonce)}).Form())
+			opener := browser()
+			if tt.inSame {
+				opener = b
+			}
+			resp, err := opener.Get(a.RedirectURI)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != tt.want {
+				t.Fatalf("the redirect lands at %s, %d:\n%s", resp.Request.URL, resp.StatusCode, page)
+			}
+			if tt.want == "/done" {
+				if !strings.Contains(string(page), `id="elsewhere"`) || strings.Contains(string(page), aliceDID) {
+					t.Errorf("the page elsewhere:\n%s", page)
+				}
+				// The starting page then opens the session.
+				if _, st := e.status(b, state); st.Status != Done {
+					t.Fatalf("the starting page: %+v", st)
+				}
+				resp, _ = b.Get(e.ts.URL + "/login/" + state)
+				resp.Body.Close()
+				if resp.Request.URL.Path != "/account" {
+					t.Errorf("the starting browser lands at %s", resp.Request.URL)
+				}
+			}
+		})
+	}
+}
+
 // TestStatus: what GET /login/STATE/status answers the starting browser
 // at each end of a login but success (TestCrossDevice).
 func TestStatus(t *testing.T) {
@@ -568,7 +628,7 @@ func TestForgets(t *testing.T) {
 	_, a := e.post(oid4vp.NewResponse(r.State, map[string]string{"kyc": fakePresentation(r.ClientID, r.Nonce)}).Form())
 	_, bogus := e.post(oid4vp.NewResponse("s-forged", map[string]string{"kyc": "x"}).Form())
 	code := strings.TrimPrefix(a.RedirectURI, e.ts.URL+"/done?response_code=")
-	cookie, sess, ref := e.s.Redeem(code)
+	cookie, sess, ref := e.s.Redeem(code, "")
 	if sess == nil || ref != nil {
 		t.Fatalf("redeem: %v", ref)
 	}
