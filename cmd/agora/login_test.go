@@ -38,6 +38,7 @@ type loginWorld struct {
 	bin, home, node   string
 	rp, wallet        string // their URLs
 	issuer, alice, ex string // DIDs
+	logKey            string // the dev node's log key
 	dir               string
 	procs             map[string]*os.Process // the background processes, by command ("dev", "rp-run", ...)
 }
@@ -130,10 +131,10 @@ func startLoginWorld(t *testing.T, rpArgs ...string) *loginWorld {
 	addr := freeAddr(t)
 	w.node = "http://" + addr
 	w.start(t, w.node, "dev", "--http", addr)
-	var logKey string
 	if m := regexp.MustCompile(`"log_key": "([^"]+)"`).FindStringSubmatch(w.agora(t, "info", "--json")); m != nil {
-		logKey = m[1]
+		w.logKey = m[1]
 	}
+	logKey := w.logKey
 	did := regexp.MustCompile(`did:agora:[a-z2-7]{52}`)
 	w.issuer = did.FindString(w.agora(t, "did", "create", "--key", "exchange-tokyo"))
 	w.alice = did.FindString(w.agora(t, "did", "create", "--key", "alice"))
@@ -410,6 +411,89 @@ func TestLoginInBrowser(t *testing.T) {
 		if !bytes.Contains(log, []byte(want)) {
 			t.Errorf("the exchange's log lacks %q:\n%s", want, log)
 		}
+	}
+}
+
+// respond answers the login link from alice's wallet on the command line
+// (agora wallet respond, in this process: the wallet on another device)
+// and returns what it printed and its exit code.
+func (w *loginWorld) respond(t *testing.T, link string) (string, int) {
+	t.Helper()
+	t.Setenv("AGORA_PASSPHRASE", "dev")
+	var out, errOut bytes.Buffer
+	code := run([]string{"wallet", "respond", link, "--key", "alice", "--yes", "--home", w.home, "--node", w.node, "--log-key", w.logKey}, &out, &errOut)
+	return out.String() + errOut.String(), code
+}
+
+// TestLoginCrossDevice: a person starts a login in Chromium and answers
+// it from their wallet elsewhere (scanning the page's QR code; here
+// 'agora wallet respond' with the same link): the waiting page, which
+// the person does not touch, moves to their account by itself. After the
+// issuer revokes the credential, the next answer is refused and the
+// waiting page shows the code and the reason.
+func TestLoginCrossDevice(t *testing.T) {
+	b := newBrowser(t)
+	w := startLoginWorld(t)
+	wait := func(level string) (link string) {
+		t.Helper()
+		if err := chromedp.Do(b.ctx, chromedp.Navigate(w.rp+"/")); err != nil {
+			t.Fatal(err)
+		}
+		b.click(t, "#login-"+level)
+		b.text(t, "#wallet-link")
+		if err := chromedp.Do(b.ctx, chromedp.WaitVisible(chromedp.CSS("svg.qr"))); err != nil {
+			t.Fatal(err)
+		}
+		label, err := chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.CSS("svg.qr"), "aria-label"))
+		if err != nil || !strings.Contains(label.Value, "QR code") {
+			t.Errorf("the QR code's text alternative: %q, %v", label.Value, err)
+		}
+		href, err := chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.CSS("#wallet-link"), "href"))
+		if err != nil || !href.Exists {
+			t.Fatalf("the wallet link: %v", err)
+		}
+		link = href.Value
+		if got := b.text(t, "#status"); !strings.Contains(got, "moves on by itself") {
+			t.Errorf("the waiting page's script did not start: %q", got)
+		}
+		return link
+	}
+
+	link := wait("kyc")
+	out, code := w.respond(t, link)
+	if code != 0 || !strings.Contains(out, "ACCEPTED") {
+		t.Fatalf("agora wallet respond: exit %d\n%s", code, out)
+	}
+	if got := b.text(t, "#did"); got != w.alice {
+		t.Fatalf("the waiting page moved to an account of %q, want %s", got, w.alice)
+	}
+	if got := b.text(t, "#level"); got != "KYC credential" {
+		t.Errorf("the level: %q", got)
+	}
+	for _, p := range b.take() {
+		t.Errorf("the cross-device login: %s", p)
+	}
+	b.logout(t)
+
+	// Revoked: the wallet's answer is refused, and the waiting page says
+	// why.
+	status := filepath.Join(w.dir, "status.json")
+	if err := os.WriteFile(status, fmt.Appendf(nil, `{"issuer": %q, "list": "kyc-1", "index": 0, "status": 1}`, w.issuer), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.agora(t, "credential", "send", "set-status", status, "--key", "exchange-tokyo")
+	link = wait("kyc")
+	if out, code := w.respond(t, link); code == 0 || !strings.Contains(out, "REFUSED (revoked)") {
+		t.Fatalf("agora wallet respond with a revoked credential: exit %d\n%s", code, out)
+	}
+	if code, reason := b.refusal(t); code != "revoked" || !strings.HasPrefix(reason, "status: revoked since ") {
+		t.Errorf("the waiting page shows %s, %q", code, reason)
+	}
+	if loc, _ := chromedp.Run(b.ctx, chromedp.Location()); !strings.Contains(loc, "/login") {
+		t.Errorf("the refusal is shown at %s, not on the waiting page", loc)
+	}
+	for _, p := range b.take() {
+		t.Errorf("the refused login: %s", p)
 	}
 }
 

@@ -4,9 +4,11 @@ import (
 	"embed"
 	"errors"
 	"html/template"
+	"io/fs"
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +20,20 @@ import (
 var templates embed.FS
 
 var pages = template.Must(template.ParseFS(templates, "templates/*.html"))
+
+// static holds the pages' scripts, served under /static/: the only
+// scripts the pages' Content-Security-Policy lets run.
+//
+//go:embed static
+var static embed.FS
+
+// contentPolicy is the pages' Content-Security-Policy: scripts and
+// fetches from this site only, no inline script, no frame around them.
+const contentPolicy = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self' openid4vp: http: https:; frame-ancestors 'none'"
+
+// pollEvery is how often, in milliseconds, the waiting page's script
+// asks whether the wallet has answered.
+const pollEvery = 1500
 
 const (
 	sessionCookie = "agora_rp_session"
@@ -33,11 +49,14 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.index)
 	mux.HandleFunc("POST /login", s.startLogin)
 	mux.HandleFunc("GET /login/{state}", s.loginStatus)
+	mux.HandleFunc("GET /login/{state}/status", s.progress)
 	mux.HandleFunc("GET /request/{state}", s.request)
 	mux.HandleFunc("POST /response", s.response)
 	mux.HandleFunc("GET /done", s.done)
 	mux.HandleFunc("GET /account", s.account)
 	mux.HandleFunc("POST /logout", s.logout)
+	scripts, _ := fs.Sub(static, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", noSniff(http.FileServerFS(scripts))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	return s.limited(mux)
 }
@@ -52,7 +71,10 @@ type view struct {
 	State    string
 	// Link is the wallet link: ours, so trusted with any scheme
 	// (openid4vp:).
-	Link    template.URL
+	Link template.URL
+	// QR is Link as a QR code, an inline SVG image.
+	QR      template.HTML
+	Poll    int
 	Refusal *Refusal
 }
 
@@ -64,7 +86,7 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, v view) 
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; form-action 'self' openid4vp: http: https:; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", contentPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	if err := pages.ExecuteTemplate(w, name, v); err != nil {
@@ -106,22 +128,38 @@ func (s *Server) startLogin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, Started{State: state, Link: link, Status: s.cfg.URL + "/login/" + state})
 		return
 	}
-	s.render(w, http.StatusOK, "wait.html", view{Title: "Open your wallet", Level: level, State: state, Link: template.URL(link)})
+	s.wait(w, state, level, link)
+}
+
+// wait renders the page that waits for the wallet's answer: the link,
+// the same link as a QR code for a wallet on another device, and the
+// script that follows the login.
+func (s *Server) wait(w http.ResponseWriter, state, level, link string) {
+	code, err := qrSVG(link, "QR code of the link that opens your wallet on this login")
+	if err != nil {
+		s.cfg.Log.Error("qr code", "err", err) // the page still has the link
+	}
+	s.render(w, http.StatusOK, "wait.html", view{Title: "Open your wallet", Level: level, State: state, Link: template.URL(link), QR: code, Poll: pollEvery})
+}
+
+// bindingOf is the binding secret r's browser holds for the login state,
+// if it started it.
+func bindingOf(r *http.Request, state string) string {
+	if c, err := r.Cookie(loginCookie); err == nil {
+		if st, b, ok := strings.Cut(c.Value, "."); ok && st == state {
+			return b
+		}
+	}
+	return ""
 }
 
 func (s *Server) loginStatus(w http.ResponseWriter, r *http.Request) {
 	state := r.PathValue("state")
-	binding := ""
-	if c, err := r.Cookie(loginCookie); err == nil {
-		if st, b, ok := strings.Cut(c.Value, "."); ok && st == state {
-			binding = b
-		}
-	}
-	pending, cookie, _, ref := s.Status(state, binding)
+	pending, cookie, _, ref := s.Status(state, bindingOf(r, state))
 	switch {
 	case pending:
 		link, _ := s.WalletLink(state)
-		s.render(w, http.StatusOK, "wait.html", view{Title: "Open your wallet", State: state, Link: template.URL(link)})
+		s.wait(w, state, "", link)
 	case ref != nil:
 		s.render(w, http.StatusForbidden, "refused.html", view{Title: "Login refused", Refusal: ref})
 	case cookie != "":
@@ -131,8 +169,45 @@ func (s *Server) loginStatus(w http.ResponseWriter, r *http.Request) {
 	default:
 		// Answered, for a browser that did not start it.
 		s.render(w, http.StatusForbidden, "refused.html", view{Title: "Login refused",
-			Refusal: refuse(CodeUnknown, "this login was answered, but was started in another browser")})
+			Refusal: refuse(CodeOtherBrowser, "this login was answered, but was started in another browser; only that browser is logged in")})
 	}
+}
+
+// LoginStatus is GET /login/{state}/status's answer, for the waiting
+// page's script.
+type LoginStatus struct {
+	// Status is "pending", "done", "refused" (the wallet's answer was
+	// refused) or "error" (the login is unknown, expired, or not this
+	// browser's).
+	Status string `json:"status"`
+	// Next, when done, is the page that opens the session in the browser
+	// that started the login (once).
+	Next string `json:"next,omitempty"`
+	// Code and Reason say why, when refused or an error.
+	Code   string `json:"code,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func (s *Server) progress(w http.ResponseWriter, r *http.Request) {
+	state := r.PathValue("state")
+	p, ref := s.Progress(state, bindingOf(r, state))
+	switch {
+	case p == "":
+		writeJSON(w, status(ref), LoginStatus{Status: "error", Code: ref.Code, Reason: ref.Reason})
+	case p == Refused:
+		writeJSON(w, http.StatusOK, LoginStatus{Status: p, Code: ref.Code, Reason: ref.Reason})
+	case p == Done:
+		writeJSON(w, http.StatusOK, LoginStatus{Status: p, Next: "/login/" + url.PathEscape(state)})
+	default:
+		writeJSON(w, http.StatusOK, LoginStatus{Status: p})
+	}
+}
+
+func noSniff(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Started is POST /login's answer to a program (Accept:
@@ -150,6 +225,8 @@ func status(ref *Refusal) int {
 	switch ref.Code {
 	case CodeUnknown:
 		return http.StatusNotFound
+	case CodeOtherBrowser:
+		return http.StatusForbidden
 	case CodeExpired:
 		return http.StatusGone
 	case CodeRateLimited:
@@ -203,7 +280,15 @@ func (s *Server) response(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) done(w http.ResponseWriter, r *http.Request) {
-	cookie, _, ref := s.Redeem(r.URL.Query().Get("response_code"))
+	login := ""
+	if c, err := r.Cookie(loginCookie); err == nil {
+		login = c.Value
+	}
+	cookie, _, ref := s.Redeem(r.URL.Query().Get("response_code"), login)
+	if ref != nil && ref.Code == CodeOtherDevice {
+		s.render(w, http.StatusOK, "elsewhere.html", view{Title: "Go back to where you began", Refusal: ref})
+		return
+	}
 	if ref != nil {
 		s.render(w, http.StatusForbidden, "refused.html", view{Title: "Login refused", Refusal: ref})
 		return

@@ -15,9 +15,15 @@
 // request, shows what it asks, and posts the answer to /response
 // (direct_post). The relying party verifies it (Ledger) and answers the
 // wallet with a redirect_uri carrying a response_code, which, opened in
-// the person's browser, sets the session cookie. A page that started a
-// login on another device (the wallet on the command line) also gets the
-// session, through the cookie that binds it to the transaction.
+// the person's browser, sets the session cookie.
+//
+// Across devices, the waiting page shows the same link as a QR code for
+// a wallet elsewhere (a phone, or 'agora wallet respond' on the command
+// line). Its script asks GET /login/{state}/status (Progress) until the
+// wallet has answered, then opens GET /login/{state} (Status), which
+// gives the session only to the browser that holds the login's binding
+// cookie, set when it began, and only once; from the first question on,
+// the wallet's redirect opens the session in that browser only.
 //
 // # Refusals
 //
@@ -152,6 +158,8 @@ const (
 	CodeNotAuthKey    = "not_authentication_key"
 	CodeUnproven      = "unproven"
 	CodeRateLimited   = "rate_limited"
+	CodeOtherBrowser  = "other_browser"
+	CodeOtherDevice   = "other_device"
 )
 
 // Refusal is a refused response.
@@ -181,7 +189,10 @@ type txn struct {
 	created                      time.Time
 	query                        *oid4vp.Query
 	answered                     bool
-	outcome                      *outcome
+	// followed: the starting browser's page has asked the status, so
+	// it opens the session itself (cross device).
+	followed bool
+	outcome  *outcome
 }
 
 // outcome is what a response came to.
@@ -190,6 +201,7 @@ type outcome struct {
 	refusal  *Refusal
 	redeemed bool
 	at       time.Time
+	txn      *txn // the login it answered; nil for a response that named none, or a replay
 }
 
 // Server is a relying party.
@@ -331,7 +343,7 @@ func (s *Server) Respond(ctx context.Context, form url.Values) (code string, ses
 	s.expire(o.at)
 	s.codes[code] = o
 	if t != nil && t.outcome == nil {
-		t.outcome = o
+		t.outcome, o.txn = o, t
 	}
 	s.mu.Unlock()
 	attrs := []any{"access", "", "state", form.Get("state"), "took", s.cfg.Now().Sub(start)}
@@ -447,8 +459,12 @@ func (s *Server) didAuth(ctx context.Context, t *txn, resp *oid4vp.Response) (*S
 }
 
 // Redeem turns a response_code into its outcome, once: a session and
-// its cookie value, or the refusal.
-func (s *Server) Redeem(code string) (cookie string, sess *Session, ref *Refusal) {
+// its cookie value, or the refusal. login is the browser's login cookie
+// (state.binding), if any: once the page that started the login follows
+// it (Progress), the session opens only in that browser, and another
+// (the browser of the wallet's device) is refused CodeOtherDevice, to
+// leave it to that page.
+func (s *Server) Redeem(code, login string) (cookie string, sess *Session, ref *Refusal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.codes[code]
@@ -460,6 +476,9 @@ func (s *Server) Redeem(code string) (cookie string, sess *Session, ref *Refusal
 	}
 	if o.redeemed {
 		return "", nil, refuse(CodeReplayed, "this response code was used already")
+	}
+	if t := o.txn; t != nil && t.followed && subtle.ConstantTimeCompare([]byte(login), []byte(t.state+"."+t.binding)) != 1 {
+		return "", nil, refuse(CodeOtherDevice, "your wallet has answered; the page where you began this login logs you in")
 	}
 	o.redeemed = true
 	cookie = s.random()
@@ -492,6 +511,42 @@ func (s *Server) Status(state, binding string) (pending bool, cookie string, ses
 	cookie = s.random()
 	s.sessions[cookie] = t.outcome.session
 	return false, cookie, t.outcome.session, nil
+}
+
+// The states of a login, as Progress tells them.
+const (
+	Pending = "pending"
+	Done    = "done"
+	Refused = "refused"
+)
+
+// Progress is the state of a login for the page that waits for it, with
+// the binding the starting browser holds: Pending, Done (the wallet's
+// answer was accepted; the session is opened by Status) or Refused (ref,
+// the answer's refusal). From then on the session opens in that browser
+// only (Redeem). A login that is unknown,
+// expired unanswered, or not this browser's (no binding, or another)
+// is an error: ref, with its code.
+func (s *Server) Progress(state, binding string) (progress string, ref *Refusal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.txns[state]
+	switch {
+	case t == nil:
+		return "", refuse(CodeUnknown, "no login is waiting with this state: it was never asked for, or it was forgotten; start the login again")
+	case binding == "" || subtle.ConstantTimeCompare([]byte(binding), []byte(t.binding)) != 1:
+		return "", refuse(CodeOtherBrowser, "this login was started in another browser; only that browser follows it")
+	}
+	t.followed = true
+	switch {
+	case t.outcome == nil && s.cfg.Now().Sub(t.created) > s.cfg.RequestTTL:
+		return "", refuse(CodeExpired, "the request expired unanswered; start the login again")
+	case t.outcome == nil:
+		return Pending, nil
+	case t.outcome.refusal != nil:
+		return Refused, t.outcome.refusal
+	}
+	return Done, nil
 }
 
 // SessionOf returns the session of a cookie value.

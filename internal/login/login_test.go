@@ -1,6 +1,7 @@
 package login
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -8,17 +9,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"rsc.io/qr"
 
 	"github.com/agora-ledger/agora/internal/oid4vp"
 )
@@ -263,50 +267,309 @@ func TestReplay(t *testing.T) {
 	}
 }
 
-// TestCrossDevice: the browser that started a login gets the session
-// when the wallet answers from elsewhere; another browser does not.
+// browser is a client with its own cookies, as a browser.
+func browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar}
+}
+
+// startIn starts a login at level in browser b as a person does, from
+// the login page's form, and returns the waiting page, its wallet link
+// and the login's state.
+func (e *env) startIn(b *http.Client, level string) (page, link, state string) {
+	e.t.Helper()
+	resp, err := b.PostForm(e.ts.URL+"/login", url.Values{"level": {level}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page = string(body)
+	m := regexp.MustCompile(`id="wallet-link" href="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		e.t.Fatalf("no wallet link:\n%s", page)
+	}
+	link = html.UnescapeString(m[1])
+	in, err := oid4vp.ParseInvocation(link)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return page, link, in.RequestURI[strings.LastIndex(in.RequestURI, "/")+1:]
+}
+
+// answer has alice's wallet answer the login state from elsewhere (the
+// request fetched and checked as a wallet does), at its level, refused
+// with the code refusal if not empty (kyc only); it returns the form
+// posted.
+func (e *env) answer(state, refusal string) url.Values {
+	e.t.Helper()
+	jwt, err := e.s.RequestObject(state)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r, err := oid4vp.ParseRequestObject(jwt, e.s.ClientID(), func(_, _ string) (any, error) { return e.rpKey.Public(), nil })
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	form := oid4vp.NewResponse(r.State, map[string]string{"did": e.didAuth(e.alice, aliceDID+"#key-0", r.ClientID, r.Nonce)}).Form()
+	if r.DCQLQuery.Credentials[0].ID == "kyc" {
+		e.ledger.refuse = refusal
+		form = oid4vp.NewResponse(r.State, map[string]string{"kyc": fakePresentation(r.ClientID, r.Nonce)}).Form()
+	}
+	if _, a := e.post(form); a.Code != refusal {
+		e.t.Fatalf("answered %+v, want code %q", a, refusal)
+	}
+	return form
+}
+
+// status asks b's GET /login/STATE/status.
+func (e *env) status(b *http.Client, state string) (int, LoginStatus) {
+	e.t.Helper()
+	resp, err := b.Get(e.ts.URL + "/login/" + state + "/status")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		e.t.Fatalf("the status is %s", ct)
+	}
+	var st LoginStatus
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		e.t.Fatal(err)
+	}
+	return resp.StatusCode, st
+}
+
+// TestWaitingPage: the page that waits for the wallet shows its link as
+// a QR code, an inline SVG image with a text alternative whose modules
+// are those of the link's own encoding, and runs only the relying
+// party's own script.
+func TestWaitingPage(t *testing.T) {
+	e := newEnv(t, -1)
+	b := browser()
+	page, link, state := e.startIn(b, LevelKYC)
+	svg := regexp.MustCompile(`<svg class="qr" [^>]*viewBox="0 0 (\d+) (\d+)" role="img" aria-label="([^"]+)"[^>]*><title>[^<]+</title><rect[^>]*/><path fill="#000" d="([^"]*)"/></svg>`).FindStringSubmatch(page)
+	if svg == nil {
+		t.Fatalf("no QR code on the waiting page:\n%s", page)
+	}
+	if !strings.Contains(svg[3], "QR code") || !strings.Contains(svg[3], "wallet") {
+		t.Errorf("the QR code's text alternative: %q", svg[3])
+	}
+	// The modules the SVG draws, back to a grid.
+	want, err := qr.Encode(link, qr.M)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if side := fmt.Sprint(want.Size + 2*quietZone); svg[1] != side || svg[2] != side {
+		t.Fatalf("the QR code is %sx%s modules, want %s", svg[1], svg[2], side)
+	}
+	drawn := make([][]bool, want.Size)
+	for y := range drawn {
+		drawn[y] = make([]bool, want.Size)
+	}
+	runs := regexp.MustCompile(`M(\d+) (\d+)h(\d+)v1h-(\d+)z`)
+	if rest := runs.ReplaceAllString(svg[4], ""); rest != "" {
+		t.Fatalf("the QR path has more than runs: %q", rest)
+	}
+	for _, m := range runs.FindAllStringSubmatch(svg[4], -1) {
+		var x, y, n int
+		fmt.Sscan(m[1]+" "+m[2]+" "+m[3], &x, &y, &n)
+		for i := range n {
+			drawn[y-quietZone][x-quietZone+i] = true
+		}
+	}
+	for y := range want.Size {
+		for x := range want.Size {
+			if drawn[y][x] != want.Black(x, y) {
+				t.Fatalf("module (%d, %d) of the QR code is not the wallet link's", x, y)
+			}
+		}
+	}
+	// The link for this device, and the way to follow the login without
+	// the script.
+	for _, w := range []string{`href="/login/` + state + `"`, `data-poll="/login/` + state + `/status"`, `<script src="/static/wait.js"></script>`} {
+		if !strings.Contains(page, w) {
+			t.Errorf("the waiting page lacks %s", w)
+		}
+	}
+	if n := strings.Count(page, "<script"); n != 1 {
+		t.Errorf("%d scripts on the page, want the one from /static", n)
+	}
+	resp, err := b.Get(e.ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self';") || !strings.Contains(csp, "connect-src 'self';") || strings.Contains(csp, "unsafe-eval") {
+		t.Errorf("Content-Security-Policy: %s", csp)
+	}
+	resp, err = b.Get(e.ts.URL + "/static/wait.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || !bytes.Contains(js, []byte("/status")) && !bytes.Contains(js, []byte("dataset.poll")) {
+		t.Errorf("/static/wait.js: %d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), js)
+	}
+}
+
+// TestCrossDevice: the browser that started a login follows it by its
+// status and gets the session when the wallet answers from elsewhere;
+// another browser, with no binding cookie or its own, learns nothing and
+// gets no session.
 func TestCrossDevice(t *testing.T) {
 	e := newEnv(t, -1)
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar}
-	resp, err := browser.PostForm(e.ts.URL+"/login", url.Values{"level": {LevelDID}})
+	b, other := browser(), browser()
+	_, _, state := e.startIn(b, LevelDID)
+	_, _, _ = e.startIn(other, LevelDID) // other holds a binding, of its own login
+	stranger := &http.Client{}
+	if code, st := e.status(b, state); code != http.StatusOK || st != (LoginStatus{Status: "pending"}) {
+		t.Fatalf("before the answer: %d %+v", code, st)
+	}
+	e.answer(state, "")
+	for name, c := range map[string]*http.Client{"another browser": other, "a client with no cookie": stranger} {
+		if code, st := e.status(c, state); code != http.StatusForbidden || st.Status != "error" || st.Code != CodeOtherBrowser {
+			t.Errorf("%s asks the status: %d %+v", name, code, st)
+		}
+		resp, _ := c.Get(e.ts.URL + "/login/" + state)
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(page), CodeOtherBrowser) {
+			t.Errorf("%s follows the login: %d\n%s", name, resp.StatusCode, page)
+		}
+	}
+	// A binding cookie forged for the state.
+	forged := browser()
+	u, _ := url.Parse(e.ts.URL)
+	forged.Jar.SetCookies(u, []*http.Cookie{{Name: loginCookie, Value: state + ".AAAAAAAAAAAAAAAAAAAAAAAA"}})
+	if code, st := e.status(forged, state); code != http.StatusForbidden || st.Code != CodeOtherBrowser {
+		t.Errorf("a forged binding: %d %+v", code, st)
+	}
+	code, st := e.status(b, state)
+	if code != http.StatusOK || st != (LoginStatus{Status: "done", Next: "/login/" + state}) {
+		t.Fatalf("after the answer: %d %+v", code, st)
+	}
+	resp, err := b.Get(e.ts.URL + st.Next)
 	if err != nil {
 		t.Fatal(err)
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	start := strings.Index(string(page), `id="wallet-link" href="`)
-	if start < 0 {
-		t.Fatalf("no wallet link:\n%s", page)
-	}
-	link := string(page[start+len(`id="wallet-link" href="`):])
-	link = strings.ReplaceAll(link[:strings.Index(link, `"`)], "&amp;", "&")
-	in, err := oid4vp.ParseInvocation(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	state := in.RequestURI[strings.LastIndex(in.RequestURI, "/")+1:]
-	jwt, err := e.s.RequestObject(state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := oid4vp.ParseRequestObject(jwt, in.ClientID, func(_, _ string) (any, error) { return e.rpKey.Public(), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, a := e.post(oid4vp.NewResponse(r.State, map[string]string{"did": e.didAuth(e.alice, aliceDID+"#key-0", r.ClientID, r.Nonce)}).Form()); a.Code != "" {
-		t.Fatalf("%+v", a)
-	}
-	resp, _ = http.Get(e.ts.URL + "/login/" + state) // another browser
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Errorf("another browser got %d", resp.StatusCode)
-	}
-	resp, _ = browser.Get(e.ts.URL + "/login/" + state)
-	page, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
 	if resp.Request.URL.Path != "/account" || !strings.Contains(string(page), aliceDID) {
 		t.Fatalf("the starting browser got %s:\n%s", resp.Request.URL, page)
+	}
+	// The session opens once: the binding is spent.
+	if code, st := e.status(b, state); code != http.StatusForbidden || st.Code != CodeOtherBrowser {
+		t.Errorf("after the session opened: %d %+v", code, st)
+	}
+}
+
+// TestWalletsRedirect: the wallet's redirect opens the session in any
+// browser while no page follows the login (same device, no script); once
+// the starting page follows it, only in the starting browser, and a
+// browser elsewhere (the wallet's phone) is sent back to it.
+func TestWalletsRedirect(t *testing.T) {
+	for _, tt := range []struct {
+		desc           string
+		follow, inSame bool
+		want           string // where the redirect lands: the account, or the page that sends the person back
+	}{
+		{desc: "not followed, another browser", want: "/account"},
+		{desc: "followed, the starting browser", follow: true, inSame: true, want: "/account"},
+		{desc: "followed, another browser", follow: true, want: "/done"},
+	} {
+		t.Run(tt.desc, func(t *testing.T) {
+			e := newEnv(t, -1)
+			b := browser()
+			_, _, state := e.startIn(b, LevelDID)
+			if tt.follow {
+				if code, st := e.status(b, state); code != http.StatusOK || st.Status != Pending {
+					t.Fatalf("%d %+v", code, st)
+				}
+			}
+			jwt, _ := e.s.RequestObject(state)
+			r, err := oid4vp.ParseRequestObject(jwt, e.s.ClientID(), func(_, _ string) (any, error) { return e.rpKey.Public(), nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, a := e.post(oid4vp.NewResponse(r.State, map[string]string{"did": e.didAuth(e.alice, aliceDID+"#key-0", r.ClientID, r.Nonce)}).Form())
+			opener := browser()
+			if tt.inSame {
+				opener = b
+			}
+			resp, err := opener.Get(a.RedirectURI)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != tt.want {
+				t.Fatalf("the redirect lands at %s, %d:\n%s", resp.Request.URL, resp.StatusCode, page)
+			}
+			if tt.want == "/done" {
+				if !strings.Contains(string(page), `id="elsewhere"`) || strings.Contains(string(page), aliceDID) {
+					t.Errorf("the page elsewhere:\n%s", page)
+				}
+				// The starting page then opens the session.
+				if _, st := e.status(b, state); st.Status != Done {
+					t.Fatalf("the starting page: %+v", st)
+				}
+				resp, _ = b.Get(e.ts.URL + "/login/" + state)
+				resp.Body.Close()
+				if resp.Request.URL.Path != "/account" {
+					t.Errorf("the starting browser lands at %s", resp.Request.URL)
+				}
+			}
+		})
+	}
+}
+
+// TestStatus: what GET /login/STATE/status answers the starting browser
+// at each end of a login but success (TestCrossDevice).
+func TestStatus(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		then func(e *env, state string) string // the state to ask
+		code int
+		want LoginStatus
+	}{
+		{"the wallet's answer refused", func(e *env, state string) string {
+			e.answer(state, CodeRevoked)
+			return state
+		}, http.StatusOK, LoginStatus{Status: "refused", Code: CodeRevoked, Reason: "status: revoked since 2026-01-01T00:00:00Z"}},
+		{"the answer replayed", func(e *env, state string) string {
+			form := e.answer(state, "")
+			if _, a := e.post(form); a.Code != CodeReplayed {
+				t.Fatalf("replayed: %+v", a)
+			}
+			return state
+		}, http.StatusOK, LoginStatus{Status: "done", Next: "/login/"}},
+		{"expired unanswered", func(e *env, state string) string {
+			e.now = e.now.Add(6 * time.Minute)
+			return state
+		}, http.StatusGone, LoginStatus{Status: "error", Code: CodeExpired, Reason: "the request expired unanswered; start the login again"}},
+		{"an unknown state", func(e *env, state string) string {
+			return "s-forged"
+		}, http.StatusNotFound, LoginStatus{Status: "error", Code: CodeUnknown, Reason: "no login is waiting with this state: it was never asked for, or it was forgotten; start the login again"}},
+		{"a state forgotten", func(e *env, state string) string {
+			e.now = e.now.Add(11 * time.Minute)
+			e.s.Start(LevelDID) // forgets what is older than twice the TTL
+			return state
+		}, http.StatusNotFound, LoginStatus{Status: "error", Code: CodeUnknown, Reason: "no login is waiting with this state: it was never asked for, or it was forgotten; start the login again"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, -1)
+			b := browser()
+			_, _, state := e.startIn(b, LevelKYC)
+			asked := tt.then(e, state)
+			if tt.want.Next != "" {
+				tt.want.Next += state
+			}
+			if code, st := e.status(b, asked); code != tt.code || st != tt.want {
+				t.Errorf("%d %+v, want %d %+v", code, st, tt.code, tt.want)
+			}
+		})
 	}
 }
 
@@ -365,7 +628,7 @@ func TestForgets(t *testing.T) {
 	_, a := e.post(oid4vp.NewResponse(r.State, map[string]string{"kyc": fakePresentation(r.ClientID, r.Nonce)}).Form())
 	_, bogus := e.post(oid4vp.NewResponse("s-forged", map[string]string{"kyc": "x"}).Form())
 	code := strings.TrimPrefix(a.RedirectURI, e.ts.URL+"/done?response_code=")
-	cookie, sess, ref := e.s.Redeem(code)
+	cookie, sess, ref := e.s.Redeem(code, "")
 	if sess == nil || ref != nil {
 		t.Fatalf("redeem: %v", ref)
 	}
