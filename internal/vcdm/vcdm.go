@@ -8,6 +8,12 @@
 // credentialSchema, evidence, refreshService, termsOfUse, proof). It also
 // lists the terms a credential uses that its contexts do not define.
 //
+// Presentation checks a verifiable presentation the same way (Section
+// 4.13): @context, type VerifiablePresentation, id and holder URLs, and
+// each of its credentials, embedded (checked as above) or enveloped (an
+// EnvelopedVerifiableCredential whose id is a data: URL holding the
+// secured credential, which EnvelopedData reads and the caller verifies).
+//
 // It is a term lookup in the contexts' maps, following JSON-LD 1.1's
 // context processing for term definitions, @vocab, @protected and scoped
 // contexts; it is not a JSON-LD processor (no expansion, no RDF). It
@@ -25,7 +31,7 @@ import (
 )
 
 // ErrInvalid is the error every refusal wraps.
-var ErrInvalid = errors.New("vcdm: not a valid VC 2.0 credential")
+var ErrInvalid = errors.New("vcdm: not valid under the VC 2.0 data model")
 
 // Checker checks credentials with a set of known contexts.
 type Checker struct{ known Contexts }
@@ -48,7 +54,7 @@ var defaultChecker = func() *Checker {
 	return c
 }()
 
-// Check checks c with the embedded contexts.
+// Check checks a credential with the embedded contexts.
 func Check(c map[string]any) error { return defaultChecker.Credential(c) }
 
 func invalid(format string, a ...any) error {
