@@ -14,21 +14,12 @@ import (
 // enveloped credential (Enveloped) or an embedded credential that
 // Credential accepts. Strings, numbers and URLs are no credentials.
 func (k *Checker) Presentation(p map[string]any) error {
-	ctx, err := k.context(p)
+	ctx, _, err := k.typed(p, "VerifiablePresentation")
 	if err != nil {
 		return err
 	}
-	if id, ok := p["id"]; ok {
-		if err := urlValue("id", id); err != nil {
-			return err
-		}
-	}
-	types, err := typeValue("type", p["type"], ctx)
-	if err != nil {
+	if err := optionalURL(p, "id"); err != nil {
 		return err
-	}
-	if !slices.Contains(types, "VerifiablePresentation") {
-		return invalid("type does not include VerifiablePresentation")
 	}
 	if h, ok := p["holder"]; ok {
 		if err := holder(h); err != nil {
@@ -42,7 +33,7 @@ func (k *Checker) Presentation(p map[string]any) error {
 		}
 		for i, c := range list {
 			check := k.Credential
-			if isEnveloped(c) {
+			if HasType(c, "EnvelopedVerifiableCredential") {
 				check = k.Enveloped
 			}
 			if err := check(c); err != nil {
@@ -71,13 +62,14 @@ func holder(v any) error {
 	}
 }
 
-// isEnveloped reports whether c says it is an enveloped credential.
-func isEnveloped(c map[string]any) bool {
-	switch t := c["type"].(type) {
+// HasType reports whether o's type is t or a list holding t (unchecked:
+// the type a checker would start from).
+func HasType(o map[string]any, t string) bool {
+	switch ty := o["type"].(type) {
 	case string:
-		return t == "EnvelopedVerifiableCredential"
+		return ty == t
 	case []any:
-		return slices.Contains(t, any("EnvelopedVerifiableCredential"))
+		return slices.Contains(ty, any(t))
 	}
 	return false
 }
@@ -88,16 +80,8 @@ func isEnveloped(c map[string]any) bool {
 // secured credential. What the URL holds is the caller's to verify
 // (EnvelopedData reads it).
 func (k *Checker) Enveloped(c map[string]any) error {
-	ctx, err := k.context(c)
-	if err != nil {
+	if _, _, err := k.typed(c, "EnvelopedVerifiableCredential"); err != nil {
 		return err
-	}
-	types, err := typeValue("type", c["type"], ctx)
-	if err != nil {
-		return err
-	}
-	if !slices.Contains(types, "EnvelopedVerifiableCredential") {
-		return invalid("type does not include EnvelopedVerifiableCredential")
 	}
 	id, _ := c["id"].(string)
 	if _, _, err := EnvelopedData(id); err != nil {

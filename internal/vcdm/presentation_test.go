@@ -25,7 +25,9 @@ func TestPresentation(t *testing.T) {
 			},
 		}
 	}
-	vc := func(p map[string]any, i int) map[string]any { return p["verifiableCredential"].([]any)[i].(map[string]any) }
+	vc := func(p map[string]any, i int) map[string]any {
+		return p["verifiableCredential"].([]any)[i].(map[string]any)
+	}
 	for _, tt := range []struct {
 		name, want string
 		spoil      func(map[string]any)

@@ -64,21 +64,12 @@ func invalid(format string, a ...any) error {
 // Credential checks c, a verifiable credential's JSON (its secured form
 // already verified and decoded by the caller).
 func (k *Checker) Credential(c map[string]any) error {
-	ctx, err := k.context(c)
+	ctx, types, err := k.typed(c, "VerifiableCredential")
 	if err != nil {
 		return err
 	}
-	if id, ok := c["id"]; ok {
-		if err := urlValue("id", id); err != nil {
-			return err
-		}
-	}
-	types, err := typeValue("type", c["type"], ctx)
-	if err != nil {
+	if err := optionalURL(c, "id"); err != nil {
 		return err
-	}
-	if !slices.Contains(types, "VerifiableCredential") {
-		return invalid("type does not include VerifiableCredential")
 	}
 	if err := issuer(c["issuer"]); err != nil {
 		return err
@@ -193,6 +184,31 @@ func (k *Checker) context(c map[string]any) (*active, error) {
 		return nil, invalid("@context: %v", err)
 	}
 	return a, nil
+}
+
+// typed checks o's @context and type, which must include want, and
+// returns the active context and the types.
+func (k *Checker) typed(o map[string]any, want string) (*active, []string, error) {
+	ctx, err := k.context(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	types, err := typeValue("type", o["type"], ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !slices.Contains(types, want) {
+		return nil, nil, invalid("type does not include %s", want)
+	}
+	return ctx, types, nil
+}
+
+// optionalURL checks o's member name, if there, is a URL.
+func optionalURL(o map[string]any, name string) error {
+	if v, ok := o[name]; ok {
+		return urlValue(name, v)
+	}
+	return nil
 }
 
 func urlValue(name string, v any) error {

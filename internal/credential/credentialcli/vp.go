@@ -92,7 +92,7 @@ func envelope(pres string) (string, error) {
 		return "", fmt.Errorf("%d credentials: Agora verifies a presentation of one credential", len(vcs))
 	}
 	env, _ := vcs[0].(map[string]any)
-	if env == nil || env["type"] != "EnvelopedVerifiableCredential" && !slices.Contains(asList(env["type"]), any("EnvelopedVerifiableCredential")) {
+	if env == nil || !vcdm.HasType(env, "EnvelopedVerifiableCredential") {
 		return "", fmt.Errorf("the credential is not an EnvelopedVerifiableCredential")
 	}
 	id, _ := env["id"].(string)
@@ -104,11 +104,6 @@ func envelope(pres string) (string, error) {
 		return "", fmt.Errorf("the enveloped credential is %s (typ %q), not %s", media, typOf(data), vcMedia)
 	}
 	return data, nil
-}
-
-func asList(v any) []any {
-	l, _ := v.([]any)
-	return l
 }
 
 // jwtPayload decodes a compact JWS's payload, unverified.
