@@ -3,6 +3,9 @@ package vcdm
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -119,4 +122,59 @@ func TestRECPresentation(t *testing.T) {
 	if err := defaultChecker.Presentation(p); err == nil {
 		t.Fatal("accepted without the examples context, which vcdm does not embed")
 	}
+}
+
+// FuzzPresentation checks any JSON as a presentation, seeded with the
+// suite's presentation fixtures: no panic, the same verdict twice, and
+// what passes starts with the base context and is a
+// VerifiablePresentation.
+func FuzzPresentation(f *testing.F) {
+	seeds, err := filepath.Glob(filepath.Join(suiteDir, "input", "presentation-*.json"))
+	if err != nil || len(seeds) != 25 {
+		f.Fatalf("%d presentation fixtures (%v), want 25", len(seeds), err)
+	}
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p map[string]any
+		if json.Unmarshal(b, &p) != nil {
+			return
+		}
+		err := CheckPresentation(p)
+		if again := CheckPresentation(p); fmt.Sprint(err) != fmt.Sprint(again) {
+			t.Fatalf("two verdicts: %v, then %v", err, again)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("a refusal that is not ErrInvalid: %v", err)
+			}
+			return
+		}
+		ctx, _ := p["@context"].([]any)
+		if p["@context"] != BaseContext && (len(ctx) == 0 || ctx[0] != BaseContext) || !HasType(p, "VerifiablePresentation") {
+			t.Fatalf("accepted %s", b)
+		}
+	})
+}
+
+// FuzzEnvelopedData: what EnvelopedData accepts is a data: URL with a
+// media type and data.
+func FuzzEnvelopedData(f *testing.F) {
+	f.Add("data:application/vc+sd-jwt,eyJ.e30.c2ln~")
+	f.Add("data:application/vc-ld+jwt;base64url,eyJ.e30.c2ln")
+	f.Add("data:,x")
+	f.Fuzz(func(t *testing.T, id string) {
+		m, d, err := EnvelopedData(id)
+		if err != nil {
+			return
+		}
+		if !strings.HasPrefix(id, "data:"+m) || !strings.Contains(m, "/") || d == "" {
+			t.Fatalf("EnvelopedData(%q) = %q, %q", id, m, d)
+		}
+	})
 }

@@ -25,7 +25,7 @@ type vpFixture struct {
 	iat    time.Time
 }
 
-func newVPFixture(t *testing.T) *vpFixture {
+func newVPFixture(t testing.TB) *vpFixture {
 	t.Helper()
 	_, issuer, _ := ed25519.GenerateKey(nil)
 	_, holder, _ := ed25519.GenerateKey(nil)
@@ -47,7 +47,7 @@ func newVPFixture(t *testing.T) *vpFixture {
 }
 
 // credential is the issued credential disclosing only the claims named.
-func (f *vpFixture) credential(t *testing.T, claims ...string) sdjwt.Token {
+func (f *vpFixture) credential(t testing.TB, claims ...string) sdjwt.Token {
 	t.Helper()
 	cred, err := sdjwt.Present(f.issued, func(p sdjwt.Path) bool {
 		n, ok := claimName(p)
@@ -245,4 +245,26 @@ func TestVerifyVPRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzVerifyVP gives verifyVP any text, seeded with a presentation that
+// passes: no panic, and a presentation either passes every step or is
+// refused for the first one that failed.
+func FuzzVerifyVP(f *testing.F) {
+	fx := newVPFixture(f)
+	now := fx.iat.Add(time.Hour)
+	vp, err := presentVP(fx.credential(f, "country"), "did:agora:h", fx.holder, "a", "n", now)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(vp)
+	f.Add(strings.TrimSuffix(vp, "~"))
+	f.Fuzz(func(t *testing.T, pres string) {
+		r := &report{}
+		_, _, _, ok := verifyVP(r, pres, "a", "n", 10*time.Minute, now)
+		last := r.Steps[len(r.Steps)-1]
+		if ok != (r.Reason == "") || ok != last.OK || !ok && r.Reason != last.Name+": "+last.Detail {
+			t.Fatalf("ok %v, reason %q, last step %+v", ok, r.Reason, last)
+		}
+	})
 }
