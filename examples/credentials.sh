@@ -10,7 +10,8 @@
 # her country; that exchange verifies it offline against the log key.
 # Then the credential is suspended (refused), reinstated (accepted),
 # revoked (the same presentation refused for good), and its status at an
-# earlier time is asked, proven. Last, the W3C form of the credential, the
+# earlier time is asked, proven. Last, the W3C form of the credential
+# (presented also as a W3C VerifiablePresentation), the
 # status list as a Token Status List token the exchange signs and posts,
 # and as a Bitstring Status List credential.
 #
@@ -99,6 +100,12 @@ expect_output '^stored kyc-w3c' agora vc store alice-w3c.sdjwt --name kyc-w3c
 show agora vc present kyc-w3c --key alice --disclose age_over_18 --audience exchange-seoul --nonce n-2 --out pres-w3c.txt
 expect_output '^VERIFIED: disclosed \{"age_over_18":true\}$' \
 	agora vc verify pres-w3c.txt --audience exchange-seoul --nonce n-2 --log-key "$logkey"
+# and as a W3C VerifiablePresentation (vp+sd-jwt): the credential enveloped
+# in a presentation alice's key signs over the audience and the nonce.
+show agora vc present kyc-w3c --key alice --disclose age_over_18 --audience exchange-seoul --nonce n-3 \
+	--format vp+sd-jwt --out vp-w3c.txt
+expect_output '^VERIFIED: disclosed \{"age_over_18":true\}$' \
+	agora vc verify vp-w3c.txt --audience exchange-seoul --nonce n-3 --log-key "$logkey"
 
 step "14. The exchange signs its status list as a Token Status List token and posts it"
 show agora vc publish kyc-1 --as "$issuer" --key exchange-tokyo --valid-for 24h --ttl 1h

@@ -204,13 +204,9 @@ func checkTimes(claims map[string]any, now time.Time, leeway time.Duration) erro
 // verifyKeyBinding checks the KB-JWT (Section 7.3) and returns the holder key.
 func verifyKeyBinding(t Token, claims map[string]any, algs []jose.SignatureAlgorithm, v Verification) (*jose.JSONWebKey, error) {
 	pol := v.KeyBinding
-	cnf, _ := claims["cnf"].(map[string]any)
-	if cnf == nil || cnf["jwk"] == nil {
-		return nil, fmt.Errorf("%w: the SD-JWT has no cnf.jwk to bind to", ErrKeyBinding)
-	}
-	jwk, err := cnfKey(cnf["jwk"])
+	jwk, err := HolderKey(claims)
 	if err != nil {
-		return nil, fmt.Errorf("%w: cnf.jwk: %v", ErrKeyBinding, err)
+		return nil, fmt.Errorf("%w: %v", ErrKeyBinding, err)
 	}
 	_, kb, err := verifyJWS(t.KeyBinding, KeyBindingType, algs, StaticKey(jwk))
 	if err != nil {
@@ -235,6 +231,21 @@ func verifyKeyBinding(t Token, claims map[string]any, algs []jose.SignatureAlgor
 	}
 	if want := Digest(t.sdJWT()); kb["sd_hash"] != want {
 		return nil, fmt.Errorf("%w: sd_hash does not match the presentation", ErrKeyBinding)
+	}
+	return jwk, nil
+}
+
+// HolderKey returns the key claims' "cnf" binds the SD-JWT to (its
+// "jwk", RFC 7800): the key a Key Binding JWT verifies with, or whatever
+// else the holder signs a presentation with.
+func HolderKey(claims map[string]any) (*jose.JSONWebKey, error) {
+	cnf, _ := claims["cnf"].(map[string]any)
+	if cnf == nil || cnf["jwk"] == nil {
+		return nil, fmt.Errorf("the SD-JWT has no cnf.jwk to bind to")
+	}
+	jwk, err := cnfKey(cnf["jwk"])
+	if err != nil {
+		return nil, fmt.Errorf("cnf.jwk: %v", err)
 	}
 	return jwk, nil
 }

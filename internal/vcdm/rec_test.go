@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 
@@ -97,15 +96,7 @@ func TestRECExamples(t *testing.T) {
 	}
 }
 
-func isCredential(c map[string]any) bool {
-	switch ty := c["type"].(type) {
-	case string:
-		return ty == "VerifiableCredential"
-	case []any:
-		return slices.Contains(ty, any("VerifiableCredential"))
-	}
-	return false
-}
+func isCredential(c map[string]any) bool { return HasType(c, "VerifiableCredential") }
 
 // TestRECSDJWT takes every "Secured with SD-JWT" tab of the REC (the
 // vc+sd-jwt form Agora issues): the token parses, every Disclosure's

@@ -8,6 +8,12 @@
 // credentialSchema, evidence, refreshService, termsOfUse, proof). It also
 // lists the terms a credential uses that its contexts do not define.
 //
+// Presentation checks a verifiable presentation the same way (Section
+// 4.13): @context, type VerifiablePresentation, id and holder URLs, and
+// each of its credentials, embedded (checked as above) or enveloped (an
+// EnvelopedVerifiableCredential whose id is a data: URL holding the
+// secured credential, which EnvelopedData reads and the caller verifies).
+//
 // It is a term lookup in the contexts' maps, following JSON-LD 1.1's
 // context processing for term definitions, @vocab, @protected and scoped
 // contexts; it is not a JSON-LD processor (no expansion, no RDF). It
@@ -25,7 +31,7 @@ import (
 )
 
 // ErrInvalid is the error every refusal wraps.
-var ErrInvalid = errors.New("vcdm: not a valid VC 2.0 credential")
+var ErrInvalid = errors.New("vcdm: not valid under the VC 2.0 data model")
 
 // Checker checks credentials with a set of known contexts.
 type Checker struct{ known Contexts }
@@ -48,7 +54,7 @@ var defaultChecker = func() *Checker {
 	return c
 }()
 
-// Check checks c with the embedded contexts.
+// Check checks a credential with the embedded contexts.
 func Check(c map[string]any) error { return defaultChecker.Credential(c) }
 
 func invalid(format string, a ...any) error {
@@ -58,21 +64,12 @@ func invalid(format string, a ...any) error {
 // Credential checks c, a verifiable credential's JSON (its secured form
 // already verified and decoded by the caller).
 func (k *Checker) Credential(c map[string]any) error {
-	ctx, err := k.context(c)
+	ctx, types, err := k.typed(c, "VerifiableCredential")
 	if err != nil {
 		return err
 	}
-	if id, ok := c["id"]; ok {
-		if err := urlValue("id", id); err != nil {
-			return err
-		}
-	}
-	types, err := typeValue("type", c["type"], ctx)
-	if err != nil {
+	if err := optionalURL(c, "id"); err != nil {
 		return err
-	}
-	if !slices.Contains(types, "VerifiableCredential") {
-		return invalid("type does not include VerifiableCredential")
 	}
 	if err := issuer(c["issuer"]); err != nil {
 		return err
@@ -187,6 +184,31 @@ func (k *Checker) context(c map[string]any) (*active, error) {
 		return nil, invalid("@context: %v", err)
 	}
 	return a, nil
+}
+
+// typed checks o's @context and type, which must include want, and
+// returns the active context and the types.
+func (k *Checker) typed(o map[string]any, want string) (*active, []string, error) {
+	ctx, err := k.context(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	types, err := typeValue("type", o["type"], ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !slices.Contains(types, want) {
+		return nil, nil, invalid("type does not include %s", want)
+	}
+	return ctx, types, nil
+}
+
+// optionalURL checks o's member name, if there, is a URL.
+func optionalURL(o map[string]any, name string) error {
+	if v, ok := o[name]; ok {
+		return urlValue(name, v)
+	}
+	return nil
 }
 
 func urlValue(name string, v any) error {

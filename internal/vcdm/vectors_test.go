@@ -20,34 +20,24 @@ const suiteDir = "testdata/w3c-vc-data-model-2.0/test-suite"
 var skipped = map[string]string{
 	"credential-proof-ok.json":                           "a Data Integrity proof: Agora secures VC 2.0 with SD-JWT (vc+sd-jwt) and verifies no Data Integrity proof; the fixture is used by no test at this commit",
 	"credential-proof-missing-type-fail.json":            "a Data Integrity proof under https://w3id.org/security/suites/ed25519-2020/v1, a context not in jsonld-contexts/ (it would be refused for that, not for the missing proof type); used by no test at this commit",
-	"presentation-context-combo1-ok.json":                presentationReason,
-	"presentation-context-combo2-ok.json":                presentationReason,
-	"presentation-context-order-fail.json":               presentationReason,
-	"presentation-enveloped-vc-missing-type-fail.json":   presentationReason,
-	"presentation-enveloped-vc-ok.json":                  presentationReason,
-	"presentation-holder-fail.json":                      presentationReason,
-	"presentation-holder-name-fail.json":                 presentationReason,
-	"presentation-holder-object-fail.json":               presentationReason,
-	"presentation-holder-object-ok.json":                 presentationReason,
-	"presentation-holder-ok.json":                        presentationReason,
-	"presentation-id-ok.json":                            presentationReason,
-	"presentation-missing-base-context-fail.json":        presentationReason,
-	"presentation-missing-required-type-fail.json":       presentationReason,
-	"presentation-multiple-vc-ok.json":                   presentationReason,
-	"presentation-no-context-fail-or-inject.json":        presentationReason,
-	"presentation-no-type-fail.json":                     presentationReason,
-	"presentation-ok.json":                               presentationReason,
-	"presentation-optional-type-ok.json":                 presentationReason,
-	"presentation-self-asserted-vc-holder-mismatch.json": presentationReason,
-	"presentation-self-asserted-vc-issuer-mismatch.json": presentationReason,
-	"presentation-self-asserted-vc-no-holder.json":       presentationReason,
-	"presentation-self-asserted-vc-ok.json":              presentationReason,
-	"presentation-vc-as-string-fail.json":                presentationReason,
-	"presentation-vc-missing-required-type-fail.json":    presentationReason,
-	"presentation-vc-ok.json":                            presentationReason,
+	"presentation-self-asserted-vc-holder-mismatch.json": selfAssertedReason,
+	"presentation-self-asserted-vc-issuer-mismatch.json": selfAssertedReason,
+	"presentation-self-asserted-vc-no-holder.json":       selfAssertedReason,
 }
 
-const presentationReason = "a W3C VerifiablePresentation: Agora presents a vc+sd-jwt credential as SD-JWT with a key-binding JWT (RFC 9901), never as a VerifiablePresentation object"
+// selfAssertedReason: the suite states no verdict for these three
+// ("see-statement" in fixture-index.json) and no test uses them at this
+// commit. The statements they were written for (VC 2.0 Section 4.13.3:
+// a presentation with a self-asserted credential secured only by the
+// presentation's own mechanism MUST have a holder, and that credential's
+// issuer MUST be the holder) turn on how the embedded credential is
+// secured, which an unsecured fixture does not say: as JSON, the
+// holder-mismatch and issuer-mismatch fixtures are presentation-holder-ok
+// with another issuer, and the no-holder one is presentation-vc-ok with
+// another issuer, both of which must be accepted. (Agora's vp+sd-jwt
+// presentations envelope issuer-signed credentials only: none is
+// self-asserted.)
+const selfAssertedReason = "no stated verdict: VC 2.0 Section 4.13.3's holder/issuer rule for self-asserted credentials depends on how the embedded credential is secured, which this unsecured fixture does not say; as JSON it is the shape of an -ok fixture"
 
 // asIssued is a fixture as the suite's issuer endpoint turns it into a
 // credential: the issuer fills in its own id where the fixture has none.
@@ -123,7 +113,8 @@ func fullChecker(t *testing.T) *Checker {
 }
 
 // TestSuiteFixtures runs the checker over every input fixture of the W3C
-// VC 2.0 test suite and expects the verdict its name states: -ok
+// VC 2.0 test suite (Presentation for the presentation-* ones, Credential
+// for the others) and expects the verdict its name states: -ok
 // accepted, -fail refused, -fail-or-inject refused (Agora never injects
 // a missing base context). Skipped fixtures are listed in skipped.
 func TestSuiteFixtures(t *testing.T) {
@@ -160,8 +151,12 @@ func TestSuiteFixtures(t *testing.T) {
 			if err := json.Unmarshal(raw, &c); err != nil {
 				t.Fatal(err)
 			}
-			asIssued(name, c)
-			err = k.Credential(c)
+			if strings.HasPrefix(name, "presentation-") {
+				err = k.Presentation(c) // the suite posts these to a verifier's presentation endpoint
+			} else {
+				asIssued(name, c)
+				err = k.Credential(c)
+			}
 			switch f.Expected {
 			case "accept":
 				if err != nil {

@@ -1,6 +1,7 @@
 // Package credentialcli is the credential module's commands: 'agora vc'
 // issues SD-JWT VCs, keeps them in a holder's wallet, presents them with
-// a key-binding JWT and verifies presentations against ledger proofs.
+// a key-binding JWT or as a W3C presentation (vp+sd-jwt) and verifies
+// presentations against ledger proofs.
 // cmd/agora's registry takes them from Commands; 'agora credential
 // types|send' are generated from the module's message types
 // (cli.ModuleCommands).
@@ -41,7 +42,7 @@ Usage:
   agora vc store FILE --name NAME
   agora vc list
   agora vc show NAME
-  agora vc present NAME --key NAME --disclose CLAIM,... --audience A --nonce N [--out FILE]
+  agora vc present NAME --key NAME --disclose CLAIM,... --audience A --nonce N [--format FORM] [--out FILE]
   agora vc verify FILE --audience A --nonce N [--log-key KEY | --validators FILE] [--json]
   agora vc status LIST INDEX [--at TIME] [--log-key KEY | --validators FILE] [--json]
   agora vc statuslist LIST [--form token|bitstring] [--at TIME] [--log-key KEY | --validators FILE]
@@ -65,7 +66,11 @@ again after status changes: the node serves the latest token.
 store keeps a credential in your wallet (the home's credentials folder);
 list and show read it. present discloses only the claims named and binds
 the presentation to the verifier's audience and nonce with the holder's
-key NAME (a key-binding JWT). verify checks a presentation and reports
+key NAME (a key-binding JWT). With --format vp+sd-jwt it presents a
+W3C credential (vc+sd-jwt) as a W3C VerifiablePresentation instead
+(application/vp+sd-jwt): the credential, with the claims named, enveloped
+in a presentation the holder's key NAME signs over the audience, the
+nonce and the time. verify checks a presentation of either form and reports
 every step: the signatures, the issuer key (an assertionMethod key of the
 issuer's DID when it was issued and now, not compromised), the issuer's
 accreditation, the type and its JSON Schema, the status, and the holder
@@ -89,6 +94,7 @@ Examples:
   agora vc store alice.sdjwt --name kyc --home alice-home
   agora vc present kyc --key alice --disclose age_over_18,country --audience exchange-b --nonce 8f2a
   agora vc verify presentation.txt --audience exchange-b --nonce 8f2a --log-key "$LOG_KEY"
+  agora vc present kyc-w3c --key alice --disclose country --audience exchange-b --nonce 8f2b --format vp+sd-jwt
 `
 
 func run(args []string, stdout, stderr io.Writer) error {

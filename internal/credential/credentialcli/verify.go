@@ -42,7 +42,7 @@ func verifyCmd(args []string, stdout, stderr io.Writer) error {
 	nodeURL := cli.NodeFlag(fs)
 	audience := fs.String("audience", "", "the audience `A` the presentation must be bound to")
 	nonce := fs.String("nonce", "", "the nonce `N` the presentation must be bound to")
-	maxKB := fs.Duration("kb-max-age", 10*time.Minute, "how old the key-binding JWT may be")
+	maxKB := fs.Duration("kb-max-age", 10*time.Minute, "how old the key-binding JWT (or a vp+sd-jwt presentation) may be")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	tr := cli.TrustFlags(fs)
 	pos, err := cli.Parse(fs, args)
@@ -88,18 +88,30 @@ func verifyCmd(args []string, stdout, stderr io.Writer) error {
 // presentation that fails a check is a report that says which.
 func verifyPresentation(ctx context.Context, c *client.Client, tr *cli.Trust, pres, aud, nonce string, maxKB time.Duration, now time.Time) (*report, error) {
 	r := &report{}
-	v := sdjwt.Verification{
-		IssuerKey:  headerKey,
-		Now:        now,
-		Leeway:     time.Minute,
-		KeyBinding: &sdjwt.KeyBindingPolicy{Audience: aud, Nonce: nonce, MaxAge: maxKB},
+	var (
+		vc  *sdjwt.VC
+		sub string
+		iat int64
+	)
+	if typOf(pres) == vpTyp {
+		var ok bool
+		if vc, sub, iat, ok = verifyVP(r, pres, aud, nonce, maxKB, now); !ok {
+			return r, nil
+		}
+	} else {
+		v := sdjwt.Verification{
+			IssuerKey:  headerKey,
+			Now:        now,
+			Leeway:     time.Minute,
+			KeyBinding: &sdjwt.KeyBindingPolicy{Audience: aud, Nonce: nonce, MaxAge: maxKB},
+		}
+		var err error
+		if vc, sub, iat, err = verifySD(pres, v); err != nil {
+			r.add("signatures", false, "%v", err)
+			return r, nil
+		}
+		r.add("signatures", true, "the issuer's JWT (%s), %d disclosure(s), and the key-binding JWT for %s (nonce %s)", typOf(pres), len(vc.Disclosed), aud, nonce)
 	}
-	vc, sub, iat, err := verifySD(pres, v)
-	if err != nil {
-		r.add("signatures", false, "%v", err)
-		return r, nil
-	}
-	r.add("signatures", true, "the issuer's JWT (%s), %d disclosure(s), and the key-binding JWT for %s (nonce %s)", typOf(pres), len(vc.Disclosed), aud, nonce)
 	issuerKey, err := keyOfJWK(vc.Header.JSONWebKey)
 	if err != nil {
 		r.add("issuer key", false, "%v", err)

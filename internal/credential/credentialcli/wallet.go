@@ -276,6 +276,8 @@ func present(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&disclose, "disclose", "the `CLAIMS` to disclose, comma-separated (repeatable)")
 	audience := fs.String("audience", "", "the verifier's audience `A`")
 	nonce := fs.String("nonce", "", "the verifier's nonce `N`")
+	format := fs.String("format", kbForm, "the presentation's `FORM`: "+kbForm+" (the SD-JWT with a key-binding JWT) or "+vpTyp+
+		" (a W3C VerifiablePresentation enveloping a vc+sd-jwt credential, signed by the holder)")
 	out := fs.String("out", "", "write the presentation to `FILE` (default: stdout)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
@@ -284,9 +286,15 @@ func present(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 || *keyName == "" || *audience == "" || *nonce == "" {
 		return cli.UsageError("give the credential's NAME, --key, --audience and --nonce")
 	}
+	if *format != kbForm && *format != vpTyp {
+		return cli.UsageError("--format %q: %s or %s", *format, kbForm, vpTyp)
+	}
 	h, err := readHeld(*homeDir, pos[0])
 	if err != nil {
 		return err
+	}
+	if *format == vpTyp && typOf(h.SDJWT) != w3cTyp {
+		return cli.UsageError("--format %s envelopes a W3C credential (%s); %s is %s", vpTyp, w3cTyp, pos[0], typOf(h.SDJWT))
 	}
 	want := map[string]bool{}
 	for _, d := range disclose {
@@ -307,10 +315,22 @@ func present(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pres, err := sdjwt.Present(tok, func(p sdjwt.Path) bool {
+	keep := func(p sdjwt.Path) bool {
 		n, ok := claimName(p)
 		return ok && want[n]
-	}, &sdjwt.Binding{Key: jose.SigningKey{Algorithm: jose.EdDSA, Key: priv}, Audience: *audience, Nonce: *nonce, IssuedAt: time.Now()})
+	}
+	if *format == vpTyp {
+		cred, err := sdjwt.Present(tok, keep, nil)
+		if err != nil {
+			return err
+		}
+		vp, err := presentVP(cred, h.subject(), priv, *audience, *nonce, time.Now())
+		if err != nil {
+			return err
+		}
+		return writeOut(*out, stdout, vp)
+	}
+	pres, err := sdjwt.Present(tok, keep, &sdjwt.Binding{Key: jose.SigningKey{Algorithm: jose.EdDSA, Key: priv}, Audience: *audience, Nonce: *nonce, IssuedAt: time.Now()})
 	if err != nil {
 		return err
 	}
