@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/agora-ledger/agora/internal/client"
@@ -34,6 +35,11 @@ type Trust struct {
 	maxAge     *time.Duration
 	now        func() time.Time
 	opened     *verify.Opened
+	// seen, with KeepOpened, keeps in memory the last checkpoint accepted
+	// of each log (by its file), so that a long-running verifier reads
+	// the file once; it still writes each newer one.
+	mu   sync.Mutex
+	seen map[string]*verify.Checkpoint
 }
 
 // defaultMaxAge bounds the age of a proven answer's checkpoint: a node
@@ -64,13 +70,8 @@ func (t *Trust) Accept(ctx context.Context, c *client.Client, p *verify.Policy, 
 		return err
 	}
 	path := t.seenPath(p, cp.Origin)
-	var seen *verify.Checkpoint
-	if b, err := os.ReadFile(path); err == nil {
-		if seen, err = verify.OpenCheckpoint(b, *p); err != nil {
-			return ledger.WithHint(fmt.Errorf("%s: %w", path, err),
-				"the checkpoint this client accepted before no longer verifies; remove the file if you changed whom you trust")
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
+	seen, err := t.lastSeen(path, p)
+	if err != nil {
 		return err
 	}
 	var proof *verify.ConsistencyProof
@@ -88,6 +89,13 @@ func (t *Trust) Accept(ctx context.Context, c *client.Client, p *verify.Policy, 
 	}
 	if seen != nil && cp.Height <= seen.Height {
 		return nil
+	}
+	if t.opened != nil {
+		t.mu.Lock()
+		if last := t.seen[path]; last == nil || cp.Height > last.Height {
+			t.seen[path] = cp
+		}
+		t.mu.Unlock()
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
@@ -111,6 +119,36 @@ func (t *Trust) Accept(ctx context.Context, c *client.Client, p *verify.Policy, 
 	return err
 }
 
+// lastSeen is the last checkpoint accepted of a log, kept in the file
+// path (nil if none): read from memory once read, with KeepOpened.
+func (t *Trust) lastSeen(path string, p *verify.Policy) (*verify.Checkpoint, error) {
+	if t.opened != nil {
+		t.mu.Lock()
+		seen, ok := t.seen[path]
+		t.mu.Unlock()
+		if ok {
+			return seen, nil
+		}
+	}
+	var seen *verify.Checkpoint
+	if b, err := os.ReadFile(path); err == nil {
+		if seen, err = verify.OpenCheckpoint(b, *p); err != nil {
+			return nil, ledger.WithHint(fmt.Errorf("%s: %w", path, err),
+				"the checkpoint this client accepted before no longer verifies; remove the file if you changed whom you trust")
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if t.opened != nil && seen != nil {
+		t.mu.Lock()
+		if last := t.seen[path]; last == nil || seen.Height > last.Height {
+			t.seen[path] = seen
+		}
+		t.mu.Unlock()
+	}
+	return seen, nil
+}
+
 // seenPath is the file that keeps the last checkpoint of origin accepted
 // under p: one per log and per whom the client trusts, so that two
 // ledgers with one chain id (a dev ledger made again) do not clash.
@@ -130,8 +168,12 @@ func (t *Trust) seenPath(p *verify.Policy, origin string) string {
 
 // KeepOpened makes the policies t returns share one verify.Opened: a
 // long-running verifier (a relying party) then verifies a checkpoint's
-// signatures once, and every answer in full (verify.Policy.Opened).
-func (t *Trust) KeepOpened() { t.opened = &verify.Opened{} }
+// signatures once, and every answer in full (verify.Policy.Opened), and
+// keeps the last checkpoint it accepted in memory as well as in the home.
+func (t *Trust) KeepOpened() {
+	t.opened = &verify.Opened{}
+	t.seen = map[string]*verify.Checkpoint{}
+}
 
 // Policy returns the policy the flags name, or nil if they name no one:
 // then the node is trusted.

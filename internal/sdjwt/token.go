@@ -48,6 +48,11 @@ func (t Token) String() string {
 // sdJWT is the SD-JWT without the Key Binding JWT: what sd_hash covers (Section 4.3.1).
 func (t Token) sdJWT() string {
 	var b strings.Builder
+	n := len(t.JWT) + 1
+	for _, d := range t.Disclosures {
+		n += len(d) + 1
+	}
+	b.Grow(n)
 	b.WriteString(t.JWT)
 	b.WriteByte('~')
 	for _, d := range t.Disclosures {
