@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -127,18 +126,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := cli.StartCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
-	var err error
+	defer stopProfile()
 	if cfg.Scenario, err = bench.FindScenario(scenarios(), *scenario); err != nil {
 		return cli.UsageError("%v", err)
 	}

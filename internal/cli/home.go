@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 
 	"golang.org/x/term"
 
@@ -75,4 +76,22 @@ func Passphrase(stderr io.Writer, prompt string, confirm bool) (string, error) {
 		}
 	}
 	return string(p), nil
+}
+
+// StartCPUProfile writes a CPU profile of the process to path (none if
+// path is ""), until the returned stop is called: the --cpuprofile flag
+// of long runs.
+func StartCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
