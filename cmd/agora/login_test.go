@@ -508,7 +508,9 @@ var (
 // workers each start a KYC login, fetch and read its request, present
 // alice's credential for it (in process: the wallet's work is not the
 // relying party's) and time the direct_post and the redirect that opens
-// the session. Run with -login.bench 20s.
+// the session. Run with -login.bench 20s. It logs the CPU each process
+// spent a login (node, relying party, this load); with -login.cpuprofile
+// FILE the relying party writes its CPU profile there.
 func TestLoginThroughput(t *testing.T) {
 	if *loginBench == 0 {
 		t.Skip("a measurement: give -login.bench DURATION")
