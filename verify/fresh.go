@@ -39,9 +39,9 @@ func Fresh(c *Checkpoint, now time.Time, maxAge time.Duration) error {
 
 // Follows checks that c does not go back on seen, a checkpoint of the same
 // log accepted before: it is not of a smaller log or a lower height, at
-// the same size it has the same root, and when larger it extends seen by
-// the consistency proof p (p may be nil otherwise). A nil seen is
-// followed by anything.
+// the same height it is of the same log and state, at the same size it
+// has the same root, and when larger it extends seen by the consistency
+// proof p (p may be nil otherwise). A nil seen is followed by anything.
 func Follows(seen, c *Checkpoint, p *ConsistencyProof) error {
 	if seen == nil {
 		return nil
@@ -49,6 +49,9 @@ func Follows(seen, c *Checkpoint, p *ConsistencyProof) error {
 	switch {
 	case seen.Origin != c.Origin:
 		return fmt.Errorf("%w: checkpoints of two logs (%s, %s)", ErrInvalid, seen.Origin, c.Origin)
+	case c.Height == seen.Height && (c.Size != seen.Size || !bytes.Equal(c.StateRoot, seen.StateRoot)):
+		return fmt.Errorf("%w: two checkpoints of height %d (logs of %d and %d entries, state roots %x and %x): the ledger forked",
+			ErrInvalid, c.Height, seen.Size, c.Size, seen.StateRoot, c.StateRoot)
 	case c.Size < seen.Size || c.Height < seen.Height:
 		return fmt.Errorf("%w: the checkpoint (size %d, height %d) is behind one seen before (size %d, height %d)",
 			ErrStale, c.Size, c.Height, seen.Size, seen.Height)

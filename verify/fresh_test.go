@@ -78,10 +78,12 @@ func TestFollows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp := func(height, size uint64, root []byte) *Checkpoint {
-		h := ledger.Header{ChainID: "c", Height: height, LogSize: size, LogRoot: root, AppHash: make([]byte, 32)}
-		return &Checkpoint{Checkpoint: h.Checkpoint(), Height: height}
+	cpState := func(height, size uint64, root []byte, state byte) *Checkpoint {
+		app := bytes.Repeat([]byte{state}, 32)
+		h := ledger.Header{ChainID: "c", Height: height, LogSize: size, LogRoot: root, AppHash: app}
+		return &Checkpoint{Checkpoint: h.Checkpoint(), Height: height, StateRoot: app}
 	}
+	cp := func(height, size uint64, root []byte) *Checkpoint { return cpState(height, size, root, 0) }
 	seen := cp(10, 5, root5)
 	proof := &ConsistencyProof{From: 5, To: 9, Hashes: hashes}
 	tests := []struct {
@@ -98,6 +100,9 @@ func TestFollows(t *testing.T) {
 		{"another root at the size", cp(10, 5, root9), nil, ErrInvalid},
 		{"larger, without a proof", cp(20, 9, root9), nil, ErrInvalid},
 		{"a fork, with the honest log's proof", cp(20, 9, forked), proof, ErrInvalid},
+		{"the same height, another state", cpState(10, 5, root5, 1), nil, ErrInvalid},
+		{"the same height, a longer log, proven", cp(10, 9, root9), proof, ErrInvalid},
+		{"the same height, a shorter log", cp(10, 4, root5), nil, ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
