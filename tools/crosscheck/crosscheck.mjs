@@ -1,6 +1,7 @@
 // The other side of the cross-check (main.go runs it): reads Agora's presentations on
 // stdin, verifies them with the OpenWallet Foundation's sd-jwt-js, then issues and
 // presents an SD-JWT VC of its own for Agora to verify, and prints the results as JSON.
+import { SDJwtInstance } from '@sd-jwt/core';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { ES256, digest, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { compactVerify, decodeProtectedHeader, importJWK } from 'jose';
@@ -114,6 +115,19 @@ for (const alg of ['ES256', 'ES256K']) {
     ),
   });
 }
+// Agora's W3C form: the vc+sd-jwt credential under the issuer's key and the holder's
+// vp+sd-jwt presentation under the holder's, each verified by @sd-jwt/core (signature,
+// disclosure digests, times) with jose doing EdDSA; the presentation must envelope exactly
+// that credential.
+try {
+  const core = async (jwk) => new SDJwtInstance({ hasher: digest, verifier: await verifierFor(jwk) });
+  const cred = await (await core(input.w3c.issuerJwk)).verify(input.w3c.credential, { currentDate: input.now });
+  const vp = await (await core(input.w3c.holderJwk)).verify(input.w3c.presentation, { currentDate: input.now });
+  out.w3c = { ok: true, credential: cred.payload, presentation: vp.payload, types: [cred.header?.typ, vp.header?.typ] };
+} catch (e) {
+  out.w3c = { ok: false, error: String(e.message ?? e) };
+}
+
 // Agora's status list token on its own: jose verifies it under the key its
 // header carries, which must be the status key given; jwt-status-list reads it.
 try {

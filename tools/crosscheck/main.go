@@ -35,6 +35,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/agora-ledger/agora/internal/credential"
+	"github.com/agora-ledger/agora/internal/credential/credentialcli"
 	"github.com/agora-ledger/agora/internal/sdjwt"
 	"github.com/agora-ledger/agora/internal/statuslist"
 )
@@ -81,6 +82,15 @@ type result struct {
 		Error  string         `json:"error"`
 	} `json:"verified"`
 	Theirs []theirs `json:"theirs"`
+	// W3C is what @sd-jwt/core and jose made of Agora's W3C form: the
+	// vc+sd-jwt credential and the holder's vp+sd-jwt presentation of it.
+	W3C struct {
+		OK           bool           `json:"ok"`
+		Error        string         `json:"error"`
+		Credential   map[string]any `json:"credential"`
+		Types        []string       `json:"types"` // the credential's typ, then the presentation's
+		Presentation map[string]any `json:"presentation"`
+	} `json:"w3c"`
 	// Token is what jose and @sd-jwt/jwt-status-list read of the first
 	// presentation's status list token on their own.
 	Token struct {
@@ -156,9 +166,25 @@ func run(dir string) error {
 	}
 	ps = append(ps, &tampered)
 
+	// The W3C form: a vc+sd-jwt credential with some claims disclosed, and
+	// the holder's vp+sd-jwt presentation enveloping it.
+	const w3cIss, w3cSub = "did:agora:w3c-issuer", "did:agora:w3c-holder"
+	w3cCred, w3cVP, err := credentialcli.W3CPresentation(edIssuer, edHolder, w3cIss, "urn:agora:vct:kyc:v1", w3cSub, statusURI, 9,
+		sdjwt.Object{{Name: "age_over_18", Value: sdjwt.SD{Value: true}}, {Name: "country", Value: sdjwt.SD{Value: "JP"}},
+			{Name: "given_name", Value: sdjwt.SD{Value: "Alice"}}},
+		func(p sdjwt.Path) bool {
+			s := p.String()
+			return strings.HasSuffix(s, "/age_over_18") || strings.HasSuffix(s, "/country")
+		},
+		aud, nonce, now)
+	if err != nil {
+		return fmt.Errorf("the W3C form: %w", err)
+	}
 	in, err := json.Marshal(map[string]any{
 		"presentations": ps, "nonce": nonce, "aud": aud, "now": now.Unix(), "statusListURI": statusURI,
 		"statusJwk": publicJWK(statusKey),
+		"w3c": map[string]any{"credential": w3cCred, "presentation": w3cVP,
+			"issuerJwk": publicJWK(edIssuer), "holderJwk": publicJWK(edHolder)},
 	})
 	if err != nil {
 		return err
@@ -209,6 +235,29 @@ func run(dir string) error {
 		errs = append(errs, fmt.Errorf("the status list token: jwt-status-list reads %v, want %v", tk.Statuses, want))
 	}
 	fmt.Printf("agora → jose, jwt-status-list: the status list token, entries 0-15 %v ok=%v\n", tk.Statuses, len(errs) == 0)
+	w := r.W3C
+	subject, _ := w.Credential["credentialSubject"].(map[string]any)
+	envelope := ""
+	if vcs, _ := w.Presentation["verifiableCredential"].([]any); len(vcs) == 1 {
+		if e, _ := vcs[0].(map[string]any); e["type"] == "EnvelopedVerifiableCredential" {
+			envelope, _ = e["id"].(string)
+		}
+	}
+	switch {
+	case !w.OK:
+		errs = append(errs, fmt.Errorf("the W3C form: @sd-jwt/core refused it: %s", w.Error))
+	case !slices.Equal(w.Types, []string{"vc+sd-jwt", "vp+sd-jwt"}):
+		errs = append(errs, fmt.Errorf("the W3C form: typ %v", w.Types))
+	case subject["id"] != w3cSub || subject["age_over_18"] != true || subject["country"] != "JP" || subject["given_name"] != nil:
+		errs = append(errs, fmt.Errorf("the W3C form: @sd-jwt/core read the subject %v, want the id, age_over_18 and country only", subject))
+	case w.Credential["issuer"] != w3cIss:
+		errs = append(errs, fmt.Errorf("the W3C form: issuer %v", w.Credential["issuer"]))
+	case envelope != "data:application/vc+sd-jwt,"+w3cCred:
+		errs = append(errs, fmt.Errorf("the W3C form: the presentation envelopes %.60q…, not the credential", envelope))
+	case w.Presentation["holder"] != w3cSub || w.Presentation["aud"] != aud || w.Presentation["nonce"] != nonce:
+		errs = append(errs, fmt.Errorf("the W3C form: the presentation's holder, aud, nonce: %v %v %v", w.Presentation["holder"], w.Presentation["aud"], w.Presentation["nonce"]))
+	}
+	fmt.Printf("agora → @sd-jwt/core, jose: the W3C form (vc+sd-jwt, vp+sd-jwt) ok=%v %s\n", w.OK, w.Error)
 	if len(r.Theirs) != 2 {
 		errs = append(errs, fmt.Errorf("sd-jwt-js issued %d presentations, not 2", len(r.Theirs)))
 	}

@@ -219,3 +219,29 @@ func verifyVP(r *report, pres, aud, nonce string, maxAge time.Duration, now time
 	vc.Holder = cnf
 	return vc, sub, iat, true
 }
+
+// W3CPresentation issues the W3C form (vc+sd-jwt) of a credential with
+// claims, as agora vc issue --format vc+sd-jwt does (a 2-bit status entry idx
+// of the list at statusURI), selects the disclosures keep names, and has
+// the holder present them as a vp+sd-jwt for aud and nonce, as agora vc
+// present --format vp+sd-jwt does. It returns the selected credential
+// and the presentation: what tools/crosscheck gives independent
+// libraries to verify.
+func W3CPresentation(issuer, holder ed25519.PrivateKey, iss, vct, sub, statusURI string, idx uint32, claims sdjwt.Object,
+	keep func(sdjwt.Path) bool, aud, nonce string, now time.Time) (cred, vp string, err error) {
+	issued, err := issueW3C(issuer, iss+"#key-1", iss, vct, sub, statusURI, 2, idx, &jose.JSONWebKey{Key: holder.Public()},
+		claims, now, now.Add(time.Hour))
+	if err != nil {
+		return "", "", err
+	}
+	tok, err := sdjwt.Parse(issued)
+	if err != nil {
+		return "", "", err
+	}
+	sel, err := sdjwt.Present(tok, keep, nil)
+	if err != nil {
+		return "", "", err
+	}
+	vp, err = presentVP(sel, sub, holder, aud, nonce, now)
+	return sel.String(), vp, err
+}

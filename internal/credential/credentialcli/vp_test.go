@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -267,4 +268,39 @@ func FuzzVerifyVP(f *testing.F) {
 			t.Fatalf("ok %v, reason %q, last step %+v", ok, r.Reason, last)
 		}
 	})
+}
+
+// TestW3CPresentation: what tools/crosscheck hands the npm libraries
+// verifies with Agora's own checks too, and discloses only what keep
+// names.
+func TestW3CPresentation(t *testing.T) {
+	_, issuer, _ := ed25519.GenerateKey(nil)
+	_, holder, _ := ed25519.GenerateKey(nil)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	claims, err := sdClaims([]byte(`{"age_over_18": true, "country": "JP", "given_name": "Alice"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := func(p sdjwt.Path) bool { n, ok := claimName(p); return ok && n != "given_name" }
+	cred, vp, err := W3CPresentation(issuer, holder, "did:agora:i", "urn:x:kyc:v1", "did:agora:h", credential.StatusURI("l"), 7,
+		claims, keep, "exchange-b", "n-1", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := envelope(vp); err != nil || got != cred {
+		t.Fatalf("envelope = %q, %v; want the credential", got, err)
+	}
+	r := &report{}
+	vc, sub, _, ok := verifyVP(r, vp, "exchange-b", "n-1", time.Minute, now)
+	if !ok {
+		t.Fatalf("refused: %s", r.Reason)
+	}
+	var names []string
+	for _, d := range vc.Disclosed {
+		names = append(names, d.Disclosure.Name)
+	}
+	slices.Sort(names)
+	if sub != "did:agora:h" || strings.Join(names, ",") != "age_over_18,country" {
+		t.Fatalf("subject %s, disclosed %v", sub, names)
+	}
 }
