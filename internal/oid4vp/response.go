@@ -107,6 +107,16 @@ func ParseResponse(f url.Values) (*Response, error) {
 
 // ParseVPToken parses a vp_token (§8.1): an object of non-empty arrays.
 func ParseVPToken(b []byte) (*Response, error) {
+	var direct map[string][]json.RawMessage // one pass, when it is well formed
+	if json.Unmarshal(b, &direct) == nil && len(direct) > 0 {
+		well := true
+		for _, ps := range direct {
+			well = well && len(ps) > 0
+		}
+		if well {
+			return &Response{VPToken: direct}, nil
+		}
+	}
 	var tok map[string]json.RawMessage
 	if err := json.Unmarshal(b, &tok); err != nil {
 		return nil, fmt.Errorf("%w: vp_token is not a JSON object: %v", ErrResponse, err)
