@@ -67,7 +67,15 @@ func newProvenFixture(b *testing.B) *provenFixture {
 	}
 	f := &provenFixture{}
 	var stopping sync.Once
-	f.stop = func() { stopping.Do(func() { f.cancel(); st.Close(); runtime.GC() }) }
+	f.stop = func() {
+		stopping.Do(func() {
+			if f.cancel != nil { // nil if the fixture failed before the node ran
+				f.cancel()
+			}
+			st.Close()
+			runtime.GC()
+		})
+	}
 	b.Cleanup(f.stop)
 	exec, err := ledger.NewExecutor(benchChain, identity.Module{}, gov.Module{}, credential.Module{})
 	if err != nil {
