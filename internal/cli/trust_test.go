@@ -49,6 +49,7 @@ func TestKeepOpenedRemembers(t *testing.T) {
 		return cp
 	}
 	newer, older := checkpoint(5, 3), checkpoint(4, 2)
+	t.Run("concurrent", func(t *testing.T) { acceptConcurrently(t, vkey, older, newer) })
 	for _, keep := range []bool{false, true} {
 		home := t.TempDir()
 		fs := flag.NewFlagSet("test", flag.ContinueOnError)
@@ -81,5 +82,51 @@ func TestKeepOpenedRemembers(t *testing.T) {
 		if !keep && err != nil {
 			t.Fatalf("not kept: the file gone, an older checkpoint is the first seen: %v", err)
 		}
+	}
+}
+
+// acceptConcurrently has goroutines of one long-running verifier accept
+// the same checkpoints at once (go test -race watches the kept one): each
+// is accepted or stale, never another error, and what is kept rules.
+func acceptConcurrently(t *testing.T, vkey string, older, newer *verify.Checkpoint) {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	HomeFlag(fs)
+	tr := TrustFlags(fs)
+	if err := fs.Parse([]string{"--home", t.TempDir(), "--log-key", vkey, "--max-age", "0"}); err != nil {
+		t.Fatal(err)
+	}
+	tr.KeepOpened()
+	p, err := tr.Policy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 32)
+	for i := range 32 {
+		go func() {
+			cp := older
+			if i%2 == 1 {
+				cp = newer
+			}
+			errs <- tr.Accept(context.Background(), nil, p, cp)
+		}()
+	}
+	for range 32 {
+		if err := <-errs; err != nil && !errors.Is(err, verify.ErrStale) {
+			t.Fatal(err)
+		}
+	}
+	// Offline (no node to prove that newer extends older) a newer one is
+	// kept only if it came first: either way the kept one still rules.
+	kept := tr.seen[tr.seenPath(p, newer.Origin)]
+	if kept == nil {
+		t.Fatal("nothing kept")
+	}
+	err = tr.Accept(context.Background(), nil, p, older)
+	if kept.Height == newer.Height && !errors.Is(err, verify.ErrStale) {
+		t.Fatalf("newer kept, then the older checkpoint: %v, want stale", err)
+	}
+	if kept.Height == older.Height && err != nil {
+		t.Fatalf("older kept, then older again: %v", err)
 	}
 }
