@@ -180,6 +180,18 @@ func (b *browser) text(t *testing.T, sel string) string {
 	return s
 }
 
+// textContains reports whether the text of the element sel comes to
+// contain want within 30 s: a page's script may change it after the
+// page shows (its script is fetched apart, later on a busy machine).
+func (b *browser) textContains(t *testing.T, sel, want string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	js := fmt.Sprintf(`(document.querySelector(%q)?.textContent || "").includes(%q)`, sel, want)
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond)))
+	return err == nil
+}
+
 // logout logs out and waits for the login page.
 func (b *browser) logout(t *testing.T) {
 	t.Helper()
@@ -453,8 +465,8 @@ func TestLoginCrossDevice(t *testing.T) {
 			t.Fatalf("the wallet link: %v", err)
 		}
 		link = href.Value
-		if got := b.text(t, "#status"); !strings.Contains(got, "moves on by itself") {
-			t.Errorf("the waiting page's script did not start: %q", got)
+		if !b.textContains(t, "#status", "moves on by itself") {
+			t.Errorf("the waiting page's script did not start: %q", b.text(t, "#status"))
 		}
 		return link
 	}
