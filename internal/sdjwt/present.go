@@ -28,7 +28,7 @@ type Binding struct {
 // Disclosures keep the issuer's order. The issuer's signature is not checked: the
 // holder is assumed to have verified the SD-JWT when it received it.
 func Present(issued Token, keep func(Path) bool, b *Binding) (Token, error) {
-	payload, err := unverifiedPayload(issued.JWT)
+	payload, err := UnverifiedPayload(issued.JWT)
 	if err != nil {
 		return Token{}, err
 	}

@@ -139,7 +139,7 @@ func TestIssueES256AndDecoys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, err := unverifiedPayload(tok.JWT)
+	payload, err := UnverifiedPayload(tok.JWT)
 	if err != nil {
 		t.Fatal(err)
 	}

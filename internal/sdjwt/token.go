@@ -144,9 +144,10 @@ func decodeValue(raw []byte) (any, error) {
 	return v, nil
 }
 
-// unverifiedPayload decodes a compact JWS's payload without checking its signature;
-// the holder uses it to find where its Disclosures sit.
-func unverifiedPayload(jwt string) (map[string]any, error) {
+// UnverifiedPayload decodes a compact JWS's payload (numbers as
+// json.Number) without checking its signature: the holder uses it to find
+// where its Disclosures sit, a verifier to find what to verify.
+func UnverifiedPayload(jwt string) (map[string]any, error) {
 	return decodeObject(payloadOf(jwt))
 }
 

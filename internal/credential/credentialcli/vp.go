@@ -3,12 +3,10 @@ package credentialcli
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -80,7 +78,7 @@ func envelope(pres string) (string, error) {
 	if tok.KeyBinding != "" {
 		return "", fmt.Errorf("a %s presentation carries no key-binding JWT (the holder's signature binds it)", vpTyp)
 	}
-	payload, err := jwtPayload(tok.JWT)
+	payload, err := sdjwt.UnverifiedPayload(tok.JWT)
 	if err != nil {
 		return "", err
 	}
@@ -104,25 +102,6 @@ func envelope(pres string) (string, error) {
 		return "", fmt.Errorf("the enveloped credential is %s (typ %q), not %s", media, typOf(data), vcMedia)
 	}
 	return data, nil
-}
-
-// jwtPayload decodes a compact JWS's payload, unverified.
-func jwtPayload(jwt string) (map[string]any, error) {
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		return nil, fmt.Errorf("not a compact JWS")
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	d := json.NewDecoder(strings.NewReader(string(raw)))
-	d.UseNumber()
-	var m map[string]any
-	if err := d.Decode(&m); err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	return m, nil
 }
 
 // verifyVP checks a vp+sd-jwt presentation as far as it needs no
