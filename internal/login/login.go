@@ -195,6 +195,12 @@ type txn struct {
 	outcome  *outcome
 }
 
+// boundTo reports whether binding is the secret of the browser that
+// started t (its login cookie's), compared in constant time.
+func (t *txn) boundTo(binding string) bool {
+	return binding != "" && subtle.ConstantTimeCompare([]byte(binding), []byte(t.binding)) == 1
+}
+
 // outcome is what a response came to.
 type outcome struct {
 	session  *Session // nil if refused
@@ -477,7 +483,7 @@ func (s *Server) Redeem(code, login string) (cookie string, sess *Session, ref *
 	if o.redeemed {
 		return "", nil, refuse(CodeReplayed, "this response code was used already")
 	}
-	if t := o.txn; t != nil && t.followed && subtle.ConstantTimeCompare([]byte(login), []byte(t.state+"."+t.binding)) != 1 {
+	if st, b, _ := strings.Cut(login, "."); o.txn != nil && o.txn.followed && !(st == o.txn.state && o.txn.boundTo(b)) {
 		return "", nil, refuse(CodeOtherDevice, "your wallet has answered; the page where you began this login logs you in")
 	}
 	o.redeemed = true
@@ -502,7 +508,7 @@ func (s *Server) Status(state, binding string) (pending bool, cookie string, ses
 		return true, "", nil, nil
 	case t.outcome.refusal != nil:
 		return false, "", nil, t.outcome.refusal
-	case binding == "" || subtle.ConstantTimeCompare([]byte(binding), []byte(t.binding)) != 1:
+	case !t.boundTo(binding):
 		return false, "", t.outcome.session, nil
 	case t.outcome.redeemed:
 		return false, "", t.outcome.session, refuse(CodeReplayed, "this login's session was opened already")
@@ -534,7 +540,7 @@ func (s *Server) Progress(state, binding string) (progress string, ref *Refusal)
 	switch {
 	case t == nil:
 		return "", refuse(CodeUnknown, "no login is waiting with this state: it was never asked for, or it was forgotten; start the login again")
-	case binding == "" || subtle.ConstantTimeCompare([]byte(binding), []byte(t.binding)) != 1:
+	case !t.boundTo(binding):
 		return "", refuse(CodeOtherBrowser, "this login was started in another browser; only that browser follows it")
 	}
 	t.followed = true
