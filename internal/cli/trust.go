@@ -90,13 +90,7 @@ func (t *Trust) Accept(ctx context.Context, c *client.Client, p *verify.Policy, 
 	if seen != nil && cp.Height <= seen.Height {
 		return nil
 	}
-	if t.opened != nil {
-		t.mu.Lock()
-		if last := t.seen[path]; last == nil || cp.Height > last.Height {
-			t.seen[path] = cp
-		}
-		t.mu.Unlock()
-	}
+	t.remember(path, cp)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
@@ -139,14 +133,23 @@ func (t *Trust) lastSeen(path string, p *verify.Policy) (*verify.Checkpoint, err
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	if t.opened != nil && seen != nil {
-		t.mu.Lock()
-		if last := t.seen[path]; last == nil || seen.Height > last.Height {
-			t.seen[path] = seen
-		}
-		t.mu.Unlock()
+	if seen != nil {
+		t.remember(path, seen)
 	}
 	return seen, nil
+}
+
+// remember keeps cp in memory as the last checkpoint accepted of the log
+// kept in path, with KeepOpened, unless a higher one is kept already.
+func (t *Trust) remember(path string, cp *verify.Checkpoint) {
+	if t.opened == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if last := t.seen[path]; last == nil || cp.Height > last.Height {
+		t.seen[path] = cp
+	}
 }
 
 // seenPath is the file that keeps the last checkpoint of origin accepted
