@@ -152,9 +152,9 @@ func newProvenFixture(b *testing.B) *provenFixture {
 	issuerPriv, _ := issuerKey.Ed25519()
 	holderPriv, _ := holderKey.Ed25519()
 	_, pres := kycCredential(b, sdjwt.VCType, issuerPriv, holderPriv, iss, sub, credential.StatusURI("kyc"), now)
-	*f = provenFixture{pres: pres, policy: verify.Policy{LogKey: vkey}, now: now, stop: f.stop, cancel: f.cancel,
-		params: map[string]string{"iss": iss, "key": issuerKey.Public().String(), "iat": fmt.Sprint(now.Unix()), "vct": "urn:x:kyc:v1",
-			"status_uri": credential.StatusURI("kyc"), "idx": "7", "sub": sub, "cnf": holderKey.Public().String()}}
+	f.pres, f.policy, f.now = pres, verify.Policy{LogKey: vkey}, now
+	f.params = map[string]string{"iss": iss, "key": issuerKey.Public().String(), "iat": fmt.Sprint(now.Unix()), "vct": "urn:x:kyc:v1",
+		"status_uri": credential.StatusURI("kyc"), "idx": "7", "sub": sub, "cnf": holderKey.Public().String()}
 	h := api.New(nd, cfg, make([]byte, 32), vkey, log, prometheus.NewRegistry()).Handler()
 	f.handler = h
 	q := url.Values{"proof": {"1"}}
